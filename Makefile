@@ -1,0 +1,29 @@
+# Fresh-machine setup: `make demo` and `make test` each create .venv and install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLE := sample_traces/h2d28_separate.pt.trace.json.gz
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tracekit analyze $(SAMPLE) --json reports/demo.analysis.json
+
+lint: $(STAMP)
+	$(BIN)/ruff check tracekit tests bench
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_analyze.py
+
+clean:
+	rm -rf $(VENV) reports/*.json reports/*.html .pytest_cache .ruff_cache

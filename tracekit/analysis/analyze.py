@@ -1,0 +1,97 @@
+"""The whole analysis of one trace: the `tracekit.analysis/1` document (docs/json.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tracekit.analysis.bubbles import bubble_summary
+from tracekit.analysis.columns import Columns
+from tracekit.analysis.copies import REPORTED_DIRECTIONS, copy_rows, copy_summary
+from tracekit.analysis.definitions import DEFINITIONS
+from tracekit.analysis.hotspots import cpu_op_hotspots, kernel_hotspots
+from tracekit.analysis.launch import launch_summary
+from tracekit.analysis.steps import step_summary
+from tracekit.analysis.utilization import busy_set, utilization
+from tracekit.errors import TraceError
+from tracekit.model.trace import Trace
+
+SCHEMA = "tracekit.analysis/1"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user asked for: hotspot count, bubble threshold and an optional step range."""
+
+    top: int = 10
+    bubble_threshold_ns: int = 0
+    steps: tuple[int, int] | None = None
+
+
+def analyze(trace: Trace, options: Options = Options()) -> dict[str, object]:
+    """Every metric of the trace, per device, as plain data."""
+    table = trace.events
+    if options.steps is not None:
+        table = select_steps(trace, options.steps)
+    cols = Columns.from_table(table)
+    steps = step_summary(table)
+    return {
+        "schema": SCHEMA,
+        "trace": _trace_block(trace, table, cols),
+        "options": {
+            "top": options.top,
+            "bubble_threshold_ns": options.bubble_threshold_ns,
+            "steps": list(options.steps) if options.steps else None,
+        },
+        "steps": steps,
+        "devices": [_device_block(cols, d, options, steps["count"]) for d in cols.devices()],
+        "host": {"cpu_op_hotspots": cpu_op_hotspots(cols, options.top)},
+        "definitions": DEFINITIONS,
+    }
+
+
+def select_steps(trace: Trace, steps: tuple[int, int]) -> pa.Table:
+    """The events of steps first..last (inclusive); an empty selection is an input error."""
+    first, last = steps
+    column = trace.events.column("step")
+    selected = trace.events.filter(pc.and_(pc.greater_equal(column, first), pc.less_equal(column, last)))
+    if selected.num_rows == 0:
+        present = np.unique(column.to_numpy())
+        present = present[present >= 0]
+        known = f"{present.min()}:{present.max()}" if len(present) else "none"
+        raise TraceError(trace.source, f"no events in steps {first}:{last} (steps in trace: {known})")
+    return selected
+
+
+def _trace_block(trace: Trace, table: pa.Table, cols: Columns) -> dict[str, object]:
+    span = (int(cols.start.min()), int(cols.end.max())) if len(cols.start) else (None, None)
+    return {
+        "source": trace.source,
+        "format": trace.format,
+        "events": table.num_rows,
+        "capture_span": {
+            "start_ns": span[0],
+            "end_ns": span[1],
+            "duration_ns": span[1] - span[0] if span[0] is not None else None,
+        },
+        "metadata": trace.metadata,
+    }
+
+
+def _device_block(cols: Columns, device: int, options: Options, step_count: int) -> dict[str, object]:
+    ops = cols.device_ops(device)
+    kernels = cols.kernels(ops)
+    block: dict[str, object] = {"id": device, "operations": len(ops)}
+    block.update(utilization(cols, ops))
+    lo, hi = block["window"]["start_ns"], block["window"]["end_ns"]
+    block["bubbles"] = bubble_summary(cols, ops, lo, hi, options.bubble_threshold_ns, device)
+    kernel_busy = busy_set(cols, kernels)
+    for key, direction in REPORTED_DIRECTIONS.items():
+        rows = copy_rows(cols, ops, direction)
+        block[key] = copy_summary(cols, rows, block["busy_ns"], kernel_busy, hi - lo, step_count)
+    block["hotspots"] = kernel_hotspots(cols, kernels, options.top)
+    block["launch"] = launch_summary(cols, kernels)
+    return block

@@ -1,0 +1,157 @@
+"""The `tracekit` command line.
+
+Exit codes: 0 success, 2 bad input or usage (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tracekit import __version__
+from tracekit.analysis.analyze import Options, analyze
+from tracekit.cli.units import parse_duration_ns, parse_step_range
+from tracekit.errors import TraceError
+from tracekit.readers import READERS, format_names, read_trace
+from tracekit.report.files import to_json, write_text_atomic
+from tracekit.report.terminal import render_summary
+
+EXIT_BAD_INPUT = 2
+PROGRESS_MIN_BYTES = 16 << 20  # files this large take over a second to read
+DEFAULT_OUTPUT_DIR = Path("reports")
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Turn GPU/NPU profiler traces into answers: where the time goes, and what to change.",
+)
+
+
+class UsageError(Exception):
+    """A bad option value; reported like bad input."""
+
+
+@app.command("analyze")
+def analyze_command(
+    trace: Annotated[
+        Path, typer.Argument(help="Trace file (.json or .json.gz); format detected by content.")
+    ],
+    json_path: Annotated[
+        str | None,
+        typer.Option(
+            "--json",
+            help="Where to write the JSON analysis ('-' for stdout). "
+            "Default: reports/<trace name>.analysis.json",
+        ),
+    ] = None,
+    no_json: Annotated[bool, typer.Option("--no-json", help="Do not write the JSON analysis.")] = False,
+    top: Annotated[int, typer.Option("--top", min=1, help="Number of hotspots to list.")] = 10,
+    bubble_threshold: Annotated[
+        str,
+        typer.Option("--bubble-threshold", help="Shortest idle gap counted as a bubble, e.g. 10us."),
+    ] = "0",
+    steps: Annotated[str | None, typer.Option("--steps", help="Analyse steps A:B only (inclusive).")] = None,
+    format_name: Annotated[
+        str | None,
+        typer.Option("--format", help=f"Skip detection: one of {', '.join(format_names())}."),
+    ] = None,
+) -> None:
+    """Measure where the time goes in a trace; print a summary and write JSON."""
+    options = _options(top, bubble_threshold, steps)
+    with _progress(trace) as advance:
+        loaded = read_trace(trace, format_name)
+        advance("analysing")
+        document = analyze(loaded, options)
+        advance("writing")
+    if json_path == "-":
+        sys.stdout.write(to_json(document))
+        return
+    render_summary(document, Console())
+    if not no_json:
+        out = Path(json_path) if json_path else DEFAULT_OUTPUT_DIR / f"{_trace_name(trace)}.analysis.json"
+        write_text_atomic(out, to_json(document))
+        Console().print(f"JSON analysis written to {out}")
+
+
+@app.command("formats")
+def formats_command() -> None:
+    """List the input formats tracekit reads."""
+    for reader in READERS:
+        typer.echo(f"{reader.name:8} {reader.description}")
+
+
+@app.command("version")
+def version_command() -> None:
+    """Print the tracekit version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Entry point: run the app, turning input errors into one line and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except (TraceError, UsageError) as exc:
+        _fail(str(exc))
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors and anything unexpected
+        if os.environ.get("TRACEKIT_DEBUG"):
+            raise
+        _usage_or_internal(exc)
+
+
+def _usage_or_internal(exc: Exception) -> None:
+    usage_message = getattr(exc, "format_message", None)  # click's UsageError and kin
+    if callable(usage_message):
+        _fail(usage_message())
+    _fail(f"internal error: {type(exc).__name__}: {exc} (set TRACEKIT_DEBUG=1 for a traceback)")
+
+
+def _fail(message: str) -> None:
+    sys.stderr.write(f"tracekit: error: {message}\n")
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _options(top: int, bubble_threshold: str, steps: str | None) -> Options:
+    try:
+        return Options(
+            top=top,
+            bubble_threshold_ns=parse_duration_ns(bubble_threshold),
+            steps=parse_step_range(steps) if steps else None,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _trace_name(trace: Path) -> str:
+    name = trace.name
+    for suffix in (".gz", ".json"):
+        name = name.removesuffix(suffix)
+    return name or "trace"
+
+
+@contextmanager
+def _progress(trace: Path):
+    """A progress bar on stderr for files large enough to take more than a second."""
+    large = trace.is_file() and trace.stat().st_size >= PROGRESS_MIN_BYTES
+    if not large:
+        yield lambda _stage: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(f"reading {trace.name}", total=3)
+
+        def advance(stage: str) -> None:
+            progress.update(task, advance=1, description=f"{stage} {trace.name}")
+
+        yield advance

@@ -1,0 +1,1 @@
+"""The canonical model: event table schema, interval algebra, steps."""

@@ -1,0 +1,93 @@
+"""Interval algebra over int64 arrays: the one place where time sets are combined.
+
+Intervals are half-open, [start, end). A normalized set is sorted, disjoint and non-touching, and
+holds no empty interval. Every function accepts any input (unsorted, overlapping, empty intervals)
+and returns a normalized set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+_EMPTY = np.empty(0, dtype=np.int64)
+
+
+class Intervals(NamedTuple):
+    """A set of half-open intervals [starts[i], ends[i])."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Intervals:
+        return cls(_EMPTY, _EMPTY)
+
+    def __len__(self) -> int:  # type: ignore[override]
+        return len(self.starts)
+
+
+def union(starts: np.ndarray, ends: np.ndarray) -> Intervals:
+    """Merge intervals into a normalized set (touching intervals merge, empty ones vanish)."""
+    starts, ends = _as_int64(starts), _as_int64(ends)
+    keep = ends > starts
+    starts, ends = starts[keep], ends[keep]
+    if len(starts) == 0:
+        return Intervals.empty()
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], np.maximum.accumulate(ends[order])
+    first = np.empty(len(starts), dtype=bool)
+    first[0] = True
+    first[1:] = starts[1:] > ends[:-1]
+    heads = np.flatnonzero(first)
+    tails = np.append(heads[1:] - 1, len(starts) - 1)
+    return Intervals(starts[heads], ends[tails])
+
+
+def total_length(intervals: Intervals) -> int:
+    """Length of the union of the intervals, in their unit."""
+    merged = union(intervals.starts, intervals.ends)
+    return int((merged.ends - merged.starts).sum())
+
+
+def intersection(a: Intervals, b: Intervals) -> Intervals:
+    """Points covered by both a and b."""
+    return _sweep(a, b, lambda in_a, in_b: in_a & in_b)
+
+
+def subtract(a: Intervals, b: Intervals) -> Intervals:
+    """Points covered by a and not by b."""
+    return _sweep(a, b, lambda in_a, in_b: in_a & ~in_b)
+
+
+def clip(a: Intervals, lo: int, hi: int) -> Intervals:
+    """Points of a inside [lo, hi)."""
+    return intersection(a, Intervals(np.array([lo]), np.array([hi])))
+
+
+def gaps(a: Intervals, lo: int, hi: int) -> Intervals:
+    """Maximal intervals inside [lo, hi) covered by no interval of a."""
+    return subtract(Intervals(np.array([lo]), np.array([hi])), a)
+
+
+def _sweep(a: Intervals, b: Intervals, keep: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Intervals:
+    a, b = union(*a), union(*b)
+    points = np.concatenate([a.starts, a.ends, b.starts, b.ends])
+    if len(points) == 0:
+        return Intervals.empty()
+    na, nb = len(a), len(b)
+    delta_a = np.concatenate([np.ones(na), -np.ones(na), np.zeros(2 * nb)]).astype(np.int64)
+    delta_b = np.concatenate([np.zeros(2 * na), np.ones(nb), -np.ones(nb)]).astype(np.int64)
+    order = np.argsort(points, kind="stable")
+    points = points[order]
+    depth_a, depth_b = np.cumsum(delta_a[order]), np.cumsum(delta_b[order])
+    last_at_point = np.append(points[1:] != points[:-1], True)
+    x = points[last_at_point]
+    selected = keep(depth_a[last_at_point][:-1] > 0, depth_b[last_at_point][:-1] > 0)
+    return union(x[:-1][selected], x[1:][selected])
+
+
+def _as_int64(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=np.int64)

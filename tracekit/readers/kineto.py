@@ -1,0 +1,354 @@
+"""Reader for PyTorch-profiler (Kineto) traces and generic Chrome trace JSON.
+
+Handles every Kineto schema era: the current lower-case categories (kernel, gpu_memcpy, cpu_op, ...),
+the 2021 capitalised ones (Kernel, Memcpy, Runtime, Operator), ROCm traces, and plain Chrome traces
+(array form or {"traceEvents": [...]}, e.g. VizTracer) for CPU-side analysis. Only the fields tracekit
+needs are decoded, with a typed msgspec decoder.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+
+from tracekit.errors import TraceError
+from tracekit.model.schema import (
+    DEVICE_KINDS,
+    NONE,
+    CopyDirection,
+    Kind,
+    MemoryKind,
+    build_table,
+)
+from tracekit.model.steps import STEP_NAME, assign_steps
+from tracekit.model.trace import Trace
+from tracekit.readers import timeunits
+from tracekit.readers.source import read_bytes
+
+IntOrStr = int | str | None
+
+_KINETO_MARKS = re.compile(
+    rb'"(schemaVersion|deviceProperties|distributedInfo)"|ProfilerStep#|'
+    rb'"cat"\s*:\s*"(kernel|Kernel|cpu_op|Operator|cuda_runtime|Runtime|gpu_memcpy|Memcpy|'
+    rb'cuda_driver|gpu_memset|Memset|user_annotation)"'
+)
+_CHROME_ARRAY = re.compile(rb"^\s*\[\s*(\]|\{)")
+_CHROME_OBJECT = re.compile(rb'^\s*\{.*"traceEvents"\s*:', re.DOTALL)
+_COMMUNICATION = re.compile(r"nccl|rccl|^hccl|^c10d::|ncclKernel", re.IGNORECASE)
+_SYNC_CALL = re.compile(r"Synchronize|^cudaStreamWaitEvent$|^hipStreamWaitEvent$")
+_COPY = re.compile(r"^Memcpy ([A-Z])to([A-Z])(?: \(([\w ]+?) -> ([\w ]+?)\))?")
+
+_CATEGORY_KINDS = {
+    "kernel": Kind.KERNEL,
+    "gpu_memcpy": Kind.MEMCPY,
+    "memcpy": Kind.MEMCPY,
+    "gpu_memset": Kind.MEMSET,
+    "memset": Kind.MEMSET,
+    "cuda_runtime": Kind.RUNTIME,
+    "cuda_driver": Kind.RUNTIME,
+    "runtime": Kind.RUNTIME,
+    "cuda_sync": Kind.SYNC,
+    "user_annotation": Kind.MARKER,
+    "gpu_user_annotation": Kind.MARKER,
+    "trace": Kind.MARKER,
+}
+_DEVICE_SIDE_CATEGORIES = frozenset(
+    {"kernel", "gpu_memcpy", "memcpy", "gpu_memset", "memset", "cuda_sync", "gpu_user_annotation"}
+)
+_ENDPOINTS = {"H": "H", "D": "D", "A": "D", "P": "P"}
+_DIRECTIONS = {
+    ("H", "D"): CopyDirection.H2D,
+    ("D", "H"): CopyDirection.D2H,
+    ("D", "D"): CopyDirection.D2D,
+    ("P", "P"): CopyDirection.P2P,
+    ("H", "H"): CopyDirection.H2H,
+}
+_MEMORY_KINDS = {
+    "pageable": MemoryKind.PAGEABLE,
+    "pinned": MemoryKind.PINNED,
+    "device": MemoryKind.DEVICE,
+    "device static": MemoryKind.DEVICE,
+    "array": MemoryKind.DEVICE,
+    "managed": MemoryKind.MANAGED,
+    "managed static": MemoryKind.MANAGED,
+    "host": MemoryKind.HOST,
+}
+_SPAN_PHASES = frozenset({"X", "B", "E"})
+
+
+def sniff_kineto(head: bytes) -> bool:
+    """True when the first bytes look like a PyTorch-profiler trace."""
+    return looks_like_chrome(head) and _KINETO_MARKS.search(head) is not None
+
+
+def looks_like_chrome(head: bytes) -> bool:
+    """True when the first bytes look like Chrome trace JSON (array or object form)."""
+    return bool(_CHROME_ARRAY.match(head) or _CHROME_OBJECT.match(head))
+
+
+def read_kineto(path: Path) -> Trace:
+    """Read a PyTorch-profiler trace; a trace without device activity is an error."""
+    trace = _read(path, "kineto")
+    if not _has_device_events(trace.events):
+        raise TraceError(
+            path,
+            "no device events (kernels, copies, memsets); record with CUDA activity, "
+            "or use --format chrome for CPU-only analysis",
+        )
+    return trace
+
+
+def read_chrome(path: Path) -> Trace:
+    """Read generic Chrome trace JSON (CPU-side analysis; device events are kept if present)."""
+    return _read(path, "chrome")
+
+
+# --- decoding -------------------------------------------------------------------------------------
+
+
+class _Args(msgspec.Struct, gc=False):
+    device: IntOrStr = None
+    stream: IntOrStr = None
+    correlation: IntOrStr = None
+    bytes: IntOrStr = None
+    external_id: IntOrStr = msgspec.field(name="External id", default=None)
+    external_id_2021: IntOrStr = msgspec.field(name="external id", default=None)
+
+
+class _Event(msgspec.Struct, gc=False):
+    """One trace event, only the fields tracekit needs; times in float µs (the fast path)."""
+
+    ph: str = ""
+    cat: str = ""
+    name: str = ""
+    pid: IntOrStr = None
+    tid: IntOrStr = None
+    ts: float = 0.0
+    dur: float = 0.0
+    args: _Args | None = None
+
+
+class _ExactEvent(_Event, gc=False):
+    """The same event with times as exact decimals, for values a float cannot hold."""
+
+    ts: Decimal = Decimal(0)
+    dur: Decimal = Decimal(0)
+
+
+class _Document(msgspec.Struct, gc=False):
+    traceEvents: list[_Event] = []
+
+
+class _ExactDocument(msgspec.Struct, gc=False):
+    traceEvents: list[_ExactEvent] = []
+
+
+_FAST = (_Event, _Document)
+_EXACT = (_ExactEvent, _ExactDocument)
+
+
+def _decode(path: Path, data: bytes, types: tuple[type, type]) -> list:
+    event_type, document_type = types
+    target = list[event_type] if data.lstrip()[:1] == b"[" else document_type
+    try:
+        with _gc_paused():
+            decoded = msgspec.json.decode(data, type=target)
+    except msgspec.DecodeError as exc:
+        raise TraceError(path, f"not valid trace JSON ({_first_line(exc)})") from None
+    return decoded if isinstance(decoded, list) else decoded.traceEvents
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+# --- conversion to the canonical table -----------------------------------------------------------
+
+
+def _read(path: Path, format_name: str) -> Trace:
+    data = read_bytes(path)
+    if not looks_like_chrome(data[:4096]):
+        raise TraceError(path, "not Chrome trace JSON (expected a JSON array or an object with traceEvents)")
+    events = [e for e in _decode(path, data, _FAST) if e.ph in _SPAN_PHASES]
+    start_ns, dur_ns = _times(events)
+    if start_ns is None:
+        events = [e for e in _decode(path, data, _EXACT) if e.ph in _SPAN_PHASES]
+        start_ns, dur_ns = _exact_times(events)
+    del data
+    events, start_ns, dur_ns = _close_begin_end_pairs(events, start_ns, dur_ns)
+    table = assign_steps(_to_table(events, start_ns, dur_ns))
+    return Trace(events=table, format=format_name, source=str(path))
+
+
+def _times(events: list) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Integer ns from float µs, or (None, None) when floats cannot hold the values exactly."""
+    ts = np.fromiter((e.ts for e in events), dtype=np.float64, count=len(events))
+    dur = np.fromiter((e.dur for e in events), dtype=np.float64, count=len(events))
+    if not (timeunits.exact_in_float(ts) and timeunits.exact_in_float(dur)):
+        return None, None
+    return timeunits.us_to_ns(ts), timeunits.us_to_ns(dur)
+
+
+def _exact_times(events: list) -> tuple[np.ndarray, np.ndarray]:
+    return (
+        timeunits.decimal_us_to_ns([e.ts for e in events]),
+        timeunits.decimal_us_to_ns([e.dur for e in events]),
+    )
+
+
+def _close_begin_end_pairs(events: list, start_ns: np.ndarray, dur_ns: np.ndarray) -> tuple:
+    """Turn B/E pairs (per process and thread, properly nested) into spans; drop unmatched ones."""
+    phases = [e.ph for e in events]
+    if "B" not in phases:
+        return events, start_ns, dur_ns
+    keep = np.ones(len(events), dtype=bool)
+    open_spans: dict[tuple, list[int]] = {}
+    for i, event in enumerate(events):
+        if event.ph == "X":
+            continue
+        keep[i] = False
+        stack = open_spans.setdefault((event.pid, event.tid), [])
+        if event.ph == "B":
+            stack.append(i)
+        elif stack:
+            begin = stack.pop()
+            keep[begin] = True
+            dur_ns[begin] = start_ns[i] - start_ns[begin]
+    index = np.flatnonzero(keep)
+    return [events[i] for i in index], start_ns[index], dur_ns[index]
+
+
+def _to_table(events: list, start_ns: np.ndarray, dur_ns: np.ndarray) -> pa.Table:
+    n = len(events)
+    args = [e.args for e in events]
+    names = pa.array([e.name for e in events], type=pa.string()).dictionary_encode()
+    categories = pa.array([e.cat for e in events], type=pa.string()).dictionary_encode()
+    kind = _kinds(categories, names)
+    on_device = _device_side(categories)
+    pid, tid = _ints(e.pid for e in events), _ints(e.tid for e in events)
+    stream = np.where(on_device, _first_known(_arg(args, "stream"), tid), NONE)
+    columns = {
+        "start_ns": start_ns,
+        "dur_ns": dur_ns,
+        "kind": kind,
+        "name": names,
+        "device": np.where(on_device, _first_known(_arg(args, "device"), pid), NONE),
+        "stream": stream,
+        "process": np.where(on_device, NONE, pid),
+        "thread": np.where(on_device, stream, tid),
+        "correlation": _arg(args, "correlation"),
+        "external_id": _first_known(_arg(args, "external_id"), _arg(args, "external_id_2021")),
+        "step": _step_numbers(names, kind),
+        "bytes": _arg(args, "bytes"),
+    }
+    columns.update(_copy_columns(names, kind))
+    return build_table(columns, n)
+
+
+def _kinds(categories: pa.DictionaryArray, names: pa.DictionaryArray) -> np.ndarray:
+    by_category = np.array(
+        [_CATEGORY_KINDS.get(c.lower(), Kind.CPU_OP) for c in categories.dictionary.to_pylist()]
+        or [Kind.CPU_OP],
+        dtype=np.int8,
+    )
+    kind = by_category[categories.indices.to_numpy(zero_copy_only=False)]
+    name_list = names.dictionary.to_pylist()
+    name_index = names.indices.to_numpy(zero_copy_only=False)
+    communication = _name_flags(name_list, _COMMUNICATION)[name_index]
+    kind[(kind == Kind.KERNEL) & communication] = Kind.COMMUNICATION
+    sync_call = _name_flags(name_list, _SYNC_CALL)[name_index]
+    kind[(kind == Kind.RUNTIME) & sync_call] = Kind.SYNC
+    kind[_name_flags(name_list, STEP_NAME)[name_index]] = Kind.MARKER
+    return kind
+
+
+def _device_side(categories: pa.DictionaryArray) -> np.ndarray:
+    flags = [c.lower() in _DEVICE_SIDE_CATEGORIES for c in categories.dictionary.to_pylist()]
+    return np.array(flags or [False], dtype=bool)[categories.indices.to_numpy(zero_copy_only=False)]
+
+
+def _name_flags(names: list[str], pattern: re.Pattern[str]) -> np.ndarray:
+    return np.array([pattern.search(n) is not None for n in names] or [False], dtype=bool)
+
+
+def _step_numbers(names: pa.DictionaryArray, kind: np.ndarray) -> np.ndarray:
+    """Step number on ProfilerStep#N markers; NONE elsewhere (assign_steps fills the rest)."""
+    per_name = [STEP_NAME.match(n) for n in names.dictionary.to_pylist()]
+    numbers = np.array([int(m.group(1)) if m else NONE for m in per_name] or [NONE], dtype=np.int64)
+    steps = numbers[names.indices.to_numpy(zero_copy_only=False)]
+    return np.where(kind == Kind.MARKER, steps, NONE)
+
+
+def _copy_columns(names: pa.DictionaryArray, kind: np.ndarray) -> dict[str, np.ndarray]:
+    parsed = np.array(
+        [_parse_copy_name(n) for n in names.dictionary.to_pylist()] or [(0, 0, 0)], dtype=np.int8
+    )
+    per_event = parsed[names.indices.to_numpy(zero_copy_only=False)]
+    per_event[kind != Kind.MEMCPY] = 0
+    return {
+        "copy_direction": per_event[:, 0],
+        "src_memory": per_event[:, 1],
+        "dst_memory": per_event[:, 2],
+    }
+
+
+def _parse_copy_name(name: str) -> tuple[int, int, int]:
+    """(direction, source memory, destination memory) from e.g. `Memcpy HtoD (Pageable -> Device)`."""
+    match = _COPY.match(name)
+    if match is None:
+        return (CopyDirection.NA, MemoryKind.UNKNOWN, MemoryKind.UNKNOWN)
+    src, dst = _ENDPOINTS.get(match.group(1), "?"), _ENDPOINTS.get(match.group(2), "?")
+    direction = _DIRECTIONS.get((src, dst), CopyDirection.OTHER)
+    return (direction, _memory_kind(match.group(3)), _memory_kind(match.group(4)))
+
+
+def _memory_kind(text: str | None) -> int:
+    return _MEMORY_KINDS.get((text or "").strip().lower(), MemoryKind.UNKNOWN)
+
+
+def _arg(args: list, name: str) -> np.ndarray:
+    return _ints(getattr(a, name) if a is not None else None for a in args)
+
+
+def _ints(values: Iterator[IntOrStr]) -> np.ndarray:
+    """int64 array; numeric strings are parsed, anything else becomes NONE."""
+    raw = list(values)
+    try:
+        return np.array([NONE if v is None else v for v in raw], dtype=np.int64)
+    except (ValueError, TypeError):
+        return np.array([_to_int(v) for v in raw], dtype=np.int64)
+
+
+def _to_int(value: IntOrStr) -> int:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return NONE
+
+
+def _first_known(preferred: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    return np.where(preferred != NONE, preferred, fallback)
+
+
+def _has_device_events(table: pa.Table) -> bool:
+    return bool(np.isin(table.column("kind").to_numpy(), DEVICE_KINDS).any())

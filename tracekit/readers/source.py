@@ -1,0 +1,48 @@
+"""Raw bytes of an input file: gzip is recognised by its magic number, never by the extension."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from pathlib import Path
+
+from tracekit.errors import TraceError
+
+GZIP_MAGIC = b"\x1f\x8b"
+HEAD_BYTES = 1 << 16
+
+
+def read_head(path: Path) -> bytes:
+    """The first bytes of the (decompressed) content, for format detection."""
+    _require_file(path)
+    with path.open("rb") as raw:
+        magic = raw.read(2)
+    if magic != GZIP_MAGIC:
+        with path.open("rb") as raw:
+            return raw.read(HEAD_BYTES)
+    try:
+        with gzip.open(path, "rb") as stream:
+            return stream.read(HEAD_BYTES)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise TraceError(path, f"not a readable gzip file ({exc})") from None
+
+
+def read_bytes(path: Path) -> bytes:
+    """The whole (decompressed) content of a file."""
+    _require_file(path)
+    data = path.read_bytes()
+    if data[:2] != GZIP_MAGIC:
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise TraceError(path, f"truncated or corrupt gzip data ({exc})") from None
+
+
+def _require_file(path: Path) -> None:
+    if not path.exists():
+        raise TraceError(path, "no such file")
+    if path.is_dir():
+        raise TraceError(path, "is a directory; give a trace file")
+    if path.stat().st_size == 0:
+        raise TraceError(path, "empty file")

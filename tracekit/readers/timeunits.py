@@ -1,0 +1,38 @@
+"""Exact conversion of microsecond timestamps to integer nanoseconds.
+
+Chrome traces store µs as JSON numbers, often with three decimals. A float64 holds such a value
+exactly enough to recover the integer ns below about 4.5e12 µs (52 days), and any whole µs value
+below 2**53. Beyond that the reader decodes the numbers as Decimal instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+import numpy as np
+
+_EXACT_FRACTION_LIMIT_US = 2.0**52 * 1e-3  # ulp(x) <= 1e-3 µs below this: ns survive rounding
+_EXACT_INTEGER_LIMIT_US = 2.0**53
+
+
+def exact_in_float(values_us: np.ndarray) -> bool:
+    """True when every value can be turned into exact integer ns from its float64 form."""
+    if len(values_us) == 0:
+        return True
+    largest = float(np.abs(values_us).max())
+    if largest < _EXACT_FRACTION_LIMIT_US:
+        return True
+    return largest < _EXACT_INTEGER_LIMIT_US and bool((values_us == np.floor(values_us)).all())
+
+
+def us_to_ns(values_us: np.ndarray) -> np.ndarray:
+    """Float µs to int64 ns, splitting whole and fractional parts so large values do not drift."""
+    whole = np.floor(values_us)
+    fraction_ns = np.rint((values_us - whole) * 1000.0).astype(np.int64)
+    return whole.astype(np.int64) * 1000 + fraction_ns
+
+
+def decimal_us_to_ns(values_us: Sequence[Decimal | int]) -> np.ndarray:
+    """Exact µs (Decimal or int) to int64 ns, rounding sub-ns digits half to even."""
+    return np.array([int((Decimal(v) * 1000).to_integral_value()) for v in values_us], dtype=np.int64)
