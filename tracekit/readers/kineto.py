@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import msgspec
@@ -124,15 +125,15 @@ class _Args(msgspec.Struct, gc=False):
 
 
 class _Event(msgspec.Struct, gc=False):
-    """One trace event, only the fields tracekit needs; times in float µs (the fast path)."""
+    """One trace event, only the fields tracekit needs; times in µs as written (the fast path)."""
 
     ph: str = ""
     cat: str = ""
     name: str = ""
     pid: IntOrStr = None
     tid: IntOrStr = None
-    ts: float = 0.0
-    dur: float = 0.0
+    ts: int | float = 0  # msgspec keeps integer literals as int: exactness can then be checked
+    dur: int | float = 0
     args: _Args | None = None
 
 
@@ -203,9 +204,17 @@ def _times(events: list) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Integer ns from float µs, or (None, None) when floats cannot hold the values exactly."""
     ts = np.fromiter((e.ts for e in events), dtype=np.float64, count=len(events))
     dur = np.fromiter((e.dur for e in events), dtype=np.float64, count=len(events))
-    if not (timeunits.exact_in_float(ts) and timeunits.exact_in_float(dur)):
+    exact = timeunits.exact_in_float(ts, partial(_all_whole, events, "ts")) and timeunits.exact_in_float(
+        dur, partial(_all_whole, events, "dur")
+    )
+    if not exact:
         return None, None
     return timeunits.us_to_ns(ts), timeunits.us_to_ns(dur)
+
+
+def _all_whole(events: list, field: str) -> bool:
+    """True when the JSON wrote this field as an integer in every event."""
+    return not any(type(getattr(e, field)) is float for e in events)
 
 
 def _exact_times(events: list) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ below 2**53. Beyond that the reader decodes the numbers as Decimal instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 import numpy as np
@@ -16,14 +16,18 @@ _EXACT_FRACTION_LIMIT_US = 2.0**52 * 1e-3  # ulp(x) <= 1e-3 µs below this: ns s
 _EXACT_INTEGER_LIMIT_US = 2.0**53
 
 
-def exact_in_float(values_us: np.ndarray) -> bool:
-    """True when every value can be turned into exact integer ns from its float64 form."""
+def exact_in_float(values_us: np.ndarray, written_as_integers: Callable[[], bool]) -> bool:
+    """True when every value can be turned into exact integer ns from its float64 form.
+
+    `written_as_integers` tells whether the source wrote every value without a fraction; it is only
+    asked for values too large for float64 to keep three decimals.
+    """
     if len(values_us) == 0:
         return True
     largest = float(np.abs(values_us).max())
     if largest < _EXACT_FRACTION_LIMIT_US:
         return True
-    return largest < _EXACT_INTEGER_LIMIT_US and bool((values_us == np.floor(values_us)).all())
+    return largest < _EXACT_INTEGER_LIMIT_US and written_as_integers()
 
 
 def us_to_ns(values_us: np.ndarray) -> np.ndarray:

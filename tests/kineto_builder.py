@@ -1,0 +1,69 @@
+"""Build tiny Kineto traces in tests: times are given in µs, as in the format."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+HOST_PID, HOST_TID, DEVICE = 100, 100, 0
+
+
+def step(n: int, ts: float, dur: float) -> dict:
+    """A host-side ProfilerStep#n annotation."""
+    return _host("user_annotation", f"ProfilerStep#{n}", ts, dur)
+
+
+def cpu_op(name: str, ts: float, dur: float, external_id: int) -> dict:
+    """A host operator with the external id its launch calls share."""
+    return _host("cpu_op", name, ts, dur, {"External id": external_id})
+
+
+def runtime(name: str, ts: float, dur: float, correlation: int | None = None, external_id: int = 0) -> dict:
+    """A CUDA runtime call; `correlation` links it to the device work it launched."""
+    args = {"External id": external_id}
+    if correlation is not None:
+        args["correlation"] = correlation
+    return _host("cuda_runtime", name, ts, dur, args)
+
+
+def kernel(name: str, ts: float, dur: float, correlation: int | None = None, stream: int = 7) -> dict:
+    """A kernel on device 0."""
+    return _device("kernel", name, ts, dur, stream, correlation)
+
+
+def memcpy(name: str, ts: float, dur: float, nbytes: int | None, correlation: int | None = None) -> dict:
+    """A copy on device 0, stream 7, named like Kineto does (`Memcpy HtoD (Pageable -> Device)`)."""
+    event = _device("gpu_memcpy", name, ts, dur, 7, correlation)
+    if nbytes is not None:
+        event["args"]["bytes"] = nbytes
+    return event
+
+
+def write_trace(path: Path, events: list[dict], *, gz: bool = False, array_form: bool = False) -> Path:
+    """Write events as a Kineto JSON document (or a bare array), optionally gzip-compressed."""
+    document: object = events if array_form else {"schemaVersion": 1, "traceEvents": events}
+    text = json.dumps(document).encode()
+    path.write_bytes(gzip.compress(text) if gz else text)
+    return path
+
+
+def _host(cat: str, name: str, ts: float, dur: float, args: dict | None = None) -> dict:
+    return {"ph": "X", "cat": cat, "name": name, "pid": HOST_PID, "tid": HOST_TID, "ts": ts, "dur": dur,
+            "args": args or {}}  # fmt: skip
+
+
+def _device(cat: str, name: str, ts: float, dur: float, stream: int, correlation: int | None) -> dict:
+    args: dict = {"device": DEVICE, "stream": stream}
+    if correlation is not None:
+        args["correlation"] = correlation
+    return {
+        "ph": "X",
+        "cat": cat,
+        "name": name,
+        "pid": DEVICE,
+        "tid": stream,
+        "ts": ts,
+        "dur": dur,
+        "args": args,
+    }
