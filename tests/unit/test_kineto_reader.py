@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from kineto_builder import kernel, memcpy, runtime, step, write_trace
+from kineto_builder import kernel, runtime, step, write_trace
 
 from tracekit.errors import TraceError
 from tracekit.model.schema import EVENT_SCHEMA, NONE, CopyDirection, Kind, MemoryKind
@@ -78,7 +78,8 @@ def test_kinds_links_and_steps(tmp_path: Path) -> None:
         runtime("cudaDeviceSynchronize", 3, 1),
         {"ph": "X", "cat": "gpu_memset", "name": "Memset (Device)", "pid": 0, "tid": 7, "ts": 20, "dur": 1,
          "args": {"device": 0, "stream": 7, "bytes": 64}},
-        {"ph": "X", "cat": "gpu_user_annotation", "name": "ProfilerStep#1", "pid": 0, "tid": 7, "ts": 9, "dur": 30},
+        {"ph": "X", "cat": "gpu_user_annotation", "name": "ProfilerStep#1", "pid": 0, "tid": 7, "ts": 9,
+         "dur": 30},
         {"ph": "s", "cat": "ac2g", "name": "ac2g", "id": 9, "pid": 100, "tid": 100, "ts": 1},
         {"ph": "M", "name": "process_name", "pid": 0, "args": {"name": "GPU 0"}},
     ]  # fmt: skip
