@@ -107,7 +107,7 @@ def test_2021_capitalised_categories_and_string_tids(tmp_path: Path) -> None:
     ]  # fmt: skip
     trace = read_trace(write_trace(tmp_path / "t.json", events, gz=True))
     assert trace.format == "kineto"
-    assert _column(trace, "kind") == [Kind.MARKER, Kind.RUNTIME, Kind.MEMCPY, Kind.KERNEL]
+    assert _column(trace, "kind") == [Kind.STEP, Kind.RUNTIME, Kind.MEMCPY, Kind.KERNEL]
     assert _column(trace, "step") == [4, 4, 4, 4]
     assert _column(trace, "thread")[1] == 5
     assert _column(trace, "stream")[2:] == [7, 7]

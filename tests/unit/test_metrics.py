@@ -194,3 +194,13 @@ def test_top_limits_hotspots(tmp_path: Path) -> None:
     path = write_trace(tmp_path / "t.json", _events())
     hotspots = analyze(read_trace(path), Options(top=1))["devices"][0]["hotspots"]
     assert [h["name"] for h in hotspots] == ["ns::gemm"]
+
+
+def test_annotations_inside_steps_are_not_steps(tmp_path: Path) -> None:
+    events = [
+        *_events(),
+        {**step(1, 0, 1), "name": "## forward ##"},
+        {**step(1, 150, 1), "name": "Optimizer"},
+    ]
+    result = analyze(read_trace(write_trace(tmp_path / "t.json", events)))
+    assert result["steps"]["count"] == 2

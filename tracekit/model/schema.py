@@ -24,6 +24,7 @@ class Kind(IntEnum):
     RUNTIME = 5
     SYNC = 6
     MARKER = 7
+    STEP = 8  # a marker that delimits one step (iteration); its `step` column holds the number
 
 
 class CopyDirection(IntEnum):

@@ -1,6 +1,6 @@
 """Steps: which iteration each event belongs to.
 
-A reader marks step spans as MARKER rows whose `step` column holds the step number (for Kineto,
+A reader marks step spans as STEP rows whose `step` column holds the step number (for Kineto,
 `ProfilerStep#N`). `assign_steps` gives every other event a step: host events by the span that
 contains their start, device events by the step of the call that launched them (correlation id),
 falling back to their own start time when no launch call is known.
@@ -24,7 +24,7 @@ def step_spans(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     kind = table.column("kind").to_numpy()
     step = table.column("step").to_numpy()
     device = table.column("device").to_numpy()
-    marked = (kind == Kind.MARKER) & (step != NONE)
+    marked = (kind == Kind.STEP) & (step != NONE)
     host = marked & (device == NONE)
     chosen = np.flatnonzero(host if host.any() else marked)
     start = table.column("start_ns").to_numpy()[chosen]

@@ -286,7 +286,7 @@ def _kinds(categories: pa.DictionaryArray, names: pa.DictionaryArray) -> np.ndar
     kind[(kind == Kind.KERNEL) & communication] = Kind.COMMUNICATION
     sync_call = _name_flags(name_list, _SYNC_CALL)[name_index]
     kind[(kind == Kind.RUNTIME) & sync_call] = Kind.SYNC
-    kind[_name_flags(name_list, STEP_NAME)[name_index]] = Kind.MARKER
+    kind[_name_flags(name_list, STEP_NAME)[name_index]] = Kind.STEP
     return kind
 
 
@@ -300,11 +300,11 @@ def _name_flags(names: list[str], pattern: re.Pattern[str]) -> np.ndarray:
 
 
 def _step_numbers(names: pa.DictionaryArray, kind: np.ndarray) -> np.ndarray:
-    """Step number on ProfilerStep#N markers; NONE elsewhere (assign_steps fills the rest)."""
+    """Step number on ProfilerStep#N rows; NONE elsewhere (assign_steps fills the rest)."""
     per_name = [STEP_NAME.match(n) for n in names.dictionary.to_pylist()]
     numbers = np.array([int(m.group(1)) if m else NONE for m in per_name] or [NONE], dtype=np.int64)
     steps = numbers[names.indices.to_numpy(zero_copy_only=False)]
-    return np.where(kind == Kind.MARKER, steps, NONE)
+    return np.where(kind == Kind.STEP, steps, NONE)
 
 
 def _copy_columns(names: pa.DictionaryArray, kind: np.ndarray) -> dict[str, np.ndarray]:
