@@ -40,7 +40,7 @@ _shuffler = st.randoms(use_true_random=False)
 def interval_sets(draw: st.DrawFn) -> Intervals:
     """Arbitrary (non-normalized) intervals: unsorted, overlapping, touching, empty, reversed, duplicated."""
     flat = draw(_flat_coords)
-    pairs = list(zip(flat[0::2], flat[1::2]))  # odd leftover coordinate is dropped
+    pairs = list(zip(flat[0::2], flat[1::2], strict=False))  # odd leftover coordinate is dropped
     extras = draw(_extras) if pairs else []
     for k in extras:
         s, e = pairs[k % len(pairs)]
@@ -159,6 +159,21 @@ def test_gaps_matches_mask(a: Intervals, lo: int, hi: int) -> None:
     np.testing.assert_array_equal(mask(r), ~mask(a) & window(lo, hi))
     if lo >= hi:
         assert len(r) == 0
+
+
+@settings(max_examples=MAX_EXAMPLES, deadline=None)
+@given(interval_sets(), interval_sets())
+def test_inputs_are_not_modified(a: Intervals, b: Intervals) -> None:
+    """No operation writes into its input arrays."""
+    before = [x.copy() for x in (*a, *b)]
+    union(*a)
+    total_length(a)
+    intersection(a, b)
+    subtract(a, b)
+    clip(a, 0, 10)
+    gaps(a, 0, 10)
+    for old, new in zip(before, (*a, *b), strict=True):
+        np.testing.assert_array_equal(old, new)
 
 
 # --- algebraic identities -------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Intervals are half-open, [start, end). A normalized set is sorted, disjoint and non-touching, and
 holds no empty interval. Every function accepts any input (unsorted, overlapping, empty intervals)
-and returns a normalized set.
+and returns a normalized set. Lengths are int64: sets spanning 2**63 ns (292 years) or more overflow.
 """
 
 from __future__ import annotations
