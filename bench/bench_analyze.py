@@ -21,6 +21,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import msgspec
+
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
@@ -54,41 +56,44 @@ class Measurement:
 # --- the bare decode (runs in the child) -----------------------------------------------------------
 
 
+IntOrStr = int | str | None
+
+
+class _Args(msgspec.Struct, gc=False):
+    device: IntOrStr = None
+    stream: IntOrStr = None
+    correlation: IntOrStr = None
+    bytes: IntOrStr = None
+    external_id: IntOrStr = msgspec.field(name="External id", default=None)
+    external_id_2021: IntOrStr = msgspec.field(name="external id", default=None)
+
+
+class _Event(msgspec.Struct, gc=False):
+    """The fields tracekit decodes, with its types (mirrors tracekit.readers.kineto._Event)."""
+
+    ph: str = ""
+    cat: str = ""
+    name: str = ""
+    pid: IntOrStr = None
+    tid: IntOrStr = None
+    ts: float = 0.0
+    dur: float = 0.0
+    args: _Args | None = None
+
+
+class _Document(msgspec.Struct, gc=False):
+    traceEvents: list[_Event] = []
+
+
 def decode_only(path: Path) -> None:
-    """Read the file and decode it with a typed msgspec Struct of tracekit's fields; print timings.
+    """Read the file and decode it with the typed Structs above; print timings as JSON.
 
-    The types mirror tracekit.readers.kineto._Event/_Document (same fields, same types), defined here
-    so that the baseline imports msgspec only.
+    The types are defined here, not imported from tracekit, so the baseline imports msgspec only.
     """
-    import msgspec
-
-    int_or_str = int | str | None
-
-    class Args(msgspec.Struct, gc=False):
-        device: int_or_str = None
-        stream: int_or_str = None
-        correlation: int_or_str = None
-        bytes: int_or_str = None
-        external_id: int_or_str = msgspec.field(name="External id", default=None)
-        external_id_2021: int_or_str = msgspec.field(name="external id", default=None)
-
-    class Event(msgspec.Struct, gc=False):
-        ph: str = ""
-        cat: str = ""
-        name: str = ""
-        pid: int_or_str = None
-        tid: int_or_str = None
-        ts: float = 0.0
-        dur: float = 0.0
-        args: Args | None = None
-
-    class Document(msgspec.Struct, gc=False):
-        traceEvents: list[Event] = []
-
     t0 = time.perf_counter()
     data = path.read_bytes()
     t1 = time.perf_counter()
-    events = msgspec.json.decode(data, type=Document).traceEvents
+    events = msgspec.json.decode(data, type=_Document).traceEvents
     t2 = time.perf_counter()
     spans = sum(1 for e in events if e.ph == "X")
     print(json.dumps({"read_s": t1 - t0, "decode_s": t2 - t1, "events": len(events), "x_events": spans}))
@@ -107,7 +112,8 @@ def run_once(command: list[str]) -> tuple[float, int, str]:
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             err.seek(0)
-            raise RuntimeError(f"{' '.join(command)} exited {process.returncode}: {err.read().decode()[-2000:]}")
+            detail = err.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"{' '.join(command)} exited {process.returncode}: {detail}")
         out.seek(0)
         lines = out.read().decode(errors="replace").strip().splitlines()
     return wall, usage.ru_maxrss * 1024, lines[-1] if lines else ""  # ru_maxrss is in KiB on Linux
@@ -132,7 +138,7 @@ def ensure_trace(path: Path) -> Path:
         make_large_trace.make(path)
     size = path.stat().st_size
     if size < MIN_TRACE_BYTES:
-        print(f"warning: {path} is {size / 1e6:.0f} MB, below the {MIN_TRACE_BYTES / 1e6:.0f} MB benchmark size")
+        print(f"warning: {path} is {size / 1e6:.0f} MB, below the {MIN_TRACE_BYTES / 1e6:.0f} MB bench size")
     return path
 
 
@@ -179,8 +185,8 @@ def table(trace: Path, decode: Measurement, analyze: Measurement, verdict: dict[
         f"{analyze.name:<24}{analyze.best_s:>12.2f}{analyze.max_rss / 1e6:>13.0f}",
         f"time  analyze / decode = {verdict['time_ratio']:.2f}x  (target <= {TIME_RATIO_TARGET:.1f}x)  "
         f"{_pass(verdict['time_pass'])}",
-        f"RSS   analyze peak     = {analyze.max_rss / 1e9:.2f} GB  (target <= {RSS_TARGET_BYTES / 1e9:.1f} GB)  "
-        f"{_pass(verdict['rss_pass'])}",
+        f"RSS   analyze peak     = {analyze.max_rss / 1e9:.2f} GB  "
+        f"(target <= {RSS_TARGET_BYTES / 1e9:.1f} GB)  {_pass(verdict['rss_pass'])}",
     ]
     return "\n".join(rows)
 

@@ -74,11 +74,11 @@ def analyze_command(
     if json_path == "-":
         sys.stdout.write(to_json(document))
         return
-    render_summary(document, Console())
+    render_summary(document, _console())
     if not no_json:
         out = Path(json_path) if json_path else DEFAULT_OUTPUT_DIR / f"{_trace_name(trace)}.analysis.json"
         write_text_atomic(out, to_json(document))
-        Console().print(f"JSON analysis written to {out}")
+        _console().print(f"JSON analysis written to {out}")
 
 
 @app.command("formats")
@@ -131,6 +131,12 @@ def _options(top: int, bubble_threshold: str, steps: str | None) -> Options:
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _console() -> Console:
+    """Standard output; 120 columns when it is not a terminal (logs, CI), so tables stay readable."""
+    console = Console()
+    return console if console.is_terminal else Console(width=120)
 
 
 def _trace_name(trace: Path) -> str:

@@ -169,13 +169,14 @@ def _launch_line(launch: dict) -> Text:
 
 def _hotspots_table(hotspots: list[dict]) -> Table:
     table = Table(title="Kernel hotspots (share of summed kernel time)", title_justify="left", box=None)
-    for column in ("kernel", "count", "total", "mean", "p50", "p99", "max", "share", "launched by"):
-        table.add_column(column, justify="left" if column in ("kernel", "launched by") else "right")
+    for column in ("share", "total", "count", "mean", "p50", "p99", "max", "launched by"):
+        table.add_column(column, justify="left" if column == "launched by" else "right", no_wrap=True)
+    table.add_column("kernel", overflow="fold", ratio=1)
     for h in hotspots:
         table.add_row(
-            _clip(h["name"]), f"{h['count']:,}", fmt_ns(h["total_ns"]), fmt_ns(h["mean_ns"]),
-            fmt_ns(h["p50_ns"]), fmt_ns(h["p99_ns"]), fmt_ns(h["max_ns"]), fmt_share(h["share"]),
-            _clip(h.get("launched_by") or "-", 30),
+            fmt_share(h["share"]), fmt_ns(h["total_ns"]), f"{h['count']:,}", fmt_ns(h["mean_ns"]),
+            fmt_ns(h["p50_ns"]), fmt_ns(h["p99_ns"]), fmt_ns(h["max_ns"]),
+            _clip(h.get("launched_by") or "-", 24), _clip(h["name"], 120),
         )  # fmt: skip
     return table
 
