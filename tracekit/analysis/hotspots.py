@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 
 from tracekit.analysis.columns import Columns
@@ -13,37 +11,38 @@ from tracekit.model.schema import NONE, Kind
 
 def kernel_hotspots(cols: Columns, kernels: np.ndarray, top: int) -> list[dict[str, object]]:
     """Top kernels by total time, grouped by short name, with the CPU op that launched them."""
-    short = [short_kernel_name(n) for n in cols.names]
-    labels = np.array(short, dtype=object)[cols.name_code[kernels]] if len(kernels) else np.array([])
-    groups = group_durations(labels, cols.dur[kernels], top)
-    callers = _launching_ops(cols, kernels)
-    for group in groups:
-        group["launched_by"] = _most_common(callers[labels == group["name"]])
+    labels, short_code = np.unique([short_kernel_name(n) for n in cols.names] or [""], return_inverse=True)
+    codes = short_code[cols.name_code[kernels]]
+    groups = group_durations(codes, labels.tolist(), cols.dur[kernels], top)
+    callers = _launching_op_codes(cols, kernels)
+    for group, code in zip(groups, _ranked_codes(groups, labels), strict=True):
+        group["launched_by"] = _most_common_name(cols, callers[codes == code])
     return groups
 
 
 def cpu_op_hotspots(cols: Columns, top: int) -> list[dict[str, object]]:
     """Top host operations by total (inclusive) time, grouped by name."""
     rows = np.flatnonzero(cols.kind == Kind.CPU_OP)
-    labels = np.array(cols.names, dtype=object)[cols.name_code[rows]] if len(rows) else np.array([])
-    return group_durations(labels, cols.dur[rows], top)
+    return group_durations(cols.name_code[rows], cols.names, cols.dur[rows], top)
 
 
-def group_durations(labels: np.ndarray, durations: np.ndarray, top: int) -> list[dict[str, object]]:
-    """Per label: count, total, mean, p50, p99 (nearest rank), max and share of all time."""
-    if len(labels) == 0:
+def group_durations(codes: np.ndarray, labels: list[str], durations: np.ndarray, top: int) -> list[dict]:
+    """Per label (rows carry its index in `labels`): count, total, mean, p50, p99 (nearest rank), max
+    and share of all time; the `top` labels by total, ties by name."""
+    if len(codes) == 0:
         return []
-    unique, code = np.unique(labels.astype(str), return_inverse=True)
-    order = np.lexsort((durations, code))
-    sorted_dur, sorted_code = durations[order], code[order]
-    first = np.searchsorted(sorted_code, np.arange(len(unique)))
-    count = np.bincount(code, minlength=len(unique))
-    total = np.bincount(code, weights=durations, minlength=len(unique)).astype(np.int64)
+    count = np.bincount(codes, minlength=len(labels))
+    total = np.bincount(codes, weights=durations, minlength=len(labels)).astype(np.int64)
+    order = np.lexsort((durations, codes))
+    sorted_dur = durations[order]
+    first = np.searchsorted(codes[order], np.arange(len(labels)))
+    present = np.flatnonzero(count)
+    names = np.array(labels, dtype=object)[present].astype(str)
+    ranked = present[np.lexsort((names, -total[present]))][:top]
     grand_total = int(durations.sum())
-    ranked = np.lexsort((unique, -total))[:top]
     return [
         {
-            "name": str(unique[g]),
+            "name": labels[g],
             "count": int(count[g]),
             "total_ns": int(total[g]),
             "mean_ns": float(total[g] / count[g]),
@@ -61,15 +60,23 @@ def _rank_in_group(sorted_dur: np.ndarray, first: int, count: int, percent: int)
     return int(sorted_dur[first + rank - 1])
 
 
-def _launching_ops(cols: Columns, kernels: np.ndarray) -> np.ndarray:
-    """Name of the CPU op that issued each kernel's launch call (via its external id), or ''."""
+def _ranked_codes(groups: list[dict], labels: np.ndarray) -> list[int]:
+    return [int(np.searchsorted(labels, group["name"])) for group in groups]
+
+
+def _launching_op_codes(cols: Columns, kernels: np.ndarray) -> np.ndarray:
+    """Name code of the CPU op that issued each kernel's launch call (via its external id), or NONE."""
     ops = np.flatnonzero((cols.kind == Kind.CPU_OP) & (cols.external_id != NONE))
-    by_id = dict(zip(cols.external_id[ops].tolist(), cols.name_code[ops].tolist(), strict=True))
+    ops = ops[np.argsort(cols.external_id[ops], kind="stable")]
     calls = cols.launch[kernels]
     ids = np.where(calls != NONE, cols.external_id[np.maximum(calls, 0)], NONE)
-    return np.array([cols.names[by_id[i]] if i in by_id else "" for i in ids.tolist()], dtype=object)
+    if len(ops) == 0:
+        return np.full(len(kernels), NONE, dtype=np.int64)
+    slot = np.minimum(np.searchsorted(cols.external_id[ops], ids), len(ops) - 1)
+    found = (cols.external_id[ops[slot]] == ids) & (ids != NONE)
+    return np.where(found, cols.name_code[ops[slot]], NONE)
 
 
-def _most_common(names: np.ndarray) -> str | None:
-    counts = Counter(n for n in names.tolist() if n)
-    return counts.most_common(1)[0][0] if counts else None
+def _most_common_name(cols: Columns, codes: np.ndarray) -> str | None:
+    known = codes[codes != NONE]
+    return cols.names[int(np.bincount(known).argmax())] if len(known) else None

@@ -74,8 +74,9 @@ EVENT_SCHEMA = pa.schema(
     metadata={"schema": "tracekit.events/1"},
 )
 
+_NUMPY_OF_ARROW = {pa.int8(): np.int8, pa.int32(): np.int32, pa.int64(): np.int64}
 _NUMPY_TYPES = {
-    field.name: field.type.to_pandas_dtype()
+    field.name: _NUMPY_OF_ARROW[field.type]
     for field in EVENT_SCHEMA
     if not pa.types.is_dictionary(field.type)
 }

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
 
 import msgspec
@@ -116,12 +117,12 @@ def read_chrome(path: Path) -> Trace:
 
 
 class _Args(msgspec.Struct, gc=False):
-    device: IntOrStr = None
-    stream: IntOrStr = None
-    correlation: IntOrStr = None
-    bytes: IntOrStr = None
-    external_id: IntOrStr = msgspec.field(name="External id", default=None)
-    external_id_2021: IntOrStr = msgspec.field(name="external id", default=None)
+    device: IntOrStr = NONE
+    stream: IntOrStr = NONE
+    correlation: IntOrStr = NONE
+    bytes: IntOrStr = NONE
+    external_id: IntOrStr = msgspec.field(name="External id", default=NONE)
+    external_id_2021: IntOrStr = msgspec.field(name="external id", default=NONE)
 
 
 class _Event(msgspec.Struct, gc=False):
@@ -130,11 +131,11 @@ class _Event(msgspec.Struct, gc=False):
     ph: str = ""
     cat: str = ""
     name: str = ""
-    pid: IntOrStr = None
-    tid: IntOrStr = None
+    pid: IntOrStr = NONE
+    tid: IntOrStr = NONE
     ts: int | float = 0  # msgspec keeps integer literals as int: exactness can then be checked
     dur: int | float = 0
-    args: _Args | None = None
+    args: _Args = msgspec.field(default_factory=_Args)
 
 
 class _ExactEvent(_Event, gc=False):
@@ -158,7 +159,7 @@ _EXACT = (_ExactEvent, _ExactDocument)
 
 def _decode(path: Path, data: bytes, types: tuple[type, type]) -> list:
     event_type, document_type = types
-    target = list[event_type] if data.lstrip()[:1] == b"[" else document_type
+    target = list[event_type] if _CHROME_ARRAY.match(data) else document_type
     try:
         with _gc_paused():
             decoded = msgspec.json.decode(data, type=target)
@@ -202,8 +203,8 @@ def _read(path: Path, format_name: str) -> Trace:
 
 def _times(events: list) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Integer ns from float µs, or (None, None) when floats cannot hold the values exactly."""
-    ts = np.fromiter((e.ts for e in events), dtype=np.float64, count=len(events))
-    dur = np.fromiter((e.dur for e in events), dtype=np.float64, count=len(events))
+    ts = np.fromiter(map(attrgetter("ts"), events), dtype=np.float64, count=len(events))
+    dur = np.fromiter(map(attrgetter("dur"), events), dtype=np.float64, count=len(events))
     exact = timeunits.exact_in_float(ts, partial(_all_whole, events, "ts")) and timeunits.exact_in_float(
         dur, partial(_all_whole, events, "dur")
     )
@@ -214,7 +215,7 @@ def _times(events: list) -> tuple[np.ndarray | None, np.ndarray | None]:
 
 def _all_whole(events: list, field: str) -> bool:
     """True when the JSON wrote this field as an integer in every event."""
-    return not any(type(getattr(e, field)) is float for e in events)
+    return float not in set(map(type, map(attrgetter(field), events)))
 
 
 def _exact_times(events: list) -> tuple[np.ndarray, np.ndarray]:
@@ -248,26 +249,27 @@ def _close_begin_end_pairs(events: list, start_ns: np.ndarray, dur_ns: np.ndarra
 
 def _to_table(events: list, start_ns: np.ndarray, dur_ns: np.ndarray) -> pa.Table:
     n = len(events)
-    args = [e.args for e in events]
-    names = pa.array([e.name for e in events], type=pa.string()).dictionary_encode()
-    categories = pa.array([e.cat for e in events], type=pa.string()).dictionary_encode()
+    names = _strings(events, "name")
+    categories = _strings(events, "cat")
     kind = _kinds(categories, names)
     on_device = _device_side(categories)
-    pid, tid = _ints(e.pid for e in events), _ints(e.tid for e in events)
-    stream = np.where(on_device, _first_known(_arg(args, "stream"), tid), NONE)
+    pid, tid = _ints(events, "pid"), _ints(events, "tid")
+    stream = np.where(on_device, _first_known(_ints(events, "args.stream"), tid), NONE)
     columns = {
         "start_ns": start_ns,
         "dur_ns": dur_ns,
         "kind": kind,
         "name": names,
-        "device": np.where(on_device, _first_known(_arg(args, "device"), pid), NONE),
+        "device": np.where(on_device, _first_known(_ints(events, "args.device"), pid), NONE),
         "stream": stream,
         "process": np.where(on_device, NONE, pid),
         "thread": np.where(on_device, stream, tid),
-        "correlation": _arg(args, "correlation"),
-        "external_id": _first_known(_arg(args, "external_id"), _arg(args, "external_id_2021")),
+        "correlation": _ints(events, "args.correlation"),
+        "external_id": _first_known(
+            _ints(events, "args.external_id"), _ints(events, "args.external_id_2021")
+        ),
         "step": _step_numbers(names, kind),
-        "bytes": _arg(args, "bytes"),
+        "bytes": _ints(events, "args.bytes"),
     }
     columns.update(_copy_columns(names, kind))
     return build_table(columns, n)
@@ -334,17 +336,26 @@ def _memory_kind(text: str | None) -> int:
     return _MEMORY_KINDS.get((text or "").strip().lower(), MemoryKind.UNKNOWN)
 
 
-def _arg(args: list, name: str) -> np.ndarray:
-    return _ints(getattr(a, name) if a is not None else None for a in args)
+def _strings(events: list, field: str) -> pa.DictionaryArray:
+    """A string field as a dictionary array, coding each distinct value once (names repeat a lot)."""
+    code_of: dict[str, int] = {}
+    codes = np.fromiter(
+        (code_of.setdefault(value, len(code_of)) for value in map(attrgetter(field), events)),
+        dtype=np.int32,
+        count=len(events),
+    )
+    return pa.DictionaryArray.from_arrays(codes, pa.array(list(code_of), type=pa.string()))
 
 
-def _ints(values: Iterator[IntOrStr]) -> np.ndarray:
-    """int64 array; numeric strings are parsed, anything else becomes NONE."""
-    raw = list(values)
+def _ints(events: list, field: str) -> np.ndarray:
+    """One (dotted) field of every event as int64; numeric strings are parsed, others become NONE."""
+    get = attrgetter(field)
     try:
-        return np.array([NONE if v is None else v for v in raw], dtype=np.int64)
-    except (ValueError, TypeError):
-        return np.array([_to_int(v) for v in raw], dtype=np.int64)
+        return np.fromiter(map(get, events), dtype=np.int64, count=len(events))
+    except (TypeError, ValueError):  # strings ("stream 7", "25738") or nulls: map each distinct value once
+        raw = list(map(get, events))
+        value_of = {value: _to_int(value) for value in set(raw)}
+        return np.fromiter(map(value_of.__getitem__, raw), dtype=np.int64, count=len(raw))
 
 
 def _to_int(value: IntOrStr) -> int:
