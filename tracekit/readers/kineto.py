@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import partial
+from itertools import chain, compress
 from operator import attrgetter
 from pathlib import Path
 
@@ -161,8 +162,7 @@ def _decode(path: Path, data: bytes, types: tuple[type, type]) -> list:
     event_type, document_type = types
     target = list[event_type] if _CHROME_ARRAY.match(data) else document_type
     try:
-        with _gc_paused():
-            decoded = msgspec.json.decode(data, type=target)
+        decoded = msgspec.json.decode(data, type=target)
     except msgspec.DecodeError as exc:
         raise TraceError(path, f"not valid trace JSON ({_first_line(exc)})") from None
     return decoded if isinstance(decoded, list) else decoded.traceEvents
@@ -190,15 +190,21 @@ def _read(path: Path, format_name: str) -> Trace:
     data = read_bytes(path)
     if not looks_like_chrome(data[:4096]):
         raise TraceError(path, "not Chrome trace JSON (expected a JSON array or an object with traceEvents)")
-    events = [e for e in _decode(path, data, _FAST) if e.ph in _SPAN_PHASES]
-    start_ns, dur_ns = _times(events)
-    if start_ns is None:
-        events = [e for e in _decode(path, data, _EXACT) if e.ph in _SPAN_PHASES]
-        start_ns, dur_ns = _exact_times(events)
-    del data
-    events, start_ns, dur_ns = _close_begin_end_pairs(events, start_ns, dur_ns)
-    table = assign_steps(_to_table(events, start_ns, dur_ns))
+    with _gc_paused():  # millions of new objects and no cycles: collections would only rescan them
+        events = _spans(_decode(path, data, _FAST))
+        start_ns, dur_ns = _times(events)
+        if start_ns is None:
+            events = _spans(_decode(path, data, _EXACT))
+            start_ns, dur_ns = _exact_times(events)
+        del data
+        events, start_ns, dur_ns = _close_begin_end_pairs(events, start_ns, dur_ns)
+        table = assign_steps(_to_table(events, start_ns, dur_ns))
     return Trace(events=table, format=format_name, source=str(path))
+
+
+def _spans(decoded: list) -> list:
+    """Only complete (X) and begin/end (B, E) events; flows, instants and metadata go."""
+    return list(compress(decoded, map(_SPAN_PHASES.__contains__, map(attrgetter("ph"), decoded))))
 
 
 def _times(events: list) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -254,22 +260,21 @@ def _to_table(events: list, start_ns: np.ndarray, dur_ns: np.ndarray) -> pa.Tabl
     kind = _kinds(categories, names)
     on_device = _device_side(categories)
     pid, tid = _ints(events, "pid"), _ints(events, "tid")
-    stream = np.where(on_device, _first_known(_ints(events, "args.stream"), tid), NONE)
+    args = _arg_ints(events)
+    stream = np.where(on_device, _first_known(args["stream"], tid), NONE)
     columns = {
         "start_ns": start_ns,
         "dur_ns": dur_ns,
         "kind": kind,
         "name": names,
-        "device": np.where(on_device, _first_known(_ints(events, "args.device"), pid), NONE),
+        "device": np.where(on_device, _first_known(args["device"], pid), NONE),
         "stream": stream,
         "process": np.where(on_device, NONE, pid),
         "thread": np.where(on_device, stream, tid),
-        "correlation": _ints(events, "args.correlation"),
-        "external_id": _first_known(
-            _ints(events, "args.external_id"), _ints(events, "args.external_id_2021")
-        ),
+        "correlation": args["correlation"],
+        "external_id": _first_known(args["external_id"], args["external_id_2021"]),
         "step": _step_numbers(names, kind),
-        "bytes": _ints(events, "args.bytes"),
+        "bytes": args["bytes"],
     }
     columns.update(_copy_columns(names, kind))
     return build_table(columns, n)
@@ -338,13 +343,24 @@ def _memory_kind(text: str | None) -> int:
 
 def _strings(events: list, field: str) -> pa.DictionaryArray:
     """A string field as a dictionary array, coding each distinct value once (names repeat a lot)."""
-    code_of: dict[str, int] = {}
-    codes = np.fromiter(
-        (code_of.setdefault(value, len(code_of)) for value in map(attrgetter(field), events)),
-        dtype=np.int32,
-        count=len(events),
-    )
+    values = list(map(attrgetter(field), events))
+    code_of = dict.fromkeys(values)
+    for code, value in enumerate(code_of):
+        code_of[value] = code
+    codes = np.fromiter(map(code_of.__getitem__, values), dtype=np.int32, count=len(values))
     return pa.DictionaryArray.from_arrays(codes, pa.array(list(code_of), type=pa.string()))
+
+
+def _arg_ints(events: list) -> dict[str, np.ndarray]:
+    """Every field of `args` as int64 columns, in one pass when they are all integers."""
+    fields = _Args.__struct_fields__
+    flat = chain.from_iterable(map(msgspec.structs.astuple, map(attrgetter("args"), events)))
+    try:
+        table = np.fromiter(flat, dtype=np.int64, count=len(events) * len(fields))
+    except (TypeError, ValueError):  # a string or null somewhere: field by field
+        return {name: _ints(events, f"args.{name}") for name in fields}
+    table = table.reshape(len(events), len(fields))
+    return {name: table[:, i] for i, name in enumerate(fields)}
 
 
 def _ints(events: list, field: str) -> np.ndarray:
