@@ -117,13 +117,16 @@ def read_chrome(path: Path) -> Trace:
 # --- decoding -------------------------------------------------------------------------------------
 
 
-class _Args(msgspec.Struct, gc=False):
+class _Args(msgspec.Struct, frozen=True, gc=False):
     device: IntOrStr = NONE
     stream: IntOrStr = NONE
     correlation: IntOrStr = NONE
     bytes: IntOrStr = NONE
     external_id: IntOrStr = msgspec.field(name="External id", default=NONE)
     external_id_2021: IntOrStr = msgspec.field(name="external id", default=NONE)
+
+
+_NO_ARGS = _Args()
 
 
 class _Event(msgspec.Struct, gc=False):
@@ -136,7 +139,7 @@ class _Event(msgspec.Struct, gc=False):
     tid: IntOrStr = NONE
     ts: int | float = 0  # msgspec keeps integer literals as int: exactness can then be checked
     dur: int | float = 0
-    args: _Args = msgspec.field(default_factory=_Args)
+    args: _Args = _NO_ARGS  # shared: flows and instants without args allocate nothing
 
 
 class _ExactEvent(_Event, gc=False):
