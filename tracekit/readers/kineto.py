@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import partial
-from itertools import chain, compress
+from itertools import chain, compress, count
 from operator import attrgetter
 from pathlib import Path
 
@@ -34,7 +34,7 @@ from tracekit.model.schema import (
 from tracekit.model.steps import STEP_NAME, assign_steps
 from tracekit.model.trace import Trace
 from tracekit.readers import timeunits
-from tracekit.readers.source import read_bytes
+from tracekit.readers.source import read_buffer
 
 IntOrStr = int | str | None
 
@@ -190,7 +190,7 @@ def _first_line(exc: Exception) -> str:
 
 
 def _read(path: Path, format_name: str) -> Trace:
-    data = read_bytes(path)
+    data = read_buffer(path)
     if not looks_like_chrome(data[:4096]):
         raise TraceError(path, "not Chrome trace JSON (expected a JSON array or an object with traceEvents)")
     with _gc_paused():  # millions of new objects and no cycles: collections would only rescan them
@@ -258,11 +258,11 @@ def _close_begin_end_pairs(events: list, start_ns: np.ndarray, dur_ns: np.ndarra
 
 def _to_table(events: list, start_ns: np.ndarray, dur_ns: np.ndarray) -> pa.Table:
     n = len(events)
-    names = _strings(events, "name")
-    categories = _strings(events, "cat")
+    (names, categories, pids, tids), key = _distinct(map(_KEY, events), n, 4)
+    names, categories = _dictionary(names, key), _dictionary(categories, key)
     kind = _kinds(categories, names)
     on_device = _device_side(categories)
-    pid, tid = _ints(events, "pid"), _ints(events, "tid")
+    pid, tid = _int_values(pids)[key], _int_values(tids)[key]
     args = _arg_ints(events)
     stream = np.where(on_device, _first_known(args["stream"], tid), NONE)
     columns = {
@@ -344,14 +344,32 @@ def _memory_kind(text: str | None) -> int:
     return _MEMORY_KINDS.get((text or "").strip().lower(), MemoryKind.UNKNOWN)
 
 
-def _strings(events: list, field: str) -> pa.DictionaryArray:
-    """A string field as a dictionary array, coding each distinct value once (names repeat a lot)."""
-    values = list(map(attrgetter(field), events))
-    code_of = dict.fromkeys(values)
-    for code, value in enumerate(code_of):
-        code_of[value] = code
-    codes = np.fromiter(map(code_of.__getitem__, values), dtype=np.int32, count=len(values))
-    return pa.DictionaryArray.from_arrays(codes, pa.array(list(code_of), type=pa.string()))
+_KEY = attrgetter("name", "cat", "pid", "tid")  # few distinct combinations: a few hundred per million
+
+
+def _distinct(keys: Iterator[tuple], n: int, width: int) -> tuple[list[tuple], np.ndarray]:
+    """The distinct key tuples, as `width` columns, and the index of each row's key.
+
+    One C-driven pass (map, attrgetter, dict.setdefault, fromiter) codes several fields at once;
+    each distinct value is then converted once instead of once per event.
+    """
+    first_row: dict[tuple, int] = {}
+    first = np.fromiter(map(first_row.setdefault, keys, count()), dtype=np.int64, count=n)
+    compact = np.zeros(n, dtype=np.int64)
+    compact[list(first_row.values())] = np.arange(len(first_row))
+    return (list(zip(*first_row, strict=True)) if first_row else [()] * width), compact[first]
+
+
+def _dictionary(values: tuple[str, ...], key: np.ndarray) -> pa.DictionaryArray:
+    """Dictionary array of a string field given once per distinct key (first-seen order)."""
+    code_of = {value: code for code, value in enumerate(dict.fromkeys(values))}
+    per_key = np.fromiter(map(code_of.__getitem__, values), dtype=np.int32, count=len(values))
+    return pa.DictionaryArray.from_arrays(per_key[key], pa.array(list(code_of), type=pa.string()))
+
+
+def _int_values(values: tuple[IntOrStr, ...]) -> np.ndarray:
+    """A few distinct values as int64; numeric strings are parsed, others become NONE."""
+    return np.fromiter(map(_to_int, values), dtype=np.int64, count=len(values))
 
 
 def _arg_ints(events: list) -> dict[str, np.ndarray]:

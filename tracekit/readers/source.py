@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import mmap
 import zlib
 from pathlib import Path
 
@@ -37,6 +38,15 @@ def read_bytes(path: Path) -> bytes:
         return gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as exc:
         raise TraceError(path, f"truncated or corrupt gzip data ({exc})") from None
+
+
+def read_buffer(path: Path) -> bytes | mmap.mmap:
+    """The whole (decompressed) content; a plain file is memory-mapped, not copied into memory."""
+    _require_file(path)
+    with path.open("rb") as raw:
+        if raw.read(2) == GZIP_MAGIC:
+            return read_bytes(path)
+        return mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 def _require_file(path: Path) -> None:
