@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from tracekit.analysis.bubbles import bubble_summary
 from tracekit.analysis.columns import Columns
@@ -56,10 +55,10 @@ def analyze(trace: Trace, options: Options = Options()) -> dict[str, object]:
 def select_steps(trace: Trace, steps: tuple[int, int]) -> pa.Table:
     """The events of steps first..last (inclusive); an empty selection is an input error."""
     first, last = steps
-    column = trace.events.column("step")
-    selected = trace.events.filter(pc.and_(pc.greater_equal(column, first), pc.less_equal(column, last)))
+    column = trace.events.column("step").to_numpy()
+    selected = trace.events.filter(pa.array((column >= first) & (column <= last)))
     if selected.num_rows == 0:
-        present = np.unique(column.to_numpy())
+        present = np.unique(column)
         present = present[present >= 0]
         known = f"{present.min()}:{present.max()}" if len(present) else "none"
         raise TraceError(trace.source, f"no events in steps {first}:{last} (steps in trace: {known})")
