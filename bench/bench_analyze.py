@@ -3,8 +3,8 @@
     make bench            # or: .venv/bin/python bench/bench_analyze.py [--trace FILE] [--repeat 2]
 
 Each measurement runs in a fresh subprocess; wall time is taken around the process (interpreter
-start, imports, reading the file included) and peak RSS is the child's own ru_maxrss, from
-os.wait4. Every measurement runs `--repeat` times; the best time and the largest RSS are kept.
+start, imports and reading the file included) and peak RSS is that child's own ru_maxrss, from
+os.wait4. Both commands run `--repeat` times, interleaved; the best time and the largest RSS count.
 The result is printed as a table and written to bench/data/last_result.json.
 """
 
@@ -14,34 +14,39 @@ import argparse
 import json
 import os
 import platform
+import re
+import resource
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import msgspec
 
 BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import make_large_trace  # noqa: E402  (sibling script, importable once bench/ is on the path)
 
 RESULT_PATH = make_large_trace.DATA_DIR / "last_result.json"
 TIME_RATIO_TARGET = 2.0  # end-to-end wall time / bare decode wall time
-RSS_TARGET_BYTES = 1.5e9  # 1.5 GB peak RSS of the end-to-end run
+RSS_TARGET_BYTES = 1.5e9  # peak RSS of the end-to-end run; GB = 1e9 bytes
 MIN_TRACE_BYTES = 400e6
+NONE = -1
 
 
 @dataclass
 class Measurement:
-    """Best wall time and largest peak RSS over the runs of one command."""
+    """Wall times and peak RSS of the runs of one command; the best time and largest RSS count."""
 
     name: str
     command: list[str]
-    wall_s: list[float]
-    peak_rss_bytes: list[int]
+    wall_s: list[float] = field(default_factory=list)
+    cpu_s: list[tuple[float, float]] = field(default_factory=list)  # (user, system) per run
+    peak_rss_bytes: list[int] = field(default_factory=list)
     child_report: dict[str, object] | None = None
 
     @property
@@ -54,31 +59,33 @@ class Measurement:
 
 
 # --- the bare decode (runs in the child) -----------------------------------------------------------
-
+# The same fields, types and defaults as tracekit.readers.kineto._Args/_Event/_Document, defined here so
+# the baseline imports msgspec only; `decode_types_match` checks that the two stay in step.
 
 IntOrStr = int | str | None
 
 
-class _Args(msgspec.Struct, gc=False):
-    device: IntOrStr = None
-    stream: IntOrStr = None
-    correlation: IntOrStr = None
-    bytes: IntOrStr = None
-    external_id: IntOrStr = msgspec.field(name="External id", default=None)
-    external_id_2021: IntOrStr = msgspec.field(name="external id", default=None)
+class _Args(msgspec.Struct, frozen=True, gc=False):
+    device: IntOrStr = NONE
+    stream: IntOrStr = NONE
+    correlation: IntOrStr = NONE
+    bytes: IntOrStr = NONE
+    external_id: IntOrStr = msgspec.field(name="External id", default=NONE)
+    external_id_2021: IntOrStr = msgspec.field(name="external id", default=NONE)
+
+
+_NO_ARGS = _Args()
 
 
 class _Event(msgspec.Struct, gc=False):
-    """The fields tracekit decodes, with its types (mirrors tracekit.readers.kineto._Event)."""
-
     ph: str = ""
     cat: str = ""
     name: str = ""
-    pid: IntOrStr = None
-    tid: IntOrStr = None
-    ts: float = 0.0
-    dur: float = 0.0
-    args: _Args | None = None
+    pid: IntOrStr = NONE
+    tid: IntOrStr = NONE
+    ts: int | float = 0
+    dur: int | float = 0
+    args: _Args = _NO_ARGS
 
 
 class _Document(msgspec.Struct, gc=False):
@@ -86,27 +93,48 @@ class _Document(msgspec.Struct, gc=False):
 
 
 def decode_only(path: Path) -> None:
-    """Read the file and decode it with the typed Structs above; print timings as JSON.
-
-    The types are defined here, not imported from tracekit, so the baseline imports msgspec only.
-    """
+    """Read the file and decode it with the typed Structs above; print timings as one JSON line."""
     t0 = time.perf_counter()
     data = path.read_bytes()
     t1 = time.perf_counter()
     events = msgspec.json.decode(data, type=_Document).traceEvents
     t2 = time.perf_counter()
-    spans = sum(1 for e in events if e.ph == "X")
-    print(json.dumps({"read_s": t1 - t0, "decode_s": t2 - t1, "events": len(events), "x_events": spans}))
+    print(json.dumps({"read_s": t1 - t0, "decode_s": t2 - t1, "events": len(events)}))
+
+
+def decode_types_match() -> bool | None:
+    """True when the baseline decodes what tracekit decodes (None when tracekit cannot be imported)."""
+    try:
+        from tracekit.readers import kineto
+    except ImportError:
+        return None
+    pairs = [(_Event, kineto._Event), (_Args, kineto._Args), (_Document, kineto._Document)]
+    return all(_shape(mine) == _shape(theirs) for mine, theirs in pairs)
+
+
+def _shape(struct: type) -> list[tuple[str, ...]]:
+    """Options of the Struct, then encoded name, type, default and default factory of each field."""
+
+    def plain(value: object) -> str:
+        text = value.__qualname__ if isinstance(value, type) else repr(value)
+        return re.sub(r"\b[\w.]+\.(?=\w)", "", text)
+
+    config = struct.__struct_config__
+    options = ("frozen", "gc", "array_like", "tag", "tag_field", "forbid_unknown_fields", "omit_defaults")
+    return [tuple(plain(getattr(config, name)) for name in options)] + [
+        (f.encode_name, plain(f.type), plain(f.default), plain(f.default_factory))
+        for f in msgspec.structs.fields(struct)
+    ]
 
 
 # --- measuring (runs in the parent) --------------------------------------------------------------
 
 
-def run_once(command: list[str]) -> tuple[float, int, str]:
-    """Run a command; (wall seconds, peak RSS bytes of that child, its stdout's last line)."""
+def run_once(command: list[str]) -> tuple[float, resource.struct_rusage, str]:
+    """Run a command; (wall seconds, the child's resource usage, last line of its stdout)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=BENCH_DIR.parent)
+        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=REPO)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -116,20 +144,23 @@ def run_once(command: list[str]) -> tuple[float, int, str]:
             raise RuntimeError(f"{' '.join(command)} exited {process.returncode}: {detail}")
         out.seek(0)
         lines = out.read().decode(errors="replace").strip().splitlines()
-    return wall, usage.ru_maxrss * 1024, lines[-1] if lines else ""  # ru_maxrss is in KiB on Linux
+    return wall, usage, lines[-1] if lines else ""
 
 
-def measure(name: str, command: list[str], repeat: int) -> Measurement:
-    """Run a command `repeat` times, printing each run."""
-    result = Measurement(name, command, [], [])
+def measure(measurements: list[Measurement], repeat: int) -> None:
+    """Run every command `repeat` times, interleaved (a, b, a, b) so slow spells hit both alike."""
     for i in range(repeat):
-        wall, rss, last_line = run_once(command)
-        result.wall_s.append(wall)
-        result.peak_rss_bytes.append(rss)
-        if last_line.startswith("{"):
-            result.child_report = json.loads(last_line)
-        print(f"  {name} run {i + 1}/{repeat}: {wall:6.2f} s, peak RSS {rss / 1e6:7.0f} MB", flush=True)
-    return result
+        for m in measurements:
+            wall, usage, last_line = run_once(m.command)
+            rss = usage.ru_maxrss * 1024  # KiB on Linux
+            m.wall_s.append(wall)
+            m.cpu_s.append((usage.ru_utime, usage.ru_stime))
+            m.peak_rss_bytes.append(rss)
+            if last_line.startswith("{"):
+                m.child_report = json.loads(last_line)
+            cpu = f"user {usage.ru_utime:5.2f} s, sys {usage.ru_stime:5.2f} s"
+            line = f"  {m.name:<18} run {i + 1}/{repeat}: {wall:6.2f} s ({cpu}), RSS {rss / 1e6:5.0f} MB"
+            print(line, flush=True)
 
 
 def ensure_trace(path: Path) -> Path:
@@ -159,6 +190,20 @@ def _cpu_model() -> str:
     except OSError:
         return platform.processor()
     return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "")
+
+
+def revision() -> str:
+    """`git describe` of the tree measured, `-dirty` when tracekit/ has uncommitted changes."""
+    try:
+        head = _git("rev-parse", "--short", "HEAD")
+        dirty = _git("status", "--porcelain", "--", "tracekit")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("-dirty" if dirty else "")
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def verdicts(decode: Measurement, analyze: Measurement) -> dict[str, object]:
@@ -195,12 +240,13 @@ def _pass(ok: object) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def save(trace: Path, measurements: list[Measurement], verdict: dict[str, object]) -> None:
+def save(trace: Path, measurements: list[Measurement], verdict: dict[str, object], meta: dict) -> None:
     """Write the machine-readable result."""
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "trace": {"path": str(trace), "bytes": trace.stat().st_size},
         "machine": machine(),
+        **meta,
         "measurements": [{**asdict(m), "best_s": m.best_s, "max_rss_bytes": m.max_rss} for m in measurements],
         "targets": verdict,
     }
@@ -215,21 +261,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trace", type=Path, default=make_large_trace.DEFAULT_OUT, help="trace to analyse")
     parser.add_argument("--repeat", type=int, default=2, help="runs per measurement")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument("--decode-only", type=Path, help=argparse.SUPPRESS)  # the child of the baseline
+    parser.add_argument("--decode-only", type=Path, help=argparse.SUPPRESS)  # the baseline's child
     args = parser.parse_args(argv)
     if args.decode_only:
         decode_only(args.decode_only)
         return 0
     trace = ensure_trace(args.trace.resolve())
+    meta = {"revision": revision(), "decode_types_match_tracekit": decode_types_match()}
+    if meta["decode_types_match_tracekit"] is False:
+        print("warning: the baseline's Structs differ from tracekit.readers.kineto's; update bench/")
+    print(f"benchmarking {trace.name} at {meta['revision']}, {args.repeat} runs each", flush=True)
     python = sys.executable
-    print(f"benchmarking {trace.name}, {args.repeat} runs each", flush=True)
-    decode = measure("bare typed decode", [python, __file__, "--decode-only", str(trace)], args.repeat)
-    analyze = measure(
-        "tracekit analyze", [python, "-m", "tracekit", "analyze", str(trace), "--no-json"], args.repeat
-    )
+    decode = Measurement("bare typed decode", [python, __file__, "--decode-only", str(trace)])
+    analyze = Measurement("tracekit analyze", [python, "-m", "tracekit", "analyze", str(trace), "--no-json"])
+    measure([decode, analyze], args.repeat)
     verdict = verdicts(decode, analyze)
     print(table(trace, decode, analyze, verdict))
-    save(trace, [decode, analyze], verdict)
+    save(trace, [decode, analyze], verdict, meta)
     return 1 if args.strict and not (verdict["time_pass"] and verdict["rss_pass"]) else 0
 
 

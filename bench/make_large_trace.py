@@ -16,7 +16,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,11 +56,14 @@ def default_source() -> Path:
     raise FileNotFoundError(f"no source trace found; looked for {', '.join(map(str, SOURCES))}")
 
 
-def load(path: Path) -> dict[str, object]:
-    """The source document (gzip or plain JSON)."""
-    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
-    with opener(path, "rb") as stream:
-        return json.load(stream)
+def load(path: Path) -> tuple[dict[str, object], bytes]:
+    """The source document (gzip or plain JSON), and the whitespace it starts with.
+
+    Kineto writes a newline before the opening brace; the tiled file keeps it, like a real one.
+    """
+    raw = path.read_bytes()
+    text = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    return json.loads(text), text[: len(text) - len(text.lstrip())]
 
 
 def plan(events: list[Event]) -> Tiling:
@@ -101,8 +104,8 @@ def shifted(event: Event, k: int, tiling: Tiling) -> Event:
     return out
 
 
-def write(doc: dict[str, object], tiles: int, out: Path) -> tuple[int, int]:
-    """Write the tiled document; returns (events, bytes)."""
+def write(doc: dict[str, object], tiles: int, out: Path, prefix: bytes = b"") -> tuple[int, int]:
+    """Write the tiled document after `prefix` (leading whitespace); returns (events, bytes)."""
     events = doc["traceEvents"]
     tiling = plan(events)
     keys = list(doc)
@@ -112,7 +115,7 @@ def write(doc: dict[str, object], tiles: int, out: Path) -> tuple[int, int]:
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_suffix(out.suffix + ".partial")
     with partial.open("wb") as stream:
-        stream.write(b"{\n" + b"".join(_member(encode, k, doc[k]) + b",\n" for k in before))
+        stream.write(prefix + b"{\n" + b"".join(_member(encode, k, doc[k]) + b",\n" for k in before))
         stream.write(b'"traceEvents":[\n')
         for k in range(tiles):
             lines = [encode(e) for e in tile(events, k, tiling)]
@@ -133,10 +136,10 @@ def tiles_for(doc: dict[str, object], size_mb: float) -> int:
 def make(out: Path = DEFAULT_OUT, size_mb: float = DEFAULT_SIZE_MB, source: Path | None = None) -> Path:
     """Create the large trace; prints its event count and size."""
     source = source or default_source()
-    doc = load(source)
+    doc, prefix = load(source)
     tiles = tiles_for(doc, size_mb)
     print(f"tiling {source.name} ({len(doc['traceEvents']):,} events) x {tiles} -> {out}", flush=True)
-    count, size = write(doc, tiles, out)
+    count, size = write(doc, tiles, out, prefix)
     print(f"wrote {count:,} events, {size / 1e6:.1f} MB ({size:,} bytes) to {out}")
     return out
 
@@ -184,7 +187,7 @@ def _number(value: object) -> float:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
-def _member(encode, key: str, value: object) -> bytes:
+def _member(encode: Callable[[object], bytes], key: str, value: object) -> bytes:
     return encode(key) + b":" + encode(value)
 
 
