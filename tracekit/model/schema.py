@@ -100,11 +100,6 @@ def build_table(columns: dict[str, object], n: int) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
 
 
-def empty_table() -> pa.Table:
-    """An event table with no rows."""
-    return build_table({"name": []}, 0)
-
-
 def _default(column: str) -> int:
     return 0 if column in ("kind", "copy_direction", "src_memory", "dst_memory") else NONE
 
