@@ -22,9 +22,10 @@ from tracekit.model.intervals import (
     union,
 )
 
-# Coordinates drawn for intervals and bounds; the mask covers them all, with a margin.
+# Coordinates drawn for intervals and bounds; the mask covers them all, with a margin. Touching
+# neighbours can chain (up to 3 extras, each up to 3 past the previous end): the mask reaches past that.
 LO_COORD, HI_COORD = -20, 40
-MASK_LO, MASK_HI = LO_COORD - 5, HI_COORD + 5
+MASK_LO, MASK_HI = LO_COORD - 5, HI_COORD + 12
 MAX_EXAMPLES = 300
 
 EPOCH_NS = 1694039994071305123  # a realistic epoch-nanosecond timestamp, above 2**53
