@@ -74,11 +74,12 @@ def analyze_command(
     if json_path == "-":
         sys.stdout.write(to_json(document))
         return
-    render_summary(document, _console())
+    console = _console()
+    render_summary(document, console)
     if not no_json:
         out = Path(json_path) if json_path else DEFAULT_OUTPUT_DIR / f"{_trace_name(trace)}.analysis.json"
         write_text_atomic(out, to_json(document))
-        _console().print(f"JSON analysis written to {out}")
+        console.print(f"JSON analysis written to {out}")
 
 
 @app.command("formats")

@@ -28,25 +28,18 @@ def read_head(path: Path) -> bytes:
         raise TraceError(path, f"not a readable gzip file ({exc})") from None
 
 
-def read_bytes(path: Path) -> bytes:
-    """The whole (decompressed) content of a file."""
-    _require_file(path)
-    data = path.read_bytes()
-    if data[:2] != GZIP_MAGIC:
-        return data
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise TraceError(path, f"truncated or corrupt gzip data ({exc})") from None
-
-
 def read_buffer(path: Path) -> bytes | mmap.mmap:
     """The whole (decompressed) content; a plain file is memory-mapped, not copied into memory."""
     _require_file(path)
     with path.open("rb") as raw:
-        if raw.read(2) == GZIP_MAGIC:
-            return read_bytes(path)
-        return mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ)
+        if raw.read(2) != GZIP_MAGIC:
+            return mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ)
+        raw.seek(0)
+        compressed = raw.read()
+    try:
+        return gzip.decompress(compressed)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise TraceError(path, f"truncated or corrupt gzip data ({exc})") from None
 
 
 def _require_file(path: Path) -> None:
