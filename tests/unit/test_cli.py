@@ -80,7 +80,14 @@ def test_analyze_prints_summary_and_writes_json_without_touching_the_input(tmp_p
     assert "Utilization" in result.stdout and "busy / |W|" in result.stdout
     document = json.loads(out.read_text())
     assert document["schema"] == "tracekit.analysis/1"
-    assert document["options"] == {"top": 3, "bubble_threshold_ns": 10_000, "steps": None}
+    assert document["options"] == {
+        "top": 3,
+        "bubble_threshold_ns": 10_000,
+        "gap_threshold_ns": 500_000_000,
+        "steps": None,
+        "step_marker": None,
+        "kernel_names": "short",
+    }
     assert len(document["devices"][0]["hotspots"]) == 3
     assert [p.name for p in out.parent.iterdir()] == ["result.json"]  # no temporary file left
     assert hashlib.sha256(SAMPLE.read_bytes()).hexdigest() == before

@@ -119,6 +119,25 @@ def test_h2d_copies(device: dict) -> None:
         "pinned_count": 1,
         "pinned_bytes": 3000,
         "bandwidth_gbps": pytest.approx(4000 / 30000),
+        "total_ns": 30 * US,
+        "durations": {
+            "count": 2,
+            "total": 30 * US,
+            "mean": 15.0 * US,
+            "min": 10 * US,
+            "median": 15.0 * US,
+            "max": 20 * US,
+            "stddev": pytest.approx(2**0.5 * 5 * US),
+        },
+        "sizes": {
+            "count": 2,
+            "total": 4000,
+            "mean": 2000.0,
+            "min": 1000,
+            "median": 2000.0,
+            "max": 3000,
+            "stddev": pytest.approx(2**0.5 * 1000),
+        },
     }
 
 
@@ -149,14 +168,21 @@ def test_hotspots_group_by_short_name(device: dict) -> None:
         "count": 2,
         "total_ns": 40 * US,
         "mean_ns": 20.0 * US,
+        "min_ns": 20 * US,
+        "median_ns": 20.0 * US,
         "p50_ns": 20 * US,
         "p99_ns": 20 * US,
         "max_ns": 20 * US,
+        "stddev_ns": 0.0,
         "share": pytest.approx(40 / 51),
         "launched_by": "aten::mm",
     }
     assert relu["name"] == "relu_kernel"
     assert (relu["count"], relu["total_ns"], relu["p50_ns"], relu["p99_ns"]) == (3, 11 * US, 1 * US, 10 * US)
+    assert (relu["min_ns"], relu["median_ns"]) == (0, 1.0 * US)  # durations 0, 1 and 10 us
+    mean = 11 / 3
+    variance = (mean**2 + (1 - mean) ** 2 + (10 - mean) ** 2) / 2  # sample variance, n - 1 = 2
+    assert relu["stddev_ns"] == pytest.approx(variance**0.5 * US)
     assert relu["launched_by"] == "aten::relu"
 
 

@@ -7,15 +7,18 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from tracekit.analysis.blocking import blocking_copies, sync_calls
 from tracekit.analysis.bubbles import bubble_summary
 from tracekit.analysis.columns import Columns
-from tracekit.analysis.copies import REPORTED_DIRECTIONS, copy_rows, copy_summary
+from tracekit.analysis.copies import REPORTED_DIRECTIONS, copy_rows, copy_summary, memset_summary
 from tracekit.analysis.definitions import DEFINITIONS
+from tracekit.analysis.gaps import NSYS_GAP_THRESHOLD_NS, long_gaps
 from tracekit.analysis.hotspots import cpu_op_hotspots, kernel_hotspots
 from tracekit.analysis.launch import launch_summary
 from tracekit.analysis.steps import step_summary
 from tracekit.analysis.utilization import busy_set, utilization
 from tracekit.errors import TraceError
+from tracekit.model.steps import marker_names, steps_from_markers
 from tracekit.model.trace import Trace
 
 SCHEMA = "tracekit.analysis/1"
@@ -23,18 +26,24 @@ SCHEMA = "tracekit.analysis/1"
 
 @dataclass(frozen=True)
 class Options:
-    """What the user asked for: hotspot count, bubble threshold and an optional step range."""
+    """What the user asked for: hotspot count and grouping, bubble and gap thresholds, and which
+    steps: a range of them, or an annotation (NVTX range) whose instances become the steps."""
 
     top: int = 10
     bubble_threshold_ns: int = 0
+    gap_threshold_ns: int = NSYS_GAP_THRESHOLD_NS
     steps: tuple[int, int] | None = None
+    step_marker: str | None = None
+    full_kernel_names: bool = False
 
 
 def analyze(trace: Trace, options: Options = Options()) -> dict[str, object]:
     """Every metric of the trace, per device, as plain data."""
     table = trace.events
+    if options.step_marker is not None:
+        table = marker_steps(trace, options.step_marker)
     if options.steps is not None:
-        table = select_steps(trace, options.steps)
+        table = select_steps(trace, options.steps, table)
     cols = Columns.from_table(table)
     steps = step_summary(table)
     return {
@@ -43,20 +52,36 @@ def analyze(trace: Trace, options: Options = Options()) -> dict[str, object]:
         "options": {
             "top": options.top,
             "bubble_threshold_ns": options.bubble_threshold_ns,
+            "gap_threshold_ns": options.gap_threshold_ns,
             "steps": list(options.steps) if options.steps else None,
+            "step_marker": options.step_marker,
+            "kernel_names": "full" if options.full_kernel_names else "short",
         },
         "steps": steps,
         "devices": [_device_block(cols, d, options, steps["count"]) for d in cols.devices()],
-        "host": {"cpu_op_hotspots": cpu_op_hotspots(cols, options.top)},
+        "host": {
+            "cpu_op_hotspots": cpu_op_hotspots(cols, options.top),
+            "sync_calls": sync_calls(cols, options.top),
+        },
         "definitions": DEFINITIONS,
     }
 
 
-def select_steps(trace: Trace, steps: tuple[int, int]) -> pa.Table:
+def marker_steps(trace: Trace, name: str) -> pa.Table:
+    """The events with steps redefined by the annotation `name`; an unknown name is an input error."""
+    table = steps_from_markers(trace.events, name)
+    if table is None:
+        known = ", ".join(marker_names(trace.events)[:8]) or "none"
+        raise TraceError(trace.source, f"no annotation or NVTX range named {name!r} (most frequent: {known})")
+    return table
+
+
+def select_steps(trace: Trace, steps: tuple[int, int], table: pa.Table | None = None) -> pa.Table:
     """The events of steps first..last (inclusive); an empty selection is an input error."""
+    table = trace.events if table is None else table
     first, last = steps
-    column = trace.events.column("step").to_numpy()
-    selected = trace.events.filter(pa.array((column >= first) & (column <= last)))
+    column = table.column("step").to_numpy()
+    selected = table.filter(pa.array((column >= first) & (column <= last)))
     if selected.num_rows == 0:
         present = np.unique(column)
         present = present[present >= 0]
@@ -87,10 +112,14 @@ def _device_block(cols: Columns, device: int, options: Options, step_count: int)
     block.update(utilization(cols, ops))
     lo, hi = block["window"]["start_ns"], block["window"]["end_ns"]
     block["bubbles"] = bubble_summary(cols, ops, lo, hi, options.bubble_threshold_ns, device)
+    block["long_gaps"] = long_gaps(cols, ops, lo, hi, options.gap_threshold_ns)
     kernel_busy = busy_set(cols, kernels)
     for key, direction in REPORTED_DIRECTIONS.items():
         rows = copy_rows(cols, ops, direction)
         block[key] = copy_summary(cols, rows, block["busy_ns"], kernel_busy, hi - lo, step_count)
-    block["hotspots"] = kernel_hotspots(cols, kernels, options.top)
+    block["memset"] = memset_summary(cols, ops)
+    block["blocking"] = blocking_copies(cols, ops, options.top)
+    block["hotspots"] = kernel_hotspots(cols, kernels, options.top, options.full_kernel_names)
     block["launch"] = launch_summary(cols, kernels)
     return block
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tracekit.analysis.columns import Columns
-from tracekit.analysis.stats import ratio
+from tracekit.analysis.stats import ratio, summary
 from tracekit.model.intervals import Intervals, subtract, total_length, union
 from tracekit.model.schema import NONE, CopyDirection, Kind, MemoryKind
 
@@ -42,6 +42,7 @@ def copy_summary(
     return {
         "count": len(rows),
         "per_step": ratio(in_steps, step_count),
+        "total_ns": int(cols.dur[rows].sum()),
         "bytes": int(cols.bytes[rows][known_bytes].sum()),
         "bytes_unknown_count": int((~known_bytes).sum()),
         "busy_ns": busy_ns,
@@ -53,6 +54,22 @@ def copy_summary(
         "pinned_count": int((memory == MemoryKind.PINNED).sum()),
         "pinned_bytes": _bytes_where(cols, rows, memory == MemoryKind.PINNED),
         "bandwidth_gbps": ratio(int(cols.bytes[timed].sum()), int(cols.dur[timed].sum())),
+        "durations": summary(cols.dur[rows]),
+        "sizes": summary(cols.bytes[rows][known_bytes]),
+    }
+
+
+def memset_summary(cols: Columns, ops: np.ndarray) -> dict[str, object]:
+    """Count, bytes, summed and union time of the device's memsets, with duration and size statistics."""
+    rows = ops[cols.kind[ops] == Kind.MEMSET]
+    known_bytes = cols.bytes[rows] >= 0
+    return {
+        "count": len(rows),
+        "bytes": int(cols.bytes[rows][known_bytes].sum()),
+        "total_ns": int(cols.dur[rows].sum()),
+        "busy_ns": total_length(union(cols.start[rows], cols.end[rows])),
+        "durations": summary(cols.dur[rows]),
+        "sizes": summary(cols.bytes[rows][known_bytes]),
     }
 
 

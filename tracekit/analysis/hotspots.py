@@ -6,13 +6,17 @@ import numpy as np
 
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.names import short_kernel_name
+from tracekit.analysis.stats import median
 from tracekit.model.schema import NONE, Kind
 
 
-def kernel_hotspots(cols: Columns, kernels: np.ndarray, top: int) -> list[dict[str, object]]:
-    """Top kernels by total time, grouped by short name, with the CPU op that launched them."""
-    labels, short_code = np.unique([short_kernel_name(n) for n in cols.names] or [""], return_inverse=True)
-    codes = short_code[cols.name_code[kernels]]
+def kernel_hotspots(
+    cols: Columns, kernels: np.ndarray, top: int, full_names: bool = False
+) -> list[dict[str, object]]:
+    """Top kernels by total time, grouped by short (or full) name, with the CPU op that launched them."""
+    group_name = str if full_names else short_kernel_name
+    labels, label_code = np.unique([group_name(n) for n in cols.names] or [""], return_inverse=True)
+    codes = label_code[cols.name_code[kernels]]
     groups = group_durations(codes, labels.tolist(), cols.dur[kernels], top)
     callers = _launching_op_codes(cols, kernels)
     for group, code in zip(groups, _ranked_codes(groups, labels), strict=True):
@@ -27,8 +31,9 @@ def cpu_op_hotspots(cols: Columns, top: int) -> list[dict[str, object]]:
 
 
 def group_durations(codes: np.ndarray, labels: list[str], durations: np.ndarray, top: int) -> list[dict]:
-    """Per label (rows carry its index in `labels`): count, total, mean, p50, p99 (nearest rank), max
-    and share of all time; the `top` labels by total, ties by name."""
+    """Per label (rows carry its index in `labels`): count, total, mean, min, median, p50 and p99
+    (nearest rank), max, sample standard deviation and share of all time; the `top` labels by total,
+    ties by name."""
     if len(codes) == 0:
         return []
     count = np.bincount(codes, minlength=len(labels))
@@ -40,15 +45,19 @@ def group_durations(codes: np.ndarray, labels: list[str], durations: np.ndarray,
     names = np.array(labels, dtype=object)[present].astype(str)
     ranked = present[np.lexsort((names, -total[present]))][:top]
     grand_total = int(durations.sum())
+    spread = _sample_stddev(codes, durations, total / np.maximum(count, 1), count)
     return [
         {
             "name": labels[g],
             "count": int(count[g]),
             "total_ns": int(total[g]),
             "mean_ns": float(total[g] / count[g]),
+            "min_ns": int(sorted_dur[first[g]]),
+            "median_ns": median(sorted_dur[first[g] : first[g] + count[g]]),
             "p50_ns": _rank_in_group(sorted_dur, first[g], count[g], 50),
             "p99_ns": _rank_in_group(sorted_dur, first[g], count[g], 99),
             "max_ns": int(sorted_dur[first[g] + count[g] - 1]),
+            "stddev_ns": float(spread[g]),
             "share": float(total[g] / grand_total) if grand_total else None,
         }
         for g in ranked
@@ -58,6 +67,14 @@ def group_durations(codes: np.ndarray, labels: list[str], durations: np.ndarray,
 def _rank_in_group(sorted_dur: np.ndarray, first: int, count: int, percent: int) -> int:
     rank = max(1, int(np.ceil(percent / 100.0 * count)))
     return int(sorted_dur[first + rank - 1])
+
+
+def _sample_stddev(
+    codes: np.ndarray, durations: np.ndarray, mean: np.ndarray, count: np.ndarray
+) -> np.ndarray:
+    """Per label, the sample standard deviation (n - 1 in the denominator; 0 for a single value)."""
+    squares = np.bincount(codes, weights=(durations - mean[codes]) ** 2, minlength=len(count))
+    return np.sqrt(squares / np.maximum(count - 1, 1))
 
 
 def _ranked_codes(groups: list[dict], labels: np.ndarray) -> list[int]:

@@ -1,4 +1,5 @@
-"""Summary statistics used by every metric: nearest-rank percentiles over int64 samples."""
+"""Summary statistics used by every metric: nearest-rank percentiles over int64 samples, and the
+nsys-style summary (median as the mean of the two middle values, sample standard deviation)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,34 @@ def distribution(
 def ratio(numerator: float, denominator: float) -> float | None:
     """numerator / denominator, or None when the denominator is zero."""
     return numerator / denominator if denominator else None
+
+
+def median(sorted_values: np.ndarray) -> float | None:
+    """The middle value of an ascending array, or the mean of the two middle values; None when empty."""
+    n = len(sorted_values)
+    if n == 0:
+        return None
+    middle = (n - 1) // 2
+    return (
+        float(sorted_values[middle])
+        if n % 2
+        else (float(sorted_values[middle]) + sorted_values[middle + 1]) / 2
+    )
+
+
+def summary(values: np.ndarray) -> dict[str, float | int | None]:
+    """count, total, mean, min, median, max and sample standard deviation, as `nsys stats` gives them."""
+    ordered = np.sort(np.asarray(values, dtype=np.int64))
+    if len(ordered) == 0:
+        return dict.fromkeys(("count", "total", "mean", "min", "median", "max", "stddev"), None) | {
+            "count": 0
+        }
+    return {
+        "count": len(ordered),
+        "total": int(ordered.sum()),
+        "mean": float(ordered.mean()),
+        "min": int(ordered[0]),
+        "median": median(ordered),
+        "max": int(ordered[-1]),
+        "stddev": float(ordered.std(ddof=1)) if len(ordered) > 1 else 0.0,
+    }

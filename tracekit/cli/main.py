@@ -26,6 +26,7 @@ from tracekit.report.terminal import render_summary
 EXIT_BAD_INPUT = 2
 PROGRESS_MIN_BYTES = 16 << 20  # files this large take over a second to read
 DEFAULT_OUTPUT_DIR = Path("reports")
+STEP_MARKER_PREFIX = "nvtx:"
 
 app = typer.Typer(
     add_completion=False,
@@ -58,14 +59,31 @@ def analyze_command(
         str,
         typer.Option("--bubble-threshold", help="Shortest idle gap counted as a bubble, e.g. 10us."),
     ] = "0",
-    steps: Annotated[str | None, typer.Option("--steps", help="Analyse steps A:B only (inclusive).")] = None,
+    steps: Annotated[
+        str | None,
+        typer.Option(
+            "--steps",
+            help="Analyse steps A:B only (inclusive), or nvtx:NAME to make each NVTX range "
+            "(or annotation) named NAME one step.",
+        ),
+    ] = None,
+    gap_threshold: Annotated[
+        str,
+        typer.Option("--gap-threshold", help="Idle gaps longer than this are listed (nsys gpu_gaps view)."),
+    ] = "500ms",
+    kernel_names: Annotated[
+        str,
+        typer.Option(
+            "--kernel-names", help="Group kernel hotspots by 'short' name or by 'full' (demangled) name."
+        ),
+    ] = "short",
     format_name: Annotated[
         str | None,
         typer.Option("--format", help=f"Skip detection: one of {', '.join(format_names())}."),
     ] = None,
 ) -> None:
     """Measure where the time goes in a trace; print a summary and write JSON."""
-    options = _options(top, bubble_threshold, steps)
+    options = _options(top, bubble_threshold, steps, gap_threshold, kernel_names)
     with _progress(trace) as advance:
         loaded = read_trace(trace, format_name)
         advance("analysing")
@@ -123,12 +141,24 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_BAD_INPUT)
 
 
-def _options(top: int, bubble_threshold: str, steps: str | None) -> Options:
+def _options(
+    top: int, bubble_threshold: str, steps: str | None, gap_threshold: str, kernel_names: str
+) -> Options:
+    if kernel_names not in ("short", "full"):
+        raise UsageError(f"--kernel-names must be 'short' or 'full', not {kernel_names!r}")
+    step_marker = (
+        steps.removeprefix(STEP_MARKER_PREFIX) if steps and steps.startswith(STEP_MARKER_PREFIX) else None
+    )
+    if step_marker == "":
+        raise UsageError("--steps nvtx: needs a range name, e.g. --steps nvtx:forward")
     try:
         return Options(
             top=top,
             bubble_threshold_ns=parse_duration_ns(bubble_threshold),
-            steps=parse_step_range(steps) if steps else None,
+            gap_threshold_ns=parse_duration_ns(gap_threshold),
+            steps=parse_step_range(steps) if steps and step_marker is None else None,
+            step_marker=step_marker,
+            full_kernel_names=kernel_names == "full",
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

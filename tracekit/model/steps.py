@@ -57,3 +57,45 @@ def _step_at(times: np.ndarray, numbers: np.ndarray, starts: np.ndarray, ends: n
     slot = np.searchsorted(starts, times, side="right") - 1
     inside = (slot >= 0) & (times < ends[np.maximum(slot, 0)])
     return np.where(inside, numbers[np.maximum(slot, 0)], NONE)
+
+
+def steps_from_markers(table: pa.Table, name: str) -> pa.Table | None:
+    """The table with steps redefined: each host annotation named `name` (an NVTX range, a Kineto
+    user annotation) becomes step 1, 2, ... in start order; other step spans become plain markers.
+
+    `name` may carry nsys' domain prefix (`domain:name`, `:name` for the default domain). None when
+    no annotation has the name.
+    """
+    rows = _host_markers(table, {name, name.partition(":")[2]} - {""})
+    if len(rows) == 0:
+        return None
+    rows = rows[np.argsort(table.column("start_ns").to_numpy()[rows], kind="stable")]
+    kind = table.column("kind").to_numpy().copy()
+    kind[kind == Kind.STEP] = Kind.MARKER
+    kind[rows] = Kind.STEP
+    step = np.full(table.num_rows, NONE, dtype=np.int64)
+    step[rows] = np.arange(1, len(rows) + 1)
+    table = table.set_column(table.schema.get_field_index("kind"), "kind", pa.array(kind, type=pa.int8()))
+    table = table.set_column(table.schema.get_field_index("step"), "step", pa.array(step, type=pa.int64()))
+    return assign_steps(table)
+
+
+def marker_names(table: pa.Table) -> list[str]:
+    """Names of the host annotations, most frequent first."""
+    names = table.column("name").combine_chunks()
+    rows = _host_markers(table, None)
+    counts = np.bincount(names.indices.to_numpy(zero_copy_only=False)[rows], minlength=len(names.dictionary))
+    present = np.flatnonzero(counts)
+    ordered = present[np.argsort(-counts[present], kind="stable")]
+    return [names.dictionary[int(code)].as_py() for code in ordered]
+
+
+def _host_markers(table: pa.Table, wanted: set[str] | None) -> np.ndarray:
+    """Rows of host-side MARKER or STEP events, optionally only those with one of the wanted names."""
+    kind = table.column("kind").to_numpy()
+    host = np.isin(kind, [Kind.MARKER, Kind.STEP]) & (table.column("device").to_numpy() == NONE)
+    if wanted is None:
+        return np.flatnonzero(host)
+    names = table.column("name").combine_chunks()
+    by_code = np.array([n in wanted for n in names.dictionary.to_pylist()] or [False], dtype=bool)
+    return np.flatnonzero(host & by_code[names.indices.to_numpy(zero_copy_only=False)])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tracekit.errors import TraceError
 from tracekit.model.trace import Trace
+from tracekit.readers import nsys
 from tracekit.readers.kineto import looks_like_chrome, read_chrome, read_kineto, sniff_kineto
 from tracekit.readers.source import read_head
 
@@ -27,6 +28,25 @@ class Reader:
 
 
 READERS: tuple[Reader, ...] = (
+    Reader(
+        "nsys",
+        "Nsight Systems SQLite export (nsys export --type sqlite)",
+        nsys.sniff_nsys_sqlite,
+        nsys.read_nsys_sqlite,
+    ),
+    Reader(
+        "nsys-json",
+        "Nsight Systems JSON export (nsys export --type json)",
+        nsys.sniff_nsys_json,
+        nsys.read_nsys_json,
+    ),
+    Reader("nsys-csv", "nsys stats CSV, cuda_gpu_trace report", nsys.sniff_nsys_csv, nsys.read_nsys_csv),
+    Reader(
+        "nsys-rep",
+        "Nsight Systems report (.nsys-rep/.qdrep): export it first",
+        nsys.sniff_nsys_report,
+        nsys.read_nsys_report,
+    ),
     Reader("kineto", "PyTorch profiler / Kineto trace (.json, .json.gz)", sniff_kineto, read_kineto),
     Reader(
         "chrome",
@@ -48,8 +68,18 @@ def detect_format(path: Path) -> Reader:
     for reader in READERS:
         if reader.sniff(head):
             return reader
-    supported = ", ".join(f"{r.name} ({r.description})" for r in READERS)
-    raise TraceError(path, f"unrecognised trace format; supported: {supported}")
+    raise TraceError(
+        path,
+        f"unrecognised trace format{_content_hint(head)}; supported: {', '.join(format_names())} "
+        "(`tracekit formats` describes them)",
+    )
+
+
+def _content_hint(head: bytes) -> str:
+    """What the file seems to be when no reader takes it, for the error message."""
+    if head.startswith(nsys.SQLITE_MAGIC):
+        return " (an SQLite database, but neither an Nsight Systems nor an Ascend export)"
+    return ""
 
 
 def read_trace(path: str | Path, format_name: str | None = None) -> Trace:

@@ -34,6 +34,7 @@ from tracekit.model.schema import (
 from tracekit.model.steps import STEP_NAME, assign_steps
 from tracekit.model.trace import Trace
 from tracekit.readers import timeunits
+from tracekit.readers.names import COMMUNICATION, SYNC_CALL, name_flags
 from tracekit.readers.source import read_buffer
 
 IntOrStr = int | str | None
@@ -45,8 +46,6 @@ _KINETO_MARKS = re.compile(
 )
 _CHROME_ARRAY = re.compile(rb"^\s*\[\s*(\]|\{)")
 _CHROME_OBJECT = re.compile(rb'^\s*\{.*"traceEvents"\s*:', re.DOTALL)
-_COMMUNICATION = re.compile(r"nccl|rccl|^hccl|^c10d::|ncclKernel", re.IGNORECASE)
-_SYNC_CALL = re.compile(r"Synchronize|^cudaStreamWaitEvent$|^hipStreamWaitEvent$")
 _COPY = re.compile(r"^Memcpy ([A-Z])to([A-Z])(?: \(([\w ]+?) -> ([\w ]+?)\))?")
 
 _CATEGORY_KINDS = {
@@ -292,21 +291,17 @@ def _kinds(categories: pa.DictionaryArray, names: pa.DictionaryArray) -> np.ndar
     kind = by_category[categories.indices.to_numpy(zero_copy_only=False)]
     name_list = names.dictionary.to_pylist()
     name_index = names.indices.to_numpy(zero_copy_only=False)
-    communication = _name_flags(name_list, _COMMUNICATION)[name_index]
+    communication = name_flags(name_list, COMMUNICATION)[name_index]
     kind[(kind == Kind.KERNEL) & communication] = Kind.COMMUNICATION
-    sync_call = _name_flags(name_list, _SYNC_CALL)[name_index]
+    sync_call = name_flags(name_list, SYNC_CALL)[name_index]
     kind[(kind == Kind.RUNTIME) & sync_call] = Kind.SYNC
-    kind[_name_flags(name_list, STEP_NAME)[name_index]] = Kind.STEP
+    kind[name_flags(name_list, STEP_NAME)[name_index]] = Kind.STEP
     return kind
 
 
 def _device_side(categories: pa.DictionaryArray) -> np.ndarray:
     flags = [c.lower() in _DEVICE_SIDE_CATEGORIES for c in categories.dictionary.to_pylist()]
     return np.array(flags or [False], dtype=bool)[categories.indices.to_numpy(zero_copy_only=False)]
-
-
-def _name_flags(names: list[str], pattern: re.Pattern[str]) -> np.ndarray:
-    return np.array([pattern.search(n) is not None for n in names] or [False], dtype=bool)
 
 
 def _step_numbers(names: pa.DictionaryArray, kind: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ HEAD_BYTES = 1 << 16
 
 def read_head(path: Path) -> bytes:
     """The first bytes of the (decompressed) content, for format detection."""
-    _require_file(path)
+    require_file(path)
     with path.open("rb") as raw:
         magic = raw.read(2)
     if magic != GZIP_MAGIC:
@@ -30,7 +30,7 @@ def read_head(path: Path) -> bytes:
 
 def read_buffer(path: Path) -> bytes | mmap.mmap:
     """The whole (decompressed) content; a plain file is memory-mapped, not copied into memory."""
-    _require_file(path)
+    require_file(path)
     with path.open("rb") as raw:
         if raw.read(2) != GZIP_MAGIC:
             return mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ)
@@ -42,7 +42,8 @@ def read_buffer(path: Path) -> bytes | mmap.mmap:
         raise TraceError(path, f"truncated or corrupt gzip data ({exc})") from None
 
 
-def _require_file(path: Path) -> None:
+def require_file(path: Path) -> None:
+    """Raise a TraceError unless the path is a non-empty file."""
     if not path.exists():
         raise TraceError(path, "no such file")
     if path.is_dir():

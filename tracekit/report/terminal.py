@@ -14,7 +14,7 @@ def render_summary(analysis: dict, console: Console) -> None:
     console.print(_trace_header(analysis))
     for device in analysis["devices"]:
         console.print(_device_section(device, analysis["steps"]["count"]))
-    if not analysis["devices"]:
+    if not analysis["devices"] and analysis["host"]["cpu_op_hotspots"]:
         console.print(_cpu_ops_table(analysis["host"]["cpu_op_hotspots"]))
     console.print(
         Text(
@@ -62,6 +62,11 @@ def _trace_header(analysis: dict) -> Group:
         lines.append(Text(f"steps {steps['count']} (#{steps['first']}..#{steps['last']}): duration {stats}"))
     else:
         lines.append(Text("steps: none found (no ProfilerStep#N annotations)", style="dim"))
+    if not analysis["devices"]:
+        lines.append(
+            Text("no device activity in this trace: nothing ran on a GPU or NPU", style="bold yellow")
+        )
+    lines += [Text(f"warning: {w}", style="yellow") for w in trace["metadata"].get("warnings", [])]
     return Group(*lines)
 
 
@@ -70,8 +75,9 @@ def _device_section(device: dict, step_count: int) -> Group:
         Text(""),
         Text(f"Device {device['id']}: {device['operations']:,} operations", style="bold"),
         _utilization_table(device),
-        _bubbles_table(device["bubbles"]),
+        _bubbles_table(device["bubbles"], device["long_gaps"]),
         _copies_table(device, step_count),
+        _blocking_lines(device["blocking"]),
         _launch_line(device["launch"]),
         _hotspots_table(device["hotspots"]),
     )
@@ -99,7 +105,7 @@ def _utilization_table(device: dict) -> Table:
     return table
 
 
-def _bubbles_table(bubbles: dict) -> Table:
+def _bubbles_table(bubbles: dict, gaps: dict) -> Table:
     table = _metric_table(f"Bubbles (idle gaps in W, >= {fmt_ns(bubbles['threshold_ns'])})")
     table.add_row("count", f"{bubbles['count']:,}", "maximal idle intervals inside W")
     table.add_row("total", fmt_ns(bubbles["total_ns"]), "sum of bubble lengths")
@@ -116,6 +122,12 @@ def _bubbles_table(bubbles: dict) -> Table:
         )
     histogram = ", ".join(f"{b['bin']}: {b['count']}" for b in bubbles["histogram"] if b["count"])
     table.add_row("histogram", histogram or "-", "decade bins")
+    longest = ", ".join(fmt_ns(g["dur_ns"]) for g in gaps["gaps"][:5])
+    table.add_row(
+        f"gaps > {fmt_ns(gaps['threshold_ns'])}",
+        f"{gaps['count']:,}" + (f": {longest}" if longest else ""),
+        "nsys gpu_gaps view (strictly longer)",
+    )
     return table
 
 
@@ -155,6 +167,24 @@ def _copies_table(device: dict, step_count: int) -> Table:
             f"{c['pageable_count']:,}", f"{c['pinned_count']:,}", bandwidth,
         )  # fmt: skip
     return table
+
+
+_BLOCKING_HELP = {
+    "pageable_async_copies": "async copies on pageable memory (run synchronously; pin the host buffer)",
+    "sync_copies": "copies issued by synchronous cudaMemcpy (block the host)",
+    "sync_memsets": "synchronous memsets on pinned or managed memory (block the host)",
+}
+
+
+def _blocking_lines(blocking: dict) -> Group:
+    lines = [
+        Text(
+            f"{item['count']:,} {_BLOCKING_HELP[key]}: {fmt_ns(item['total_ns'])}, {fmt_bytes(item['bytes'])}"
+        )
+        for key, item in blocking.items()
+        if item["count"]
+    ]
+    return Group(*lines)
 
 
 def _launch_line(launch: dict) -> Text:

@@ -1,0 +1,139 @@
+"""Nsight Systems activity as canonical rows: shared by the SQLite, JSON and stats-CSV readers.
+
+Each source hands over plain column arrays per table (kernels, copies, memsets, API calls, syncs,
+NVTX ranges, graph launches); these functions give them kinds, names and links, and `assemble`
+concatenates them into one event table with steps assigned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from tracekit.model.schema import NONE, Kind, build_table
+from tracekit.model.steps import STEP_NAME, assign_steps
+from tracekit.readers.names import COMMUNICATION, SYNC_CALL, api_base_name, name_flags
+
+PID_BITS = 24
+_ID_MASK = (1 << PID_BITS) - 1
+NO_STREAM = 0xFFFFFFFF  # CUPTI's "no stream" in device and event synchronizations
+
+
+def pid_of(global_id: np.ndarray) -> np.ndarray:
+    """Process id packed in an nsys globalPid / globalTid: bits 24..47."""
+    return (np.asarray(global_id, dtype=np.int64) >> PID_BITS) & _ID_MASK
+
+
+def tid_of(global_tid: np.ndarray) -> np.ndarray:
+    """Thread id packed in an nsys globalTid: the low 24 bits."""
+    return np.asarray(global_tid, dtype=np.int64) & _ID_MASK
+
+
+def correlation_key(pid: np.ndarray, correlation: np.ndarray) -> np.ndarray:
+    """Correlation ids are unique per process only: combine them with the pid; 0 means none."""
+    correlation = np.asarray(correlation, dtype=np.int64)
+    return np.where(correlation > 0, (np.asarray(pid, dtype=np.int64) << 32) | correlation, NONE)
+
+
+def kernel_rows(common: dict[str, np.ndarray], names: Sequence[str]) -> pa.Table:
+    """Kernels; NCCL-style names become communication."""
+    kind = np.where(_flags(names, COMMUNICATION), Kind.COMMUNICATION, Kind.KERNEL)
+    return _device_rows(common, names, kind)
+
+
+def copy_rows(common: dict[str, np.ndarray], names: Sequence[str], copy: dict[str, np.ndarray]) -> pa.Table:
+    """Memory copies: `copy` holds bytes, copy_direction, src_memory and dst_memory."""
+    return _device_rows({**common, **copy}, names, np.full(len(names), Kind.MEMCPY))
+
+
+def memset_rows(
+    common: dict[str, np.ndarray], names: Sequence[str], size: np.ndarray, memory: Sequence[int]
+) -> pa.Table:
+    """Memsets with their byte counts; the kind of memory set goes to `dst_memory`."""
+    columns = {**common, "bytes": size, "dst_memory": np.asarray(memory, dtype=np.int8)}
+    return _device_rows(columns, names, np.full(len(names), Kind.MEMSET))
+
+
+def sync_rows(common: dict[str, np.ndarray], names: Sequence[str]) -> pa.Table:
+    """CUPTI's record of a synchronization, on the device it waited for."""
+    stream = np.asarray(common["stream"], dtype=np.int64)
+    common = {**common, "stream": np.where(stream == NO_STREAM, NONE, stream)}
+    return _device_rows(common, names, np.full(len(names), Kind.SYNC))
+
+
+def api_rows(
+    start: np.ndarray, end: np.ndarray, global_tid: np.ndarray, correlation: np.ndarray, names: Sequence[str]
+) -> pa.Table:
+    """CUDA runtime and driver calls; synchronizing calls get the SYNC kind."""
+    pid = pid_of(global_tid)
+    sync = _flags([api_base_name(n) for n in names], SYNC_CALL)
+    columns = {
+        **_span(start, end),
+        "kind": np.where(sync, Kind.SYNC, Kind.RUNTIME),
+        "name": list(names),
+        "process": pid,
+        "thread": tid_of(global_tid),
+        "correlation": correlation_key(pid, correlation),
+    }
+    return build_table(columns, len(names))
+
+
+def nvtx_rows(start: np.ndarray, end: np.ndarray, global_tid: np.ndarray, names: Sequence[str]) -> pa.Table:
+    """NVTX ranges and marks as markers; `ProfilerStep#N` ranges delimit steps."""
+    steps = np.array([_step_number(n) for n in names] or [NONE], dtype=np.int64)[: len(names)]
+    columns = {
+        **_span(start, end),
+        "kind": np.where(steps != NONE, Kind.STEP, Kind.MARKER),
+        "name": list(names),
+        "process": pid_of(global_tid),
+        "thread": tid_of(global_tid),
+        "step": steps,
+    }
+    return build_table(columns, len(names))
+
+
+def device_common(
+    start: np.ndarray,
+    end: np.ndarray,
+    device: np.ndarray,
+    stream: np.ndarray,
+    global_pid: np.ndarray,
+    correlation: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The columns every device table has."""
+    pid = pid_of(global_pid)
+    return {
+        **_span(start, end),
+        "device": np.asarray(device, dtype=np.int64),
+        "stream": np.asarray(stream, dtype=np.int64),
+        "thread": np.asarray(stream, dtype=np.int64),
+        "correlation": correlation_key(pid, correlation),
+    }
+
+
+def assemble(blocks: list[pa.Table | None]) -> pa.Table:
+    """One event table from the per-table blocks (None: table absent), with every event's step assigned."""
+    blocks = [block for block in blocks if block is not None and block.num_rows]
+    blocks = blocks or [build_table({"name": []}, 0)]
+    return assign_steps(pa.concat_tables(blocks).unify_dictionaries().combine_chunks())
+
+
+def _device_rows(common: dict[str, np.ndarray], names: Sequence[str], kind: np.ndarray) -> pa.Table:
+    return build_table({**common, "kind": kind, "name": list(names)}, len(names))
+
+
+def _span(start: np.ndarray, end: np.ndarray) -> dict[str, np.ndarray]:
+    start = np.asarray(start, dtype=np.int64)
+    return {"start_ns": start, "dur_ns": np.maximum(np.asarray(end, dtype=np.int64) - start, 0)}
+
+
+def _flags(names: Sequence[str], pattern) -> np.ndarray:
+    distinct, index = np.unique(np.array(list(names) or [""], dtype=object), return_inverse=True)
+    return name_flags(list(distinct), pattern)[index][: len(names)]
+
+
+def _step_number(name: str) -> int:
+    match = STEP_NAME.match(name)
+    return int(match.group(1)) if match else NONE
