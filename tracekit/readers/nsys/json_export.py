@@ -7,6 +7,7 @@ calls, NVTX ranges and diagnostics are decoded.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,12 @@ from tracekit.errors import TraceError
 from tracekit.model.schema import NONE
 from tracekit.model.trace import Trace
 from tracekit.readers.nsys import activity, enums
-from tracekit.readers.nsys.sqlite import NVTX_SPAN_TYPES
+from tracekit.readers.nsys.sqlite import DATA_LOSS, NVTX_SPAN_TYPES
 from tracekit.readers.source import read_buffer
 
 CUDA_API_CLASSES = (0, 1)  # ENUM_NSYS_EVENT_CLASS: CUDA runtime, CUDA driver
 NVTX_MARK = 34
+_STRING_TABLE = re.compile(rb'^\s*\{\s*"data"\s*:\s*\[')
 
 
 class _Kernel(msgspec.Struct):
@@ -90,7 +92,7 @@ _DECODER = msgspec.json.Decoder(_Line, strict=False)
 
 def sniff_nsys_json(head: bytes) -> bool:
     """The export starts with its string table: `{"data":["...`."""
-    return head.lstrip().startswith(b'{"data":[') and b'"traceEvents"' not in head
+    return _STRING_TABLE.match(head) is not None and b'"traceEvents"' not in head
 
 
 def read_nsys_json(path: Path) -> Trace:
@@ -178,7 +180,7 @@ def _diagnostics(lines: list[_Line]) -> list[str]:
     seen = dict.fromkeys(
         f"nsys diagnostic ({d.Level.lower()}): {' '.join(d.Text.split())}"
         for d in (line.DiagnosticEvent for line in lines if line.DiagnosticEvent is not None)
-        if d.Level in ("Warning", "Error")
+        if d.Level in ("Warning", "Error") or DATA_LOSS.search(d.Text)
     )
     return list(seen)
 

@@ -7,6 +7,7 @@ opened read-only and immutable: the input is never written.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
@@ -31,6 +32,8 @@ NVTX = "NVTX_EVENTS"
 GPU_TABLES = (KERNEL, MEMCPY, MEMSET, GRAPH)
 NVTX_SPAN_TYPES = (34, 59, 60, 70, 71)  # mark, push/pop, start/end and their NVTX-text variants
 _SEVERITY_NAMES = {2: "Warning", 3: "Error"}
+DATA_LOSS = re.compile(r"might be missing|were lost|dropped", re.IGNORECASE)
+"""nsys logs some data loss at info level (e.g. CUPTI buffers not flushed); those are warnings too."""
 _DEVICE_FIELDS = {
     "start": "start",
     "end": "end",
@@ -282,9 +285,12 @@ def _diagnostics(export: _Export) -> list[str]:
     serious = [code for code, label in severities.items() if label in ("Warning", "Error")]
     if not serious:
         return []
-    codes = ", ".join(map(str, serious))
-    rows = export.rows(f"SELECT severity, text FROM {table} WHERE severity IN ({codes})")
-    counts = Counter((severities[code], _one_line(text)) for code, text in rows)
+    rows = [
+        (severities.get(code, "Info"), _one_line(text))
+        for code, text in export.rows(f"SELECT severity, text FROM {table}")
+        if code in serious or DATA_LOSS.search(str(text))
+    ]
+    counts = Counter(rows)
     return [
         f"nsys diagnostic ({label.lower()}): {text}" + (f" (x{count})" if count > 1 else "")
         for (label, text), count in counts.items()

@@ -1,0 +1,154 @@
+"""Tiny Nsight Systems SQLite exports built in tests, in the real tables' shape (formats-nsys.md §A.2)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+PID = 4242
+GLOBAL_PID = (1 << 56) | (PID << 24)  # nsys packs the pid in bits 24..47, a vm id above
+GLOBAL_TID = GLOBAL_PID | PID  # the main thread: tid == pid
+
+TABLES = {
+    "StringIds": "id INTEGER PRIMARY KEY, value TEXT NOT NULL",
+    "CUPTI_ACTIVITY_KIND_KERNEL": "start INT, end INT, deviceId INT, contextId INT, streamId INT, "
+    "correlationId INT, globalPid INT, demangledName INT, shortName INT, gridX INT",
+    "CUPTI_ACTIVITY_KIND_MEMCPY": "start INT, end INT, deviceId INT, contextId INT, streamId INT, "
+    "correlationId INT, globalPid INT, bytes INT, copyKind INT, srcKind INT, dstKind INT",
+    "CUPTI_ACTIVITY_KIND_MEMSET": "start INT, end INT, deviceId INT, contextId INT, streamId INT, "
+    "correlationId INT, globalPid INT, value INT, bytes INT, memKind INT",
+    "CUPTI_ACTIVITY_KIND_RUNTIME": "start INT, end INT, eventClass INT, globalTid INT, correlationId INT, "
+    "nameId INT, returnValue INT",
+    "CUPTI_ACTIVITY_KIND_GRAPH_TRACE": "start INT, end INT, deviceId INT, contextId INT, streamId INT, "
+    "correlationId INT, globalPid INT, graphId INT, graphExecId INT",
+    "NVTX_EVENTS": "start INT, end INT, eventType INT, rangeId INT, text TEXT, globalTid INT, textId INT",
+}
+HTOD, DTOH, PAGEABLE, PINNED, DEVICE = 1, 2, 0, 1, 2
+
+
+class Export:
+    """Rows for a fake export; `write` creates only the tables that got rows (as nsys does)."""
+
+    def __init__(self) -> None:
+        self.strings: dict[str, int] = {}
+        self.rows: dict[str, list[tuple]] = {}
+        self.correlation = 0
+
+    def string(self, text: str) -> int:
+        return self.strings.setdefault(text, len(self.strings) + 1)
+
+    def call(self, name: str, start: int, end: int, global_tid: int = GLOBAL_TID) -> int:
+        """A CUDA API call; returns its correlation id."""
+        self.correlation += 1
+        row = (start, end, 0, global_tid, self.correlation, self.string(name), 0)
+        self._add("CUPTI_ACTIVITY_KIND_RUNTIME", row)
+        return self.correlation
+
+    def kernel(
+        self, name: str, start: int, end: int, correlation: int = 0, stream: int = 7, pid: int = GLOBAL_PID
+    ):
+        row = (
+            start,
+            end,
+            0,
+            1,
+            stream,
+            correlation,
+            pid,
+            self.string(name),
+            self.string(name.split("<")[0]),
+            1,
+        )
+        self._add("CUPTI_ACTIVITY_KIND_KERNEL", row)
+
+    def memcpy(self, start: int, end: int, size: int, kind: int, src: int, dst: int, correlation: int = 0):
+        row = (start, end, 0, 1, 7, correlation, GLOBAL_PID, size, kind, src, dst)
+        self._add("CUPTI_ACTIVITY_KIND_MEMCPY", row)
+
+    def memset(self, start: int, end: int, size: int, memory: int, correlation: int = 0):
+        self._add(
+            "CUPTI_ACTIVITY_KIND_MEMSET", (start, end, 0, 1, 7, correlation, GLOBAL_PID, 0, size, memory)
+        )
+
+    def graph(self, start: int, end: int, graph_id: int, correlation: int = 0):
+        self._add(
+            "CUPTI_ACTIVITY_KIND_GRAPH_TRACE", (start, end, 0, 1, 7, correlation, GLOBAL_PID, graph_id, 1)
+        )
+
+    def nvtx(self, text: str, start: int, end: int | None, event_type: int = 59):
+        self._add("NVTX_EVENTS", (start, end, event_type, 0, text, GLOBAL_TID, None))
+
+    def table(self, name: str, columns: str, rows: list[tuple]) -> None:
+        """Any other table, e.g. an enum table or DIAGNOSTIC_EVENT."""
+        TABLES.setdefault(name, columns)
+        for row in rows:
+            self._add(name, row)
+
+    def write(self, path: Path, tables: tuple[str, ...] = ()) -> Path:
+        """The export as an SQLite file; `tables` are created even when empty."""
+        with sqlite3.connect(path) as db:
+            self.rows["StringIds"] = [(i, s) for s, i in self.strings.items()]
+            for name in {*self.rows, *tables}:
+                db.execute(f"CREATE TABLE {name} ({TABLES[name]})")
+                rows = self.rows.get(name, [])
+                if rows:
+                    marks = ", ".join("?" * len(rows[0]))
+                    db.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+        return path
+
+    def write_json(self, path: Path) -> Path:
+        """The same rows as `nsys export --type json` writes them: strings first, one event per line,
+        64-bit integers as strings."""
+        strings = [""] * (len(self.strings) + 1)
+        for text, index in self.strings.items():
+            strings[index] = text
+        lines = [{"data": strings, "files": []}]
+        lines += [self._json_event(table, row) for table, rows in self.rows.items() for row in rows]
+        lines.append({"data": []})
+        path.write_text("\n".join(json.dumps(line, separators=(",", ":")) for line in lines if line) + "\n")
+        return path
+
+    def _json_event(self, table: str, row: tuple) -> dict | None:
+        if table == "CUPTI_ACTIVITY_KIND_RUNTIME":
+            start, end, event_class, tid, corr, name, _ = row
+            call = {
+                "startNs": str(start),
+                "endNs": str(end),
+                "correlationId": corr,
+                "eventClass": event_class,
+            }
+            return {"Type": 48, "TraceProcessEvent": call | {"name": str(name), "globalTid": str(tid)}}
+        if table == "NVTX_EVENTS":
+            start, end, event_type, _, text, tid, _ = row
+            nvtx = {"Type": event_type, "Timestamp": str(start), "Text": text, "GlobalTid": str(tid)}
+            return {
+                "Type": event_type,
+                "NvtxEvent": nvtx | ({} if end is None else {"EndTimestamp": str(end)}),
+            }
+        if table not in _JSON_ACTIVITY:
+            return None
+        start, end, device, _, stream, corr, pid = row[:7]
+        common = {"startNs": str(start), "endNs": str(end), "correlationId": corr, "deviceId": device}
+        common |= {"streamId": str(stream), "globalPid": str(pid)}
+        event_type, detail = _JSON_ACTIVITY[table](row[7:])
+        return {"Type": event_type, "CudaEvent": common | detail}
+
+    def _add(self, table: str, row: tuple) -> None:
+        self.rows.setdefault(table, []).append(row)
+
+
+_JSON_ACTIVITY = {
+    "CUPTI_ACTIVITY_KIND_KERNEL": lambda r: (
+        79,
+        {"kernel": {"demangledName": str(r[0]), "shortName": str(r[1])}},
+    ),
+    "CUPTI_ACTIVITY_KIND_MEMCPY": lambda r: (
+        80,
+        {"memcpy": {"sizebytes": str(r[0]), "copyKind": str(r[1]), "srcKind": r[2], "dstKind": r[3]}},
+    ),
+    "CUPTI_ACTIVITY_KIND_MEMSET": lambda r: (
+        80,
+        {"memset": {"sizebytes": str(r[1]), "value": r[0], "memKind": r[2]}},
+    ),
+}
