@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from tracekit.analysis.ascend import ascend_findings
 from tracekit.analysis.blocking import blocking_copies, sync_calls
 from tracekit.analysis.bubbles import bubble_summary
 from tracekit.analysis.columns import Columns
@@ -64,6 +65,7 @@ def analyze(trace: Trace, options: Options = Options()) -> dict[str, object]:
             "sync_calls": sync_calls(cols, options.top),
         },
         "definitions": DEFINITIONS,
+        **_ascend_block(trace, table),
     }
 
 
@@ -123,3 +125,9 @@ def _device_block(cols: Columns, device: int, options: Options, step_count: int)
     block["launch"] = launch_summary(cols, kernels)
     return block
 
+
+def _ascend_block(trace: Trace, table: pa.Table) -> dict[str, object]:
+    """The Ascend-only findings (tracekit/analysis/ascend.py), for Ascend traces only."""
+    if trace.format != "ascend":
+        return {}
+    return {"ascend": ascend_findings(table, trace.metadata.get("ascend", {}))}

@@ -19,7 +19,7 @@ from tracekit import __version__
 from tracekit.analysis.analyze import Options, analyze
 from tracekit.cli.units import parse_duration_ns, parse_step_range
 from tracekit.errors import TraceError
-from tracekit.readers import READERS, format_names, read_trace
+from tracekit.readers import READERS, format_names, read_traces
 from tracekit.report.files import to_json, write_text_atomic
 from tracekit.report.terminal import render_summary
 
@@ -43,7 +43,10 @@ class UsageError(Exception):
 @app.command("analyze")
 def analyze_command(
     trace: Annotated[
-        Path, typer.Argument(help="Trace file (.json or .json.gz); format detected by content.")
+        Path,
+        typer.Argument(
+            help="Trace file (.json or .json.gz) or Ascend profiler directory; format detected by content."
+        ),
     ],
     json_path: Annotated[
         str | None,
@@ -85,19 +88,21 @@ def analyze_command(
     """Measure where the time goes in a trace; print a summary and write JSON."""
     options = _options(top, bubble_threshold, steps, gap_threshold, kernel_names)
     with _progress(trace) as advance:
-        loaded = read_trace(trace, format_name)
+        loaded = read_traces(trace, format_name)  # an Ascend directory may hold several ranks
         advance("analysing")
-        document = analyze(loaded, options)
+        documents = [analyze(one, options) for one in loaded]
         advance("writing")
     if json_path == "-":
-        sys.stdout.write(to_json(document))
+        texts = [to_json(document).rstrip() for document in documents]
+        sys.stdout.write(texts[0] + "\n" if len(texts) == 1 else "[\n" + ",\n".join(texts) + "\n]\n")
         return
     console = _console()
-    render_summary(document, console)
-    if not no_json:
-        out = Path(json_path) if json_path else DEFAULT_OUTPUT_DIR / f"{_trace_name(trace)}.analysis.json"
-        write_text_atomic(out, to_json(document))
-        console.print(f"JSON analysis written to {out}")
+    for label, document in zip(_rank_labels(documents), documents, strict=True):
+        render_summary(document, console)
+        if not no_json:
+            out = _output_path(trace, json_path, label)
+            write_text_atomic(out, to_json(document))
+            console.print(f"JSON analysis written to {out}")
 
 
 @app.command("formats")
@@ -168,6 +173,25 @@ def _console() -> Console:
     """Standard output; 120 columns when it is not a terminal (logs, CI), so tables stay readable."""
     console = Console()
     return console if console.is_terminal else Console(width=120)
+
+
+def _output_path(trace: Path, json_path: str | None, label: str) -> Path:
+    """--json FILE, else reports/<trace name>.analysis.json; with several ranks `.rank<N>` goes in."""
+    if json_path:
+        out = Path(json_path)
+        return out.with_name(f"{out.name.removesuffix('.json')}.{label}.json") if label else out
+    name = _trace_name(trace) + (f".{label}" if label else "")
+    return DEFAULT_OUTPUT_DIR / f"{name}.analysis.json"
+
+
+def _rank_labels(documents: list[dict]) -> list[str]:
+    """ "" for a single trace; else `rank<N>` per document (its Ascend rank id, or its position)."""
+    if len(documents) == 1:
+        return [""]
+    ranks = [d["trace"]["metadata"].get("ascend", {}).get("rank") for d in documents]
+    if None in ranks or len(set(ranks)) != len(ranks):
+        ranks = list(range(len(documents)))
+    return [f"rank{rank}" for rank in ranks]
 
 
 def _trace_name(trace: Path) -> str:

@@ -13,8 +13,9 @@ from pathlib import Path
 from tracekit.errors import TraceError
 from tracekit.model.trace import Trace
 from tracekit.readers import nsys
+from tracekit.readers.ascend import read_ascend, read_ascend_ranks, sniff_ascend
 from tracekit.readers.kineto import looks_like_chrome, read_chrome, read_kineto, sniff_kineto
-from tracekit.readers.source import read_head
+from tracekit.readers.source import is_directory, read_head
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,13 @@ READERS: tuple[Reader, ...] = (
         "Nsight Systems report (.nsys-rep/.qdrep): export it first",
         nsys.sniff_nsys_report,
         nsys.read_nsys_report,
+    ),
+    Reader(
+        "ascend",
+        "Ascend msprof / torch_npu output: a directory, msprof_*.json / trace_view.json, "
+        "op_summary / kernel_details CSV, profiler SQLite DB",
+        sniff_ascend,
+        read_ascend,
     ),
     Reader("kineto", "PyTorch profiler / Kineto trace (.json, .json.gz)", sniff_kineto, read_kineto),
     Reader(
@@ -83,10 +91,32 @@ def _content_hint(head: bytes) -> str:
 
 
 def read_trace(path: str | Path, format_name: str | None = None) -> Trace:
-    """Read any supported trace into canonical form."""
+    """Read any supported trace into canonical form (a directory: Ascend profiler output, one rank)."""
     path = Path(path)
+    if is_directory(path):
+        _directory_format(path, format_name)
+        return read_ascend(path)
     reader = _by_name(path, format_name) if format_name else detect_format(path)
     return reader.read(path)
+
+
+def read_traces(path: str | Path, format_name: str | None = None) -> list[Trace]:
+    """Every trace under `path`: one per rank for an Ascend directory, else the one trace of the file."""
+    path = Path(path)
+    if is_directory(path):
+        _directory_format(path, format_name)
+        return read_ascend_ranks(path)
+    reader = _by_name(path, format_name) if format_name else detect_format(path)
+    if reader.name == "ascend":
+        return read_ascend_ranks(path)
+    return [reader.read(path)]
+
+
+def _directory_format(path: Path, format_name: str | None) -> None:
+    """Directories are read as Ascend profiler output; any other --format is an error."""
+    if format_name is not None and format_name != "ascend":
+        _by_name(path, format_name)
+        raise TraceError(path, f"is a directory; the {format_name} format reads a trace file")
 
 
 def _by_name(path: Path, format_name: str) -> Reader:

@@ -42,11 +42,18 @@ def read_buffer(path: Path) -> bytes | mmap.mmap:
         raise TraceError(path, f"truncated or corrupt gzip data ({exc})") from None
 
 
+def is_directory(path: Path) -> bool:
+    """True for a directory (read as Ascend profiler output); a missing path is an input error."""
+    if not path.exists():
+        raise TraceError(path, "no such file")
+    return path.is_dir()
+
+
 def require_file(path: Path) -> None:
     """Raise a TraceError unless the path is a non-empty file."""
     if not path.exists():
         raise TraceError(path, "no such file")
     if path.is_dir():
-        raise TraceError(path, "is a directory; give a trace file")
+        raise TraceError(path, "is a directory; give a trace file (directories are read as Ascend output)")
     if path.stat().st_size == 0:
         raise TraceError(path, "empty file")

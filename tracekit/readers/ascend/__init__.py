@@ -1,0 +1,235 @@
+"""Ascend NPU profiler output (msprof, torch_npu, MindSpore): a file or a directory, one Trace per rank.
+
+Sources, in order of preference for the events of a rank: the timeline (`trace_view.json` /
+`msprof_*.json`, slices joined), else the SQLite export, else op_summary / kernel_details alone.
+op_summary / kernel_details rows are joined to the timeline's device tasks (same start ns and name)
+and give the Ascend operator columns (core type, block dim, OP State, input dtypes / shapes, task
+wait). step_trace_time, op_statistic, api_statistic, info.json.N and profiler_info go into
+`Trace.metadata["ascend"]`. Formats: docs/formats.md; columns: docs/model.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from tracekit.errors import TraceError
+from tracekit.model.schema import DEVICE_KINDS, NONE, Kind
+from tracekit.model.steps import assign_steps
+from tracekit.model.trace import Trace
+from tracekit.readers.ascend.db import read_database, read_step_trace_db
+from tracekit.readers.ascend.discovery import SQLITE_MAGIC, RankFiles, discover, sniff_csv, sniff_timeline
+from tracekit.readers.ascend.rows import EventRows
+from tracekit.readers.ascend.summaries import (
+    KernelRow,
+    read_api_statistic,
+    read_kernel_details,
+    read_op_statistic,
+    read_step_trace_time,
+)
+from tracekit.readers.ascend.timeline import COMMUNICATION_LAYERS, HARDWARE, read_timelines
+
+FORMAT = "ascend"
+JOIN_TOLERANCE_NS = 1000
+_COMMUNICATION_CORES = frozenset({"HCCL", "COMMUNICATION"})
+_API_OF_INTEREST = re.compile(r"Compile|Tiling|Memcpy|Synchroni", re.IGNORECASE)
+
+
+def sniff_ascend(head: bytes) -> bool:
+    """True for an msprof / torch_npu timeline, an Ascend profiler DB, or an op_summary-style CSV."""
+    if head.startswith(SQLITE_MAGIC):
+        return b"STRING_IDS" in head and (b"COMPUTE_TASK_INFO" in head or b"CANN_API" in head)
+    return sniff_timeline(head) or sniff_csv(head)
+
+
+def read_ascend(path: Path) -> Trace:
+    """The one rank under `path`; a directory with several ranks is an input error."""
+    traces = read_ascend_ranks(path)
+    if len(traces) > 1:
+        roots = ", ".join(t.source for t in traces)
+        raise TraceError(path, f"holds {len(traces)} ranks ({roots}); analyse one rank directory")
+    return traces[0]
+
+
+def read_ascend_ranks(path: Path) -> list[Trace]:
+    """One Trace per rank found under `path` (a file gives one)."""
+    groups = discover(Path(path))
+    traces = [read_rank(group, group.root if Path(path).is_dir() else Path(path)) for group in groups]
+    return sorted(traces, key=_rank_order)
+
+
+def read_rank(files: RankFiles, source: Path) -> Trace:
+    """Read one rank's files into the canonical table plus the Ascend columns and metadata."""
+    rows = EventRows()
+    kernels = [row for path in files.kernels for row in read_kernel_details(path)]
+    device = next((k.device for k in kernels if k.device != NONE), 0)
+    meta: dict[str, object] = {"producer": _producer(files), "rank": _rank(files)}
+    if files.timelines:
+        meta["events_from"] = "timeline"
+        meta.update(read_timelines(files.timelines, rows, device))
+        if kernels:
+            meta["kernel_details"] = {"rows": len(kernels), "matched": join_kernels(rows, kernels)}
+    elif files.databases:
+        meta["events_from"] = "database"
+        for database in files.databases:
+            info = read_database(database, rows, device)
+            meta["rank"] = meta["rank"] if meta["rank"] is not None else info.pop("rank", None)
+            meta.update(info)
+    else:
+        meta["events_from"] = "kernel_details"
+        meta["devices"] = kernels_as_events(rows, kernels, device)
+    table = assign_steps(rows.table())
+    if not np.isin(table.column("kind").to_numpy(), DEVICE_KINDS).any():
+        raise TraceError(source, "no device tasks (kernels, copies, communication) in the Ascend data")
+    meta.update(_summaries(files))
+    meta["files"] = files.files()
+    return Trace(events=table, format=FORMAT, source=str(source), metadata={"ascend": meta})
+
+
+def join_kernels(rows: EventRows, kernels: list[KernelRow]) -> int:
+    """Attach each op_summary / kernel_details row to its device task; returns how many matched.
+
+    A row matches the device task with the same start (exact ns) and name; failing that, the only
+    compute or communication task starting at that instant; failing that, the task of that name
+    starting nearest, within JOIN_TOLERANCE_NS (torch_npu writes collectives' starts 1 ns apart).
+    """
+    by_key: dict[tuple[int, str], int] = {}
+    by_start: dict[int, list[int]] = {}
+    by_name: dict[str, list[int]] = {}
+    layers, kinds, starts = rows.strings["layer"], rows.ints["kind"], rows.ints["start_ns"]
+    for row, (start, name) in enumerate(zip(starts, rows.strings["name"], strict=True)):
+        if layers[row] != HARDWARE and layers[row] not in COMMUNICATION_LAYERS:
+            continue
+        by_key.setdefault((start, name), row)
+        if kinds[row] in (Kind.KERNEL, Kind.COMMUNICATION):
+            by_start.setdefault(start, []).append(row)
+            by_name.setdefault(name, []).append(row)
+    matched = 0
+    for kernel in kernels:
+        row = by_key.get((kernel.start_ns, kernel.name))
+        if row is None and len(by_start.get(kernel.start_ns, ())) == 1:
+            row = by_start[kernel.start_ns][0]
+        if row is None:
+            near = [
+                r
+                for r in by_name.get(kernel.name, ())
+                if abs(starts[r] - kernel.start_ns) <= JOIN_TOLERANCE_NS
+            ]
+            row = min(near, key=lambda r: abs(starts[r] - kernel.start_ns)) if near else None
+        if row is not None:
+            rows.set_attributes(row, kernel.attributes)
+            matched += 1
+    return matched
+
+
+def kernels_as_events(rows: EventRows, kernels: list[KernelRow], device: int) -> list[int]:
+    """op_summary / kernel_details as the only source: each row a device task, each Step Id a span."""
+    spans: dict[tuple[int, int], list[int]] = {}
+    for kernel in kernels:
+        core = kernel.attributes.core_type
+        communication = core in _COMMUNICATION_CORES or kernel.name.startswith("hcom_")
+        on = kernel.device if kernel.device != NONE else device
+        row = rows.add(
+            kernel.name, kernel.start_ns, kernel.dur_ns, Kind.COMMUNICATION if communication else Kind.KERNEL,
+            device=on, stream=kernel.stream, thread=kernel.stream, step=kernel.step, layer="kernel_details",
+        )  # fmt: skip
+        rows.set_attributes(row, kernel.attributes)
+        if kernel.step != NONE:
+            span = spans.setdefault((on, kernel.step), [kernel.start_ns, kernel.start_ns + kernel.dur_ns])
+            span[0] = min(span[0], kernel.start_ns)
+            span[1] = max(span[1], kernel.start_ns + kernel.dur_ns)
+    for (on, step), (start, end) in sorted(spans.items()):
+        rows.add(
+            f"ProfilerStep#{step}",
+            start,
+            end - start,
+            Kind.STEP,
+            device=on,
+            step=step,
+            layer="kernel_details",
+        )
+    return sorted({device if k.device == NONE else k.device for k in kernels})
+
+
+def _summaries(files: RankFiles) -> dict[str, object]:
+    result: dict[str, object] = {}
+    step_rows = [row for path in files.step_trace_time for row in read_step_trace_time(path)]
+    if not step_rows:
+        step_rows = [row for path in files.analysis_databases for row in read_step_trace_db(path)]
+    result["step_trace_time"] = step_rows
+    ai_cpu = [
+        row
+        for path in files.op_statistic
+        for row in read_op_statistic(path)
+        if str(row["core_type"]).upper() == "AI_CPU"
+    ]
+    result["op_statistic_ai_cpu"] = ai_cpu
+    apis = [row for path in files.api_statistic for row in read_api_statistic(path)]
+    result["api_statistic"] = [row for row in apis if _API_OF_INTEREST.search(str(row["api"]))]
+    result["core_counts"] = _core_counts(files)
+    result["profiler_level"] = _profiler_level(files)
+    return result
+
+
+def _core_counts(files: RankFiles) -> dict[str, object] | None:
+    """AI Core / vector core / AI CPU counts from info.json.N (the only place msprof writes them)."""
+    for path in files.device_info:
+        try:
+            devices = json.loads(path.read_text(encoding="utf-8", errors="replace"))["DeviceInfo"]
+            first = devices[0]
+            return {
+                "ai_core": int(first["ai_core_num"]),
+                "vector_core": int(first.get("aiv_num", 0) or 0),
+                "ai_cpu": int(first.get("ai_cpu_core_num", 0) or 0),
+                "source": str(path),
+            }
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise TraceError(path, f"unreadable device info ({type(exc).__name__}: {exc})") from None
+    return None
+
+
+def _profiler_info(files: RankFiles) -> dict:
+    for path in files.profiler_info:
+        try:
+            value = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+        except ValueError as exc:
+            raise TraceError(path, f"not valid JSON ({exc})") from None
+        if isinstance(value, dict):
+            return value
+    return {}
+
+
+def _rank(files: RankFiles) -> int | None:
+    rank = _profiler_info(files).get("rank_id")
+    if isinstance(rank, int) and rank >= 0:
+        return rank
+    for path in files.profiler_info + files.databases:
+        match = re.search(r"_(\d+)\.(json|db)$", path.name)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _profiler_level(files: RankFiles) -> str | None:
+    config = _profiler_info(files).get("config", {})
+    level = config.get("experimental_config", {}).get("_profiler_level") if isinstance(config, dict) else None
+    return level if isinstance(level, str) else None
+
+
+def _producer(files: RankFiles) -> str:
+    names = " ".join(str(p) for p in [files.root, *files.timelines, *files.kernels, *files.databases])
+    if "_ascend_ms" in names:
+        return "mindspore"
+    if "ASCEND_PROFILER_OUTPUT" in names or "_ascend_pt" in names or "trace_view" in names:
+        return "torch_npu"
+    if "PROF_" in names or "msprof" in names or "op_summary" in names:
+        return "msprof"
+    return "unknown"
+
+
+def _rank_order(trace: Trace) -> tuple[int, str]:
+    rank = trace.metadata["ascend"]["rank"]
+    return (rank if isinstance(rank, int) else 1 << 30, trace.source)
