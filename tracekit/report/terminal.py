@@ -14,6 +14,8 @@ def render_summary(analysis: dict, console: Console) -> None:
     console.print(_trace_header(analysis))
     for device in analysis["devices"]:
         console.print(_device_section(device, analysis["steps"]["count"]))
+    if "ascend" in analysis:
+        console.print(_ascend_table(analysis["ascend"]))
     if not analysis["devices"] and analysis["host"]["cpu_op_hotspots"]:
         console.print(_cpu_ops_table(analysis["host"]["cpu_op_hotspots"]))
     console.print(
@@ -209,6 +211,36 @@ def _hotspots_table(hotspots: list[dict]) -> Table:
             _clip(h.get("launched_by") or "-", 24), _clip(h["name"], 120),
         )  # fmt: skip
     return table
+
+
+def _ascend_table(ascend: dict) -> Table:
+    """One line per Ascend finding: whether it fired and its headline numbers (details in the JSON)."""
+    table = Table(title="Ascend findings (details: JSON 'ascend' block)", title_justify="left", box=None)
+    for column in ("finding", "status", "evidence"):
+        table.add_column(column, overflow="fold")
+    for key, evidence in _ASCEND_EVIDENCE.items():
+        finding = ascend[key]
+        status = "not evaluated" if not finding["evaluated"] else "FOUND" if finding["detected"] else "no"
+        table.add_row(key, status, evidence(finding) if finding["evaluated"] else "-")
+    for step in ascend["time_breakdown"]:
+        ours, theirs = step["tracekit"], step.get("step_trace_time") or step.get("overlap_analysis") or {}
+        table.add_row(
+            f"step {step['step']} time",
+            "",
+            f"compute {fmt_ns(ours['compute_ns'])} (profiler: {fmt_ns(theirs.get('compute_ns'))}), "
+            f"uncovered communication {fmt_ns(ours['communication_not_overlapped_ns'])}, "
+            f"free {fmt_ns(ours['free_ns'])} of {fmt_ns(ours['e2e_ns'])}",
+        )
+    return table
+
+
+_ASCEND_EVIDENCE = {
+    "h2d": lambda f: f"{f['count']:,} copies, {fmt_ns(f['total_ns'])}, up to {f['max_per_step']} per step",
+    "ai_cpu": lambda f: f"{f['count']:,} AI CPU operators, {fmt_ns(f['total_ns'])}",
+    "dynamic_shape": lambda f: f"{f['count']:,} dynamic operators, task wait {fmt_ns(f['task_wait_ns'])}",
+    "int64": lambda f: f"{f['count']:,} operators with int64 inputs, {fmt_ns(f['total_ns'])}",
+    "block_dim": lambda f: f"core counts {f['core_counts']}",
+}
 
 
 def _cpu_ops_table(hotspots: list[dict]) -> Table:
