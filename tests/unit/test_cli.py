@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -38,12 +39,30 @@ def _bad_inputs(tmp: Path) -> dict[str, Path]:
         tmp / "cpu_only.json", [step(1, 0, 9), runtime("cudaMalloc", 1, 2)]
     )
     paths["missing"] = tmp / "does_not_exist.json"
+    paths["sqlite_not_nsys"] = tmp / "app.sqlite"
+    with sqlite3.connect(paths["sqlite_not_nsys"]) as db:
+        db.execute("CREATE TABLE users (id INT)")
+    paths["nsys_report"] = tmp / "run.nsys-rep"
+    paths["nsys_report"].write_bytes(b"NVIDIA Tegra Profiler Report 2025@1\x00\x01")
+    paths["nsys_summary_csv"] = tmp / "r_cuda_gpu_kern_sum.csv"
+    paths["nsys_summary_csv"].write_text("Time (%),Total Time (ns),Instances,Name\n1.0,5,1,k\n")
     return paths
 
 
 @pytest.mark.parametrize(
     "case",
-    ["empty", "truncated_gzip", "truncated_json", "not_a_trace", "binary", "no_device_events", "missing"],
+    [
+        "empty",
+        "truncated_gzip",
+        "truncated_json",
+        "not_a_trace",
+        "binary",
+        "no_device_events",
+        "missing",
+        "sqlite_not_nsys",
+        "nsys_report",
+        "nsys_summary_csv",
+    ],
 )
 def test_bad_input_gives_one_line_naming_the_file_and_exit_2(tmp_path: Path, case: str) -> None:
     path = _bad_inputs(tmp_path)[case]
@@ -62,6 +81,11 @@ def test_bad_input_gives_one_line_naming_the_file_and_exit_2(tmp_path: Path, cas
         ["--steps", "5:3"],
         ["--bubble-threshold", "fast"],
         ["--format", "nsys"],
+        ["--format", "vtune"],
+        ["--steps", "nvtx:"],
+        ["--steps", "nvtx:no_such_range"],
+        ["--gap-threshold", "soon"],
+        ["--kernel-names", "medium"],
         ["--bogus"],
     ],
 )
