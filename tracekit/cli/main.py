@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tracekit import __version__
 from tracekit.analysis.analyze import Options, analyze
+from tracekit.cli.simulate import simulate
 from tracekit.cli.units import parse_duration_ns, parse_step_range
 from tracekit.errors import TraceError
 from tracekit.readers import READERS, format_names, read_traces
@@ -110,6 +111,9 @@ def formats_command() -> None:
     """List the input formats tracekit reads."""
     for reader in READERS:
         typer.echo(f"{reader.name:8} {reader.description}")
+
+
+app.command("simulate")(simulate)
 
 
 @app.command("version")
