@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tracekit import __version__
 from tracekit.analysis.analyze import Options, analyze
+from tracekit.cli.compare import check_command, diff_command
 from tracekit.cli.simulate import simulate
 from tracekit.cli.units import parse_duration_ns, parse_step_range
 from tracekit.errors import TraceError
@@ -114,6 +115,8 @@ def formats_command() -> None:
 
 
 app.command("simulate")(simulate)
+app.command("diff")(diff_command)
+app.command("check")(check_command)
 
 
 @app.command("version")
@@ -125,7 +128,7 @@ def version_command() -> None:
 def main() -> None:
     """Entry point: run the app, turning input errors into one line and exit code 2."""
     try:
-        app(standalone_mode=False)
+        exit_code = app(standalone_mode=False)  # click returns a command's typer.Exit(n) code here
     except (TraceError, UsageError) as exc:
         _fail(str(exc))
     except typer.Exit as exc:
@@ -136,6 +139,8 @@ def main() -> None:
         if os.environ.get("TRACEKIT_DEBUG"):
             raise
         _usage_or_internal(exc)
+    if isinstance(exit_code, int) and exit_code:
+        sys.exit(exit_code)
 
 
 def _usage_or_internal(exc: Exception) -> None:

@@ -1,0 +1,136 @@
+"""`tracekit diff` and `tracekit check`: compare traces, and fail CI on a regression.
+
+Exit codes of check: 0 pass (or inconclusive, with a warning), 1 regression, 2 bad input or usage,
+3 inconclusive with --fail-on-inconclusive.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tracekit.compare.budget import default_budgets, load_budgets
+from tracekit.compare.check import check
+from tracekit.compare.diff import diff
+from tracekit.compare.run import Run, run_of
+from tracekit.errors import TraceError
+from tracekit.readers import read_traces
+from tracekit.report.ci import junit_xml, markdown, sarif
+from tracekit.report.compare_terminal import render_check, render_diff
+from tracekit.report.files import to_json, write_text_atomic
+
+EXIT_REGRESSION = 1
+EXIT_INCONCLUSIVE = 3
+ASCEND_DIRECTORY_MARKS = ("PROF_", "_ascend_pt")  # a directory that is one trace, not a folder of them
+
+
+def diff_command(
+    base: Annotated[Path, typer.Argument(help="The trace to compare against.")],
+    new: Annotated[Path, typer.Argument(help="The trace to compare.")],
+    json_path: Annotated[
+        str | None, typer.Option("--json", help="Also write tracekit.diff/1 JSON here ('-': stdout only).")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="Operators listed per direction.")] = 10,
+) -> None:
+    """Show the metrics of two traces side by side, with operators aligned and step distributions."""
+    document = diff(load_run(base), load_run(new), top)
+    if json_path == "-":
+        sys.stdout.write(to_json(document))
+        return
+    render_diff(document, _console())
+    if json_path:
+        write_text_atomic(Path(json_path), to_json(document))
+
+
+def check_command(
+    new: Annotated[Path, typer.Argument(help="The trace to check.")],
+    baseline: Annotated[
+        list[Path] | None,
+        typer.Option("--baseline", help="A baseline trace; repeat it, or give a folder, for several runs."),
+    ] = None,
+    budget: Annotated[
+        Path | None, typer.Option("--budget", help="TOML budget file (default budget: docs/ci.md).")
+    ] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML here.")] = None,
+    markdown_path: Annotated[
+        Path | None, typer.Option("--markdown", help="Write a Markdown summary here.")
+    ] = None,
+    sarif_path: Annotated[Path | None, typer.Option("--sarif", help="Write SARIF 2.1.0 here.")] = None,
+    json_path: Annotated[
+        str | None, typer.Option("--json", help="Write the tracekit.check/1 JSON here ('-': stdout).")
+    ] = None,
+    fail_on_inconclusive: Annotated[
+        bool, typer.Option("--fail-on-inconclusive", help="Exit 3 when a verdict is inconclusive.")
+    ] = False,
+) -> None:
+    """Check a trace against budgets and baseline runs; exit 1 on a regression."""
+    budgets = load_budgets(budget) if budget else default_budgets()
+    baseline_paths = expand_baselines(baseline or [])
+    if not baseline_paths and any(b.relative for b in budgets):
+        relative = ", ".join(b.path for b in budgets if b.relative)
+        raise typer.BadParameter(
+            f"relative budgets ({relative}) need --baseline, or give absolute limits only"
+        )
+    baselines = [load_run(path) for path in baseline_paths]
+    document = check(load_run(new), baselines, budgets, str(budget) if budget else "default")
+    _write_outputs(document, junit, markdown_path, sarif_path, json_path)
+    _exit(document["status"], fail_on_inconclusive)
+
+
+def load_run(path: Path) -> Run:
+    """Read one trace (one rank) and prepare it for comparison."""
+    traces = read_traces(path)
+    if len(traces) != 1:
+        raise TraceError(path, f"holds {len(traces)} ranks; compare one rank directory at a time")
+    return run_of(traces[0])
+
+
+def expand_baselines(paths: list[Path]) -> list[Path]:
+    """Each --baseline path; a folder stands for every file and folder in it, in name order (an
+    Ascend profiler directory, PROF_* or *_ascend_pt, stays one trace)."""
+    expanded: list[Path] = []
+    for path in paths:
+        if path.is_dir() and not any(mark in path.name for mark in ASCEND_DIRECTORY_MARKS):
+            entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+            if not entries:
+                raise TraceError(path, "baseline folder is empty")
+            expanded += entries
+        else:
+            expanded.append(path)
+    return expanded
+
+
+def _write_outputs(
+    document: dict,
+    junit: Path | None,
+    markdown_path: Path | None,
+    sarif_path: Path | None,
+    json_path: str | None,
+) -> None:
+    if json_path == "-":
+        sys.stdout.write(to_json(document))
+    else:
+        render_check(document, _console())
+        if json_path:
+            write_text_atomic(Path(json_path), to_json(document))
+    for path, render in ((junit, junit_xml), (markdown_path, markdown), (sarif_path, sarif)):
+        if path:
+            write_text_atomic(path, render(document))
+
+
+def _exit(status: str, fail_on_inconclusive: bool) -> None:
+    if status == "regression":
+        raise typer.Exit(EXIT_REGRESSION)
+    if status == "inconclusive":
+        if fail_on_inconclusive:
+            raise typer.Exit(EXIT_INCONCLUSIVE)
+        sys.stderr.write("tracekit: warning: some verdicts are inconclusive (see the table); exit 0\n")
+
+
+def _console() -> Console:
+    console = Console()
+    return console if console.is_terminal else Console(width=120)

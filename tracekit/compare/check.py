@@ -1,0 +1,38 @@
+"""`tracekit check` as data: every budget's verdict and the overall status (`tracekit.check/1`)."""
+
+from __future__ import annotations
+
+from tracekit.compare.budget import Budget
+from tracekit.compare.noise import ALPHA, CONFIDENCE, TEST_NAME
+from tracekit.compare.run import Run
+from tracekit.compare.verdict import INCONCLUSIVE, MIN_STEPS, PASS, REGRESSION, judge
+
+SCHEMA = "tracekit.check/1"
+STATUSES = (PASS, REGRESSION, INCONCLUSIVE)
+
+
+def check(new: Run, baselines: list[Run], budgets: list[Budget], budget_source: str) -> dict[str, object]:
+    """Judge every budget; the status is the worst verdict (regression > inconclusive > pass)."""
+    verdicts = [judge(budget, new, baselines).as_dict() for budget in budgets]
+    counts = {status: sum(v["status"] == status for v in verdicts) for status in STATUSES}
+    return {
+        "schema": SCHEMA,
+        "status": overall_status(counts),
+        "counts": counts,
+        "new": _run_block(new),
+        "baselines": [_run_block(run) for run in baselines],
+        "budget": {"source": budget_source, "entries": {b.path: b.text for b in budgets}},
+        "noise": {"test": TEST_NAME, "alpha": ALPHA, "confidence": CONFIDENCE, "min_steps": MIN_STEPS},
+        "verdicts": verdicts,
+    }
+
+
+def overall_status(counts: dict[str, int]) -> str:
+    """The worst status present."""
+    if counts[REGRESSION]:
+        return REGRESSION
+    return INCONCLUSIVE if counts[INCONCLUSIVE] else PASS
+
+
+def _run_block(run: Run) -> dict[str, object]:
+    return {"source": run.source, "steps": run.steps}

@@ -1,0 +1,31 @@
+"""One run to compare: its analysis document and its per-step samples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tracekit.analysis.analyze import Options, analyze
+from tracekit.compare.samples import step_samples
+from tracekit.model.trace import Trace
+
+EVERY_HOTSPOT = Options(top=1_000_000)  # operator budgets and diffs need every kernel, not the top 10
+
+
+@dataclass(frozen=True)
+class Run:
+    """A trace as the comparison sees it."""
+
+    source: str
+    document: dict
+    samples: dict[str, np.ndarray]
+
+    @property
+    def steps(self) -> int:
+        return int(self.document["steps"]["count"])
+
+
+def run_of(trace: Trace) -> Run:
+    """Analyse a trace (every hotspot kept) and compute its per-step samples."""
+    return Run(trace.source, analyze(trace, EVERY_HOTSPOT), step_samples(trace.events))

@@ -1,0 +1,75 @@
+"""Per-step samples: one value per step span, the material of the noise model's tests.
+
+The analysis document gives each metric once per trace; the U test needs one value per step. They
+are computed here from the event table: device work belongs to a step through its `step` column
+(the step of the call that launched it), the step's duration is its host span.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from tracekit.model.intervals import Intervals, total_length
+from tracekit.model.schema import DEVICE_KINDS, NONE, CopyDirection, Kind
+from tracekit.model.steps import step_spans
+
+KERNEL_KINDS = (Kind.KERNEL, Kind.COMMUNICATION)
+DIRECTIONS = {"h2d": CopyDirection.H2D, "d2h": CopyDirection.D2H, "d2d": CopyDirection.D2D}
+
+
+def step_samples(table: pa.Table) -> dict[str, np.ndarray]:
+    """Per step, in start order: `duration_ns`, device `busy_ns` (union of its operations, summed
+    over devices), `idle_ns` (duration - busy, at least 0), `utilization` (busy / duration),
+    `kernel_ns` (sum of kernel durations, communication kernels included) and `<dir>_count`,
+    `<dir>_bytes` per copy direction."""
+    numbers, starts, ends = step_spans(table)
+    steps = len(numbers)
+    duration = (ends - starts).astype(np.int64)
+    slot = _step_slot(table.column("step").to_numpy(), numbers)
+    kind = table.column("kind").to_numpy()
+    dur = table.column("dur_ns").to_numpy()
+    busy = _busy_per_step(table, slot, np.isin(kind, DEVICE_KINDS), steps)
+    samples = {
+        "duration_ns": duration,
+        "busy_ns": busy,
+        "idle_ns": np.maximum(duration - busy, 0),
+        "utilization": np.divide(busy, duration, out=np.zeros(len(busy)), where=duration > 0),
+        "kernel_ns": _sum_per_step(slot, np.isin(kind, KERNEL_KINDS), dur, steps),
+    }
+    direction = table.column("copy_direction").to_numpy()
+    nbytes = np.maximum(table.column("bytes").to_numpy(), 0)
+    for key, code in DIRECTIONS.items():
+        copies = (kind == Kind.MEMCPY) & (direction == code)
+        samples[f"{key}_count"] = _sum_per_step(slot, copies, np.ones(len(kind), dtype=np.int64), steps)
+        samples[f"{key}_bytes"] = _sum_per_step(slot, copies, nbytes, steps)
+    return samples
+
+
+def _step_slot(step: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    """Position of each row's step among the step spans, -1 for rows outside every step."""
+    if len(numbers) == 0:
+        return np.full(len(step), -1)
+    order = np.argsort(numbers, kind="stable")
+    found = np.clip(np.searchsorted(numbers[order], step), 0, len(numbers) - 1)
+    return np.where((step != NONE) & (numbers[order][found] == step), order[found], -1)
+
+
+def _sum_per_step(slot: np.ndarray, rows: np.ndarray, values: np.ndarray, steps: int) -> np.ndarray:
+    chosen = rows & (slot >= 0)
+    return np.bincount(slot[chosen], weights=values[chosen], minlength=steps).astype(np.int64)
+
+
+def _busy_per_step(table: pa.Table, slot: np.ndarray, device_rows: np.ndarray, steps: int) -> np.ndarray:
+    """|union of each device's operations of the step|, summed over devices."""
+    start = table.column("start_ns").to_numpy()
+    end = start + table.column("dur_ns").to_numpy()
+    device = table.column("device").to_numpy()
+    busy = np.zeros(steps, dtype=np.int64)
+    rows = np.flatnonzero(device_rows & (slot >= 0))
+    rows = rows[np.lexsort((device[rows], slot[rows]))]
+    keys = slot[rows] * (int(device.max(initial=0)) + 2) + device[rows] + 1
+    for group in np.split(rows, np.flatnonzero(np.diff(keys)) + 1):
+        if len(group):
+            busy[slot[group[0]]] += total_length(Intervals(start[group], end[group]))
+    return busy
