@@ -21,20 +21,14 @@ def atomic_file(path: Path, *, gz: bool = False) -> Iterator[BinaryIO]:
     With `gz`, the stream is gzip-compressed with a fixed header (no name, mtime 0), so equal
     content gives equal bytes.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
-        with open(temporary, "wb") as raw:
-            if gz:
-                packed = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)
-                with packed, io.BufferedWriter(packed, BUFFER_BYTES) as stream:
-                    yield stream
-            else:
-                with io.BufferedWriter(raw, BUFFER_BYTES) as stream:
-                    yield stream
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with atomic_path(path) as temporary, open(temporary, "wb") as raw:
+        if gz:
+            packed = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)
+            with packed, io.BufferedWriter(packed, BUFFER_BYTES) as stream:
+                yield stream
+        else:
+            with io.BufferedWriter(raw, BUFFER_BYTES) as stream:
+                yield stream
 
 
 @contextmanager

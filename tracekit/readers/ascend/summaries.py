@@ -173,29 +173,23 @@ def read_step_trace_time(path: Path) -> list[dict[str, int | str | None]]:
 
 def read_op_statistic(path: Path) -> list[dict[str, object]]:
     """op_statistic*.csv: per OP Type and core type, count and total time."""
-    index, rows = read_csv(path, OP_STATISTIC_REQUIRED, "op_statistic")
-    return [
-        {
-            "op_type": _cell(row, index, "stat_op_type"),
-            "core_type": _cell(row, index, "stat_core_type"),
-            "count": to_int(_cell(row, index, "count")),
-            "total_ns": us_to_ns(_cell(row, index, "total_us")),
-        }
-        for row in rows
-        if any(cell.strip() for cell in row)
-    ]
+    labels = {"op_type": "stat_op_type", "core_type": "stat_core_type"}
+    return _statistic(path, OP_STATISTIC_REQUIRED, "op_statistic", labels)
 
 
 def read_api_statistic(path: Path) -> list[dict[str, object]]:
     """api_statistic*.csv: per CANN API (level, name), count and total time."""
-    index, rows = read_csv(path, API_STATISTIC_REQUIRED, "api_statistic")
+    return _statistic(path, API_STATISTIC_REQUIRED, "api_statistic", {"level": "level", "api": "api_name"})
+
+
+def _statistic(
+    path: Path, required: tuple[str, ...], kind: str, labels: dict[str, str]
+) -> list[dict[str, object]]:
+    """Rows of a statistic CSV: the label cells, then count and total time (ns); blank rows skipped."""
+    index, rows = read_csv(path, required, kind)
     return [
-        {
-            "level": _cell(row, index, "level"),
-            "api": _cell(row, index, "api_name"),
-            "count": to_int(_cell(row, index, "count")),
-            "total_ns": us_to_ns(_cell(row, index, "total_us")),
-        }
+        {key: _cell(row, index, column) for key, column in labels.items()}
+        | {"count": to_int(_cell(row, index, "count")), "total_ns": us_to_ns(_cell(row, index, "total_us"))}
         for row in rows
         if any(cell.strip() for cell in row)
     ]
