@@ -65,7 +65,7 @@ def analyze(trace: Trace, options: Options = Options()) -> dict[str, object]:
             "sync_calls": sync_calls(cols, options.top),
         },
         "definitions": DEFINITIONS,
-        **_ascend_block(trace, table),
+        **_ascend_block(trace, table, cols),
     }
 
 
@@ -126,8 +126,8 @@ def _device_block(cols: Columns, device: int, options: Options, step_count: int)
     return block
 
 
-def _ascend_block(trace: Trace, table: pa.Table) -> dict[str, object]:
+def _ascend_block(trace: Trace, table: pa.Table, cols: Columns) -> dict[str, object]:
     """The Ascend-only findings (tracekit/analysis/ascend.py), for Ascend traces only."""
     if trace.format != "ascend":
         return {}
-    return {"ascend": ascend_findings(table, trace.metadata.get("ascend", {}))}
+    return {"ascend": ascend_findings(table, cols, trace.metadata.get("ascend", {}))}

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from tracekit.analysis.columns import Columns
 from tracekit.analysis.stats import nearest_rank, ratio
-from tracekit.model.correlation import launch_rows
 from tracekit.model.intervals import subtract, total_length, union
 from tracekit.model.schema import DEVICE_KINDS, NONE, CopyDirection, Kind
 
@@ -76,24 +76,25 @@ class _View:
         return self.start + self.dur
 
     @classmethod
-    def of(cls, table: pa.Table) -> _View:
+    def of(cls, table: pa.Table, cols: Columns) -> _View:
+        """The Ascend columns of `table`; the canonical ones come from the analysis' `cols`."""
         n = table.num_rows
         text = {c: _strings(table, c) if c in table.column_names else np.full(n, "", dtype=object)
                 for c in _STRING_COLUMNS}  # fmt: skip
         ints = {c: table.column(c).to_numpy() if c in table.column_names else np.full(n, NONE, dtype=np.int64)
                 for c in _INT_COLUMNS}  # fmt: skip
         return cls(
-            start=table.column("start_ns").to_numpy(),
-            dur=table.column("dur_ns").to_numpy(),
-            kind=table.column("kind").to_numpy(),
-            device=table.column("device").to_numpy(),
-            step=table.column("step").to_numpy(),
-            direction=table.column("copy_direction").to_numpy(),
-            bytes=table.column("bytes").to_numpy(),
-            name=_strings(table, "name"),
+            start=cols.start,
+            dur=cols.dur,
+            kind=cols.kind,
+            device=cols.device,
+            step=cols.step,
+            direction=cols.copy_direction,
+            bytes=cols.bytes,
+            name=np.array(cols.names or [""], dtype=object)[cols.name_code],
             text=text,
             ints=ints,
-            launch=launch_rows(table),
+            launch=cols.launch,
         )
 
     def operators(self) -> np.ndarray:
@@ -111,9 +112,9 @@ class _View:
         return np.where(core != "", core, self.text["task_type"][rows])
 
 
-def ascend_findings(table: pa.Table, metadata: dict) -> dict[str, object]:
-    """Every Ascend finding of one rank."""
-    view = _View.of(table)
+def ascend_findings(table: pa.Table, cols: Columns, metadata: dict) -> dict[str, object]:
+    """Every Ascend finding of one rank; `cols` is the analysis' numpy view of the same table."""
+    view = _View.of(table, cols)
     return {
         "source": {
             key: metadata.get(key)
