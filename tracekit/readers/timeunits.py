@@ -39,4 +39,9 @@ def us_to_ns(values_us: np.ndarray) -> np.ndarray:
 
 def decimal_us_to_ns(values_us: Sequence[Decimal | int]) -> np.ndarray:
     """Exact µs (Decimal or int) to int64 ns, rounding sub-ns digits half to even."""
-    return np.array([int((Decimal(v) * 1000).to_integral_value()) for v in values_us], dtype=np.int64)
+    return np.array([decimal_us_to_int_ns(v) for v in values_us], dtype=np.int64)
+
+
+def decimal_us_to_int_ns(value_us: Decimal | int) -> int:
+    """One exact µs value to integer ns, rounding sub-ns digits half to even."""
+    return int((Decimal(value_us) * 1000).to_integral_value())

@@ -29,7 +29,7 @@ def us_to_ns(value: object) -> int | None:
             return None
     if not value.is_finite():
         return None
-    return int(timeunits.decimal_us_to_ns([value])[0])
+    return timeunits.decimal_us_to_int_ns(value)
 
 
 def to_int(value: object) -> int:
