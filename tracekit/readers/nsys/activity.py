@@ -7,7 +7,9 @@ concatenates them into one event table with steps assigned.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -19,6 +21,9 @@ from tracekit.readers.names import COMMUNICATION, SYNC_CALL, api_base_name, name
 PID_BITS = 24
 _ID_MASK = (1 << PID_BITS) - 1
 NO_STREAM = 0xFFFFFFFF  # CUPTI's "no stream" in device and event synchronizations
+SERIOUS_LEVELS = ("Warning", "Error")
+DATA_LOSS = re.compile(r"might be missing|were lost|dropped", re.IGNORECASE)
+"""nsys logs some data loss at info level (e.g. CUPTI buffers not flushed); those are warnings too."""
 
 
 def pid_of(global_id: np.ndarray) -> np.ndarray:
@@ -113,6 +118,20 @@ def device_common(
     }
 
 
+def diagnostic_warnings(entries: Iterable[tuple[str, str]]) -> list[str]:
+    """nsys' own (level, text) diagnostics worth a warning: Warning and Error levels, and info-level
+    notes of lost data; one line each, repeats counted."""
+    counts = Counter(
+        (level, _one_line(text))
+        for level, text in entries
+        if level in SERIOUS_LEVELS or DATA_LOSS.search(text)
+    )
+    return [
+        f"nsys diagnostic ({level.lower()}): {text}" + (f" (x{count})" if count > 1 else "")
+        for (level, text), count in counts.items()
+    ]
+
+
 def assemble(blocks: list[pa.Table | None]) -> pa.Table:
     """One event table from the per-table blocks (None: table absent), with every event's step assigned."""
     blocks = [block for block in blocks if block is not None and block.num_rows]
@@ -137,3 +156,8 @@ def _flags(names: Sequence[str], pattern) -> np.ndarray:
 def _step_number(name: str) -> int:
     match = STEP_NAME.match(name)
     return int(match.group(1)) if match else NONE
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    words = " ".join(text.split())
+    return words if len(words) <= limit else words[: limit - 3] + "..."

@@ -18,7 +18,7 @@ from tracekit.errors import TraceError
 from tracekit.model.schema import NONE
 from tracekit.model.trace import Trace
 from tracekit.readers.nsys import activity, enums
-from tracekit.readers.nsys.sqlite import DATA_LOSS, NVTX_SPAN_TYPES
+from tracekit.readers.nsys.sqlite import NVTX_SPAN_TYPES
 from tracekit.readers.source import read_buffer
 
 CUDA_API_CLASSES = (0, 1)  # ENUM_NSYS_EVENT_CLASS: CUDA runtime, CUDA driver
@@ -177,12 +177,8 @@ def _nvtx(lines: list[_Line]):
 
 
 def _diagnostics(lines: list[_Line]) -> list[str]:
-    seen = dict.fromkeys(
-        f"nsys diagnostic ({d.Level.lower()}): {' '.join(d.Text.split())}"
-        for d in (line.DiagnosticEvent for line in lines if line.DiagnosticEvent is not None)
-        if d.Level in ("Warning", "Error") or DATA_LOSS.search(d.Text)
-    )
-    return list(seen)
+    diagnostics = (line.DiagnosticEvent for line in lines if line.DiagnosticEvent is not None)
+    return activity.diagnostic_warnings((d.Level, d.Text) for d in diagnostics)
 
 
 def _ints(events: list, field: str) -> np.ndarray:

@@ -7,9 +7,7 @@ opened read-only and immutable: the input is never written.
 
 from __future__ import annotations
 
-import re
 import sqlite3
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -32,8 +30,6 @@ NVTX = "NVTX_EVENTS"
 GPU_TABLES = (KERNEL, MEMCPY, MEMSET, GRAPH)
 NVTX_SPAN_TYPES = (34, 59, 60, 70, 71)  # mark, push/pop, start/end and their NVTX-text variants
 _SEVERITY_NAMES = {2: "Warning", 3: "Error"}
-DATA_LOSS = re.compile(r"might be missing|were lost|dropped", re.IGNORECASE)
-"""nsys logs some data loss at info level (e.g. CUPTI buffers not flushed); those are warnings too."""
 _DEVICE_FIELDS = {
     "start": "start",
     "end": "end",
@@ -281,20 +277,9 @@ def _diagnostics(export: _Export) -> list[str]:
     table = "DIAGNOSTIC_EVENT"
     if not export.has(table) or "severity" not in export.columns[table]:
         return []
-    severities = _enum_labels(export, "ENUM_DIAGNOSTIC_SEVERITY_LEVEL", _SEVERITY_NAMES)
-    serious = [code for code, label in severities.items() if label in ("Warning", "Error")]
-    if not serious:
-        return []
-    rows = [
-        (severities.get(code, "Info"), _one_line(text))
-        for code, text in export.rows(f"SELECT severity, text FROM {table}")
-        if code in serious or DATA_LOSS.search(str(text))
-    ]
-    counts = Counter(rows)
-    return [
-        f"nsys diagnostic ({label.lower()}): {text}" + (f" (x{count})" if count > 1 else "")
-        for (label, text), count in counts.items()
-    ]
+    levels = _enum_column(export, "ENUM_DIAGNOSTIC_SEVERITY_LEVEL", "label", _SEVERITY_NAMES)
+    rows = export.rows(f"SELECT severity, text FROM {table}")
+    return activity.diagnostic_warnings((levels.get(code, "Info"), str(text)) for code, text in rows)
 
 
 # --- values ----------------------------------------------------------------------------------------
@@ -302,25 +287,19 @@ def _diagnostics(export: _Export) -> list[str]:
 
 def _enum_names(export: _Export, table: str, fallback: dict[int, str]) -> dict[int, str]:
     """Enum id -> name from the export's own table when present, else the built-in copy."""
-    if not export.has(table):
-        return fallback
-    return {int(code): str(name) for code, name in export.rows(f"SELECT id, name FROM {table}")}
+    return _enum_column(export, table, "name", fallback)
 
 
-def _enum_labels(export: _Export, table: str, fallback: dict[int, str]) -> dict[int, str]:
+def _enum_column(export: _Export, table: str, column: str, fallback: dict[int, str]) -> dict[int, str]:
+    """Enum id -> one column (name or label) of the export's own enum table, else the fallback."""
     if not export.has(table):
         return fallback
-    return {int(code): str(label) for code, label in export.rows(f"SELECT id, label FROM {table}")}
+    return {int(code): str(value) for code, value in export.rows(f"SELECT id, {column} FROM {table}")}
 
 
 def _ints(values: list) -> np.ndarray:
     """Integers, NULL as NONE."""
     return np.array([NONE if v is None else int(v) for v in values], dtype=np.int64)
-
-
-def _one_line(text: object, limit: int = 200) -> str:
-    words = " ".join(str(text).split())
-    return words if len(words) <= limit else words[: limit - 3] + "..."
 
 
 def _texts(values: list, fallback: str) -> list[str]:
