@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 import numpy as np
+import pyarrow as pa
 
 from tracekit.errors import TraceError
 from tracekit.model.schema import NONE
@@ -124,12 +125,12 @@ def _common(events: list[_Cuda]) -> dict[str, np.ndarray]:
     return activity.device_common(*(_ints(events, field) for field in fields))
 
 
-def _kernels(events: list[_Cuda], strings: list[str]):
+def _kernels(events: list[_Cuda], strings: list[str]) -> pa.Table:
     names = [_string(strings, e.kernel.demangledName, e.kernel.shortName) for e in events]
     return activity.kernel_rows(_common(events), names)
 
 
-def _copies(events: list[_Cuda]):
+def _copies(events: list[_Cuda]) -> pa.Table:
     kinds = [enums.COPY_KIND_NAMES.get(e.memcpy.copyKind, "CUDA_MEMCPY_KIND_UNKNOWN") for e in events]
     memory = enums.MEMORY_KIND_NAMES
     copy = {
@@ -141,17 +142,17 @@ def _copies(events: list[_Cuda]):
     return activity.copy_rows(_common(events), [enums.copy_display_name(kind) for kind in kinds], copy)
 
 
-def _memsets(events: list[_Cuda]):
+def _memsets(events: list[_Cuda]) -> pa.Table:
     size = np.array([e.memset.sizebytes for e in events], dtype=np.int64)
     memory = [enums.memory_kind(enums.MEMORY_KIND_NAMES.get(e.memset.memKind, "")) for e in events]
     return activity.memset_rows(_common(events), ["[CUDA memset]"] * len(events), size, memory)
 
 
-def _syncs(events: list[_Cuda]):
+def _syncs(events: list[_Cuda]) -> pa.Table:
     return activity.sync_rows(_common(events), ["[CUDA synchronization]"] * len(events))
 
 
-def _calls(lines: list[_Line], strings: list[str]):
+def _calls(lines: list[_Line], strings: list[str]) -> pa.Table:
     calls = [
         line.TraceProcessEvent
         for line in lines
@@ -162,7 +163,7 @@ def _calls(lines: list[_Line], strings: list[str]):
     return activity.api_rows(*(_ints(calls, field) for field in fields), names)
 
 
-def _nvtx(lines: list[_Line]):
+def _nvtx(lines: list[_Line]) -> pa.Table:
     ranges = [
         line.NvtxEvent
         for line in lines

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from tracekit.errors import TraceError
 from tracekit.model.schema import NONE, CopyDirection, MemoryKind
@@ -100,7 +101,7 @@ def _event(path: Path, row: list[str], columns: dict[str, tuple[int, str | None]
     }
 
 
-def _blocks(events: list[dict]) -> list:
+def _blocks(events: list[dict]) -> list[pa.Table]:
     kernels, copies, memsets = [], [], []
     for event in events:
         if _COPY_NAME.match(event["name"]):
