@@ -63,6 +63,7 @@ class Measurement:
 # the baseline imports msgspec only; `decode_types_match` checks that the two stay in step.
 
 IntOrStr = int | str | None
+Loose = int | float | str | None
 
 
 class _Args(msgspec.Struct, frozen=True, gc=False):
@@ -72,6 +73,10 @@ class _Args(msgspec.Struct, frozen=True, gc=False):
     bytes: IntOrStr = NONE
     external_id: IntOrStr = msgspec.field(name="External id", default=NONE)
     external_id_2021: IntOrStr = msgspec.field(name="external id", default=NONE)
+    device_type: Loose = msgspec.field(name="Device Type", default=NONE)
+    device_id: Loose = msgspec.field(name="Device Id", default=NONE)
+    size: Loose = msgspec.field(name="Bytes", default=0)
+    total_allocated: Loose = msgspec.field(name="Total Allocated", default=NONE)
 
 
 _NO_ARGS = _Args()

@@ -40,6 +40,25 @@ def memcpy(name: str, ts: float, dur: float, nbytes: int | None, correlation: in
     return event
 
 
+def memory(
+    ts: float,
+    nbytes: int,
+    total: int | None = None,
+    *,
+    device_type: int = 1,
+    device_id: int = DEVICE,
+    tid: int = HOST_TID,
+) -> dict:
+    """A `[memory]` instant as profile_memory=True writes it: `nbytes` allocated (+) or freed (-) and,
+    unless None (2021 traces), the device's `Total Allocated` after it. Device Type 0 is the CPU."""
+    args: dict = {"Device Type": device_type, "Device Id": device_id, "Bytes": nbytes, "Addr": 94000000}
+    if total is not None:
+        args["Total Allocated"] = total
+        args["Total Reserved"] = max(total, 2_097_152)
+    return {"ph": "i", "cat": "cpu_instant_event", "s": "t", "name": "[memory]", "pid": HOST_PID, "tid": tid,
+            "ts": ts, "args": args}  # fmt: skip
+
+
 def write_trace(path: Path, events: list[dict], *, gz: bool = False, array_form: bool = False) -> Path:
     """Write events as a Kineto JSON document (or a bare array), optionally gzip-compressed."""
     document: object = events if array_form else {"schemaVersion": 1, "traceEvents": events}

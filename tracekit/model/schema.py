@@ -25,6 +25,8 @@ class Kind(IntEnum):
     SYNC = 6
     MARKER = 7
     STEP = 8  # a marker that delimits one step (iteration); its `step` column holds the number
+    MEMORY = 9  # a memory sample: an allocation or free on a device; `bytes` holds the total allocated
+    # on that device after it
 
 
 class CopyDirection(IntEnum):
@@ -51,7 +53,8 @@ class MemoryKind(IntEnum):
 
 
 DEVICE_KINDS = (Kind.KERNEL, Kind.MEMCPY, Kind.MEMSET, Kind.COMMUNICATION)
-"""Kinds that occupy a device: the operations whose union is device busy time."""
+"""Kinds that occupy a device: the operations whose union is device busy time (MEMORY samples,
+which carry a device id, are not operations)."""
 
 EVENT_SCHEMA = pa.schema(
     [
@@ -95,12 +98,13 @@ def build_table(columns: dict[str, object], n: int) -> pa.Table:
             continue
         values = columns.get(field.name)
         if values is None:
-            values = np.full(n, _default(field.name), dtype=_NUMPY_TYPES[field.name])
+            values = np.full(n, column_default(field.name), dtype=_NUMPY_TYPES[field.name])
         arrays.append(pa.array(np.asarray(values, dtype=_NUMPY_TYPES[field.name])))
     return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
 
 
-def _default(column: str) -> int:
+def column_default(column: str) -> int:
+    """The value of an integer column when the trace does not say: NONE, or 0 for the enums."""
     return 0 if column in ("kind", "copy_direction", "src_memory", "dst_memory") else NONE
 
 

@@ -25,11 +25,13 @@ import pyarrow as pa
 from tracekit.errors import TraceError
 from tracekit.model.schema import (
     DEVICE_KINDS,
+    EVENT_SCHEMA,
     NONE,
     CopyDirection,
     Kind,
     MemoryKind,
     build_table,
+    column_default,
 )
 from tracekit.model.steps import STEP_NAME, assign_steps
 from tracekit.model.trace import Trace
@@ -38,6 +40,7 @@ from tracekit.readers.names import COMMUNICATION, SYNC_CALL, name_flags
 from tracekit.readers.source import read_buffer
 
 IntOrStr = int | str | None
+Loose = int | float | str | None
 
 _KINETO_MARKS = re.compile(
     rb'"(schemaVersion|deviceProperties|distributedInfo)"|ProfilerStep#|'
@@ -84,6 +87,9 @@ _MEMORY_KINDS = {
     "host": MemoryKind.HOST,
 }
 _SPAN_PHASES = frozenset({"X", "B", "E"})
+_INSTANT_PHASES = frozenset({"i", "I"})
+_MEMORY_NAME = "[memory]"
+_CPU_DEVICE_TYPE = 0  # c10::DeviceType::CPU; CUDA is 1, HIP 6, XPU 12, MPS 13, PrivateUse1 (NPU) 20
 
 
 def sniff_kineto(head: bytes) -> bool:
@@ -123,6 +129,19 @@ class _Args(msgspec.Struct, frozen=True, gc=False):
     bytes: IntOrStr = NONE
     external_id: IntOrStr = msgspec.field(name="External id", default=NONE)
     external_id_2021: IntOrStr = msgspec.field(name="external id", default=NONE)
+    # `[memory]` instants (profile_memory=True): c10 device type (0 CPU), device index, the signed
+    # size of the allocation (+) or free (-), and the device's total allocated after it (newer
+    # profilers only). Floats are accepted: other events may use these keys for other things.
+    device_type: Loose = msgspec.field(name="Device Type", default=NONE)
+    device_id: Loose = msgspec.field(name="Device Id", default=NONE)
+    size: Loose = msgspec.field(name="Bytes", default=0)  # -1 is a size (a 1-byte free), not NONE
+    total_allocated: Loose = msgspec.field(name="Total Allocated", default=NONE)
+
+
+_SPAN_ARGS = ("device", "stream", "correlation", "bytes", "external_id", "external_id_2021")
+"""The args fields of spans (X, B/E events)."""
+_MEMORY_ARGS = ("device_type", "device_id", "size", "total_allocated")
+"""The args fields of `[memory]` instants."""
 
 
 _NO_ARGS = _Args()
@@ -193,20 +212,29 @@ def _read(path: Path, format_name: str) -> Trace:
     if not looks_like_chrome(data[:4096]):
         raise TraceError(path, "not Chrome trace JSON (expected a JSON array or an object with traceEvents)")
     with _gc_paused():  # millions of new objects and no cycles: collections would only rescan them
-        events = _spans(_decode(path, data, _FAST))
+        events, memory = _spans_and_memory(_decode(path, data, _FAST))
         start_ns, dur_ns = _times(events)
-        if start_ns is None:
-            events = _spans(_decode(path, data, _EXACT))
+        memory_ns = _times(memory)[0]
+        if start_ns is None or memory_ns is None:
+            events, memory = _spans_and_memory(_decode(path, data, _EXACT))
             start_ns, dur_ns = _exact_times(events)
+            memory_ns = _exact_times(memory)[0]
         del data
         events, start_ns, dur_ns = _close_begin_end_pairs(events, start_ns, dur_ns)
-        table = assign_steps(_to_table(events, start_ns, dur_ns))
-    return Trace(events=table, format=format_name, source=str(path))
+        samples, warnings = _memory_samples(memory, memory_ns)
+        table = assign_steps(_to_table(events, start_ns, dur_ns, samples))
+    metadata = {"warnings": warnings} if warnings else {}
+    return Trace(events=table, format=format_name, source=str(path), metadata=metadata)
 
 
-def _spans(decoded: list) -> list:
-    """Only complete (X) and begin/end (B, E) events; flows, instants and metadata go."""
-    return list(compress(decoded, map(_SPAN_PHASES.__contains__, map(attrgetter("ph"), decoded))))
+def _spans_and_memory(decoded: list) -> tuple[list, list]:
+    """The spans (complete X and begin/end B, E events) and the `[memory]` instants, in file order;
+    flows, other instants and metadata go. Names are compared on instants only: they are few unless
+    memory was profiled."""
+    phases = list(map(attrgetter("ph"), decoded))
+    spans = list(compress(decoded, map(_SPAN_PHASES.__contains__, phases)))
+    instants = list(compress(decoded, map(_INSTANT_PHASES.__contains__, phases)))
+    return spans, list(compress(instants, map(_MEMORY_NAME.__eq__, map(attrgetter("name"), instants))))
 
 
 def _times(events: list) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -255,7 +283,74 @@ def _close_begin_end_pairs(events: list, start_ns: np.ndarray, dur_ns: np.ndarra
     return [events[i] for i in index], start_ns[index], dur_ns[index]
 
 
-def _to_table(events: list, start_ns: np.ndarray, dur_ns: np.ndarray) -> pa.Table:
+def _memory_samples(events: list, start_ns: np.ndarray) -> tuple[dict[str, object] | None, list[str]]:
+    """MEMORY rows (as columns) from the `[memory]` instants of accelerator devices, in time order,
+    and the warnings they need. CPU samples are left out.
+
+    `bytes` is the device's total allocated after the event: the trace's `Total Allocated`, or, when
+    a device's samples lack it (older profilers), the running sum of their signed sizes raised by
+    the least starting value that keeps it >= 0 (a lower bound: memory allocated before the capture
+    and never freed in it is not seen).
+    """
+    if not events:
+        return None, []
+    args = _arg_ints(events, _MEMORY_ARGS)
+    device_type, device = args["device_type"], args["device_id"]
+    rows = np.flatnonzero((device_type != _CPU_DEVICE_TYPE) & (device_type != NONE) & (device >= 0))
+    if len(rows) == 0:
+        return None, []
+    rows = rows[np.argsort(start_ns[rows], kind="stable")]
+    device, size, total = device[rows], args["size"][rows], args["total_allocated"][rows].copy()
+    warnings = []
+    for d in np.unique(device):
+        on = np.flatnonzero(device == d)
+        if (total[on] != NONE).all():
+            continue
+        running = np.cumsum(size[on])
+        total[on] = running + max(0, -int(running.min()))
+        warnings.append(
+            f"device {d}: the memory samples give no Total Allocated (older PyTorch profiler); allocated "
+            "bytes are the running sum of allocation sizes since the capture began, so memory allocated "
+            "before it is not counted (peak and levels are lower bounds; growth per step is exact)"
+        )
+    columns = {
+        "start_ns": start_ns[rows],
+        "dur_ns": np.zeros(len(rows), dtype=np.int64),
+        "kind": np.full(len(rows), Kind.MEMORY, dtype=np.int8),
+        "device": device,
+        "process": _ints(events, "pid")[rows],  # the host thread that allocated or freed
+        "thread": _ints(events, "tid")[rows],
+        "bytes": total,
+    }
+    return columns, warnings
+
+
+def _with_samples(columns: dict[str, object], n: int, samples: dict[str, object]) -> tuple[dict, int]:
+    """The span columns followed by the memory-sample rows (name `[memory]`, defaults elsewhere)."""
+    m = len(samples["start_ns"])
+    names: pa.DictionaryArray = columns["name"]
+    dictionary = names.dictionary.to_pylist()
+    if _MEMORY_NAME not in dictionary:
+        dictionary.append(_MEMORY_NAME)
+    code = np.full(m, dictionary.index(_MEMORY_NAME), dtype=np.int32)
+    indices = np.concatenate([names.indices.to_numpy(zero_copy_only=False), code])
+    merged: dict[str, object] = {"name": pa.DictionaryArray.from_arrays(indices, dictionary)}
+    for field in EVENT_SCHEMA.names:
+        spans, memory = columns.get(field), samples.get(field)
+        if field == "name" or (spans is None and memory is None):
+            continue
+        dtype = (spans if spans is not None else memory).dtype
+        if spans is None:
+            spans = np.full(n, column_default(field), dtype=dtype)
+        if memory is None:
+            memory = np.full(m, column_default(field), dtype=dtype)
+        merged[field] = np.concatenate([spans, memory])
+    return merged, n + m
+
+
+def _to_table(
+    events: list, start_ns: np.ndarray, dur_ns: np.ndarray, samples: dict[str, object] | None = None
+) -> pa.Table:
     n = len(events)
     (names, categories, pids, tids), key = _distinct(map(_KEY, events), n, 4)
     names, categories = _dictionary(names, key), _dictionary(categories, key)
@@ -279,6 +374,8 @@ def _to_table(events: list, start_ns: np.ndarray, dur_ns: np.ndarray) -> pa.Tabl
         "bytes": args["bytes"],
     }
     columns.update(_copy_columns(names, kind))
+    if samples is not None:
+        columns, n = _with_samples(columns, n, samples)
     return build_table(columns, n)
 
 
@@ -367,10 +464,9 @@ def _int_values(values: tuple[IntOrStr, ...]) -> np.ndarray:
     return np.fromiter(map(_to_int, values), dtype=np.int64, count=len(values))
 
 
-def _arg_ints(events: list) -> dict[str, np.ndarray]:
-    """Every field of `args` as int64 columns, in one pass when they are all integers."""
-    fields = _Args.__struct_fields__
-    flat = chain.from_iterable(map(msgspec.structs.astuple, map(attrgetter("args"), events)))
+def _arg_ints(events: list, fields: tuple[str, ...] = _SPAN_ARGS) -> dict[str, np.ndarray]:
+    """The given fields of `args` as int64 columns, in one pass when they are all integers."""
+    flat = chain.from_iterable(map(attrgetter(*fields), map(attrgetter("args"), events)))
     try:
         table = np.fromiter(flat, dtype=np.int64, count=len(events) * len(fields))
     except (TypeError, ValueError):  # a string or null somewhere: field by field
@@ -390,9 +486,11 @@ def _ints(events: list, field: str) -> np.ndarray:
         return np.fromiter(map(value_of.__getitem__, raw), dtype=np.int64, count=len(raw))
 
 
-def _to_int(value: IntOrStr) -> int:
+def _to_int(value: Loose) -> int:
     if isinstance(value, int):
         return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
     return NONE
