@@ -16,8 +16,11 @@ from tracekit.analysis.definitions import DEFINITIONS
 from tracekit.analysis.gaps import NSYS_GAP_THRESHOLD_NS, long_gaps
 from tracekit.analysis.hotspots import cpu_op_hotspots, kernel_hotspots
 from tracekit.analysis.launch import launch_summary
+from tracekit.analysis.memory import memory_summary
 from tracekit.analysis.steps import step_summary
+from tracekit.analysis.timeline import step_timeline
 from tracekit.analysis.utilization import busy_set, utilization
+from tracekit.analysis.whatif import whatif_block
 from tracekit.errors import TraceError
 from tracekit.model.steps import marker_names, steps_from_markers
 from tracekit.model.trace import Trace
@@ -59,11 +62,12 @@ def analyze(trace: Trace, options: Options = Options()) -> dict[str, object]:
             "kernel_names": "full" if options.full_kernel_names else "short",
         },
         "steps": steps,
-        "devices": [_device_block(cols, d, options, steps["count"]) for d in cols.devices()],
+        "devices": [_device_block(table, cols, d, options, steps["count"]) for d in cols.devices()],
         "host": {
             "cpu_op_hotspots": cpu_op_hotspots(cols, options.top),
             "sync_calls": sync_calls(cols, options.top),
         },
+        "timeline": step_timeline(table),
         "definitions": DEFINITIONS,
         **_ascend_block(trace, table, cols),
     }
@@ -107,7 +111,9 @@ def _trace_block(trace: Trace, table: pa.Table, cols: Columns) -> dict[str, obje
     }
 
 
-def _device_block(cols: Columns, device: int, options: Options, step_count: int) -> dict[str, object]:
+def _device_block(
+    table: pa.Table, cols: Columns, device: int, options: Options, step_count: int
+) -> dict[str, object]:
     ops = cols.device_ops(device)
     kernels = cols.kernels(ops)
     block: dict[str, object] = {"id": device, "operations": len(ops)}
@@ -123,6 +129,8 @@ def _device_block(cols: Columns, device: int, options: Options, step_count: int)
     block["blocking"] = blocking_copies(cols, ops, options.top)
     block["hotspots"] = kernel_hotspots(cols, kernels, options.top, options.full_kernel_names)
     block["launch"] = launch_summary(cols, kernels)
+    block["memory"] = memory_summary(cols, device)
+    block["whatif"] = whatif_block(table, cols, device)
     return block
 
 

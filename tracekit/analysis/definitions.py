@@ -22,11 +22,47 @@ DEFINITIONS: dict[str, str] = {
     "under compute)",
     "copies.per_step": "copies inside a step / number of steps",
     "copies.bandwidth_gbps": "sum of bytes / sum of durations over copies with known bytes (GB/s = bytes/ns)",
+    "copies.sizes": "sizes of the direction's copies with known bytes: count, total, mean, min, median (mean "
+    "of the two middle values), max, sample standard deviation",
     "copies.pageable_pinned": "memory kind of the host end: source of H2D, destination of D2H",
     "steps.duration_ns": "host-side ProfilerStep#N span durations; percentiles by nearest rank",
+    "steps.throughput_per_s": "1 s / mean step duration: steps per second when steps run one after another",
+    "steps.series": "each step's duration in start order (every stride-th step when there are more than "
+    "2000)",
+    "host.sync_calls": "cudaDeviceSynchronize / cudaStreamSynchronize calls of the host, count and time",
     "hotspots": "kernels grouped by short name (no return type, template arguments or parameters); "
     "share = group total / sum of all kernel durations",
     "launch.delay": "kernel start - (launch call start + launch call duration), clipped at 0",
     "launch.short_kernel_share": "kernels shorter than their own launch call / kernels with a known "
     "launch call",
+    "memory.allocated": "the device's total allocated bytes after each allocation or free (PyTorch "
+    "profiler [memory] samples, profile_memory=True; CPU samples are left out), over the whole "
+    "capture; null without samples. Traces without Total Allocated give the running sum of allocation "
+    "sizes since the capture began, so levels and peak are then lower bounds (see trace warnings)",
+    "memory.peak_bytes": "largest allocated level of any sample; peak_ns its time; start_bytes and "
+    "end_bytes the first and last samples' levels",
+    "memory.per_step": "allocated at a step's end = level of the last sample at or before the end of the "
+    "host step span (null when none is that early); at most 2000 steps, evenly subsampled",
+    "memory.growth_per_step_bytes": "least-squares slope of allocated-at-step-end over step number "
+    "(bytes per step; null with fewer than 2 steps); a steady leak of L bytes per step gives L",
+    "memory.growing_steps_share": "consecutive step pairs whose allocated-at-step-end rose / pairs",
+    "memory.series": "(time, allocated) of every sample, or beyond 1000 samples the largest sample of each "
+    "of 1000 equal time buckets of [first, last sample]",
+    "timeline": "the step of median duration (or the first 5 ms of the device window when the trace has "
+    "no steps): its host and device events by lane, at most 3000 (runs of events shorter than 1/2000 of "
+    "the window merge into one bar)",
+    "whatif": "replay of up to 32 evenly spaced steps: host calls keep their measured gaps; a device "
+    "operation starts at max(launch call start + lag, previous end on its stream + gap), the binding "
+    "term measured, the other the step's minimum; values are medians over the replayed steps",
+    "whatif.removable_share": "f = |union of the host and device intervals the change acts on| / step "
+    "duration; Amdahl bound = 1 / (1 - f)",
+    "whatif.copy_cost": "least-squares fit of copy duration = fixed + bytes x per-byte over the device's "
+    "pinned H2D copies (all H2D copies when pinned ones have fewer than 2 sizes)",
+    "whatif.engine_share": "|union of the step's kernels (or copies)| / step duration; host: |union of the "
+    "driving thread's calls and CPU ops| minus their waits / step duration",
+    "whatif.kernels": "kernel duration median, share shorter than 10 us, number of streams with kernels",
+    "whatif.kernel_overlap": "1 - |union of kernels| / sum of kernel durations (time kernels of different "
+    "streams run together)",
+    "whatif.pipeline": "host stage: step time with the device idle and the driving thread outside every "
+    "call and every CPU op that contains a call; device stage: |union of device operations| in the step",
 }

@@ -1,0 +1,95 @@
+"""The step replay and the what-if changes, exactly, on a tiny hand-built trace.
+
+Step #1 [0, 100) us, one host thread, stream 7 (times in us):
+  4 x cudaMemcpyAsync [10+20i, 15+20i)  -> pinned H2D copy of 1000(i+1) B at [12+20i, ...), 10 us + 1 ns/B
+  cudaLaunchKernel [80, 85)             -> kernel [90, 95)
+  cudaStreamSynchronize [86, 98)        waits for the kernel, returns 3 us after it
+With `wrapped`, each copy call sits inside an `aten::to` CPU op [9+20i, 17+20i).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from kineto_builder import cpu_op, kernel, memcpy, runtime, step, write_trace
+
+from tracekit.analysis.columns import Columns
+from tracekit.analysis.replay import build_step, replay
+from tracekit.analysis.whatif import batch_h2d, fit_copy_cost, whatif_block
+from tracekit.model.schema import CopyDirection, Kind
+from tracekit.readers import read_trace
+
+US = 1000
+
+
+def _events(wrapped: bool) -> list[dict]:
+    events = [step(1, 0, 100)]
+    for i in range(4):
+        a = 10 + 20 * i
+        events.append(runtime("cudaMemcpyAsync", a, 5, correlation=i + 1))
+        nbytes = 1000 * (i + 1)
+        events.append(
+            memcpy("Memcpy HtoD (Pinned -> Device)", a + 2, 10 + nbytes / US, nbytes, correlation=i + 1)
+        )
+        if wrapped:
+            events.append(cpu_op("aten::to", a - 1, 8, external_id=100 + i))
+    events += [
+        runtime("cudaLaunchKernel", 80, 5, correlation=10),
+        kernel("relu", 90, 5, correlation=10),
+        runtime("cudaStreamSynchronize", 86, 12),
+    ]
+    return events
+
+
+def _model(tmp_path: Path, wrapped: bool):
+    trace = read_trace(write_trace(tmp_path / "t.json", _events(wrapped)))
+    cols = Columns.from_table(trace.events)
+    return trace, cols, build_step(trace.events, cols, 1, 0, 100 * US)
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_replay_of_the_unchanged_step_is_exact(tmp_path: Path, wrapped: bool) -> None:
+    _, _, model = _model(tmp_path, wrapped)
+    assert replay(model) == 100 * US
+    assert (model.min_lag, model.min_gap) == (2 * US, 4 * US)
+    assert model.entries[-1].ret == 3 * US  # the sync returns 3 us after the kernel ends
+
+
+def test_copy_cost_fit(tmp_path: Path) -> None:
+    _, cols, _ = _model(tmp_path, False)
+    rows = [i for i in range(len(cols.start)) if cols.copy_direction[i] == CopyDirection.H2D]
+    cost = fit_copy_cost(cols, rows)
+    assert cost.fixed_ns == pytest.approx(10 * US)
+    assert cost.ns_per_byte == pytest.approx(1.0)
+    assert cost.of(10_000) == 20 * US
+
+
+@pytest.mark.parametrize(("wrapped", "predicted_us"), [(False, 46), (True, 45)])
+def test_batch_h2d_merges_the_copies(tmp_path: Path, wrapped: bool, predicted_us: int) -> None:
+    """The copies are adjacent: their host span ([10,75), or [9,77) with the aten::to ops) becomes one
+    call of the cheapest copy's host cost (5 us, or an aten::to's 8 us) that issues one 20 us copy.
+    Unwrapped: the copy [12,32), kernel launch at 20 -> ready 22, stream free at 32 + 4 -> [36,41),
+    sync from 26 returns at 41 + 3 = 44, step end 44 + 2 = 46. Wrapped: copy [11,31), kernel [35,40),
+    end 40 + 3 + 2 = 45."""
+    _, cols, model = _model(tmp_path, wrapped)
+    cost = fit_copy_cost(cols, [i for i in range(len(cols.start)) if cols.kind[i] == Kind.MEMCPY])
+    edited = batch_h2d(model, cols, cost)
+    merged = [op for entry in edited.entries for op in entry.ops if cols.kind[op.row] == Kind.MEMCPY]
+    assert [op.dur for op in merged] == [20 * US]  # 10 us fixed + 10,000 B x 1 ns/B
+    assert replay(model, edited.entries, edited.detached) == predicted_us * US
+
+
+def test_whatif_block_numbers(tmp_path: Path) -> None:
+    trace, cols, _ = _model(tmp_path, False)
+    block = whatif_block(trace.events, cols, 0)
+    batch = block["batch_h2d"]
+    assert (batch["baseline_step_ns"], batch["predicted_step_ns"]) == (100 * US, 46 * US)
+    assert batch["speedup"] == pytest.approx(100 / 46)
+    # targeted: the copies' host span [10,75) and the copies up to 86: [10,86) = 76 us of 100
+    assert batch["removable_share"] == pytest.approx(0.76)
+    assert batch["amdahl_bound"] == pytest.approx(1 / 0.24)
+    assert block["steps_replayed"] == 1
+    # no pageable copies, one synchronization: nothing to pin, no mid-step sync to remove
+    assert not block["pin_memory"]["applicable"]
+    assert not block["remove_host_syncs"]["applicable"]
