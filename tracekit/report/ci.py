@@ -7,7 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 
 from tracekit import __version__
-from tracekit.report.terminal import fmt_bytes, fmt_ns
+from tracekit.formatting import fmt_bytes, fmt_ns
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 STATUS_MARK = {"pass": "pass", "regression": "**REGRESSION**", "inconclusive": "inconclusive"}

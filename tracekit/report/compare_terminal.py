@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tracekit.formatting import fmt_ns
 from tracekit.report.ci import format_change, format_value, verdict_message
-from tracekit.report.terminal import fmt_ns
 
 STATUS_STYLE = {"pass": "green", "regression": "bold red", "inconclusive": "yellow"}
 

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tracekit.analysis.copies import REPORTED_DIRECTIONS
+from tracekit.formatting import fmt_bytes, fmt_ns, fmt_share
 
 
 def render_summary(analysis: dict, console: Console) -> None:
@@ -18,37 +19,14 @@ def render_summary(analysis: dict, console: Console) -> None:
         console.print(_ascend_table(analysis["ascend"]))
     if not analysis["devices"] and analysis["host"]["cpu_op_hotspots"]:
         console.print(_cpu_ops_table(analysis["host"]["cpu_op_hotspots"]))
+    if analysis.get("recommendations"):
+        console.print(_recommendations_table(analysis["recommendations"]))
     console.print(
         Text(
             "Definitions of every number: docs/metrics.md and the JSON 'definitions' block.",
             style="dim",
         )
     )
-
-
-def fmt_ns(ns: float | int | None) -> str:
-    """A duration with a readable unit."""
-    if ns is None:
-        return "-"
-    for unit, size in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
-        if abs(ns) >= size:
-            return f"{ns / size:.3g} {unit}" if abs(ns) < 100 * size else f"{ns / size:.0f} {unit}"
-    return f"{ns:.0f} ns"
-
-
-def fmt_share(value: float | None) -> str:
-    """A ratio as a percentage."""
-    return "-" if value is None else f"{100 * value:.1f} %"
-
-
-def fmt_bytes(count: int) -> str:
-    """A byte count with a binary unit."""
-    size = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GiB"
 
 
 def _trace_header(analysis: dict) -> Group:
@@ -241,6 +219,26 @@ _ASCEND_EVIDENCE = {
     "int64": lambda f: f"{f['count']:,} operators with int64 inputs, {fmt_ns(f['total_ns'])}",
     "block_dim": lambda f: f"core counts {f['core_counts']}",
 }
+
+
+def _recommendations_table(block: dict) -> Table:
+    """Fired rules by rank with their estimated gain; the rules checked, in one line."""
+    table = Table(title="Recommendations (ranked by estimated gain; details in the HTML report)",
+                  title_justify="left")  # fmt: skip
+    for column in ("#", "gain", "recommendation", "why"):
+        table.add_column(column, justify="right" if column in ("#", "gain") else "left")
+    for rule in block["fired"]:
+        table.add_row(str(rule["rank"]), _gain_text(rule["gain"]), rule["title"], rule["summary"])
+    checked = ", ".join(r["id"] for r in block["checked"])
+    table.caption = f"checked, not fired: {checked}" if checked else None
+    return table
+
+
+def _gain_text(gain: dict | None) -> str:
+    if not gain or gain["speedup"] is None:
+        return "-"
+    unit = "throughput" if gain["metric"] == "throughput" else "step"
+    return f"{gain['speedup']:.2f}x {unit}"
 
 
 def _cpu_ops_table(hotspots: list[dict]) -> Table:

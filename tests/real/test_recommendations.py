@@ -1,0 +1,74 @@
+"""Recommendations on real before/after pairs recorded on a GPU (tests/data/gpu/SOURCE.md) and on the
+simulated case 000 (shared/seeds/000): the rule fires before and not after, and the step time it
+predicts for "before with the change" is within 30 % of the measured "after"."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+import pytest
+from conftest import ROOT
+
+from tracekit.analysis.analyze import analyze
+from tracekit.readers import read_trace
+from tracekit.rules import recommend
+from tracekit.rules.texts import TEXTS
+
+GPU = ROOT / "tests" / "data" / "gpu"
+SAMPLES = ROOT / "sample_traces"
+TOLERANCE = 0.30
+GRAPH_MEDIAN_STEP_NS = 163_965  # SOURCE.md: decode_graph, median of the 10 ProfilerStep durations
+
+
+@cache
+def _document(path: str) -> dict:
+    return json.loads(json.dumps(analyze(read_trace(path))))
+
+
+def _fired(path: str) -> dict[str, dict]:
+    return {r["id"]: r for r in recommend(_document(path))["fired"]}
+
+
+@pytest.mark.parametrize("run", ["run1", "run2", "run3"])
+def test_batched_h2d_fires_before_and_predicts_after(run: str) -> None:
+    before = _fired(str(GPU / f"h2d28_separate_{run}.pt.trace.json.gz"))
+    after_path = str(GPU / "h2d_batched.pt.trace.json.gz")
+    measured_after = _document(after_path)["steps"]["duration_ns"]["p50"]
+    predicted = before["h2d-batch"]["gain"]["predicted_step_ns"]
+    assert abs(predicted - measured_after) / measured_after <= TOLERANCE, (predicted, measured_after)
+    assert "h2d-batch" not in _fired(after_path)
+
+
+def test_graph_launch_fires_on_eager_decode_and_predicts_the_graph() -> None:
+    eager = _fired(str(GPU / "decode_eager.pt.trace.json.gz"))
+    predicted = eager["graph-launch"]["gain"]["predicted_step_ns"]
+    assert abs(predicted - GRAPH_MEDIAN_STEP_NS) / GRAPH_MEDIAN_STEP_NS <= TOLERANCE, predicted
+    assert eager["graph-launch"]["rank"] == 1
+    assert "graph-launch" not in _fired(str(GPU / "decode_graph.pt.trace.json.gz"))
+
+
+def test_cpu_bound_pipeline_is_found() -> None:
+    fired = _fired(str(GPU / "cpu_bound.pt.trace.json.gz"))
+    assert "cpu-bound" in fired
+    host_share = fired["cpu-bound"]["gain"]["removable_share"]
+    assert 0 < host_share < 0.2  # the GPU stage (~0.13 ms of ~2.56 ms) is what overlapping can hide
+
+
+def test_case000_baseline_top_three() -> None:
+    fired = recommend(_document(str(SAMPLES / "sim_case000_baseline.pt.trace.json.gz")))["fired"]
+    assert [r["id"] for r in fired[:3]] == ["h2d-batch", "more-instances", "bigger-batch"]
+    assert all(r["gain"]["speedup"] > 1.5 for r in fired[:3])
+
+
+def test_case000_optimized_fires_none_of_the_three() -> None:
+    fired = _fired(str(SAMPLES / "sim_case000_optimized.pt.trace.json.gz"))
+    assert not {"h2d-batch", "more-instances", "bigger-batch"} & fired.keys()
+
+
+def test_every_rule_is_listed_once() -> None:
+    block = recommend(_document(str(SAMPLES / "sim_case000_baseline.pt.trace.json.gz")), "zh")
+    ids = [r["id"] for r in block["fired"]] + [r["id"] for r in block["checked"]]
+    assert len(ids) == len(set(ids)) == 14
+    assert block["lang"] == "zh"
+    assert block["fired"][0]["title"] == TEXTS["zh"]["h2d-batch.title"] != TEXTS["en"]["h2d-batch.title"]

@@ -1,0 +1,242 @@
+"""Rules on how the device computes: instances, core limits, batch size, launches, precision and
+slow operator types."""
+
+from __future__ import annotations
+
+import re
+
+from tracekit.formatting import fmt_ns, fmt_share
+from tracekit.rules.model import (
+    FIRED,
+    Context,
+    Evidence,
+    Gain,
+    Outcome,
+    amdahl,
+    not_applicable,
+    not_fired,
+    replay_verdict,
+    replayed_gain,
+)
+
+LOW_UTILIZATION = 0.5
+INSTANCES_MIN_GAIN = 1.3
+SERIALIZED_OVERLAP_MAX = 0.05
+BUSY_FOR_CONTENTION = 0.3
+SHORT_KERNEL_NS = 10_000
+BATCH_MIN_GAIN = 1.2
+SHORT_KERNEL_SHARE = 0.5
+HOST_WAIT_SHARE_MIN = 0.2
+FP32_GEMM_SHARE_MIN = 0.3
+FP16_SPEEDUP = 2.0  # fp16 / bf16 tensor-core GEMM vs fp32, assumed
+FP32_GEMM = re.compile(r"sgemm|f32f32|gemm_f32|scudnn|_fp32_|cutlass.*_f32", re.IGNORECASE)
+INT64_TO_INT32 = 30 / 230  # case 001: an int64 Equal took 230 us, its int32 form ~30 us
+
+
+def _kernel_utilization(ctx: Context) -> float:
+    return ctx.device["kernel_utilization"] or 0.0
+
+
+def more_instances(ctx: Context) -> Outcome:
+    """One stream leaves the device idle between short operators: run several instances."""
+    if ctx.device is None or not ctx.whatif.get("more_instances", {}).get("applicable"):
+        return not_applicable("needs_steps_and_device")
+    estimate, kernels = ctx.whatif["more_instances"], ctx.whatif["kernels"]
+    bubbles_per_step = ctx.device["bubbles"]["count"] / max(ctx.steps, 1)
+    if kernels["streams"] > 1:
+        return not_fired("already_parallel", streams=kernels["streams"])
+    if _kernel_utilization(ctx) >= LOW_UTILIZATION:
+        return not_fired("device_busy", utilization=_kernel_utilization(ctx))
+    if bubbles_per_step < 1 or estimate["throughput_bound"] < INSTANCES_MIN_GAIN:
+        return not_fired("no_room", bound=estimate["throughput_bound"])
+    instances = estimate["suggested_instances"]
+    speedup = min(instances, estimate["throughput_bound"])
+    return Outcome(
+        FIRED,
+        params={"instances": instances, "utilization": fmt_share(_kernel_utilization(ctx))},
+        evidence=(
+            Evidence("ev.kernel_utilization", fmt_share(_kernel_utilization(ctx)), "kernel_utilization"),
+            Evidence("ev.bubbles_per_step", f"{bubbles_per_step:.1f}", "bubbles"),
+            Evidence("ev.compute_share", fmt_share(estimate["compute_share"]), "whatif.engine_share"),
+            Evidence("ev.copy_share", fmt_share(estimate["copy_share"]), "whatif.engine_share"),
+            Evidence("ev.host_busy_share", fmt_share(estimate["host_share"]), "whatif.engine_share"),
+        ),
+        gain=Gain(
+            metric="throughput",
+            speedup=speedup,
+            method="method.more_instances",
+            assumptions=("assume.engines", "assume.host_parallel", "assume.latency_grows"),
+            amdahl_bound=estimate["throughput_bound"],
+            removable_share=1 - 1 / estimate["throughput_bound"],
+        ),
+    )
+
+
+def core_limit(ctx: Context) -> Outcome:
+    """Several streams whose operators never overlap: each takes every core; limit cores per operator."""
+    if ctx.device is None or "kernels" not in ctx.whatif:
+        return not_applicable("needs_device")
+    kernels = ctx.whatif["kernels"]
+    if kernels["streams"] < 2:
+        return not_fired("one_stream")
+    overlap = 1 - kernels["union_ns"] / kernels["sum_ns"] if kernels["sum_ns"] else 0.0
+    if overlap > SERIALIZED_OVERLAP_MAX or _kernel_utilization(ctx) < BUSY_FOR_CONTENTION:
+        return not_fired("streams_overlap", overlap=overlap)
+    share = (1 - 1 / kernels["streams"]) * _kernel_utilization(ctx)
+    return Outcome(
+        FIRED,
+        params={"streams": kernels["streams"], "overlap": fmt_share(overlap)},
+        evidence=(
+            Evidence("ev.kernel_streams", str(kernels["streams"]), "whatif.kernels"),
+            Evidence("ev.kernel_overlap", fmt_share(overlap), "whatif.kernel_overlap"),
+            Evidence("ev.kernel_utilization", fmt_share(_kernel_utilization(ctx)), "kernel_utilization"),
+        ),
+        gain=Gain(
+            metric="throughput",
+            speedup=amdahl(share),
+            method="method.core_limit",
+            assumptions=("assume.bound_only", "assume.fixed_cost_ops"),
+            amdahl_bound=amdahl(share),
+            removable_share=share,
+        ),
+    )
+
+
+def bigger_batch(ctx: Context) -> Outcome:
+    """Operators of a few microseconds dominated by fixed costs: a bigger batch amortizes them."""
+    if ctx.device is None or not ctx.whatif.get("bigger_batch", {}).get("applicable"):
+        return not_applicable("needs_steps_and_device")
+    kernels, estimate = ctx.whatif["kernels"], ctx.whatif["bigger_batch"]
+    if (kernels["median_ns"] or 0) >= SHORT_KERNEL_NS:
+        return not_fired("kernels_long", median=fmt_ns(kernels["median_ns"]))
+    if _kernel_utilization(ctx) >= LOW_UTILIZATION:
+        return not_fired("device_busy", utilization=_kernel_utilization(ctx))
+    if estimate["throughput_gain"] < BATCH_MIN_GAIN:
+        return not_fired("gain_too_small", speedup=estimate["throughput_gain"], minimum=BATCH_MIN_GAIN)
+    return Outcome(
+        FIRED,
+        params={"median": fmt_ns(kernels["median_ns"]), "factor": estimate["factor"]},
+        evidence=(
+            Evidence("ev.kernel_median", fmt_ns(kernels["median_ns"]), "whatif.kernels"),
+            Evidence("ev.short_kernels", fmt_share(kernels["short_share"]), "whatif.kernels"),
+            Evidence("ev.kernel_utilization", fmt_share(_kernel_utilization(ctx)), "kernel_utilization"),
+        ),
+        gain=Gain(
+            metric="throughput",
+            speedup=estimate["throughput_gain"],
+            method="method.bigger_batch",
+            assumptions=("assume.linear_work", "assume.memory_fits"),
+            baseline_step_ns=estimate["baseline_step_ns"],
+            predicted_step_ns=estimate["predicted_step_ns"],
+            amdahl_bound=estimate["amdahl_bound"],
+        ),
+    )
+
+
+def graph_launch(ctx: Context) -> Outcome:
+    """Kernels shorter than their launch calls, with the device waiting on the host: graphs, fusion."""
+    if ctx.device is None or not ctx.device["launch"]["kernels_with_launch"]:
+        return not_applicable("needs_launch_links")
+    launch, bubbles = ctx.device["launch"], ctx.device["bubbles"]
+    host_wait = bubbles["by_cause"]["host_wait"]["total_ns"] / max(ctx.device["window_ns"], 1)
+    if (launch["short_kernel_share"] or 0) < SHORT_KERNEL_SHARE:
+        return not_fired("kernels_outlast_launches", share=launch["short_kernel_share"] or 0)
+    if host_wait < HOST_WAIT_SHARE_MIN:
+        return not_fired("device_not_waiting", share=host_wait)
+    estimate = ctx.whatif["graph_launch"]
+
+    def fired() -> Outcome:
+        return Outcome(
+            FIRED,
+            params={"short": fmt_share(launch["short_kernel_share"]), "wait": fmt_share(host_wait)},
+            evidence=(
+                Evidence(
+                    "ev.short_kernel_share",
+                    fmt_share(launch["short_kernel_share"]),
+                    "launch.short_kernel_share",
+                ),
+                Evidence("ev.host_wait_share", fmt_share(host_wait), "bubbles.cause"),
+                Evidence("ev.launch_call", fmt_ns(launch["call_p50_ns"]), "launch.delay"),
+            ),
+            gain=replayed_gain(estimate, "method.graph_launch", "assume.graph_capturable"),
+        )
+
+    return replay_verdict(estimate, fired)
+
+
+def mixed_precision(ctx: Context) -> Outcome:
+    """fp32 GEMM / convolution kernels dominate on a GPU with fast fp16/bf16: mixed precision."""
+    if ctx.platform != "cuda" or ctx.device is None:
+        return not_applicable("needs_cuda_kernel_names")
+    fp32 = [h for h in ctx.device["hotspots"] if FP32_GEMM.search(h["name"])]
+    share = sum(h["share"] for h in fp32)
+    if share < FP32_GEMM_SHARE_MIN:
+        return not_fired("fp32_small", share=share)
+    targeted = share * _kernel_utilization(ctx)
+    return Outcome(
+        FIRED,
+        params={"share": fmt_share(share)},
+        evidence=(
+            Evidence("ev.fp32_gemm_share", fmt_share(share), "hotspots"),
+            Evidence("ev.kernel_utilization", fmt_share(_kernel_utilization(ctx)), "kernel_utilization"),
+        ),
+        gain=Gain(
+            metric="step_time",
+            speedup=amdahl(targeted * (1 - 1 / FP16_SPEEDUP)),
+            method="method.mixed_precision",
+            assumptions=("assume.fp16_2x", "assume.accuracy"),
+            amdahl_bound=amdahl(targeted),
+            removable_share=targeted,
+        ),
+        offenders=_hotspot_rows(fp32),
+    )
+
+
+def _hotspot_rows(hotspots: list[dict]) -> dict[str, list]:
+    return {
+        "columns": ["col.kernel", "col.count", "col.total", "col.share"],
+        "rows": [[h["name"], h["count"], fmt_ns(h["total_ns"]), fmt_share(h["share"])] for h in hotspots],
+    }
+
+
+def int64_operators(ctx: Context) -> Outcome:
+    """Ascend operators with int64 inputs: int32 is far cheaper on the vector units."""
+    return _ascend_operator_rule(ctx, "int64", INT64_TO_INT32, "method.int64", "assume.int64_ratio")
+
+
+def ai_cpu_operators(ctx: Context) -> Outcome:
+    """Ascend operators on the AI CPU: slow and serial; replace them with AI Core operators."""
+    return _ascend_operator_rule(ctx, "ai_cpu", 0.0, "method.ai_cpu", "assume.ai_core_negligible")
+
+
+def _ascend_operator_rule(ctx: Context, key: str, remaining: float, method: str, assumption: str) -> Outcome:
+    """Fire on an Ascend finding; the gain shortens its operators to `remaining` of their time."""
+    finding = ctx.document.get("ascend", {}).get(key)
+    if finding is None or not finding.get("evaluated") or ctx.device is None:
+        return not_applicable("needs_ascend_operator_data")
+    if not finding["detected"]:
+        return not_fired("none_found")
+    share = finding["total_ns"] / max(ctx.device["window_ns"], 1)
+    groups = finding["by_op_type"][:10]
+    return Outcome(
+        FIRED,
+        params={"count": finding["count"], "time": fmt_ns(finding["total_ns"])},
+        evidence=(
+            Evidence("ev.operators", f"{finding['count']:,}", f"ascend.{key}"),
+            Evidence("ev.operator_time", fmt_ns(finding["total_ns"]), f"ascend.{key}"),
+            Evidence("ev.targeted_share", fmt_share(share), "whatif.removable_share"),
+        ),
+        gain=Gain(
+            metric="step_time",
+            speedup=amdahl(share * (1 - remaining)),
+            method=method,
+            assumptions=(assumption, "assume.serial_device"),
+            amdahl_bound=amdahl(share),
+            removable_share=share,
+        ),
+        offenders={"columns": ["col.op_type", "col.count", "col.total"], "rows": _group_rows(groups)},
+    )
+
+
+def _group_rows(groups: list[dict]) -> list[list]:
+    return [[g.get("op_type") or g.get("name"), g.get("count"), fmt_ns(g.get("total_ns"))] for g in groups]

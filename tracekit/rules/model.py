@@ -1,0 +1,110 @@
+"""What a rule is and what checking it gives: rules as data (docs/rules.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+FIRED, NOT_FIRED, NOT_APPLICABLE = "fired", "not_fired", "not_applicable"
+MIN_SPEEDUP = 1.05  # a replayed change predicted to save less than 5 % is not recommended
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One number that fired a rule: a text key for its label, its value, a text key for its formula."""
+
+    label: str
+    value: str
+    formula: str
+
+
+@dataclass(frozen=True)
+class Gain:
+    """The estimated gain: step time replayed with the change, or a throughput ratio, with its bound.
+
+    `method` and `assumptions` are text keys (tracekit/rules/texts.py)."""
+
+    metric: str  # "step_time" | "throughput" | "memory"
+    speedup: float | None
+    method: str
+    assumptions: tuple[str, ...] = ()
+    baseline_step_ns: int | None = None
+    predicted_step_ns: int | None = None
+    amdahl_bound: float | None = None
+    removable_share: float | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of checking one rule; `params` fill the rule's texts."""
+
+    status: str
+    reason: str = ""
+    params: dict[str, object] = field(default_factory=dict)
+    evidence: tuple[Evidence, ...] = ()
+    gain: Gain | None = None
+    offenders: dict[str, list] | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule reads: the analysis document, its busiest device and the platform."""
+
+    document: dict
+    device: dict | None
+    platform: str  # "cuda" | "ascend" | "generic"
+
+    @property
+    def whatif(self) -> dict:
+        return (self.device or {}).get("whatif", {})
+
+    @property
+    def steps(self) -> int:
+        return self.document["steps"]["count"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A recommendation rule: its id, the case study it comes from, and its check."""
+
+    id: str
+    case_study: str | None
+    check: Callable[[Context], Outcome]
+
+
+def not_fired(reason: str, **params: object) -> Outcome:
+    """The rule's condition does not hold; `reason` is a text key."""
+    return Outcome(NOT_FIRED, reason, params)
+
+
+def not_applicable(reason: str, **params: object) -> Outcome:
+    """The trace lacks the data the rule needs; `reason` is a text key."""
+    return Outcome(NOT_APPLICABLE, reason, params)
+
+
+def replayed_gain(estimate: dict, method: str, *assumptions: str) -> Gain:
+    """A Gain from a `whatif` estimate of the analysis (measured vs replayed step time)."""
+    return Gain(
+        metric="step_time",
+        speedup=estimate["speedup"],
+        method=method,
+        assumptions=assumptions,
+        baseline_step_ns=estimate["baseline_step_ns"],
+        predicted_step_ns=estimate["predicted_step_ns"],
+        amdahl_bound=estimate["amdahl_bound"],
+        removable_share=estimate["removable_share"],
+    )
+
+
+def replay_verdict(estimate: dict, fired: Callable[[], Outcome], minimum: float = MIN_SPEEDUP) -> Outcome:
+    """Fire through `fired` when the replayed change saves enough; else say why not."""
+    if not estimate.get("applicable"):
+        return not_fired("nothing_to_change")
+    if (estimate.get("speedup") or 0) < minimum:
+        return not_fired("gain_too_small", speedup=estimate.get("speedup") or 1.0, minimum=minimum)
+    return fired()
+
+
+def amdahl(share: float) -> float | None:
+    """1 / (1 - f): the most a change that removes a share f of the time can give."""
+    return 1 / (1 - share) if share < 1 else None
