@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/tracekit analyze $(SAMPLE) --json reports/demo.analysis.json
+	$(BIN)/tracekit analyze $(SAMPLE) --json reports/demo.analysis.json --html reports/demo.html
+	@echo "Open reports/demo.html in a browser: one self-contained file, no network needed."
 
 lint: $(STAMP)
 	$(BIN)/ruff check tracekit tests bench

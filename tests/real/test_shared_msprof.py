@@ -170,7 +170,16 @@ def test_cluster_directory_gives_each_rank() -> None:
 def test_cli_analyses_the_rank_directory(tmp_path: Path) -> None:
     out = tmp_path / "r0.json"
     result = subprocess.run(
-        [sys.executable, "-m", "tracekit", "analyze", str(shared_trace(L1R0)), "--json", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "tracekit",
+            "analyze",
+            str(shared_trace(L1R0)),
+            "--json",
+            str(out),
+            "--no-html",
+        ],
         capture_output=True,
         text=True,
         timeout=120,

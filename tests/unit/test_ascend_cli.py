@@ -21,7 +21,7 @@ def test_two_ranks_give_one_json_and_one_summary_each(tmp_path: Path) -> None:
     runs = tmp_path / "job"
     write_rank(runs, 0, [task("MatMul", "10.000", 5.0)])
     write_rank(runs, 1, [task("MatMul", "10.000", 7.0), task("Add", "20.000", 1.0)])
-    result = _run("analyze", str(runs), "--json", str(tmp_path / "out" / "job.json"))
+    result = _run("analyze", str(runs), "--json", str(tmp_path / "out" / "job.json"), "--no-html")
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("tracekit analysis of") == 2
     documents = [json.loads((tmp_path / "out" / f"job.rank{n}.json").read_text()) for n in (0, 1)]
@@ -37,7 +37,9 @@ def test_default_output_names_carry_the_rank(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
         "job.rank0.analysis.json",
+        "job.rank0.html",
         "job.rank3.analysis.json",
+        "job.rank3.html",
     ]
 
 

@@ -99,7 +99,9 @@ def test_bad_options_give_one_line_and_exit_2(option: list[str]) -> None:
 def test_analyze_prints_summary_and_writes_json_without_touching_the_input(tmp_path: Path) -> None:
     before = hashlib.sha256(SAMPLE.read_bytes()).hexdigest()
     out = tmp_path / "deep" / "result.json"
-    result = _run("analyze", str(SAMPLE), "--json", str(out), "--top", "3", "--bubble-threshold", "10us")
+    result = _run(
+        "analyze", str(SAMPLE), "--json", str(out), "--no-html", "--top", "3", "--bubble-threshold", "10us"
+    )
     assert result.returncode == 0, result.stderr
     assert "Utilization" in result.stdout and "busy / |W|" in result.stdout
     document = json.loads(out.read_text())

@@ -18,12 +18,21 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from tracekit import __version__
 from tracekit.analysis.analyze import Options, analyze
 from tracekit.cli.compare import check_command, diff_command
+from tracekit.cli.report import (
+    LANG_HELP,
+    check_lang,
+    html_output_path,
+    report_command,
+    trace_name,
+    write_report,
+)
 from tracekit.cli.simulate import simulate
 from tracekit.cli.units import parse_duration_ns, parse_step_range
 from tracekit.errors import TraceError
 from tracekit.readers import READERS, format_names, read_traces
 from tracekit.report.files import to_json, write_text_atomic
 from tracekit.report.terminal import render_summary
+from tracekit.rules import recommend
 
 EXIT_BAD_INPUT = 2
 PROGRESS_MIN_BYTES = 16 << 20  # files this large take over a second to read
@@ -86,25 +95,54 @@ def analyze_command(
         str | None,
         typer.Option("--format", help=f"Skip detection: one of {', '.join(format_names())}."),
     ] = None,
+    html_path: Annotated[
+        str | None,
+        typer.Option(
+            "--html",
+            help="Where to write the HTML report. Default: reports/<trace name>.html "
+            "(with --json -, only when given).",
+        ),
+    ] = None,
+    no_html: Annotated[bool, typer.Option("--no-html", help="Do not write the HTML report.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help=LANG_HELP)] = "en",
 ) -> None:
-    """Measure where the time goes in a trace; print a summary and write JSON."""
+    """Measure where the time goes in a trace; print a summary and write JSON and an HTML report."""
     options = _options(top, bubble_threshold, steps, gap_threshold, kernel_names)
+    check_lang(lang)
     with _progress(trace) as advance:
         loaded = read_traces(trace, format_name)  # an Ascend directory may hold several ranks
         advance("analysing")
         documents = [analyze(one, options) for one in loaded]
+        for document in documents:
+            document["recommendations"] = recommend(document, "en")
         advance("writing")
+    labels = _rank_labels(documents)
     if json_path == "-":
         texts = [to_json(document).rstrip() for document in documents]
         sys.stdout.write(texts[0] + "\n" if len(texts) == 1 else "[\n" + ",\n".join(texts) + "\n]\n")
+        if html_path and not no_html:  # stdout holds the JSON: the report only on request, told on stderr
+            _write_html_reports(trace, html_path, lang, labels, documents, Console(stderr=True))
         return
     console = _console()
-    for label, document in zip(_rank_labels(documents), documents, strict=True):
+    for label, document in zip(labels, documents, strict=True):
         render_summary(document, console)
         if not no_json:
             out = _output_path(trace, json_path, label)
             write_text_atomic(out, to_json(document))
             console.print(f"JSON analysis written to {out}")
+        if not no_html:
+            _write_html_reports(trace, html_path, lang, [label], [document], console)
+
+
+def _write_html_reports(
+    trace: Path, html_path: str | None, lang: str, labels: list[str], documents: list[dict], console: Console
+) -> None:
+    """One HTML report per document, its recommendations in `lang`."""
+    for label, document in zip(labels, documents, strict=True):
+        out = html_output_path(trace, html_path, label)
+        recommendations = document["recommendations"] if lang == "en" else recommend(document, lang)
+        write_report(document, out, lang, recommendations)
+        console.print(f"HTML report written to {out}")
 
 
 @app.command("formats")
@@ -117,6 +155,7 @@ def formats_command() -> None:
 app.command("simulate")(simulate)
 app.command("diff")(diff_command)
 app.command("check")(check_command)
+app.command("report")(report_command)
 
 
 @app.command("version")
@@ -189,7 +228,7 @@ def _output_path(trace: Path, json_path: str | None, label: str) -> Path:
     if json_path:
         out = Path(json_path)
         return out.with_name(f"{out.name.removesuffix('.json')}.{label}.json") if label else out
-    name = _trace_name(trace) + (f".{label}" if label else "")
+    name = trace_name(trace) + (f".{label}" if label else "")
     return DEFAULT_OUTPUT_DIR / f"{name}.analysis.json"
 
 
@@ -201,13 +240,6 @@ def _rank_labels(documents: list[dict]) -> list[str]:
     if None in ranks or len(set(ranks)) != len(ranks):
         ranks = list(range(len(documents)))
     return [f"rank{rank}" for rank in ranks]
-
-
-def _trace_name(trace: Path) -> str:
-    name = trace.name
-    for suffix in (".gz", ".json"):
-        name = name.removesuffix(suffix)
-    return name or "trace"
 
 
 @contextmanager

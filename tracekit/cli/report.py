@@ -1,0 +1,138 @@
+"""`tracekit report`: the HTML report again from an analysis JSON; and the HTML output of `analyze`.
+
+Bad input (missing file, not JSON, truncated, another schema) is a TraceError: one line, exit 2.
+The input is only read; the report is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tracekit.errors import TraceError
+from tracekit.report.files import write_text_atomic
+from tracekit.report.html import LANGUAGES, render_html
+from tracekit.rules import recommend
+
+ANALYSIS_SCHEMA = "tracekit.analysis/1"
+ANALYSIS_SUFFIX = ".analysis.json"
+DEFAULT_OUTPUT_DIR = Path("reports")
+REQUIRED_BLOCKS = {"trace": dict, "steps": dict, "devices": list, "definitions": dict}
+
+LANG_HELP = f"Language of the report: {' or '.join(LANGUAGES)}."
+
+
+def report_command(
+    analysis: Annotated[Path, typer.Argument(help="An analysis JSON written by `tracekit analyze`.")],
+    html_path: Annotated[
+        str | None,
+        typer.Option(
+            "--html", help="Where to write the report. Default: beside the JSON, .analysis.json -> .html"
+        ),
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help=LANG_HELP)] = "en",
+) -> None:
+    """Render the self-contained HTML report from an analysis JSON (recommendations re-evaluated)."""
+    check_lang(lang)
+    document = load_analysis(analysis)
+    out = Path(html_path) if html_path else default_report_path(analysis)
+    if out.exists() and out.resolve() == analysis.resolve():
+        raise TraceError(out, "is the input analysis; choose another --html path")
+    try:
+        write_report(document, out, lang, recommend(document, lang))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        if os.environ.get("TRACEKIT_DEBUG"):
+            raise
+        raise TraceError(analysis, f"incomplete tracekit analysis ({type(exc).__name__}: {exc})") from None
+    typer.echo(f"HTML report written to {out}")
+
+
+def check_lang(lang: str) -> str:
+    """`lang` when the report speaks it, else a usage error naming --lang."""
+    if lang not in LANGUAGES:
+        choices = " or ".join(repr(code) for code in LANGUAGES)
+        raise typer.BadParameter(f"must be {choices}, not {lang!r}", param_hint="'--lang'")
+    return lang
+
+
+def write_report(document: dict, path: Path, lang: str, recommendations: dict | None) -> None:
+    """Render the report of `document` and write it atomically to `path`."""
+    write_text_atomic(path, render_html(document, lang, recommendations))
+
+
+def html_output_path(trace: Path, html_path: str | None, label: str) -> Path:
+    """--html FILE, else reports/<trace name>.html; with several ranks `.rank<N>` goes in."""
+    if html_path:
+        out = Path(html_path)
+        return out.with_name(f"{out.name.removesuffix('.html')}.{label}.html") if label else out
+    name = trace_name(trace) + (f".{label}" if label else "")
+    return DEFAULT_OUTPUT_DIR / f"{name}.html"
+
+
+def trace_name(trace: Path) -> str:
+    """The trace's file name without .json / .gz."""
+    name = trace.name
+    for suffix in (".gz", ".json"):
+        name = name.removesuffix(suffix)
+    return name or "trace"
+
+
+def default_report_path(analysis: Path) -> Path:
+    """reports/x.analysis.json -> reports/x.html (other names: .json -> .html, else + .html)."""
+    name = analysis.name
+    if name.endswith(ANALYSIS_SUFFIX):
+        stem = name.removesuffix(ANALYSIS_SUFFIX)
+    else:
+        stem = name.removesuffix(".json")
+    return analysis.with_name(f"{stem or 'report'}.html")
+
+
+def load_analysis(path: Path) -> dict:
+    """The analysis document in `path`, or a TraceError saying what is wrong with the file."""
+    document = _parse_json(path, _read_text(path))
+    if not isinstance(document, dict):
+        raise TraceError(
+            path, f"not a tracekit analysis: the JSON is a {type(document).__name__}, not an object"
+        )
+    schema = document.get("schema")
+    if schema != ANALYSIS_SCHEMA:
+        found = "no schema" if schema is None else f"schema {schema!r}"
+        raise TraceError(path, f"not a tracekit analysis: {found}, expected {ANALYSIS_SCHEMA!r}")
+    for block, kind in REQUIRED_BLOCKS.items():
+        if not isinstance(document.get(block), kind):
+            raise TraceError(path, f"incomplete tracekit analysis: no {block!r} block")
+    return document
+
+
+def _read_text(path: Path) -> str:
+    if not path.exists():
+        raise TraceError(path, "no such file")
+    if path.is_dir():
+        raise TraceError(path, "is a directory, not an analysis JSON")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TraceError(path, f"cannot read: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise TraceError(path, "empty file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TraceError(path, "not JSON: not UTF-8 text") from None
+
+
+def _parse_json(path: Path, content: str) -> object:
+    try:
+        return json.loads(content)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(content.rstrip()) or exc.msg.startswith("Unterminated string"):
+            raise TraceError(
+                path, f"truncated JSON: ends at line {exc.lineno} before the document does"
+            ) from None
+        raise TraceError(path, f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise TraceError(path, "not a tracekit analysis: JSON nested too deeply") from None

@@ -1,0 +1,228 @@
+"""Chart specifications for the report's data island; assets/report.js draws them with plotly.js.
+
+Each spec is plain JSON: `{"type": "figure", "data": [...], "layout": {...}}` is handed to
+`Plotly.newPlot` as it is; `{"type": "timeline", ...}` carries the timeline's columns compactly
+(names deduplicated) and report.js builds one bar trace per event kind from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tracekit.formatting import fmt_ns
+
+Translate = Callable[..., str]
+
+MAX_TIMELINE_EVENTS = 3000  # the analysis keeps at most this many; a guard for older or edited files
+MAX_HOTSPOT_BARS = 15
+MAX_LABEL_CHARS = 60
+NS_PER_MS = 1e6
+
+KIND_COLOURS = {
+    "kernel": "#1f77b4",
+    "memcpy": "#ff7f0e",
+    "memset": "#8c564b",
+    "communication": "#9467bd",
+    "cpu_op": "#2ca02c",
+    "runtime": "#7f7f7f",
+    "sync": "#d62728",
+    "marker": "#c7c7c7",
+}
+CAUSE_COLOURS = {"sync_wait": "#d62728", "host_wait": "#ff7f0e", "other": "#7f7f7f"}
+BAR_COLOUR = "#1f77b4"
+
+
+def base_layout(height: int, x_title: str = "", y_title: str = "") -> dict[str, object]:
+    """Layout shared by every chart: system fonts only, no title (the section heading names it)."""
+    return {
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 10, "b": 50},
+        "font": {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 12},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "xaxis": {"title": {"text": x_title}, "automargin": True, "gridcolor": "#e5e5e5"},
+        "yaxis": {"title": {"text": y_title}, "automargin": True, "gridcolor": "#e5e5e5"},
+        "showlegend": False,
+        "hoverlabel": {"align": "left"},
+    }
+
+
+def timeline_chart(
+    timeline: dict, t: Translate, max_events: int = MAX_TIMELINE_EVENTS
+) -> dict[str, object] | None:
+    """Lanes and events of the representative step (the `max_events` longest), for report.js."""
+    events = _longest_events(timeline["events"], max_events)
+    if not events["lane"]:
+        return None
+    names = sorted(set(events["name"]))
+    name_index = {name: i for i, name in enumerate(names)}
+    kinds = [kind for kind in KIND_COLOURS if kind in set(events["kind"])]
+    kind_index = {kind: i for i, kind in enumerate(kinds)}
+    lanes = timeline["lanes"]
+    return {
+        "type": "timeline",
+        "lanes": [lane["label"] for lane in lanes],
+        "lane_ids": [lane["id"] for lane in lanes],
+        "kinds": kinds,
+        "kind_labels": [t(f"kind.{kind}") for kind in kinds],
+        "colours": [KIND_COLOURS[kind] for kind in kinds],
+        "names": names,
+        "lane": events["lane"],
+        "start": events["start_ns"],
+        "dur": events["dur_ns"],
+        "kind": [kind_index[kind] for kind in events["kind"]],
+        "name": [name_index[name] for name in events["name"]],
+        "span_ns": max(0, timeline["end_ns"] - timeline["start_ns"]),
+        "labels": {"axis": t("tl.axis"), "start": t("tl.start"), "duration": t("tl.duration")},
+    }
+
+
+def _longest_events(events: dict, limit: int) -> dict[str, list]:
+    """The `limit` longest events, in their original order (all of them when there are fewer)."""
+    count = len(events["lane"])
+    keys = ("lane", "start_ns", "dur_ns", "kind", "name")
+    if count <= limit:
+        return {key: list(events[key]) for key in keys}
+    durations = events["dur_ns"]
+    kept = sorted(sorted(range(count), key=lambda i: -durations[i])[:limit])
+    return {key: [events[key][i] for i in kept] for key in keys}
+
+
+def hotspots_chart(hotspots: list[dict], t: Translate) -> dict[str, object] | None:
+    """Horizontal bars: total time of the top kernel groups, largest on top."""
+    top = hotspots[:MAX_HOTSPOT_BARS]
+    if not top:
+        return None
+    names = [_clip(h["name"]) for h in reversed(top)]
+    hover = [
+        f"{plotly_text(h['name'][:200])}<br>{t('col.total')} {fmt_ns(h['total_ns'])} · {t('col.share')} "
+        f"{100 * (h['share'] or 0):.1f} % · {t('col.count')} {h['count']:,}"
+        for h in reversed(top)
+    ]
+    layout = base_layout(80 + 26 * len(top), t("hot.chart_axis"))
+    layout["yaxis"] = {**layout["yaxis"], "type": "category", "tickfont": {"size": 11}}
+    trace = {
+        "type": "bar",
+        "orientation": "h",
+        "x": [h["total_ns"] / NS_PER_MS for h in reversed(top)],
+        "y": _unique_labels(names),
+        "marker": {"color": BAR_COLOUR},
+        "hovertext": hover,
+        "hoverinfo": "text",
+    }
+    return {"type": "figure", "data": [trace], "layout": layout}
+
+
+def bubble_histogram_chart(bubbles: dict, t: Translate) -> dict[str, object] | None:
+    """Bubble counts per decade bin of length, hover giving the bin's total idle time."""
+    bins = bubbles.get("histogram") or []
+    if not bubbles.get("count") or not bins:
+        return None
+    trace = {
+        "type": "bar",
+        "x": [b["bin"] for b in bins],
+        "y": [b["count"] for b in bins],
+        "marker": {"color": BAR_COLOUR},
+        "hovertext": [f"{b['bin']}: {b['count']:,} · {t('col.total')} {fmt_ns(b['total_ns'])}" for b in bins],
+        "hoverinfo": "text",
+    }
+    layout = base_layout(300, t("bub.axis_length"), t("bub.axis_count"))
+    layout["xaxis"] = {**layout["xaxis"], "type": "category"}
+    return {"type": "figure", "data": [trace], "layout": layout}
+
+
+def bubble_causes_chart(bubbles: dict, t: Translate) -> dict[str, object] | None:
+    """Idle time per cause (sync_wait, host_wait, other)."""
+    causes = bubbles.get("by_cause") or {}
+    if not bubbles.get("count") or not causes:
+        return None
+    keys = list(causes)
+    trace = {
+        "type": "bar",
+        "x": keys,
+        "y": [causes[key]["total_ns"] / NS_PER_MS for key in keys],
+        "marker": {"color": [CAUSE_COLOURS.get(key, BAR_COLOUR) for key in keys]},
+        "hovertext": [_cause_hover(key, causes[key], t) for key in keys],
+        "hoverinfo": "text",
+    }
+    layout = base_layout(300, t("col.cause"), t("bub.axis_time"))
+    layout["xaxis"] = {**layout["xaxis"], "type": "category"}
+    return {"type": "figure", "data": [trace], "layout": layout}
+
+
+def _cause_hover(key: str, cause: dict, t: Translate) -> str:
+    meaning = f"<br>{plotly_text(t(f'cause.{key}'))}" if key in CAUSE_COLOURS else ""
+    return f"{plotly_text(key)}: {cause['count']:,} · {fmt_ns(cause['total_ns'])}{meaning}"
+
+
+def step_series_chart(steps: dict, t: Translate) -> dict[str, object] | None:
+    """Duration of each step (every stride-th when subsampled), with the p50 and p99 lines."""
+    series = steps.get("series") or {}
+    numbers, durations = series.get("step") or [], series.get("duration_ns") or []
+    if not numbers or len(numbers) != len(durations):
+        return None
+    line = {
+        "type": "scatter",
+        "mode": "lines+markers" if len(numbers) <= 200 else "lines",
+        "x": numbers,
+        "y": [d / NS_PER_MS for d in durations],
+        "line": {"color": BAR_COLOUR, "width": 1.5},
+        "marker": {"size": 4},
+        "hovertemplate": f"{t('steps.axis_step')} %{{x}}<br>%{{y:.4g}} ms<extra></extra>",
+    }
+    layout = base_layout(320, t("steps.axis_step"), t("steps.axis_duration"))
+    layout["shapes"], layout["annotations"] = _percentile_lines(steps.get("duration_ns") or {})
+    return {"type": "figure", "data": [line], "layout": layout}
+
+
+def _percentile_lines(durations: dict) -> tuple[list[dict], list[dict]]:
+    shapes, notes = [], []
+    for key, dash in (("p50", "dot"), ("p99", "dash")):
+        value = durations.get(key)
+        if value is None:
+            continue
+        y = value / NS_PER_MS
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": y,
+                "y1": y,
+                "line": {"color": "#d62728", "width": 1, "dash": dash},
+            }
+        )
+        notes.append(
+            {
+                "xref": "paper",
+                "x": 1,
+                "y": y,
+                "xanchor": "right",
+                "yanchor": "bottom",
+                "text": f"{key} {fmt_ns(value)}",
+                "showarrow": False,
+                "font": {"size": 10, "color": "#d62728"},
+            }
+        )
+    return shapes, notes
+
+
+def plotly_text(value: str) -> str:
+    """Text for plotly labels, which read a little HTML: `<`, `>` and `&` become entities."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(name: str) -> str:
+    clipped = name if len(name) <= MAX_LABEL_CHARS else name[: MAX_LABEL_CHARS - 1] + "…"
+    return plotly_text(clipped)
+
+
+def _unique_labels(labels: list[str]) -> list[str]:
+    """Category labels must differ: clipped names that collide get a zero-width-space suffix."""
+    seen: dict[str, int] = {}
+    unique = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        unique.append(label + "\u200b" * (seen[label] - 1))
+    return unique

@@ -1,0 +1,72 @@
+"""What every section builder shares: the document, the language, the hints and the chart registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tracekit.formatting import fmt_ns
+from tracekit.report.html.markup import element, text
+
+Translate = Callable[..., str]
+
+
+@dataclass
+class Context:
+    """State of one rendering: texts in one language, and the charts emitted so far."""
+
+    document: dict
+    t: Translate
+    max_timeline_events: int
+    charts: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def definitions(self) -> dict[str, str]:
+        """The analysis' own metric definitions: metric name -> window and formula in words."""
+        return self.document.get("definitions") or {}
+
+    def formula(self, key: str) -> str:
+        """The definition of `key` from the document, else the report's own wording of it."""
+        found = self.definitions.get(key)
+        if found:
+            return found
+        try:
+            return self.t(f"formula.{key}")
+        except KeyError:
+            return key
+
+    def hint(self, key: str, window: str) -> str:
+        """Hover text of a number: its formula and its window."""
+        return f"{self.t('hint.formula')}: {self.formula(key)}\n{self.t('hint.window')}: {window}"
+
+    def device_window(self, device: dict) -> str:
+        """W of a device, in words and length."""
+        window = self.t("window.device", device=device["id"])
+        return f"{window} (|W| = {fmt_ns(device.get('window_ns'))})"
+
+    def steps_window(self) -> str:
+        """The host step spans the step statistics cover."""
+        steps = self.document.get("steps") or {}
+        if not steps.get("count"):
+            return self.t("card.no_steps")
+        return self.t("window.steps", first=steps["first"], last=steps["last"])
+
+    def trace_window(self) -> str:
+        """The capture span, in words and length."""
+        span = ((self.document.get("trace") or {}).get("capture_span") or {}).get("duration_ns")
+        return f"{self.t('window.trace')} ({fmt_ns(span)})"
+
+    def chart(self, spec: dict | None, label: str, captioned: bool = True) -> str:
+        """A chart container for `spec` (drawn by report.js), or nothing when there is no data.
+
+        `label` names the chart for screen readers, and under it when `captioned`."""
+        if spec is None:
+            return ""
+        chart_id = f"chart-{len(self.charts) + 1}"
+        self.charts[chart_id] = spec
+        return element(
+            "figure",
+            element("div", "", id=chart_id, class_="chart", role="img", aria_label=label)
+            + (element("figcaption", text(label)) if captioned else ""),
+            class_="chart-box",
+        )

@@ -1,0 +1,171 @@
+"""The recommendations section: fired rules ranked, each with evidence, gain and actions; then the
+rules that were checked and did not fire, with the reason.
+
+The texts inside the recommendations block are already in the report's language (the rules
+engine writes them); this module adds only the report's own labels.
+"""
+
+from __future__ import annotations
+
+from tracekit.formatting import fmt_ns, fmt_share
+from tracekit.report.html.context import Context
+from tracekit.report.html.markup import Cell, Column, bullet_list, element, paragraph, table, text
+
+MAX_OFFENDER_ROWS = 50
+NETWORK_SCHEMES = ("http://", "https://")
+TIMES = "\u00d7"  # the multiplication sign of a speedup
+
+
+def recommendations_section(ctx: Context, recommendations: dict | None) -> str:
+    """Fired rules in rank order; a note when none fired or the analysis has no recommendations."""
+    t = ctx.t
+    if not recommendations:
+        return paragraph(t("rec.absent"), "note")
+    fired = sorted(recommendations.get("fired") or [], key=lambda rule: rule.get("rank", 0))
+    platform = paragraph(t("rec.platform", platform=recommendations.get("platform", "-")), "note")
+    if not fired:
+        return platform + paragraph(t("rec.none"), "note")
+    return platform + "".join(_recommendation(ctx, rule) for rule in fired)
+
+
+def checked_section(ctx: Context, recommendations: dict | None) -> str:
+    """The rules that were evaluated and did not fire (or did not apply), with the reason."""
+    checked = (recommendations or {}).get("checked") or []
+    if not checked:
+        return ""
+    t = ctx.t
+    columns = [Column(t("col.rule")), Column(t("col.status")), Column(t("col.reason"))]
+    rows = [
+        [
+            Cell(f"{rule.get('title', '')} ({rule.get('id', '')})"),
+            Cell(_status(ctx, rule.get("status"))),
+            Cell(rule.get("reason", "")),
+        ]
+        for rule in checked
+    ]
+    return table(columns, rows)
+
+
+def _status(ctx: Context, status: str | None) -> str:
+    return ctx.t(f"status.{status}") if status in ("not_fired", "not_applicable") else str(status or "-")
+
+
+def _recommendation(ctx: Context, rule: dict) -> str:
+    t = ctx.t
+    speedup = (rule.get("gain") or {}).get("speedup")
+    badge = element("span", text(f"{TIMES}{speedup:.2f}"), class_="speedup") if speedup else ""
+    heading = element(
+        "h3",
+        element("span", text(t("rec.rank", rank=rule.get("rank", ""))), class_="rank")
+        + " "
+        + text(rule.get("title", ""))
+        + " "
+        + badge,
+    )
+    parts = [
+        heading,
+        element("p", text(rule.get("summary", "")), class_="summary"),
+        _evidence(ctx, rule.get("evidence") or []),
+        _offenders(ctx, rule.get("offenders")),
+        _gain(ctx, rule.get("gain")),
+        _actions(ctx, rule.get("actions") or []),
+        _case_study(ctx, rule.get("case_study")),
+    ]
+    return element("article", "".join(parts), class_="recommendation", id=f"rule-{rule.get('id', '')}")
+
+
+def _evidence(ctx: Context, evidence: list[dict]) -> str:
+    if not evidence:
+        return ""
+    t = ctx.t
+    columns = [Column(t("col.label")), Column(t("col.value"), numeric=True), Column(t("col.formula"))]
+    rows = [
+        [
+            Cell(item.get("label", "")),
+            Cell(
+                str(item.get("value", "")),
+                hint=f"{t('hint.formula')}: {item.get('formula', '')}",
+                numeric=True,
+            ),
+            Cell(item.get("formula", "")),
+        ]
+        for item in evidence
+    ]
+    return element("h4", text(t("rec.evidence"))) + table(columns, rows)
+
+
+def _offenders(ctx: Context, offenders: dict | None) -> str:
+    if not offenders or not offenders.get("rows"):
+        return ""
+    t, all_rows = ctx.t, offenders["rows"]
+    names = offenders.get("columns") or []
+    shown = all_rows[:MAX_OFFENDER_ROWS]
+    numeric = [
+        bool(shown) and all(_is_number(row[i]) for row in shown if i < len(row)) for i in range(len(names))
+    ]
+    hint = t("rec.offenders_hint")
+    columns = [Column(str(name), hint, numeric=numeric[i]) for i, name in enumerate(names)]
+    rows = [[_offender_cell(row[i] if i < len(row) else "") for i in range(len(names))] for row in shown]
+    note = (
+        paragraph(t("rec.offenders_more", shown=len(shown), total=len(all_rows)), "note")
+        if len(all_rows) > len(shown)
+        else ""
+    )
+    return element("h4", text(t("rec.offenders"))) + table(columns, rows, sortable=True) + note
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _offender_cell(value: object) -> Cell:
+    if not _is_number(value):
+        return Cell(str(value))
+    shown = f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
+    return Cell(shown, value, numeric=True)
+
+
+def _gain(ctx: Context, gain: dict | None) -> str:
+    if not gain:
+        return ""
+    t = ctx.t
+    metric = gain.get("metric")
+    metric_label = t(f"rec.metric.{metric}") if metric in ("step_time", "throughput") else str(metric)
+    items = []
+    if gain.get("speedup") is not None:
+        items.append((t("rec.speedup"), f"{TIMES}{gain['speedup']:.2f} ({metric_label})"))
+    if gain.get("baseline_step_ns") is not None or gain.get("predicted_step_ns") is not None:
+        items.append(
+            (
+                t("rec.step_time"),
+                f"{fmt_ns(gain.get('baseline_step_ns'))} → {fmt_ns(gain.get('predicted_step_ns'))}",
+            )
+        )
+    if gain.get("amdahl_bound") is not None:
+        items.append((t("rec.amdahl"), f"{TIMES}{gain['amdahl_bound']:.2f}"))
+    if gain.get("removable_share") is not None:
+        items.append((t("rec.removable"), fmt_share(gain["removable_share"])))
+    if gain.get("method"):
+        items.append((t("rec.method"), gain["method"]))
+    facts = element(
+        "dl", "".join(element("dt", text(k)) + element("dd", text(v)) for k, v in items), class_="facts gain"
+    )
+    assumptions = gain.get("assumptions") or []
+    extra = element("h5", text(t("rec.assumptions"))) + bullet_list(assumptions) if assumptions else ""
+    return element("h4", text(t("rec.gain"))) + facts + extra
+
+
+def _actions(ctx: Context, actions: list[str]) -> str:
+    return element("h4", text(ctx.t("rec.actions"))) + bullet_list(actions, ordered=True) if actions else ""
+
+
+def _case_study(ctx: Context, case_study: dict | None) -> str:
+    """The case study: a link for a web address (followed only when clicked), else the reference."""
+    if not case_study:
+        return ""
+    title, ref = str(case_study.get("title", "")), str(case_study.get("ref", ""))
+    if ref.startswith(NETWORK_SCHEMES):
+        shown = element("a", text(title or ref), href=ref, rel="noopener noreferrer", target="_blank")
+    else:
+        shown = text(title) + (" " + element("code", text(ref)) if ref else "")
+    return element("p", element("strong", text(ctx.t("rec.case_study") + ": ")) + shown, class_="case-study")

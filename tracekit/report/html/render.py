@@ -1,0 +1,179 @@
+"""One self-contained HTML file from an analysis document: plotly.js, styles, script and data inline.
+
+Nothing in the file refers to the network: plotly.js is inlined once from the plotly package,
+charts are drawn by assets/report.js from one JSON data island, and a Content-Security-Policy
+forbids the browser from fetching anything at all.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from importlib import resources
+from pathlib import PurePath
+
+from tracekit import __version__
+from tracekit.report.html import sections
+from tracekit.report.html.charts import MAX_TIMELINE_EVENTS
+from tracekit.report.html.context import Context
+from tracekit.report.html.i18n import HTML_LANG, LANGUAGES, translator
+from tracekit.report.html.markup import element, text
+from tracekit.report.html.recommendations import checked_section, recommendations_section
+
+MAX_REPORT_BYTES = 6_000_000  # plotly.min.js is ~4.8 MB of it
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data: blob:; font-src data:; connect-src 'none'; form-action 'none'; base-uri 'none'"
+)
+PLOTLY_CONFIG = {
+    "displaylogo": False,  # the "Produced with Plotly" link
+    "showLink": False,
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showTips": False,
+    "typesetMath": False,  # never look for MathJax
+    "responsive": True,
+    "displayModeBar": "hover",
+    "modeBarButtonsToRemove": ["sendDataToCloud", "lasso2d", "select2d"],
+}
+
+
+def render_html(document: dict, lang: str = "en", recommendations: dict | None = None) -> str:
+    """The report as HTML text, under MAX_REPORT_BYTES whatever the trace size.
+
+    `recommendations` defaults to the document's own `recommendations` block. The timeline is
+    thinned (longest events kept) in the rare case the page would exceed the size budget.
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    if recommendations is None:
+        recommendations = document.get("recommendations")
+    max_events = MAX_TIMELINE_EVENTS
+    while True:
+        page = _page(Context(document, translator(lang), max_events), lang, recommendations)
+        if len(page.encode("utf-8")) < MAX_REPORT_BYTES or max_events < 100:
+            return page
+        max_events //= 2
+
+
+def _page(ctx: Context, lang: str, recommendations: dict | None) -> str:
+    t = ctx.t
+    name = _trace_name(ctx.document)
+    body = _header(ctx, name) + _main(ctx, recommendations)
+    head = (
+        '<meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
+        '<meta name="referrer" content="no-referrer">'
+        + element("title", text(t("report.title", name=name)))
+        + element("style", _asset("report.css"))
+    )
+    scripts = (
+        element("script", _data_island(ctx), type="application/json", id="report-data")
+        + element("script", 'window.PlotlyConfig = {MathJaxConfig: "local"};')
+        + element("script", _plotly_js(), id="plotly-js")
+        + element("script", _asset("report.js"), id="report-js")
+    )
+    page = element("html", element("head", head) + element("body", body + scripts), lang=HTML_LANG[lang])
+    return f"<!DOCTYPE html>\n{page}\n"
+
+
+def _header(ctx: Context, name: str) -> str:
+    t, trace = ctx.t, ctx.document.get("trace") or {}
+    return element(
+        "header",
+        element("h1", text(t("report.title", name=name)))
+        + element("p", text(t("report.generated", version=__version__, source=trace.get("source", "-"))))
+        + element("p", text(t("report.offline")), class_="note")
+        + element("noscript", element("p", text(t("report.no_js")), class_="warning")),
+    )
+
+
+def _main(ctx: Context, recommendations: dict | None) -> str:
+    """Every section with content, in reading order, behind a table of contents."""
+    found = [(key, html) for key, html in _sections(ctx, recommendations) if html]
+    toc = element(
+        "nav",
+        element("h2", text(ctx.t("report.toc")))
+        + element(
+            "ol",
+            "".join(
+                element("li", element("a", text(ctx.t(key)), href=f"#{_anchor(key)}")) for key, _ in found
+            ),
+        ),
+        class_="toc",
+    )
+    body = "".join(
+        element("section", element("h2", text(ctx.t(key))) + html, id=_anchor(key)) for key, html in found
+    )
+    return toc + element("main", body)
+
+
+def _sections(ctx: Context, recommendations: dict | None) -> list[tuple[str, str]]:
+    device = sections.busiest_device(ctx.document)
+    found = [
+        ("sec.summary", sections.summary_section(ctx, device)),
+        ("sec.recommendations", recommendations_section(ctx, recommendations)),
+        ("sec.checked", checked_section(ctx, recommendations)),
+        ("sec.timeline", sections.timeline_section(ctx)),
+    ]
+    if device is not None:
+        found += [
+            ("sec.hotspots", sections.hotspots_section(ctx, device)),
+            ("sec.bubbles", sections.bubbles_section(ctx, device)),
+        ]
+    else:
+        found.append(("sec.host_hotspots", sections.host_hotspots_section(ctx)))
+    found.append(("sec.steps", sections.steps_section(ctx)))
+    if device is not None:
+        found += [
+            ("sec.copies", sections.copies_section(ctx, device)),
+            ("sec.blocking", sections.blocking_section(ctx, device)),
+        ]
+    found += [
+        ("sec.ascend", sections.ascend_section(ctx)),
+        ("sec.metadata", sections.metadata_section(ctx)),
+        ("sec.glossary", sections.glossary_section(ctx)),
+    ]
+    return found
+
+
+def _anchor(key: str) -> str:
+    return key.replace(".", "-")
+
+
+def _trace_name(document: dict) -> str:
+    source = str((document.get("trace") or {}).get("source") or "trace")
+    return PurePath(source).name or source
+
+
+def _data_island(ctx: Context) -> str:
+    """The charts' data as JSON that cannot close its <script> element early."""
+    data = _finite({"config": PLOTLY_CONFIG, "charts": ctx.charts})
+    encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return encoded.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _finite(value: object) -> object:
+    """NaN and infinities (which JSON cannot carry) become null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+@functools.cache
+def _asset(name: str) -> str:
+    return resources.files("tracekit.report.html").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+@functools.cache
+def _plotly_js() -> str:
+    """The plotly.js bundled with the plotly package (imported here: it takes a moment)."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
