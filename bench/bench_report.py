@@ -3,7 +3,8 @@ draw it in headless Chromium (time until every chart has drawn).
 
     python bench/bench_report.py TRACE [TRACE ...]
 
-A 1-million-event trace: python bench/make_sim_trace.py --events 1000000 --gz --out bench/data/sim1m.pt.trace.json.gz
+A 1-million-event trace:
+    python bench/make_sim_trace.py --events 1000000 --gz --out bench/data/sim1m.pt.trace.json.gz
 """
 
 from __future__ import annotations

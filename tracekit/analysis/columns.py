@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -30,8 +31,9 @@ class Columns:
     names: list[str]
     launch: np.ndarray
 
-    @property
+    @cached_property
     def end(self) -> np.ndarray:
+        """start + dur, computed once."""
         return self.start + self.dur
 
     @classmethod
