@@ -78,12 +78,10 @@ def _lanes(table: pa.Table, rows: np.ndarray) -> tuple[np.ndarray, list[dict[str
     thread = _column(table, "thread")[rows]
     stream = _column(table, "stream")[rows]
     keys = np.where(on_device, stream, thread)
-    pairs = sorted({(bool(d), int(dev), int(k)) for d, dev, k in zip(on_device, device, keys, strict=True)})
+    row_lanes = list(zip(on_device.tolist(), device.tolist(), keys.tolist(), strict=True))
+    pairs = sorted(set(row_lanes))
     index = {pair: i for i, pair in enumerate(pairs)}
-    lane_of = np.array(
-        [index[(bool(d), int(dev), int(k))] for d, dev, k in zip(on_device, device, keys, strict=True)],
-        dtype=np.int64,
-    )
+    lane_of = np.array([index[pair] for pair in row_lanes], dtype=np.int64)
     return lane_of, [_lane(i, *pair) for i, pair in enumerate(pairs)]
 
 

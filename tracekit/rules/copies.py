@@ -16,7 +16,6 @@ from tracekit.rules.model import (
 
 MANY_COPIES_PER_STEP = 4
 EXPOSED_SHARE_MIN = 0.10
-PIN_MIN_SPEEDUP = 1.02
 
 
 def _h2d(ctx: Context) -> dict | None:
@@ -80,7 +79,7 @@ def pin_memory(ctx: Context) -> Outcome:
             gain=replayed_gain(estimate, "method.pin_memory", "assume.pinned_cost"),
         )
 
-    return replay_verdict(estimate, fired, PIN_MIN_SPEEDUP)
+    return replay_verdict(estimate, fired)
 
 
 def overlap_copies(ctx: Context) -> Outcome:
