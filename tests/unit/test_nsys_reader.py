@@ -196,11 +196,12 @@ def test_nvtx_marks_kept_and_unfinished_ranges_dropped(tmp_path: Path) -> None:
         (("NVTX_EVENTS",), "host data only"),
     ],
 )
-def test_missing_cuda_tables_load_with_a_warning(tmp_path: Path, tables: tuple, message: str) -> None:
+def test_exports_without_events_are_bad_input_naming_what_is_missing(
+    tmp_path: Path, tables: tuple, message: str
+) -> None:
     path = Export().write(tmp_path / "empty.sqlite", tables)
-    trace = read_trace(path)
-    assert any(message in warning for warning in trace.metadata["warnings"])
-    assert analyze(trace)["devices"] == []
+    with pytest.raises(TraceError, match=f"no events: the trace is empty .*{message}"):
+        read_trace(path)
 
 
 def test_nsys_diagnostics_become_warnings(tmp_path: Path) -> None:

@@ -2,17 +2,24 @@
 
 Formats are detected by content, never by file name. Readers are tried in order, the most specific
 first; `--format` names one directly.
+
+One policy for every reader (docs/formats.md): a trace without any event is bad input; a trace with
+host events but no device activity is read, with a warning, for the host-side analysis; values the
+boundary checks (`checked`) replaced or dropped are counted in the trace's warnings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from tracekit.errors import TraceError
+from tracekit.model.schema import DEVICE_KINDS
 from tracekit.model.trace import Trace
-from tracekit.readers import nsys
+from tracekit.readers import checked, nsys
 from tracekit.readers.ascend import read_ascend, read_ascend_ranks, sniff_ascend
 from tracekit.readers.kineto import looks_like_chrome, read_chrome, read_kineto, sniff_kineto
 from tracekit.readers.source import is_directory, read_head
@@ -95,9 +102,9 @@ def read_trace(path: str | Path, format_name: str | None = None) -> Trace:
     path = Path(path)
     if is_directory(path):
         _directory_format(path, format_name)
-        return read_ascend(path)
+        return _checked(path, lambda: [read_ascend(path)])[0]
     reader = _by_name(path, format_name) if format_name else detect_format(path)
-    return reader.read(path)
+    return _checked(path, lambda: [reader.read(path)])[0]
 
 
 def read_traces(path: str | Path, format_name: str | None = None) -> list[Trace]:
@@ -105,11 +112,37 @@ def read_traces(path: str | Path, format_name: str | None = None) -> list[Trace]
     path = Path(path)
     if is_directory(path):
         _directory_format(path, format_name)
-        return read_ascend_ranks(path)
+        return _checked(path, lambda: read_ascend_ranks(path))
     reader = _by_name(path, format_name) if format_name else detect_format(path)
     if reader.name == "ascend":
-        return read_ascend_ranks(path)
-    return [reader.read(path)]
+        return _checked(path, lambda: read_ascend_ranks(path))
+    return _checked(path, lambda: [reader.read(path)])
+
+
+def _checked(path: Path, read: Callable[[], list[Trace]]) -> list[Trace]:
+    """Run a reader under the boundary checks and apply the event policy to each trace it gives."""
+    with checked.collecting() as problems:
+        traces = read()
+    return [_with_policy(trace, problems.warnings()) for trace in traces]
+
+
+def _with_policy(trace: Trace, problems: list[str]) -> Trace:
+    warnings = list(trace.metadata.get("warnings", [])) + problems
+    if trace.events.num_rows == 0:
+        raise TraceError(trace.source, "no events: the trace is empty" + _reason_hint(warnings))
+    if not np.isin(trace.events.column("kind").to_numpy(), DEVICE_KINDS).any():
+        warnings.append(HOST_ONLY_WARNING)
+    return replace(trace, metadata={**trace.metadata, "warnings": warnings}) if warnings else trace
+
+
+HOST_ONLY_WARNING = (
+    "no device activity (kernels, copies, memsets, collectives): only the host-side analysis applies"
+)
+
+
+def _reason_hint(warnings: list[str]) -> str:
+    """The reader's first warning (what is missing, or which values were dropped), if any."""
+    return f" ({warnings[0]})" if warnings else ""
 
 
 def _directory_format(path: Path, format_name: str | None) -> None:

@@ -1,59 +1,173 @@
-"""Raw bytes of an input file: gzip is recognised by its magic number, never by the extension."""
+"""Raw bytes of an input file, with the guards every reader shares.
+
+gzip is recognised by its magic number, never by the extension, and decompressed in a stream under
+a size limit (`TRACEKIT_MAX_INPUT_SIZE`, default 8 GiB) and an expansion-ratio limit, so a gzip
+bomb fails in a second instead of filling memory. A UTF-8 byte order mark is skipped. Paths that
+are not regular files (FIFOs, devices), symbolic-link loops and unreadable files are named as such.
+"""
 
 from __future__ import annotations
 
-import gzip
+import errno
 import mmap
+import os
+import stat
 import zlib
 from pathlib import Path
+
+import msgspec
 
 from tracekit.errors import TraceError
 
 GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
 HEAD_BYTES = 1 << 16
+MAX_INPUT_ENV = "TRACEKIT_MAX_INPUT_SIZE"
+DEFAULT_MAX_INPUT_BYTES = 8 << 30
+MAX_GZIP_RATIO = 200
+"""Traces compress 5x to 40x; a stream expanding more than this (past RATIO_CHECK_BYTES) is a bomb."""
+RATIO_CHECK_BYTES = 64 << 20
+_CHUNK = 1 << 20
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20}
+_SIZE_UNITS |= {"mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30, "t": 1 << 40, "tib": 1 << 40}
 
 
 def read_head(path: Path) -> bytes:
-    """The first bytes of the (decompressed) content, for format detection."""
+    """The first bytes of the (decompressed) content, for format detection; no byte order mark."""
     require_file(path)
-    with path.open("rb") as raw:
-        magic = raw.read(2)
-    if magic != GZIP_MAGIC:
-        with path.open("rb") as raw:
-            return raw.read(HEAD_BYTES)
-    try:
-        with gzip.open(path, "rb") as stream:
-            return stream.read(HEAD_BYTES)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise TraceError(path, f"not a readable gzip file ({exc})") from None
-
-
-def read_buffer(path: Path) -> bytes | mmap.mmap:
-    """The whole (decompressed) content; a plain file is memory-mapped, not copied into memory."""
-    require_file(path)
-    with path.open("rb") as raw:
+    with _open(path) as raw:
         if raw.read(2) != GZIP_MAGIC:
-            return mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ)
+            raw.seek(0)
+            return _without_bom(raw.read(HEAD_BYTES))
         raw.seek(0)
-        compressed = raw.read()
+        return _without_bom(bytes(_gunzip(path, raw, HEAD_BYTES, stop_at_limit=True)))
+
+
+def read_buffer(path: Path) -> bytes | bytearray | memoryview:
+    """The whole (decompressed) content without a byte order mark; a plain file is memory-mapped."""
+    require_file(path)
+    with _open(path) as raw:
+        if raw.read(2) == GZIP_MAGIC:
+            raw.seek(0)
+            return _skip_bom(_gunzip(path, raw, max_input_bytes(path)))
+        return _skip_bom(memoryview(mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ)))
+
+
+def decode_json(path: Path, data: bytes | bytearray | memoryview, type: object = object, what: str = "JSON"):
+    """Decode JSON (typed with msgspec); malformed, mistyped or too deeply nested input is a TraceError."""
     try:
-        return gzip.decompress(compressed)
-    except (OSError, EOFError, zlib.error) as exc:
+        return msgspec.json.decode(data, type=type)
+    except msgspec.ValidationError as exc:
+        raise TraceError(path, f"unexpected {what} content ({first_line(exc)})") from None
+    except msgspec.DecodeError as exc:
+        raise TraceError(path, f"not valid {what} ({first_line(exc)})") from None
+    except RecursionError:
+        raise TraceError(path, f"{what} nested too deeply") from None
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when it has none)."""
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def max_input_bytes(path: Path) -> int:
+    """The decompressed-size limit: TRACEKIT_MAX_INPUT_SIZE (e.g. `16GiB`), else 8 GiB."""
+    setting = os.environ.get(MAX_INPUT_ENV, "").strip().lower().replace(" ", "")
+    if not setting:
+        return DEFAULT_MAX_INPUT_BYTES
+    digits = setting.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = setting[len(digits) :]
+    if not digits.isdigit() or unit not in _SIZE_UNITS:
+        raise TraceError(path, f"{MAX_INPUT_ENV}={setting[:40]!r} is not a size such as 8GiB")
+    return int(digits) * _SIZE_UNITS[unit]
+
+
+def _gunzip(path: Path, raw, limit: int, stop_at_limit: bool = False) -> bytearray:
+    """Decompress every gzip member of `raw`, refusing more than `limit` bytes or a bomb's ratio
+    (with `stop_at_limit`, the first `limit` bytes instead)."""
+    out, consumed = bytearray(), 0
+    inflater, pending = zlib.decompressobj(wbits=31), False
+    try:
+        while chunk := raw.read(_CHUNK):
+            consumed += len(chunk)
+            while chunk:
+                out += inflater.decompress(chunk, limit + 1 - len(out))
+                chunk, pending = inflater.unconsumed_tail, True
+                if inflater.eof:  # the next gzip member, if any, starts in unused_data
+                    chunk, inflater, pending = inflater.unused_data, zlib.decompressobj(wbits=31), False
+                if len(out) > limit:
+                    if stop_at_limit:
+                        return out[:limit]
+                    raise TraceError(path, _too_large(limit))
+                _check_ratio(path, len(out), consumed)
+    except zlib.error as exc:
         raise TraceError(path, f"truncated or corrupt gzip data ({exc})") from None
+    if pending and not stop_at_limit:
+        raise TraceError(path, "truncated gzip data (the stream ends before its last block)")
+    return out
+
+
+def _check_ratio(path: Path, produced: int, consumed: int) -> None:
+    if produced > RATIO_CHECK_BYTES and produced > MAX_GZIP_RATIO * consumed:
+        raise TraceError(
+            path, f"gzip data expands over {MAX_GZIP_RATIO}:1 (a decompression bomb?); refused"
+        )
+
+
+def _too_large(limit: int) -> str:
+    return f"decompresses to more than {limit >> 20} MiB; raise {MAX_INPUT_ENV} (e.g. 32GiB) to read it"
+
+
+def _without_bom(head: bytes) -> bytes:
+    return head[len(UTF8_BOM) :] if head.startswith(UTF8_BOM) else head
+
+
+def _skip_bom(data: bytearray | memoryview) -> bytearray | memoryview:
+    if bytes(data[: len(UTF8_BOM)]) != UTF8_BOM:
+        return data
+    if isinstance(data, bytearray):
+        del data[: len(UTF8_BOM)]
+        return data
+    return data[len(UTF8_BOM) :]
+
+
+def _open(path: Path):
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise TraceError(path, _os_problem(exc)) from None
 
 
 def is_directory(path: Path) -> bool:
     """True for a directory (read as Ascend profiler output); a missing path is an input error."""
-    if not path.exists():
-        raise TraceError(path, "no such file")
-    return path.is_dir()
+    return stat.S_ISDIR(_stat(path).st_mode)
 
 
 def require_file(path: Path) -> None:
-    """Raise a TraceError unless the path is a non-empty file."""
-    if not path.exists():
-        raise TraceError(path, "no such file")
-    if path.is_dir():
+    """Raise a TraceError unless the path is a non-empty regular file."""
+    mode = _stat(path)
+    if stat.S_ISDIR(mode.st_mode):
         raise TraceError(path, "is a directory; give a trace file (directories are read as Ascend output)")
-    if path.stat().st_size == 0:
+    if not stat.S_ISREG(mode.st_mode):
+        raise TraceError(path, "is not a regular file (a FIFO, socket or device); give a trace file")
+    if mode.st_size == 0:
         raise TraceError(path, "empty file")
+
+
+def _stat(path: Path) -> os.stat_result:
+    try:
+        return path.stat()
+    except OSError as exc:
+        raise TraceError(path, _os_problem(exc)) from None
+
+
+def _os_problem(exc: OSError) -> str:
+    """What an OS error means for an input, in a few words."""
+    return {
+        errno.ENOENT: "no such file",
+        errno.ELOOP: "symbolic link loop",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENOTDIR: "no such file (a parent is not a directory)",
+        errno.ENAMETOOLONG: "file name too long",
+    }.get(exc.errno, f"cannot be read ({os.strerror(exc.errno or 0) or type(exc).__name__})")
