@@ -48,8 +48,8 @@ def read_nsys_csv(path: Path) -> Trace:
     if not header[0].startswith("Start ("):
         raise TraceError(
             path,
-            f"an nsys stats summary report (columns {', '.join(header[:3])}, ...) has no per-event times; "
-            "give the SQLite export (nsys export --type sqlite) or the cuda_gpu_trace report",
+            "an nsys stats summary report has no per-event times; give the SQLite export "
+            "(nsys export --type sqlite) or the cuda_gpu_trace report",
         )
     columns = _columns(path, header)
     events = [_event(path, row, columns) for row in rows if len(row) == len(header)]
