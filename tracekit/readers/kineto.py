@@ -9,6 +9,7 @@ needs are decoded, with a typed msgspec decoder.
 from __future__ import annotations
 
 import gc
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,6 +90,11 @@ _MEMORY_KINDS = {
 _SPAN_PHASES = frozenset({"X", "B", "E"})
 _INSTANT_PHASES = frozenset({"i", "I"})
 _MEMORY_NAME = "[memory]"
+_HEADER_BYTES = 1 << 20  # Kineto writes deviceProperties before traceEvents
+_DEVICE_PROPERTIES = re.compile(rb'"deviceProperties"\s*:\s*(?=\[)')
+INPUT_COLUMNS = ("input_shapes", "input_dtypes", "input_values")
+_TEXT = pa.dictionary(pa.int32(), pa.string())
+"""Optional CPU-op columns (docs/model.md): `Input Dims`, `Input type`, `Concrete Inputs` as JSON text."""
 _CPU_DEVICE_TYPE = 0  # c10::DeviceType::CPU; CUDA is 1, HIP 6, XPU 12, MPS 13, PrivateUse1 (NPU) 20
 
 
@@ -136,6 +142,10 @@ class _Args(msgspec.Struct, frozen=True, gc=False):
     device_id: Loose = msgspec.field(name="Device Id", default=NONE)
     size: Loose = msgspec.field(name="Bytes", default=0)  # -1 is a size (a 1-byte free), not NONE
     total_allocated: Loose = msgspec.field(name="Total Allocated", default=NONE)
+    # CPU ops recorded with record_shapes=True: kept as raw JSON text, decoded only for CPU ops
+    input_dims: msgspec.Raw = msgspec.field(name="Input Dims", default=msgspec.Raw())
+    input_type: msgspec.Raw = msgspec.field(name="Input type", default=msgspec.Raw())
+    concrete_inputs: msgspec.Raw = msgspec.field(name="Concrete Inputs", default=msgspec.Raw())
 
 
 _SPAN_ARGS = ("device", "stream", "correlation", "bytes", "external_id", "external_id_2021")
@@ -209,6 +219,7 @@ def _first_line(exc: Exception) -> str:
 
 def _read(path: Path, format_name: str) -> Trace:
     data = read_buffer(path)
+    data_head = bytes(data[:_HEADER_BYTES])
     if not looks_like_chrome(data[:4096]):
         raise TraceError(path, "not Chrome trace JSON (expected a JSON array or an object with traceEvents)")
     with _gc_paused():  # millions of new objects and no cycles: collections would only rescan them
@@ -224,6 +235,7 @@ def _read(path: Path, format_name: str) -> Trace:
         samples, warnings = _memory_samples(memory, memory_ns)
         table = assign_steps(_to_table(events, start_ns, dur_ns, samples))
     metadata = {"warnings": warnings} if warnings else {}
+    metadata.update(_device_properties(data_head))
     return Trace(events=table, format=format_name, source=str(path), metadata=metadata)
 
 
@@ -376,7 +388,48 @@ def _to_table(
     columns.update(_copy_columns(names, kind))
     if samples is not None:
         columns, n = _with_samples(columns, n, samples)
-    return build_table(columns, n)
+    table = build_table(columns, n)
+    inputs = _input_columns(events, kind, table.num_rows)
+    for name, array in inputs.items():
+        table = table.append_column(pa.field(name, array.type, nullable=False), array)
+    return table
+
+
+def _input_columns(events: list, kind: np.ndarray, rows: int) -> dict[str, pa.Array]:
+    """The CPU ops' `Input Dims`, `Input type` and `Concrete Inputs` (record_shapes=True) as JSON text,
+    "" on other rows; no columns when no operator has them."""
+    ops = np.flatnonzero(kind == Kind.CPU_OP)
+    args = [events[i].args for i in ops]
+    if not any(map(len, map(attrgetter("input_dims"), args))):
+        return {}
+    columns = {}
+    for name, field in zip(INPUT_COLUMNS, ("input_dims", "input_type", "concrete_inputs"), strict=True):
+        text = np.full(rows, "", dtype=object)
+        text[ops] = [bytes(raw).decode() for raw in map(attrgetter(field), args)]
+        columns[name] = pa.array(text, type=pa.string()).dictionary_encode().cast(_TEXT)
+    return columns
+
+
+def _device_properties(head: bytes) -> dict[str, object]:
+    """`deviceProperties` (GPU name, compute capability, SMs) from the trace header, when present."""
+    match = _DEVICE_PROPERTIES.search(head)
+    if match is None:
+        return {}
+    try:
+        found, _ = json.JSONDecoder().raw_decode(head[match.end() :].decode("utf-8", errors="replace"))
+    except ValueError:
+        return {}
+    gpus = [
+        {
+            "id": _to_int(p.get("id")),
+            "name": str(p.get("name", "")),
+            "compute_capability": f"{p.get('computeMajor', '?')}.{p.get('computeMinor', '?')}",
+            "sm_count": _to_int(p.get("numSms")),
+        }
+        for p in found
+        if isinstance(p, dict)
+    ]
+    return {"gpus": gpus} if gpus else {}
 
 
 def _kinds(categories: pa.DictionaryArray, names: pa.DictionaryArray) -> np.ndarray:
