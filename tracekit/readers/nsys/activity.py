@@ -2,7 +2,8 @@
 
 Each source hands over plain column arrays per table (kernels, copies, memsets, API calls, syncs,
 NVTX ranges, graph launches); these functions give them kinds, names and links, and `assemble`
-concatenates them into one event table with steps assigned.
+concatenates them into one event table with steps assigned. Every table goes through
+`checked.event_table`; times come through `times`, other integers through `checked.integers`.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
 
-from tracekit.model.schema import NONE, Kind, build_table
+from tracekit.model.schema import NONE, Kind
 from tracekit.model.steps import STEP_NAME, assign_steps
+from tracekit.readers import checked
+from tracekit.readers.checked import INVALID_NS
 from tracekit.readers.names import COMMUNICATION, SYNC_CALL, api_base_name, name_flags
 
 PID_BITS = 24
@@ -40,6 +44,30 @@ def correlation_key(pid: np.ndarray, correlation: np.ndarray) -> np.ndarray:
     """Correlation ids are unique per process only: combine them with the pid; 0 means none."""
     correlation = np.asarray(correlation, dtype=np.int64)
     return np.where(correlation > 0, (np.asarray(pid, dtype=np.int64) << 32) | correlation, NONE)
+
+
+def times(values: Sequence[object], field: str) -> np.ndarray:
+    """Integer ns times (nsys writes ns since the capture start): INVALID_NS where a value is unusable
+    or negative, noted per `field`; `checked.event_table` drops those events."""
+    column = _exact_int64(values)
+    if column is None:
+        column = np.fromiter((checked.ns(v, field) for v in values), dtype=np.int64, count=len(values))
+    negative = (column < 0) & (column != INVALID_NS)
+    if negative.any():
+        checked.note(field, "negative time; event dropped", int(negative.sum()))
+        column[negative] = INVALID_NS
+    return column
+
+
+def _exact_int64(values: Sequence[object]) -> np.ndarray | None:
+    """The values as int64 when each is an int (or integer text) in range, else None; floats never
+    take this path, numpy would truncate them."""
+    if any(isinstance(v, (float, Decimal)) for v in values):
+        return None
+    try:
+        return np.fromiter(values, dtype=np.int64, count=len(values))
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def kernel_rows(common: dict[str, np.ndarray], names: Sequence[str]) -> pa.Table:
@@ -82,7 +110,7 @@ def api_rows(
         "thread": tid_of(global_tid),
         "correlation": correlation_key(pid, correlation),
     }
-    return build_table(columns, len(names))
+    return checked.event_table(columns, len(names))
 
 
 def nvtx_rows(start: np.ndarray, end: np.ndarray, global_tid: np.ndarray, names: Sequence[str]) -> pa.Table:
@@ -96,7 +124,7 @@ def nvtx_rows(start: np.ndarray, end: np.ndarray, global_tid: np.ndarray, names:
         "thread": tid_of(global_tid),
         "step": steps,
     }
-    return build_table(columns, len(names))
+    return checked.event_table(columns, len(names))
 
 
 def device_common(
@@ -135,17 +163,21 @@ def diagnostic_warnings(entries: Iterable[tuple[str, str]]) -> list[str]:
 def assemble(blocks: list[pa.Table | None]) -> pa.Table:
     """One event table from the per-table blocks (None: table absent), with every event's step assigned."""
     blocks = [block for block in blocks if block is not None and block.num_rows]
-    blocks = blocks or [build_table({"name": []}, 0)]
+    blocks = blocks or [checked.event_table({"name": []}, 0)]
     return assign_steps(pa.concat_tables(blocks).unify_dictionaries().combine_chunks())
 
 
 def _device_rows(common: dict[str, np.ndarray], names: Sequence[str], kind: np.ndarray) -> pa.Table:
-    return build_table({**common, "kind": kind, "name": list(names)}, len(names))
+    return checked.event_table({**common, "kind": kind, "name": list(names)}, len(names))
 
 
 def _span(start: np.ndarray, end: np.ndarray) -> dict[str, np.ndarray]:
-    start = np.asarray(start, dtype=np.int64)
-    return {"start_ns": start, "dur_ns": np.maximum(np.asarray(end, dtype=np.int64) - start, 0)}
+    """start_ns and dur_ns from `times` columns. An unusable end (noted by `times`) makes the start
+    invalid, so the event is dropped without being counted twice; an end before the start gives a
+    negative duration, which `checked.event_table` drops and counts."""
+    start = np.where(end == INVALID_NS, INVALID_NS, start)
+    known = start != INVALID_NS
+    return {"start_ns": start, "dur_ns": np.where(known, end - np.where(known, start, 0), 0)}
 
 
 def _flags(names: Sequence[str], pattern) -> np.ndarray:
@@ -155,7 +187,7 @@ def _flags(names: Sequence[str], pattern) -> np.ndarray:
 
 def _step_number(name: str) -> int:
     match = STEP_NAME.match(name)
-    return int(match.group(1)) if match else NONE
+    return checked.integer(match.group(1), "ProfilerStep number", 0) if match else NONE
 
 
 def _one_line(text: str, limit: int = 200) -> str:

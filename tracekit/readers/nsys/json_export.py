@@ -2,12 +2,14 @@
 
 Line 1 holds the string table, each following line one event (`{"Type": N, "<Kind>": {...}}`); 64-bit
 integers are written as strings (shared/docs/formats-nsys.md §B.1). Only CUDA activity, CUDA API
-calls, NVTX ranges and diagnostics are decoded.
+calls, NVTX ranges and diagnostics are decoded; every value through the checked conversions. The
+export carries no schema version, so none is checked.
 """
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +18,11 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit.errors import TraceError
-from tracekit.model.schema import NONE
 from tracekit.model.trace import Trace
+from tracekit.readers import checked
 from tracekit.readers.nsys import activity, enums
 from tracekit.readers.nsys.sqlite import NVTX_SPAN_TYPES
-from tracekit.readers.source import read_buffer
+from tracekit.readers.source import first_line, read_buffer
 
 CUDA_API_CLASSES = (0, 1)  # ENUM_NSYS_EVENT_CLASS: CUDA runtime, CUDA driver
 NVTX_MARK = 34
@@ -28,29 +30,29 @@ _STRING_TABLE = re.compile(rb'^\s*\{\s*"data"\s*:\s*\[')
 
 
 class _Kernel(msgspec.Struct):
-    demangledName: int | None = None
-    shortName: int | None = None
+    demangledName: Any = None
+    shortName: Any = None
 
 
 class _Memcpy(msgspec.Struct):
-    sizebytes: int = NONE
-    copyKind: int = 0
-    srcKind: int = 7
-    dstKind: int = 7
+    sizebytes: Any = None
+    copyKind: Any = 0
+    srcKind: Any = 7
+    dstKind: Any = 7
 
 
 class _Memset(msgspec.Struct):
-    sizebytes: int = NONE
-    memKind: int = 7
+    sizebytes: Any = None
+    memKind: Any = 7
 
 
 class _Cuda(msgspec.Struct):
-    startNs: int = 0
-    endNs: int = 0
-    correlationId: int = 0
-    deviceId: int = NONE
-    streamId: int = NONE
-    globalPid: int = 0
+    startNs: Any = 0
+    endNs: Any = 0
+    correlationId: Any = 0
+    deviceId: Any = None
+    streamId: Any = None
+    globalPid: Any = 0
     kernel: _Kernel | None = None
     memcpy: _Memcpy | None = None
     memset: _Memset | None = None
@@ -58,29 +60,29 @@ class _Cuda(msgspec.Struct):
 
 
 class _Call(msgspec.Struct):
-    startNs: int = 0
-    endNs: int = 0
-    correlationId: int = 0
-    eventClass: int = NONE
-    name: int = NONE
-    globalTid: int = 0
+    startNs: Any = 0
+    endNs: Any = 0
+    correlationId: Any = 0
+    eventClass: Any = None
+    name: Any = None
+    globalTid: Any = 0
 
 
 class _Nvtx(msgspec.Struct):
-    Type: int = NONE
-    Timestamp: int = 0
-    EndTimestamp: int | None = None
-    Text: str | None = None
-    GlobalTid: int = 0
+    Type: Any = None
+    Timestamp: Any = 0
+    EndTimestamp: Any = None
+    Text: Any = None
+    GlobalTid: Any = 0
 
 
 class _Diagnostic(msgspec.Struct):
-    Level: str = ""
-    Text: str = ""
+    Level: Any = ""
+    Text: Any = ""
 
 
 class _Line(msgspec.Struct):
-    Type: int | None = None
+    Type: Any = None
     CudaEvent: _Cuda | None = None
     TraceProcessEvent: _Call | None = None
     NvtxEvent: _Nvtx | None = None
@@ -88,7 +90,10 @@ class _Line(msgspec.Struct):
     data: list[Any] | None = None
 
 
-_DECODER = msgspec.json.Decoder(_Line, strict=False)
+_DECODER = msgspec.json.Decoder(_Line, strict=False, float_hook=Decimal)
+"""Values are decoded as they are written (numbers, or strings for 64-bit ones) and converted by the
+checked functions; number literals with a fraction or exponent become Decimals, so `1e99999999` is
+refused by `checked.number` without being expanded."""
 
 
 def sniff_nsys_json(head: bytes) -> bool:
@@ -100,7 +105,7 @@ def read_nsys_json(path: Path) -> Trace:
     """CUDA kernels, copies, memsets, syncs, API calls and NVTX ranges of a JSON export."""
     lines = _decode(path)
     strings = [s for s in (lines[0].data or []) if isinstance(s, str)] if lines else []
-    cuda = [line.CudaEvent for line in lines if line.CudaEvent is not None and line.CudaEvent.startNs > 0]
+    cuda = [line.CudaEvent for line in lines if line.CudaEvent is not None and _timed(line.CudaEvent)]
     blocks = [
         _kernels([e for e in cuda if e.kernel is not None], strings),
         _copies([e for e in cuda if e.memcpy is not None]),
@@ -114,15 +119,28 @@ def read_nsys_json(path: Path) -> Trace:
 
 
 def _decode(path: Path) -> list[_Line]:
+    """The export's lines; malformed, mistyped or too deeply nested JSON is a one-line TraceError."""
     try:
         return _DECODER.decode_lines(read_buffer(path))
+    except msgspec.ValidationError as exc:
+        raise TraceError(path, f"unexpected nsys JSON export content ({first_line(exc)})") from None
     except msgspec.DecodeError as exc:
-        raise TraceError(path, f"not a readable nsys JSON export ({exc})") from None
+        raise TraceError(path, f"not a readable nsys JSON export ({first_line(exc)})") from None
+    except RecursionError:
+        raise TraceError(path, "nsys JSON export nested too deeply") from None
+
+
+def _timed(event: _Cuda) -> bool:
+    """CUPTI writes start 0 for "no timestamp" (dropped, as nsys does); other values are checked later."""
+    return event.startNs not in (0, "0", None)
 
 
 def _common(events: list[_Cuda]) -> dict[str, np.ndarray]:
-    fields = ("startNs", "endNs", "deviceId", "streamId", "globalPid", "correlationId")
-    return activity.device_common(*(_ints(events, field) for field in fields))
+    start, end = (
+        activity.times(_values(events, field), f"CudaEvent.{field}") for field in ("startNs", "endNs")
+    )
+    fields = ("deviceId", "streamId", "globalPid", "correlationId")
+    return activity.device_common(start, end, *(_ints(events, field, "CudaEvent") for field in fields))
 
 
 def _kernels(events: list[_Cuda], strings: list[str]) -> pa.Table:
@@ -131,21 +149,27 @@ def _kernels(events: list[_Cuda], strings: list[str]) -> pa.Table:
 
 
 def _copies(events: list[_Cuda]) -> pa.Table:
-    kinds = [enums.COPY_KIND_NAMES.get(e.memcpy.copyKind, "CUDA_MEMCPY_KIND_UNKNOWN") for e in events]
-    memory = enums.MEMORY_KIND_NAMES
+    copies = [e.memcpy for e in events]
+    codes = {field: _ints(copies, field, "memcpy").tolist() for field in ("copyKind", "srcKind", "dstKind")}
+    kinds = [enums.COPY_KIND_NAMES.get(code, "CUDA_MEMCPY_KIND_UNKNOWN") for code in codes["copyKind"]]
     copy = {
-        "bytes": np.array([e.memcpy.sizebytes for e in events], dtype=np.int64),
+        "bytes": _ints(copies, "sizebytes", "memcpy"),
         "copy_direction": [enums.copy_direction(kind) for kind in kinds],
-        "src_memory": [enums.memory_kind(memory.get(e.memcpy.srcKind, "")) for e in events],
-        "dst_memory": [enums.memory_kind(memory.get(e.memcpy.dstKind, "")) for e in events],
+        "src_memory": _memory_kinds(codes["srcKind"]),
+        "dst_memory": _memory_kinds(codes["dstKind"]),
     }
     return activity.copy_rows(_common(events), [enums.copy_display_name(kind) for kind in kinds], copy)
 
 
 def _memsets(events: list[_Cuda]) -> pa.Table:
-    size = np.array([e.memset.sizebytes for e in events], dtype=np.int64)
-    memory = [enums.memory_kind(enums.MEMORY_KIND_NAMES.get(e.memset.memKind, "")) for e in events]
+    memsets = [e.memset for e in events]
+    size = _ints(memsets, "sizebytes", "memset")
+    memory = _memory_kinds(_ints(memsets, "memKind", "memset").tolist())
     return activity.memset_rows(_common(events), ["[CUDA memset]"] * len(events), size, memory)
+
+
+def _memory_kinds(codes: list[int]) -> list[int]:
+    return [enums.memory_kind(enums.MEMORY_KIND_NAMES.get(code, "")) for code in codes]
 
 
 def _syncs(events: list[_Cuda]) -> pa.Table:
@@ -153,41 +177,53 @@ def _syncs(events: list[_Cuda]) -> pa.Table:
 
 
 def _calls(lines: list[_Line], strings: list[str]) -> pa.Table:
+    calls = [line.TraceProcessEvent for line in lines if line.TraceProcessEvent is not None]
+    classes = _ints(calls, "eventClass", "TraceProcessEvent")
     calls = [
-        line.TraceProcessEvent
-        for line in lines
-        if line.TraceProcessEvent is not None and line.TraceProcessEvent.eventClass in CUDA_API_CLASSES
+        call for call, event_class in zip(calls, classes, strict=True) if event_class in CUDA_API_CLASSES
     ]
-    fields = ("startNs", "endNs", "globalTid", "correlationId")
+    span = (activity.times(_values(calls, f), f"TraceProcessEvent.{f}") for f in ("startNs", "endNs"))
+    ids = (_ints(calls, field, "TraceProcessEvent") for field in ("globalTid", "correlationId"))
     names = [_string(strings, call.name) for call in calls]
-    return activity.api_rows(*(_ints(calls, field) for field in fields), names)
+    return activity.api_rows(*span, *ids, names)
 
 
 def _nvtx(lines: list[_Line]) -> pa.Table:
+    events = [line.NvtxEvent for line in lines if line.NvtxEvent is not None]
+    types = _ints(events, "Type", "NvtxEvent")
     ranges = [
-        line.NvtxEvent
-        for line in lines
-        if line.NvtxEvent is not None
-        and line.NvtxEvent.Type in NVTX_SPAN_TYPES
-        and (line.NvtxEvent.EndTimestamp is not None or line.NvtxEvent.Type == NVTX_MARK)
+        event
+        for event, kind in zip(events, types, strict=True)
+        if kind in NVTX_SPAN_TYPES and (event.EndTimestamp is not None or kind == NVTX_MARK)
     ]
-    start = _ints(ranges, "Timestamp")
-    end = np.array([NONE if r.EndTimestamp is None else r.EndTimestamp for r in ranges], dtype=np.int64)
-    names = [r.Text or "[unnamed NVTX range]" for r in ranges]
-    return activity.nvtx_rows(start, np.where(end == NONE, start, end), _ints(ranges, "GlobalTid"), names)
+    ends = [r.Timestamp if r.EndTimestamp is None else r.EndTimestamp for r in ranges]  # a mark: its time
+    start = activity.times(_values(ranges, "Timestamp"), "NvtxEvent.Timestamp")
+    end = activity.times(ends, "NvtxEvent.EndTimestamp")
+    names = [checked.text(r.Text, "NvtxEvent.Text") or "[unnamed NVTX range]" for r in ranges]
+    return activity.nvtx_rows(start, end, _ints(ranges, "GlobalTid", "NvtxEvent"), names)
 
 
 def _diagnostics(lines: list[_Line]) -> list[str]:
-    diagnostics = (line.DiagnosticEvent for line in lines if line.DiagnosticEvent is not None)
-    return activity.diagnostic_warnings((d.Level, d.Text) for d in diagnostics)
+    diagnostics = [line.DiagnosticEvent for line in lines if line.DiagnosticEvent is not None]
+    field = "DiagnosticEvent"
+    return activity.diagnostic_warnings(
+        (checked.text(d.Level, f"{field}.Level"), checked.text(d.Text, f"{field}.Text")) for d in diagnostics
+    )
 
 
-def _ints(events: list, field: str) -> np.ndarray:
-    return np.array([getattr(e, field) for e in events], dtype=np.int64)
+def _values(events: list, field: str) -> list[object]:
+    return [getattr(e, field) for e in events]
 
 
-def _string(strings: list[str], *indices: int | None) -> str:
+def _ints(events: list, field: str, kind: str) -> np.ndarray:
+    """One field of the events as checked int64 (absent or unusable values as NONE)."""
+    return checked.integers(_values(events, field), f"{kind}.{field}")
+
+
+def _string(strings: list[str], *indices: object) -> str:
+    """The first of the string-table indices that names a string."""
     for index in indices:
-        if index is not None and 0 <= index < len(strings):
-            return strings[index]
+        position = checked.integer(index, "string index")
+        if 0 <= position < len(strings):
+            return strings[position]
     return "[unnamed]"
