@@ -11,131 +11,185 @@ from __future__ import annotations
 import csv
 import io
 import re
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from tracekit.errors import TraceError
-from tracekit.model.schema import NONE, CopyDirection, MemoryKind
+from tracekit.model.schema import CopyDirection, MemoryKind
 from tracekit.model.trace import Trace
+from tracekit.readers import checked
+from tracekit.readers.checked import INT64_MAX, INVALID_NS
 from tracekit.readers.nsys import activity, enums
 from tracekit.readers.source import read_buffer
 
-_HEADER = re.compile(r"^(Start \((ns|us|ms|s)\)|Time \(%\)|Total \(MB\)|PID[,\t]TID)[,\t]", re.MULTILINE)
+_SUMMARY_HEADER = re.compile(r"^\s*(Time \(%\)|Total \(MB\)|PID[,\t]TID)[,\t]")
 _UNIT = re.compile(r"^(.*?) \((ns|us|ms|s|MB)\)$")
 _NS_PER_UNIT = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+_HEADER_SEARCH_CHARS = 8192
 _DEVICE_ID = re.compile(r"\((\d+)\)\s*$")
 _COPY_NAME = re.compile(r"^\[CUDA memcpy (.+)\]$")
 _SHORT_COPY = re.compile(r"^(Unified )?([HDAP])to([HDAP])$")
 _LABEL_CODES = {label: code for code, label in enums.COPY_LABELS.items()}
-_REQUIRED = ("Start", "Duration", "Name")
 LOSSES = (
     "nsys stats CSV: bytes are given in MB with three decimals (rounded to 1 kB)",
     "nsys stats CSV: no CUDA API calls, so no launch delay, step assignment or bubble causes",
 )
 
+Columns = dict[str, tuple[int, str | None]]
+"""Column name without its unit -> (index, unit)."""
+
 
 def sniff_nsys_csv(head: bytes) -> bool:
     """A CSV or TSV whose header is one of nsys stats' reports (after any preamble lines)."""
-    return _HEADER.search(head[:8192].decode("utf-8", errors="replace")) is not None
+    return _find_header(head[:_HEADER_SEARCH_CHARS].decode("utf-8", errors="replace")) is not None
 
 
 def read_nsys_csv(path: Path) -> Trace:
-    """Kernels, copies and memsets of a `cuda_gpu_trace` report."""
-    header, rows = _table(path)
-    if not header[0].startswith("Start ("):
+    """Kernels, copies and memsets of a `cuda_gpu_trace` report, its columns found by name."""
+    kind, header, rows = _table(path)
+    if kind == "summary":
         raise TraceError(
             path,
             "an nsys stats summary report has no per-event times; give the SQLite export "
             "(nsys export --type sqlite) or the cuda_gpu_trace report",
         )
-    columns = _columns(path, header)
-    events = [_event(path, row, columns) for row in rows if len(row) == len(header)]
-    trace = activity.assemble(_blocks(events))
+    columns = _columns(header)
+    whole = [row for row in rows if len(row) == len(header)]
+    checked.note("row", "cell count differs from the header; row skipped", len(rows) - len(whole))
+    cells = {name: [row[index].strip() for row in whole] for name, (index, _) in columns.items()}
+    trace = activity.assemble(_blocks(columns, cells, len(whole)))
     return Trace(events=trace, format="nsys-csv", source=str(path), metadata={"warnings": list(LOSSES)})
 
 
-def _table(path: Path) -> tuple[list[str], list[list[str]]]:
+def _find_header(text: str) -> tuple[int, str] | None:
+    """Where the report's header line starts and what it heads ("trace" or "summary"), if found."""
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        kind = _header_kind(line)
+        if kind:
+            return offset, kind
+        offset += len(line)
+    return None
+
+
+def _header_kind(line: str) -> str | None:
+    """`trace` for a cuda_gpu_trace header (Start and Duration with a time unit, and Name, in any
+    order), `summary` for a summary report's, else None."""
+    if _SUMMARY_HEADER.match(line):
+        return "summary"
+    units = dict(_split_title(cell.strip().strip('"')) for cell in re.split(r"[,\t]", line))
+    times = all(units.get(name, "") in _NS_PER_UNIT for name in ("Start", "Duration"))
+    return "trace" if times and "Name" in units else None
+
+
+def _split_title(title: str) -> tuple[str, str | None]:
+    """`Start (us)` -> (`Start`, `us`); a title without a unit -> (title, None)."""
+    match = _UNIT.match(title)
+    return (match.group(1), match.group(2)) if match else (title, None)
+
+
+def _table(path: Path) -> tuple[str, list[str], list[list[str]]]:
     text = bytes(read_buffer(path)).decode("utf-8", errors="replace")
-    match = _HEADER.search(text)
-    if match is None:
+    found = _find_header(text[:_HEADER_SEARCH_CHARS])
+    if found is None:
         raise TraceError(path, "no nsys stats header line found")
-    body = text[match.start() :]  # skip the preamble nsys prints before the table
+    offset, kind = found
+    body = text[offset:]  # skip the preamble nsys prints before the table
     delimiter = "\t" if "\t" in body.split("\n", 1)[0] else ","
     rows = list(csv.reader(io.StringIO(body), delimiter=delimiter))
-    return rows[0], rows[1:]
+    return kind, rows[0], rows[1:]
 
 
-def _columns(path: Path, header: list[str]) -> dict[str, tuple[int, str | None]]:
-    """Column name without unit -> (index, unit)."""
-    columns = {}
-    for index, title in enumerate(header):
-        match = _UNIT.match(title.strip())
-        name, unit = (match.group(1), match.group(2)) if match else (title.strip(), None)
-        columns[name] = (index, unit)
-    missing = [name for name in _REQUIRED if name not in columns]
-    if missing:
-        raise TraceError(path, f"cuda_gpu_trace CSV lacks column(s) {', '.join(missing)}")
-    return columns
-
-
-def _event(path: Path, row: list[str], columns: dict[str, tuple[int, str | None]]) -> dict:
-    def cell(name: str) -> str:
-        return row[columns[name][0]].strip() if name in columns else ""
-
-    def time(name: str) -> int:
-        return _scaled(path, cell(name), _NS_PER_UNIT[columns[name][1] or "ns"])
-
+def _columns(header: list[str]) -> Columns:
     return {
-        "start": time("Start"),
-        "duration": time("Duration"),
-        "correlation": int(cell("CorrId") or 0),
-        "device": _device(cell("Device")),
-        "stream": int(cell("Strm") or NONE),
-        "bytes": _scaled(path, cell("Bytes"), 1_000_000) if cell("Bytes") else NONE,
-        "src": enums.MEMORY_LABELS.get(cell("SrcMemKd").lower(), MemoryKind.UNKNOWN),
-        "dst": enums.MEMORY_LABELS.get(cell("DstMemKd").lower(), MemoryKind.UNKNOWN),
-        "name": cell("Name"),
+        name: (index, unit)
+        for index, (name, unit) in ((i, _split_title(t.strip())) for i, t in enumerate(header))
     }
 
 
-def _blocks(events: list[dict]) -> list[pa.Table]:
-    kernels, copies, memsets = [], [], []
-    for event in events:
-        if _COPY_NAME.match(event["name"]):
-            copies.append(event)
-        elif event["name"] == "[CUDA memset]":
-            memsets.append(event)
-        else:
-            kernels.append(event)
+def _blocks(columns: Columns, cells: dict[str, list[str]], n: int) -> list[pa.Table]:
+    names = cells["Name"]
+    common = _common(columns, cells, n)
+    kinds = np.array([_category(name) for name in names], dtype=np.int8)
+    copies, memsets, kernels = (np.flatnonzero(kinds == k) for k in (_COPY, _MEMSET, _KERNEL))
+    size = checked.integers(_scaled(_cells(cells, "Bytes", n), 1_000_000), "Bytes (MB)")
+    src, dst = (_memory(_cells(cells, key, n)) for key in ("SrcMemKd", "DstMemKd"))
     copy = {
-        "bytes": _array(copies, "bytes"),
-        "copy_direction": [_direction(e["name"]) for e in copies],
-        "src_memory": _array(copies, "src"),
-        "dst_memory": _array(copies, "dst"),
+        "bytes": size[copies],
+        "copy_direction": [_direction(names[i]) for i in copies],
+        "src_memory": src[copies],
+        "dst_memory": dst[copies],
     }
     return [
-        activity.kernel_rows(_common(kernels), [e["name"] for e in kernels]),
-        activity.copy_rows(_common(copies), [e["name"] for e in copies], copy),
+        activity.kernel_rows(_rows(common, kernels), [names[i] for i in kernels]),
+        activity.copy_rows(_rows(common, copies), [names[i] for i in copies], copy),
         activity.memset_rows(
-            _common(memsets), [e["name"] for e in memsets], _array(memsets, "bytes"), _array(memsets, "src")
+            _rows(common, memsets), [names[i] for i in memsets], size[memsets], src[memsets]
         ),
     ]
 
 
-def _common(events: list[dict]) -> dict[str, np.ndarray]:
-    start = _array(events, "start")
-    pid = np.zeros(len(events), dtype=np.int64)
+_KERNEL, _COPY, _MEMSET = 0, 1, 2
+
+
+def _category(name: str) -> int:
+    if _COPY_NAME.match(name):
+        return _COPY
+    return _MEMSET if name == "[CUDA memset]" else _KERNEL
+
+
+def _common(columns: Columns, cells: dict[str, list[str]], n: int) -> dict[str, np.ndarray]:
+    start, duration = (_times(columns, cells, key) for key in ("Start", "Duration"))
+    devices = [_device(cell) for cell in _cells(cells, "Device", n)]
     return activity.device_common(
         start,
-        start + _array(events, "duration"),
-        _array(events, "device"),
-        _array(events, "stream"),
-        pid,
-        _array(events, "correlation"),
+        _ends(start, duration),
+        checked.integers(devices, "Device"),
+        checked.integers(_cells(cells, "Strm", n), "Strm"),
+        np.zeros(n, dtype=np.int64),
+        checked.integers(_cells(cells, "CorrId", n), "CorrId"),
     )
+
+
+def _rows(common: dict[str, np.ndarray], index: np.ndarray) -> dict[str, np.ndarray]:
+    return {key: column[index] for key, column in common.items()}
+
+
+def _cells(cells: dict[str, list[str]], name: str, n: int) -> list[str]:
+    """A column's cells; empty ones when the report lacks the column."""
+    return cells.get(name, [""] * n)
+
+
+def _times(columns: Columns, cells: dict[str, list[str]], name: str) -> np.ndarray:
+    """A time column in ns, in the unit its header gives."""
+    factor = _NS_PER_UNIT[columns[name][1] or "ns"]
+    return activity.times(_scaled(cells[name], factor), f"{name} ({columns[name][1]})")
+
+
+def _ends(start: np.ndarray, duration: np.ndarray) -> np.ndarray:
+    """start + duration; INVALID_NS where either is invalid (already noted) or the end leaves int64."""
+    invalid = (start == INVALID_NS) | (duration == INVALID_NS)
+    overflow = ~invalid & (start > INT64_MAX - np.where(invalid, 0, duration))
+    checked.note("Duration", "end past the int64 ns range; event dropped", int(overflow.sum()))
+    unusable = invalid | overflow
+    return np.where(unusable, INVALID_NS, np.where(unusable, 0, start) + np.where(unusable, 0, duration))
+
+
+def _scaled(cells: list[str], factor: int) -> list[object]:
+    """Cells in a unit as integers of a unit `factor` times smaller (rounded); a cell that is not a
+    number is passed on as it is, for the checked conversion to count it."""
+    scaled: list[object] = []
+    for cell in cells:
+        value = checked.number(cell.replace(",", "."))  # "482,333": a locale's decimal comma
+        scaled.append(cell if value is None else (value * factor).to_integral_value())
+    return scaled
+
+
+def _memory(labels: list[str]) -> np.ndarray:
+    kinds = [enums.MEMORY_LABELS.get(label.lower(), MemoryKind.UNKNOWN) for label in labels]
+    return np.array(kinds, dtype=np.int8)
 
 
 def _direction(name: str) -> CopyDirection:
@@ -148,17 +202,7 @@ def _direction(name: str) -> CopyDirection:
     return enums.copy_direction(f"CUDA_MEMCPY_KIND_{code}")
 
 
-def _device(text: str) -> int:
+def _device(text: str) -> str:
+    """The device number of `NVIDIA H200 (0)`; 0 when the cell names none."""
     match = _DEVICE_ID.search(text)
-    return int(match.group(1)) if match else 0
-
-
-def _scaled(path: Path, text: str, factor: int) -> int:
-    try:
-        return int((Decimal(text.replace(",", ".")) * factor).to_integral_value())  # "482,333": a locale
-    except InvalidOperation:
-        raise TraceError(path, f"not a number: {text!r}") from None
-
-
-def _array(events: list[dict], key: str) -> np.ndarray:
-    return np.array([e[key] for e in events], dtype=np.int64)
+    return match.group(1) if match else "0"
