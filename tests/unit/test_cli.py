@@ -35,9 +35,8 @@ def _bad_inputs(tmp: Path) -> dict[str, Path]:
     for path, data in files.values():
         path.write_bytes(data)
     paths = {name: path for name, (path, _) in files.items()}
-    paths["no_device_events"] = write_trace(
-        tmp / "cpu_only.json", [step(1, 0, 9), runtime("cudaMalloc", 1, 2)]
-    )
+    paths["empty_array"] = write_trace(tmp / "none.json", [], array_form=True)
+    paths["empty_events"] = write_trace(tmp / "none_object.json", [])
     paths["missing"] = tmp / "does_not_exist.json"
     paths["sqlite_not_nsys"] = tmp / "app.sqlite"
     with sqlite3.connect(paths["sqlite_not_nsys"]) as db:
@@ -57,7 +56,8 @@ def _bad_inputs(tmp: Path) -> dict[str, Path]:
         "truncated_json",
         "not_a_trace",
         "binary",
-        "no_device_events",
+        "empty_array",
+        "empty_events",
         "missing",
         "sqlite_not_nsys",
         "nsys_report",
@@ -72,6 +72,16 @@ def test_bad_input_gives_one_line_naming_the_file_and_exit_2(tmp_path: Path, cas
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert str(path) in lines[0]
+
+
+def test_host_only_trace_gives_the_host_side_analysis_with_a_warning(tmp_path: Path) -> None:
+    path = write_trace(tmp_path / "cpu_only.json", [step(1, 0, 9), runtime("cudaMalloc", 1, 2)])
+    out = tmp_path / "cpu_only.analysis.json"
+    result = _run("analyze", str(path), "--json", str(out), "--no-html")
+    assert result.returncode == 0, result.stderr
+    assert "warning: no device activity" in result.stdout
+    document = json.loads(out.read_text())
+    assert document["devices"] == [] and document["steps"]["count"] == 1
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from kineto_builder import kernel, runtime, step, write_trace
 
 from tracekit.errors import TraceError
 from tracekit.model.schema import EVENT_SCHEMA, NONE, CopyDirection, Kind, MemoryKind
-from tracekit.readers import detect_format, read_trace
+from tracekit.readers import HOST_ONLY_WARNING, detect_format, read_trace
 from tracekit.readers.kineto import _parse_copy_name
 from tracekit.readers.timeunits import decimal_us_to_ns, us_to_ns
 
@@ -148,10 +148,11 @@ def test_unknown_content_lists_supported_formats(tmp_path: Path) -> None:
         read_trace(path)
 
 
-def test_kineto_trace_without_device_events_is_an_error(tmp_path: Path) -> None:
+def test_kineto_trace_without_device_events_loads_for_the_host_side_with_a_warning(tmp_path: Path) -> None:
     path = write_trace(tmp_path / "cpu.json", [step(1, 0, 10), runtime("cudaMalloc", 1, 2)])
-    with pytest.raises(TraceError, match="no device events"):
-        read_trace(path)
+    trace = read_trace(path)
+    assert trace.format == "kineto" and trace.events.num_rows == 2
+    assert trace.metadata["warnings"] == [HOST_ONLY_WARNING]
     assert read_trace(path, "chrome").events.num_rows == 2
 
 

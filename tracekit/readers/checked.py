@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit.model.schema import NONE, build_table
+from tracekit.readers import timeunits
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 INT32_MAX = 2**31 - 1
@@ -80,19 +81,23 @@ def note(field: str, reason: str, count: int = 1) -> None:
 # --- scalars ---------------------------------------------------------------------------------------
 
 
-def integer(value: object, field: str, low: int = INT64_MIN, high: int = INT64_MAX) -> int:
-    """A file value as an integer in [low, high]; NONE when absent (null, "", N/A) or unusable (noted)."""
-    parsed, reason = _checked_integer(value, low, high)
+def integer(
+    value: object, field: str, low: int = INT64_MIN, high: int = INT64_MAX, labels: bool = False
+) -> int:
+    """A file value as an integer in [low, high]; NONE when absent (null, "", N/A) or unusable (noted).
+    With `labels`, text that is not a number is a label (Kineto's tid "stream 7"): NONE, not noted."""
+    parsed, reason = _checked_integer(value, low, high, labels)
     if reason:
         note(field, reason)
     return parsed
 
 
-def _checked_integer(value: object, low: int, high: int) -> tuple[int, str | None]:
+def _checked_integer(value: object, low: int, high: int, labels: bool = False) -> tuple[int, str | None]:
     """The integer and, when the value was unusable, why."""
     parsed = _parse_integer(value)
     if parsed is None:
-        return NONE, None if _is_absent(value) else "not an integer, read as unknown"
+        quiet = _is_absent(value) or (labels and isinstance(value, str))
+        return NONE, None if quiet else "not an integer, read as unknown"
     if not low <= parsed <= high:
         return NONE, f"outside [{low}, {high}], read as unknown"
     return parsed, None
@@ -180,23 +185,30 @@ def _is_absent(value: object) -> bool:
 # --- columns ---------------------------------------------------------------------------------------
 
 
-def integers(values: Iterable[object], field: str, low: int = INT64_MIN, high: int = INT64_MAX) -> np.ndarray:
+def integers(
+    values: Iterable[object], field: str, low: int = INT64_MIN, high: int = INT64_MAX, labels: bool = False
+) -> np.ndarray:
     """A column of file values as int64 (see `integer`); each distinct value is converted once."""
-    values = values if isinstance(values, list) else list(values)
-    try:
-        column = np.fromiter(values, dtype=np.int64, count=len(values))
-    except (TypeError, ValueError, OverflowError):
-        cache: dict[object, tuple] = {}
-        converted = (_cached_integer(cache, v, field, low, high) for v in values)
-        return np.fromiter(converted, dtype=np.int64, count=len(values))
-    return _in_range(column, field, low, high)
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu" and values.dtype.itemsize <= 8:
+        return _in_range(values.astype(np.int64, copy=False), field, low, high)
+    values = values if isinstance(values, (list, tuple)) else list(values)
+    if set(map(type, values)) <= {int, np.int64}:  # numpy would truncate floats and parse text silently
+        try:
+            return _in_range(np.fromiter(values, dtype=np.int64, count=len(values)), field, low, high)
+        except OverflowError:
+            pass
+    cache: dict[object, tuple] = {}
+    converted = (_cached_integer(cache, v, field, low, high, labels) for v in values)
+    return np.fromiter(converted, dtype=np.int64, count=len(values))
 
 
-def _cached_integer(cache: dict[object, tuple], value: object, field: str, low: int, high: int) -> int:
+def _cached_integer(
+    cache: dict[object, tuple], value: object, field: str, low: int, high: int, labels: bool
+) -> int:
     key = (type(value), value) if _hashable(value) else None
     found = cache.get(key) if key is not None else None
     if found is None:
-        found = _checked_integer(value, low, high)
+        found = _checked_integer(value, low, high, labels)
         if key is not None:
             cache[key] = found
     if found[1]:
@@ -220,22 +232,21 @@ def _in_range(column: np.ndarray, field: str, low: int, high: int) -> np.ndarray
 
 
 def float_us_to_ns(values_us: np.ndarray, field: str) -> np.ndarray:
-    """Float µs to int64 ns (whole and fractional parts apart, so large values do not drift);
-    non-finite or out-of-range values become INVALID_NS (noted)."""
+    """Float µs to int64 ns (timeunits.us_to_ns); non-finite or out-of-range values become INVALID_NS
+    (noted)."""
     bad = ~np.isfinite(values_us) | (np.abs(np.nan_to_num(values_us)) > MAX_US)
-    safe = np.where(bad, 0.0, values_us)
-    whole = np.floor(safe)
-    converted = whole.astype(np.int64) * 1000 + np.rint((safe - whole) * 1000.0).astype(np.int64)
+    converted = timeunits.us_to_ns(np.where(bad, 0.0, values_us))
     if bad.any():
         note(field, "missing, not a finite number or out of range; event dropped", int(bad.sum()))
         converted[bad] = INVALID_NS
     return converted
 
 
-def event_table(columns: dict[str, object], n: int) -> pa.Table:
+def event_table(columns: dict[str, object], n: int, extra: dict[str, pa.Array] | None = None) -> pa.Table:
     """The canonical table from a reader's columns, after the boundary checks: rows with an invalid
     or negative time, or an end past int64, are dropped; device ids outside [0, 2^31) and negative
-    byte counts become NONE; names are cut at MAX_NAME_CHARS. Every change is noted."""
+    byte counts become NONE; names are cut at MAX_NAME_CHARS. Every change is noted. `extra`
+    columns (a reader's optional ones, docs/model.md) are appended and filtered with the rows."""
     columns = dict(columns)
     for field in ("start_ns", "dur_ns", "stream", "process", "thread", "correlation", "external_id"):
         if field in columns:
@@ -246,6 +257,8 @@ def event_table(columns: dict[str, object], n: int) -> pa.Table:
         columns["bytes"] = integers(columns["bytes"], "bytes", NONE, INT64_MAX)
     keep = _valid_times(columns, n)
     table = build_table(columns, n)
+    for name, array in (extra or {}).items():
+        table = table.append_column(pa.field(name, array.type, nullable=False), array)
     table = table if keep is None else table.filter(pa.array(keep))
     return _names_cut(table)
 

@@ -9,7 +9,7 @@ needs are decoded, with a typed msgspec decoder.
 from __future__ import annotations
 
 import gc
-import json
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,20 +25,18 @@ import pyarrow as pa
 
 from tracekit.errors import TraceError
 from tracekit.model.schema import (
-    DEVICE_KINDS,
     EVENT_SCHEMA,
     NONE,
     CopyDirection,
     Kind,
     MemoryKind,
-    build_table,
     column_default,
 )
 from tracekit.model.steps import STEP_NAME, assign_steps
 from tracekit.model.trace import Trace
-from tracekit.readers import timeunits
+from tracekit.readers import checked, timeunits
 from tracekit.readers.names import COMMUNICATION, SYNC_CALL, name_flags
-from tracekit.readers.source import read_buffer
+from tracekit.readers.source import decode_json, read_buffer
 
 IntOrStr = int | str | None
 Loose = int | float | str | None
@@ -48,8 +46,12 @@ _KINETO_MARKS = re.compile(
     rb'"cat"\s*:\s*"(kernel|Kernel|cpu_op|Operator|cuda_runtime|Runtime|gpu_memcpy|Memcpy|'
     rb'cuda_driver|gpu_memset|Memset|user_annotation)"'
 )
-_CHROME_ARRAY = re.compile(rb"^\s*\[\s*(\]|\{)")
-_CHROME_OBJECT = re.compile(rb'^\s*\{.*"traceEvents"\s*:', re.DOTALL)
+_CHROME_ARRAY = re.compile(rb"^\s*\[\s*(\]|\{|$)")
+_JSON_OBJECT = re.compile(rb"^\s*\{")
+_TRACE_EVENTS_KEY = re.compile(rb'"traceEvents"\s*:')
+KNOWN_SCHEMA_VERSIONS = frozenset({1})
+"""Kineto `schemaVersion` values tracekit was tested on (PyTorch 1.8 to 2.9 write 1)."""
+_MAX_REPAIR_TRIES = 16
 _COPY = re.compile(r"^Memcpy ([A-Z])to([A-Z])(?: \(([\w ]+?) -> ([\w ]+?)\))?")
 
 _CATEGORY_KINDS = {
@@ -90,8 +92,6 @@ _MEMORY_KINDS = {
 _SPAN_PHASES = frozenset({"X", "B", "E"})
 _INSTANT_PHASES = frozenset({"i", "I"})
 _MEMORY_NAME = "[memory]"
-_HEADER_BYTES = 1 << 20  # Kineto writes deviceProperties before traceEvents
-_DEVICE_PROPERTIES = re.compile(rb'"deviceProperties"\s*:\s*(?=\[)')
 INPUT_COLUMNS = ("input_shapes", "input_dtypes", "input_values")
 _TEXT = pa.dictionary(pa.int32(), pa.string())
 """Optional CPU-op columns (docs/model.md): `Input Dims`, `Input type`, `Concrete Inputs` as JSON text."""
@@ -104,20 +104,17 @@ def sniff_kineto(head: bytes) -> bool:
 
 
 def looks_like_chrome(head: bytes) -> bool:
-    """True when the first bytes look like Chrome trace JSON (array or object form)."""
-    return bool(_CHROME_ARRAY.match(head) or _CHROME_OBJECT.match(head))
+    """True when the first bytes look like Chrome trace JSON: an array of events, or an object whose
+    `traceEvents` key (or a Kineto header key before it) appears in the head."""
+    if _CHROME_ARRAY.match(head):
+        return True
+    header_key = _TRACE_EVENTS_KEY.search(head) or _KINETO_MARKS.search(head)
+    return bool(_JSON_OBJECT.match(head)) and header_key is not None
 
 
 def read_kineto(path: Path) -> Trace:
-    """Read a PyTorch-profiler trace; a trace without device activity is an error."""
-    trace = _read(path, "kineto")
-    if not _has_device_events(trace.events):
-        raise TraceError(
-            path,
-            "no device events (kernels, copies, memsets); record with CUDA activity, "
-            "or use --format chrome for CPU-only analysis",
-        )
-    return trace
+    """Read a PyTorch-profiler trace (host events alone are read too: the reader policy warns)."""
+    return _read(path, "kineto")
 
 
 def read_chrome(path: Path) -> Trace:
@@ -129,12 +126,12 @@ def read_chrome(path: Path) -> Trace:
 
 
 class _Args(msgspec.Struct, frozen=True, gc=False):
-    device: IntOrStr = NONE
-    stream: IntOrStr = NONE
-    correlation: IntOrStr = NONE
-    bytes: IntOrStr = NONE
-    external_id: IntOrStr = msgspec.field(name="External id", default=NONE)
-    external_id_2021: IntOrStr = msgspec.field(name="external id", default=NONE)
+    device: Loose = NONE
+    stream: Loose = NONE
+    correlation: Loose = NONE
+    bytes: Loose = NONE
+    external_id: Loose = msgspec.field(name="External id", default=NONE)
+    external_id_2021: Loose = msgspec.field(name="external id", default=NONE)
     # `[memory]` instants (profile_memory=True): c10 device type (0 CPU), device index, the signed
     # size of the allocation (+) or free (-), and the device's total allocated after it (newer
     # profilers only). Floats are accepted: other events may use these keys for other things.
@@ -165,7 +162,7 @@ class _Event(msgspec.Struct, gc=False):
     name: str = ""
     pid: IntOrStr = NONE
     tid: IntOrStr = NONE
-    ts: int | float = 0  # msgspec keeps integer literals as int: exactness can then be checked
+    ts: int | float = math.nan  # integer literals stay int, so exactness can be checked; NaN: no ts
     dur: int | float = 0
     args: _Args = _NO_ARGS  # shared: flows and instants without args allocate nothing
 
@@ -173,30 +170,103 @@ class _Event(msgspec.Struct, gc=False):
 class _ExactEvent(_Event, gc=False):
     """The same event with times as exact decimals, for values a float cannot hold."""
 
-    ts: Decimal = Decimal(0)
+    ts: Decimal = Decimal("NaN")
     dur: Decimal = Decimal(0)
 
 
 class _Document(msgspec.Struct, gc=False):
-    traceEvents: list[_Event] = []
+    traceEvents: list[_Event] | None = None
+    schemaVersion: Loose = None
+    deviceProperties: msgspec.Raw = msgspec.Raw()
 
 
 class _ExactDocument(msgspec.Struct, gc=False):
-    traceEvents: list[_ExactEvent] = []
+    traceEvents: list[_ExactEvent] | None = None
+
+
+class _DeviceProperties(msgspec.Struct, gc=False):
+    """One entry of Kineto's `deviceProperties` header (only what tracekit reports)."""
+
+    id: Loose = None
+    name: Loose = ""
+    computeMajor: Loose = None
+    computeMinor: Loose = None
+    numSms: Loose = None
 
 
 _FAST = (_Event, _Document)
 _EXACT = (_ExactEvent, _ExactDocument)
 
 
-def _decode(path: Path, data: bytes, types: tuple[type, type]) -> list:
+def _decode(path: Path, data, types: tuple[type, type], header: dict) -> list:
+    """The events of the array or object form; the object's header (version, devices) goes into
+    `header`. An unterminated array (a tracer that stopped mid-write, which the Trace Event Format
+    allows) is read up to its last complete event, with a warning."""
     event_type, document_type = types
-    target = list[event_type] if _CHROME_ARRAY.match(data) else document_type
+    if not _CHROME_ARRAY.match(data):
+        return _document_events(path, decode_json(path, data, document_type, "trace JSON"), header)
     try:
-        decoded = msgspec.json.decode(data, type=target)
-    except msgspec.DecodeError as exc:
-        raise TraceError(path, f"not valid trace JSON ({_first_line(exc)})") from None
-    return decoded if isinstance(decoded, list) else decoded.traceEvents
+        return msgspec.json.decode(data, type=list[event_type])
+    except msgspec.DecodeError:
+        repaired = _terminated(data)
+        if repaired is None:
+            raise TraceError(path, "not valid trace JSON (truncated or malformed event array)") from None
+        header.setdefault("warnings", []).append(
+            "the JSON array of events is not terminated (the tracer stopped mid-write?); "
+            "read up to the last complete event"
+        )
+        return decode_json(path, repaired, list[event_type], "trace JSON")
+    except (msgspec.ValidationError, RecursionError):
+        return decode_json(path, data, list[event_type], "trace JSON")
+
+
+def _document_events(path: Path, document, header: dict) -> list:
+    if document.traceEvents is None:
+        raise TraceError(path, "a JSON object without a traceEvents array: not a Chrome trace")
+    if isinstance(document, _Document):
+        header.update(_header(document))
+    return document.traceEvents
+
+
+def _header(document: _Document) -> dict[str, object]:
+    """Warnings about the schema version, and the GPUs of `deviceProperties`."""
+    header: dict[str, object] = {}
+    version = document.schemaVersion
+    if version is not None and version not in KNOWN_SCHEMA_VERSIONS:
+        shown = checked.text(version, "schemaVersion")[:20]
+        header["warnings"] = [f"unknown Kineto schemaVersion {shown} (tested: 1); read as version 1"]
+    gpus = _device_properties(document.deviceProperties)
+    if gpus:
+        header["gpus"] = gpus
+    return header
+
+
+def _terminated(data) -> bytes | None:
+    """The array closed after its last complete event, or None when it is closed (or not JSON)."""
+    view = data if isinstance(data, memoryview) else memoryview(data)
+    end = len(view)
+    while end and bytes(view[end - 1 : end]) in (b" ", b"\n", b"\r", b"\t"):
+        end -= 1
+    if end and bytes(view[end - 1 : end]) == b"]":
+        return None
+    text = bytes(view[:end])
+    for _ in range(_MAX_REPAIR_TRIES):
+        candidate = text.rstrip().rstrip(b",").rstrip()
+        if candidate.endswith((b"}", b"[")) and _decodes(candidate + b"]"):
+            return candidate + b"]"
+        cut = text.rfind(b"}", 0, max(len(candidate) - 1, 0))
+        if cut < 0:
+            return None
+        text = text[: cut + 1]
+    return None
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        msgspec.json.decode(data)
+    except (msgspec.DecodeError, RecursionError):
+        return False
+    return True
 
 
 @contextmanager
@@ -210,32 +280,28 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
 # --- conversion to the canonical table -----------------------------------------------------------
 
 
 def _read(path: Path, format_name: str) -> Trace:
     data = read_buffer(path)
-    data_head = bytes(data[:_HEADER_BYTES])
-    if not looks_like_chrome(data[:4096]):
+    if not (_CHROME_ARRAY.match(data) or _JSON_OBJECT.match(data)):
         raise TraceError(path, "not Chrome trace JSON (expected a JSON array or an object with traceEvents)")
+    metadata: dict[str, object] = {}
     with _gc_paused():  # millions of new objects and no cycles: collections would only rescan them
-        events, memory = _spans_and_memory(_decode(path, data, _FAST))
+        events, memory = _spans_and_memory(_decode(path, data, _FAST, metadata))
         start_ns, dur_ns = _times(events)
         memory_ns = _times(memory)[0]
         if start_ns is None or memory_ns is None:
-            events, memory = _spans_and_memory(_decode(path, data, _EXACT))
+            events, memory = _spans_and_memory(_decode(path, data, _EXACT, {}))
             start_ns, dur_ns = _exact_times(events)
             memory_ns = _exact_times(memory)[0]
         del data
         events, start_ns, dur_ns = _close_begin_end_pairs(events, start_ns, dur_ns)
         samples, warnings = _memory_samples(memory, memory_ns)
         table = assign_steps(_to_table(events, start_ns, dur_ns, samples))
-    metadata = {"warnings": warnings} if warnings else {}
-    metadata.update(_device_properties(data_head))
+    if warnings:
+        metadata["warnings"] = [*metadata.get("warnings", []), *warnings]
     return Trace(events=table, format=format_name, source=str(path), metadata=metadata)
 
 
@@ -251,14 +317,17 @@ def _spans_and_memory(decoded: list) -> tuple[list, list]:
 
 def _times(events: list) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Integer ns from float µs, or (None, None) when floats cannot hold the values exactly."""
-    ts = np.fromiter(map(attrgetter("ts"), events), dtype=np.float64, count=len(events))
-    dur = np.fromiter(map(attrgetter("dur"), events), dtype=np.float64, count=len(events))
+    try:
+        ts = np.fromiter(map(attrgetter("ts"), events), dtype=np.float64, count=len(events))
+        dur = np.fromiter(map(attrgetter("dur"), events), dtype=np.float64, count=len(events))
+    except OverflowError:  # an integer literal past float64: the exact path checks each value
+        return None, None
     exact = timeunits.exact_in_float(ts, partial(_all_whole, events, "ts")) and timeunits.exact_in_float(
         dur, partial(_all_whole, events, "dur")
     )
     if not exact:
         return None, None
-    return timeunits.us_to_ns(ts), timeunits.us_to_ns(dur)
+    return checked.float_us_to_ns(ts, "ts"), checked.float_us_to_ns(dur, "dur")
 
 
 def _all_whole(events: list, field: str) -> bool:
@@ -267,10 +336,9 @@ def _all_whole(events: list, field: str) -> bool:
 
 
 def _exact_times(events: list) -> tuple[np.ndarray, np.ndarray]:
-    return (
-        timeunits.decimal_us_to_ns([e.ts for e in events]),
-        timeunits.decimal_us_to_ns([e.dur for e in events]),
-    )
+    ts = np.fromiter((checked.us_to_ns(e.ts, "ts") for e in events), dtype=np.int64, count=len(events))
+    dur = np.fromiter((checked.us_to_ns(e.dur, "dur") for e in events), dtype=np.int64, count=len(events))
+    return ts, dur
 
 
 def _close_begin_end_pairs(events: list, start_ns: np.ndarray, dur_ns: np.ndarray) -> tuple:
@@ -290,7 +358,8 @@ def _close_begin_end_pairs(events: list, start_ns: np.ndarray, dur_ns: np.ndarra
         elif stack:
             begin = stack.pop()
             keep[begin] = True
-            dur_ns[begin] = start_ns[i] - start_ns[begin]
+            known = checked.INVALID_NS not in (start_ns[i], start_ns[begin])
+            dur_ns[begin] = start_ns[i] - start_ns[begin] if known else checked.INVALID_NS
     index = np.flatnonzero(keep)
     return [events[i] for i in index], start_ns[index], dur_ns[index]
 
@@ -368,7 +437,7 @@ def _to_table(
     names, categories = _dictionary(names, key), _dictionary(categories, key)
     kind = _kinds(categories, names)
     on_device = _device_side(categories)
-    pid, tid = _int_values(pids)[key], _int_values(tids)[key]
+    pid, tid = _int_values(pids, "pid")[key], _int_values(tids, "tid")[key]
     args = _arg_ints(events)
     stream = np.where(on_device, _first_known(args["stream"], tid), NONE)
     columns = {
@@ -388,11 +457,7 @@ def _to_table(
     columns.update(_copy_columns(names, kind))
     if samples is not None:
         columns, n = _with_samples(columns, n, samples)
-    table = build_table(columns, n)
-    inputs = _input_columns(events, kind, table.num_rows)
-    for name, array in inputs.items():
-        table = table.append_column(pa.field(name, array.type, nullable=False), array)
-    return table
+    return checked.event_table(columns, n, _input_columns(events, kind, n))
 
 
 def _input_columns(events: list, kind: np.ndarray, rows: int) -> dict[str, pa.Array]:
@@ -410,26 +475,30 @@ def _input_columns(events: list, kind: np.ndarray, rows: int) -> dict[str, pa.Ar
     return columns
 
 
-def _device_properties(head: bytes) -> dict[str, object]:
-    """`deviceProperties` (GPU name, compute capability, SMs) from the trace header, when present."""
-    match = _DEVICE_PROPERTIES.search(head)
-    if match is None:
-        return {}
+def _device_properties(raw: msgspec.Raw) -> list[dict[str, object]]:
+    """The GPUs of Kineto's `deviceProperties` header (name, compute capability, SMs); a malformed
+    header is skipped (it describes the devices, it holds no events)."""
+    if not len(raw):
+        return []
     try:
-        found, _ = json.JSONDecoder().raw_decode(head[match.end() :].decode("utf-8", errors="replace"))
-    except ValueError:
-        return {}
-    gpus = [
+        found = msgspec.json.decode(raw, type=list[_DeviceProperties])
+    except (msgspec.DecodeError, RecursionError):
+        checked.note("deviceProperties", "not a list of device records, skipped")
+        return []
+    return [
         {
-            "id": _to_int(p.get("id")),
-            "name": str(p.get("name", "")),
-            "compute_capability": f"{p.get('computeMajor', '?')}.{p.get('computeMinor', '?')}",
-            "sm_count": _to_int(p.get("numSms")),
+            "id": checked.integer(p.id, "deviceProperties.id"),
+            "name": checked.text(p.name, "deviceProperties.name")[:200],
+            "compute_capability": f"{_small(p.computeMajor)}.{_small(p.computeMinor)}",
+            "sm_count": checked.integer(p.numSms, "deviceProperties.numSms"),
         }
         for p in found
-        if isinstance(p, dict)
     ]
-    return {"gpus": gpus} if gpus else {}
+
+
+def _small(value: Loose) -> str:
+    number = checked.integer(value, "deviceProperties.compute", 0, 1000)
+    return "?" if number == NONE else str(number)
 
 
 def _kinds(categories: pa.DictionaryArray, names: pa.DictionaryArray) -> np.ndarray:
@@ -457,7 +526,7 @@ def _device_side(categories: pa.DictionaryArray) -> np.ndarray:
 def _step_numbers(names: pa.DictionaryArray, kind: np.ndarray) -> np.ndarray:
     """Step number on ProfilerStep#N rows; NONE elsewhere (assign_steps fills the rest)."""
     per_name = [STEP_NAME.match(n) for n in names.dictionary.to_pylist()]
-    numbers = np.array([int(m.group(1)) if m else NONE for m in per_name] or [NONE], dtype=np.int64)
+    numbers = np.array([checked.integer(m.group(1), "step") if m else NONE for m in per_name] or [NONE])
     steps = numbers[names.indices.to_numpy(zero_copy_only=False)]
     return np.where(kind == Kind.STEP, steps, NONE)
 
@@ -512,46 +581,30 @@ def _dictionary(values: tuple[str, ...], key: np.ndarray) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(per_key[key], pa.array(list(code_of), type=pa.string()))
 
 
-def _int_values(values: tuple[IntOrStr, ...]) -> np.ndarray:
-    """A few distinct values as int64; numeric strings are parsed, others become NONE."""
-    return np.fromiter(map(_to_int, values), dtype=np.int64, count=len(values))
+def _int_values(values: tuple[IntOrStr, ...], field: str) -> np.ndarray:
+    """A few distinct ids as int64; numeric strings are parsed, labels ("stream 7") become NONE."""
+    return checked.integers(values, field, labels=True)
 
 
 def _arg_ints(events: list, fields: tuple[str, ...] = _SPAN_ARGS) -> dict[str, np.ndarray]:
     """The given fields of `args` as int64 columns, in one pass when they are all integers."""
-    flat = chain.from_iterable(map(attrgetter(*fields), map(attrgetter("args"), events)))
-    try:
-        table = np.fromiter(flat, dtype=np.int64, count=len(events) * len(fields))
-    except (TypeError, ValueError):  # a string or null somewhere: field by field
+    flat = list(chain.from_iterable(map(attrgetter(*fields), map(attrgetter("args"), events))))
+    if set(map(type, flat)) != {int}:  # a string, null or float somewhere: checked field by field
         return {name: _ints(events, f"args.{name}") for name in fields}
-    table = table.reshape(len(events), len(fields))
+    try:
+        table = np.fromiter(flat, dtype=np.int64, count=len(flat)).reshape(len(events), len(fields))
+    except OverflowError:
+        return {name: _ints(events, f"args.{name}") for name in fields}
     return {name: table[:, i] for i, name in enumerate(fields)}
 
 
 def _ints(events: list, field: str) -> np.ndarray:
     """One (dotted) field of every event as int64; numeric strings are parsed, others become NONE."""
-    get = attrgetter(field)
-    try:
-        return np.fromiter(map(get, events), dtype=np.int64, count=len(events))
-    except (TypeError, ValueError):  # strings ("stream 7", "25738") or nulls: map each distinct value once
-        raw = list(map(get, events))
-        value_of = {value: _to_int(value) for value in set(raw)}
-        return np.fromiter(map(value_of.__getitem__, raw), dtype=np.int64, count=len(raw))
-
-
-def _to_int(value: Loose) -> int:
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return NONE
+    return checked.integers(list(map(attrgetter(field), events)), field.removeprefix("args."), labels=True)
 
 
 def _first_known(preferred: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     return np.where(preferred != NONE, preferred, fallback)
 
 
-def _has_device_events(table: pa.Table) -> bool:
-    return bool(np.isin(table.column("kind").to_numpy(), DEVICE_KINDS).any())
+
