@@ -351,7 +351,7 @@ def test_database_export(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("trace_view.json", b'{"traceEvents": {"not": "an array"}}', "not an msprof timeline"),
+        ("trace_view.json", b'{"traceEvents": {"not": "an array"}}', "unexpected msprof timeline content"),
         (
             "trace_view.json",
             b'[{"ph": "X", "name": "a", "ts": "1.0", "dur": 1, "pid": 1, "tid": 1}]',

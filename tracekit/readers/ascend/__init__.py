@@ -6,20 +6,22 @@ op_summary / kernel_details rows are joined to the timeline's device tasks (same
 and give the Ascend operator columns (core type, block dim, OP State, input dtypes / shapes, task
 wait). step_trace_time, op_statistic, api_statistic, info.json.N and profiler_info go into
 `Trace.metadata["ascend"]`. Formats: docs/formats.md; columns: docs/model.md.
+
+Each rank is read under its own `checked.collecting()`: the values it replaced or dropped are counted
+in that rank's `metadata["warnings"]`. A rank with host events but no device task loads (the reader
+policy in `tracekit.readers` adds the host-only warning).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-import numpy as np
-
 from tracekit.errors import TraceError
-from tracekit.model.schema import DEVICE_KINDS, NONE, Kind
+from tracekit.model.schema import NONE, Kind
 from tracekit.model.steps import assign_steps
 from tracekit.model.trace import Trace
+from tracekit.readers import checked
 from tracekit.readers.ascend.db import read_database, read_step_trace_db
 from tracekit.readers.ascend.discovery import SQLITE_MAGIC, RankFiles, discover, sniff_csv, sniff_timeline
 from tracekit.readers.ascend.rows import EventRows
@@ -31,11 +33,21 @@ from tracekit.readers.ascend.summaries import (
     read_step_trace_time,
 )
 from tracekit.readers.ascend.timeline import COMMUNICATION_LAYERS, HARDWARE, read_timelines
+from tracekit.readers.ascend.values import to_int
+from tracekit.readers.source import decode_json, read_buffer
 
 FORMAT = "ascend"
 JOIN_TOLERANCE_NS = 1000
 _COMMUNICATION_CORES = frozenset({"HCCL", "COMMUNICATION"})
 _API_OF_INTEREST = re.compile(r"Compile|Tiling|Memcpy|Synchroni", re.IGNORECASE)
+_MAX_CORES = 1 << 16
+KNOWN_VERSIONS: dict[str, tuple[str, ...]] = {
+    "cann_version": ("6.", "7.", "8."),
+    "torch_npu_version": ("2.",),
+    "version": ("1.",),
+}
+"""Version fields of profiler_info / info.json, by the prefixes of the versions tested (the tested
+data carry none of these fields; a value outside them loads with a warning)."""
 
 
 def sniff_ascend(head: bytes) -> bool:
@@ -57,8 +69,20 @@ def read_ascend(path: Path) -> Trace:
 def read_ascend_ranks(path: Path) -> list[Trace]:
     """One Trace per rank found under `path` (a file gives one)."""
     groups = discover(Path(path))
-    traces = [read_rank(group, group.root if Path(path).is_dir() else Path(path)) for group in groups]
+    traces = [_checked_rank(group, group.root if Path(path).is_dir() else Path(path)) for group in groups]
     return sorted(traces, key=_rank_order)
+
+
+def _checked_rank(files: RankFiles, source: Path) -> Trace:
+    """One rank, its replaced or dropped values counted in its own `metadata["warnings"]`."""
+    with checked.collecting() as problems:
+        trace = read_rank(files, source)
+    warnings = [*_version_warnings(files), *problems.warnings()]
+    return (
+        Trace(trace.events, trace.format, trace.source, {**trace.metadata, "warnings": warnings})
+        if warnings
+        else trace
+    )
 
 
 def read_rank(files: RankFiles, source: Path) -> Trace:
@@ -82,8 +106,6 @@ def read_rank(files: RankFiles, source: Path) -> Trace:
         meta["events_from"] = "kernel_details"
         meta["devices"] = kernels_as_events(rows, kernels, device)
     table = assign_steps(rows.table())
-    if not np.isin(table.column("kind").to_numpy(), DEVICE_KINDS).any():
-        raise TraceError(source, "no device tasks (kernels, copies, communication) in the Ascend data")
     meta.update(_summaries(files))
     meta["files"] = files.files()
     return Trace(events=table, format=FORMAT, source=str(source), metadata={"ascend": meta})
@@ -175,31 +197,54 @@ def _summaries(files: RankFiles) -> dict[str, object]:
 
 
 def _core_counts(files: RankFiles) -> dict[str, object] | None:
-    """AI Core / vector core / AI CPU counts from info.json.N (the only place msprof writes them)."""
+    """AI Core / vector core / AI CPU counts from info.json.N (the only place msprof writes them);
+    an info.json without DeviceInfo (the host's) is skipped."""
     for path in files.device_info:
-        try:
-            devices = json.loads(path.read_text(encoding="utf-8", errors="replace"))["DeviceInfo"]
-            first = devices[0]
-            return {
-                "ai_core": int(first["ai_core_num"]),
-                "vector_core": int(first.get("aiv_num", 0) or 0),
-                "ai_cpu": int(first.get("ai_cpu_core_num", 0) or 0),
-                "source": str(path),
-            }
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise TraceError(path, f"unreadable device info ({type(exc).__name__}: {exc})") from None
+        devices = _json_object(path, "info.json").get("DeviceInfo")
+        first = devices[0] if isinstance(devices, list) and devices else None
+        if not isinstance(first, dict):
+            continue
+        ai_core = to_int(first.get("ai_core_num"), f"{path.name} ai_core_num", 1, _MAX_CORES)
+        if ai_core == NONE:
+            checked.note(f"{path.name} ai_core_num", "missing or unusable, core counts unknown")
+            return None
+        return {
+            "ai_core": ai_core,
+            "vector_core": max(to_int(first.get("aiv_num"), f"{path.name} aiv_num", 0, _MAX_CORES), 0),
+            "ai_cpu": max(
+                to_int(first.get("ai_cpu_core_num"), f"{path.name} ai_cpu_core_num", 0, _MAX_CORES), 0
+            ),
+            "source": str(path),
+        }
     return None
+
+
+def _json_object(path: Path, what: str) -> dict:
+    """A small JSON file's top-level object ({} when it is another JSON value)."""
+    value = decode_json(path, read_buffer(path), what=what)
+    return value if isinstance(value, dict) else {}
 
 
 def _profiler_info(files: RankFiles) -> dict:
     for path in files.profiler_info:
-        try:
-            value = json.loads(path.read_text(encoding="utf-8", errors="replace"))
-        except ValueError as exc:
-            raise TraceError(path, f"not valid JSON ({exc})") from None
-        if isinstance(value, dict):
+        value = _json_object(path, "profiler_info JSON")
+        if value:
             return value
     return {}
+
+
+def _version_warnings(files: RankFiles) -> list[str]:
+    """One warning per version field of profiler_info / info.json outside the versions tested."""
+    warnings = []
+    for path in [*files.profiler_info, *files.device_info]:
+        for key, value in _json_object(path, "JSON").items():
+            known = KNOWN_VERSIONS.get(key)
+            if known is not None and not str(value).startswith(known):
+                shown = checked.text(value, key)[:40]
+                warnings.append(
+                    f"{path.name}: {key} {shown!r} is not a tested version; read as the tested layout"
+                )
+    return warnings
 
 
 def _rank(files: RankFiles) -> int | None:

@@ -2,21 +2,23 @@
 
 Layouts covered: torch_npu / MindSpore `*_ascend_pt|ms/ASCEND_PROFILER_OUTPUT/`, native msprof
 `PROF_*/mindstudio_profiler_output/`, the CANN 7 `PROF_*/device_N/{summary,timeline}/` layout,
-sliced files (`msprof_slice_N_*.json`), and directories holding several ranks.
+sliced files (`msprof_slice_N_*.json`), and directories holding several ranks. Content is sniffed
+after decompression (a gzipped `trace_view.json` or `msprof_*.json.gz` is a timeline); an unreadable
+folder, a FIFO or a symbolic-link loop inside the tree is an input error naming it.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import re
-import sqlite3
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracekit.errors import TraceError
+from tracekit.readers.ascend.sqlite import Database
 from tracekit.readers.ascend.summaries import (
     API_STATISTIC_REQUIRED,
     KERNEL_REQUIRED,
@@ -24,6 +26,7 @@ from tracekit.readers.ascend.summaries import (
     STEP_TRACE_REQUIRED,
     header_roles,
 )
+from tracekit.readers.source import read_head, require_file
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 ASCEND_PROCESSES = (b'"Ascend Hardware"', b'"CANN"', b'"Overlap Analysis"', b'"HCCL"', b'"AscendCL@')
@@ -31,14 +34,13 @@ _STRING_TS = re.compile(rb'"ts"\s*:\s*"\d+(\.\d+)?"')
 _JSON_ARRAY = re.compile(rb"^\s*\[\s*(\]|\{)")
 _RANK_DIR = re.compile(r"(_ascend_(pt|ms)$)|(^PROF_\d+_\d+_\w+$)")
 _SLICE = re.compile(r"_slice_(\d+)")
-_TIMELINE_NAME = re.compile(r"^(trace_view|msprof(_slice_\d+)?_[\w.]*|msprof)\.json$")
+_TIMELINE_NAME = re.compile(r"^(trace_view|msprof(_slice_\d+)?_[\w.]*|msprof)\.json(\.gz)?$")
 _NAMED_ROLES = (
     (re.compile(r"^(kernel_details|op_summary)[\w.]*\.csv$"), "kernels"),
     (re.compile(r"^step_trace_time[\w.]*\.csv$"), "step_trace_time"),
     (re.compile(r"^op_statistic[\w.]*\.csv$"), "op_statistic"),
     (re.compile(r"^api_statistic[\w.]*\.csv$"), "api_statistic"),
 )
-_HEAD = 1 << 16
 
 
 @dataclass
@@ -72,6 +74,7 @@ class RankFiles:
 def discover(path: Path) -> list[RankFiles]:
     """The ranks under a directory, or the one rank a file belongs to; none found is an input error."""
     if path.is_dir():
+        _require_listable(path)
         groups = _directory_groups(path)
         if not groups:
             raise TraceError(
@@ -89,13 +92,13 @@ def classify(path: Path) -> str | None:
     if name.startswith("cluster_") or name.startswith("."):
         return None
     if name.startswith("info.json"):
-        return "device_info" if _has_device_info(path) else None
+        return "device_info"
     if re.match(r"^profiler_info(_\d+)?\.json$", name):
         return "profiler_info"
-    head = _head(path)
+    head = read_head(path)
     if head.startswith(SQLITE_MAGIC):
         return _database_role(path)
-    if name.endswith(".json") or _JSON_ARRAY.match(head):
+    if name.endswith((".json", ".json.gz")) or _JSON_ARRAY.match(head):
         return "timelines" if _TIMELINE_NAME.match(name) or sniff_timeline(head) else None
     if name.endswith(".csv"):
         for pattern, role in _NAMED_ROLES:
@@ -145,24 +148,18 @@ def _database_role(path: Path) -> str | None:
 
 def database_tables(path: Path) -> set[str]:
     """Table names of a SQLite file opened read-only; an unreadable file is an input error."""
-    try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        finally:
-            connection.close()
-    except sqlite3.Error as exc:
-        raise TraceError(path, f"unreadable SQLite database ({exc})") from None
+    with Database(path) as db:
+        return db.tables
 
 
 def _directory_groups(root: Path) -> list[RankFiles]:
     groups: dict[Path, RankFiles] = {}
-    for directory, subdirs, names in os.walk(root):
+    for directory, subdirs, names in os.walk(root, onerror=_unreadable_folder):
         subdirs.sort()
         here = Path(directory)
         for name in sorted(names):
             file = here / name
-            if not file.is_file() or file.stat().st_size == 0:
+            if not _non_empty_file(file):
                 continue
             role = classify(file)
             if role is None:
@@ -228,13 +225,29 @@ def _slice_order(path: Path) -> tuple[str, int, str]:
     return (str(path.parent), int(match.group(1)) if match else -1, path.name)
 
 
-def _head(path: Path) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(_HEAD)
-
-
-def _has_device_info(path: Path) -> bool:
+def _require_listable(path: Path) -> None:
+    """A folder that cannot be listed (mode 000) is an input error, not an empty folder."""
     try:
-        return "DeviceInfo" in json.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except (ValueError, TypeError, OSError):
-        return False
+        os.scandir(path).close()
+    except OSError as exc:
+        _unreadable_folder(exc)
+
+
+def _unreadable_folder(exc: OSError) -> None:
+    reason = "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or type(exc).__name__)
+    raise TraceError(exc.filename or "?", f"folder cannot be read ({reason})")
+
+
+def _non_empty_file(path: Path) -> bool:
+    """True for a non-empty regular file; empty files are skipped; a FIFO, socket, device,
+    symbolic-link loop or unreadable entry is an input error naming it."""
+    try:
+        info = path.stat()
+    except OSError:
+        require_file(path)  # raises the named problem
+        raise
+    if stat.S_ISDIR(info.st_mode):
+        return False  # a symbolic link to a folder: os.walk does not follow it
+    if not stat.S_ISREG(info.st_mode):
+        require_file(path)
+    return info.st_size > 0

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from tracekit.model.schema import NONE, build_table
+from tracekit.model.schema import NONE
+from tracekit.readers import checked
 
 STRING_COLUMNS = ("layer", "task_type", "core_type", "op_type", "op_state", "input_dtypes", "input_shapes")
 INT_COLUMNS = ("block_dim", "mix_block_dim", "wait_ns")
@@ -74,18 +75,25 @@ class EventRows:
             self.ints[column][row] = getattr(attributes, column)
 
     def table(self) -> pa.Table:
-        """The canonical table with the Ascend columns appended."""
+        """The canonical table, after the boundary checks of `checked.event_table` (rows with a
+        negative duration or an out-of-range time are dropped, counted), with the Ascend columns
+        appended for the rows kept. Row numbers ride in `external_id`, which Ascend data lacks."""
         n = len(self)
-        columns: dict[str, object] = {
-            name: np.array(self.ints[name], dtype=np.int64) for name in _CANONICAL_INTS
-        }
+        columns: dict[str, object] = {name: self.ints[name] for name in _CANONICAL_INTS}
         columns["name"] = self.strings["name"]
-        table = build_table(columns, n)
+        columns["external_id"] = np.arange(n, dtype=np.int64)
+        table = checked.event_table(columns, n)
+        kept = table.column("external_id").to_numpy()
+        table = table.set_column(
+            table.schema.get_field_index("external_id"), "external_id", pa.array(np.full(len(kept), NONE))
+        )
         for field in ASCEND_FIELDS:
-            if field.name in self.strings:
-                array = pa.array(self.strings[field.name], type=pa.string()).dictionary_encode()
-                array = array.cast(field.type)
-            else:
-                array = pa.array(np.array(self.ints[field.name], dtype=np.int64))
-            table = table.append_column(field, array)
+            table = table.append_column(field, self._ascend_column(field, kept))
         return table
+
+    def _ascend_column(self, field: pa.Field, rows: np.ndarray) -> pa.Array:
+        if field.name in self.strings:
+            values = self.strings[field.name]
+            array = pa.array([values[i] for i in rows], type=pa.string()).dictionary_encode()
+            return array.cast(field.type)
+        return pa.array(np.array(self.ints[field.name], dtype=np.int64)[rows])

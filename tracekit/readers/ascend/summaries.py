@@ -2,19 +2,23 @@
 
 Columns are looked up by header name through one alias table (CANN and torch_npu versions rename
 and reorder them). Cells are cleaned of the TABs and literal quotes msprof adds; `N/A` and the
-4294967295 sentinel are null.
+4294967295 sentinel are null. Values go through `checked` (via `values`): a row whose start or
+duration is unusable is dropped, other unusable cells are read as unknown; both are counted.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracekit.errors import TraceError
 from tracekit.model.schema import NONE
+from tracekit.readers import checked
 from tracekit.readers.ascend.rows import OpAttributes
-from tracekit.readers.ascend.values import clean, to_int, us_to_ns
+from tracekit.readers.ascend.values import clean, event_us_to_ns, to_int, us_to_ns
+from tracekit.readers.source import read_buffer
 
 ALIASES: dict[str, tuple[str, ...]] = {
     # op_summary_*.csv (msprof) and kernel_details.csv (torch_npu)
@@ -95,9 +99,8 @@ def header_roles(header: list[str]) -> set[str]:
 def read_csv(path: Path, required: tuple[str, ...], what: str) -> tuple[dict[str, int], list[list[str]]]:
     """(alias key -> column index, rows); a missing required column is an input error."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        rows = list(csv.reader(io.StringIO(bytes(read_buffer(path)).decode("utf-8"), newline="")))
+    except (UnicodeDecodeError, csv.Error) as exc:
         raise TraceError(path, f"unreadable CSV ({exc})") from None
     if not rows:
         raise TraceError(path, "empty file")
@@ -123,36 +126,42 @@ def read_kernel_details(path: Path) -> list[KernelRow]:
     """op_summary_*.csv or kernel_details.csv: one row per operator task."""
     index, rows = read_csv(path, KERNEL_REQUIRED, "op_summary / kernel_details")
     result = []
-    for line, row in enumerate(rows, start=2):
+    for row in rows:
         if not any(cell.strip() for cell in row):
             continue
-        start, dur = us_to_ns(_cell(row, index, "start_us")), us_to_ns(_cell(row, index, "duration_us"))
-        if start is None or dur is None:
-            raise TraceError(path, f"line {line}: no start time or duration")
-        wait = us_to_ns(_cell(row, index, "wait_us"))
+        cell = _cells(path, row, index)
+        start, dur = event_us_to_ns(*cell("start_us")), event_us_to_ns(*cell("duration_us"))
+        if checked.INVALID_NS in (start, dur):
+            continue  # counted by the conversion
+        wait = us_to_ns(*cell("wait_us"))
         attributes = OpAttributes(
-            core_type=_text(_cell(row, index, "core_type")),
-            op_type=_text(_cell(row, index, "op_type")),
-            op_state=_text(_cell(row, index, "op_state")),
-            input_dtypes=_text(_cell(row, index, "input_dtypes")),
-            input_shapes=_text(_cell(row, index, "input_shapes")),
-            block_dim=to_int(_cell(row, index, "block_dim")),
-            mix_block_dim=to_int(_cell(row, index, "mix_block_dim")),
+            core_type=_text(*cell("core_type")),
+            op_type=_text(*cell("op_type")),
+            op_state=_text(*cell("op_state")),
+            input_dtypes=_text(*cell("input_dtypes")),
+            input_shapes=_text(*cell("input_shapes")),
+            block_dim=to_int(*cell("block_dim"), 0),
+            mix_block_dim=to_int(*cell("mix_block_dim"), 0),
             wait_ns=NONE if wait is None else wait,
         )
         result.append(
             KernelRow(
-                name=_cell(row, index, "name"),
+                name=checked.text(*cell("name")),
                 start_ns=start,
                 dur_ns=dur,
                 attributes=attributes,
-                step=to_int(_cell(row, index, "step")),
-                stream=to_int(_cell(row, index, "stream")),
-                task_id=to_int(_cell(row, index, "task_id")),
-                device=to_int(_cell(row, index, "device")),
+                step=to_int(*cell("step")),
+                stream=to_int(*cell("stream")),
+                task_id=to_int(*cell("task_id")),
+                device=to_int(*cell("device"), 0, checked.INT32_MAX),
             )
         )
     return result
+
+
+def _cells(path: Path, row: list[str], index: dict[str, int]):
+    """For one row: alias key -> (cleaned cell, field name for the warnings: file and column)."""
+    return lambda key: (_cell(row, index, key), f"{path.name} {ALIASES[key][0]}")
 
 
 def read_step_trace_time(path: Path) -> list[dict[str, int | str | None]]:
@@ -162,11 +171,12 @@ def read_step_trace_time(path: Path) -> list[dict[str, int | str | None]]:
     for row in rows:
         if not any(cell.strip() for cell in row):
             continue
-        entry: dict[str, int | str | None] = {"step": _cell(row, index, "step_name")}
+        cell = _cells(path, row, index)
+        entry: dict[str, int | str | None] = {"step": checked.text(*cell("step_name"))}
         if "device" in index:
-            entry["device"] = to_int(_cell(row, index, "device"))
+            entry["device"] = to_int(*cell("device"), 0, checked.INT32_MAX)
         for key in STEP_TRACE_FIELDS:
-            entry[f"{key}_ns"] = us_to_ns(_cell(row, index, key)) if key in index else None
+            entry[f"{key}_ns"] = us_to_ns(*cell(key)) if key in index else None
         result.append(entry)
     return result
 
@@ -187,14 +197,16 @@ def _statistic(
 ) -> list[dict[str, object]]:
     """Rows of a statistic CSV: the label cells, then count and total time (ns); blank rows skipped."""
     index, rows = read_csv(path, required, kind)
-    return [
-        {key: _cell(row, index, column) for key, column in labels.items()}
-        | {"count": to_int(_cell(row, index, "count")), "total_ns": us_to_ns(_cell(row, index, "total_us"))}
-        for row in rows
-        if any(cell.strip() for cell in row)
-    ]
+    result = []
+    for row in rows:
+        if any(cell.strip() for cell in row):
+            cell = _cells(path, row, index)
+            labelled = {key: checked.text(*cell(column)) for key, column in labels.items()}
+            counts = {"count": to_int(*cell("count"), 0), "total_ns": us_to_ns(*cell("total_us"))}
+            result.append(labelled | counts)
+    return result
 
 
-def _text(value: str) -> str:
-    """A text cell with N/A as empty; shapes keep their `;` and `,` separators."""
-    return "" if value in ("N/A", "NA") else value.replace('"', "")
+def _text(value: str, field: str) -> str:
+    """A text cell with N/A as empty (cut when too long, counted); shapes keep their `;` and `,`."""
+    return "" if value in ("N/A", "NA") else checked.text(value, field).replace('"', "")

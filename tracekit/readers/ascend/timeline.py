@@ -18,9 +18,11 @@ import msgspec
 from tracekit.errors import TraceError
 from tracekit.model.schema import NONE, CopyDirection, Kind, MemoryKind
 from tracekit.model.steps import STEP_NAME
+from tracekit.readers import checked
 from tracekit.readers.ascend.rows import EventRows
-from tracekit.readers.ascend.values import to_int, us_to_ns
-from tracekit.readers.source import read_buffer
+from tracekit.readers.ascend.values import event_us_to_ns, to_int
+from tracekit.readers.names import SYNC_CALL
+from tracekit.readers.source import decode_json, read_buffer
 
 Scalar = int | float | str | None
 
@@ -42,7 +44,6 @@ _DEVICE_BOOKKEEPING = frozenset(
 _COMMUNICATION_TASKS = frozenset(
     {"SDMA", "RDMA", "Reduce_Inline", "Reduce_TBE", "Local_Copy", "Inline_Reduce"}
 )
-_SYNC_CALL = re.compile(r"Synchroni[sz]e")
 _NPU_LABEL = re.compile(r"NPU\s*(\d+)")
 _COPY_DIRECTIONS = {
     "host to device": CopyDirection.H2D,
@@ -82,24 +83,17 @@ class _Event(msgspec.Struct, gc=False):
     ph: str = ""
     name: str = ""
     cat: str = ""
-    pid: int | str = NONE
-    tid: int | str = NONE
+    pid: Scalar = NONE
+    tid: Scalar = NONE
     ts: Decimal | None = None
     dur: Decimal | None = None
     args: _Args = _NO_ARGS
 
 
-_DECODER = msgspec.json.Decoder(list[_Event])
-
-
 def decode(path: Path) -> list[_Event]:
-    """All events of one timeline file; anything but a JSON array of events is an input error."""
-    data = read_buffer(path)
-    try:
-        return _DECODER.decode(data)
-    except msgspec.DecodeError as exc:
-        message = str(exc).splitlines()[0] if str(exc) else "invalid JSON"
-        raise TraceError(path, f"not an msprof timeline (a JSON array of trace events): {message}") from None
+    """All events of one timeline file (gzipped or not); anything but a JSON array of events, or a
+    `ts` / `dur` that is not a number, is an input error naming the event."""
+    return decode_json(path, read_buffer(path), list[_Event], "msprof timeline")
 
 
 def read_timelines(paths: list[Path], rows: EventRows, default_device: int) -> dict[str, object]:
@@ -121,9 +115,7 @@ def read_timelines(paths: list[Path], rows: EventRows, default_device: int) -> d
         for e in events
     )
     for event in events:
-        if event.ph != "X" or event.ts is None:
-            continue
-        layer = processes.get(event.pid)
+        layer = processes.get(event.pid) if event.ph == "X" else None
         if layer is None:
             continue
         device = devices.get(event.pid, default_device)
@@ -145,8 +137,9 @@ def _metadata(events: Iterable[_Event]) -> tuple[dict, dict, dict]:
             threads[(event.pid, event.tid)] = value
         elif event.name == "process_labels" and isinstance(event.args.labels, str):
             match = _NPU_LABEL.search(event.args.labels)
-            if match:
-                devices[event.pid] = int(match.group(1))
+            device = to_int(match.group(1), "process_labels", 0, checked.INT32_MAX) if match else NONE
+            if device != NONE:
+                devices[event.pid] = device
     return processes, threads, devices
 
 
@@ -155,13 +148,12 @@ def _is_plane(threads: dict, event: _Event) -> bool:
 
 
 def _add(rows: EventRows, event: _Event, layer: str, device: int, threads: dict, comm_ops: bool) -> None:
-    start = us_to_ns(event.ts)
-    dur = us_to_ns(event.dur) or 0
-    if start is None:
-        return
-    tid = to_int(event.tid) if not isinstance(event.tid, int) else event.tid
-    pid = to_int(event.pid) if not isinstance(event.pid, int) else event.pid
-    connection = to_int(event.args.connection_id)
+    start = event_us_to_ns(event.ts, "ts")
+    dur = 0 if event.dur is None else event_us_to_ns(event.dur, "dur")
+    if checked.INVALID_NS in (start, dur):
+        return  # counted by the conversion
+    tid, pid = to_int(event.tid, "tid"), to_int(event.pid, "pid")
+    connection = to_int(event.args.connection_id, "connection_id")
     if layer == HARDWARE:
         _add_device_task(rows, event, start, dur, device, tid, connection, comm_ops)
     elif layer in COMMUNICATION_LAYERS:
@@ -171,7 +163,7 @@ def _add(rows: EventRows, event: _Event, layer: str, device: int, threads: dict,
                 correlation=connection, layer=layer,
             )  # fmt: skip
     elif layer == CANN:
-        kind = Kind.SYNC if _SYNC_CALL.search(event.name) else Kind.RUNTIME
+        kind = Kind.SYNC if SYNC_CALL.search(event.name) else Kind.RUNTIME
         rows.add(event.name, start, dur, kind, process=pid, thread=tid, correlation=connection, layer=layer)
     elif layer == OVERLAP:
         rows.add(event.name, start, dur, Kind.MARKER, device=device, layer=layer)
@@ -180,7 +172,7 @@ def _add(rows: EventRows, event: _Event, layer: str, device: int, threads: dict,
         kind = Kind.STEP if step else (Kind.MARKER if layer == "MsprofTx" else Kind.CPU_OP)
         rows.add(
             event.name, start, dur, kind, process=pid, thread=tid,
-            step=int(step.group(1)) if step else NONE, layer=layer,
+            step=to_int(step.group(1), "step") if step else NONE, layer=layer,
         )  # fmt: skip
 
 
@@ -196,7 +188,7 @@ def _add_device_task(
 ) -> None:
     args = event.args
     task_type = args.task_type if isinstance(args.task_type, str) else ""
-    stream = to_int(args.physic_stream if args.physic_stream is not None else args.stream)
+    stream = to_int(args.physic_stream if args.physic_stream is not None else args.stream, "Stream Id")
     stream = tid if stream == NONE else stream
     common = {
         "device": device, "stream": stream, "thread": stream, "correlation": connection,
@@ -205,7 +197,7 @@ def _add_device_task(
     if event.name == "MEMCPY_ASYNC":
         direction = copy_direction(task_type, args.operation, args.memcpy_direction)
         src, dst = _ENDPOINTS.get(direction, (MemoryKind.UNKNOWN, MemoryKind.UNKNOWN))
-        size = to_int(args.size if args.size is not None else args.data_size)
+        size = to_int(args.size if args.size is not None else args.data_size, "size(B)", 0)
         rows.add(
             event.name, start, dur, Kind.MEMCPY, copy_direction=direction, src_memory=src,
             dst_memory=dst, bytes=size, **common,
