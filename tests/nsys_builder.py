@@ -90,11 +90,11 @@ class Export:
         with sqlite3.connect(path) as db:
             self.rows["StringIds"] = [(i, s) for s, i in self.strings.items()]
             for name in {*self.rows, *tables}:
-                db.execute(f"CREATE TABLE {name} ({TABLES[name]})")
+                db.execute(f"CREATE TABLE {quoted(name)} ({TABLES[name]})")
                 rows = self.rows.get(name, [])
                 if rows:
                     marks = ", ".join("?" * len(rows[0]))
-                    db.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+                    db.executemany(f"INSERT INTO {quoted(name)} VALUES ({marks})", rows)
         return path
 
     def write_json(self, path: Path) -> Path:
@@ -136,6 +136,11 @@ class Export:
 
     def _add(self, table: str, row: tuple) -> None:
         self.rows.setdefault(table, []).append(row)
+
+
+def quoted(identifier: str) -> str:
+    """An SQL identifier quoted, so tests can build tables with odd names."""
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 _JSON_ACTIVITY = {

@@ -32,6 +32,9 @@ NVTX = "NVTX_EVENTS"
 GPU_TABLES = (KERNEL, MEMCPY, MEMSET, GRAPH)
 NVTX_SPAN_TYPES = (34, 59, 60, 70, 71)  # mark, push/pop, start/end and their NVTX-text variants
 _SEVERITY_NAMES = {2: "Warning", 3: "Error"}
+TIMED = "(start > 0 OR start IS NULL)"
+"""Rows read: start 0 is CUPTI's "no timestamp" (skipped, as nsys does); a NULL start is read, so that
+`activity.times` counts the dropped event."""
 NEWEST_TESTED_SCHEMA = (3, 25)
 """EXPORT_SCHEMA_VERSION of the newest export tested (nsys 2026.2, docs/formats.md); newer ones warn."""
 _DEVICE_FIELDS = {
@@ -126,7 +129,7 @@ def _device_select(export: _Export, table: str, extra: dict[str, str]) -> dict[s
     if not export.has(table):
         return None
     fields = {alias: export.column(table, column, "-1") for alias, column in _DEVICE_FIELDS.items()}
-    return export.select(table, {**fields, **extra}, where="start > 0")
+    return export.select(table, {**fields, **extra}, where=TIMED)
 
 
 def _common(table: str, rows: dict[str, list]) -> dict[str, np.ndarray]:
@@ -199,7 +202,7 @@ def _api_calls(export: _Export) -> pa.Table | None:
         "correlation": export.column(RUNTIME, "correlationId", "0"),
         "name": export.string(RUNTIME, "nameId"),
     }
-    rows = export.select(RUNTIME, fields, where="start > 0")
+    rows = export.select(RUNTIME, fields, where=TIMED)
     span = [activity.times(rows[key], _field(RUNTIME, key)) for key in ("start", "end")]
     ids = [_ints(RUNTIME, rows, key) for key in ("global_tid", "correlation")]
     return activity.api_rows(*span, *ids, _texts(RUNTIME, rows, "[unnamed CUDA API call]"))
@@ -216,7 +219,7 @@ def _nvtx(export: _Export) -> pa.Table | None:
         "name": text,
     }
     types = ", ".join(map(str, NVTX_SPAN_TYPES))
-    where = f"eventType IN ({types}) AND (end IS NOT NULL OR eventType = 34) AND start > 0"
+    where = f"eventType IN ({types}) AND (end IS NOT NULL OR eventType = 34) AND {TIMED}"
     rows = export.select(NVTX, fields, where=where)
     span = [activity.times(rows[key], _field(NVTX, key)) for key in ("start", "end")]
     tid = _ints(NVTX, rows, "global_tid")
