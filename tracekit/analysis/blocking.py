@@ -3,7 +3,9 @@
 - pageable async copies: `cudaMemcpy*Async` on pageable memory, which the driver runs synchronously;
 - synchronous copies and memsets: issued by `cudaMemcpy*` / `cudaMemset*` without `Async` (memsets only
   on pinned or managed memory, as nsys' cuda_memset_sync);
-- synchronize calls: `cudaDeviceSynchronize` and `cudaStreamSynchronize` (nsys' cuda_api_sync).
+- synchronize calls: `cudaDeviceSynchronize` and `cudaStreamSynchronize` (nsys' cuda_api_sync), and
+  on Ascend `aclrtSynchronizeDevice` / `aclrtSynchronizeStream[WithTimeout]` (`AscendCL@` prefix; the
+  `Runtime@...Synchronize` calls they make are not counted again).
 Version suffixes such as `_v3020` do not matter: the patterns match the start of the name.
 """
 
@@ -19,7 +21,7 @@ from tracekit.model.schema import NONE, Kind, MemoryKind
 ASYNC_COPY = re.compile(r"^cudaMemcpy\w*Async")
 SYNC_COPY = re.compile(r"^cudaMemcpy(?!\w*Async)")
 SYNC_MEMSET = re.compile(r"^cudaMemset(?!\w*Async)")
-SYNC_CALL = re.compile(r"^cuda(Device|Stream)Synchronize")
+SYNC_CALL = re.compile(r"^cuda(Device|Stream)Synchronize|^(\w+@)?aclrtSynchronize(Device|Stream)")
 HOST_VISIBLE = (MemoryKind.PINNED, MemoryKind.MANAGED)
 
 
