@@ -88,10 +88,7 @@ def test_database_in_a_read_only_folder_is_read_by_a_non_root_user(tmp_path: Pat
         script = (
             f"from tracekit.readers import read_trace; print(read_trace({str(database)!r}).events.num_rows)"
         )
-        done = subprocess.run(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", script],
-            capture_output=True, text=True, cwd=Path(__file__).parents[2], timeout=60,
-        )  # fmt: skip
+        done = _as_nobody(script)
         assert done.returncode == 0, done.stderr[-500:]
         assert done.stdout.strip() == "2" and sorted(os.listdir(database.parent)) == ["msprof_0.db"]
     finally:
@@ -245,16 +242,31 @@ def test_fifo_and_symbolic_link_loop_inside_a_folder_are_named(tmp_path: Path) -
     assert caught.value.path == str(loop)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a mode-000 folder")
-def test_unreadable_folder_is_permission_denied(tmp_path: Path) -> None:
-    root = write_rank(tmp_path, 0, [task("MatMul", "1.000", 2.0)])
-    (root / OUTPUT).chmod(0)
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
+def test_unreadable_folder_is_permission_denied_for_a_non_root_user() -> None:
+    shared = Path("/tmp") / f"tracekit-000-{os.getpid()}"
+    root = write_rank(shared, 0, [task("MatMul", "1.000", 2.0)])
     try:
-        with pytest.raises(TraceError, match="permission denied") as caught:
-            read_traces(tmp_path)
-        assert caught.value.path == str(root / OUTPUT)
+        (root / OUTPUT).chmod(0)
+        script = (
+            "from tracekit.readers import read_traces\nfrom tracekit.errors import TraceError\n"
+            f"try:\n    read_traces({str(shared)!r})\nexcept TraceError as error:\n    print(error)"
+        )
+        done = _as_nobody(script)
+        assert done.stdout.strip() == f"{root / OUTPUT}: folder cannot be read (permission denied)", (
+            done.stderr
+        )
     finally:
         (root / OUTPUT).chmod(stat.S_IRWXU)
+        shutil.rmtree(shared)
+
+
+def _as_nobody(script: str) -> subprocess.CompletedProcess:
+    """Run a Python script as user nobody (from the repository root)."""
+    return subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", script],
+        capture_output=True, text=True, cwd=Path(__file__).parents[2], timeout=60,
+    )  # fmt: skip
 
 
 def test_timeline_written_as_plain_file_is_read_after_a_bom(tmp_path: Path) -> None:
