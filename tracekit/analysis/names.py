@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 _ANONYMOUS = "(anonymous namespace)"
+_BRACKETS = re.compile(r"[<>()]")
 
 
 def short_kernel_name(name: str) -> str:
@@ -14,13 +17,18 @@ def short_kernel_name(name: str) -> str:
     if name.startswith("[") and name.endswith("]"):
         return name
     text = name.replace(_ANONYMOUS, "{anonymous}")
-    depth, kept = 0, []
-    for char in text:
-        if char in "<(":
-            depth += 1
-        elif char in ">)":
-            depth = max(depth - 1, 0)
-        elif depth == 0:
-            kept.append(char)
-    words = "".join(kept).split()
+    words = "".join(_top_level(text)).split()
     return words[-1] if words else name.strip()
+
+
+def _top_level(text: str) -> list[str]:
+    """The pieces of `text` outside any <...> or (...), found bracket by bracket (not per character)."""
+    depth, start, kept = 0, 0, []
+    for bracket in _BRACKETS.finditer(text):
+        if depth == 0:
+            kept.append(text[start : bracket.start()])
+        depth = depth + 1 if bracket.group() in "<(" else max(depth - 1, 0)
+        start = bracket.end()
+    if depth == 0:
+        kept.append(text[start:])
+    return kept

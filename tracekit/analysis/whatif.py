@@ -85,7 +85,7 @@ def whatif_block(table: pa.Table, cols: Columns, device: int) -> dict[str, objec
 
 def _throughput_gain(estimate: dict[str, object]) -> dict[str, object]:
     """Samples per second gained by a BATCH_FACTOR times larger batch: factor x old / new step time."""
-    if not estimate["applicable"]:
+    if not estimate["applicable"] or not estimate["predicted_step_ns"]:  # a step of 0 ns gains nothing
         return {"factor": BATCH_FACTOR, "throughput_gain": None}
     gain = BATCH_FACTOR * estimate["baseline_step_ns"] / estimate["predicted_step_ns"]
     return {"factor": BATCH_FACTOR, "throughput_gain": gain, "amdahl_bound": float(BATCH_FACTOR)}

@@ -21,7 +21,7 @@ from tracekit.errors import TraceError
 from tracekit.readers import read_traces
 from tracekit.report.ci import junit_xml, markdown, sarif
 from tracekit.report.compare_terminal import render_check, render_diff
-from tracekit.report.files import to_json, write_text_atomic
+from tracekit.report.files import check_output_paths, to_json, write_text_atomic
 
 EXIT_REGRESSION = 1
 EXIT_INCONCLUSIVE = 3
@@ -37,6 +37,7 @@ def diff_command(
     top: Annotated[int, typer.Option("--top", min=1, help="Operators listed per direction.")] = 10,
 ) -> None:
     """Show the metrics of two traces side by side, with operators aligned and step distributions."""
+    check_output_paths(json_path)
     document = diff(load_run(base), load_run(new), top)
     if json_path == "-":
         sys.stdout.write(to_json(document))
@@ -68,6 +69,7 @@ def check_command(
     ] = False,
 ) -> None:
     """Check a trace against budgets and baseline runs; exit 1 on a regression."""
+    check_output_paths(junit, markdown_path, sarif_path, json_path)
     budgets = load_budgets(budget) if budget else default_budgets()
     baseline_paths = expand_baselines(baseline or [])
     if not baseline_paths and any(b.relative for b in budgets):

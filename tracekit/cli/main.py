@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -29,8 +30,9 @@ from tracekit.cli.report import (
 from tracekit.cli.simulate import simulate
 from tracekit.cli.units import parse_duration_ns, parse_step_range
 from tracekit.errors import TraceError
+from tracekit.perfmodel.hardware import find_hardware, hardware_names
 from tracekit.readers import READERS, format_names, read_traces
-from tracekit.report.files import to_json, write_text_atomic
+from tracekit.report.files import check_output_paths, to_json, write_text_atomic
 from tracekit.report.terminal import render_summary
 from tracekit.rules import recommend
 
@@ -91,6 +93,10 @@ def analyze_command(
             "--kernel-names", help="Group kernel hotspots by 'short' name or by 'full' (demangled) name."
         ),
     ] = "short",
+    device: Annotated[
+        str | None,
+        typer.Option("--device", help="Hardware-table row for the operators' roofline, e.g. 'H100 SXM'."),
+    ] = None,
     format_name: Annotated[
         str | None,
         typer.Option("--format", help=f"Skip detection: one of {', '.join(format_names())}."),
@@ -107,8 +113,11 @@ def analyze_command(
     lang: Annotated[str, typer.Option("--lang", help=LANG_HELP)] = "en",
 ) -> None:
     """Measure where the time goes in a trace; print a summary and write JSON and an HTML report."""
-    options = _options(top, bubble_threshold, steps, gap_threshold, kernel_names)
+    options = replace(
+        _options(top, bubble_threshold, steps, gap_threshold, kernel_names), device=_device(device)
+    )
     check_lang(lang)
+    check_output_paths(None if no_json else json_path, None if no_html else html_path)
     with _progress(trace) as advance:
         loaded = read_traces(trace, format_name)  # an Ascend directory may hold several ranks
         advance("analysing")
@@ -217,6 +226,15 @@ def _options(
         raise UsageError(str(exc)) from None
 
 
+def _device(name: str | None) -> str | None:
+    """The --device name, checked against the hardware table."""
+    if name is not None and find_hardware(name) is None:
+        raise UsageError(
+            f"--device {name!r} is not in the hardware table (one of: {', '.join(hardware_names())})"
+        )
+    return name
+
+
 def _console() -> Console:
     """Standard output; 120 columns when it is not a terminal (logs, CI), so tables stay readable."""
     console = Console()
@@ -245,7 +263,10 @@ def _rank_labels(documents: list[dict]) -> list[str]:
 @contextmanager
 def _progress(trace: Path):
     """A progress bar on stderr for files large enough to take more than a second."""
-    large = trace.is_file() and trace.stat().st_size >= PROGRESS_MIN_BYTES
+    try:
+        large = trace.is_file() and trace.stat().st_size >= PROGRESS_MIN_BYTES
+    except OSError:  # unreadable: the reader says so in its one line
+        large = False
     if not large:
         yield lambda _stage: None
         return

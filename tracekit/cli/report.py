@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from tracekit.errors import TraceError
-from tracekit.report.files import write_text_atomic
+from tracekit.report.files import check_output_paths, write_text_atomic
 from tracekit.report.html import LANGUAGES, render_html
 from tracekit.rules import recommend
 
@@ -42,6 +42,7 @@ def report_command(
     out = Path(html_path) if html_path else default_report_path(analysis)
     if out.exists() and out.resolve() == analysis.resolve():
         raise TraceError(out, "is the input analysis; choose another --html path")
+    check_output_paths(out)
     try:
         write_report(document, out, lang, recommend(document, lang))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
