@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := sample_traces/h2d28_separate.pt.trace.json.gz
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# long fuzz runs over every reader and command: `make fuzz SECONDS=1800` (failures in .fuzz-failures/)
+SECONDS ?= 300
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz/run_fuzz.py --seconds $(SECONDS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_analyze.py
