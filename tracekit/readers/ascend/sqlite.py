@@ -48,10 +48,11 @@ class Database:
         self.connection.close()
 
     def query(self, sql: str) -> list[tuple]:
-        """All rows of a query; an SQLite error (corrupt page, schema mismatch) is a TraceError."""
+        """All rows of a query; an SQLite error (corrupt page, schema mismatch) is a TraceError (a
+        corrupt schema can make SQLite's own message undecodable: UnicodeDecodeError)."""
         try:
             return self.connection.execute(sql).fetchall()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeDecodeError) as exc:
             raise TraceError(
                 self.path, f"corrupt or unreadable SQLite database ({first_line(exc)})"
             ) from None
