@@ -21,7 +21,7 @@ from tracekit.errors import TraceError
 from tracekit.model.schema import NONE, CopyDirection, Kind
 from tracekit.model.trace import Trace
 from tracekit.readers import HOST_ONLY_WARNING, detect_format, read_trace
-from tracekit.readers.nsys.sqlite import KERNEL, MEMCPY, sqlite_uri
+from tracekit.readers.nsys.export_db import KERNEL, MEMCPY, sqlite_uri
 
 BOM = b"\xef\xbb\xbf"
 _WARNING = re.compile(r"^(\d+) value\(s\) of (.+?): ")
@@ -135,6 +135,19 @@ def test_sqlite_untested_schema_version_loads_with_a_warning(
     assert trace.metadata["nsys"]["schema_version"] == version
     named = [w for w in trace.metadata["warnings"] if "schema version" in w]
     assert bool(named) == warned and all(repr(version) in w for w in named)
+
+
+def test_sqlite_table_without_its_start_column_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    e = Export()
+    e.kernel("k", 10, 20)
+    path = e.write(tmp_path / "columns.sqlite")
+    with sqlite3.connect(path) as db:
+        db.execute(f"CREATE TABLE {MEMCPY} (end INT, bytes INT)")
+        db.execute(f"INSERT INTO {MEMCPY} VALUES (5, 8)")
+        db.execute("CREATE TABLE ANALYSIS_DETAILS (duration INT)")
+    trace = read_trace(path)
+    assert trace.events.num_rows == 1 and trace.metadata["nsys"]["analysis_range"] is None
+    assert f"table {MEMCPY} lacks column(s) start: its rows are not read" in trace.metadata["warnings"]
 
 
 def test_sqlite_with_host_calls_only_loads_with_a_warning(tmp_path: Path) -> None:

@@ -1,0 +1,139 @@
+"""An open Nsight Systems SQLite export: the read-only connection, the tables and columns it has, and
+its rows as checked values.
+
+Tables are created only when the capture has such data, and columns were added over the years, so
+every table and column is looked up before use (shared/docs/formats-nsys.md §A); a table that lacks
+a column its rows need is skipped with a warning. The database is opened read-only and immutable:
+nothing is ever written next to it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+
+from tracekit.errors import TraceError
+from tracekit.model.schema import NONE
+from tracekit.readers import checked
+from tracekit.readers.source import require_file
+
+CUDA = "CUPTI_ACTIVITY_KIND_"
+KERNEL, MEMCPY, MEMSET = f"{CUDA}KERNEL", f"{CUDA}MEMCPY", f"{CUDA}MEMSET"
+RUNTIME, SYNC, GRAPH = f"{CUDA}RUNTIME", f"{CUDA}SYNCHRONIZATION", f"{CUDA}GRAPH_TRACE"
+NVTX = "NVTX_EVENTS"
+GPU_TABLES = (KERNEL, MEMCPY, MEMSET, GRAPH)
+
+
+class Export:
+    """An open export, the columns of each of its tables, and the warnings about skipped tables."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.columns = _table_columns(db)
+        self.warnings: list[str] = []
+
+    def has(self, table: str) -> bool:
+        return table in self.columns
+
+    def usable(self, table: str, required: tuple[str, ...] = ("start", "end")) -> bool:
+        """The table exists and has the columns its rows need; without them it is skipped, with a warning."""
+        if not self.has(table):
+            return False
+        missing = [column for column in required if column not in self.columns[table]]
+        warning = f"table {table} lacks column(s) {', '.join(missing)}: its rows are not read"
+        if missing and warning not in self.warnings:
+            self.warnings.append(warning)
+        return not missing
+
+    def column(self, table: str, column: str, fallback: str = "NULL") -> str:
+        """The column's name when the table has it, else an SQL fallback expression."""
+        return column if column in self.columns.get(table, ()) else fallback
+
+    def string(self, table: str, column: str) -> str:
+        """SQL for the StringIds text of an id column (NULL when the column is absent)."""
+        if column not in self.columns.get(table, ()) or "value" not in self.columns.get("StringIds", ()):
+            return "NULL"
+        return f"(SELECT value FROM StringIds WHERE id = {column})"
+
+    def select(self, table: str, fields: dict[str, str], where: str = "1") -> dict[str, list]:
+        """Columns of the table's rows as lists, keyed like `fields` (alias -> SQL expression)."""
+        sql = f"SELECT {', '.join(fields.values())} FROM {quoted(table)} WHERE {where}"
+        rows = self.db.execute(sql).fetchall()
+        values = list(zip(*rows, strict=True)) if rows else [()] * len(fields)
+        return {alias: list(column) for alias, column in zip(fields, values, strict=True)}
+
+    def rows(self, sql: str) -> list[tuple]:
+        return self.db.execute(sql).fetchall()
+
+
+@contextmanager
+def open_export(path: Path) -> Iterator[Export]:
+    """The export, read-only and immutable; an SQLite error in any query of the block (corrupt pages,
+    not a database, a truncated file) is a TraceError naming the file."""
+    require_file(path)
+    try:
+        with closing(sqlite3.connect(sqlite_uri(path), uri=True)) as db:
+            yield Export(db)
+    except sqlite3.DatabaseError as exc:
+        raise TraceError(path, f"unreadable SQLite database ({exc})") from None
+
+
+def sqlite_uri(path: Path) -> str:
+    """A read-only, immutable URI for the file: every character of the path that has a meaning in a
+    URI (`?`, `#`, `%`, spaces) is percent-encoded, so `run#1/report.sqlite` opens that file."""
+    return f"file:{quote(str(path.resolve()), safe='/')}?mode=ro&immutable=1"
+
+
+def _table_columns(db: sqlite3.Connection) -> dict[str, set[str]]:
+    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {table: {row[1] for row in db.execute(f"PRAGMA table_info({quoted(table)})")} for table in tables}
+
+
+def quoted(identifier: str) -> str:
+    """An SQL identifier in double quotes, its own double quotes doubled."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+# --- checked values --------------------------------------------------------------------------------
+
+
+def field(table: str, key: str) -> str:
+    """How a column is named in the trace's warnings: `CUPTI_ACTIVITY_KIND_KERNEL.start`."""
+    return f"{table}.{key}"
+
+
+def ints(table: str, rows: dict[str, list], key: str) -> np.ndarray:
+    """One column of `rows` as checked int64 (NULL and unusable values as NONE)."""
+    return checked.integers(rows[key], field(table, key))
+
+
+def texts(table: str, rows: dict[str, list], fallback: str, key: str = "name") -> list[str]:
+    """One column of `rows` as checked text (NULL as `fallback`)."""
+    return [checked.text(value, field(table, key), fallback) for value in rows[key]]
+
+
+def optional_integer(value: object, name: str) -> int | None:
+    """A metadata integer; None when NULL or unusable (noted)."""
+    parsed = checked.integer(value, name)
+    return None if parsed == NONE else parsed
+
+
+def optional_text(value: object, name: str) -> str | None:
+    """A metadata text; None when NULL."""
+    return None if value is None else checked.text(value, name)
+
+
+def enum_column(export: Export, table: str, column: str, fallback: dict[int, str]) -> dict[int, str]:
+    """Enum id -> one column (name or label) of the export's own enum table, else the fallback; rows
+    whose id is NULL or not an integer are skipped (noted)."""
+    if not export.has(table):
+        return fallback
+    rows = export.select(table, {"id": export.column(table, "id"), column: export.column(table, column)})
+    ids = ints(table, rows, "id").tolist()
+    names = texts(table, rows, "", column)
+    return {code: name for code, name in zip(ids, names, strict=True) if code != NONE}
