@@ -123,6 +123,7 @@ def test_analyze_prints_summary_and_writes_json_without_touching_the_input(tmp_p
         "steps": None,
         "step_marker": None,
         "kernel_names": "short",
+        "device": None,
     }
     assert len(document["devices"][0]["hotspots"]) == 3
     assert [p.name for p in out.parent.iterdir()] == ["result.json"]  # no temporary file left

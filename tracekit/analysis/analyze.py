@@ -17,6 +17,7 @@ from tracekit.analysis.gaps import NSYS_GAP_THRESHOLD_NS, long_gaps
 from tracekit.analysis.hotspots import cpu_op_hotspots, kernel_hotspots
 from tracekit.analysis.launch import launch_summary
 from tracekit.analysis.memory import memory_summary
+from tracekit.analysis.operators import choose_hardware, operator_block
 from tracekit.analysis.steps import step_summary
 from tracekit.analysis.timeline import step_timeline
 from tracekit.analysis.utilization import busy_set, utilization
@@ -39,6 +40,7 @@ class Options:
     steps: tuple[int, int] | None = None
     step_marker: str | None = None
     full_kernel_names: bool = False
+    device: str | None = None  # hardware-table row for the operators' roofline (--device); None: the trace's
 
 
 def analyze(trace: Trace, options: Options = Options()) -> dict[str, object]:
@@ -60,9 +62,12 @@ def analyze(trace: Trace, options: Options = Options()) -> dict[str, object]:
             "steps": list(options.steps) if options.steps else None,
             "step_marker": options.step_marker,
             "kernel_names": "full" if options.full_kernel_names else "short",
+            "device": options.device,
         },
         "steps": steps,
-        "devices": [_device_block(table, cols, d, options, steps["count"]) for d in cols.devices()],
+        "devices": [
+            _device_block(table, cols, d, options, steps["count"], trace.metadata) for d in cols.devices()
+        ],
         "host": {
             "cpu_op_hotspots": cpu_op_hotspots(cols, options.top),
             "sync_calls": sync_calls(cols, options.top),
@@ -112,7 +117,7 @@ def _trace_block(trace: Trace, table: pa.Table, cols: Columns) -> dict[str, obje
 
 
 def _device_block(
-    table: pa.Table, cols: Columns, device: int, options: Options, step_count: int
+    table: pa.Table, cols: Columns, device: int, options: Options, step_count: int, metadata: dict
 ) -> dict[str, object]:
     ops = cols.device_ops(device)
     kernels = cols.kernels(ops)
@@ -129,6 +134,7 @@ def _device_block(
     block["blocking"] = blocking_copies(cols, ops, options.top)
     block["hotspots"] = kernel_hotspots(cols, kernels, options.top, options.full_kernel_names)
     block["launch"] = launch_summary(cols, kernels)
+    block.update(operator_block(table, cols, device, choose_hardware(metadata, device, options.device)))
     block["memory"] = memory_summary(cols, device)
     block["whatif"] = whatif_block(table, cols, device)
     return block
