@@ -367,3 +367,12 @@ def test_csv_bad_times_are_dropped_and_counted(tmp_path: Path) -> None:
     assert counted(trace, "Start (us)") == 3
     assert counted(trace, "Duration (us)") == 2
     assert counted(trace, "row") == 1
+
+
+def test_csv_without_a_duration_column_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "trace.csv"
+    path.write_text("Start (ns),Dur,Name\n1500,2250,k\n")
+    assert detect_format(path).name == "nsys-csv"
+    with pytest.raises(TraceError, match="lacks the column Duration") as error:
+        read_trace(path)
+    one_line_naming(error, path)

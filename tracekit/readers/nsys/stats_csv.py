@@ -56,6 +56,10 @@ def read_nsys_csv(path: Path) -> Trace:
             "(nsys export --type sqlite) or the cuda_gpu_trace report",
         )
     columns = _columns(header)
+    if columns.get("Duration", (0, None))[1] not in _NS_PER_UNIT:
+        raise TraceError(
+            path, "cuda_gpu_trace CSV lacks the column Duration (with a time unit: ns, us, ms, s)"
+        )
     whole = [row for row in rows if len(row) == len(header)]
     checked.note("row", "cell count differs from the header; row skipped", len(rows) - len(whole))
     cells = {name: [row[index].strip() for row in whole] for name, (index, _) in columns.items()}
@@ -75,13 +79,12 @@ def _find_header(text: str) -> tuple[int, str] | None:
 
 
 def _header_kind(line: str) -> str | None:
-    """`trace` for a cuda_gpu_trace header (Start and Duration with a time unit, and Name, in any
-    order), `summary` for a summary report's, else None."""
+    """`trace` for a cuda_gpu_trace header (Start with a time unit, and Name, in any order),
+    `summary` for a summary report's, else None."""
     if _SUMMARY_HEADER.match(line):
         return "summary"
     units = dict(_split_title(cell.strip().strip('"')) for cell in re.split(r"[,\t]", line))
-    times = all(units.get(name, "") in _NS_PER_UNIT for name in ("Start", "Duration"))
-    return "trace" if times and "Name" in units else None
+    return "trace" if units.get("Start") in _NS_PER_UNIT and "Name" in units else None
 
 
 def _split_title(title: str) -> tuple[str, str | None]:
