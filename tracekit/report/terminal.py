@@ -8,6 +8,7 @@ from rich.text import Text
 
 from tracekit.analysis.copies import REPORTED_DIRECTIONS
 from tracekit.formatting import fmt_bytes, fmt_ns, fmt_share
+from tracekit.report.terminal_operators import operators_section
 
 
 def render_summary(analysis: dict, console: Console) -> None:
@@ -60,6 +61,7 @@ def _device_section(device: dict, step_count: int) -> Group:
         _blocking_lines(device["blocking"]),
         _launch_line(device["launch"]),
         _hotspots_table(device["hotspots"]),
+        operators_section(device),
     )
 
 
