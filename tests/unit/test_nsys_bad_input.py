@@ -109,6 +109,32 @@ def test_sqlite_metadata_with_nulls_and_blobs_is_json_safe(tmp_path: Path) -> No
     assert any("were lost \ufffd" in w for w in trace.metadata["warnings"])  # info-level data loss
 
 
+def test_sqlite_text_that_is_not_utf8_is_read_with_replacement_characters(tmp_path: Path) -> None:
+    e = Export()
+    e.kernel("k", 10, 20)
+    path = e.write(tmp_path / "latin1.sqlite")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE StringIds SET value = CAST(? AS TEXT)", (b"gemm\x88",))
+        db.execute("CREATE TABLE zzqq (a INT)")
+    path.write_bytes(path.read_bytes().replace(b"zzqq", b"z\x88qq"))  # a table name that is not UTF-8
+    names = read_trace(path).events.column("name").to_pylist()
+    assert names == ["gemm\ufffd"]
+
+
+def test_sqlite_damaged_schema_that_sqlite_quotes_as_bytes_is_one_line(tmp_path: Path) -> None:
+    e = Export()
+    e.kernel("k", 10, 20)
+    path = e.write(tmp_path / "schema.sqlite")
+    name = "CAST(X'7a8871' AS TEXT)"  # z, 0x88, q: not UTF-8
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE zzqq (a INT)")
+        db.execute("PRAGMA writable_schema=ON")
+        db.execute(f"UPDATE sqlite_master SET name = {name}, sql = 'CREATE TABLE ' || {name} || ' (a IN('")
+    with pytest.raises(TraceError, match="unreadable SQLite database") as error:
+        read_trace(path)
+    one_line_naming(error, path)
+
+
 @pytest.mark.parametrize("name", ['odd"name', "it's", "semi;colon"])
 def test_sqlite_table_names_with_quotes_are_looked_up(tmp_path: Path, name: str) -> None:
     e = Export()

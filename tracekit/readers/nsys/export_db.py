@@ -33,6 +33,7 @@ class Export:
     """An open export, the columns of each of its tables, and the warnings about skipped tables."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
+        db.text_factory = _decoded
         self.db = db
         self.columns = _table_columns(db)
         self.warnings: list[str] = []
@@ -81,6 +82,15 @@ def open_export(path: Path) -> Iterator[Export]:
             yield Export(db)
     except sqlite3.DatabaseError as exc:
         raise TraceError(path, f"unreadable SQLite database ({exc})") from None
+    except UnicodeDecodeError:  # SQLite's own message quotes the damaged bytes (a mangled schema)
+        raise TraceError(
+            path, "unreadable SQLite database (damaged schema: text that is not UTF-8)"
+        ) from None
+
+
+def _decoded(raw: bytes) -> str:
+    """SQLite TEXT as str; bytes that are not UTF-8 (a damaged export) become replacement characters."""
+    return raw.decode("utf-8", "replace")
 
 
 def sqlite_uri(path: Path) -> str:
