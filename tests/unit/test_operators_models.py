@@ -31,8 +31,8 @@ def test_addmm_counts_the_bias_add() -> None:
 
 def test_bmm_and_baddbmm() -> None:
     # bmm: 2·B·M·N·K = 2·3·4·5·6 = 720; bytes (3·4·6 + 3·6·5 + 3·4·5)·4 = (72 + 90 + 60)·4 = 888
-    assert (estimate(call("aten::bmm", (3, 4, 6), (3, 6, 5))).flops, 888) == (720, 888)
-    assert estimate(call("aten::bmm", (3, 4, 6), (3, 6, 5))).bytes == 888
+    bmm = estimate(call("aten::bmm", (3, 4, 6), (3, 6, 5)))
+    assert (bmm.flops, bmm.bytes) == (720, 888)
     # baddbmm adds B·M·N = 60
     assert estimate(call("aten::baddbmm", (3, 4, 5), (3, 4, 6), (3, 6, 5))).flops == 780
 
