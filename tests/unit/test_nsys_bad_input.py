@@ -402,3 +402,20 @@ def test_csv_without_a_duration_column_is_refused_by_name(tmp_path: Path) -> Non
     with pytest.raises(TraceError, match="lacks the column Duration") as error:
         read_trace(path)
     one_line_naming(error, path)
+
+
+def test_csv_with_carriage_returns_and_a_huge_field(tmp_path: Path) -> None:
+    path = stats_csv(tmp_path / "cr.csv", CSV_ROWS)
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r", 1) + b'1,1,,,,,,,"x\ry"\n')
+    assert read_trace(path).events.column("name").to_pylist() == ["void k(int)", "x\ry", "[CUDA memcpy HtoD]"]
+    huge = stats_csv(tmp_path / "huge.csv", [(*CSV_ROWS[0][:-1], "k" * 200_000)])
+    with pytest.raises(TraceError, match="malformed CSV") as error:
+        read_trace(huge)
+    one_line_naming(error, huge)
+
+
+def test_csv_whose_every_row_is_dropped_says_why(tmp_path: Path) -> None:
+    path = stats_csv(tmp_path / "dropped.csv", [("NaN", "1.0", "1", "GPU (0)", "7", "", "", "", "k")])
+    with pytest.raises(TraceError, match=r"no events: .*\(1 value\(s\) of Start \(us\)") as error:
+        read_trace(path)
+    one_line_naming(error, path)

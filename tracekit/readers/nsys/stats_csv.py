@@ -22,7 +22,7 @@ from tracekit.model.trace import Trace
 from tracekit.readers import checked
 from tracekit.readers.checked import INT64_MAX, INVALID_NS
 from tracekit.readers.nsys import activity, enums
-from tracekit.readers.source import read_buffer
+from tracekit.readers.source import first_line, read_buffer
 
 _SUMMARY_HEADER = re.compile(r"^\s*(Time \(%\)|Total \(MB\)|PID[,\t]TID)[,\t]")
 _UNIT = re.compile(r"^(.*?) \((ns|us|ms|s|MB)\)$")
@@ -63,8 +63,9 @@ def read_nsys_csv(path: Path) -> Trace:
     whole = [row for row in rows if len(row) == len(header)]
     checked.note("row", "cell count differs from the header; row skipped", len(rows) - len(whole))
     cells = {name: [row[index].strip() for row in whole] for name, (index, _) in columns.items()}
-    trace = activity.assemble(_blocks(columns, cells, len(whole)))
-    return Trace(events=trace, format="nsys-csv", source=str(path), metadata={"warnings": list(LOSSES)})
+    events = activity.assemble(_blocks(columns, cells, len(whole)))
+    warnings = list(LOSSES) if events.num_rows else []  # nothing read: the dropped values say why
+    return Trace(events=events, format="nsys-csv", source=str(path), metadata={"warnings": warnings})
 
 
 def _find_header(text: str) -> tuple[int, str] | None:
@@ -101,7 +102,10 @@ def _table(path: Path) -> tuple[str, list[str], list[list[str]]]:
     offset, kind = found
     body = text[offset:]  # skip the preamble nsys prints before the table
     delimiter = "\t" if "\t" in body.split("\n", 1)[0] else ","
-    rows = list(csv.reader(io.StringIO(body), delimiter=delimiter))
+    try:
+        rows = list(csv.reader(io.StringIO(body, newline=""), delimiter=delimiter))
+    except csv.Error as exc:  # e.g. a field past the csv module's 128 KiB limit
+        raise TraceError(path, f"malformed CSV ({first_line(exc)})") from None
     return kind, rows[0], rows[1:]
 
 
