@@ -19,3 +19,11 @@ def shared_trace(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (../shared/traces is not beside this checkout)")
     return path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/data/golden/ from the current code instead of comparing with it",
+    )

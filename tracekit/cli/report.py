@@ -121,7 +121,7 @@ def _read_text(path: Path) -> str:
     if not data.strip():
         raise TraceError(path, "empty file")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise TraceError(path, "not JSON: not UTF-8 text") from None
 
@@ -137,3 +137,5 @@ def _parse_json(path: Path, content: str) -> object:
         raise TraceError(path, f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise TraceError(path, "not a tracekit analysis: JSON nested too deeply") from None
+    except ValueError:  # an integer literal of thousands of digits
+        raise TraceError(path, "not a tracekit analysis: a number with too many digits") from None

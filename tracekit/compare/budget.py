@@ -22,6 +22,9 @@ from pathlib import Path
 from tracekit.compare.metrics import lookup
 from tracekit.errors import TraceError
 
+MAX_BUDGET_BYTES = 1 << 20
+MAX_KEY_PARTS = 16
+"""Metric paths have two to four parts (docs/ci.md); deeper keys are refused unparsed."""
 DEFAULT_BUDGET = {
     "step.p50": "+10%",
     "utilization": "-5pp",
@@ -67,11 +70,18 @@ def default_budgets() -> list[Budget]:
 def load_budgets(path: Path) -> list[Budget]:
     """Read a TOML budget file; any problem is a TraceError naming the file."""
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise TraceError(path, f"cannot read budget file: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise TraceError(path, "not valid TOML: not UTF-8 text") from None
+    _check_shallow(path, text)
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise TraceError(path, f"not valid TOML: {exc}") from None
+    except RecursionError:  # nesting spread over several lines
+        raise TraceError(path, "not a budget: keys or values nested too deeply") from None
     entries = _flatten(table)
     if not entries:
         raise TraceError(path, "budget file names no metric")
@@ -113,6 +123,17 @@ def _in_metric_unit(amount: float, unit: str, metric_unit: str, relative: bool) 
             raise ValueError(f"{unit} needs a fraction metric, not one counted in {metric_unit}")
         return amount / 100
     return amount
+
+
+def _check_shallow(path: Path, text: str) -> None:
+    """Refuse, before parsing, what no budget needs and what costs tomllib quadratic time or its
+    recursion: files over MAX_BUDGET_BYTES, keys of more than MAX_KEY_PARTS parts, deep nesting."""
+    if len(text) > MAX_BUDGET_BYTES:
+        raise TraceError(path, f"budget file over {MAX_BUDGET_BYTES >> 10} KiB; a budget names a few metrics")
+    for line in text.splitlines():
+        key = line.split("=", 1)[0]
+        if key.count(".") >= MAX_KEY_PARTS or line.count("[") + line.count("{") > MAX_KEY_PARTS:
+            raise TraceError(path, "not a budget: keys or values nested too deeply")
 
 
 def _flatten(table: dict, prefix: str = "") -> dict[str, object]:

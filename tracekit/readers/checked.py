@@ -46,15 +46,21 @@ class Problems:
 
     def __init__(self) -> None:
         self.counts: Counter[tuple[str, str]] = Counter()
+        self.messages: dict[str, None] = {}
 
     def note(self, field: str, reason: str, count: int = 1) -> None:
         """Record `count` values of `field` replaced or dropped for `reason`."""
         if count:
             self.counts[(field, reason)] += count
 
+    def warn(self, message: str) -> None:
+        """Record a warning about the file as a whole (once, however often it is said)."""
+        self.messages[message] = None
+
     def warnings(self) -> list[str]:
-        """One warning per field and reason, e.g. `3 events dropped: dur_ns negative`."""
-        return [f"{count} value(s) of {field}: {reason}" for (field, reason), count in self.counts.items()]
+        """The file's warnings, then one per field and reason: `3 value(s) of dur_ns: negative ...`."""
+        counted = [f"{count} value(s) of {field}: {reason}" for (field, reason), count in self.counts.items()]
+        return list(self.messages) + counted
 
 
 _current: ContextVar[Problems | None] = ContextVar("tracekit_read_problems", default=None)
@@ -76,6 +82,13 @@ def note(field: str, reason: str, count: int = 1) -> None:
     problems = _current.get()
     if problems is not None:
         problems.note(field, reason, count)
+
+
+def warn(message: str) -> None:
+    """Record a warning about the file being read (ignored outside `collecting`)."""
+    problems = _current.get()
+    if problems is not None:
+        problems.warn(message)
 
 
 # --- scalars ---------------------------------------------------------------------------------------
@@ -270,18 +283,13 @@ def _valid_times(columns: dict[str, object], n: int) -> np.ndarray | None:
     dur = columns.get("dur_ns")
     dur = np.zeros(n, dtype=np.int64) if dur is None else dur
     bad_start = (start == INVALID_NS) | (start == NONE)
-    bad_dur = ~bad_start & ((dur < 0) | (dur == INVALID_NS))
+    bad_dur = ~bad_start & (dur < 0)
     overflow = ~bad_start & ~bad_dur & (start > INT64_MAX - np.maximum(dur, 0))
-    note("start_ns", "unknown or out of range; event dropped", int(bad_start.sum()) - _noted_invalid(start))
-    note("dur_ns", "negative (end before start); event dropped", int(bad_dur.sum()))
+    note("start_ns", "unknown or out of range; event dropped", int((start == NONE).sum()))
+    note("dur_ns", "negative (end before start); event dropped", int((bad_dur & (dur != INVALID_NS)).sum()))
     note("dur_ns", "end past the int64 ns range; event dropped", int(overflow.sum()))
     keep = ~(bad_start | bad_dur | overflow)
     return None if keep.all() else keep
-
-
-def _noted_invalid(start: np.ndarray) -> int:
-    """Invalid starts were noted where they were converted; only NONE starts are new here."""
-    return int((start == INVALID_NS).sum())
 
 
 def _names_cut(table: pa.Table) -> pa.Table:

@@ -36,7 +36,7 @@ from tracekit.model.steps import STEP_NAME, assign_steps
 from tracekit.model.trace import Trace
 from tracekit.readers import checked, timeunits
 from tracekit.readers.names import COMMUNICATION, SYNC_CALL, name_flags
-from tracekit.readers.source import decode_json, read_buffer
+from tracekit.readers.source import decode_json, decode_json_array, read_buffer
 
 IntOrStr = int | str | None
 Loose = int | float | str | None
@@ -51,7 +51,6 @@ _JSON_OBJECT = re.compile(rb"^\s*\{")
 _TRACE_EVENTS_KEY = re.compile(rb'"traceEvents"\s*:')
 KNOWN_SCHEMA_VERSIONS = frozenset({1})
 """Kineto `schemaVersion` values tracekit was tested on (PyTorch 1.8 to 2.9 write 1)."""
-_MAX_REPAIR_TRIES = 16
 _COPY = re.compile(r"^Memcpy ([A-Z])to([A-Z])(?: \(([\w ]+?) -> ([\w ]+?)\))?")
 
 _CATEGORY_KINDS = {
@@ -200,24 +199,11 @@ _EXACT = (_ExactEvent, _ExactDocument)
 
 def _decode(path: Path, data, types: tuple[type, type], header: dict) -> list:
     """The events of the array or object form; the object's header (version, devices) goes into
-    `header`. An unterminated array (a tracer that stopped mid-write, which the Trace Event Format
-    allows) is read up to its last complete event, with a warning."""
+    `header`. An unterminated array is read up to its last complete event (source.decode_json_array)."""
     event_type, document_type = types
-    if not _CHROME_ARRAY.match(data):
-        return _document_events(path, decode_json(path, data, document_type, "trace JSON"), header)
-    try:
-        return msgspec.json.decode(data, type=list[event_type])
-    except msgspec.DecodeError:
-        repaired = _terminated(data)
-        if repaired is None:
-            raise TraceError(path, "not valid trace JSON (truncated or malformed event array)") from None
-        header.setdefault("warnings", []).append(
-            "the JSON array of events is not terminated (the tracer stopped mid-write?); "
-            "read up to the last complete event"
-        )
-        return decode_json(path, repaired, list[event_type], "trace JSON")
-    except (msgspec.ValidationError, RecursionError):
-        return decode_json(path, data, list[event_type], "trace JSON")
+    if _CHROME_ARRAY.match(data):
+        return decode_json_array(path, data, event_type, "trace JSON")
+    return _document_events(path, decode_json(path, data, document_type, "trace JSON"), header)
 
 
 def _document_events(path: Path, document, header: dict) -> list:
@@ -239,34 +225,6 @@ def _header(document: _Document) -> dict[str, object]:
     if gpus:
         header["gpus"] = gpus
     return header
-
-
-def _terminated(data) -> bytes | None:
-    """The array closed after its last complete event, or None when it is closed (or not JSON)."""
-    view = data if isinstance(data, memoryview) else memoryview(data)
-    end = len(view)
-    while end and bytes(view[end - 1 : end]) in (b" ", b"\n", b"\r", b"\t"):
-        end -= 1
-    if end and bytes(view[end - 1 : end]) == b"]":
-        return None
-    text = bytes(view[:end])
-    for _ in range(_MAX_REPAIR_TRIES):
-        candidate = text.rstrip().rstrip(b",").rstrip()
-        if candidate.endswith((b"}", b"[")) and _decodes(candidate + b"]"):
-            return candidate + b"]"
-        cut = text.rfind(b"}", 0, max(len(candidate) - 1, 0))
-        if cut < 0:
-            return None
-        text = text[: cut + 1]
-    return None
-
-
-def _decodes(data: bytes) -> bool:
-    try:
-        msgspec.json.decode(data)
-    except (msgspec.DecodeError, RecursionError):
-        return False
-    return True
 
 
 @contextmanager

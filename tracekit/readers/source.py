@@ -18,6 +18,7 @@ from pathlib import Path
 import msgspec
 
 from tracekit.errors import TraceError
+from tracekit.readers import checked
 
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -27,6 +28,8 @@ DEFAULT_MAX_INPUT_BYTES = 8 << 30
 MAX_GZIP_RATIO = 200
 """Traces compress 5x to 40x; a stream expanding more than this (past RATIO_CHECK_BYTES) is a bomb."""
 RATIO_CHECK_BYTES = 64 << 20
+MAX_REPAIR_TRIES = 16
+"""How many cut points an unterminated array is closed at before it is called malformed."""
 _CHUNK = 1 << 20
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20}
 _SIZE_UNITS |= {"mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30, "t": 1 << 40, "tib": 1 << 40}
@@ -63,6 +66,52 @@ def decode_json(path: Path, data: bytes | bytearray | memoryview, type: object =
         raise TraceError(path, f"not valid {what} ({first_line(exc)})") from None
     except RecursionError:
         raise TraceError(path, f"{what} nested too deeply") from None
+
+
+def decode_json_array(path: Path, data, element_type: type, what: str = "JSON") -> list:
+    """A JSON array of `element_type`. One that a tracer left unterminated (the Trace Event Format
+    allows it) is read up to its last complete element, with a warning."""
+    try:
+        return msgspec.json.decode(data, type=list[element_type])
+    except msgspec.DecodeError:
+        repaired = _terminated(data)
+        if repaired is None:
+            return decode_json(path, data, list[element_type], what)  # raises, saying what is wrong
+        checked.warn(
+            "the JSON array of events is not terminated (the tracer stopped mid-write?); "
+            "read up to the last complete event"
+        )
+        return decode_json(path, repaired, list[element_type], what)
+    except (msgspec.ValidationError, RecursionError):
+        return decode_json(path, data, list[element_type], what)
+
+
+def _terminated(data) -> bytes | None:
+    """The array closed after its last complete element; None when it is closed or cannot be."""
+    view = data if isinstance(data, memoryview) else memoryview(data)
+    end = len(view)
+    while end and bytes(view[end - 1 : end]) in (b" ", b"\n", b"\r", b"\t"):
+        end -= 1
+    if not end or bytes(view[end - 1 : end]) == b"]":
+        return None
+    text = bytes(view[:end])
+    for _ in range(MAX_REPAIR_TRIES):
+        candidate = text.rstrip().rstrip(b",").rstrip()
+        if candidate.endswith((b"}", b"[")) and _decodes(candidate + b"]"):
+            return candidate + b"]"
+        cut = text.rfind(b"}", 0, max(len(candidate) - 1, 0))
+        if cut < 0:
+            return None
+        text = text[: cut + 1]
+    return None
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        msgspec.json.decode(data)
+    except (msgspec.DecodeError, RecursionError):
+        return False
+    return True
 
 
 def first_line(exc: BaseException) -> str:

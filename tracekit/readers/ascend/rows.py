@@ -77,23 +77,14 @@ class EventRows:
     def table(self) -> pa.Table:
         """The canonical table, after the boundary checks of `checked.event_table` (rows with a
         negative duration or an out-of-range time are dropped, counted), with the Ascend columns
-        appended for the rows kept. Row numbers ride in `external_id`, which Ascend data lacks."""
+        appended and filtered with the rows."""
         n = len(self)
         columns: dict[str, object] = {name: self.ints[name] for name in _CANONICAL_INTS}
         columns["name"] = self.strings["name"]
-        columns["external_id"] = np.arange(n, dtype=np.int64)
-        table = checked.event_table(columns, n)
-        kept = table.column("external_id").to_numpy()
-        table = table.set_column(
-            table.schema.get_field_index("external_id"), "external_id", pa.array(np.full(len(kept), NONE))
-        )
-        for field in ASCEND_FIELDS:
-            table = table.append_column(field, self._ascend_column(field, kept))
-        return table
+        ascend = {field.name: self._ascend_column(field) for field in ASCEND_FIELDS}
+        return checked.event_table(columns, n, ascend)
 
-    def _ascend_column(self, field: pa.Field, rows: np.ndarray) -> pa.Array:
+    def _ascend_column(self, field: pa.Field) -> pa.Array:
         if field.name in self.strings:
-            values = self.strings[field.name]
-            array = pa.array([values[i] for i in rows], type=pa.string()).dictionary_encode()
-            return array.cast(field.type)
-        return pa.array(np.array(self.ints[field.name], dtype=np.int64)[rows])
+            return pa.array(self.strings[field.name], type=pa.string()).dictionary_encode().cast(field.type)
+        return pa.array(np.array(self.ints[field.name], dtype=np.int64))

@@ -22,7 +22,7 @@ from tracekit.readers import checked
 from tracekit.readers.ascend.rows import EventRows
 from tracekit.readers.ascend.values import event_us_to_ns, to_int
 from tracekit.readers.names import SYNC_CALL
-from tracekit.readers.source import decode_json, read_buffer
+from tracekit.readers.source import decode_json_array, read_buffer
 
 Scalar = int | float | str | None
 
@@ -91,9 +91,10 @@ class _Event(msgspec.Struct, gc=False):
 
 
 def decode(path: Path) -> list[_Event]:
-    """All events of one timeline file (gzipped or not); anything but a JSON array of events, or a
-    `ts` / `dur` that is not a number, is an input error naming the event."""
-    return decode_json(path, read_buffer(path), list[_Event], "msprof timeline")
+    """All events of one timeline file (gzipped or not; unterminated arrays are read up to their last
+    complete event); anything but a JSON array of events, or a `ts` / `dur` that is not a number, is
+    an input error naming the event."""
+    return decode_json_array(path, read_buffer(path), _Event, "msprof timeline")
 
 
 def read_timelines(paths: list[Path], rows: EventRows, default_device: int) -> dict[str, object]:
