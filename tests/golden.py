@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from tracekit.analysis.analyze import analyze
+from tracekit.errors import TraceError
 from tracekit.readers import read_traces
 from tracekit.rules import recommend
 
@@ -62,8 +63,12 @@ def golden_name(relative: str) -> str:
 
 
 def snapshot(path: Path) -> list[dict[str, object]]:
-    """The key numbers of each rank (one entry for a single trace)."""
-    return [key_numbers(trace) for trace in read_traces(path)]
+    """The key numbers of each rank (one entry for a single trace); a refused input, its problem."""
+    try:
+        traces = read_traces(path)
+    except TraceError as exc:
+        return [{"refused": exc.problem}]
+    return [key_numbers(trace) for trace in traces]
 
 
 def key_numbers(trace) -> dict[str, object]:
