@@ -90,7 +90,7 @@ def key_numbers(trace) -> dict[str, object]:
 
 
 def _device(device: dict) -> dict[str, object]:
-    copies = {d: [device[d]["count"], device[d]["bytes"], device[d]["total_ns"]] for d in ("h2d", "d2h", "d2d")}
+    copies = {d: [device[d][k] for k in ("count", "bytes", "total_ns")] for d in ("h2d", "d2h", "d2d")}
     return {
         "id": device["id"],
         "operations": device["operations"],
