@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import re
 import resource
@@ -41,7 +42,7 @@ class Outcome:
     stdout: str
     stderr: str
     seconds: float
-    written: str = ""  # the text of the outputs it wrote, for the warning regex
+    written: str = ""  # the warnings recorded in the outputs it wrote, for the warning regex
 
 
 @dataclass
@@ -122,12 +123,27 @@ def _sha256(path: Path) -> str:
 
 
 def written_text(out: Path) -> str:
-    """The text of the JSON outputs under `out` (reports are large and add nothing for the regex)."""
-    return "\n".join(
-        p.read_text(errors="replace")
-        for p in out.rglob("*.json")
-        if p.is_file() and p.stat().st_size < 64 << 20
-    )
+    """The warnings recorded in the JSON outputs under `out` (any list under a "warnings" key)."""
+    found: list[str] = []
+    for path in out.rglob("*.json"):
+        if path.is_file() and path.stat().st_size < 64 << 20:
+            try:
+                _collect_warnings(json.loads(path.read_text(errors="replace")), found)
+            except ValueError:
+                continue
+    return "\n".join(found)
+
+
+def _collect_warnings(value: object, found: list[str]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "warnings" and isinstance(item, list):
+                found += [str(w) for w in item]
+            else:
+                _collect_warnings(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _collect_warnings(item, found)
 
 
 def run_subprocess(argv: list[str], user: str | None = None, timeout: float = TIMEOUT_S) -> Outcome:
@@ -202,13 +218,22 @@ def violations(
         problems.append("ended in the CLI's catch-all 'internal error'")
     if outcome.code == 2:
         problems += _message_problems(outcome.stderr, expect, work)
-    elif outcome.code == 0 and expect.warning and not _warned(expect.warning, text + outcome.written):
+    elif (
+        outcome.code == 0
+        and expect.warning
+        and not _warned(expect.warning, _warnings(text) + outcome.written)
+    ):
         problems.append(f"exit 0 without a warning matching /{expect.warning}/")
     if inputs[0] != inputs[1]:
         problems.append(f"input folder changed: {_changes(*inputs)}")
     if outcome.code == 2 and outputs[0] != outputs[1]:
         problems.append(f"output left behind on exit 2: {_changes(*outputs)}")
     return problems
+
+
+def _warnings(text: str) -> str:
+    """The lines of printed output that are warnings."""
+    return "\n".join(line for line in text.splitlines() if "warn" in line.lower()) + "\n"
 
 
 def _warned(pattern: str, text: str) -> bool:

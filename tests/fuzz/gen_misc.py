@@ -190,6 +190,8 @@ RUNTIME: dict[str, tuple[str, Builder]] = {  # name -> (file or folder name, bui
             '[{"ph": "M", "name": "process_name", "pid": 3, "args": '
             '{"name": "Ascend Hardware"}}, {"ts": "1.0", "args": ',
             "}]",
+            '{"a":',
+            "}",
         ),
     ),
     "deep_analysis": ("deep.analysis.json", deep('{"schema": "tracekit.analysis/1", "trace": ', "}")),
