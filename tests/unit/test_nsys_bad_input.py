@@ -41,7 +41,7 @@ def raw_kernel(e: Export, start: object, end: object, device: object = 0, stream
 
 def one_line_naming(error: pytest.ExceptionInfo, path: Path) -> str:
     message = str(error.value)
-    assert message.startswith(f"{path}: ") and "\n" not in message
+    assert message.startswith(f"{path}: ") and len(message.splitlines()) == 1
     assert len(message) <= max(200, len(str(path)) + 152)
     return message
 
@@ -121,15 +121,21 @@ def test_sqlite_text_that_is_not_utf8_is_read_with_replacement_characters(tmp_pa
     assert names == ["gemm\ufffd"]
 
 
-def test_sqlite_damaged_schema_that_sqlite_quotes_as_bytes_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "sql"),
+    [
+        ("CAST(X'7a8871' AS TEXT)", "'CREATE TABLE ' || CAST(X'7a8871' AS TEXT) || ' (a IN('"),  # not UTF-8
+        ("'zzqq'", "'CREATE TABLE zzqq (a INT' || char(30) || ')'"),  # SQLite quotes the record separator
+    ],
+)
+def test_sqlite_damaged_schema_that_sqlite_quotes_is_one_line(tmp_path: Path, name: str, sql: str) -> None:
     e = Export()
     e.kernel("k", 10, 20)
     path = e.write(tmp_path / "schema.sqlite")
-    name = "CAST(X'7a8871' AS TEXT)"  # z, 0x88, q: not UTF-8
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE zzqq (a INT)")
         db.execute("PRAGMA writable_schema=ON")
-        db.execute(f"UPDATE sqlite_master SET name = {name}, sql = 'CREATE TABLE ' || {name} || ' (a IN('")
+        db.execute(f"UPDATE sqlite_master SET name = {name}, sql = {sql} WHERE name = 'zzqq'")
     with pytest.raises(TraceError, match="unreadable SQLite database") as error:
         read_trace(path)
     one_line_naming(error, path)
@@ -395,11 +401,15 @@ def test_csv_bad_times_are_dropped_and_counted(tmp_path: Path) -> None:
     assert counted(trace, "row") == 1
 
 
-def test_csv_without_a_duration_column_is_refused_by_name(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("header", "missing"),
+    [("Start (ns),Dur,Name", "Duration"), ('Start (ns),Duration (ns),"Strm,Name', "Name")],  # a stray quote
+)
+def test_csv_without_a_required_column_is_refused_by_name(tmp_path: Path, header: str, missing: str) -> None:
     path = tmp_path / "trace.csv"
-    path.write_text("Start (ns),Dur,Name\n1500,2250,k\n")
+    path.write_text(f"{header}\n1500,2250,k\n")
     assert detect_format(path).name == "nsys-csv"
-    with pytest.raises(TraceError, match="lacks the column Duration") as error:
+    with pytest.raises(TraceError, match=f"lacks the column {missing}") as error:
         read_trace(path)
     one_line_naming(error, path)
 

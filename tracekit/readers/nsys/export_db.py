@@ -81,11 +81,16 @@ def open_export(path: Path) -> Iterator[Export]:
         with closing(sqlite3.connect(sqlite_uri(path), uri=True)) as db:
             yield Export(db)
     except sqlite3.DatabaseError as exc:
-        raise TraceError(path, f"unreadable SQLite database ({exc})") from None
+        raise TraceError(path, f"unreadable SQLite database ({_printable(str(exc))})") from None
     except UnicodeDecodeError:  # SQLite's own message quotes the damaged bytes (a mangled schema)
         raise TraceError(
             path, "unreadable SQLite database (damaged schema: text that is not UTF-8)"
         ) from None
+
+
+def _printable(message: str) -> str:
+    """SQLite's message with the control characters it may quote from a damaged schema shown as `?`."""
+    return "".join(c if c.isprintable() else "?" for c in message)
 
 
 def _decoded(raw: bytes) -> str:

@@ -56,10 +56,9 @@ def read_nsys_csv(path: Path) -> Trace:
             "(nsys export --type sqlite) or the cuda_gpu_trace report",
         )
     columns = _columns(header)
-    if columns.get("Duration", (0, None))[1] not in _NS_PER_UNIT:
-        raise TraceError(
-            path, "cuda_gpu_trace CSV lacks the column Duration (with a time unit: ns, us, ms, s)"
-        )
+    missing = _missing_column(columns)
+    if missing:
+        raise TraceError(path, f"cuda_gpu_trace CSV lacks the column {missing}")
     whole = [row for row in rows if len(row) == len(header)]
     checked.note("row", "cell count differs from the header; row skipped", len(rows) - len(whole))
     cells = {name: [row[index].strip() for row in whole] for name, (index, _) in columns.items()}
@@ -114,6 +113,14 @@ def _columns(header: list[str]) -> Columns:
         name: (index, unit)
         for index, (name, unit) in ((i, _split_title(t.strip())) for i, t in enumerate(header))
     }
+
+
+def _missing_column(columns: Columns) -> str | None:
+    """The first required column the parsed header lacks (a stray quote can merge header cells)."""
+    for name in ("Start", "Duration"):
+        if columns.get(name, (0, None))[1] not in _NS_PER_UNIT:
+            return f"{name} (with a time unit: ns, us, ms, s)"
+    return None if "Name" in columns else "Name"
 
 
 def _blocks(columns: Columns, cells: dict[str, list[str]], n: int) -> list[pa.Table]:
