@@ -30,6 +30,11 @@ KIND_COLOURS = {
 }
 CAUSE_COLOURS = {"sync_wait": "#d62728", "host_wait": "#ff7f0e", "other": "#7f7f7f"}
 BAR_COLOUR = "#1f77b4"
+MAX_ROOFLINE_POINTS = 30
+BOUND_COLOURS = {"compute": "#1f77b4", "memory": "#ff7f0e"}
+NO_BOUND_COLOUR = "#7f7f7f"
+ROOF_COLOURS = ("#d62728", "#9467bd", "#2ca02c", "#8c564b")
+ROOF_MARGIN = 4.0  # the roof lines reach this factor beyond the outermost point or ridge
 
 
 def base_layout(height: int, x_title: str = "", y_title: str = "") -> dict[str, object]:
@@ -206,6 +211,103 @@ def _percentile_lines(durations: dict) -> tuple[list[dict], list[dict]]:
             }
         )
     return shapes, notes
+
+
+def roofline_points(operators: list[dict]) -> list[dict]:
+    """The top operators (by device time) that a log-log roofline can place: FLOPs and bytes modelled,
+    intensity and achieved TFLOP/s above zero."""
+    placed = [op for op in operators if min(op.get("intensity") or 0, op.get("achieved_tflops") or 0) > 0]
+    return placed[:MAX_ROOFLINE_POINTS]
+
+
+def roofline_chart(operators: list[dict], hardware: dict | None, t: Translate) -> dict[str, object] | None:
+    """Achieved TFLOP/s over arithmetic intensity (both log), one point per operator sized by device
+    time, under the roof min(peak, intensity x bandwidth) of each precision the points were held to."""
+    points = roofline_points(operators)
+    if not points:
+        return None
+    largest = max(op["device_ns"] for op in points)
+    scatter = {
+        "type": "scatter",
+        "mode": "markers",
+        "name": t("ops.points"),
+        "x": [op["intensity"] for op in points],
+        "y": [op["achieved_tflops"] for op in points],
+        "marker": {
+            "size": [roofline_marker_size(op["device_ns"], largest) for op in points],
+            "color": [BOUND_COLOURS.get(op.get("bound") or "", NO_BOUND_COLOUR) for op in points],
+            "opacity": 0.85,
+            "line": {"width": 1, "color": "#ffffff"},
+        },
+        "hovertext": [_operator_hover(op, t) for op in points],
+        "hoverinfo": "text",
+    }
+    layout = base_layout(440, t("ops.axis_intensity"), t("ops.axis_tflops"))
+    layout["xaxis"] = {**layout["xaxis"], "type": "log"}
+    layout["yaxis"] = {**layout["yaxis"], "type": "log"}
+    layout["showlegend"] = True
+    layout["legend"] = {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}
+    layout["margin"] = {**layout["margin"], "t": 40}
+    return {"type": "figure", "data": [*_roof_lines(points, hardware, t), scatter], "layout": layout}
+
+
+def roofline_marker_size(device_ns: float, largest_ns: float) -> float:
+    """Marker diameter in px: its area grows with the operator's device time."""
+    return round(8 + 32 * (device_ns / largest_ns) ** 0.5, 1) if largest_ns > 0 else 8.0
+
+
+def roof_peaks(points: list[dict]) -> dict[str, float]:
+    """precision -> peak TFLOP/s the points were compared with, in the points' order."""
+    peaks: dict[str, float] = {}
+    for op in points:
+        if op.get("precision") and op.get("peak_tflops"):
+            peaks.setdefault(op["precision"], op["peak_tflops"])
+    return peaks
+
+
+def _roof_lines(points: list[dict], hardware: dict | None, t: Translate) -> list[dict]:
+    """One line per precision: the memory slope up to the ridge, then the flat compute peak."""
+    bandwidth = (hardware or {}).get("memory_gbps")
+    peaks = roof_peaks(points)
+    if not bandwidth or not peaks:
+        return []
+    ridges = [peak * 1e3 / bandwidth for peak in peaks.values()]  # FLOP/byte where the two roofs meet
+    intensities = [op["intensity"] for op in points] + ridges
+    low, high = min(intensities) / ROOF_MARGIN, max(intensities) * ROOF_MARGIN
+    lines = []
+    for i, ((precision, peak), ridge) in enumerate(zip(peaks.items(), ridges, strict=True)):
+        label = t("ops.roof", precision=precision, peak=f"{peak:,.1f}", bandwidth=f"{bandwidth:,.0f}")
+        lines.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": label,
+                "x": [low, ridge, high],
+                "y": [low * bandwidth / 1e3, peak, peak],
+                "line": {"color": ROOF_COLOURS[i % len(ROOF_COLOURS)], "width": 2, "dash": "dash"},
+                "hovertext": [label] * 3,
+                "hoverinfo": "text",
+            }
+        )
+    return lines
+
+
+def _operator_hover(op: dict, t: Translate) -> str:
+    share = op.get("peak_share")
+    lines = [
+        plotly_text(op["name"][:200]),
+        plotly_text(shapes_text(op.get("shapes") or [])[:200] or "-"),
+        f"{plotly_text(op.get('dtype') or '-')} · {t('ops.col.count')} {op['count']:,} · "
+        f"{t('ops.col.time')} {fmt_ns(op['device_ns'])}",
+        f"{op['achieved_tflops']:,.1f} TFLOP/s · {op['intensity']:,.1f} FLOP/byte"
+        + ("" if share is None else f" · {t('ops.col.peak')} {100 * share:.1f} %"),
+    ]
+    return "<br>".join(lines)
+
+
+def shapes_text(shapes: list[list[int]]) -> str:
+    """Tensor shapes as `[8,16] [16]`."""
+    return " ".join("[" + ",".join(str(d) for d in shape) + "]" for shape in shapes)
 
 
 def plotly_text(value: str) -> str:

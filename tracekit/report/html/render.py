@@ -19,6 +19,7 @@ from tracekit.report.html.charts import MAX_TIMELINE_EVENTS
 from tracekit.report.html.context import Context
 from tracekit.report.html.i18n import HTML_LANG, LANGUAGES, translator
 from tracekit.report.html.markup import element, text
+from tracekit.report.html.operators import operators_section
 from tracekit.report.html.recommendations import checked_section, recommendations_section
 
 MAX_REPORT_BYTES = 6_000_000  # plotly.min.js is ~4.8 MB of it
@@ -121,6 +122,7 @@ def _sections(ctx: Context, recommendations: dict | None) -> list[tuple[str, str
     if device is not None:
         found += [
             ("sec.hotspots", sections.hotspots_section(ctx, device)),
+            ("sec.operators", operators_section(ctx, device)),
             ("sec.bubbles", sections.bubbles_section(ctx, device)),
         ]
     else:
