@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SHARED_TRACES
+from conftest import GPU_DATA, ROOT, SHARED_TRACES
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_SCHEMES = ("file:", "data:", "blob:")
 ASCEND_TRACE = SHARED_TRACES / "msprof" / "msinsight-torchnpu-level0" / "rank0_ascend_pt"
+OPERATORS_TRACE = GPU_DATA / "operators_bf16.pt.trace.json.gz"  # 6 modelled operators, bf16, H200
 DRAW_TIMEOUT_MS = 30_000
 
 if not CHROMIUM.is_file():
@@ -111,7 +112,7 @@ CHART_STATE = """() => Array.from(document.querySelectorAll('div.chart')).map(di
     plotted: div.classList.contains('js-plotly-plot'),
     svgs: div.querySelectorAll('svg.main-svg').length,
     traces: div.querySelectorAll('g.trace').length,
-    marks: div.querySelectorAll('g.trace g.point path, g.trace path.js-line').length,
+    marks: div.querySelectorAll('g.trace g.point path, g.trace path.point, g.trace path.js-line').length,
     error: div.classList.contains('chart-error'),
 }))"""
 
@@ -123,22 +124,48 @@ def test_report_draws_every_chart_offline_without_errors(
     trace, lang = CASES[case]
     if not trace.exists():
         pytest.skip(f"{trace} is absent (../shared/traces is not beside this checkout)")
-    html = _write_report(trace, lang, report_dir, case)
-    page, visit = _open(browser, html)
+    page, visit = _open(browser, _write_report(trace, lang, report_dir, case))
     try:
-        emitted = json.loads(page.locator("#report-data").text_content())["charts"]
-        charts = page.evaluate(CHART_STATE)
-        assert len(charts) == len(emitted) >= 3
-        assert [chart["id"] for chart in charts] == list(emitted)
-        for chart in charts:
-            assert chart["plotted"] and not chart["error"], chart
-            assert chart["svgs"] >= 1 and chart["traces"] >= 1 and chart["marks"] >= 1, chart
-        assert page.evaluate("document.documentElement.lang") == ("zh-CN" if lang == "zh" else "en")
-        assert visit.console_errors == []
-        assert visit.page_errors == []
-        assert visit.network_requests == []
+        _assert_every_chart_drawn(page, visit, lang)
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_operators_section_draws_its_roofline(browser: object, report_dir: Path, lang: str) -> None:
+    page, visit = _open(browser, _write_report(OPERATORS_TRACE, lang, report_dir, f"operators_{lang}"))
+    try:
+        _assert_every_chart_drawn(page, visit, lang)
+        section = page.locator("#sec-operators")
+        assert section.locator("h2").text_content() == ("算子" if lang == "zh" else "Operators")
+        assert section.locator("table.sortable tbody tr").count() == 6
+        roofline = section.locator("div.chart.js-plotly-plot")
+        assert roofline.count() == 1
+        assert roofline.locator("g.trace.scatter path.point").count() == 6  # one point per operator
+        assert roofline.locator("g.trace.scatter path.js-line").count() == 1  # the bf16 roof
+        axes = roofline.evaluate("div => [div._fullLayout.xaxis.type, div._fullLayout.yaxis.type]")
+        assert axes == ["log", "log"]
+        section.locator("table.sortable th", has_text="TFLOP/s").click()
+        rates = section.locator("table.sortable tbody tr td:nth-child(6)")
+        values = [float(v) for v in rates.evaluate_all("cells => cells.map(c => c.dataset.v)")]
+        assert len(values) == 6 and values == sorted(values, reverse=True)
+    finally:
+        page.close()
+
+
+def _assert_every_chart_drawn(page: object, visit: Visit, lang: str) -> None:
+    """Every chart emitted is drawn with marks, in the page's language, with no error or request."""
+    emitted = json.loads(page.locator("#report-data").text_content())["charts"]
+    charts = page.evaluate(CHART_STATE)
+    assert len(charts) == len(emitted) >= 3
+    assert [chart["id"] for chart in charts] == list(emitted)
+    for chart in charts:
+        assert chart["plotted"] and not chart["error"], chart
+        assert chart["svgs"] >= 1 and chart["traces"] >= 1 and chart["marks"] >= 1, chart
+    assert page.evaluate("document.documentElement.lang") == ("zh-CN" if lang == "zh" else "en")
+    assert visit.console_errors == []
+    assert visit.page_errors == []
+    assert visit.network_requests == []
 
 
 def test_tables_sort_hints_show_and_print_layout_holds(browser: object, report_dir: Path) -> None:

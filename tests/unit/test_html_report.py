@@ -211,8 +211,8 @@ def test_report_is_self_contained_and_under_budget(document: dict, recommendatio
 
 def test_every_section_is_there(document: dict, recommendations: dict) -> None:
     page = render_html(document, "en", recommendations)
-    for section in ("summary", "recommendations", "checked", "timeline", "hotspots", "bubbles", "steps",
-                    "copies", "blocking", "metadata", "glossary"):  # fmt: skip
+    for section in ("summary", "recommendations", "checked", "timeline", "hotspots", "operators", "bubbles",
+                    "steps", "copies", "blocking", "metadata", "glossary"):  # fmt: skip
         assert f'<section id="sec-{section}">' in page, section
     assert 'id="sec-ascend"' not in page  # not an Ascend trace
     assert '<html lang="en">' in page
