@@ -149,6 +149,7 @@ def csv_files() -> dict[str, Builder]:
         "block_dim_1e300/kernel_details.csv": csv_edit("Block Dim", "1e300"),
         "step_20_digits/kernel_details.csv": csv_edit("Step Id", "12345678901234567890"),
         "stream_2p64/kernel_details.csv": csv_edit("Stream ID", str(BIG + 1)),
+        "shapes_without_dtypes/kernel_details.csv": csv_edit("Input Shapes", '"4,4;4,4;4,4"'),
         "missing_name/kernel_details.csv": csv_edit("Name", "", header=no_name),
         "header_only/kernel_details.csv": lambda p: write_csv(p, KERNEL_HEADER, []),
         "bom/kernel_details.csv": lambda p: p.write_bytes(
@@ -225,6 +226,7 @@ def db_files() -> dict[str, Builder]:
         "pytorch_start_text.db": db_sql("UPDATE PYTORCH_API SET startNs = 'soon', endNs = NULL"),
         "cann_tid_2p64.db": db_sql(f"UPDATE CANN_API SET globalTid = '{BIG}', startNs = NULL"),
         "string_id_null.db": db_sql("INSERT INTO STRING_IDS VALUES (NULL, NULL)"),
+        "shapes_without_dtypes.db": db_sql("UPDATE STRING_IDS SET value = '8,8;8,8;8,8' WHERE id = 7"),
         "missing_column.db": db_sql("ALTER TABLE TASK DROP COLUMN endNs"),
         "corrupt_page.db": damaged(db_sql(), garble_page=2),
         "truncated.db": damaged(db_sql(), keep=0.6),

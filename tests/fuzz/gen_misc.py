@@ -42,6 +42,7 @@ def budget_files() -> dict[str, Builder]:
         "duration_on_count.toml": 'h2d.per_step = "+5ms"\n',
     }
     files: dict[str, Builder] = {name: _text(text) for name, text in texts.items()}
+    files["int_5000_digits.toml"] = _text("h2d.per_step = " + "7" * 5000 + "\n")
     files["binary.toml"] = lambda p: p.write_bytes(b"step.p50 = \xff\xfe\x00\n")
     files["bom.toml"] = lambda p: p.write_bytes(codecs.BOM_UTF8 + texts["good.toml"].encode())
     return files

@@ -1,6 +1,7 @@
 """Write the checked-in bad-input corpus: `python tests/data/bad/make_corpus.py` (deterministic).
 
 The builders live in tests/fuzz/gen_*.py; cases.toml beside this file gives each case's expected outcome.
+The analysis/ cases are derived from `tracekit analyze` of kineto/good.json, so they change with the analysis.
 Cases that are large or cannot be stored in git are built by the test at run time (gen_misc.RUNTIME).
 """
 
