@@ -319,6 +319,14 @@ def test_json_hostile_numbers_are_dropped_and_counted_quickly(tmp_path: Path) ->
     assert counted(trace, "dur_ns") == 1
 
 
+def test_json_string_table_with_a_stray_value_keeps_the_ids(tmp_path: Path) -> None:
+    path = json_export(tmp_path / "r.json")
+    text = path.read_text()
+    path.write_text(text.replace('{"data":["",', '{"data":[7,', 1))
+    names = set(read_trace(path).events.column("name").to_pylist())
+    assert {"k", "cudaLaunchKernel_v7000"} <= names
+
+
 def test_json_deep_nesting_is_a_one_line_error(tmp_path: Path) -> None:
     path = tmp_path / "deep.json"
     path.write_text('{"data":[' + "[" * 200_000 + "]" * 200_000 + "]}\n")

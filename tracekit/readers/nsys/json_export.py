@@ -104,7 +104,8 @@ def sniff_nsys_json(head: bytes) -> bool:
 def read_nsys_json(path: Path) -> Trace:
     """CUDA kernels, copies, memsets, syncs, API calls and NVTX ranges of a JSON export."""
     lines = _decode(path)
-    strings = [s for s in (lines[0].data or []) if isinstance(s, str)] if lines else []
+    table = (lines[0].data or []) if lines else []
+    strings = [s if isinstance(s, str) else "" for s in table]  # a stray value keeps the ids in place
     cuda = [line.CudaEvent for line in lines if line.CudaEvent is not None and _timed(line.CudaEvent)]
     blocks = [
         _kernels([e for e in cuda if e.kernel is not None], strings),
