@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
@@ -60,13 +59,13 @@ def times(values: Sequence[object], field: str) -> np.ndarray:
 
 
 def _exact_int64(values: Sequence[object]) -> np.ndarray | None:
-    """The values as int64 when each is an int (or integer text) in range, else None; floats never
-    take this path, numpy would truncate them."""
-    if any(isinstance(v, (float, Decimal)) for v in values):
+    """The values as int64 when each is a Python int in range, else None (numpy would truncate floats
+    and parse text such as `1_000` silently; those go through `checked.ns`)."""
+    if not all(type(v) is int for v in values):
         return None
     try:
         return np.fromiter(values, dtype=np.int64, count=len(values))
-    except (TypeError, ValueError, OverflowError):
+    except OverflowError:
         return None
 
 
