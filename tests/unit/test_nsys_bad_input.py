@@ -306,6 +306,8 @@ def test_json_hostile_numbers_are_dropped_and_counted_quickly(tmp_path: Path) ->
         cuda_event("-5", "5"),
         cuda_event("300", "250"),
         cuda_event("400", "500", device=1e300),
+        {"Type": 79, "CudaEvent": {"endNs": "5", "kernel": {}}},  # no start
+        {"Type": 127, "CudaEvent": {"cudaEventRecord": {"eventId": "1"}}},  # not an activity kind we read
     )
     text = path.read_text().replace('"startNs": "-5"', '"startNs": 1e99999999')
     path.write_text(text)
@@ -315,7 +317,7 @@ def test_json_hostile_numbers_are_dropped_and_counted_quickly(tmp_path: Path) ->
     kernels = trace.events.filter(trace.events.column("kind").to_numpy() == Kind.KERNEL)
     assert kernels.column("start_ns").to_pylist() == [120, 400]
     assert kernels.column("device").to_pylist() == [0, NONE]
-    assert counted(trace, "CudaEvent.startNs") == 4
+    assert counted(trace, "CudaEvent.startNs") == 5
     assert counted(trace, "dur_ns") == 1
 
 

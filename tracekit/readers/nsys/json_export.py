@@ -47,8 +47,8 @@ class _Memset(msgspec.Struct):
 
 
 class _Cuda(msgspec.Struct):
-    startNs: Any = 0
-    endNs: Any = 0
+    startNs: Any = None
+    endNs: Any = None
     correlationId: Any = 0
     deviceId: Any = None
     streamId: Any = None
@@ -60,8 +60,8 @@ class _Cuda(msgspec.Struct):
 
 
 class _Call(msgspec.Struct):
-    startNs: Any = 0
-    endNs: Any = 0
+    startNs: Any = None
+    endNs: Any = None
     correlationId: Any = 0
     eventClass: Any = None
     name: Any = None
@@ -70,7 +70,7 @@ class _Call(msgspec.Struct):
 
 class _Nvtx(msgspec.Struct):
     Type: Any = None
-    Timestamp: Any = 0
+    Timestamp: Any = None
     EndTimestamp: Any = None
     Text: Any = None
     GlobalTid: Any = 0
@@ -132,8 +132,9 @@ def _decode(path: Path) -> list[_Line]:
 
 
 def _timed(event: _Cuda) -> bool:
-    """CUPTI writes start 0 for "no timestamp" (dropped, as nsys does); other values are checked later."""
-    return event.startNs not in (0, "0", None)
+    """CUPTI writes start 0 for "no timestamp" (skipped, as nsys does); other values, a missing one
+    too, are checked (and counted when dropped) by `activity.times`."""
+    return event.startNs not in (0, "0")
 
 
 def _common(events: list[_Cuda]) -> dict[str, np.ndarray]:
