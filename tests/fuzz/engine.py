@@ -196,6 +196,7 @@ def _save(
     case.mkdir(parents=True, exist_ok=True)
     shutil.copy2(path, case / path.name)
     command = " ".join(argv).replace(str(path), str(case / path.name))
+    command = command.replace(str(path.parent.parent / "out"), "/tmp/tk-out")
     story = {"signature": signature, "argv": argv, "problems": problems, "stderr": stderr[-2000:],
              "reproduce": f"python -m tracekit {command}"}  # fmt: skip
     (case / "case.json").write_text(json.dumps(story, indent=1))

@@ -26,7 +26,7 @@ from contract import (
 from gen_misc import RUNTIME, build_runtime
 
 MANIFEST = CORPUS / "cases.toml"
-RESULTS = FAILURES / "corpus.jsonl"
+RESULTS = Path(os.environ.get("TRACEKIT_CORPUS_RESULTS", FAILURES / "corpus.jsonl"))  # failures, one per line
 
 
 def load_cases() -> list[tuple[str, str, dict, str]]:
@@ -64,7 +64,7 @@ def stored_inputs() -> set[str]:
 
 @pytest.fixture(scope="module", autouse=True)
 def _fresh_results() -> None:
-    FAILURES.mkdir(exist_ok=True)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("")
 
 
