@@ -67,6 +67,13 @@ def kineto_edit(field: str, value: object, raw: str = "", cat: str = "kernel") -
     return build
 
 
+def end_past_int64(path: Path) -> None:
+    """A kernel whose start and duration fit in int64 ns but whose end does not."""
+    events = kineto_events()
+    first(events, "kernel").update(ts=9.0e15, dur=9.0e15)
+    path.write_text(kineto_text(events))
+
+
 def kineto_files() -> dict[str, Builder]:
     """kineto/<case> -> builder."""
     seed = kineto_text(kineto_events())
@@ -85,6 +92,7 @@ def kineto_files() -> dict[str, Builder]:
         "ts_superscript.json": kineto_edit("ts", "²"),
         "ts_1e99999999.json": kineto_edit("ts", RAW, "1e99999999"),
         "dur_negative.json": kineto_edit("dur", -50),
+        "end_past_int64.json": end_past_int64,
         "ts_missing.json": kineto_edit("ts", None),
         "device_2p31.json": kineto_edit("args.device", 2**31),
         "name_number.json": kineto_edit("name", 12),
@@ -168,6 +176,7 @@ def nsys_files() -> dict[str, Builder]:
         "start_text.sqlite": nsys_sql(f"{k} start = 'abc' WHERE rowid = 1"),
         "start_null.sqlite": nsys_sql(f"{k} start = NULL WHERE rowid = 1"),
         "end_before_start.sqlite": nsys_sql(f"{k} end = start - 50 WHERE rowid = 1"),
+        "end_int64_max.sqlite": nsys_sql(f"UPDATE CUPTI_ACTIVITY_KIND_MEMCPY SET end = {2**63 - 1}"),
         "device_2p31.sqlite": nsys_sql(f"{k} deviceId = {2**31}"),
         "name_id_unknown.sqlite": nsys_sql(f"{k} demangledName = 9999, shortName = 'x'"),
         "missing_column.sqlite": nsys_sql(f"ALTER TABLE {KERNEL} DROP COLUMN end"),
