@@ -21,6 +21,7 @@ def test_fuzz_reader(target) -> None:
         pytest.skip("TRACEKIT_FUZZ_SECONDS=0")
     result = fuzz(target, SECONDS / len(TARGETS), SEED + TARGETS.index(target))
     runs = sum(result.runs.values())
+    print(f"\n{target.name}: {runs} runs ({dict(result.runs)}), {sum(result.failures.values())} failed")
     assert runs > 0, f"{target.name}: no case ran"
     lines = [f"{count} x {signature}\n    saved: {result.examples.get(signature, '-')}"
              for signature, count in result.failures.most_common()]  # fmt: skip
