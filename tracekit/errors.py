@@ -31,7 +31,8 @@ def shown_value(value: object, limit: int = 40) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split()) if any(c in text for c in "\r\n\t\v\f") else text
+    """Every line break str.splitlines knows (\x1c-\x1e, \x85, \u2028 too) and tab as one space."""
+    return " ".join(text.split()) if len(text.splitlines()) > 1 or "\t" in text else text
 
 
 def _cut(text: str, limit: int) -> str:

@@ -82,6 +82,8 @@ def load_budgets(path: Path) -> list[Budget]:
         raise TraceError(path, f"not valid TOML: {exc}") from None
     except RecursionError:  # nesting spread over several lines
         raise TraceError(path, "not a budget: keys or values nested too deeply") from None
+    except ValueError:  # an integer of thousands of digits
+        raise TraceError(path, "not a budget: a number with too many digits") from None
     entries = _flatten(table)
     if not entries:
         raise TraceError(path, "budget file names no metric")

@@ -5,8 +5,8 @@ Every reader converts through these functions, so every format applies the same 
 
 - integers must fit their column (int64; device ids int32, >= 0): others become NONE;
 - numbers written as text are parsed only when short (`MAX_NUMBER_CHARS`), finite and integral;
-- times must be finite and within int64 ns; an event whose start is unknown or out of range, whose
-  duration is negative, or whose end overflows int64 is dropped;
+- times must be finite and within ±2^62 ns (146 years); an event whose start is unknown or out of
+  range, whose duration is negative, or whose end lies past 2^62 ns is dropped;
 - names longer than `MAX_NAME_CHARS` are cut.
 
 Nothing is silent: each replaced or dropped value is counted by field and reason in the `Problems`
@@ -34,8 +34,11 @@ MAX_NUMBER_CHARS = 40
 """Longest number written as text that is parsed; longer ones (a million digits) are refused unread."""
 MAX_NAME_CHARS = 16384
 """Longest event name kept; templated kernel names reach a few thousand characters."""
-MAX_US = INT64_MAX // 1000
-"""Largest time in µs whose ns fit int64 (about 106 days)."""
+MAX_TIME_NS = 1 << 62
+"""Latest event end accepted (about 146 years after the clock's epoch): the analyses add gaps and
+durations to times, and int64 must hold the sums."""
+MAX_US = MAX_TIME_NS // 1000
+"""Largest time in µs accepted."""
 INVALID_NS = INT64_MIN
 """Marks a time that could not be converted; rows with it are dropped by `event_table`."""
 _NULL_TEXTS = frozenset({"", "n/a", "na", "none", "null", "nan"})
@@ -156,7 +159,7 @@ def us_to_ns(value: object, field: str) -> int:
 def ns(value: object, field: str) -> int:
     """An integer ns time; INVALID_NS when absent or out of int64 range (noted)."""
     us = number(value)
-    if us is None or us != us.to_integral_value() or not INT64_MIN < us <= INT64_MAX:
+    if us is None or us != us.to_integral_value() or not -MAX_TIME_NS <= us <= MAX_TIME_NS:
         note(field, "missing, not an integer or out of range; event dropped")
         return INVALID_NS
     return int(us)
@@ -284,10 +287,10 @@ def _valid_times(columns: dict[str, object], n: int) -> np.ndarray | None:
     dur = np.zeros(n, dtype=np.int64) if dur is None else dur
     bad_start = (start == INVALID_NS) | (start == NONE)
     bad_dur = ~bad_start & (dur < 0)
-    overflow = ~bad_start & ~bad_dur & (start > INT64_MAX - np.maximum(dur, 0))
+    overflow = ~bad_start & ~bad_dur & ((start > MAX_TIME_NS - np.maximum(dur, 0)) | (start < -MAX_TIME_NS))
     note("start_ns", "unknown or out of range; event dropped", int((start == NONE).sum()))
     note("dur_ns", "negative (end before start); event dropped", int((bad_dur & (dur != INVALID_NS)).sum()))
-    note("dur_ns", "end past the int64 ns range; event dropped", int(overflow.sum()))
+    note("dur_ns", "end past 2^62 ns (or start before -2^62); event dropped", int(overflow.sum()))
     keep = ~(bad_start | bad_dur | overflow)
     return None if keep.all() else keep
 
