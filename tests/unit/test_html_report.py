@@ -221,7 +221,7 @@ def test_every_section_is_there(document: dict, recommendations: dict) -> None:
 def test_each_chart_div_has_its_data(document: dict, recommendations: dict) -> None:
     parsed = _parse(render_html(document, "en", recommendations))
     charts = _data_island(parsed)["charts"]
-    assert parsed.chart_ids == list(charts) and len(charts) == 5  # timeline, hotspots, 2 bubbles, steps
+    assert parsed.chart_ids == list(charts) and len(charts) == 6  # attribution, timeline, hotspots, 2 bubbles, steps
     assert _data_island(parsed)["config"]["displaylogo"] is False
     timeline = next(spec for spec in charts.values() if spec["type"] == "timeline")
     assert len(timeline["lane"]) == document["timeline"]["shown_events"]
@@ -285,6 +285,9 @@ def _remove(document: dict, block: str) -> dict:
         del partial["steps"][block]
     elif block == "devices":
         partial["devices"] = []
+    elif block == "whatif":
+        for device in partial["devices"]:
+            device.pop("whatif", None)
     elif block == "steps":
         partial["steps"] = {"count": 0, "first": None, "last": None, "duration_ns": {}}
     else:
@@ -295,13 +298,14 @@ def _remove(document: dict, block: str) -> dict:
 @pytest.mark.parametrize(
     ("block", "section_left_out", "charts"),
     [
-        ("timeline", "sec-timeline", 4),
-        ("recommendations", "sec-checked", 5),
-        ("series", None, 4),
-        ("throughput_per_s", None, 5),
+        ("timeline", "sec-timeline", 5),
+        ("recommendations", "sec-checked", 6),
+        ("series", None, 5),
+        ("throughput_per_s", None, 6),
         ("devices", "sec-hotspots", 2),
-        ("steps", None, 4),
-        ("definitions", None, 5),
+        ("steps", None, 5),
+        ("definitions", None, 6),
+        ("whatif", "sec-attribution", 5),
     ],
 )
 def test_missing_blocks_leave_their_part_out(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tracekit.report.html.i18n_plan import PLAN_EN, PLAN_ZH
+
 LANGUAGES = ("en", "zh")
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
 
@@ -503,7 +505,7 @@ ZH: dict[str, str] = {
     "gloss.ascend": "昇腾诊断",
 }
 
-STRINGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
+STRINGS: dict[str, dict[str, str]] = {"en": EN | PLAN_EN, "zh": ZH | PLAN_ZH}
 
 
 def translator(lang: str) -> Callable[..., str]:

@@ -1,5 +1,6 @@
-"""The recommendations section: fired rules ranked, each with evidence, gain and actions; then the
-rules that were checked and did not fire, with the reason.
+"""The recommendations section: the plan and the step-time findings first, then the throughput
+levers, then memory (tracekit/report/html/plan.py); each finding with evidence, gain, actions and its
+alternatives. Then the rules that were checked and did not fire, with the reason.
 
 The texts inside the recommendations block are already in the report's language (the rules
 engine writes them); this module adds only the report's own labels.
@@ -10,22 +11,46 @@ from __future__ import annotations
 from tracekit.formatting import fmt_ns, fmt_share
 from tracekit.report.html.context import Context
 from tracekit.report.html.markup import Cell, Column, bullet_list, element, paragraph, table, text
+from tracekit.report.html.plan import (
+    alternatives_block,
+    group_heading,
+    grouped,
+    plan_block,
+    throughput_note,
+    times,
+)
 
 MAX_OFFENDER_ROWS = 50
 NETWORK_SCHEMES = ("http://", "https://")
-TIMES = "\u00d7"  # the multiplication sign of a speedup
 
 
 def recommendations_section(ctx: Context, recommendations: dict | None) -> str:
-    """Fired rules in rank order; a note when none fired or the analysis has no recommendations."""
+    """Fired rules by group, the plan heading the step-time ones; a note when none fired or the
+    analysis has no recommendations."""
     t = ctx.t
     if not recommendations:
         return paragraph(t("rec.absent"), "note")
-    fired = sorted(recommendations.get("fired") or [], key=lambda rule: rule.get("rank", 0))
+    fired = recommendations.get("fired") or []
     platform = paragraph(t("rec.platform", platform=recommendations.get("platform", "-")), "note")
     if not fired:
         return platform + paragraph(t("rec.none"), "note")
-    return platform + "".join(_recommendation(ctx, rule) for rule in fired)
+    plan = recommendations.get("plan")
+    groups = grouped(fired)
+    return platform + "".join(
+        _group(ctx, group, findings, plan) for group, findings in groups.items() if findings
+    )
+
+
+def _group(ctx: Context, group: str, findings: list[dict], plan: dict | None) -> str:
+    """One group: its heading, the plan (latency) or the latency costs (throughput), its findings."""
+    intro = ""
+    if group == "latency":
+        intro = plan_block(ctx, plan, findings)
+    elif group == "throughput":
+        intro = throughput_note(ctx, findings)
+    steps = len((plan or {}).get("steps") or [])
+    articles = "".join(_recommendation(ctx, rule, steps) for rule in findings)
+    return element("div", group_heading(ctx, group, findings) + intro + articles, class_=f"rec-{group}")
 
 
 def checked_section(ctx: Context, recommendations: dict | None) -> str:
@@ -50,12 +75,13 @@ def _status(ctx: Context, status: str | None) -> str:
     return ctx.t(f"status.{status}") if status in ("not_fired", "not_applicable") else str(status or "-")
 
 
-def _recommendation(ctx: Context, rule: dict) -> str:
+def _recommendation(ctx: Context, rule: dict, plan_steps: int) -> str:
     t = ctx.t
     speedup = (rule.get("gain") or {}).get("speedup")
-    badge = element("span", text(f"{TIMES}{speedup:.2f}"), class_="speedup") if speedup else ""
+    hint = f"{t('hint.formula')}: {t('rec.hint.speedup')}"
+    badge = element("span", text(times(speedup)), class_="speedup", title=hint) if speedup else ""
     heading = element(
-        "h3",
+        "h4",
         element("span", text(t("rec.rank", rank=rule.get("rank", ""))), class_="rank")
         + " "
         + text(rule.get("title", ""))
@@ -67,7 +93,8 @@ def _recommendation(ctx: Context, rule: dict) -> str:
         element("p", text(rule.get("summary", "")), class_="summary"),
         _evidence(ctx, rule.get("evidence") or []),
         _offenders(ctx, rule.get("offenders")),
-        _gain(ctx, rule.get("gain")),
+        _gain(ctx, rule.get("gain"), plan_steps),
+        alternatives_block(ctx, rule.get("alternatives") or []),
         _actions(ctx, rule.get("actions") or []),
         _case_study(ctx, rule.get("case_study")),
     ]
@@ -91,7 +118,7 @@ def _evidence(ctx: Context, evidence: list[dict]) -> str:
         ]
         for item in evidence
     ]
-    return element("h4", text(t("rec.evidence"))) + table(columns, rows)
+    return element("h5", text(t("rec.evidence"))) + table(columns, rows)
 
 
 def _offenders(ctx: Context, offenders: dict | None) -> str:
@@ -111,7 +138,7 @@ def _offenders(ctx: Context, offenders: dict | None) -> str:
         if len(all_rows) > len(shown)
         else ""
     )
-    return element("h4", text(t("rec.offenders"))) + table(columns, rows, sortable=True) + note
+    return element("h5", text(t("rec.offenders"))) + table(columns, rows, sortable=True) + note
 
 
 def _is_number(value: object) -> bool:
@@ -125,38 +152,68 @@ def _offender_cell(value: object) -> Cell:
     return Cell(shown, value, numeric=True)
 
 
-def _gain(ctx: Context, gain: dict | None) -> str:
+def _gain(ctx: Context, gain: dict | None, plan_steps: int) -> str:
     if not gain:
         return ""
     t = ctx.t
-    metric = gain.get("metric")
-    metric_label = t(f"rec.metric.{metric}") if metric in ("step_time", "throughput") else str(metric)
-    items = []
-    if gain.get("speedup") is not None:
-        items.append((t("rec.speedup"), f"{TIMES}{gain['speedup']:.2f} ({metric_label})"))
-    if gain.get("baseline_step_ns") is not None or gain.get("predicted_step_ns") is not None:
-        items.append(
-            (
-                t("rec.step_time"),
-                f"{fmt_ns(gain.get('baseline_step_ns'))} → {fmt_ns(gain.get('predicted_step_ns'))}",
-            )
-        )
-    if gain.get("amdahl_bound") is not None:
-        items.append((t("rec.amdahl"), f"{TIMES}{gain['amdahl_bound']:.2f}"))
-    if gain.get("removable_share") is not None:
-        items.append((t("rec.removable"), fmt_share(gain["removable_share"])))
-    if gain.get("method"):
-        items.append((t("rec.method"), gain["method"]))
+    items = _gain_facts(ctx, gain, plan_steps)
     facts = element(
-        "dl", "".join(element("dt", text(k)) + element("dd", text(v)) for k, v in items), class_="facts gain"
+        "dl", "".join(_fact(label, value, hint) for label, value, hint in items), class_="facts gain"
     )
     assumptions = gain.get("assumptions") or []
-    extra = element("h5", text(t("rec.assumptions"))) + bullet_list(assumptions) if assumptions else ""
-    return element("h4", text(t("rec.gain"))) + facts + extra
+    extra = element("h6", text(t("rec.assumptions"))) + bullet_list(assumptions) if assumptions else ""
+    return element("h5", text(t("rec.gain"))) + facts + extra
+
+
+def _gain_facts(ctx: Context, gain: dict, plan_steps: int) -> list[tuple[str, str, str | None]]:
+    """(label, value, hover formula) of each known part of the gain."""
+    t = ctx.t
+    formula = t("hint.formula")
+    metric = gain.get("metric")
+    metric_label = t(f"rec.metric.{metric}") if metric in ("step_time", "throughput") else str(metric)
+    if gain.get("upper_bound"):
+        metric_label += ", " + t("rec.upper_bound")
+    items: list[tuple[str, str, str | None]] = []
+    if gain.get("speedup") is not None:
+        items.append(
+            (
+                t("rec.speedup"),
+                f"{times(gain['speedup'])} ({metric_label})",
+                f"{formula}: {t('rec.hint.speedup')}",
+            )
+        )
+    if gain.get("plan_step") is not None:
+        items.append(
+            (t("rec.plan_step"), t("rec.plan_step_value", step=gain["plan_step"], count=plan_steps), None)
+        )
+    if gain.get("cumulative_speedup") is not None:
+        items.append(
+            (
+                t("rec.cumulative"),
+                times(gain["cumulative_speedup"]),
+                f"{formula}: {t('plan.hint.cumulative')}",
+            )
+        )
+    if gain.get("baseline_step_ns") is not None or gain.get("predicted_step_ns") is not None:
+        step_times = f"{fmt_ns(gain.get('baseline_step_ns'))} → {fmt_ns(gain.get('predicted_step_ns'))}"
+        items.append((t("rec.step_time"), step_times, None))
+    if gain.get("latency_cost") is not None:
+        items.append((t("rec.latency_cost"), times(gain["latency_cost"]), f"{formula}: {t('thr.hint.cost')}"))
+    if gain.get("amdahl_bound") is not None:
+        items.append((t("rec.amdahl"), times(gain["amdahl_bound"]), None))
+    if gain.get("removable_share") is not None:
+        items.append((t("rec.removable"), fmt_share(gain["removable_share"]), None))
+    if gain.get("method"):
+        items.append((t("rec.method"), gain["method"], None))
+    return items
+
+
+def _fact(label: str, value: str, hint: str | None) -> str:
+    return element("dt", text(label)) + element("dd", text(value), title=hint)
 
 
 def _actions(ctx: Context, actions: list[str]) -> str:
-    return element("h4", text(ctx.t("rec.actions"))) + bullet_list(actions, ordered=True) if actions else ""
+    return element("h5", text(ctx.t("rec.actions"))) + bullet_list(actions, ordered=True) if actions else ""
 
 
 def _case_study(ctx: Context, case_study: dict | None) -> str:

@@ -15,12 +15,14 @@ from pathlib import PurePath
 
 from tracekit import __version__
 from tracekit.report.html import sections
+from tracekit.report.html.attribution import attribution_section
 from tracekit.report.html.charts import MAX_TIMELINE_EVENTS
 from tracekit.report.html.context import Context
 from tracekit.report.html.i18n import HTML_LANG, LANGUAGES, translator
 from tracekit.report.html.markup import element, text
 from tracekit.report.html.operators import operators_section
 from tracekit.report.html.recommendations import checked_section, recommendations_section
+from tracekit.report.step_attribution import attributed_device
 
 MAX_REPORT_BYTES = 6_000_000  # plotly.min.js is ~4.8 MB of it
 CONTENT_SECURITY_POLICY = (
@@ -115,6 +117,10 @@ def _sections(ctx: Context, recommendations: dict | None) -> list[tuple[str, str
     device = sections.busiest_device(ctx.document)
     found = [
         ("sec.summary", sections.summary_section(ctx, device)),
+        (
+            "sec.attribution",
+            attribution_section(ctx, attributed_device(ctx.document, (recommendations or {}).get("device"))),
+        ),
         ("sec.recommendations", recommendations_section(ctx, recommendations)),
         ("sec.checked", checked_section(ctx, recommendations)),
         ("sec.timeline", sections.timeline_section(ctx)),

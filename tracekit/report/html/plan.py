@@ -1,0 +1,149 @@
+"""The recommendations' groups and plan: the step-time findings in plan order under "Do this first"
+with the cumulative predicted step time, the throughput levers with their latency cost, then memory
+(the `recommendations.plan` block and each finding's `group`, `gain` and `alternatives`).
+"""
+
+from __future__ import annotations
+
+from tracekit.formatting import fmt_ns
+from tracekit.report.html.context import Context
+from tracekit.report.html.markup import Cell, Column, element, paragraph, table, text
+
+GROUPS = ("latency", "throughput", "memory")
+TIMES = "\u00d7"  # the multiplication sign of a speedup
+
+
+def times(value: float | None) -> str:
+    """A speedup or ratio as the multiplication sign and two decimals; `-` when unknown."""
+    return "-" if value is None else f"{TIMES}{value:.2f}"
+
+
+def group_of(finding: dict) -> str:
+    """The finding's group; one without a group (an analysis older than the plan) is a latency one."""
+    group = finding.get("group")
+    return group if group in GROUPS else "latency"
+
+
+def plan_step(finding: dict) -> int | None:
+    return (finding.get("gain") or {}).get("plan_step")
+
+
+def grouped(fired: list[dict]) -> dict[str, list[dict]]:
+    """Findings by group, in GROUPS order: latency ones in plan order then by rank, others by rank."""
+    by_rank = sorted(fired, key=lambda finding: finding.get("rank") or 0)
+    groups: dict[str, list[dict]] = {group: [] for group in GROUPS}
+    for finding in by_rank:
+        groups[group_of(finding)].append(finding)
+    groups["latency"].sort(key=lambda finding: (plan_step(finding) is None, plan_step(finding) or 0))
+    return groups
+
+
+def group_heading(ctx: Context, group: str, findings: list[dict]) -> str:
+    """The group's heading; the throughput levers' names their latency cost."""
+    if group != "throughput":
+        return element("h3", text(ctx.t(f"rec.group.{group}")), class_="rec-group")
+    costs = _latency_costs(findings)
+    if not costs:
+        return element("h3", text(ctx.t("rec.group.throughput_free")), class_="rec-group")
+    low, high = times(min(costs)), times(max(costs))
+    shown = low if low == high else f"{low}\u2013{high}"
+    return element("h3", text(ctx.t("rec.group.throughput", cost=shown)), class_="rec-group")
+
+
+def plan_block(ctx: Context, plan: dict | None, findings: list[dict]) -> str:
+    """The predicted step time after the plan, then one row per step of it; nothing without steps."""
+    if not plan or not plan.get("steps"):
+        return ""
+    t = ctx.t
+    key = "plan.line_upper" if plan.get("upper_bound") else "plan.line"
+    line = t(
+        key,
+        baseline=fmt_ns(plan.get("baseline_step_ns")),
+        predicted=fmt_ns(plan.get("predicted_step_ns")),
+        speedup=times(plan.get("speedup")),
+    )
+    hint = f"{t('hint.formula')}: {t('plan.hint')}"
+    note = paragraph(t("plan.upper_note"), "note") if plan.get("upper_bound") else ""
+    return element("p", text(line), class_="plan", title=hint) + _plan_table(ctx, plan, findings) + note
+
+
+def _plan_table(ctx: Context, plan: dict, findings: list[dict]) -> str:
+    t = ctx.t
+    by_id = {finding.get("id"): finding for finding in findings}
+    baseline = plan.get("baseline_step_ns")
+    rows = [[Cell("0"), Cell(t("plan.baseline")), Cell("-"), _ns(baseline), Cell(times(1.0), 1.0)]]
+    for place, rule_id in enumerate(plan["steps"], start=1):
+        finding = by_id.get(rule_id) or {}
+        gain = finding.get("gain") or {}
+        rows.append(
+            [
+                Cell(str(place), place),
+                Cell(finding.get("title") or str(rule_id)),
+                Cell(times(gain.get("speedup")), gain.get("speedup")),
+                _ns(gain.get("predicted_step_ns")),
+                Cell(times(gain.get("cumulative_speedup")), gain.get("cumulative_speedup")),
+            ]
+        )
+    columns = [
+        Column(t("plan.col.step"), numeric=True),
+        Column(t("plan.col.change")),
+        Column(t("plan.col.gain"), _formula(ctx, "plan.hint.gain"), numeric=True),
+        Column(t("plan.col.after"), _formula(ctx, "plan.hint.after"), numeric=True),
+        Column(t("plan.col.cumulative"), _formula(ctx, "plan.hint.cumulative"), numeric=True),
+    ]
+    return table(columns, rows)
+
+
+def throughput_note(ctx: Context, findings: list[dict]) -> str:
+    """Why the throughput levers stand apart, and each one's latency cost."""
+    t = ctx.t
+    costs = [
+        element(
+            "li",
+            text(
+                t(
+                    "thr.cost",
+                    title=finding.get("title", ""),
+                    cost=times(gain["latency_cost"]),
+                    baseline=fmt_ns(gain.get("baseline_step_ns")),
+                    predicted=fmt_ns(gain.get("predicted_step_ns")),
+                )
+            ),
+            title=_formula(ctx, "thr.hint.cost"),
+        )
+        for finding in findings
+        if (gain := finding.get("gain") or {}).get("latency_cost") is not None
+    ]
+    listed = element("ul", "".join(costs), class_="costs") if costs else ""
+    return paragraph(t("thr.note"), "note") + listed
+
+
+def alternatives_block(ctx: Context, alternatives: list[dict]) -> str:
+    """The other actions on the same cause: title and gain alone."""
+    if not alternatives:
+        return ""
+    hint = _formula(ctx, "rec.alt_hint")
+    items = "".join(
+        element(
+            "li",
+            text(alternative.get("title") or alternative.get("id", ""))
+            + " "
+            + element("span", text(times(alternative.get("speedup"))), class_="alt-gain", title=hint),
+        )
+        for alternative in alternatives
+    )
+    return element("h5", text(ctx.t("rec.alternatives"))) + element("ul", items, class_="alternatives")
+
+
+def _latency_costs(findings: list[dict]) -> list[float]:
+    return [
+        cost for finding in findings if (cost := (finding.get("gain") or {}).get("latency_cost")) is not None
+    ]
+
+
+def _ns(value: int | None) -> Cell:
+    return Cell(fmt_ns(value), value)
+
+
+def _formula(ctx: Context, key: str) -> str:
+    return f"{ctx.t('hint.formula')}: {ctx.t(key)}"
