@@ -9,6 +9,7 @@ from rich.text import Text
 from tracekit.analysis.copies import REPORTED_DIRECTIONS
 from tracekit.formatting import fmt_bytes, fmt_ns, fmt_share
 from tracekit.report.terminal_operators import operators_section
+from tracekit.report.terminal_plan import recommendations_group
 
 
 def render_summary(analysis: dict, console: Console) -> None:
@@ -21,7 +22,7 @@ def render_summary(analysis: dict, console: Console) -> None:
     if not analysis["devices"] and analysis["host"]["cpu_op_hotspots"]:
         console.print(_cpu_ops_table(analysis["host"]["cpu_op_hotspots"]))
     if analysis.get("recommendations"):
-        console.print(_recommendations_table(analysis["recommendations"]))
+        console.print(recommendations_group(analysis))
     console.print(
         Text(
             "Definitions of every number: docs/metrics.md and the JSON 'definitions' block.",
@@ -221,26 +222,6 @@ _ASCEND_EVIDENCE = {
     "int64": lambda f: f"{f['count']:,} operators with int64 inputs, {fmt_ns(f['total_ns'])}",
     "block_dim": lambda f: f"core counts {f['core_counts']}",
 }
-
-
-def _recommendations_table(block: dict) -> Table:
-    """Fired rules by rank with their estimated gain; the rules checked, in one line."""
-    table = Table(title="Recommendations (ranked by estimated gain; details in the HTML report)",
-                  title_justify="left")  # fmt: skip
-    for column in ("#", "gain", "recommendation", "why"):
-        table.add_column(column, justify="right" if column in ("#", "gain") else "left")
-    for rule in block["fired"]:
-        table.add_row(str(rule["rank"]), _gain_text(rule["gain"]), rule["title"], rule["summary"])
-    checked = ", ".join(r["id"] for r in block["checked"])
-    table.caption = f"checked, not fired: {checked}" if checked else None
-    return table
-
-
-def _gain_text(gain: dict | None) -> str:
-    if not gain or gain["speedup"] is None:
-        return "-"
-    unit = "throughput" if gain["metric"] == "throughput" else "step"
-    return f"{gain['speedup']:.2f}x {unit}"
 
 
 def _cpu_ops_table(hotspots: list[dict]) -> Table:
