@@ -88,6 +88,8 @@ def load_run(path: Path) -> Run:
     traces = read_traces(path)
     if len(traces) != 1:
         raise TraceError(path, f"holds {len(traces)} ranks; compare one rank directory at a time")
+    for warning in traces[0].metadata.get("warnings", []):
+        typer.echo(f"warning: {path}: {warning}", err=True)
     return run_of(traces[0])
 
 

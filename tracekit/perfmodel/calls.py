@@ -55,7 +55,7 @@ class OpCall:
 
     def tensors(self) -> list[tuple[Shape, str]]:
         """(shape, dtype) of every tensor argument, in order."""
-        found = [(self.tensor(i), self.dtypes[i]) for i in range(len(self.shapes))]
+        found = [(self.tensor(i), self.dtypes[i]) for i in range(min(len(self.shapes), len(self.dtypes)))]
         return [(shape, dtype) for shape, dtype in found if shape is not None]
 
     def value(self, index: int) -> str:

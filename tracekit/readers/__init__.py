@@ -135,6 +135,8 @@ def _with_policy(trace: Trace, problems: list[str]) -> Trace:
     return replace(trace, metadata={**trace.metadata, "warnings": warnings}) if warnings else trace
 
 
+HINT_CHARS = 90
+"""How much of the reader's first warning an empty-trace error quotes (one short line in all)."""
 HOST_ONLY_WARNING = (
     "no device activity (kernels, copies, memsets, collectives): only the host-side analysis applies"
 )
@@ -142,7 +144,10 @@ HOST_ONLY_WARNING = (
 
 def _reason_hint(warnings: list[str]) -> str:
     """The reader's first warning (what is missing, or which values were dropped), if any."""
-    return f" ({warnings[0]})" if warnings else ""
+    if not warnings:
+        return ""
+    first = warnings[0] if len(warnings[0]) <= HINT_CHARS else warnings[0][: HINT_CHARS - 1] + "…"
+    return f" ({first})"
 
 
 def _directory_format(path: Path, format_name: str | None) -> None:

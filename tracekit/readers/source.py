@@ -78,7 +78,7 @@ def decode_json_array(path: Path, data, element_type: type, what: str = "JSON") 
         if repaired is None:
             return decode_json(path, data, list[element_type], what)  # raises, saying what is wrong
         checked.warn(
-            "the JSON array of events is not terminated (the tracer stopped mid-write?); "
+            f"{path.name}: the JSON array of events is not terminated (the tracer stopped mid-write?); "
             "read up to the last complete event"
         )
         return decode_json(path, repaired, list[element_type], what)
