@@ -153,6 +153,34 @@ def test_operators_section_draws_its_roofline(browser: object, report_dir: Path,
         page.close()
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_attribution_section_draws_one_stacked_bar_per_step(
+    browser: object, report_dir: Path, lang: str
+) -> None:
+    trace = ROOT / "sample_traces" / "h2d28_separate.pt.trace.json.gz"
+    html = _write_report(trace, lang, report_dir, f"attribution_{lang}")
+    attribution = json.loads(html.with_suffix(".json").read_text())["devices"][0]["whatif"]["attribution"]
+    steps, categories = attribution["steps"], attribution["categories"]
+    shown = [c for c in categories if any(step[c] for step in steps)]
+    page, visit = _open(browser, html)
+    try:
+        _assert_every_chart_drawn(page, visit, lang)
+        chart = page.locator("#sec-attribution div.chart.js-plotly-plot")
+        assert chart.count() == 1
+        drawn = chart.evaluate(
+            "div => ({barmode: div._fullLayout.barmode, traces: div.querySelectorAll('g.trace.bars').length,"
+            " bars: div.querySelectorAll('g.trace.bars g.point').length,"
+            " sums: div.data[0].x.map((_, i) => div.data.reduce((s, t) => s + t.customdata[i], 0))})"
+        )
+        assert drawn["barmode"] == "stack" and drawn["traces"] == len(shown)
+        assert drawn["bars"] == len(shown) * len(steps)
+        assert drawn["sums"] == [sum(step[c] for c in categories) for step in steps]
+        heading = "步骤时间的去向" if lang == "zh" else "Where the step time goes"
+        assert page.locator("#sec-attribution h2").text_content() == heading
+    finally:
+        page.close()
+
+
 def _assert_every_chart_drawn(page: object, visit: Visit, lang: str) -> None:
     """Every chart emitted is drawn with marks, in the page's language, with no error or request."""
     emitted = json.loads(page.locator("#report-data").text_content())["charts"]
