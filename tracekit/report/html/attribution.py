@@ -93,7 +93,7 @@ def attribution_chart(block: dict, t: Translate) -> dict[str, object] | None:
     layout["barmode"] = "stack"
     layout["xaxis"] = {**layout["xaxis"], "type": "category"}
     layout["showlegend"] = True
-    layout["legend"] = {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}
+    layout["legend"] = {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "traceorder": "normal"}
     layout["margin"] = {**layout["margin"], "t": 60}
     return {
         "type": "figure",
