@@ -53,7 +53,7 @@ SHARED_INPUTS = (
 LOCAL_INPUTS = tuple(
     str(p.relative_to(ROOT))
     for folder in ("tests/data/gpu", "sample_traces")
-    for p in sorted((ROOT / folder).glob("*.json.gz"))
+    for p in sorted((ROOT / folder).rglob("*.json.gz"))
 )
 
 

@@ -22,6 +22,7 @@ from tracekit.analysis.steps import step_summary
 from tracekit.analysis.timeline import step_timeline
 from tracekit.analysis.utilization import busy_set, utilization
 from tracekit.analysis.whatif import whatif_block
+from tracekit.analysis.workload import workload
 from tracekit.errors import TraceError
 from tracekit.model.steps import marker_names, steps_from_markers
 from tracekit.model.trace import Trace
@@ -107,6 +108,7 @@ def _trace_block(trace: Trace, table: pa.Table, cols: Columns) -> dict[str, obje
         "source": trace.source,
         "format": trace.format,
         "events": table.num_rows,
+        "workload": workload(cols),
         "capture_span": {
             "start_ns": span[0],
             "end_ns": span[1],
@@ -134,9 +136,10 @@ def _device_block(
     block["blocking"] = blocking_copies(cols, ops, options.top)
     block["hotspots"] = kernel_hotspots(cols, kernels, options.top, options.full_kernel_names)
     block["launch"] = launch_summary(cols, kernels)
-    block.update(operator_block(table, cols, device, choose_hardware(metadata, device, options.device)))
+    hardware = choose_hardware(metadata, device, options.device)
+    block.update(operator_block(table, cols, device, hardware))
     block["memory"] = memory_summary(cols, device)
-    block["whatif"] = whatif_block(table, cols, device)
+    block["whatif"] = whatif_block(table, cols, device, hardware.row)
     return block
 
 

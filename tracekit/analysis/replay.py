@@ -10,7 +10,8 @@ where, per operation, the term that bound it in the trace keeps its measured val
 the other term takes the smallest value seen in the step. A synchronizing entry (a synchronize call,
 or a copy call that returned only after its copy ended) returns `ret` after the work it waits for.
 Replaying an unchanged step reproduces its measured duration exactly; what-if changes
-(tracekit/analysis/whatif.py) edit entries and operations, then replay.
+(tracekit/analysis/whatif.py) edit entries and operations, then replay. `replay_timeline` keeps
+where everything ran and what bound it: the critical path (tracekit/analysis/attribution.py).
 """
 
 from __future__ import annotations
@@ -24,11 +25,18 @@ from tracekit.analysis.columns import Columns
 from tracekit.model.schema import DEVICE_KINDS, NONE, Kind
 
 UNBOUNDED = -(1 << 62)
+DYNAMIC_SHAPE_OPS = frozenset(
+    {"aten::nonzero", "aten::masked_select", "aten::unique", "aten::_unique", "aten::_unique2",
+     "aten::unique_consecutive", "aten::unique_dim", "aten::argwhere"}
+)  # fmt: skip
+"""Operators whose output size depends on the data: the host must read it from the device."""
 
 
 @dataclass(frozen=True)
 class Op:
-    """A device operation: its row, stream, duration, and the launch lag / stream gap it showed."""
+    """A device operation: its row, stream, duration, and the launch lag / stream gap it showed;
+    an operation that started only when one of another stream ended (a cross-stream event) waits
+    for that one in the replay too."""
 
     row: int
     stream: int
@@ -37,6 +45,8 @@ class Op:
     lag: int
     gap: int
     host_bound: bool
+    after: int = -1  # row of an operation on another stream it waited for (an event), or -1
+    after_gap: int = 0  # measured time from that operation's end to this start
 
 
 @dataclass(frozen=True)
@@ -68,29 +78,114 @@ class StepModel:
     min_gap: int
     rows: np.ndarray  # device operation rows of the step
     cpu_ops: list[tuple[int, int]] = field(default_factory=list)  # (start, end) on the driving thread
+    markers: list[tuple[int, int]] = field(default_factory=list)  # annotations on the driving thread
+    dynamic_ops: list[tuple[int, int]] = field(default_factory=list)  # data-dependent-shape operators
+
+
+@dataclass(frozen=True)
+class OpRun:
+    """Where the replay put one operation, and what bound its start: its launch (`host`; `by` is the
+    launching entry's index), the previous operation on its stream (`stream`; `by` is that run's
+    index in Timeline.ops), or neither (`measured`: a detached operation at its measured start)."""
+
+    op: Op
+    start: int
+    end: int
+    bound: str
+    by: int
+
+
+@dataclass
+class Timeline:
+    """A replayed step: each host entry's begin and end, the operation each synchronizing entry
+    waited for (its index in `ops`, or -1), and every operation's run."""
+
+    start: int
+    end: int = 0
+    host_end: int = 0
+    begins: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    awaited: list[int] = field(default_factory=list)
+    ops: list[OpRun] = field(default_factory=list)
+
+    @property
+    def duration(self) -> int:
+        return self.end - self.start
 
 
 def replay(model: StepModel, entries: list[Entry] | None = None, detached=None) -> int:
     """The step's duration when its entries and operations run as given (default: as measured)."""
+    return replay_timeline(model, entries, detached).duration
+
+
+def replay_timeline(model: StepModel, entries: list[Entry] | None = None, detached=None) -> Timeline:
+    """The replayed step, with every start and what bound it (for the critical path)."""
     entries = model.entries if entries is None else entries
     detached = model.detached if detached is None else detached
     after = _detached_by_entry(detached, len(entries))
-    stream_end = dict(model.prior_end)
+    state = _State(model, Timeline(model.start), dict(model.prior_end))
     clock, previous_b = model.start, model.start
     for _, op in after.get(-1, []):
-        _run(op, UNBOUNDED, stream_end, model)
+        state.run(op, UNBOUNDED, -1)
     for index, entry in enumerate(entries):
         begin = clock + (entry.a - previous_b)
-        ends = [
-            _run(op, begin + op.lag if op.host_bound else begin + model.min_lag, stream_end, model)
-            for op in entry.ops
-        ]
-        clock = _entry_end(entry, begin, ends, stream_end)
+        own = [state.run(op, begin + (op.lag if op.host_bound else model.min_lag), index) for op in entry.ops]
+        clock = state.entry_end(entry, begin, own)
         previous_b = entry.b
         for _, op in after.get(index, []):
-            _run(op, UNBOUNDED, stream_end, model)
-    host_end = clock + (model.end - previous_b)
-    return max(host_end, max(stream_end.values(), default=host_end)) - model.start
+            state.run(op, UNBOUNDED, -1)
+    timeline = state.timeline
+    timeline.host_end = clock + (model.end - previous_b)
+    timeline.end = max(timeline.host_end, max(state.stream_end.values(), default=timeline.host_end))
+    return timeline
+
+
+@dataclass
+class _State:
+    """The replay in progress: each stream's end and latest operation."""
+
+    model: StepModel
+    timeline: Timeline
+    stream_end: dict[int, int]
+    last_on: dict[int, int] = field(default_factory=dict)
+    run_of: dict[int, int] = field(default_factory=dict)  # table row -> index in timeline.ops
+
+    def run(self, op: Op, ready: int, entry: int) -> int:
+        """Run one operation at max(ready, previous end on its stream + gap, end of the operation it
+        waits for + its measured wait); its index in ops."""
+        previous = self.stream_end.get(op.stream, UNBOUNDED)
+        gap = self.model.min_gap if op.host_bound or op.after >= 0 else op.gap
+        bound, by = ("host", entry) if ready > UNBOUNDED else ("measured", -1)
+        if previous == UNBOUNDED and ready == UNBOUNDED:
+            ready = op.start  # a detached operation first on its stream keeps its measured start
+        if previous > UNBOUNDED and previous + gap > ready:
+            ready, bound, by = previous + gap, "stream", self.last_on.get(op.stream, -1)
+        waited = self.run_of.get(op.after, -1)
+        if waited >= 0 and self.timeline.ops[waited].end + op.after_gap > ready:
+            ready, bound, by = self.timeline.ops[waited].end + op.after_gap, "stream", waited
+        self.run_of[op.row] = len(self.timeline.ops)
+        self.stream_end[op.stream] = ready + op.dur
+        self.last_on[op.stream] = len(self.timeline.ops)
+        self.timeline.ops.append(OpRun(op, ready, ready + op.dur, bound, by))
+        return len(self.timeline.ops) - 1
+
+    def entry_end(self, entry: Entry, begin: int, own: list[int]) -> int:
+        """When the entry returns (a synchronizing one: `ret` after the work it awaits)."""
+        awaited = -1
+        if entry.ret is None:
+            end = begin + entry.dur
+        else:
+            pool = own if entry.waits_own else list(self.last_on.values())
+            awaited = max(pool, key=lambda i: self.timeline.ops[i].end, default=-1)
+            until = self.timeline.ops[awaited].end if awaited >= 0 else begin
+            if not entry.waits_own and max(self.stream_end.values(), default=begin) > until:
+                until, awaited = max(self.stream_end.values()), -1  # work from before the step
+            awaited = awaited if until > begin else -1
+            end = max(begin, until) + entry.ret
+        self.timeline.begins.append(begin)
+        self.timeline.ends.append(end)
+        self.timeline.awaited.append(awaited)
+        return end
 
 
 def _detached_by_entry(detached: list[tuple[int, Op]], count: int) -> dict[int, list[tuple[int, Op]]]:
@@ -98,23 +193,6 @@ def _detached_by_entry(detached: list[tuple[int, Op]], count: int) -> dict[int, 
     for index, op in detached:
         grouped.setdefault(min(index, count - 1), []).append((index, op))
     return grouped
-
-
-def _run(op: Op, ready: int, stream_end: dict[int, int], model: StepModel) -> int:
-    previous = stream_end.get(op.stream, UNBOUNDED)
-    gap = model.min_gap if op.host_bound else op.gap
-    if previous == UNBOUNDED and ready == UNBOUNDED:
-        ready = op.start  # a detached operation first on its stream keeps its measured start
-    start = max(ready, previous + gap if previous > UNBOUNDED else UNBOUNDED)
-    stream_end[op.stream] = start + op.dur
-    return start + op.dur
-
-
-def _entry_end(entry: Entry, begin: int, own_ends: list[int], stream_end: dict[int, int]) -> int:
-    if entry.ret is None:
-        return begin + entry.dur
-    awaited = max(own_ends, default=begin) if entry.waits_own else max(stream_end.values(), default=begin)
-    return max(begin, awaited) + entry.ret
 
 
 def build_step(table: pa.Table, cols: Columns, step: int, start: int, end: int) -> StepModel | None:
@@ -128,7 +206,9 @@ def build_step(table: pa.Table, cols: Columns, step: int, start: int, end: int) 
     calls = _host_calls(cols, thread_col, step, driver)
     ops, min_lag, min_gap, prior_end = _ops(cols, rows, calls)
     entries, detached = _entries(cols, calls, ops, rows, prior_end)
-    cpu = np.flatnonzero((cols.kind == Kind.CPU_OP) & (cols.step == step) & (thread_col == driver))
+    on_driver = (cols.step == step) & (thread_col == driver)
+    cpu = np.flatnonzero((cols.kind == Kind.CPU_OP) & on_driver)
+    markers = np.flatnonzero((cols.kind == Kind.MARKER) & on_driver & (cols.device == NONE))
     return StepModel(
         step=step,
         start=start,
@@ -140,6 +220,12 @@ def build_step(table: pa.Table, cols: Columns, step: int, start: int, end: int) 
         min_gap=min_gap,
         rows=rows,
         cpu_ops=sorted((int(cols.start[r]), int(cols.end[r])) for r in cpu),
+        markers=sorted((int(cols.start[r]), int(cols.end[r])) for r in markers),
+        dynamic_ops=sorted(
+            (int(cols.start[r]), int(cols.end[r]))
+            for r in cpu
+            if cols.names[cols.name_code[r]] in DYNAMIC_SHAPE_OPS
+        ),
     )
 
 
@@ -181,11 +267,33 @@ def _ops(
     min_lag = int(lag[launched].min()) if launched.any() else 0
     min_gap = int(gap[has_previous].min()) if has_previous.any() else 0
     host_bound = launched & ((lag - min_lag <= gap - min_gap) | ~has_previous)
+    ready = np.maximum(call_start + min_lag, np.where(has_previous, previous_end + min_gap, 0))
+    after = _waited_for(cols, rows, ready, min_lag + min_gap)
+    waited = np.where(after >= 0, cols.start[rows] - cols.end[np.maximum(after, 0)], 0)
+    fields = zip(rows, stream, lag, gap, host_bound & (after < 0), after, waited, strict=True)
     ops = {
-        int(r): Op(int(r), int(s), int(cols.start[r]), int(cols.dur[r]), int(lg), int(g), bool(h))
-        for r, s, lg, g, h in zip(rows, stream, lag, gap, host_bound, strict=True)
+        int(r): Op(
+            int(r), int(s), int(cols.start[r]), int(cols.dur[r]), int(lg), int(g), bool(h), int(a), int(w)
+        )
+        for r, s, lg, g, h, a, w in fields
     }
     return ops, min_lag, min_gap, prior_end
+
+
+def _waited_for(cols: Columns, rows: np.ndarray, ready: np.ndarray, latency: int) -> np.ndarray:
+    """For each operation that started more than the device's scheduling `latency` after it was
+    ready on its own (launched, the previous one on its stream done), the operation of another
+    stream that ended last before its start, after it was ready: what it waited for (a cross-stream
+    event); -1 for the others. One search in the sorted ends per operation."""
+    ends = cols.end[rows]
+    order = np.argsort(ends, kind="stable")
+    slot = np.searchsorted(ends[order], cols.start[rows], side="right") - 1
+    candidate = rows[order[np.maximum(slot, 0)]]
+    delayed = cols.start[rows] - ready > latency
+    waited = (
+        delayed & (slot >= 0) & (cols.end[candidate] > ready) & (cols.stream[candidate] != cols.stream[rows])
+    )
+    return np.where(waited, candidate, -1)
 
 
 def _end_before(cols: Columns, stream: int, time: int) -> int:

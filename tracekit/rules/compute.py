@@ -15,20 +15,12 @@ from tracekit.rules.model import (
     amdahl,
     not_applicable,
     not_fired,
-    replay_verdict,
-    replayed_gain,
 )
 
 LOW_UTILIZATION = 0.5
 INSTANCES_MIN_GAIN = 1.3
 SERIALIZED_OVERLAP_MAX = 0.05
 BUSY_FOR_CONTENTION = 0.3
-SHORT_KERNEL_NS = 10_000
-BATCH_MIN_GAIN = 1.2
-SHORT_KERNEL_SHARE = 0.5
-HOST_WAIT_SHARE_MIN = 0.2
-FP32_GEMM_SHARE_MIN = 0.3
-FP16_SPEEDUP = 2.0  # fp16 / bf16 tensor-core GEMM vs fp32, assumed
 FP32_GEMM = re.compile(r"sgemm|f32f32|gemm_f32|scudnn|_fp32_|cutlass.*_f32", re.IGNORECASE)
 INT64_TO_INT32 = 30 / 230  # case 001: an int64 Equal took 230 us, its int32 form ~30 us
 
@@ -37,10 +29,17 @@ def _kernel_utilization(ctx: Context) -> float:
     return ctx.device["kernel_utilization"] or 0.0
 
 
+def training(ctx: Context) -> bool:
+    """Training steps (backward passes, optimizer updates) get no inference-serving advice."""
+    return ctx.document["trace"].get("workload", {}).get("kind") == "training"
+
+
 def more_instances(ctx: Context) -> Outcome:
     """One stream leaves the device idle between short operators: run several instances."""
     if ctx.device is None or not ctx.whatif.get("more_instances", {}).get("applicable"):
         return not_applicable("needs_steps_and_device")
+    if training(ctx):
+        return not_applicable("training")
     estimate, kernels = ctx.whatif["more_instances"], ctx.whatif["kernels"]
     bubbles_per_step = ctx.device["bubbles"]["count"] / max(ctx.steps, 1)
     if kernels["streams"] > 1:
@@ -76,9 +75,11 @@ def core_limit(ctx: Context) -> Outcome:
     """Several streams whose operators never overlap: each takes every core; limit cores per operator."""
     if ctx.device is None or "kernels" not in ctx.whatif:
         return not_applicable("needs_device")
+    if training(ctx):
+        return not_applicable("training")
     kernels = ctx.whatif["kernels"]
-    if kernels["streams"] < 2:
-        return not_fired("one_stream")
+    if kernels.get("instances", 1) < 2 or kernels["streams"] < 2:
+        return not_fired("one_instance", streams=kernels["streams"])
     overlap = 1 - kernels["union_ns"] / kernels["sum_ns"] if kernels["sum_ns"] else 0.0
     if overlap > SERIALIZED_OVERLAP_MAX or _kernel_utilization(ctx) < BUSY_FOR_CONTENTION:
         return not_fired("streams_overlap", overlap=overlap)
@@ -106,13 +107,11 @@ def bigger_batch(ctx: Context) -> Outcome:
     """Operators of a few microseconds dominated by fixed costs: a bigger batch amortizes them."""
     if ctx.device is None or not ctx.whatif.get("bigger_batch", {}).get("applicable"):
         return not_applicable("needs_steps_and_device")
+    if training(ctx):
+        return not_applicable("training")
     kernels, estimate = ctx.whatif["kernels"], ctx.whatif["bigger_batch"]
-    if (kernels["median_ns"] or 0) >= SHORT_KERNEL_NS:
-        return not_fired("kernels_long", median=fmt_ns(kernels["median_ns"]))
-    if _kernel_utilization(ctx) >= LOW_UTILIZATION:
-        return not_fired("device_busy", utilization=_kernel_utilization(ctx))
-    if estimate["throughput_gain"] < BATCH_MIN_GAIN:
-        return not_fired("gain_too_small", speedup=estimate["throughput_gain"], minimum=BATCH_MIN_GAIN)
+    if estimate["throughput_gain"] is None:
+        return not_fired("nothing_to_change")
     return Outcome(
         FIRED,
         params={"median": fmt_ns(kernels["median_ns"]), "factor": estimate["factor"]},
@@ -129,67 +128,71 @@ def bigger_batch(ctx: Context) -> Outcome:
             baseline_step_ns=estimate["baseline_step_ns"],
             predicted_step_ns=estimate["predicted_step_ns"],
             amdahl_bound=estimate["amdahl_bound"],
+            latency_cost=estimate["predicted_step_ns"] / max(estimate["baseline_step_ns"], 1),
         ),
     )
 
 
 def graph_launch(ctx: Context) -> Outcome:
-    """Kernels shorter than their launch calls, with the device waiting on the host: graphs, fusion."""
+    """Kernels launched one by one: capture the step as a graph (or fuse its kernels); the plan
+    replays it, after the changes its precondition needs (no synchronization inside the step)."""
     if ctx.device is None or not ctx.device["launch"]["kernels_with_launch"]:
         return not_applicable("needs_launch_links")
     launch, bubbles = ctx.device["launch"], ctx.device["bubbles"]
     host_wait = bubbles["by_cause"]["host_wait"]["total_ns"] / max(ctx.device["window_ns"], 1)
-    if (launch["short_kernel_share"] or 0) < SHORT_KERNEL_SHARE:
-        return not_fired("kernels_outlast_launches", share=launch["short_kernel_share"] or 0)
-    if host_wait < HOST_WAIT_SHARE_MIN:
-        return not_fired("device_not_waiting", share=host_wait)
-    estimate = ctx.whatif["graph_launch"]
-
-    def fired() -> Outcome:
-        return Outcome(
-            FIRED,
-            params={"short": fmt_share(launch["short_kernel_share"]), "wait": fmt_share(host_wait)},
-            evidence=(
-                Evidence(
-                    "ev.short_kernel_share",
-                    fmt_share(launch["short_kernel_share"]),
-                    "launch.short_kernel_share",
-                ),
-                Evidence("ev.host_wait_share", fmt_share(host_wait), "bubbles.cause"),
-                Evidence("ev.launch_call", fmt_ns(launch["call_p50_ns"]), "launch.delay"),
+    return Outcome(
+        FIRED,
+        params={"short": fmt_share(launch["short_kernel_share"] or 0), "wait": fmt_share(host_wait)},
+        evidence=(
+            Evidence(
+                "ev.short_kernel_share",
+                fmt_share(launch["short_kernel_share"] or 0),
+                "launch.short_kernel_share",
             ),
-            gain=replayed_gain(estimate, "method.graph_launch", "assume.graph_capturable"),
-        )
-
-    return replay_verdict(estimate, fired)
+            Evidence("ev.host_wait_share", fmt_share(host_wait), "bubbles.cause"),
+            Evidence("ev.launch_call", fmt_ns(launch["call_p50_ns"]), "launch.delay"),
+        ),
+        gain=Gain("step_time", None, "method.graph_launch", ("assume.graph_capturable",)),
+    )
 
 
 def mixed_precision(ctx: Context) -> Outcome:
-    """fp32 GEMM / convolution kernels dominate on a GPU with fast fp16/bf16: mixed precision."""
+    """fp32 GEMMs, convolutions and the work around them on a GPU with faster bf16: each kernel's
+    bf16 time from its operator's roofline and the GPU's peaks (tracekit/analysis/precision.py)."""
     if ctx.platform != "cuda" or ctx.device is None:
         return not_applicable("needs_cuda_kernel_names")
-    fp32 = [h for h in ctx.device["hotspots"] if FP32_GEMM.search(h["name"])]
-    share = sum(h["share"] for h in fp32)
-    if share < FP32_GEMM_SHARE_MIN:
-        return not_fired("fp32_small", share=share)
-    targeted = share * _kernel_utilization(ctx)
+    estimate = ctx.whatif.get("mixed_precision", {})
+    if not estimate.get("applicable"):
+        return _mixed_precision_without_model(ctx)
+    fp32 = [g for g in ctx.device.get("operators", []) if g.get("dtype") == "fp32"]
+    share = sum(g["device_ns"] for g in fp32) / max(ctx.device["busy_ns"], 1)
     return Outcome(
         FIRED,
         params={"share": fmt_share(share)},
         evidence=(
-            Evidence("ev.fp32_gemm_share", fmt_share(share), "hotspots"),
+            Evidence("ev.fp32_gemm_share", fmt_share(share), "operators"),
             Evidence("ev.kernel_utilization", fmt_share(_kernel_utilization(ctx)), "kernel_utilization"),
         ),
         gain=Gain(
-            metric="step_time",
-            speedup=amdahl(targeted * (1 - 1 / FP16_SPEEDUP)),
-            method="method.mixed_precision",
-            assumptions=("assume.fp16_2x", "assume.accuracy"),
-            amdahl_bound=amdahl(targeted),
-            removable_share=targeted,
+            "step_time", None, "method.mixed_precision_roofline", ("assume.roofline_share", "assume.accuracy")
         ),
-        offenders=_hotspot_rows(fp32),
+        offenders=_operator_rows(fp32[:10]),
     )
+
+
+def _mixed_precision_without_model(ctx: Context) -> Outcome:
+    """No dtypes recorded or no GPU row: say what is missing when fp32 GEMM kernels are present."""
+    fp32 = [h for h in ctx.device["hotspots"] if FP32_GEMM.search(h["name"])]
+    if not fp32:
+        return not_fired("fp32_small", share=0.0)
+    return not_applicable("needs_shapes_and_gpu")
+
+
+def _operator_rows(groups: list[dict]) -> dict[str, list]:
+    return {
+        "columns": ["col.operator", "col.count", "col.total"],
+        "rows": [[g["name"], g["count"], fmt_ns(g["device_ns"])] for g in groups],
+    }
 
 
 def _hotspot_rows(hotspots: list[dict]) -> dict[str, list]:

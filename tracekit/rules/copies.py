@@ -14,8 +14,7 @@ from tracekit.rules.model import (
     replayed_gain,
 )
 
-MANY_COPIES_PER_STEP = 4
-EXPOSED_SHARE_MIN = 0.10
+BATCHABLE_COPIES_PER_STEP = 2  # two copies or more in a step can become one
 
 
 def _h2d(ctx: Context) -> dict | None:
@@ -23,12 +22,13 @@ def _h2d(ctx: Context) -> dict | None:
 
 
 def batch_h2d(ctx: Context) -> Outcome:
-    """Many separate H2D copies per step: one copy from one pinned buffer instead."""
+    """Several separate H2D copies per step: one copy from one pinned buffer instead (the plan
+    decides whether it pays)."""
     h2d = _h2d(ctx)
     if h2d is None or not ctx.steps:
         return not_applicable("needs_steps_and_device")
-    if (h2d["per_step"] or 0) < MANY_COPIES_PER_STEP:
-        return not_fired("few_copies", per_step=h2d["per_step"] or 0, minimum=MANY_COPIES_PER_STEP)
+    if (h2d["per_step"] or 0) < BATCHABLE_COPIES_PER_STEP:
+        return not_fired("few_copies", per_step=h2d["per_step"] or 0, minimum=BATCHABLE_COPIES_PER_STEP)
     estimate = ctx.whatif["batch_h2d"]
     cost = ctx.whatif["copy_cost"]
 
@@ -87,8 +87,8 @@ def overlap_copies(ctx: Context) -> Outcome:
     h2d = _h2d(ctx)
     if h2d is None or not ctx.steps:
         return not_applicable("needs_steps_and_device")
-    if (h2d["exposed_share"] or 0) < EXPOSED_SHARE_MIN:
-        return not_fired("copies_hidden", share=h2d["exposed_share"] or 0, minimum=EXPOSED_SHARE_MIN)
+    if not h2d["exposed_share"]:
+        return not_fired("copies_hidden", share=0.0, minimum=0.0)
     estimate = ctx.whatif["overlap_copies"]
 
     def fired() -> Outcome:

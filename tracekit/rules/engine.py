@@ -1,28 +1,155 @@
-"""Evaluate every rule of the catalogue on an analysis document; rank the ones that fire."""
+"""Evaluate every rule of the catalogue on an analysis document; rank the ones that fire.
+
+Latency levers (rules with a replay change) fire when the plan (tracekit/analysis/plan.py) applies
+their change: their gain is the change's own gain at its place in the plan, with the cumulative
+predicted step time, and they are ranked in plan order. A lever whose change acts on the same time
+as a planned one (one cause) is not a finding of its own: it is listed as an alternative action of
+that finding. Latency findings without a replay (Ascend operator findings) follow, by gain; then the
+throughput levers, which cost latency, ranked among themselves; then memory findings.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
+from tracekit.formatting import fmt_ns
 from tracekit.rules.catalogue import RULES
-from tracekit.rules.model import FIRED, MIN_SPEEDUP, Context, Evidence, Gain, Outcome, Rule, not_fired
+from tracekit.rules.model import (
+    FIRED,
+    LATENCY,
+    MEMORY,
+    MIN_SPEEDUP,
+    THROUGHPUT,
+    Context,
+    Evidence,
+    Gain,
+    Outcome,
+    Rule,
+    not_fired,
+)
 from tracekit.rules.texts import CASES, LANGUAGES, TEXTS
+
+GROUP_ORDER = (LATENCY, THROUGHPUT, MEMORY)
 
 
 def recommend(document: dict, lang: str = "en") -> dict[str, object]:
-    """The `recommendations` block: fired rules ranked by predicted gain, and every rule checked."""
+    """The `recommendations` block: fired rules ranked (by group, plan order, gain), alternatives
+    of one cause under their finding, and every other rule checked with the reason."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r} (known: {', '.join(LANGUAGES)})")
     ctx = Context(document, busiest_device(document), platform_of(document))
-    outcomes = [(rule, worth_it(rule.check(ctx))) for rule in RULES]
-    fired = sorted((pair for pair in outcomes if pair[1].status == FIRED), key=lambda p: -_rank_key(p[1]))
+    outcomes = {rule.id: (rule, _decided(rule, ctx)) for rule in RULES}
+    fired = _ranked([pair for pair in outcomes.values() if pair[1].status == FIRED])
     texts = Texts(TEXTS[lang], ctx.platform, all_definitions(document))
+    alternatives = _alternatives(ctx, outcomes)
     return {
         "lang": lang,
         "platform": ctx.platform,
         "device": ctx.device["id"] if ctx.device else None,
-        "fired": [texts.fired(rule, outcome, rank) for rank, (rule, outcome) in enumerate(fired, 1)],
-        "checked": [texts.checked(rule, outcome) for rule, outcome in outcomes if outcome.status != FIRED],
+        "plan": _plan_summary(ctx, fired),
+        "fired": [
+            texts.fired(rule, outcome, rank, alternatives.get(rule.id, []))
+            for rank, (rule, outcome) in enumerate(fired, 1)
+        ],
+        "checked": [
+            texts.checked(rule, outcome) for rule, outcome in outcomes.values() if outcome.status != FIRED
+        ],
+    }
+
+
+def _decided(rule: Rule, ctx: Context) -> Outcome:
+    """The rule's outcome: its check, then for latency levers the plan's verdict and gain."""
+    outcome = rule.check(ctx)
+    if outcome.status != FIRED:
+        return outcome
+    if rule.change is None or not outcome.planned:
+        return worth_it(outcome)
+    return _planned(rule, outcome, ctx)
+
+
+def _planned(rule: Rule, outcome: Outcome, ctx: Context) -> Outcome:
+    steps = ctx.whatif.get("plan", {}).get("steps", [])
+    index = next((i for i, step in enumerate(steps) if step["change"] == rule.change), None)
+    if index is None:
+        return _not_planned(rule, ctx)
+    step = steps[index]
+    before = ctx.whatif["plan"]["baseline_step_ns"] if index == 0 else steps[index - 1]["predicted_step_ns"]
+    alone = ctx.whatif.get(rule.change, {})
+    base = outcome.gain
+    gain = Gain(
+        metric="step_time",
+        speedup=step["speedup"],
+        method=base.method,
+        assumptions=base.assumptions + (("assume.profiler_host",) if _host_bound(ctx) else ()),
+        baseline_step_ns=before,
+        predicted_step_ns=step["predicted_step_ns"],
+        amdahl_bound=alone.get("amdahl_bound"),
+        removable_share=alone.get("removable_share"),
+        plan_step=index + 1,
+        cumulative_speedup=step["cumulative"],
+        upper_bound=_host_bound(ctx),
+    )
+    return replace(
+        outcome, gain=gain, params={**outcome.params, "predicted": fmt_ns(step["predicted_step_ns"])}
+    )
+
+
+def _not_planned(rule: Rule, ctx: Context) -> Outcome:
+    """Why a present mechanism is not in the plan: another change removes the same time, or the gain
+    is too small (or, before its precondition is met, none)."""
+    planned = {step["change"] for step in ctx.whatif.get("plan", {}).get("steps", [])}
+    for cause in ctx.whatif.get("causes", []):
+        if rule.change in cause and planned & set(cause):
+            first = next(r.id for r in RULES if r.change in planned & set(cause))
+            return not_fired("same_cause", other=first)
+    alone = ctx.whatif.get(rule.change, {})
+    if not alone.get("applicable") or alone.get("speedup") is None:
+        return not_fired("precondition" if rule.change == "graph_launch" else "nothing_to_change")
+    return not_fired("gain_too_small", speedup=alone["speedup"], minimum=MIN_SPEEDUP)
+
+
+def _host_bound(ctx: Context) -> bool:
+    """True when most of the median step's critical path is host time: the profiler inflates it, so
+    host-side gains are upper bounds."""
+    attribution = ctx.whatif.get("attribution", {}).get("median_step", {})
+    total = sum(attribution.values())
+    host = sum(attribution.get(k, 0) for k in ("launch_overhead", "host_cpu", "sync"))
+    return bool(total) and host / total > 0.5 and not ctx.document["options"].get("unprofiled_step_ns")
+
+
+def _alternatives(ctx: Context, outcomes: dict[str, tuple[Rule, Outcome]]) -> dict[str, list[dict]]:
+    """For each fired lever, the rules of the same cause that did not fire, with their gain alone."""
+    found: dict[str, list[dict]] = {}
+    for rule, outcome in outcomes.values():
+        if outcome.reason != "same_cause":
+            continue
+        alone = ctx.whatif.get(rule.change, {})
+        found.setdefault(outcome.params["other"], []).append({"id": rule.id, "speedup": alone.get("speedup")})
+    return found
+
+
+def _ranked(fired: list[tuple[Rule, Outcome]]) -> list[tuple[Rule, Outcome]]:
+    def key(pair: tuple[Rule, Outcome]) -> tuple:
+        rule, outcome = pair
+        gain = outcome.gain
+        step = gain.plan_step if gain and gain.plan_step else 1_000
+        return (GROUP_ORDER.index(rule.group), step, -_rank_key(outcome))
+
+    return sorted(fired, key=key)
+
+
+def _plan_summary(ctx: Context, fired: list[tuple[Rule, Outcome]]) -> dict[str, object] | None:
+    plan = ctx.whatif.get("plan")
+    if not plan or not plan.get("applicable"):
+        return None
+    planned = [(rule, outcome) for rule, outcome in fired if outcome.gain and outcome.gain.plan_step]
+    last = planned[-1][1].gain if planned else None
+    return {
+        "baseline_step_ns": plan["baseline_step_ns"],
+        "predicted_step_ns": last.predicted_step_ns if last else plan["baseline_step_ns"],
+        "speedup": last.cumulative_speedup if last else 1.0,
+        "steps": [rule.id for rule, _ in planned],
+        "upper_bound": bool(last and last.upper_bound),
     }
 
 
@@ -68,7 +195,7 @@ class Texts:
         template = str(self.table.get(key, key))
         return template.format(**params) if params else template
 
-    def fired(self, rule: Rule, outcome: Outcome, rank: int) -> dict[str, object]:
+    def fired(self, rule: Rule, outcome: Outcome, rank: int, alternatives: list[dict]) -> dict[str, object]:
         params = {
             k: self.text(str(v)) if str(v).startswith("stage.") else v for k, v in outcome.params.items()
         }
@@ -82,6 +209,8 @@ class Texts:
             "gain": self.gain(outcome.gain) if outcome.gain else None,
             "actions": [a.format(**params) for a in self.actions(rule.id)],
             "case_study": self.case_study(rule.case_study),
+            "group": rule.group,
+            "alternatives": [{**alt, "title": self.text(f"{alt['id']}.title")} for alt in alternatives],
         }
 
     def checked(self, rule: Rule, outcome: Outcome) -> dict[str, object]:

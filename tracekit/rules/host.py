@@ -14,7 +14,6 @@ from tracekit.rules.model import (
     amdahl,
     not_applicable,
     not_fired,
-    replay_verdict,
     replayed_gain,
 )
 
@@ -28,31 +27,49 @@ LEAK_MIN_GROWTH = 1 << 20
 
 
 def static_shapes(ctx: Context) -> Outcome:
-    """The host waits for device results inside a step (dynamic shapes, .item(), nonzero)."""
+    """Operators with data-dependent output shapes (nonzero, boolean masks, unique): the host waits
+    for the device to learn each size. CUDA: the plan replays them static; Ascend: from the
+    dynamic-shape finding, bounded by the idle time before those operators."""
     dynamic = ctx.document.get("ascend", {}).get("dynamic_shape")
     if dynamic is not None and dynamic.get("evaluated"):
         return _ascend_dynamic_shapes(ctx, dynamic)
     if ctx.device is None or not ctx.steps:
         return not_applicable("needs_steps_and_device")
-    estimate = ctx.whatif["remove_host_syncs"]
-    if not estimate["applicable"]:
+    estimate = ctx.whatif.get("static_shapes", {})
+    if not estimate.get("applicable"):
+        return not_fired("no_dynamic_shapes")
+    return Outcome(
+        FIRED,
+        params={"per_step": _syncs_per_step(ctx)},
+        evidence=(
+            Evidence("ev.syncs_per_step", f"{_syncs_per_step(ctx):.1f}", "host.sync_calls"),
+            Evidence("ev.sync_wait_share", fmt_share(estimate["removable_share"]), "whatif.removable_share"),
+        ),
+        gain=Gain("step_time", None, "method.static_shapes", ("assume.static_equivalent",)),
+    )
+
+
+def host_syncs(ctx: Context) -> Outcome:
+    """The host reads device values inside the step (`.item()`, `.cpu()`, `if tensor:`) and waits
+    for the device each time; the plan replays the step with only its last synchronization."""
+    if ctx.device is None or not ctx.steps or ctx.platform == "ascend":
+        return not_applicable("needs_steps_and_device")
+    estimate = ctx.whatif.get("remove_host_syncs", {})
+    if not estimate.get("applicable"):
         return not_fired("no_mid_step_syncs")
+    return Outcome(
+        FIRED,
+        params={"per_step": _syncs_per_step(ctx)},
+        evidence=(
+            Evidence("ev.syncs_per_step", f"{_syncs_per_step(ctx):.1f}", "host.sync_calls"),
+            Evidence("ev.sync_wait_share", fmt_share(estimate["removable_share"]), "whatif.removable_share"),
+        ),
+        gain=Gain("step_time", None, "method.remove_host_syncs", ("assume.no_host_decision",)),
+    )
 
-    def fired() -> Outcome:
-        syncs = ctx.document["host"]["sync_calls"]
-        return Outcome(
-            FIRED,
-            params={"per_step": syncs["count"] / max(ctx.steps, 1)},
-            evidence=(
-                Evidence("ev.syncs_per_step", f"{syncs['count'] / max(ctx.steps, 1):.1f}", "host.sync_calls"),
-                Evidence(
-                    "ev.sync_wait_share", fmt_share(estimate["removable_share"]), "whatif.removable_share"
-                ),
-            ),
-            gain=replayed_gain(estimate, "method.remove_host_syncs", "assume.no_host_decision"),
-        )
 
-    return replay_verdict(estimate, fired)
+def _syncs_per_step(ctx: Context) -> float:
+    return ctx.document["host"]["sync_calls"]["count"] / max(ctx.steps, 1)
 
 
 def _ascend_dynamic_shapes(ctx: Context, dynamic: dict) -> Outcome:
@@ -61,6 +78,7 @@ def _ascend_dynamic_shapes(ctx: Context, dynamic: dict) -> Outcome:
     share = dynamic["idle_before_ns"] / max(ctx.device["window_ns"], 1)
     return Outcome(
         FIRED,
+        planned=False,
         params={"per_step": dynamic["count"] / max(dynamic["steps"], 1)},
         evidence=(
             Evidence("ev.dynamic_ops", f"{dynamic['count']:,}", "ascend.dynamic_shape"),

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tracekit.analysis.plan import MIN_SPEEDUP as MIN_SPEEDUP  # re-exported: the rules use it
+
 FIRED, NOT_FIRED, NOT_APPLICABLE = "fired", "not_fired", "not_applicable"
-MIN_SPEEDUP = 1.05  # a replayed change predicted to save less than 5 % is not recommended
+LATENCY, THROUGHPUT, MEMORY = "latency", "throughput", "memory"
+"""Groups: levers that shorten a step (the plan orders them), levers that raise throughput at a
+latency cost (ranked apart), and memory findings (no time gain)."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,10 @@ class Gain:
     predicted_step_ns: int | None = None
     amdahl_bound: float | None = None
     removable_share: float | None = None
+    plan_step: int | None = None  # its place in the plan (latency levers)
+    cumulative_speedup: float | None = None  # of the plan up to and including this change
+    upper_bound: bool = False  # host-bound prediction on a profiled (host-inflated) timeline
+    latency_cost: float | None = None  # throughput levers: new step time / old step time
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class Outcome:
     evidence: tuple[Evidence, ...] = ()
     gain: Gain | None = None
     offenders: dict[str, list] | None = None
+    planned: bool = True  # False: a lever whose gain is not replayed (an Ascend finding's bound)
 
 
 @dataclass(frozen=True)
@@ -65,11 +74,16 @@ class Context:
 
 @dataclass(frozen=True)
 class Rule:
-    """A recommendation rule: its id, the case study it comes from, and its check."""
+    """A recommendation rule: its id, the case study it comes from, its group, its check (the
+    condition: FIRED with evidence when the mechanism is present), and for latency levers the
+    replay change it recommends: the plan (tracekit/analysis/plan.py) then decides whether it fires
+    and with which gain, and the change's claimed critical-path time groups it by cause."""
 
     id: str
     case_study: str | None
     check: Callable[[Context], Outcome]
+    group: str = LATENCY
+    change: str | None = None
 
 
 def not_fired(reason: str, **params: object) -> Outcome:

@@ -1,0 +1,130 @@
+"""A plan whose numbers add up (docs/metrics.md, "Plan"): changes applied one after another in the
+replay, and which changes act on the same time.
+
+- `plan`: greedy by gain: of the changes left, the one that shortens the current (already changed)
+  steps most is applied next, on top of the previous ones, while it saves at least MIN_SPEEDUP; each
+  step of the plan gives its own gain and the cumulative predicted step time. A change whose
+  precondition fails on the measured step (a graph across a `.item()`) can enter after the change
+  that removes the obstacle.
+- `claims` and `causes`: the time a change claims is the part of the step's critical path
+  (tracekit/analysis/attribution.py) inside the intervals it acts on; changes whose claims overlap by
+  at least half of the smaller one act on one cause (one finding, alternative actions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from tracekit.analysis.attribution import Segment, critical_path
+from tracekit.analysis.changes import Edit
+from tracekit.analysis.columns import Columns
+from tracekit.analysis.replay import StepModel, replay
+from tracekit.model.intervals import Intervals, clip, intersection, total_length, union
+
+MIN_SPEEDUP = 1.05
+"""A change that saves less than 5 % of the step is not recommended."""
+MAX_PLANNED_STEPS = 8
+SAME_CAUSE_OVERLAP = 0.5
+
+
+def plan(models: list[StepModel], cols: Columns, edits: dict[str, Edit]) -> dict[str, object]:
+    """The greedy plan over up to MAX_PLANNED_STEPS evenly spaced steps (module docstring)."""
+    current = [(model, 0) for model in _representative(models)]
+    if not current:
+        return {"applicable": False, "steps": []}
+    baseline = _median_length(current)
+    remaining, steps = dict(edits), []
+    while remaining:
+        name, trial = max(((n, _apply(current, cols, e)) for n, e in remaining.items()), key=_gain)
+        speedup = _median_length(current) / max(_median_length(trial), 1)
+        if speedup < MIN_SPEEDUP:
+            break
+        current = trial
+        del remaining[name]
+        predicted = _median_length(current)
+        steps.append(
+            {
+                "change": name,
+                "speedup": speedup,
+                "predicted_step_ns": predicted,
+                "cumulative": baseline / predicted,
+            }
+        )
+    return {"applicable": True, "steps_used": len(current), "baseline_step_ns": baseline, "steps": steps}
+
+
+def _gain(candidate: tuple[str, list[tuple[StepModel, int]]]) -> float:
+    return -_median_length(candidate[1])
+
+
+def _representative(models: list[StepModel]) -> list[StepModel]:
+    if len(models) <= MAX_PLANNED_STEPS:
+        return list(models)
+    picks = np.unique(np.linspace(0, len(models) - 1, MAX_PLANNED_STEPS).astype(int))
+    return [models[i] for i in picks]
+
+
+def _apply(current: list[tuple[StepModel, int]], cols: Columns, edit: Edit) -> list[tuple[StepModel, int]]:
+    """Each (model, floor) with the change applied where it applies."""
+    result = []
+    for model, floor in current:
+        edited = edit(model, cols)
+        if edited is None:
+            result.append((model, floor))
+        else:
+            result.append(
+                (
+                    replace(model, entries=edited.entries, detached=edited.detached),
+                    max(floor, edited.floor_ns),
+                )
+            )
+    return result
+
+
+def _median_length(current: list[tuple[StepModel, int]]) -> int:
+    return round(float(np.median([max(replay(model), floor) for model, floor in current])))
+
+
+# --- claims and causes -----------------------------------------------------------------------------
+
+
+def claimed(path: list[Segment], targeted: list[tuple[int, int]]) -> Intervals:
+    """The critical-path time inside the intervals a change acts on (measured step coordinates)."""
+    if not targeted or not path:
+        return Intervals.empty()
+    starts, ends = (np.array(v, dtype=np.int64) for v in zip(*targeted, strict=True))
+    on_path = union(np.array([s.start for s in path]), np.array([s.end for s in path]))
+    return intersection(union(starts, ends), on_path)
+
+
+def causes(claims: dict[str, Intervals]) -> list[list[str]]:
+    """Changes grouped by shared claimed time (connected components of the overlap relation)."""
+    names = [name for name, claim in claims.items() if total_length(claim) > 0]
+    group = {name: name for name in names}
+
+    def root(name: str) -> str:
+        while group[name] != name:
+            name = group[name]
+        return name
+
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            shared = total_length(intersection(claims[a], claims[b]))
+            if shared >= SAME_CAUSE_OVERLAP * min(total_length(claims[a]), total_length(claims[b])):
+                group[root(b)] = root(a)
+    grouped: dict[str, list[str]] = {}
+    for name in names:
+        grouped.setdefault(root(name), []).append(name)
+    return [members for members in grouped.values() if len(members) > 1]
+
+
+def step_path(model: StepModel, cols: Columns) -> list[Segment]:
+    """The measured step's critical path (clipped to the step)."""
+    return [s for s in critical_path(model, cols) if s.end > model.start and s.start < model.end]
+
+
+def claimed_share(model: StepModel, claim: Intervals) -> float:
+    """The claimed share f of the step."""
+    return total_length(clip(claim, model.start, model.end)) / max(model.end - model.start, 1)
