@@ -221,7 +221,8 @@ def test_every_section_is_there(document: dict, recommendations: dict) -> None:
 def test_each_chart_div_has_its_data(document: dict, recommendations: dict) -> None:
     parsed = _parse(render_html(document, "en", recommendations))
     charts = _data_island(parsed)["charts"]
-    assert parsed.chart_ids == list(charts) and len(charts) == 6  # attribution, timeline, hotspots, 2 bubbles, steps
+    # attribution, timeline, hotspots, 2 bubbles, steps
+    assert parsed.chart_ids == list(charts) and len(charts) == 6
     assert _data_island(parsed)["config"]["displaylogo"] is False
     timeline = next(spec for spec in charts.values() if spec["type"] == "timeline")
     assert len(timeline["lane"]) == document["timeline"]["shown_events"]

@@ -1,8 +1,9 @@
 """The report's own words (section titles, labels, column headers) in English and Simplified Chinese.
 
 Texts that come from the analysis (definitions, recommendation texts) are shown as they are; this
-table covers only what the report itself writes. Both languages have exactly the same keys
-(checked by tests/unit/test_html_report.py).
+table covers only what the report itself writes; the attribution's and the plan's words are in
+i18n_plan.py, merged into STRINGS. Both languages have exactly the same keys (checked by
+tests/unit/test_html_report.py).
 """
 
 from __future__ import annotations
