@@ -25,6 +25,7 @@ def group_of(finding: dict) -> str:
 
 
 def plan_step(finding: dict) -> int | None:
+    """The finding's 1-based place in the plan, None outside it."""
     return (finding.get("gain") or {}).get("plan_step")
 
 
