@@ -112,17 +112,26 @@ def json_mutator(seed: Path, out: Path, rng: random.Random) -> None:
     marks: list[str] = []
     for _ in range(rng.randint(1, 3)):
         document = mutate_value(document, rng, marks)
-    out.write_text(_dump(document, marks))
+    _write_text(out, _dump(document, marks))
 
 
 def json_lines_mutator(seed: Path, out: Path, rng: random.Random) -> None:
-    """Structural edits of one or two lines of a JSON-lines file (the nsys JSON export)."""
+    """Structural edits of one or two lines of a JSON-lines file (the nsys JSON export); each line
+    is parsed from the seed once, so an edit never has to re-read what an earlier edit wrote."""
     lines = seed.read_text().splitlines()
+    edited: dict[int, tuple[object, list[str]]] = {}
     for _ in range(rng.randint(1, 2)):
         index = rng.randrange(len(lines))
-        marks: list[str] = []
-        lines[index] = _dump(mutate_value(json.loads(lines[index]), rng, marks), marks)
-    out.write_text("\n".join(lines) + "\n")
+        value, marks = edited.get(index, (json.loads(lines[index]), []))
+        edited[index] = (mutate_value(value, rng, marks), marks)
+    for index, (value, marks) in edited.items():
+        lines[index] = _dump(value, marks)
+    _write_text(out, "\n".join(lines) + "\n")
+
+
+def _write_text(out: Path, text: str) -> None:
+    """UTF-8, lone surrogates included (a hostile input may hold them)."""
+    out.write_bytes(text.encode("utf-8", "surrogatepass"))
 
 
 # --- CSV -----------------------------------------------------------------------------------------
