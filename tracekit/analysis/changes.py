@@ -12,6 +12,7 @@ import numpy as np
 
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.copies import host_memory
+from tracekit.analysis.precision import Bf16
 from tracekit.analysis.replay import Entry, Op, StepModel
 from tracekit.model.intervals import total_length, union
 from tracekit.model.schema import CopyDirection, Kind, MemoryKind
@@ -151,30 +152,40 @@ def batch_h2d(model: StepModel, cols: Columns, cost: CopyCost) -> Edited | None:
     return Edited(entries, detached, targeted)
 
 
-def pin_memory(model: StepModel, cols: Columns, cost: CopyCost | None) -> Edited | None:
-    """Pageable H2D copies that blocked the host become asynchronous copies from pinned memory."""
+def pin_memory(model: StepModel, cols: Columns, cost: CopyCost) -> Edited | None:
+    """H2D copies from pageable memory come from pinned memory: each copy runs at the pinned rate
+    (`cost`: fitted on the trace's pinned copies, else the GPU's host link), and its call, which
+    staged the data through a driver buffer or waited for the copy, costs what an asynchronous
+    launch call costs in this step."""
 
     def pageable(op: Op) -> bool:
         return host_memory(cols, np.array([op.row]))[0] == MemoryKind.PAGEABLE
 
     targets, allowed = _copy_targets(model, cols, pageable)
-    found = [u for u in units(model, targets, allowed) if waiting_ns([model.entries[i] for i in u[2]]) > 0]
-    if not found:
+    if not targets:
         return None
+    found = units(model, targets, allowed)
+    async_call = _async_call_ns(model, set(targets))
 
     def make(a: int, b: int, inside: list[int]) -> Entry:
+        copies = [i for i in inside if i in targets]
         ops = tuple(
-            replace(op, dur=cost.of(int(cols.bytes[op.row])) if cost else op.dur)
-            for i in inside
-            for op in model.entries[i].ops
+            replace(op, dur=cost.of(int(cols.bytes[op.row]))) for i in inside for op in model.entries[i].ops
         )
-        return Entry(a=a, b=b, dur=_unit_cost(model, (a, b, inside)), ops=ops)
+        staged = sum(model.entries[i].dur for i in copies) - waiting_ns([model.entries[i] for i in copies])
+        host = _unit_cost(model, (a, b, inside)) - staged + async_call * len(copies)
+        return Entry(a=a, b=b, dur=max(host, 0), ops=ops)
 
     entries, detached = rebuild(model, found, make)
-    waits = [
-        (e.a, e.b) for _, _, inside in found for e in (model.entries[i] for i in inside) if e.ret is not None
-    ]
-    return Edited(entries, detached, waits)
+    copies = [op for i in targets for op in model.entries[i].ops]
+    targeted = [(model.entries[i].a, model.entries[i].b) for i in targets] + _device_intervals(copies)
+    return Edited(entries, detached, targeted)
+
+
+def _async_call_ns(model: StepModel, excluded: set[int]) -> int:
+    """The median duration of the step's other launch calls (asynchronous ones), 0 without any."""
+    calls = [e.dur for i, e in enumerate(model.entries) if e.ops and e.ret is None and i not in excluded]
+    return int(np.median(calls)) if calls else 0
 
 
 def overlap_copies(model: StepModel, cols: Columns) -> Edited | None:
@@ -279,9 +290,11 @@ def _sizes_only(cols: Columns, op: Op) -> bool:
     return bool(cols.kind[op.row] != Kind.MEMCPY or cols.copy_direction[op.row] == CopyDirection.D2H)
 
 
-def mixed_precision(model: StepModel, cols: Columns, factors: dict[int, float]) -> Edited | None:
-    """fp32 work runs in bf16: each operation bf16 would shorten takes its factor of the time
-    (tracekit/analysis/precision.py); launches and host work stay."""
+def mixed_precision(model: StepModel, cols: Columns, bf16: Bf16) -> Edited | None:
+    """fp32 work runs under bf16 autocast: each operation bf16 would shorten takes its factor of the
+    time, and each autocast operator first launches its casts, each for the step's host cost of one
+    launch (tracekit/analysis/precision.py)."""
+    factors = bf16.factors
     shortened = [op for e in model.entries for op in e.ops if op.row in factors]
     shortened += [op for _, op in model.detached if op.row in factors]
     if not shortened:
@@ -290,9 +303,29 @@ def mixed_precision(model: StepModel, cols: Columns, factors: dict[int, float]) 
     def scaled(op: Op) -> Op:
         return replace(op, dur=round(op.dur * factors[op.row])) if op.row in factors else op
 
-    entries = [replace(e, ops=tuple(scaled(op) for op in e.ops)) for e in model.entries]
-    detached = [(i, scaled(op)) for i, op in model.detached]
+    host = launch_host_ns(model)
+    entries: list[Entry] = []
+    for entry in model.entries:
+        for op in entry.ops:
+            for dur in bf16.casts.get(op.row, []):
+                cast = replace(op, dur=dur, lag=model.min_lag, host_bound=True, after=-1)
+                entries.append(Entry(a=entry.a, b=entry.a, dur=host, ops=(cast,)))
+        entries.append(replace(entry, ops=tuple(scaled(op) for op in entry.ops)))
+    detached = [(_shifted(i, model, bf16), scaled(op)) for i, op in model.detached]
     return Edited(entries, detached, _device_intervals(shortened))
+
+
+def _shifted(index: int, model: StepModel, bf16: Bf16) -> int:
+    """An entry index after the cast entries inserted before it and before earlier entries."""
+    added = sum(len(bf16.casts.get(op.row, [])) for e in model.entries[: index + 1] for op in e.ops)
+    return index + added
+
+
+def launch_host_ns(model: StepModel) -> int:
+    """The host's cost of issuing one operation in this step: the median time between the ends of
+    consecutive launch calls (dispatch, framework and call), 0 with fewer than two launches."""
+    gaps = np.diff([e.b for e in model.entries if e.ops])
+    return int(np.median(gaps)) if len(gaps) else 0
 
 
 def remove_host_syncs(model: StepModel, cols: Columns) -> Edited | None:

@@ -13,11 +13,16 @@ shrink under bf16 autocast, from the operator's performance model and the GPU's 
 - other elementwise operators with a model (they then get bf16 inputs): half the bytes, 1/2;
 - operators without a model, or of another dtype: 1.
 
-No kernel gets shorter than the device's shortest kernel (its fixed cost). Without recorded dtypes
+No kernel gets shorter than the device's shortest kernel (its fixed cost). Autocast also casts each
+fp32 input of the operators it runs in bf16, every step: one cast kernel per input (reading 4 and
+writing 2 bytes per element at the memory bandwidth, no shorter than the shortest kernel) launched
+before the operator, for the host cost of one launch (`casts`). Without recorded dtypes
 (record_shapes=False) nothing is predicted.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -26,7 +31,7 @@ from tracekit.analysis.columns import Columns
 from tracekit.analysis.operator_links import operator_rows
 from tracekit.model.schema import NONE
 from tracekit.perfmodel import COMPUTE_FAMILIES, estimate, has_model
-from tracekit.perfmodel.calls import kineto_call
+from tracekit.perfmodel.calls import OpCall, kineto_call, nbytes
 from tracekit.perfmodel.cost import Cost
 from tracekit.perfmodel.hardware import Hardware
 from tracekit.perfmodel.tensor_cores import OTHER, TENSOR, kernel_unit
@@ -43,29 +48,61 @@ KEPT_IN_FP32 = frozenset(
 _INPUT_COLUMNS = ("input_shapes", "input_dtypes", "input_values")
 
 
-def bf16_factors(table: pa.Table, cols: Columns, device: int, row: Hardware | None) -> dict[int, float]:
-    """Table row of each device operation that bf16 would shorten -> its duration factor."""
+@dataclass(frozen=True)
+class Bf16:
+    """What bf16 autocast does to a device's work: each shortened operation's factor (by table row),
+    and before the first kernel of each autocast operator, the durations of the casts it adds."""
+
+    factors: dict[int, float] = field(default_factory=dict)
+    casts: dict[int, list[int]] = field(default_factory=dict)
+
+
+def bf16_effects(table: pa.Table, cols: Columns, device: int, row: Hardware | None) -> Bf16:
+    """The factors and the casts of bf16 autocast on `device` (module docstring)."""
     if row is None or row.peak("bf16") is None or not set(_INPUT_COLUMNS) <= set(table.column_names):
-        return {}
+        return Bf16()
     ops = cols.device_ops(device)
     owner = operator_rows(table, cols, ops, has_model)
     text = {c: table.column(c).combine_chunks() for c in _INPUT_COLUMNS}
-    calls: dict[int, Cost | None] = {}
+    calls: dict[int, OpCall | None] = {}
     factors: dict[int, float] = {}
+    casts: dict[int, list[int]] = {}
+    floor = _shortest(cols, ops)
     for op, cpu in zip(ops.tolist(), owner.tolist(), strict=True):
         if cpu == NONE:
             continue
-        if cpu not in calls:
-            calls[cpu] = _cost(cols, text, cpu)
-        factor = _factor(calls[cpu], cols.names[cols.name_code[cpu]], cols.names[cols.name_code[op]], row)
+        first = cpu not in calls
+        if first:
+            calls[cpu] = _call(cols, text, cpu)
+        call = calls[cpu]
+        cost = estimate(call) if call is not None else None
+        factor = _factor(cost, call.name if call else "", cols.names[cols.name_code[op]], row)
         if factor < 1:
             factors[op] = factor
-    return _with_floor(factors, cols, ops)
+        if first and cost is not None and _autocast_runs_in_bf16(cost, call.name):
+            casts[op] = [
+                max(floor, round(1.5 * nbytes(shape, "fp32") / row.memory_gbps))
+                for shape in _fp32_inputs(call)
+            ]
+    return Bf16(_with_floor(factors, cols, ops), casts)
 
 
-def _cost(cols: Columns, text: dict[str, pa.DictionaryArray], cpu: int) -> Cost | None:
+def _call(cols: Columns, text: dict[str, pa.DictionaryArray], cpu: int) -> OpCall | None:
     shapes, dtypes, values = (str(text[c][cpu].as_py() or "") for c in _INPUT_COLUMNS)
-    return estimate(kineto_call(cols.names[cols.name_code[cpu]], shapes, dtypes, values))
+    return kineto_call(cols.names[cols.name_code[cpu]], shapes, dtypes, values)
+
+
+def _autocast_runs_in_bf16(cost: Cost, name: str) -> bool:
+    return cost.dtype == "fp32" and cost.family in COMPUTE_FAMILIES and name not in KEPT_IN_FP32
+
+
+def _fp32_inputs(call: OpCall) -> list[tuple[int, ...]]:
+    return [shape for shape, dtype in call.tensors() if dtype == "fp32"]
+
+
+def _shortest(cols: Columns, ops: np.ndarray) -> int:
+    positive = cols.dur[ops][cols.dur[ops] > 0]
+    return int(positive.min()) if len(positive) else 0
 
 
 def _factor(cost: Cost | None, operator: str, kernel: str, row: Hardware) -> float:
@@ -88,7 +125,7 @@ def _with_floor(factors: dict[int, float], cols: Columns, ops: np.ndarray) -> di
     """Factors raised so that no kernel gets shorter than the device's shortest one."""
     if not factors or len(ops) == 0:
         return factors
-    floor = int(cols.dur[ops][cols.dur[ops] > 0].min()) if (cols.dur[ops] > 0).any() else 0
+    floor = _shortest(cols, ops)
     return {
         op: max(factor, floor / cols.dur[op]) if cols.dur[op] > 0 else 1.0
         for op, factor in factors.items()

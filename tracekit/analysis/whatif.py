@@ -32,7 +32,7 @@ from tracekit.analysis.changes import (
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.copies import host_memory
 from tracekit.analysis.plan import causes, claimed, claimed_share, plan, step_path
-from tracekit.analysis.precision import bf16_factors
+from tracekit.analysis.precision import Bf16, bf16_effects
 from tracekit.analysis.replay import StepModel, build_step, replay
 from tracekit.model.intervals import clip, total_length, union
 from tracekit.model.schema import NONE, CopyDirection, Kind, MemoryKind
@@ -63,7 +63,8 @@ def whatif_block(
     models = step_models(table, cols, device)
     paths = [step_path(model, cols) for model in models]
     cost = _copy_cost(cols, device)
-    edits = _latency_edits(cols, cost, bf16_factors(table, cols, device, hardware))
+    pinned = _pinned_cost(cols, device, hardware)
+    edits = _latency_edits(cost, pinned, bf16_effects(table, cols, device, hardware))
     block: dict[str, object] = {name: _estimate(models, paths, cols, edit) for name, edit in edits.items()}
     floor = _kernel_floor(cols, device)
     block["bigger_batch"] = _estimate(models, paths, cols, lambda m, c: bigger_batch(m, c, cost, floor))
@@ -84,16 +85,15 @@ def whatif_block(
     return block
 
 
-def _latency_edits(cols: Columns, cost: CopyCost, factors: dict[int, float]) -> dict[str, Edit]:
-    pinned_cost = cost if cost.fitted_on.endswith("(pinned)") else None
+def _latency_edits(cost: CopyCost, pinned: CopyCost | None, bf16: Bf16) -> dict[str, Edit]:
     return {
         "batch_h2d": lambda m, c: batch_h2d(m, c, cost),
-        "pin_memory": lambda m, c: pin_memory(m, c, pinned_cost),
+        "pin_memory": lambda m, c: pin_memory(m, c, pinned) if pinned else None,
         "overlap_copies": overlap_copies,
         "graph_launch": graph_launch,
         "remove_host_syncs": remove_host_syncs,
         "static_shapes": static_shapes,
-        "mixed_precision": lambda m, c: mixed_precision(m, c, factors),
+        "mixed_precision": lambda m, c: mixed_precision(m, c, bf16),
     }
 
 
@@ -101,10 +101,25 @@ def _copy_cost(cols: Columns, device: int) -> CopyCost:
     """The copy cost fitted on the pinned H2D copies when they have two sizes or more, else on all."""
     h2d = _h2d_rows(cols, device)
     pinned = h2d[host_memory(cols, h2d) == MemoryKind.PINNED]
+    return fit_copy_cost(cols, pinned if len(np.unique(cols.bytes[pinned])) >= 2 else h2d)
+
+
+def _pinned_cost(cols: Columns, device: int, hardware: Hardware | None) -> CopyCost | None:
+    """What a copy from pinned memory costs: fitted on the trace's pinned H2D copies when they have
+    two sizes or more, else the device's shortest operation plus bytes over the GPU's host link
+    (hardware table); None when neither is known."""
+    h2d = _h2d_rows(cols, device)
+    pinned = h2d[host_memory(cols, h2d) == MemoryKind.PINNED]
     if len(np.unique(cols.bytes[pinned])) >= 2:
-        fitted = fit_copy_cost(cols, pinned)
-        return CopyCost(fitted.fixed_ns, fitted.ns_per_byte, fitted.fitted_on + " (pinned)")
-    return fit_copy_cost(cols, h2d)
+        return fit_copy_cost(cols, pinned)
+    if hardware is None or hardware.host_link_gbps is None:
+        return None
+    fixed = float(_kernel_floor(cols, device))
+    return CopyCost(
+        fixed,
+        1 / hardware.host_link_gbps,
+        f"host link of the {hardware.name}, {hardware.host_link_gbps:g} GB/s",
+    )
 
 
 def _kernel_floor(cols: Columns, device: int) -> int:

@@ -20,6 +20,7 @@ class Hardware:
     match: str
     peak_tflops: dict[str, float] = field(default_factory=dict)
     memory_gbps: float | None = None
+    host_link_gbps: float | None = None
     sources: tuple[str, ...] = ()
     note: str = ""
 
@@ -32,6 +33,7 @@ class Hardware:
             "vendor": self.vendor,
             "peak_tflops": {p: self.peak_tflops.get(p) for p in PRECISIONS},
             "memory_gbps": self.memory_gbps,
+            "host_link_gbps": self.host_link_gbps,
             "sources": list(self.sources),
             "note": self.note or None,
         }
@@ -48,6 +50,7 @@ def hardware_table() -> tuple[Hardware, ...]:
             match=row["match"],
             peak_tflops={k: float(v) for k, v in row.get("peak_tflops", {}).items()},
             memory_gbps=float(row["memory_gbps"]) if "memory_gbps" in row else None,
+            host_link_gbps=float(row["host_link_gbps"]) if "host_link_gbps" in row else None,
             sources=tuple(row.get("sources", ())),
             note=row.get("note", ""),
         )

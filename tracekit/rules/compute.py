@@ -22,6 +22,7 @@ INSTANCES_MIN_GAIN = 1.3
 SERIALIZED_OVERLAP_MAX = 0.05
 BUSY_FOR_CONTENTION = 0.3
 FP32_GEMM = re.compile(r"sgemm|f32f32|gemm_f32|scudnn|_fp32_|cutlass.*_f32", re.IGNORECASE)
+TENSOR_FAMILIES = ("matmul", "convolution", "attention")
 INT64_TO_INT32 = 30 / 230  # case 001: an int64 Equal took 230 us, its int32 form ~30 us
 
 
@@ -161,10 +162,13 @@ def mixed_precision(ctx: Context) -> Outcome:
     bf16 time from its operator's roofline and the GPU's peaks (tracekit/analysis/precision.py)."""
     if ctx.platform != "cuda" or ctx.device is None:
         return not_applicable("needs_cuda_kernel_names")
+    groups = ctx.device.get("operators", [])
+    if any(g.get("family") in TENSOR_FAMILIES and g.get("dtype") in ("bf16", "fp16") for g in groups):
+        return not_fired("already_mixed")
     estimate = ctx.whatif.get("mixed_precision", {})
     if not estimate.get("applicable"):
         return _mixed_precision_without_model(ctx)
-    fp32 = [g for g in ctx.device.get("operators", []) if g.get("dtype") == "fp32"]
+    fp32 = [g for g in groups if g.get("dtype") == "fp32"]
     share = sum(g["device_ns"] for g in fp32) / max(ctx.device["busy_ns"], 1)
     return Outcome(
         FIRED,

@@ -63,7 +63,7 @@ def pin_memory(ctx: Context) -> Outcome:
         return not_fired("no_pageable")
     estimate = ctx.whatif["pin_memory"]
     if not estimate["applicable"]:
-        return not_fired("pageable_not_blocking", count=h2d["pageable_count"])
+        return not_applicable("needs_pinned_rate")
 
     def fired() -> Outcome:
         return Outcome(
