@@ -329,18 +329,29 @@ def launch_host_ns(model: StepModel) -> int:
 
 
 def remove_host_syncs(model: StepModel, cols: Columns) -> Edited | None:
-    """Synchronizing calls before the step's last one no longer wait (static shapes: the host need
-    not read device results to continue)."""
+    """Synchronizing calls before the step's last one no longer wait; those that read one device
+    value (`.item()`, `if tensor:`) go with the host work of their read (the value stays on the
+    device as a flag tensor, read once at the end)."""
     waiting = synchronizing(model)
     if len(waiting) < 2:
         return None
-    middle = waiting[:-1]
+    middle = set(waiting[:-1])
+    inside_reads = _entries_in(model, model.scalar_reads)
+    reads = [u for u in units(model, sorted(middle & inside_reads), inside_reads) if _is_read(model, u)]
+    in_reads = {i for _, _, inside in reads for i in inside}
     entries = [
-        replace(e, dur=e.ret, ret=None, waits_own=False) if i in middle else e
+        replace(e, dur=e.ret, ret=None, waits_own=False) if i in middle and i not in in_reads else e
         for i, e in enumerate(model.entries)
     ]
-    targeted = [(model.entries[i].a, model.entries[i].b - model.entries[i].ret) for i in middle]
-    return Edited(entries, model.detached, targeted)
+    trimmed = replace(model, entries=entries)
+    entries, detached = rebuild(trimmed, reads, lambda a, b, inside: Entry(a=a, b=b, dur=0))
+    targeted = [(model.entries[i].a, model.entries[i].b) for i in middle] + [(a, b) for a, b, _ in reads]
+    return Edited(entries, detached, targeted)
+
+
+def _is_read(model: StepModel, unit: tuple[int, int, list[int]]) -> bool:
+    a, b, _ = unit
+    return any(lo <= a and b <= hi for lo, hi in model.scalar_reads)
 
 
 def bigger_batch(model: StepModel, cols: Columns, cost: CopyCost, floor_ns: int = 0) -> Edited:

@@ -24,7 +24,11 @@ from tracekit.analysis.replay import StepModel, replay
 from tracekit.model.intervals import Intervals, clip, intersection, total_length, union
 
 MIN_SPEEDUP = 1.05
-"""A change that saves less than 5 % of the step is not recommended."""
+"""A change that saves less than 5 % of the step is not recommended (unless it unblocks one that
+does: it then enters the plan first, marked `enables`)."""
+ENABLED_BY = {"graph_launch": ("remove_host_syncs", "static_shapes", "pin_memory", "batch_h2d")}
+"""Changes whose precondition another change establishes: graph capture needs a step without
+synchronizations (.item(), data-dependent shapes, pageable copies)."""
 MAX_PLANNED_STEPS = 8
 SAME_CAUSE_OVERLAP = 0.5
 
@@ -37,26 +41,40 @@ def plan(models: list[StepModel], cols: Columns, edits: dict[str, Edit]) -> dict
     baseline = _median_length(current)
     remaining, steps = dict(edits), []
     while remaining:
-        name, trial = max(((n, _apply(current, cols, e)) for n, e in remaining.items()), key=_gain)
-        speedup = _median_length(current) / max(_median_length(trial), 1)
-        if speedup < MIN_SPEEDUP:
+        names, trials = max(_candidates(current, cols, remaining), key=lambda c: -_median_length(c[1][-1]))
+        if _median_length(current) / max(_median_length(trials[-1]), 1) < MIN_SPEEDUP:
             break
-        current = trial
-        del remaining[name]
-        predicted = _median_length(current)
-        steps.append(
-            {
-                "change": name,
-                "speedup": speedup,
-                "predicted_step_ns": predicted,
-                "cumulative": baseline / predicted,
-            }
-        )
+        for name, trial in zip(names, trials, strict=True):
+            steps.append(
+                _step(name, current, trial, baseline, enables=names[-1] if name != names[-1] else None)
+            )
+            current = trial
+            del remaining[name]
     return {"applicable": True, "steps_used": len(current), "baseline_step_ns": baseline, "steps": steps}
 
 
-def _gain(candidate: tuple[str, list[tuple[StepModel, int]]]) -> float:
-    return -_median_length(candidate[1])
+def _candidates(current: list[tuple[StepModel, int]], cols: Columns, remaining: dict[str, Edit]):
+    """Each remaining change alone, and each precondition's remover followed by the change it
+    unblocks: ((names), (models after each))."""
+    alone = {name: _apply(current, cols, edit) for name, edit in remaining.items()}
+    for name, trial in alone.items():
+        yield (name,), (trial,)
+    for blocked, removers in ENABLED_BY.items():
+        if blocked not in remaining:
+            continue
+        for remover in (r for r in removers if r in remaining):
+            yield (remover, blocked), (alone[remover], _apply(alone[remover], cols, remaining[blocked]))
+
+
+def _step(name: str, before: list, after: list, baseline: int, enables: str | None) -> dict[str, object]:
+    predicted = _median_length(after)
+    step = {
+        "change": name,
+        "speedup": _median_length(before) / max(predicted, 1),
+        "predicted_step_ns": predicted,
+        "cumulative": baseline / max(predicted, 1),
+    }
+    return {**step, "enables": enables} if enables else step
 
 
 def _representative(models: list[StepModel]) -> list[StepModel]:

@@ -30,6 +30,8 @@ DYNAMIC_SHAPE_OPS = frozenset(
      "aten::unique_consecutive", "aten::unique_dim", "aten::argwhere"}
 )  # fmt: skip
 """Operators whose output size depends on the data: the host must read it from the device."""
+SCALAR_READS = frozenset({"aten::item", "aten::_local_scalar_dense", "aten::is_nonzero"})
+"""Operators that read one device value on the host (`.item()`, `if tensor:`)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class StepModel:
     cpu_ops: list[tuple[int, int]] = field(default_factory=list)  # (start, end) on the driving thread
     markers: list[tuple[int, int]] = field(default_factory=list)  # annotations on the driving thread
     dynamic_ops: list[tuple[int, int]] = field(default_factory=list)  # data-dependent-shape operators
+    scalar_reads: list[tuple[int, int]] = field(default_factory=list)  # .item() and kin on the host
 
 
 @dataclass(frozen=True)
@@ -221,11 +224,19 @@ def build_step(table: pa.Table, cols: Columns, step: int, start: int, end: int) 
         rows=rows,
         cpu_ops=sorted((int(cols.start[r]), int(cols.end[r])) for r in cpu),
         markers=sorted((int(cols.start[r]), int(cols.end[r])) for r in markers),
+        scalar_reads=_spans(cols, cpu, SCALAR_READS),
         dynamic_ops=sorted(
             (int(cols.start[r]), int(cols.end[r]))
             for r in cpu
             if cols.names[cols.name_code[r]] in DYNAMIC_SHAPE_OPS
         ),
+    )
+
+
+def _spans(cols: Columns, rows: np.ndarray, names: frozenset[str]) -> list[tuple[int, int]]:
+    """(start, end) of the rows whose name is in `names`, by start."""
+    return sorted(
+        (int(cols.start[r]), int(cols.end[r])) for r in rows if cols.names[cols.name_code[r]] in names
     )
 
 
