@@ -2,13 +2,15 @@
 fire on "before" and not on "after", at which rank, and how close is its predicted gain to the gain
 measured without the profiler.
 
-    python bench/recommendations.py [--markdown]
+    python bench/recommendations.py [--calibrated]
 
 Per pair: fired on before (as a finding, or as an alternative of one), fired on after, rank of the
 finding, the rule's predicted speedup (the change alone, replayed on "before"; throughput levers:
 their throughput gain) against the measured one (unprofiled medians), and the error predicted /
 measured - 1. Totals: recall, top-1 on the pairs whose fix made the step faster, specificity (no fire
-on "after"), median and worst gain error, share of pairs within 30 %.
+on "after"), median and worst gain error, share of pairs within 30 %. With --calibrated, each
+"before" is analysed with its unprofiled median step (`--unprofiled-step`), as a user who measured
+it would.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tracekit.analysis.analyze import analyze  # noqa: E402
+from tracekit.analysis.analyze import Options, analyze  # noqa: E402
 from tracekit.readers import read_trace  # noqa: E402
 from tracekit.rules import recommend  # noqa: E402
 from tracekit.rules.catalogue import RULES  # noqa: E402
@@ -51,11 +53,13 @@ class Result:
         return self.predicted / self.measured - 1 if self.predicted and self.measured else None
 
 
-def evaluate(pair: dict) -> Result:
+def evaluate(pair: dict, calibrated: bool = False) -> Result:
     """Analyse both traces of a pair and compare the expected rule's verdict with the measurement."""
     folder = CORPUS.parent
-    before = _recommended(folder / pair["before_trace"])
-    after = _recommended(folder / pair["after_trace"])
+    before_step = pair["unprofiled_before_ns"] if calibrated and pair["metric"] == "step_time" else None
+    after_step = pair["unprofiled_after_ns"] if calibrated and pair["metric"] == "step_time" else None
+    before = _recommended(folder / pair["before_trace"], before_step)
+    after = _recommended(folder / pair["after_trace"], after_step)
     rule = pair["expected_rule"]
     rank, gain = _find(before["recommendations"], rule)
     return Result(
@@ -70,8 +74,8 @@ def evaluate(pair: dict) -> Result:
     )
 
 
-def _recommended(path: Path) -> dict:
-    document = analyze(read_trace(path))
+def _recommended(path: Path, unprofiled_ns: int | None) -> dict:
+    document = analyze(read_trace(path), Options(unprofiled_step_ns=unprofiled_ns))
     document["recommendations"] = recommend(document)
     return document
 
@@ -140,9 +144,11 @@ def _fmt(value: object) -> str:
 
 
 def main() -> int:
-    argparse.ArgumentParser(description=__doc__).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calibrated", action="store_true", help="give each trace its unprofiled step time")
+    args = parser.parse_args()
     pairs = [p for p in tomllib.loads(CORPUS.read_text())["pair"] if p.get("recorded", True)]
-    results = [evaluate(pair) for pair in pairs]
+    results = [evaluate(pair, args.calibrated) for pair in pairs]
     print(render(results, totals(results)))
     return 0
 

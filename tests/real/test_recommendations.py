@@ -5,14 +5,16 @@ predicts for "before with the change" is within 30 % of the measured "after"."""
 from __future__ import annotations
 
 import json
+import tomllib
 from functools import cache
 
 import pytest
 from conftest import ROOT
 
-from tracekit.analysis.analyze import analyze
+from tracekit.analysis.analyze import Options, analyze
 from tracekit.readers import read_trace
 from tracekit.rules import recommend
+from tracekit.rules.catalogue import RULES
 from tracekit.rules.texts import TEXTS
 
 GPU = ROOT / "tests" / "data" / "gpu"
@@ -109,3 +111,65 @@ def test_every_rule_is_listed_once() -> None:
     assert len(ids) == len(set(ids)) == 15
     assert block["lang"] == "zh"
     assert block["fired"][0]["title"] == TEXTS["zh"]["h2d-batch.title"] != TEXTS["en"]["h2d-batch.title"]
+
+
+# --- the before/after corpus (tests/data/gpu/corpus.toml, recorded on an H200) ----------------------
+
+CORPUS_PAIRS = {p["id"]: p for p in tomllib.loads((GPU / "corpus.toml").read_text())["pair"]}
+FASTER = sorted(i for i, p in CORPUS_PAIRS.items() if p["measured_speedup"] > 1.1)
+WITHIN_30 = (
+    "pin-memory-32mib", "overlap-copies", "host-syncs", "graph-launch", "mixed-precision-conv-notf32",
+    "mixed-precision-xformer-tf32", "h2d-batch", "bigger-batch",
+)  # fmt: skip
+"""The pairs whose predicted gain is within 30 % of the measured one today (docs/benchmarks.md)."""
+
+
+def _corpus_block(name: str, unprofiled_ns: int | None = None) -> dict:
+    document = analyze(
+        read_trace(GPU / "corpus" / f"{name}.pt.trace.json.gz"), Options(unprofiled_step_ns=unprofiled_ns)
+    )
+    return {"document": document, "recommendations": recommend(document)}
+
+
+def _fired_or_alternative(block: dict) -> set[str]:
+    fired = block["recommendations"]["fired"]
+    return {f["id"] for f in fired} | {a["id"] for f in fired for a in f["alternatives"]}
+
+
+@pytest.mark.parametrize("pair", FASTER)
+def test_every_fix_that_made_the_step_faster_is_recommended_on_before(pair: str) -> None:
+    truth = CORPUS_PAIRS[pair]
+    assert truth["expected_rule"] in _fired_or_alternative(_corpus_block(truth["before"]))
+
+
+@pytest.mark.parametrize("pair", WITHIN_30)
+def test_predicted_gain_within_30_percent_of_the_unprofiled_measurement(pair: str) -> None:
+    """The change alone, replayed on "before" (a throughput lever: its throughput gain)."""
+    truth = CORPUS_PAIRS[pair]
+    block = _corpus_block(truth["before"])
+    change = {r.id: r.change for r in RULES}[truth["expected_rule"]]
+    if change is None:
+        predicted = next(f for f in block["recommendations"]["fired"] if f["id"] == truth["expected_rule"])
+        predicted = predicted["gain"]["speedup"]
+    else:
+        predicted = block["document"]["devices"][0]["whatif"][change]["speedup"]
+    assert abs(predicted / truth["measured_speedup"] - 1) <= TOLERANCE, (predicted, truth["measured_speedup"])
+
+
+def test_calibration_to_the_unprofiled_step_brings_the_graph_prediction_within_5_percent() -> None:
+    """chain80_eager: profiled 2.48 ms, unprofiled 1.85 ms; graph replay measured x11.78 unprofiled."""
+    truth = CORPUS_PAIRS["graph-launch"]
+    whatif = _corpus_block(truth["before"], truth["unprofiled_before_ns"])["document"]["devices"][0]["whatif"]
+    assert whatif["calibration"]["host_bound"] and whatif["calibration"]["host_scale"] < 1
+    assert whatif["calibration"]["calibrated_step_ns"] == pytest.approx(
+        truth["unprofiled_before_ns"], rel=0.001
+    )
+    assert whatif["graph_launch"]["speedup"] == pytest.approx(truth["measured_speedup"], rel=0.05)
+
+
+def test_a_device_bound_step_is_not_calibrated() -> None:
+    truth = CORPUS_PAIRS["mixed-precision-conv-notf32"]
+    calibration = _corpus_block(truth["before"], truth["unprofiled_before_ns"])["document"]["devices"][0][
+        "whatif"
+    ]["calibration"]
+    assert not calibration["host_bound"] and calibration["host_scale"] == 1.0

@@ -96,6 +96,8 @@ def test_host_only_trace_gives_the_host_side_analysis_with_a_warning(tmp_path: P
         ["--steps", "nvtx:no_such_range"],
         ["--gap-threshold", "soon"],
         ["--kernel-names", "medium"],
+        ["--unprofiled-step", "soon"],
+        ["--unprofiled-step", "0"],
         ["--bogus"],
     ],
 )
@@ -124,6 +126,7 @@ def test_analyze_prints_summary_and_writes_json_without_touching_the_input(tmp_p
         "step_marker": None,
         "kernel_names": "short",
         "device": None,
+        "unprofiled_step_ns": None,
     }
     assert len(document["devices"][0]["hotspots"]) == 3
     assert [p.name for p in out.parent.iterdir()] == ["result.json"]  # no temporary file left

@@ -42,6 +42,7 @@ class Options:
     step_marker: str | None = None
     full_kernel_names: bool = False
     device: str | None = None  # hardware-table row for the operators' roofline (--device); None: the trace's
+    unprofiled_step_ns: int | None = None  # step time measured without the profiler (--unprofiled-step)
 
 
 def analyze(trace: Trace, options: Options = Options()) -> dict[str, object]:
@@ -64,6 +65,7 @@ def analyze(trace: Trace, options: Options = Options()) -> dict[str, object]:
             "step_marker": options.step_marker,
             "kernel_names": "full" if options.full_kernel_names else "short",
             "device": options.device,
+            "unprofiled_step_ns": options.unprofiled_step_ns,
         },
         "steps": steps,
         "devices": [
@@ -139,7 +141,7 @@ def _device_block(
     hardware = choose_hardware(metadata, device, options.device)
     block.update(operator_block(table, cols, device, hardware))
     block["memory"] = memory_summary(cols, device)
-    block["whatif"] = whatif_block(table, cols, device, hardware.row)
+    block["whatif"] = whatif_block(table, cols, device, hardware.row, options.unprofiled_step_ns)
     return block
 
 

@@ -21,7 +21,7 @@ from tracekit.analysis.attribution import Segment, critical_path
 from tracekit.analysis.changes import Edit
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.replay import StepModel, replay
-from tracekit.model.intervals import Intervals, clip, intersection, total_length, union
+from tracekit.model.intervals import Intervals, intersection, total_length, union
 
 MIN_SPEEDUP = 1.05
 """A change that saves less than 5 % of the step is not recommended (unless it unblocks one that
@@ -139,10 +139,5 @@ def causes(claims: dict[str, Intervals]) -> list[list[str]]:
 
 
 def step_path(model: StepModel, cols: Columns) -> list[Segment]:
-    """The measured step's critical path (clipped to the step)."""
-    return [s for s in critical_path(model, cols) if s.end > model.start and s.start < model.end]
-
-
-def claimed_share(model: StepModel, claim: Intervals) -> float:
-    """The claimed share f of the step."""
-    return total_length(clip(claim, model.start, model.end)) / max(model.end - model.start, 1)
+    """The step's critical path as replayed unchanged (it covers the replayed step exactly)."""
+    return critical_path(model, cols)

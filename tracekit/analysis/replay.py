@@ -368,3 +368,31 @@ def _end(cols: Columns, op: Op) -> int:
 
 def _is_copy_call(cols: Columns, entry: Entry) -> bool:
     return bool(entry.ops) and all(cols.kind[op.row] in (Kind.MEMCPY, Kind.MEMSET) for op in entry.ops)
+
+
+def host_scaled(model: StepModel, k: float) -> StepModel:
+    """The step with its host timeline scaled by `k` about the step's start: every host entry's
+    position, duration and return, the host ranges, and the host tail (the profiler inflates host
+    work; tracekit/analysis/calibration.py finds k). Device operations keep their durations."""
+
+    def at(t: int) -> int:
+        return model.start + round((t - model.start) * k)
+
+    def ranges(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        return [(at(a), at(b)) for a, b in spans]
+
+    entries = [
+        replace(
+            e, a=at(e.a), b=at(e.b), dur=round(e.dur * k), ret=None if e.ret is None else round(e.ret * k)
+        )
+        for e in model.entries
+    ]
+    return replace(
+        model,
+        end=at(model.end),
+        entries=entries,
+        cpu_ops=ranges(model.cpu_ops),
+        markers=ranges(model.markers),
+        dynamic_ops=ranges(model.dynamic_ops),
+        scalar_reads=ranges(model.scalar_reads),
+    )

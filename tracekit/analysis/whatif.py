@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit.analysis.attribution import CATEGORIES, Segment, attribution, median_attribution
+from tracekit.analysis.calibration import HOST_CATEGORIES, calibrated
 from tracekit.analysis.changes import (
     BATCH_FACTOR,
     CopyCost,
@@ -31,7 +32,7 @@ from tracekit.analysis.changes import (
 )
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.copies import host_memory
-from tracekit.analysis.plan import causes, claimed, claimed_share, plan, step_path
+from tracekit.analysis.plan import causes, claimed, plan, step_path
 from tracekit.analysis.precision import Bf16, bf16_effects
 from tracekit.analysis.replay import StepModel, build_step, replay
 from tracekit.model.intervals import clip, total_length, union
@@ -42,7 +43,6 @@ from tracekit.perfmodel.hardware import Hardware
 MAX_REPLAYED_STEPS = 32
 MAX_STEP_OPS = 20_000  # steps with more device operations are not replayed (time)
 MAX_INSTANCES = 8
-HOST_CATEGORIES = ("launch_overhead", "host_cpu", "sync")
 SHORT_KERNEL_NS = 10_000  # kernels shorter than this are dominated by fixed costs
 LATENCY_CHANGES = (
     "batch_h2d",
@@ -57,10 +57,15 @@ LATENCY_CHANGES = (
 
 
 def whatif_block(
-    table: pa.Table, cols: Columns, device: int, hardware: Hardware | None = None
+    table: pa.Table,
+    cols: Columns,
+    device: int,
+    hardware: Hardware | None = None,
+    unprofiled_ns: int | None = None,
 ) -> dict[str, object]:
-    """Predicted step times for each change, over up to MAX_REPLAYED_STEPS steps of the trace."""
-    models = step_models(table, cols, device)
+    """Predicted step times for each change, over up to MAX_REPLAYED_STEPS steps of the trace (host
+    time calibrated to `unprofiled_ns`, the step measured without the profiler, when given)."""
+    models, calibration = calibrated(step_models(table, cols, device), cols, unprofiled_ns)
     paths = [step_path(model, cols) for model in models]
     cost = _copy_cost(cols, device)
     pinned = _pinned_cost(cols, device, hardware)
@@ -79,6 +84,7 @@ def whatif_block(
     block["pipeline"] = pipeline_stages(models, cols)
     block["kernels"] = kernel_profile(cols, device, table)
     block["steps_replayed"] = len(models)
+    block["calibration"] = calibration
     block["attribution"] = attribution_block(models, paths)
     block["plan"] = plan(models, cols, edits)
     block["causes"] = causes(_claims_of_median_step(models, paths, cols, edits))
@@ -215,9 +221,10 @@ def _estimate(models: list[StepModel], paths: list[list[Segment]], cols: Columns
         edited = edit(model, cols)
         if edited is None:
             continue
-        measured.append(model.end - model.start)
+        length = sum(segment.length for segment in path)  # the replayed step (= measured, uncalibrated)
+        measured.append(length)
         predicted.append(max(replay(model, edited.entries, edited.detached), edited.floor_ns))
-        shares.append(claimed_share(model, claimed(path, edited.targeted)))
+        shares.append(total_length(claimed(path, edited.targeted)) / max(length, 1))
     return _summary(measured, predicted, shares)
 
 

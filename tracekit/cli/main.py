@@ -97,6 +97,14 @@ def analyze_command(
         str | None,
         typer.Option("--device", help="Hardware-table row for the operators' roofline, e.g. 'H100 SXM'."),
     ] = None,
+    unprofiled_step: Annotated[
+        str | None,
+        typer.Option(
+            "--unprofiled-step",
+            help="Median step time measured without the profiler, e.g. 1.48ms: calibrates the host time "
+            "the profiler inflates before predicting gains.",
+        ),
+    ] = None,
     format_name: Annotated[
         str | None,
         typer.Option("--format", help=f"Skip detection: one of {', '.join(format_names())}."),
@@ -114,7 +122,9 @@ def analyze_command(
 ) -> None:
     """Measure where the time goes in a trace; print a summary and write JSON and an HTML report."""
     options = replace(
-        _options(top, bubble_threshold, steps, gap_threshold, kernel_names), device=_device(device)
+        _options(top, bubble_threshold, steps, gap_threshold, kernel_names),
+        device=_device(device),
+        unprofiled_step_ns=_unprofiled(unprofiled_step),
     )
     check_lang(lang)
     check_output_paths(None if no_json else json_path, None if no_html else html_path)
@@ -224,6 +234,19 @@ def _options(
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _unprofiled(text: str | None) -> int | None:
+    """--unprofiled-step as ns (a positive duration)."""
+    if text is None:
+        return None
+    try:
+        value = parse_duration_ns(text)
+    except ValueError as exc:
+        raise UsageError(f"--unprofiled-step: {exc}") from None
+    if value <= 0:
+        raise UsageError("--unprofiled-step must be a positive duration, e.g. 1.48ms")
+    return value
 
 
 def _device(name: str | None) -> str | None:
