@@ -92,10 +92,6 @@ def test_a_change_below_the_threshold_does_not_enter(tmp_path: Path) -> None:
     assert plan([model], cols, {"c": _shorten("k2", 14)})["steps"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plan: a remover saving < 5 % enters, marked `enables`, though graph_launch applied alone",
-)
 def test_a_remover_enables_only_a_change_it_unblocks(tmp_path: Path) -> None:
     """graph_launch is not blocked here (it applies alone: 95 -> 76); batch_h2d saves 95 / 94 <
     1.05 and unblocks nothing, so it must not enter (MIN_SPEEDUP: unless it unblocks one)."""
@@ -140,9 +136,6 @@ def test_graph_launch_enters_after_remove_host_syncs(tmp_path: Path, synchronize
     assert steps[1]["cumulative"] == pytest.approx(305_000 / 237_672)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="plan: the change a remover unblocks enters even when it saves < 5 % on top of it"
-)
 def test_an_unblocked_change_still_needs_the_threshold(tmp_path: Path) -> None:
     """remove_host_syncs alone: 305 -> 291; a graph_launch (blocked by the sync, as the real one)
     that then saves 1 us more (291 / 290 = x1.003) must not enter: the plan is remove_host_syncs

@@ -55,15 +55,22 @@ def plan(models: list[StepModel], cols: Columns, edits: dict[str, Edit]) -> dict
 
 def _candidates(current: list[tuple[StepModel, int]], cols: Columns, remaining: dict[str, Edit]):
     """Each remaining change alone, and each precondition's remover followed by the change it
-    unblocks: ((names), (models after each))."""
+    unblocks, when that change applies to none of the current steps and then saves at least
+    MIN_SPEEDUP on top of the remover: ((names), (models after each))."""
     alone = {name: _apply(current, cols, edit) for name, edit in remaining.items()}
     for name, trial in alone.items():
         yield (name,), (trial,)
     for blocked, removers in ENABLED_BY.items():
-        if blocked not in remaining:
+        if blocked not in remaining or not _unchanged(alone[blocked], current):
             continue
         for remover in (r for r in removers if r in remaining):
-            yield (remover, blocked), (alone[remover], _apply(alone[remover], cols, remaining[blocked]))
+            unblocked = _apply(alone[remover], cols, remaining[blocked])
+            if _median_length(alone[remover]) / max(_median_length(unblocked), 1) >= MIN_SPEEDUP:
+                yield (remover, blocked), (alone[remover], unblocked)
+
+
+def _unchanged(trial: list[tuple[StepModel, int]], current: list[tuple[StepModel, int]]) -> bool:
+    return all(new is old for (new, _), (old, _) in zip(trial, current, strict=True))
 
 
 def _step(name: str, before: list, after: list, baseline: int, enables: str | None) -> dict[str, object]:
@@ -90,7 +97,7 @@ def _apply(current: list[tuple[StepModel, int]], cols: Columns, edit: Edit) -> l
     for model, floor in current:
         edited = edit(model, cols)
         if edited is None:
-            result.append((model, floor))
+            result.append((model, floor))  # the same object: _unchanged tells nothing applied
         else:
             result.append(
                 (
