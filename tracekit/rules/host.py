@@ -35,17 +35,8 @@ def static_shapes(ctx: Context) -> Outcome:
         return _ascend_dynamic_shapes(ctx, dynamic)
     if ctx.device is None or not ctx.steps:
         return not_applicable("needs_steps_and_device")
-    estimate = ctx.whatif.get("static_shapes", {})
-    if not estimate.get("applicable"):
-        return not_fired("no_dynamic_shapes")
-    return Outcome(
-        FIRED,
-        params={"per_step": _syncs_per_step(ctx)},
-        evidence=(
-            Evidence("ev.syncs_per_step", f"{_syncs_per_step(ctx):.1f}", "host.sync_calls"),
-            Evidence("ev.sync_wait_share", fmt_share(estimate["removable_share"]), "whatif.removable_share"),
-        ),
-        gain=Gain("step_time", None, "method.static_shapes", ("assume.static_equivalent",)),
+    return _synchronizing(
+        ctx, "static_shapes", "no_dynamic_shapes", "method.static_shapes", "assume.static_equivalent"
     )
 
 
@@ -54,9 +45,17 @@ def host_syncs(ctx: Context) -> Outcome:
     for the device each time; the plan replays the step with only its last synchronization."""
     if ctx.device is None or not ctx.steps or ctx.platform == "ascend":
         return not_applicable("needs_steps_and_device")
-    estimate = ctx.whatif.get("remove_host_syncs", {})
+    return _synchronizing(
+        ctx, "remove_host_syncs", "no_mid_step_syncs", "method.remove_host_syncs", "assume.no_host_decision"
+    )
+
+
+def _synchronizing(ctx: Context, change: str, absent: str, method: str, assumption: str) -> Outcome:
+    """A lever on the step's synchronizations: present when its change applies (else `absent`),
+    with the synchronizations per step and the share of the step their change claims."""
+    estimate = ctx.whatif.get(change, {})
     if not estimate.get("applicable"):
-        return not_fired("no_mid_step_syncs")
+        return not_fired(absent)
     return Outcome(
         FIRED,
         params={"per_step": _syncs_per_step(ctx)},
@@ -64,7 +63,7 @@ def host_syncs(ctx: Context) -> Outcome:
             Evidence("ev.syncs_per_step", f"{_syncs_per_step(ctx):.1f}", "host.sync_calls"),
             Evidence("ev.sync_wait_share", fmt_share(estimate["removable_share"]), "whatif.removable_share"),
         ),
-        gain=Gain("step_time", None, "method.remove_host_syncs", ("assume.no_host_decision",)),
+        gain=Gain("step_time", None, method, (assumption,)),
     )
 
 
