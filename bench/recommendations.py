@@ -5,9 +5,9 @@ measured without the profiler.
     python bench/recommendations.py [--calibrated]
 
 Per pair: fired on before (as a finding, or as an alternative of one), fired on after, rank of the
-finding, the rule's predicted speedup (the change alone, replayed on "before"; throughput levers:
-their throughput gain) against the measured one (unprofiled medians), and the error predicted /
-measured - 1. Totals: recall, top-1 on the pairs whose fix made the step faster, specificity (no fire
+finding within its group (latency or throughput levers), the rule's predicted speedup (the change
+alone, replayed on "before"; throughput levers: their throughput gain) against the measured one
+(unprofiled medians), and the error predicted / measured - 1. Totals: recall, top-1 on the pairs whose fix made the step faster, specificity (no fire
 on "after"), median and worst gain error, share of pairs within 30 %. With --calibrated, each
 "before" is analysed with its unprofiled median step (`--unprofiled-step`), as a user who measured
 it would.
@@ -81,13 +81,14 @@ def _recommended(path: Path, unprofiled_ns: int | None) -> dict:
 
 
 def _find(block: dict, rule: str) -> tuple[int | None, float | None]:
-    """The rank of the finding that is the rule or lists it as an alternative, and its gain."""
+    """The rank, within its group (latency levers and throughput levers are ranked apart), of the
+    finding that is the rule or lists it as an alternative, and its gain."""
     for finding in block["fired"]:
-        if finding["id"] == rule:
-            return finding["rank"], (finding["gain"] or {}).get("speedup")
-        for alternative in finding.get("alternatives", []):
-            if alternative["id"] == rule:
-                return finding["rank"], alternative.get("speedup")
+        alternative = next((a for a in finding.get("alternatives", []) if a["id"] == rule), None)
+        if finding["id"] == rule or alternative is not None:
+            same_group = [f for f in block["fired"] if f.get("group") == finding.get("group")]
+            gain = alternative["speedup"] if alternative else (finding["gain"] or {}).get("speedup")
+            return same_group.index(finding) + 1, gain
     return None, None
 
 
@@ -121,7 +122,7 @@ def totals(results: list[Result]) -> dict[str, object]:
 def render(results: list[Result], summary: dict[str, object]) -> str:
     """A Markdown table of the pairs and the totals."""
     lines = [
-        "| pair | rule | fired before (rank) | fired after | predicted | measured | error |",
+        "| pair | rule | fired before (rank in group) | fired after | predicted | measured | error |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in results:
