@@ -7,8 +7,9 @@ measured without the profiler.
 Per pair: fired on before (as a finding, or as an alternative of one), fired on after, rank of the
 finding within its group (latency or throughput levers), the rule's predicted speedup (the change
 alone, replayed on "before"; throughput levers: their throughput gain) against the measured one
-(unprofiled medians), and the error predicted / measured - 1. Totals: recall, top-1 on the pairs whose fix made the step faster, specificity (no fire
-on "after"), median and worst gain error, share of pairs within 30 %. With --calibrated, each
+(unprofiled medians), and the error predicted / measured - 1. Totals: recall, top-1 on the pairs
+whose fix made the step faster, specificity (no fire on "after"), median and worst gain error,
+share of pairs within 30 %. With --calibrated, each
 "before" is analysed with its unprofiled median step (`--unprofiled-step`), as a user who measured
 it would.
 """
