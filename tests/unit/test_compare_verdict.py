@@ -43,12 +43,29 @@ def test_identical_runs_pass() -> None:
     assert verdict.test.u == 50.0 and verdict.test.shift == 0.0
 
 
-def test_wall_clock_over_budget_with_one_baseline_run_is_inconclusive() -> None:
+def test_one_baseline_run_regression_beyond_budget_plus_prior() -> None:
     verdict = judge(parse_budget("step.p50", "+5%"), SLOW, [BASE_A])
-    assert verdict.status == "inconclusive" and "one baseline run" in verdict.reason
-    # the test is still reported: U = 100 of 100 pairs, exact p = 1 / C(20, 10)
+    # limit 104 * 1.05 = 109.2; prior 75 % of 104 = 78; every new - base difference is 100 +/- 9,
+    # the HL interval's low end 96 puts even the nearest shift at 104 + 96 = 200 > 109.2 + 78
+    assert verdict.limit == pytest.approx(109.2) and verdict.margin == pytest.approx(78.0)
+    assert verdict.test.low is not None and 104 + verdict.test.low - 109.2 > 78.0
+    assert verdict.status == "regression" and "75% run-to-run prior" in verdict.reason
+    # the test: U = 100 of 100 pairs, exact p = 1 / C(20, 10)
     assert verdict.test.u == 100.0 and verdict.test.p == pytest.approx(1 / math.comb(20, 10))
     assert (verdict.test.shift, verdict.test.n_new, verdict.test.n_base) == (100.0, 10, 10)
+
+
+def test_one_baseline_run_within_the_prior_is_inconclusive() -> None:
+    half_again = _run([x + 52 for x in range(100, 110)])  # p50 156: over 109.2, but 156 < 109.2 + 78
+    verdict = judge(parse_budget("step.p50", "+5%"), half_again, [BASE_A])
+    assert verdict.status == "inconclusive" and "within the 75% run-to-run prior" in verdict.reason
+
+
+def test_the_prior_is_settable() -> None:
+    half_again = _run([x + 52 for x in range(100, 110)])
+    verdict = judge(parse_budget("step.p50", "+5%"), half_again, [BASE_A], prior=0.25)
+    # prior 26: 104 + (low end of a shift of 52 +/- 9) - 109.2 > 26
+    assert verdict.margin == pytest.approx(26.0) and verdict.status == "regression"
 
 
 def test_wall_clock_regression_beyond_the_noise_margin_and_significant() -> None:
@@ -104,8 +121,9 @@ def test_operator_patterns_count_absence_as_zero() -> None:
 
 def test_check_status_is_the_worst_verdict() -> None:
     budgets = [parse_budget("step.p50", "+5%"), parse_budget("h2d.per_step", "<= 28")]
-    document = check(SLOW, [BASE_A], budgets, "built")
+    half_again = _run([x + 52 for x in range(100, 110)])  # over the budget, within the prior
+    document = check(half_again, [BASE_A], budgets, "built")
     assert (document["status"], document["counts"]) == ("inconclusive", {"pass": 1, "regression": 0,
                                                                           "inconclusive": 1})  # fmt: skip
     budgets.append(parse_budget("h2d.per_step", "<= 2"))
-    assert check(SLOW, [BASE_A], budgets, "built")["status"] == "regression"
+    assert check(half_again, [BASE_A], budgets, "built")["status"] == "regression"

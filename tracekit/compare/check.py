@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tracekit.compare.budget import Budget
+from tracekit.compare.budget import DEFAULT_PRIOR, Budget
 from tracekit.compare.noise import ALPHA, CONFIDENCE, TEST_NAME
 from tracekit.compare.run import Run
 from tracekit.compare.verdict import INCONCLUSIVE, MIN_STEPS, PASS, REGRESSION, judge
@@ -11,9 +11,11 @@ SCHEMA = "tracekit.check/1"
 STATUSES = (PASS, REGRESSION, INCONCLUSIVE)
 
 
-def check(new: Run, baselines: list[Run], budgets: list[Budget], budget_source: str) -> dict[str, object]:
+def check(
+    new: Run, baselines: list[Run], budgets: list[Budget], budget_source: str, prior: float = DEFAULT_PRIOR
+) -> dict[str, object]:
     """Judge every budget; the status is the worst verdict (regression > inconclusive > pass)."""
-    verdicts = [judge(budget, new, baselines).as_dict() for budget in budgets]
+    verdicts = [judge(budget, new, baselines, prior).as_dict() for budget in budgets]
     counts = {status: sum(v["status"] == status for v in verdicts) for status in STATUSES}
     return {
         "schema": SCHEMA,
@@ -22,7 +24,13 @@ def check(new: Run, baselines: list[Run], budgets: list[Budget], budget_source: 
         "new": _run_block(new),
         "baselines": [_run_block(run) for run in baselines],
         "budget": {"source": budget_source, "entries": {b.path: b.text for b in budgets}},
-        "noise": {"test": TEST_NAME, "alpha": ALPHA, "confidence": CONFIDENCE, "min_steps": MIN_STEPS},
+        "noise": {
+            "test": TEST_NAME,
+            "alpha": ALPHA,
+            "confidence": CONFIDENCE,
+            "min_steps": MIN_STEPS,
+            "prior": prior,
+        },
         "verdicts": verdicts,
     }
 

@@ -61,6 +61,22 @@ def catalogue() -> list[Metric]:
         Metric("kernel.total_per_step_ns", "ns", RUN_STABLE, +1, "sum of kernel durations / steps",
                _per_step(_kernel_total), "kernel_ns"),
         Metric("memset.count", "count", RUN_STABLE, +1, "memsets", _device_sum("memset", "count")),
+        Metric("kernel.count_per_step", "count", RUN_STABLE, +1, "kernels (collectives included) per step",
+               _sample_mean("kernels"), "kernels"),
+        Metric("host.launch_calls_per_step", "count", RUN_STABLE, +1,
+               "host calls that launched device work (kernels, copies, memsets, graphs) per step",
+               _sample_mean("launch_calls"), "launch_calls"),
+        Metric("host.graph_launches_per_step", "count", RUN_STABLE, -1, "CUDA graph launches per step",
+               _sample_mean("graph_launches"), "graph_launches"),
+        Metric("host.sync_calls_per_step", "count", RUN_STABLE, +1, "host synchronize calls per step",
+               _sample_mean("sync_calls"), "sync_calls"),
+        Metric("host.cpu_ops_per_step", "count", RUN_STABLE, +1, "CPU operators per step",
+               _sample_mean("cpu_ops"), "cpu_ops"),
+        Metric("host.cpu_per_step_ns", "ns", WALL_CLOCK, +1,
+               "busy time of the thread launching most device work, net of its synchronize calls, per step",
+               _sample_mean("host_cpu_ns"), "host_cpu_ns"),
+        Metric("h2d.exposed_per_step_ns", "ns", RUN_STABLE, +1, "H2D copy time not under kernels / steps",
+               _per_step(_device_sum("h2d", "exposed_ns"))),
     ]  # fmt: skip
     for key in DIRECTIONS:
         metrics += _copy_metrics(key)
@@ -135,6 +151,16 @@ def _per_step(total: Reader) -> Reader:
     def value(run: Run) -> float | None:
         amount = total(run)
         return None if amount is None or not run.steps else amount / run.steps
+
+    return value
+
+
+def _sample_mean(key: str) -> Reader:
+    """The mean per step of one of the run's per-step samples (tracekit/compare/samples.py)."""
+
+    def value(run: Run) -> float | None:
+        values = run.samples.get(key)
+        return float(np.mean(values)) if values is not None and len(values) else None
 
     return value
 

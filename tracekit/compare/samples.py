@@ -7,15 +7,19 @@ are computed here from the event table: device work belongs to a step through it
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyarrow as pa
 
-from tracekit.model.intervals import Intervals, total_length
+from tracekit.model.correlation import launch_rows
+from tracekit.model.intervals import Intervals, total_length, union
 from tracekit.model.schema import DEVICE_KINDS, NONE, CopyDirection, Kind
 from tracekit.model.steps import step_spans
 
 KERNEL_KINDS = (Kind.KERNEL, Kind.COMMUNICATION)
 DIRECTIONS = {"h2d": CopyDirection.H2D, "d2h": CopyDirection.D2H, "d2d": CopyDirection.D2D}
+GRAPH_LAUNCH = re.compile(r"^(cudaGraphLaunch|cuGraphLaunch|hipGraphLaunch)")
 
 
 def step_samples(table: pa.Table) -> dict[str, np.ndarray]:
@@ -39,11 +43,62 @@ def step_samples(table: pa.Table) -> dict[str, np.ndarray]:
     }
     direction = table.column("copy_direction").to_numpy()
     nbytes = np.maximum(table.column("bytes").to_numpy(), 0)
+    ones = np.ones(len(kind), dtype=np.int64)
     for key, code in DIRECTIONS.items():
         copies = (kind == Kind.MEMCPY) & (direction == code)
-        samples[f"{key}_count"] = _sum_per_step(slot, copies, np.ones(len(kind), dtype=np.int64), steps)
+        samples[f"{key}_count"] = _sum_per_step(slot, copies, ones, steps)
         samples[f"{key}_bytes"] = _sum_per_step(slot, copies, nbytes, steps)
+    samples.update(_host_samples(table, slot, kind, steps))
     return samples
+
+
+def _host_samples(table: pa.Table, slot: np.ndarray, kind: np.ndarray, steps: int) -> dict[str, np.ndarray]:
+    """Per step: `launch_calls` (host calls that launched device work), `graph_launches`, `sync_calls`
+    (host synchronize calls), `cpu_ops`, `kernels`, and `host_cpu_ns`: the busy time of the thread
+    that launches most of the device work (union of its CPU operators, annotated ranges and calls)
+    net of the time it spent in synchronize calls."""
+    ones = np.ones(len(kind), dtype=np.int64)
+    launched = np.zeros(len(kind), dtype=bool)
+    calls = launch_rows(table)
+    launched[calls[calls >= 0]] = True
+    names = table.column("name").combine_chunks()
+    graph_codes = [i for i, n in enumerate(names.dictionary.to_pylist()) if GRAPH_LAUNCH.match(n)]
+    graphs = np.isin(names.indices.to_numpy(zero_copy_only=False), graph_codes)
+    host = table.column("device").to_numpy() == NONE
+    return {
+        "launch_calls": _sum_per_step(slot, launched, ones, steps),
+        "graph_launches": _sum_per_step(slot, graphs & host, ones, steps),
+        "sync_calls": _sum_per_step(slot, (kind == Kind.SYNC) & host, ones, steps),
+        "cpu_ops": _sum_per_step(slot, kind == Kind.CPU_OP, ones, steps),
+        "kernels": _sum_per_step(slot, np.isin(kind, KERNEL_KINDS), ones, steps),
+        "host_cpu_ns": _driver_cpu_per_step(table, slot, kind, launched, steps),
+    }
+
+
+def _driver_cpu_per_step(
+    table: pa.Table, slot: np.ndarray, kind: np.ndarray, launched: np.ndarray, steps: int
+) -> np.ndarray:
+    thread = table.column("thread").to_numpy()
+    process = table.column("process").to_numpy()
+    busy = np.zeros(steps, dtype=np.int64)
+    if not launched.any():
+        return busy
+    pairs, counts = np.unique(
+        np.stack([process[launched], thread[launched]], axis=1), axis=0, return_counts=True
+    )
+    driver = pairs[np.argmax(counts)]
+    mine = (process == driver[0]) & (thread == driver[1]) & (slot >= 0)
+    host = mine & np.isin(kind, [Kind.CPU_OP, Kind.RUNTIME, Kind.SYNC, Kind.MARKER])
+    start = table.column("start_ns").to_numpy()
+    end = start + table.column("dur_ns").to_numpy()
+    rows = np.flatnonzero(host)
+    for group in np.split(
+        rows[np.argsort(slot[rows], kind="stable")], np.flatnonzero(np.diff(np.sort(slot[rows]))) + 1
+    ):
+        if len(group):
+            busy[slot[group[0]]] += total_length(union(start[group], end[group]))
+    waits = _sum_per_step(slot, mine & (kind == Kind.SYNC), end - start, steps)
+    return np.maximum(busy - waits, 0)
 
 
 def _step_slot(step: np.ndarray, numbers: np.ndarray) -> np.ndarray:

@@ -1,11 +1,12 @@
 """Pass, regression or inconclusive, per budget: the noise model (docs/ci.md, "Noise model").
 
 - Run-stable metrics are compared with the budget directly.
-- A wall-clock metric over its budget is a regression only when (1) there are at least two baseline
-  runs, so the run-to-run spread is known, (2) both sides have at least MIN_STEPS steps, (3) it is
-  over the budget by more than the noise margin (the 95 % prediction bound of one more baseline run)
-  and (4) the one-sided Mann-Whitney U test on per-step values is significant at ALPHA. Otherwise it
-  is inconclusive, never a failure.
+- A wall-clock metric over its budget is a regression only when both sides have at least MIN_STEPS
+  steps, the one-sided Mann-Whitney U test on per-step values is significant at ALPHA, and it is over
+  the budget by more than the noise margin: with two baseline runs or more, the 95 % prediction bound
+  of one more baseline run; with one, the prior (DEFAULT_PRIOR of the baseline, or the budget file's
+  `noise.prior`), and then the whole Hodges-Lehmann interval of the shift must lie beyond budget plus
+  prior. Otherwise it is inconclusive, never a failure. The verdict's reason names the rule.
 - A value within its budget passes, whatever the noise: noise cannot hide a regression that is not there.
 """
 
@@ -15,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tracekit.compare.budget import Budget
+from tracekit.compare.budget import DEFAULT_PRIOR, Budget
 from tracekit.compare.metrics import RUN_STABLE, Metric, lookup
-from tracekit.compare.noise import ALPHA, ShiftTest, compare_samples, noise_margin, run_spread
+from tracekit.compare.noise import ALPHA, CONFIDENCE, ShiftTest, compare_samples, noise_margin, run_spread
 from tracekit.compare.run import Run
 
 PASS, REGRESSION, INCONCLUSIVE = "pass", "regression", "inconclusive"
@@ -62,7 +63,7 @@ class Verdict:
         }
 
 
-def judge(budget: Budget, new: Run, baselines: list[Run]) -> Verdict:
+def judge(budget: Budget, new: Run, baselines: list[Run], prior: float = DEFAULT_PRIOR) -> Verdict:
     """The verdict of one budget for `new` against the baseline runs (none for absolute budgets)."""
     metric = lookup(budget.path)
     if not budget.relative:
@@ -86,13 +87,37 @@ def judge(budget: Budget, new: Run, baselines: list[Run]) -> Verdict:
     if metric.stability == RUN_STABLE:
         return Verdict(budget, metric, REGRESSION, "over the budget (run-stable metric, compared directly)",
                        **numbers)  # fmt: skip
+    if margin is None:
+        prior_margin = prior * abs(base)
+        numbers["margin"] = prior_margin
+        outcome = _prior_outcome(budget.worse, base, limit, prior_margin, prior, test)
+        return Verdict(budget, metric, *outcome, **numbers)
     return Verdict(budget, metric, *_wall_clock_outcome(excess, margin, test), **numbers)
+
+
+def _prior_outcome(
+    worse: int, base: float, limit: float, margin: float, prior: float, test: ShiftTest | None
+) -> tuple[str, str]:
+    """One baseline run: a regression when the test is significant and even the shift's interval
+    bound nearest to no change lies beyond the budget plus the prior spread."""
+    if test is None or min(test.n_new, test.n_base) < MIN_STEPS:
+        return INCONCLUSIVE, f"over the budget, but fewer than {MIN_STEPS} steps on a side"
+    near = test.low if worse > 0 else test.high
+    if near is None:
+        return INCONCLUSIVE, "over the budget, but too few steps for the shift's interval"
+    if test.p >= ALPHA or worse * (base + near - limit) <= margin:
+        return (
+            INCONCLUSIVE,
+            f"over the budget, but within the {prior:.0%} run-to-run prior (one baseline run)",
+        )
+    return REGRESSION, (
+        f"over the budget beyond the {prior:.0%} run-to-run prior (one baseline run): the whole "
+        f"{CONFIDENCE:.0%} interval of the shift lies beyond, and significant (p < {ALPHA})"
+    )
 
 
 def _wall_clock_outcome(excess: float, margin: float | None, test: ShiftTest | None) -> tuple[str, str]:
     """Regression only beyond the noise margin and with a significant test; else inconclusive."""
-    if margin is None:
-        return INCONCLUSIVE, "over the budget, but one baseline run cannot show the run-to-run spread"
     if test is None or min(test.n_new, test.n_base) < MIN_STEPS:
         return INCONCLUSIVE, f"over the budget, but fewer than {MIN_STEPS} steps on a side"
     if excess <= margin:
