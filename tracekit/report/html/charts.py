@@ -98,7 +98,7 @@ def hotspots_chart(hotspots: list[dict], t: Translate) -> dict[str, object] | No
     top = hotspots[:MAX_HOTSPOT_BARS]
     if not top:
         return None
-    names = [_clip(h["name"]) for h in reversed(top)]
+    names = [clip_label(h["name"]) for h in reversed(top)]
     hover = [
         f"{plotly_text(h['name'][:200])}<br>{t('col.total')} {fmt_ns(h['total_ns'])} · {t('col.share')} "
         f"{100 * (h['share'] or 0):.1f} % · {t('col.count')} {h['count']:,}"
@@ -110,7 +110,7 @@ def hotspots_chart(hotspots: list[dict], t: Translate) -> dict[str, object] | No
         "type": "bar",
         "orientation": "h",
         "x": [h["total_ns"] / NS_PER_MS for h in reversed(top)],
-        "y": _unique_labels(names),
+        "y": unique_labels(names),
         "marker": {"color": BAR_COLOUR},
         "hovertext": hover,
         "hoverinfo": "text",
@@ -315,12 +315,13 @@ def plotly_text(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _clip(name: str) -> str:
+def clip_label(name: str) -> str:
+    """A name short enough for a chart label, escaped for plotly."""
     clipped = name if len(name) <= MAX_LABEL_CHARS else name[: MAX_LABEL_CHARS - 1] + "…"
     return plotly_text(clipped)
 
 
-def _unique_labels(labels: list[str]) -> list[str]:
+def unique_labels(labels: list[str]) -> list[str]:
     """Category labels must differ: clipped names that collide get a zero-width-space suffix."""
     seen: dict[str, int] = {}
     unique = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections.abc import Callable
 from importlib import resources
 from pathlib import PurePath
 
@@ -61,19 +62,24 @@ def render_html(document: dict, lang: str = "en", recommendations: dict | None =
 
 
 def _page(ctx: Context, lang: str, recommendations: dict | None) -> str:
-    t = ctx.t
     name = _trace_name(ctx.document)
     body = _header(ctx, name) + _main(ctx, recommendations)
+    return html_page(lang, ctx.t("report.title", name=name), body, ctx.charts)
+
+
+def html_page(lang: str, title: str, body: str, charts: dict[str, dict]) -> str:
+    """A whole page around `body`: the CSP, the styles, the charts' data island, plotly.js and
+    report.js, all inline (the diff and check reports use it too)."""
     head = (
         '<meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
         '<meta name="referrer" content="no-referrer">'
-        + element("title", text(t("report.title", name=name)))
+        + element("title", text(title))
         + element("style", _asset("report.css"))
     )
     scripts = (
-        element("script", _data_island(ctx), type="application/json", id="report-data")
+        element("script", _data_island(charts), type="application/json", id="report-data")
         + element("script", 'window.PlotlyConfig = {MathJaxConfig: "local"};')
         + element("script", _plotly_js(), id="plotly-js")
         + element("script", _asset("report.js"), id="report-js")
@@ -94,21 +100,23 @@ def _header(ctx: Context, name: str) -> str:
 
 
 def _main(ctx: Context, recommendations: dict | None) -> str:
-    """Every section with content, in reading order, behind a table of contents."""
-    found = [(key, html) for key, html in _sections(ctx, recommendations) if html]
+    return contents_and_sections(ctx.t, _sections(ctx, recommendations))
+
+
+def contents_and_sections(t: Callable[..., str], sections: list[tuple[str, str]]) -> str:
+    """Every (title key, HTML) section with content, in order, behind a table of contents."""
+    found = [(key, html) for key, html in sections if html]
     toc = element(
         "nav",
-        element("h2", text(ctx.t("report.toc")))
+        element("h2", text(t("report.toc")))
         + element(
             "ol",
-            "".join(
-                element("li", element("a", text(ctx.t(key)), href=f"#{_anchor(key)}")) for key, _ in found
-            ),
+            "".join(element("li", element("a", text(t(key)), href=f"#{_anchor(key)}")) for key, _ in found),
         ),
         class_="toc",
     )
     body = "".join(
-        element("section", element("h2", text(ctx.t(key))) + html, id=_anchor(key)) for key, html in found
+        element("section", element("h2", text(t(key))) + html, id=_anchor(key)) for key, html in found
     )
     return toc + element("main", body)
 
@@ -156,9 +164,9 @@ def _trace_name(document: dict) -> str:
     return PurePath(source).name or source
 
 
-def _data_island(ctx: Context) -> str:
+def _data_island(charts: dict[str, dict]) -> str:
     """The charts' data as JSON that cannot close its <script> element early."""
-    data = _finite({"config": PLOTLY_CONFIG, "charts": ctx.charts})
+    data = _finite({"config": PLOTLY_CONFIG, "charts": charts})
     encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return encoded.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
