@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from tracekit.cli.report import LANG_HELP, check_lang
 from tracekit.compare.budget import default_budgets, load_budgets
 from tracekit.compare.check import check
 from tracekit.compare.diff import diff
@@ -22,6 +23,8 @@ from tracekit.readers import read_traces
 from tracekit.report.ci import junit_xml, markdown, sarif
 from tracekit.report.compare_terminal import render_check, render_diff
 from tracekit.report.files import check_output_paths, to_json, write_text_atomic
+from tracekit.report.html.compare import Recommendations, render_check_html, render_diff_html
+from tracekit.rules import recommend
 
 EXIT_REGRESSION = 1
 EXIT_INCONCLUSIVE = 3
@@ -35,10 +38,18 @@ def diff_command(
         str | None, typer.Option("--json", help="Also write tracekit.diff/1 JSON here ('-': stdout only).")
     ] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Operators listed per direction.")] = 10,
+    html_path: Annotated[
+        Path | None, typer.Option("--html", help="Also write the HTML diff report here.")
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help=LANG_HELP)] = "en",
 ) -> None:
     """Show the metrics of two traces side by side, with operators aligned and step distributions."""
-    check_output_paths(json_path)
-    document = diff(load_run(base), load_run(new), top)
+    check_output_paths(json_path, html_path)
+    check_lang(lang)
+    base_run, new_run = load_run(base), load_run(new)
+    document = diff(base_run, new_run, top)
+    if html_path:
+        _write_html(html_path, render_diff_html(document, lang, _recommendations(base_run, new_run, lang)))
     if json_path == "-":
         sys.stdout.write(to_json(document))
         return
@@ -67,9 +78,14 @@ def check_command(
     fail_on_inconclusive: Annotated[
         bool, typer.Option("--fail-on-inconclusive", help="Exit 3 when a verdict is inconclusive.")
     ] = False,
+    html_path: Annotated[
+        Path | None, typer.Option("--html", help="Write the HTML check report here.")
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help=LANG_HELP)] = "en",
 ) -> None:
     """Check a trace against budgets and baseline runs; exit 1 on a regression."""
-    check_output_paths(junit, markdown_path, sarif_path, json_path)
+    check_output_paths(junit, markdown_path, sarif_path, json_path, html_path)
+    check_lang(lang)
     budgets = load_budgets(budget) if budget else default_budgets()
     baseline_paths = expand_baselines(baseline or [])
     if not baseline_paths and any(b.relative for b in budgets):
@@ -78,8 +94,11 @@ def check_command(
             f"relative budgets ({relative}) need --baseline, or give absolute limits only"
         )
     baselines = [load_run(path) for path in baseline_paths]
-    document = check(load_run(new), baselines, budgets, str(budget) if budget else "default")
+    new_run = load_run(new)
+    document = check(new_run, baselines, budgets, str(budget) if budget else "default")
     _write_outputs(document, junit, markdown_path, sarif_path, json_path)
+    if html_path:
+        _write_html(html_path, _check_page(document, new_run, baselines, lang))
     _exit(document["status"], fail_on_inconclusive)
 
 
@@ -124,6 +143,23 @@ def _write_outputs(
     for path, render in ((junit, junit_xml), (markdown_path, markdown), (sarif_path, sarif)):
         if path:
             write_text_atomic(path, render(document))
+
+
+def _check_page(document: dict, new: Run, baselines: list[Run], lang: str) -> str:
+    """The check report, with the diff of NEW against the first baseline run when there is one."""
+    if not baselines:
+        return render_check_html(document, None, lang)
+    first = baselines[0]
+    return render_check_html(document, diff(first, new), lang, _recommendations(first, new, lang))
+
+
+def _recommendations(base: Run, new: Run, lang: str) -> Recommendations:
+    return recommend(base.document, lang), recommend(new.document, lang)
+
+
+def _write_html(path: Path, page: str) -> None:
+    write_text_atomic(path, page)
+    typer.echo(f"HTML report written to {path}", err=True)
 
 
 def _exit(status: str, fail_on_inconclusive: bool) -> None:

@@ -2,14 +2,15 @@
 
 Texts that come from the analysis (definitions, recommendation texts) are shown as they are; this
 table covers only what the report itself writes; the attribution's and the plan's words are in
-i18n_plan.py, merged into STRINGS. Both languages have exactly the same keys (checked by
-tests/unit/test_html_report.py).
+i18n_plan.py, the diff and check reports' in i18n_compare.py, merged into STRINGS. Both languages
+have exactly the same keys (checked by tests/unit/test_html_report.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from tracekit.report.html.i18n_compare import COMPARE_EN, COMPARE_ZH
 from tracekit.report.html.i18n_plan import PLAN_EN, PLAN_ZH
 
 LANGUAGES = ("en", "zh")
@@ -506,7 +507,7 @@ ZH: dict[str, str] = {
     "gloss.ascend": "昇腾诊断",
 }
 
-STRINGS: dict[str, dict[str, str]] = {"en": EN | PLAN_EN, "zh": ZH | PLAN_ZH}
+STRINGS: dict[str, dict[str, str]] = {"en": EN | PLAN_EN | COMPARE_EN, "zh": ZH | PLAN_ZH | COMPARE_ZH}
 
 
 def translator(lang: str) -> Callable[..., str]:
