@@ -74,16 +74,16 @@ def test_sarif_validates_against_the_official_schema(regression: dict) -> None:
     log = json.loads(sarif(regression))
     jsonschema.validate(log, json.loads(SARIF_SCHEMA.read_text()))
     results = log["runs"][0]["results"]
-    assert [(r["ruleId"], r["level"]) for r in results] == [
-        ("step.p50", "error"),
-        ("utilization", "warning"),
-        ("device.busy_per_step_ns", "error"),
+    assert [(r["ruleId"], r["level"]) for r in results] == [  # worst first: regressions by size of change
         ("h2d.per_step", "error"),
-        ("h2d.share_of_busy", "error"),
         ("bubbles.count", "error"),
+        ("step.p50", "error"),
+        ("device.busy_per_step_ns", "error"),
+        ("h2d.share_of_busy", "error"),
         ("d2h.count", "error"),
+        ("utilization", "warning"),
     ]
-    assert "Hodges-Lehmann shift +702 us [+657 us, +731 us]" in results[0]["message"]["text"]
+    assert "Hodges-Lehmann shift +702 us [+657 us, +731 us]" in results[2]["message"]["text"]
 
 
 def test_sarif_of_a_passing_check_is_valid_and_empty(runs: dict[str, Run]) -> None:
@@ -99,8 +99,9 @@ def test_markdown_table_has_a_row_per_budget(regression: dict) -> None:
     rows = [line for line in lines if line.startswith("| `")]
     assert len(rows) == 10
     assert (
-        rows[4] == "| `h2d.per_step` | **REGRESSION** | 28 | 1 | +2700.0 % (+27) | `+10%` | +27 [+27, +27] |"
+        rows[0] == "| `h2d.per_step` | **REGRESSION** | 28 | 1 | +2700.0 % (+27) | `+10%` | +27 [+27, +27] |"
     )
+    assert [row.split("|")[2].strip() for row in rows[6:]] == ["inconclusive", "pass", "pass", "pass"]
 
 
 def test_diff_aligns_operators_and_reports_steps(runs: dict[str, Run]) -> None:
@@ -124,3 +125,14 @@ def test_diff_aligns_operators_and_reports_steps(runs: dict[str, Run]) -> None:
     top = cpu["regressions"][0]
     assert (top["base_count"], top["new_count"]) == (20, 290)
     assert top["delta_ns"] == pytest.approx(top["new_total_ns"] / 10 - top["base_total_ns"] / 10)
+
+
+def test_diff_rows_come_worst_first(runs: dict[str, Run]) -> None:
+    """Separate copies (new) against batched (base): regressions first, by size of the relative change;
+    then improvements, then unchanged metrics."""
+    rows = diff(runs["h2d_batched"], runs["h2d28_separate_run1"])["metrics"]
+    directions = [row["direction"] for row in rows]
+    assert directions == sorted(directions, key=["worse", "better", "same", "unknown"].index)
+    worse = [row for row in rows if row["direction"] == "worse"]
+    sizes = [abs(r["relative_change"]) if r["relative_change"] is not None else float("inf") for r in worse]
+    assert sizes == sorted(sizes, reverse=True) and worse[0]["path"] in ("h2d.per_step", "h2d.count")

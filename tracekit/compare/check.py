@@ -15,7 +15,7 @@ def check(
     new: Run, baselines: list[Run], budgets: list[Budget], budget_source: str, prior: float = DEFAULT_PRIOR
 ) -> dict[str, object]:
     """Judge every budget; the status is the worst verdict (regression > inconclusive > pass)."""
-    verdicts = [judge(budget, new, baselines, prior).as_dict() for budget in budgets]
+    verdicts = _worst_first([judge(budget, new, baselines, prior).as_dict() for budget in budgets])
     counts = {status: sum(v["status"] == status for v in verdicts) for status in STATUSES}
     return {
         "schema": SCHEMA,
@@ -33,6 +33,12 @@ def check(
         },
         "verdicts": verdicts,
     }
+
+
+def _worst_first(verdicts: list[dict]) -> list[dict]:
+    """Regressions, then inconclusive verdicts, then passes; the largest relative change first."""
+    rank = {REGRESSION: 0, INCONCLUSIVE: 1, PASS: 2}
+    return sorted(verdicts, key=lambda v: (rank[v["status"]], -abs(v["relative_change"] or 0.0)))
 
 
 def overall_status(counts: dict[str, int]) -> str:

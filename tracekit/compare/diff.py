@@ -22,7 +22,7 @@ def diff(base: Run, new: Run, top: int = 10) -> dict[str, object]:
         "schema": SCHEMA,
         "base": {"source": base.source, "steps": base.steps},
         "new": {"source": new.source, "steps": new.steps},
-        "metrics": [_metric_row(metric, base, new) for metric in catalogue()],
+        "metrics": worst_first([_metric_row(metric, base, new) for metric in catalogue()]),
         "steps": _step_block(base, new),
         "kernels": _operator_block(_kernels(base), _kernels(new), base.steps, new.steps, top),
         "cpu_ops": _operator_block(_cpu_ops(base), _cpu_ops(new), base.steps, new.steps, top),
@@ -40,7 +40,29 @@ def _metric_row(metric: Metric, base: Run, new: Run) -> dict[str, object]:
         "new": after,
         "change": delta,
         "relative_change": delta / abs(before) if delta is not None and before else None,
+        "direction": _direction(metric.worse, delta),
     }
+
+
+def _direction(worse: int, delta: float | None) -> str:
+    """`worse`, `better` or `same` (or `unknown` when a side lacks the metric)."""
+    if delta is None:
+        return "unknown"
+    return "same" if delta == 0 else "worse" if worse * delta > 0 else "better"
+
+
+DIRECTION_ORDER = {"worse": 0, "better": 1, "same": 2, "unknown": 3}
+
+
+def worst_first(rows: list[dict]) -> list[dict]:
+    """Rows ordered worse, better, same, unknown; by size of the relative change within each (an
+    absolute change from 0 counts as the largest)."""
+
+    def size(row: dict) -> float:
+        relative = row["relative_change"]
+        return abs(relative) if relative is not None else (float("inf") if row["change"] else 0.0)
+
+    return sorted(rows, key=lambda row: (DIRECTION_ORDER[row["direction"]], -size(row)))
 
 
 def _step_block(base: Run, new: Run) -> dict[str, object]:
