@@ -171,3 +171,20 @@ def test_absolute_budget_needs_no_baseline(tmp_path: Path) -> None:
         ("d2h.per_step", "pass", 1.0, 1.0),
     ]
     assert _tracekit("check", str(BATCHED), "--budget", str(budget)).returncode == 0
+
+
+def test_a_baseline_folder_skips_files_that_are_not_traces(tmp_path: Path) -> None:
+    folder = tmp_path / "perf-baseline"
+    folder.mkdir()
+    for i in (1, 2):
+        shutil.copy(SEPARATE[i], folder / SEPARATE[i].name)
+    (folder / "LICENSE").write_text("MIT License\n")
+    (folder / "SOURCE.md").write_text("# where these came from\n")
+    (folder / "kernels.csv").write_text("Name,Time (%)\nk,100\n")
+    result = _tracekit("check", str(SEPARATE[0]), "--baseline", str(folder), "--json", "-")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["baselines"] == [
+        {"source": str(folder / SEPARATE[i].name), "steps": 10} for i in (1, 2)
+    ]
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: skipped")]
+    assert len(notes) == 3 and all("unrecognised trace format" in line for line in notes)

@@ -14,12 +14,12 @@ import typer
 from rich.console import Console
 
 from tracekit.cli.report import LANG_HELP, check_lang
-from tracekit.compare.budget import default_budgets, load_budgets
+from tracekit.compare.budget import default_budgets, load_budgets, load_prior
 from tracekit.compare.check import check
 from tracekit.compare.diff import diff
 from tracekit.compare.run import Run, run_of
 from tracekit.errors import TraceError
-from tracekit.readers import read_traces
+from tracekit.readers import detect_format, read_traces
 from tracekit.report.ci import junit_xml, markdown, sarif
 from tracekit.report.compare_terminal import render_check, render_diff
 from tracekit.report.files import check_output_paths, to_json, write_text_atomic
@@ -94,8 +94,9 @@ def check_command(
             f"relative budgets ({relative}) need --baseline, or give absolute limits only"
         )
     baselines = [load_run(path) for path in baseline_paths]
+    prior = load_prior(budget)
     new_run = load_run(new)
-    document = check(new_run, baselines, budgets, str(budget) if budget else "default")
+    document = check(new_run, baselines, budgets, str(budget) if budget else "default", prior)
     _write_outputs(document, junit, markdown_path, sarif_path, json_path)
     if html_path:
         _write_html(html_path, _check_page(document, new_run, baselines, lang))
@@ -113,18 +114,31 @@ def load_run(path: Path) -> Run:
 
 
 def expand_baselines(paths: list[Path]) -> list[Path]:
-    """Each --baseline path; a folder stands for every file and folder in it, in name order (an
-    Ascend profiler directory, PROF_* or *_ascend_pt, stays one trace)."""
+    """Each --baseline path; a folder stands for every trace in it, in name order (an Ascend profiler
+    directory, PROF_* or *_ascend_pt, stays one trace). Files in a folder that are not traces
+    (LICENSE, SOURCE.md, another tool's CSVs) are skipped, each with a note on stderr."""
     expanded: list[Path] = []
     for path in paths:
         if path.is_dir() and not any(mark in path.name for mark in ASCEND_DIRECTORY_MARKS):
-            entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+            entries = [p for p in sorted(path.iterdir()) if not p.name.startswith(".") and _is_trace(p)]
             if not entries:
-                raise TraceError(path, "baseline folder is empty")
+                raise TraceError(path, "baseline folder holds no trace")
             expanded += entries
         else:
             expanded.append(path)
     return expanded
+
+
+def _is_trace(path: Path) -> bool:
+    """True for a folder (Ascend output is read from folders) or a file in a format tracekit reads."""
+    if path.is_dir():
+        return True
+    try:
+        detect_format(path)
+    except TraceError as exc:
+        typer.echo(f"note: skipped {path}: {exc.problem.split(';')[0]}", err=True)
+        return False
+    return True
 
 
 def _write_outputs(
