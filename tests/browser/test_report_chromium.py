@@ -181,6 +181,54 @@ def test_attribution_section_draws_one_stacked_bar_per_step(
         page.close()
 
 
+COMPARE_CASES = {  # (command, NEW, BASE, language, exit code): graph -> eager, batched -> separate copies
+    "diff_chain80_en": ("diff", "chain80_eager", "chain80_graph", "en", 0),
+    "diff_h2d_zh": ("diff", "h2d_separate", "h2d_batched", "zh", 0),
+    "check_h2d_en": ("check", "h2d_separate", "h2d_batched", "en", 1),
+    "check_chain80_zh": ("check", "chain80_eager", "chain80_graph", "zh", 1),
+}
+
+
+def _write_compare_report(case: str, out_dir: Path) -> Path:
+    """`tracekit diff BASE NEW --html F` or `tracekit check NEW --baseline BASE --html F`."""
+    command, new, base, lang, code = COMPARE_CASES[case]
+    new_trace, base_trace = (str(GPU_DATA / "corpus" / f"{name}.pt.trace.json.gz") for name in (new, base))
+    traces = [base_trace, new_trace] if command == "diff" else [new_trace, "--baseline", base_trace]
+    html = out_dir / f"{case}.html"
+    result = subprocess.run(
+        [sys.executable, "-m", "tracekit", command, *traces, "--html", str(html), "--lang", lang],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == code, result.stderr
+    assert html.is_file(), result.stdout
+    return html
+
+
+@pytest.mark.parametrize("case", list(COMPARE_CASES))
+def test_diff_and_check_reports_draw_every_chart_offline_without_errors(
+    browser: object, report_dir: Path, case: str
+) -> None:
+    command, _, _, lang, _ = COMPARE_CASES[case]
+    page, visit = _open(browser, _write_compare_report(case, report_dir))
+    try:
+        _assert_every_chart_drawn(page, visit, lang)
+        steps = page.locator("#cmp-sec-steps div.chart.js-plotly-plot")
+        assert steps.count() == 2
+        assert steps.first.locator("g.trace.boxes").count() == 2  # BASE and NEW
+        assert steps.first.locator("g.trace.boxes path.point").count() == 20  # every step of both
+        assert steps.last.locator("g.trace.scatter path.js-line").count() == 2
+        bars = page.locator("#cmp-sec-cpu_ops div.chart.js-plotly-plot g.trace.bars g.point")
+        assert bars.count() >= 1
+        assert page.locator(".compare-card").count() >= 7
+        if command == "check":  # both pairs are real regressions
+            assert page.locator("#cmp-sec-verdicts table.sortable tbody tr").count() >= 9
+            assert page.locator("p.check-status.status-regression").count() == 1
+        else:
+            assert page.locator("#cmp-sec-verdicts").count() == 0
+    finally:
+        page.close()
+
+
 def _assert_every_chart_drawn(page: object, visit: Visit, lang: str) -> None:
     """Every chart emitted is drawn with marks, in the page's language, with no error or request."""
     emitted = json.loads(page.locator("#report-data").text_content())["charts"]
