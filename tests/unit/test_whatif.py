@@ -93,3 +93,15 @@ def test_whatif_block_numbers(tmp_path: Path) -> None:
     # no pageable copies, one synchronization: nothing to pin, no mid-step sync to remove
     assert not block["pin_memory"]["applicable"]
     assert not block["remove_host_syncs"]["applicable"]
+
+
+def test_pipeline_balance_with_no_device_stage_does_not_fire() -> None:
+    """A replayed step whose device stage is 0 ns (found by fuzzing an Ascend kernel_details.csv)."""
+    from tracekit.rules.host import pipeline_balance
+    from tracekit.rules.model import Context
+
+    stages = {"applicable": True, "host_stage_ns": 0, "device_stage_ns": 0, "baseline_step_ns": 0}
+    device = {"whatif": {"pipeline": stages}, "kernel_utilization": 0.0}
+    document = {"steps": {"count": 1}, "trace": {}}
+    outcome = pipeline_balance(Context(document, device, "ascend"))
+    assert (outcome.status, outcome.reason) == ("not_fired", "one_stage")

@@ -127,7 +127,7 @@ def pipeline_balance(ctx: Context) -> Outcome:
     if ctx.device is None or stages is None:
         return not_applicable("needs_steps_and_device")
     host, device, base = stages["host_stage_ns"], stages["device_stage_ns"], stages["baseline_step_ns"]
-    if min(host, device) < STAGE_SHARE_MIN * base:
+    if min(host, device) < STAGE_SHARE_MIN * base or device <= 0:
         return not_fired("one_stage", host=fmt_ns(host), device=fmt_ns(device))
     ratio = host / device
     if ratio < UNBALANCED_RATIO:
