@@ -188,3 +188,20 @@ def test_a_baseline_folder_skips_files_that_are_not_traces(tmp_path: Path) -> No
     ]
     notes = [line for line in result.stderr.splitlines() if line.startswith("note: skipped")]
     assert len(notes) == 3 and all("unrecognised trace format" in line for line in notes)
+
+
+def test_several_ranks_are_checked_rank_by_rank(tmp_path: Path) -> None:
+    from conftest import shared_trace
+
+    cluster = shared_trace("msprof/msinsight-torchnpu-level1")  # rank0_ascend_pt and rank1_ascend_pt
+    out = tmp_path / "check.json"
+    result = _tracekit("check", str(cluster), "--baseline", str(cluster), "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    for rank in (0, 1):
+        document = json.loads((tmp_path / f"check.rank{rank}.json").read_text())
+        assert document["status"] == "pass" and len(document["baselines"]) == 1
+        assert document["new"]["source"].endswith(f"rank{rank}_ascend_pt")
+        assert document["baselines"][0]["source"] == document["new"]["source"]
+    assert not out.exists()
+    refused = _tracekit("check", str(cluster), "--baseline", str(cluster), "--json", "-")
+    assert refused.returncode == 2 and "one file per rank" in refused.stderr

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from tracekit.cli.report import LANG_HELP, check_lang
 from tracekit.compare.budget import default_budgets, load_budgets, load_prior
-from tracekit.compare.check import check
+from tracekit.compare.check import STATUSES, check, overall_status
 from tracekit.compare.diff import diff
 from tracekit.compare.run import Run, run_of
 from tracekit.errors import TraceError
@@ -46,16 +46,23 @@ def diff_command(
     """Show the metrics of two traces side by side, with operators aligned and step distributions."""
     check_output_paths(json_path, html_path)
     check_lang(lang)
-    base_run, new_run = load_run(base), load_run(new)
-    document = diff(base_run, new_run, top)
-    if html_path:
-        _write_html(html_path, render_diff_html(document, lang, _recommendations(base_run, new_run, lang)))
-    if json_path == "-":
-        sys.stdout.write(to_json(document))
-        return
-    render_diff(document, _console())
-    if json_path:
-        write_text_atomic(Path(json_path), to_json(document))
+    base_ranks, new_ranks = load_ranks(base), load_ranks(new)
+    if len(new_ranks) > 1 and json_path == "-":
+        raise typer.BadParameter("several ranks: give --json FILE (one file per rank)", param_hint="'--json'")
+    for label, new_run in new_ranks.items():
+        base_run = _rank_of(base_ranks, label, base)
+        document = diff(base_run, new_run, top)
+        page_path, document_path = _labelled(html_path, label), _labelled(json_path, label)
+        if page_path:
+            _write_html(
+                page_path, render_diff_html(document, lang, _recommendations(base_run, new_run, lang))
+            )
+        if document_path == "-":
+            sys.stdout.write(to_json(document))
+            continue
+        render_diff(document, _console())
+        if document_path:
+            write_text_atomic(Path(document_path), to_json(document))
 
 
 def check_command(
@@ -93,33 +100,71 @@ def check_command(
         raise typer.BadParameter(
             f"relative budgets ({relative}) need --baseline, or give absolute limits only"
         )
-    baselines = [load_run(path) for path in baseline_paths]
     prior = load_prior(budget)
-    new_run = load_run(new)
-    document = check(new_run, baselines, budgets, str(budget) if budget else "default", prior)
-    _write_outputs(document, junit, markdown_path, sarif_path, json_path)
-    if html_path:
-        _write_html(html_path, _check_page(document, new_run, baselines, lang))
-    _exit(document["status"], fail_on_inconclusive)
+    new_ranks = load_ranks(new)
+    if len(new_ranks) > 1 and json_path == "-":
+        raise typer.BadParameter("several ranks: give --json FILE (one file per rank)", param_hint="'--json'")
+    baseline_ranks = [(path, load_ranks(path)) for path in baseline_paths]
+    statuses = []
+    for label, new_run in new_ranks.items():
+        baselines = [_rank_of(ranks, label, path) for path, ranks in baseline_ranks]
+        document = check(new_run, baselines, budgets, str(budget) if budget else "default", prior)
+        outputs = [_labelled(p, label) for p in (junit, markdown_path, sarif_path, json_path, html_path)]
+        _write_outputs(document, *outputs[:4])
+        if outputs[4]:
+            _write_html(outputs[4], _check_page(document, new_run, baselines, lang))
+        statuses.append(document["status"])
+    _exit(overall_status({s: statuses.count(s) for s in STATUSES}), fail_on_inconclusive)
 
 
 def load_run(path: Path) -> Run:
     """Read one trace (one rank) and prepare it for comparison."""
+    ranks = load_ranks(path)
+    if len(ranks) != 1:
+        raise TraceError(path, f"holds {len(ranks)} ranks; compare one rank directory at a time")
+    return next(iter(ranks.values()))
+
+
+def load_ranks(path: Path) -> dict[str, Run]:
+    """Every rank of a trace (an Ascend cluster folder holds several) by label: "" for a single
+    trace, else `rank<N>` (the profiler's rank id, or the position); its warnings go to stderr."""
     traces = read_traces(path)
-    if len(traces) != 1:
-        raise TraceError(path, f"holds {len(traces)} ranks; compare one rank directory at a time")
-    for warning in traces[0].metadata.get("warnings", []):
-        typer.echo(f"warning: {path}: {warning}", err=True)
-    return run_of(traces[0])
+    for trace in traces:
+        for warning in trace.metadata.get("warnings", []):
+            typer.echo(f"warning: {trace.source}: {warning}", err=True)
+    if len(traces) == 1:
+        return {"": run_of(traces[0])}
+    ranks = [t.metadata.get("ascend", {}).get("rank") for t in traces]
+    if None in ranks or len(set(ranks)) != len(ranks):
+        ranks = list(range(len(traces)))
+    return {f"rank{rank}": run_of(trace) for rank, trace in zip(ranks, traces, strict=True)}
+
+
+def _rank_of(ranks: dict[str, Run], label: str, path: Path) -> Run:
+    """The baseline run of the same rank (a single-rank baseline serves every rank)."""
+    if label in ranks:
+        return ranks[label]
+    if len(ranks) == 1:
+        return next(iter(ranks.values()))
+    raise TraceError(path, f"has no {label} to compare with (ranks: {', '.join(ranks)})")
+
+
+def _labelled(path: str | Path | None, label: str) -> Path | str | None:
+    """An output path with `.rank<N>` before its extension when several ranks are compared."""
+    if not label or path is None or str(path) == "-":
+        return path
+    path = Path(path)
+    return path.with_name(f"{path.stem}.{label}{path.suffix}")
 
 
 def expand_baselines(paths: list[Path]) -> list[Path]:
     """Each --baseline path; a folder stands for every trace in it, in name order (an Ascend profiler
-    directory, PROF_* or *_ascend_pt, stays one trace). Files in a folder that are not traces
-    (LICENSE, SOURCE.md, another tool's CSVs) are skipped, each with a note on stderr."""
+    directory, PROF_* or *_ascend_pt, or a cluster folder of them, stays one trace). Files in a
+    folder that are not traces (LICENSE, SOURCE.md, another tool's CSVs) are skipped, each with a
+    note on stderr."""
     expanded: list[Path] = []
     for path in paths:
-        if path.is_dir() and not any(mark in path.name for mark in ASCEND_DIRECTORY_MARKS):
+        if path.is_dir() and not _is_one_trace(path):
             entries = [p for p in sorted(path.iterdir()) if not p.name.startswith(".") and _is_trace(p)]
             if not entries:
                 raise TraceError(path, "baseline folder holds no trace")
@@ -127,6 +172,13 @@ def expand_baselines(paths: list[Path]) -> list[Path]:
         else:
             expanded.append(path)
     return expanded
+
+
+def _is_one_trace(folder: Path) -> bool:
+    """An Ascend profiler directory, or a cluster folder of them (one run with several ranks)."""
+    if any(mark in folder.name for mark in ASCEND_DIRECTORY_MARKS):
+        return True
+    return any(any(mark in p.name for mark in ASCEND_DIRECTORY_MARKS) for p in folder.iterdir() if p.is_dir())
 
 
 def _is_trace(path: Path) -> bool:
