@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import GPU_DATA
 
-from tracekit.compare.budget import default_budgets, load_budgets, parse_budget
+from tracekit.compare.budget import DEFAULT_PRIOR, default_budgets, load_budgets, load_prior, parse_budget
 from tracekit.compare.metrics import known_paths, lookup
 from tracekit.errors import TraceError
 
@@ -110,3 +110,14 @@ def test_check_with_bad_budget_file_exits_2_with_one_line(tmp_path: Path, text: 
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(file) in lines[0] and "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_the_noise_prior_is_read_from_the_budget_file(tmp_path: Path) -> None:
+    path = tmp_path / "budget.toml"
+    path.write_text('step.p50 = "+5%"\n[noise]\nprior = "40%"\n')
+    assert load_prior(path) == pytest.approx(0.40)
+    assert [b.path for b in load_budgets(path)] == ["step.p50"]  # the prior is not a metric budget
+    assert load_prior(None) == DEFAULT_PRIOR == 0.75
+    path.write_text('step.p50 = "+5%"\nnoise.prior = 0.4\n')
+    with pytest.raises(TraceError, match=r'noise.prior = .*write it as a percentage, e.g. "75%"'):
+        load_prior(path)
