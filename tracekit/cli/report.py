@@ -45,7 +45,7 @@ def report_command(
     check_output_paths(out)
     try:
         write_report(document, out, lang, recommend(document, lang))
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
         if os.environ.get("TRACEKIT_DEBUG"):
             raise
         raise TraceError(analysis, f"incomplete tracekit analysis ({type(exc).__name__}: {exc})") from None
@@ -126,9 +126,14 @@ def _read_text(path: Path) -> str:
         raise TraceError(path, "not JSON: not UTF-8 text") from None
 
 
+def _not_a_number(_: str) -> None:
+    """NaN and +/-Infinity are not JSON numbers: read as unknown (null), as tracekit writes them."""
+    return None
+
+
 def _parse_json(path: Path, content: str) -> object:
     try:
-        return json.loads(content)
+        return json.loads(content, parse_constant=_not_a_number)
     except json.JSONDecodeError as exc:
         if exc.pos >= len(content.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise TraceError(
