@@ -9,22 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from kineto_builder import cpu_op, kernel, memcpy, runtime, step, write_trace
+from replay_builder import US, step_model
 
 from tracekit.analysis.attribution import CATEGORIES, Segment, attribution, critical_path
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.replay import StepModel, build_step, replay
 from tracekit.readers import read_trace
-
-US = 1000
-
-
-def _model(tmp_path: Path, events: list[dict], end_us: int) -> tuple[Columns, StepModel]:
-    """The replay model of step #1 spanning [0, end_us)."""
-    trace = read_trace(write_trace(tmp_path / "t.json", [step(1, 0, end_us), *events]))
-    cols = Columns.from_table(trace.events)
-    model = build_step(trace.events, cols, 1, 0, end_us * US)
-    assert model is not None
-    return cols, model
 
 
 def _check(cols: Columns, model: StepModel, expected_us: dict[str, int]) -> list[Segment]:
@@ -57,7 +47,7 @@ def test_kernel_chain_launch_lag_and_stream_gaps(tmp_path: Path) -> None:
         kernel("k3", 52, 38, correlation=3),
         runtime("cudaDeviceSynchronize", 16, 79),
     ]
-    cols, model = _model(tmp_path, events, 95)
+    cols, model = step_model(tmp_path, events, 95)
     path = _check(cols, model, {"compute": 73, "launch_overhead": 17, "sync": 5})
     assert [(s.start // US, s.end // US, s.category) for s in path] == [
         (0, 10, "launch_overhead"),
@@ -81,7 +71,7 @@ def test_sync_waiting_for_a_kernel(tmp_path: Path) -> None:
         kernel("k", 10, 30, correlation=1),
         runtime("cudaStreamSynchronize", 6, 38),
     ]
-    cols, model = _model(tmp_path, events, 50)
+    cols, model = step_model(tmp_path, events, 50)
     assert model.entries[-1].ret == 4 * US
     _check(cols, model, {"launch_overhead": 10, "compute": 30, "sync": 4, "host_cpu": 6})
 
@@ -95,7 +85,7 @@ def test_pageable_h2d_copy(tmp_path: Path) -> None:
         runtime("cudaMemcpyAsync", 0, 40, correlation=1),
         memcpy("Memcpy HtoD (Pageable -> Device)", 5, 30, 1_000_000, correlation=1),
     ]
-    cols, model = _model(tmp_path, events, 50)
+    cols, model = step_model(tmp_path, events, 50)
     assert (model.entries[0].ret, model.entries[0].waits_own) == (5 * US, True)
     _check(cols, model, {"launch_overhead": 5, "copy_h2d_pageable": 30, "sync": 5, "host_cpu": 10})
 
@@ -115,7 +105,7 @@ def test_host_cpu_work_that_launches_nothing(tmp_path: Path) -> None:
         kernel("relu", 33, 17, correlation=1),
         runtime("cudaDeviceSynchronize", 30, 22),
     ]
-    cols, model = _model(tmp_path, events, 60)
+    cols, model = step_model(tmp_path, events, 60)
     path = _check(cols, model, {"host_cpu": 28, "launch_overhead": 13, "compute": 17, "sync": 2})
     assert [(s.start // US, s.end // US, s.category) for s in path[:2]] == [
         (0, 20, "host_cpu"),
@@ -136,7 +126,7 @@ def test_cross_stream_wait(tmp_path: Path) -> None:
         kernel("kB", 53, 17, correlation=2, stream=8),
         runtime("cudaDeviceSynchronize", 16, 59),
     ]
-    cols, model = _model(tmp_path, events, 75)
+    cols, model = step_model(tmp_path, events, 75)
     by_name = {cols.names[cols.name_code[op.row]]: op for entry in model.entries for op in entry.ops}
     assert (by_name["kB"].after, by_name["kB"].after_gap) == (by_name["kA"].row, 3 * US)
     path = _check(cols, model, {"launch_overhead": 13, "compute": 57, "sync": 5})

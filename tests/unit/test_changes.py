@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kineto_builder import cpu_op, kernel, memcpy, runtime, step, write_trace
+from kineto_builder import cpu_op, kernel, memcpy, runtime
+from replay_builder import US, step_model
 
 from tracekit.analysis.changes import (
     CopyCost,
@@ -18,22 +19,10 @@ from tracekit.analysis.changes import (
 )
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.precision import Bf16
-from tracekit.analysis.replay import Op, StepModel, build_step, replay
+from tracekit.analysis.replay import Op, replay
 from tracekit.analysis.whatif import _device_capacity, _pinned_cost
 from tracekit.model.schema import CopyDirection, Kind
 from tracekit.perfmodel.hardware import find_hardware
-from tracekit.readers import read_trace
-
-US = 1000
-
-
-def _model(tmp_path: Path, events: list[dict], end_us: int) -> tuple[Columns, StepModel]:
-    """The replay model of step #1 spanning [0, end_us); its unchanged replay is exact."""
-    trace = read_trace(write_trace(tmp_path / "t.json", [step(1, 0, end_us), *events]))
-    cols = Columns.from_table(trace.events)
-    model = build_step(trace.events, cols, 1, 0, end_us * US)
-    assert model is not None and replay(model) == end_us * US
-    return cols, model
 
 
 def _ops(entries) -> list[Op]:
@@ -66,7 +55,7 @@ def test_pin_memory_copy_at_pinned_rate_and_call_at_async_cost(tmp_path: Path) -
 
     Replay: call [0,4), copy [5,17) (lag 5); launch begins 4 + 2 = 6, kernel at max(6 + 5,
     17 + 12) = 29 -> [29,62); sync begins 10 + 1 = 11, returns 62 + 4 = 66; + 6 host = 72."""
-    cols, model = _model(tmp_path, _pageable_step(), 90)
+    cols, model = step_model(tmp_path, _pageable_step(), 90)
     edited = pin_memory(model, cols, CopyCost(2000.0, 0.01, "test"))
     assert edited is not None
     call = edited.entries[0]
@@ -77,7 +66,7 @@ def test_pin_memory_copy_at_pinned_rate_and_call_at_async_cost(tmp_path: Path) -
 def test_pin_memory_ignores_pinned_copies(tmp_path: Path) -> None:
     events = _pageable_step()
     events[1] = memcpy("Memcpy HtoD (Pinned -> Device)", 5, 30, 1_000_000, correlation=1)
-    cols, model = _model(tmp_path, events, 90)
+    cols, model = step_model(tmp_path, events, 90)
     assert pin_memory(model, cols, CopyCost(2000.0, 0.01, "test")) is None
 
 
@@ -102,7 +91,7 @@ def test_static_shapes_removes_the_wait_and_the_size_computation(tmp_path: Path)
         kernel("relu", 42, 30, correlation=3),
         runtime("cudaDeviceSynchronize", 39, 36),
     ]
-    cols, model = _model(tmp_path, events, 80)
+    cols, model = step_model(tmp_path, events, 80)
     assert model.dynamic_ops == [(0, 32 * US)]
     edited = static_shapes(model, cols)
     assert edited is not None
@@ -138,7 +127,7 @@ def test_remove_host_syncs(tmp_path: Path, wrapped: bool, predicted_us: int) -> 
     Bare: the copy call keeps its copy and its 3 us after the wait: call [6,9), copy [14,15);
     launch begins 9 + 4 = 13 -> k1 at max(21, 15 + 4) = 21 -> [21,31); sync begins 18, returns
     36; + 5 = 41."""
-    cols, model = _model(tmp_path, _item_step(wrapped), 50)
+    cols, model = step_model(tmp_path, _item_step(wrapped), 50)
     edited = remove_host_syncs(model, cols)
     assert edited is not None
     copies = [op for op in _ops(edited.entries) if cols.copy_direction[op.row] == CopyDirection.D2H]
@@ -166,7 +155,7 @@ def _two_kernels() -> list[dict]:
 def test_bigger_batch_grows_only_beyond_the_floor(tmp_path: Path) -> None:
     """floor 3 us: k0 stays 3 + (3 - 3) = 3, k1 becomes 13 + (13 - 3) = 23 (not 26).
     Replay: k0 [8,11), k1 [13,36), sync returns 40."""
-    cols, model = _model(tmp_path, _two_kernels(), 30)
+    cols, model = step_model(tmp_path, _two_kernels(), 30)
     edited = bigger_batch(model, cols, CopyCost(0.0, 1.0, "test"), floor_ns=3 * US)
     assert [op.dur for op in _ops(edited.entries)] == [3 * US, 23 * US]
     assert replay(model, edited.entries, edited.detached) == 40 * US
@@ -179,7 +168,7 @@ def test_bigger_batch_grows_copies_by_their_bytes(tmp_path: Path) -> None:
         memcpy("Memcpy HtoD (Pinned -> Device)", 6, 5, 2000, correlation=1),
         runtime("cudaDeviceSynchronize", 5, 10),
     ]
-    cols, model = _model(tmp_path, events, 20)
+    cols, model = step_model(tmp_path, events, 20)
     edited = bigger_batch(model, cols, CopyCost(1000.0, 1.5, "test"), floor_ns=3 * US)
     assert [op.dur for op in _ops(edited.entries)] == [8 * US]
 
@@ -191,7 +180,7 @@ def test_mixed_precision_scales_and_inserts_casts(tmp_path: Path) -> None:
     Replay: k0 [8,11) (call [0,4)); cast 1 begins 4 + 1 = 5 -> at max(13, 11 + 2) -> [13,14);
     cast 2 begins 10 -> at max(18, 16) -> [18,20); launch begins 15 -> k1 at max(23, 22) ->
     [23,29.5); sync begins 19 + 1 = 20, returns 29.5 + 4 = 33.5."""
-    cols, model = _model(tmp_path, _two_kernels(), 30)
+    cols, model = step_model(tmp_path, _two_kernels(), 30)
     k1 = _ops(model.entries)[1]
     edited = mixed_precision(model, cols, Bf16(factors={k1.row: 0.5}, casts={k1.row: [1000, 2000]}))
     assert edited is not None
@@ -213,7 +202,7 @@ def test_mixed_precision_scales_and_inserts_casts(tmp_path: Path) -> None:
 def test_pinned_cost_from_the_host_link(tmp_path: Path) -> None:
     """No pinned copies of two sizes: the device's shortest kernel (33 us) plus bytes over the H200's
     63 GB/s host link; 1 MB -> 33000 + 1e6 / 63 = 48873 ns. Without a hardware row: None."""
-    cols, _ = _model(tmp_path, _pageable_step(), 90)
+    cols, _ = step_model(tmp_path, _pageable_step(), 90)
     cost = _pinned_cost(cols, 0, find_hardware("H200"))
     assert cost is not None and (cost.fixed_ns, cost.ns_per_byte) == (33_000.0, 1 / 63)
     assert cost.of(1_000_000) == round(33_000 + 1_000_000 / 63) == 48_873
@@ -229,7 +218,7 @@ def test_pinned_cost_fitted_on_pinned_copies(tmp_path: Path) -> None:
         memcpy("Memcpy HtoD (Pinned -> Device)", 13, 5, 3000, correlation=2),
         runtime("cudaDeviceSynchronize", 14, 6),
     ]
-    cols, _ = _model(tmp_path, events, 20)
+    cols, _ = step_model(tmp_path, events, 20)
     cost = _pinned_cost(cols, 0, find_hardware("H200"))
     assert cost is not None
     assert (cost.fixed_ns, cost.ns_per_byte) == (pytest.approx(2000.0), pytest.approx(1.0))
@@ -238,5 +227,5 @@ def test_pinned_cost_fitted_on_pinned_copies(tmp_path: Path) -> None:
 def test_device_capacity_of_a_doubled_batch(tmp_path: Path) -> None:
     """Busy device time of the step: k0 [8,11) + k1 [13,26) = 16 us; a batch twice as large needs
     at least 32 us of device time."""
-    cols, model = _model(tmp_path, _two_kernels(), 30)
+    cols, model = step_model(tmp_path, _two_kernels(), 30)
     assert _device_capacity([model], cols) == {"device_busy_ns": 16 * US, "capacity_floor_ns": 32 * US}

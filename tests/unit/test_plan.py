@@ -8,46 +8,22 @@ from pathlib import Path
 
 import pytest
 from kineto_builder import HOST_TID, cpu_op, kernel, memcpy, runtime, step, write_trace
+from replay_builder import US, kernel_chain, step_model
 
 from tracekit.analysis.changes import Edit, Edited, graph_launch, remove_host_syncs, synchronizing
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.plan import causes, claimed, plan, step_path
-from tracekit.analysis.replay import StepModel, build_step, replay
+from tracekit.analysis.replay import StepModel
 from tracekit.analysis.whatif import _instances
 from tracekit.analysis.workload import workload
 from tracekit.model.intervals import total_length
 from tracekit.model.schema import Kind
 from tracekit.readers import read_trace
 
-US = 1000
-
 
 def _read(tmp_path: Path, events: list[dict]) -> tuple[object, Columns]:
     trace = read_trace(write_trace(tmp_path / "t.json", events))
     return trace, Columns.from_table(trace.events)
-
-
-def _model(tmp_path: Path, events: list[dict], end_us: int) -> tuple[Columns, StepModel]:
-    """The replay model of step #1 spanning [0, end_us); its unchanged replay is exact."""
-    trace, cols = _read(tmp_path, [step(1, 0, end_us), *events])
-    model = build_step(trace.events, cols, 1, 0, end_us * US)
-    assert model is not None and replay(model) == end_us * US
-    return cols, model
-
-
-def _chain() -> list[dict]:
-    """Launches [0,5) [6,10) [11,15) -> k1 [10,30), k2 [35,50), k3 [52,90) (each after the previous
-    one: gaps 5 and 2), cudaDeviceSynchronize [16,95) returns 5 after k3; step [0,95). Shortening a
-    kernel by d shortens the step by d."""
-    return [
-        runtime("cudaLaunchKernel", 0, 5, correlation=1),
-        kernel("k1", 10, 20, correlation=1),
-        runtime("cudaLaunchKernel", 6, 4, correlation=2),
-        kernel("k2", 35, 15, correlation=2),
-        runtime("cudaLaunchKernel", 11, 4, correlation=3),
-        kernel("k3", 52, 38, correlation=3),
-        runtime("cudaDeviceSynchronize", 16, 79),
-    ]
 
 
 def _shorten(name: str, dur_us: int) -> Edit:
@@ -74,7 +50,7 @@ def test_changes_apply_on_top_and_gains_multiply(tmp_path: Path) -> None:
     """a: k3 38 -> 19 (95 -> 76, x1.25); b: k1 20 -> 10 (alone 95 -> 85, on top of a 76 -> 66);
     c: k2 15 -> 14 saves 66 / 65 = x1.015 < 1.05: not in the plan. Cumulative 95 / 66 =
     (95 / 76) x (76 / 66)."""
-    cols, model = _model(tmp_path, _chain(), 95)
+    cols, model = step_model(tmp_path, kernel_chain(), 95)
     result = plan([model], cols, {"c": _shorten("k2", 14), "b": _shorten("k1", 10), "a": _shorten("k3", 19)})
     assert result["baseline_step_ns"] == 95 * US
     steps = result["steps"]
@@ -88,14 +64,14 @@ def test_changes_apply_on_top_and_gains_multiply(tmp_path: Path) -> None:
 
 def test_a_change_below_the_threshold_does_not_enter(tmp_path: Path) -> None:
     """k2 15 -> 14: 95 / 94 = x1.011 < 1.05."""
-    cols, model = _model(tmp_path, _chain(), 95)
+    cols, model = step_model(tmp_path, kernel_chain(), 95)
     assert plan([model], cols, {"c": _shorten("k2", 14)})["steps"] == []
 
 
 def test_a_remover_enables_only_a_change_it_unblocks(tmp_path: Path) -> None:
     """graph_launch is not blocked here (it applies alone: 95 -> 76); batch_h2d saves 95 / 94 <
     1.05 and unblocks nothing, so it must not enter (MIN_SPEEDUP: unless it unblocks one)."""
-    cols, model = _model(tmp_path, _chain(), 95)
+    cols, model = step_model(tmp_path, kernel_chain(), 95)
     result = plan([model], cols, {"batch_h2d": _shorten("k2", 14), "graph_launch": _shorten("k3", 19)})
     assert _changes(result["steps"]) == [("graph_launch", None)]
 
@@ -125,7 +101,7 @@ def test_graph_launch_enters_after_remove_host_syncs(tmp_path: Path, synchronize
     G1 call [0,8): k0 [9,11), k1..k3 at 11.112, 13.224, 15.336 -> ends 17.336; item entry at 10;
     G2 call [16,24): k4 at max(16 + 9, 17.336 + 8) = 25.336, k7 ends 25.336 + 4 x 2 + 3 x 0.112 =
     33.672; the sync begins 24 + 2 = 26 and returns 33.672 + 4 = 37.672; + 200 = 237.672."""
-    cols, model = _model(tmp_path, _item_step(synchronize), 305)
+    cols, model = step_model(tmp_path, _item_step(synchronize), 305)
     assert len(synchronizing(model)) == 2 and graph_launch(model, cols) is None
     edits = {"graph_launch": graph_launch, "remove_host_syncs": remove_host_syncs}
     steps = plan([model], cols, edits)["steps"]
@@ -140,7 +116,7 @@ def test_an_unblocked_change_still_needs_the_threshold(tmp_path: Path) -> None:
     """remove_host_syncs alone: 305 -> 291; a graph_launch (blocked by the sync, as the real one)
     that then saves 1 us more (291 / 290 = x1.003) must not enter: the plan is remove_host_syncs
     alone, enabling nothing."""
-    cols, model = _model(tmp_path, _item_step(False), 305)
+    cols, model = step_model(tmp_path, _item_step(False), 305)
     shorten_k7 = _shorten("k7", 1)
 
     def blocked_graph(m: StepModel, c: Columns) -> Edited | None:
@@ -158,7 +134,7 @@ def test_claims_and_causes(tmp_path: Path) -> None:
     """The chain's path tiles [0,95). Claims: a [10,50) = 40, b [30,70) = 40 (shares 20 = half of
     40: one cause), c [60,120) clipped to the path = [60,95) = 35 (shares 10 with b < 17.5, none
     with a: its own), d [0,5) = 5 (inside no other)."""
-    cols, model = _model(tmp_path, _chain(), 95)
+    cols, model = step_model(tmp_path, kernel_chain(), 95)
     path = step_path(model, cols)
     targets = {"a": [(10, 50)], "b": [(30, 40), (40, 70)], "c": [(60, 120)], "d": [(0, 5)]}
     claims = {name: claimed(path, [(lo * US, hi * US) for lo, hi in t]) for name, t in targets.items()}
@@ -169,7 +145,7 @@ def test_claims_and_causes(tmp_path: Path) -> None:
 
 def test_causes_chain_into_one_group(tmp_path: Path) -> None:
     """a [0,20), b [10,30), c [20,40): a-b and b-c share half: one cause of three (components)."""
-    cols, model = _model(tmp_path, _chain(), 95)
+    cols, model = step_model(tmp_path, kernel_chain(), 95)
     path = step_path(model, cols)
     claims = {n: claimed(path, [(lo * US, (lo + 20) * US)]) for n, lo in [("a", 0), ("b", 10), ("c", 20)]}
     assert causes(claims) == [["a", "b", "c"]]
