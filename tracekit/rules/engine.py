@@ -95,17 +95,20 @@ def _planned(rule: Rule, outcome: Outcome, ctx: Context) -> Outcome:
 
 
 def _not_planned(rule: Rule, ctx: Context) -> Outcome:
-    """Why a present mechanism is not in the plan: another change removes the same time, or the gain
-    is too small (or, before its precondition is met, none)."""
+    """Why a present mechanism is not in the plan: alone it gains too little (or, before its
+    precondition is met, nothing), or it would gain but another change removes the same time (it is
+    then an alternative action of that finding)."""
+    alone = ctx.whatif.get(rule.change, {})
+    if not alone.get("applicable") or alone.get("speedup") is None:
+        return not_fired("precondition" if rule.change == "graph_launch" else "nothing_to_change")
+    if alone["speedup"] < MIN_SPEEDUP:
+        return not_fired("gain_too_small", speedup=alone["speedup"], minimum=MIN_SPEEDUP)
     planned = {step["change"] for step in ctx.whatif.get("plan", {}).get("steps", [])}
     for cause in ctx.whatif.get("causes", []):
         if rule.change in cause and planned & set(cause):
             first = next(r.id for r in RULES if r.change in planned & set(cause))
             return not_fired("same_cause", other=first)
-    alone = ctx.whatif.get(rule.change, {})
-    if not alone.get("applicable") or alone.get("speedup") is None:
-        return not_fired("precondition" if rule.change == "graph_launch" else "nothing_to_change")
-    return not_fired("gain_too_small", speedup=alone["speedup"], minimum=MIN_SPEEDUP)
+    return not_fired("absorbed", speedup=alone["speedup"])
 
 
 def _host_bound(ctx: Context) -> bool:
