@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kineto_builder import cpu_op, kernel, memcpy, runtime, step, write_trace
-from replay_builder import US, step_model
+from replay_builder import US, kernel_chain, step_model
 
 from tracekit.analysis.attribution import CATEGORIES, Segment, attribution, critical_path
 from tracekit.analysis.columns import Columns
@@ -38,16 +38,7 @@ def test_kernel_chain_launch_lag_and_stream_gaps(tmp_path: Path) -> None:
     k1 waits for its launch: lag 10 (min_lag) -> launch_overhead [0,10); k2 and k3 wait for the
     previous kernel: gaps [30,35) and [50,52) -> launch_overhead; kernels 20 + 15 + 38 = 73 compute;
     the sync returns 5 after k3: sync [90,95). 10 + 5 + 2 = 17 launch_overhead; 73 + 17 + 5 = 95."""
-    events = [
-        runtime("cudaLaunchKernel", 0, 5, correlation=1),
-        kernel("k1", 10, 20, correlation=1),
-        runtime("cudaLaunchKernel", 6, 4, correlation=2),
-        kernel("k2", 35, 15, correlation=2),
-        runtime("cudaLaunchKernel", 11, 4, correlation=3),
-        kernel("k3", 52, 38, correlation=3),
-        runtime("cudaDeviceSynchronize", 16, 79),
-    ]
-    cols, model = step_model(tmp_path, events, 95)
+    cols, model = step_model(tmp_path, kernel_chain(), 95)
     path = _check(cols, model, {"compute": 73, "launch_overhead": 17, "sync": 5})
     assert [(s.start // US, s.end // US, s.category) for s in path] == [
         (0, 10, "launch_overhead"),

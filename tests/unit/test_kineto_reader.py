@@ -12,8 +12,9 @@ from kineto_builder import kernel, runtime, step, write_trace
 from tracekit.errors import TraceError
 from tracekit.model.schema import EVENT_SCHEMA, NONE, CopyDirection, Kind, MemoryKind
 from tracekit.readers import HOST_ONLY_WARNING, detect_format, read_trace
+from tracekit.readers.checked import us_to_ns as decimal_us_to_ns
 from tracekit.readers.kineto import _parse_copy_name
-from tracekit.readers.timeunits import decimal_us_to_ns, us_to_ns
+from tracekit.readers.timeunits import us_to_ns
 
 
 def _column(trace, name: str) -> list:
@@ -48,7 +49,7 @@ def test_float_conversion_does_not_drift_over_many_values() -> None:
     text_values = [f"{w}.{t:03d}" for w, t in zip(whole, thousandths, strict=True)]
     converted = us_to_ns(np.array([float(v) for v in text_values]))
     assert (converted == whole * 1000 + thousandths).all()
-    assert decimal_us_to_ns(["1.0005", "2"]).tolist() == [1000, 2000]  # half to even, whole µs
+    assert [decimal_us_to_ns(v, "ts") for v in ("1.0005", "2")] == [1000, 2000]  # half to even, whole µs
 
 
 @pytest.mark.parametrize(

@@ -2,13 +2,13 @@
 
 Chrome traces store µs as JSON numbers, often with three decimals. A float64 holds such a value
 exactly enough to recover the integer ns below about 4.5e12 µs (52 days), and any whole µs value
-below 2**53. Beyond that the reader decodes the numbers as Decimal instead.
+below 2**53. Beyond that the reader decodes the numbers as Decimal instead and converts each
+through tracekit/readers/checked.py (`us_to_ns`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from decimal import Decimal
+from collections.abc import Callable
 
 import numpy as np
 
@@ -35,13 +35,3 @@ def us_to_ns(values_us: np.ndarray) -> np.ndarray:
     whole = np.floor(values_us)
     fraction_ns = np.rint((values_us - whole) * 1000.0).astype(np.int64)
     return whole.astype(np.int64) * 1000 + fraction_ns
-
-
-def decimal_us_to_ns(values_us: Sequence[Decimal | int]) -> np.ndarray:
-    """Exact µs (Decimal or int) to int64 ns, rounding sub-ns digits half to even."""
-    return np.array([decimal_us_to_int_ns(v) for v in values_us], dtype=np.int64)
-
-
-def decimal_us_to_int_ns(value_us: Decimal | int) -> int:
-    """One exact µs value to integer ns, rounding sub-ns digits half to even."""
-    return int((Decimal(value_us) * 1000).to_integral_value())
