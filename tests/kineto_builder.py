@@ -32,6 +32,35 @@ def kernel(name: str, ts: float, dur: float, correlation: int | None = None, str
     return _device("kernel", name, ts, dur, stream, correlation)
 
 
+NCCL_KERNELS = {
+    "allreduce": "ncclDevKernel_AllReduce_Sum_f32_RING_LL",
+    "_allgather_base": "ncclDevKernel_AllGather_RING_LL",
+    "_reduce_scatter_base": "ncclDevKernel_ReduceScatter_Sum_f32_RING_LL",
+    "broadcast": "ncclDevKernel_Broadcast_RING_LL",
+    "all_to_all": "ncclDevKernel_SendRecv",
+    "send": "ncclDevKernel_SendRecv",
+}
+
+
+def nccl_kernel(
+    collective: str,
+    ts: float,
+    dur: float,
+    in_nelems: int,
+    out_nelems: int | None = None,
+    *,
+    group_size: int = 2,
+    dtype: str = "Float",
+    stream: int = 20,
+) -> dict:
+    """An NCCL kernel on device 0 with the collective's args as Kineto copies them onto it."""
+    event = _device("kernel", NCCL_KERNELS.get(collective, "ncclDevKernel_Generic"), ts, dur, stream, None)
+    event["args"].update({"Collective name": collective, "In msg nelems": in_nelems,
+                          "Out msg nelems": in_nelems if out_nelems is None else out_nelems,
+                          "Group size": group_size, "dtype": dtype})  # fmt: skip
+    return event
+
+
 def memcpy(name: str, ts: float, dur: float, nbytes: int | None, correlation: int | None = None) -> dict:
     """A copy on device 0, stream 7, named like Kineto does (`Memcpy HtoD (Pageable -> Device)`)."""
     event = _device("gpu_memcpy", name, ts, dur, 7, correlation)
@@ -59,9 +88,12 @@ def memory(
             "ts": ts, "args": args}  # fmt: skip
 
 
-def write_trace(path: Path, events: list[dict], *, gz: bool = False, array_form: bool = False) -> Path:
-    """Write events as a Kineto JSON document (or a bare array), optionally gzip-compressed."""
-    document: object = events if array_form else {"schemaVersion": 1, "traceEvents": events}
+def write_trace(
+    path: Path, events: list[dict], *, gz: bool = False, array_form: bool = False, header: dict | None = None
+) -> Path:
+    """Write events as a Kineto JSON document (or a bare array), optionally gzip-compressed; `header`
+    keys (e.g. distributedInfo) go beside traceEvents."""
+    document: object = events if array_form else {"schemaVersion": 1, **(header or {}), "traceEvents": events}
     text = json.dumps(document).encode()
     path.write_bytes(gzip.compress(text) if gz else text)
     return path

@@ -35,6 +35,7 @@ from tracekit.model.schema import (
 from tracekit.model.steps import STEP_NAME, assign_steps
 from tracekit.model.trace import Trace
 from tracekit.readers import checked, timeunits
+from tracekit.readers.collectives import kineto_collectives
 from tracekit.readers.names import COMMUNICATION, SYNC_CALL, name_flags
 from tracekit.readers.source import decode_json, decode_json_array, read_buffer
 
@@ -142,6 +143,12 @@ class _Args(msgspec.Struct, frozen=True, gc=False):
     input_dims: msgspec.Raw = msgspec.field(name="Input Dims", default=msgspec.Raw())
     input_type: msgspec.Raw = msgspec.field(name="Input type", default=msgspec.Raw())
     concrete_inputs: msgspec.Raw = msgspec.field(name="Concrete Inputs", default=msgspec.Raw())
+    # NCCL kernels (readers/collectives.py): the collective's parameters, copied by Kineto
+    collective: Loose = msgspec.field(name="Collective name", default=None)
+    in_nelems: Loose = msgspec.field(name="In msg nelems", default=None)
+    out_nelems: Loose = msgspec.field(name="Out msg nelems", default=None)
+    group_size: Loose = msgspec.field(name="Group size", default=None)
+    dtype: Loose = None
 
 
 _SPAN_ARGS = ("device", "stream", "correlation", "bytes", "external_id", "external_id_2021")
@@ -177,6 +184,7 @@ class _Document(msgspec.Struct, gc=False):
     traceEvents: list[_Event] | None = None
     schemaVersion: Loose = None
     deviceProperties: msgspec.Raw = msgspec.Raw()
+    distributedInfo: msgspec.Raw = msgspec.Raw()
 
 
 class _ExactDocument(msgspec.Struct, gc=False):
@@ -224,7 +232,23 @@ def _header(document: _Document) -> dict[str, object]:
     gpus = _device_properties(document.deviceProperties)
     if gpus:
         header["gpus"] = gpus
+    distributed = _distributed_info(document.distributedInfo)
+    if distributed:
+        header["distributed"] = distributed
     return header
+
+
+def _distributed_info(raw: msgspec.Raw) -> dict[str, object]:
+    """Rank, world size and backend of Kineto's `distributedInfo` header; {} when absent or malformed."""
+    try:
+        found = msgspec.json.decode(raw, type=dict[str, Loose]) if len(raw) else {}
+    except (msgspec.DecodeError, RecursionError):
+        checked.note("distributedInfo", "not an object of scalars, skipped")
+        return {}
+    rank = checked.integer(found.get("rank"), "distributedInfo.rank", 0)
+    world = checked.integer(found.get("world_size"), "distributedInfo.world_size", 1)
+    info = {"rank": rank, "world_size": world, "backend": checked.text(found.get("backend"), "backend")[:40]}
+    return {key: value for key, value in info.items() if value not in (NONE, "")}
 
 
 @contextmanager
@@ -415,7 +439,10 @@ def _to_table(
     columns.update(_copy_columns(names, kind))
     if samples is not None:
         columns, n = _with_samples(columns, n, samples)
-    return checked.event_table(columns, n, _input_columns(events, kind, n))
+    comms = np.flatnonzero(kind == Kind.COMMUNICATION)
+    sizes, extra = kineto_collectives([events[i].args for i in comms], comms, n)
+    columns["bytes"] = np.where(sizes != NONE, sizes, columns["bytes"])
+    return checked.event_table(columns, n, {**_input_columns(events, kind, n), **extra})
 
 
 def _input_columns(events: list, kind: np.ndarray, rows: int) -> dict[str, pa.Array]:
