@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tracekit.cli.report import LANG_HELP, check_lang
+from tracekit.cli.report import LANG_HELP, LANG_METAVAR, check_lang
 from tracekit.compare.budget import default_budgets, load_budgets, load_prior
 from tracekit.compare.check import STATUSES, check, overall_status
 from tracekit.compare.diff import diff
@@ -41,7 +41,7 @@ def diff_command(
     html_path: Annotated[
         Path | None, typer.Option("--html", help="Also write the HTML diff report here.")
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help=LANG_HELP)] = "en",
+    lang: Annotated[str, typer.Option("--lang", metavar=LANG_METAVAR, help=LANG_HELP)] = "en",
 ) -> None:
     """Show the metrics of two traces side by side, with operators aligned and step distributions."""
     check_output_paths(json_path, html_path)
@@ -69,7 +69,11 @@ def check_command(
     new: Annotated[Path, typer.Argument(help="The trace to check.")],
     baseline: Annotated[
         list[Path] | None,
-        typer.Option("--baseline", help="A baseline trace; repeat it, or give a folder, for several runs."),
+        typer.Option(
+            "--baseline",
+            metavar="PATH",
+            help="A baseline trace; repeat it, or give a folder, for several runs.",
+        ),
     ] = None,
     budget: Annotated[
         Path | None, typer.Option("--budget", help="TOML budget file (default budget: docs/ci.md).")
@@ -88,7 +92,7 @@ def check_command(
     html_path: Annotated[
         Path | None, typer.Option("--html", help="Write the HTML check report here.")
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help=LANG_HELP)] = "en",
+    lang: Annotated[str, typer.Option("--lang", metavar=LANG_METAVAR, help=LANG_HELP)] = "en",
 ) -> None:
     """Check a trace against budgets and baseline runs; exit 1 on a regression."""
     check_output_paths(junit, markdown_path, sarif_path, json_path, html_path)

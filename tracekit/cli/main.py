@@ -6,7 +6,9 @@ Exit codes: 0 success, 2 bad input or usage (one line on stderr, no traceback).
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import textwrap
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -19,8 +21,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from tracekit import __version__
 from tracekit.analysis.analyze import Options, analyze
 from tracekit.cli.compare import check_command, diff_command
+from tracekit.cli.help import Command, Group
 from tracekit.cli.report import (
     LANG_HELP,
+    LANG_METAVAR,
     check_lang,
     html_output_path,
     report_command,
@@ -42,6 +46,7 @@ DEFAULT_OUTPUT_DIR = Path("reports")
 STEP_MARKER_PREFIX = "nvtx:"
 
 app = typer.Typer(
+    cls=Group,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -53,7 +58,7 @@ class UsageError(Exception):
     """A bad option value; reported like bad input."""
 
 
-@app.command("analyze")
+@app.command("analyze", cls=Command)
 def analyze_command(
     trace: Annotated[
         Path,
@@ -65,6 +70,7 @@ def analyze_command(
         str | None,
         typer.Option(
             "--json",
+            metavar="FILE|-",
             help="Where to write the JSON analysis ('-' for stdout). "
             "Default: reports/<trace name>.analysis.json",
         ),
@@ -73,52 +79,67 @@ def analyze_command(
     top: Annotated[int, typer.Option("--top", min=1, help="Number of hotspots to list.")] = 10,
     bubble_threshold: Annotated[
         str,
-        typer.Option("--bubble-threshold", help="Shortest idle gap counted as a bubble, e.g. 10us."),
+        typer.Option(
+            "--bubble-threshold", metavar="DURATION", help="Shortest idle gap counted as a bubble, e.g. 10us."
+        ),
     ] = "0",
     steps: Annotated[
         str | None,
         typer.Option(
             "--steps",
+            metavar="A:B|nvtx:NAME",
             help="Analyse steps A:B only (inclusive), or nvtx:NAME to make each NVTX range "
             "(or annotation) named NAME one step.",
         ),
     ] = None,
     gap_threshold: Annotated[
         str,
-        typer.Option("--gap-threshold", help="Idle gaps longer than this are listed (nsys gpu_gaps view)."),
+        typer.Option(
+            "--gap-threshold",
+            metavar="DURATION",
+            help="Idle gaps longer than this are listed (nsys gpu_gaps view).",
+        ),
     ] = "500ms",
     kernel_names: Annotated[
         str,
         typer.Option(
-            "--kernel-names", help="Group kernel hotspots by 'short' name or by 'full' (demangled) name."
+            "--kernel-names",
+            metavar="short|full",
+            help="Group kernel hotspots by 'short' name or by 'full' (demangled) name.",
         ),
     ] = "short",
     device: Annotated[
         str | None,
-        typer.Option("--device", help="Hardware-table row for the operators' roofline, e.g. 'H100 SXM'."),
+        typer.Option(
+            "--device",
+            metavar="NAME",
+            help="Hardware-table row for the operators' roofline, e.g. 'H100 SXM'.",
+        ),
     ] = None,
     unprofiled_step: Annotated[
         str | None,
         typer.Option(
             "--unprofiled-step",
+            metavar="DURATION",
             help="Median step time measured without the profiler, e.g. 1.48ms: calibrates the host time "
             "the profiler inflates before predicting gains.",
         ),
     ] = None,
     format_name: Annotated[
         str | None,
-        typer.Option("--format", help=f"Skip detection: one of {', '.join(format_names())}."),
+        typer.Option("--format", metavar="NAME", help=f"Skip detection: one of {', '.join(format_names())}."),
     ] = None,
     html_path: Annotated[
         str | None,
         typer.Option(
             "--html",
+            metavar="FILE",
             help="Where to write the HTML report. Default: reports/<trace name>.html "
             "(with --json -, only when given).",
         ),
     ] = None,
     no_html: Annotated[bool, typer.Option("--no-html", help="Do not write the HTML report.")] = False,
-    lang: Annotated[str, typer.Option("--lang", help=LANG_HELP)] = "en",
+    lang: Annotated[str, typer.Option("--lang", metavar=LANG_METAVAR, help=LANG_HELP)] = "en",
 ) -> None:
     """Measure where the time goes in a trace; print a summary and write JSON and an HTML report."""
     options = replace(
@@ -164,20 +185,23 @@ def _write_html_reports(
         console.print(f"HTML report written to {out}")
 
 
-@app.command("formats")
+@app.command("formats", cls=Command)
 def formats_command() -> None:
     """List the input formats tracekit reads."""
+    width = max(len(reader.name) for reader in READERS) + 2
+    columns = max(shutil.get_terminal_size().columns, width + 20)
     for reader in READERS:
-        typer.echo(f"{reader.name:8} {reader.description}")
+        lines = textwrap.wrap(reader.description, columns - width) or [""]
+        typer.echo(f"{reader.name:{width}}" + ("\n" + " " * width).join(lines))
 
 
-app.command("simulate")(simulate)
-app.command("diff")(diff_command)
-app.command("check")(check_command)
-app.command("report")(report_command)
+app.command("simulate", cls=Command)(simulate)
+app.command("diff", cls=Command)(diff_command)
+app.command("check", cls=Command)(check_command)
+app.command("report", cls=Command)(report_command)
 
 
-@app.command("version")
+@app.command("version", cls=Command)
 def version_command() -> None:
     """Print the tracekit version."""
     typer.echo(__version__)
@@ -259,9 +283,9 @@ def _device(name: str | None) -> str | None:
 
 
 def _console() -> Console:
-    """Standard output; 120 columns when it is not a terminal (logs, CI), so tables stay readable."""
+    """Standard output at the terminal's width, or $COLUMNS; 120 columns when piped without $COLUMNS."""
     console = Console()
-    return console if console.is_terminal else Console(width=120)
+    return console if console.is_terminal or os.environ.get("COLUMNS") else Console(width=120)
 
 
 def _output_path(trace: Path, json_path: str | None, label: str) -> Path:

@@ -24,6 +24,7 @@ DEFAULT_OUTPUT_DIR = Path("reports")
 REQUIRED_BLOCKS = {"trace": dict, "steps": dict, "devices": list, "definitions": dict}
 
 LANG_HELP = f"Language of the report: {' or '.join(LANGUAGES)}."
+LANG_METAVAR = "|".join(LANGUAGES)
 
 
 def report_command(
@@ -34,7 +35,7 @@ def report_command(
             "--html", help="Where to write the report. Default: beside the JSON, .analysis.json -> .html"
         ),
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help=LANG_HELP)] = "en",
+    lang: Annotated[str, typer.Option("--lang", metavar=LANG_METAVAR, help=LANG_HELP)] = "en",
 ) -> None:
     """Render the self-contained HTML report from an analysis JSON (recommendations re-evaluated)."""
     check_lang(lang)
