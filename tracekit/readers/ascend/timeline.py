@@ -21,6 +21,7 @@ from tracekit.model.steps import STEP_NAME
 from tracekit.readers import checked
 from tracekit.readers.ascend.rows import EventRows
 from tracekit.readers.ascend.values import event_us_to_ns, to_int
+from tracekit.readers.collectives import dtype_bytes
 from tracekit.readers.names import SYNC_CALL
 from tracekit.readers.source import decode_json_array, read_buffer
 
@@ -74,6 +75,8 @@ class _Args(msgspec.Struct, frozen=True, gc=False):
     data_size: Scalar = msgspec.field(name="data size(Byte)", default=None)
     operation: Scalar = None
     memcpy_direction: Scalar = msgspec.field(name="memcpy direction", default=None)
+    count: Scalar = None  # HCCL op: elements of its message, and their type
+    data_type: Scalar = None
 
 
 _NO_ARGS = _Args()
@@ -161,7 +164,7 @@ def _add(rows: EventRows, event: _Event, layer: str, device: int, threads: dict,
         if not _is_plane(threads, event):  # plane sub-tasks repeat the Ascend Hardware tasks
             rows.add(
                 event.name, start, dur, Kind.COMMUNICATION, device=device, stream=NONE, thread=NONE,
-                correlation=connection, layer=layer,
+                correlation=connection, layer=layer, bytes=_hccl_bytes(event.args),
             )  # fmt: skip
     elif layer == CANN:
         kind = Kind.SYNC if SYNC_CALL.search(event.name) else Kind.RUNTIME
@@ -205,6 +208,14 @@ def _add_device_task(
         )  # fmt: skip
         return
     rows.add(event.name, start, dur, device_task_kind(event.name, task_type, comm_ops), **common)
+
+
+def _hccl_bytes(args: _Args) -> int:
+    """An HCCL op's message size: `count` elements of `data_type` (readers/collectives.py); NONE
+    when either is missing."""
+    count = to_int(args.count, "count", 0)
+    element = dtype_bytes(args.data_type)
+    return count * element if count != NONE and element != NONE else NONE
 
 
 def device_task_kind(name: str, task_type: str, communication_ops_present: bool) -> Kind:
