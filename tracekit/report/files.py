@@ -43,6 +43,11 @@ def _check_writable(path: Path) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
+    """Write UTF-8 text to a temporary file in the same folder, then rename it over `path`."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file in the same folder, then rename it over `path`."""
     check_output_path(path)
     try:
@@ -51,8 +56,8 @@ def write_text_atomic(path: Path, text: str) -> None:
     except OSError as exc:
         raise TraceError(path, f"cannot be written ({exc.strerror or type(exc).__name__})") from None
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it owner-only; a report is for sharing
         os.replace(temporary, path)
     except BaseException as exc:
