@@ -19,9 +19,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tracekit import __version__
-from tracekit.analysis.analyze import Options, analyze
+from tracekit.analysis.analyze import Options
 from tracekit.cli.compare import check_command, diff_command
 from tracekit.cli.help import Command, Group
+from tracekit.cli.ranks import SCHEDULER_ENV, SchedulerError, analyse_ranks, rank_of, rank_sources
 from tracekit.cli.report import (
     LANG_HELP,
     LANG_METAVAR,
@@ -35,7 +36,7 @@ from tracekit.cli.simulate import simulate
 from tracekit.cli.units import parse_duration_ns, parse_step_range
 from tracekit.errors import TraceError
 from tracekit.perfmodel.hardware import find_hardware, hardware_names
-from tracekit.readers import READERS, format_names, read_traces
+from tracekit.readers import READERS, format_names
 from tracekit.report.files import check_output_paths, to_json, write_text_atomic
 from tracekit.report.terminal import render_summary
 from tracekit.rules import recommend
@@ -60,10 +61,12 @@ class UsageError(Exception):
 
 @app.command("analyze", cls=Command)
 def analyze_command(
-    trace: Annotated[
-        Path,
+    traces: Annotated[
+        list[Path],
         typer.Argument(
-            help="Trace file (.json or .json.gz) or Ascend profiler directory; format detected by content."
+            help="Trace files (.json or .json.gz, nsys exports), Ascend profiler directories, or folders "
+            "of per-rank traces; several ranks are analysed in parallel. Format detected by content.",
+            show_default=False,
         ),
     ],
     json_path: Annotated[
@@ -140,8 +143,28 @@ def analyze_command(
     ] = None,
     no_html: Annotated[bool, typer.Option("--no-html", help="Do not write the HTML report.")] = False,
     lang: Annotated[str, typer.Option("--lang", metavar=LANG_METAVAR, help=LANG_HELP)] = "en",
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            metavar="N",
+            help="Ranks analysed at once (default: every core; 1: one by one).",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            envvar=SCHEDULER_ENV,
+            metavar="tcp://HOST:PORT",
+            help="Analyse the ranks on a Dask cluster (needs tracekit[cluster]; its workers must read "
+            "the trace paths).",
+        ),
+    ] = None,
 ) -> None:
-    """Measure where the time goes in a trace; print a summary and write JSON and an HTML report."""
+    """Measure where the time goes in traces; print a summary and write JSON and an HTML report per rank."""
     options = replace(
         _options(top, bubble_threshold, steps, gap_threshold, kernel_names),
         device=_device(device),
@@ -149,12 +172,10 @@ def analyze_command(
     )
     check_lang(lang)
     check_output_paths(None if no_json else json_path, None if no_html else html_path)
-    with _progress(trace) as advance:
-        loaded = read_traces(trace, format_name)  # an Ascend directory may hold several ranks
-        advance("analysing")
-        documents = [analyze(one, options) for one in loaded]
-        for document in documents:
-            document["recommendations"] = recommend(document, "en")
+    sources = rank_sources(traces, format_name)
+    trace = _run_path(traces)
+    with _progress(trace if len(sources) == 1 else None) as advance:
+        documents = analyse_ranks(sources, options, jobs, scheduler)  # each rank read and analysed apart
         advance("writing")
     labels = _rank_labels(documents)
     if json_path == "-":
@@ -211,7 +232,7 @@ def main() -> None:
     """Entry point: run the app, turning input errors into one line and exit code 2."""
     try:
         exit_code = app(standalone_mode=False)  # click returns a command's typer.Exit(n) code here
-    except (TraceError, UsageError) as exc:
+    except (TraceError, UsageError, SchedulerError) as exc:
         _fail(str(exc))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -298,20 +319,30 @@ def _output_path(trace: Path, json_path: str | None, label: str) -> Path:
 
 
 def _rank_labels(documents: list[dict]) -> list[str]:
-    """ "" for a single trace; else `rank<N>` per document (its Ascend rank id, or its position)."""
+    """ "" for a single trace; else `rank<N>` per document (the rank id it records, or its position)."""
     if len(documents) == 1:
         return [""]
-    ranks = [d["trace"]["metadata"].get("ascend", {}).get("rank") for d in documents]
+    ranks = [rank_of(d) for d in documents]
     if None in ranks or len(set(ranks)) != len(ranks):
         ranks = list(range(len(documents)))
     return [f"rank{rank}" for rank in ranks]
 
 
-@contextmanager
-def _progress(trace: Path):
-    """A progress bar on stderr for files large enough to take more than a second."""
+def _run_path(traces: list[Path]) -> Path:
+    """The path that names the outputs: the one given, or the folder the several paths share."""
+    if len(traces) == 1:
+        return traces[0]
     try:
-        large = trace.is_file() and trace.stat().st_size >= PROGRESS_MIN_BYTES
+        return Path(os.path.commonpath([path.resolve() for path in traces]))
+    except ValueError:  # paths on different drives
+        return Path("ranks")
+
+
+@contextmanager
+def _progress(trace: Path | None):
+    """A progress bar on stderr for one file large enough to take more than a second."""
+    try:
+        large = trace is not None and trace.is_file() and trace.stat().st_size >= PROGRESS_MIN_BYTES
     except OSError:  # unreadable: the reader says so in its one line
         large = False
     if not large:

@@ -1,0 +1,189 @@
+"""Many ranks: find them in the paths given, then read and analyse each whole rank in a worker.
+
+A rank is a trace file (Kineto, nsys, ...) or one Ascend rank directory. Each worker reads AND
+analyses one rank at a time and sends back only its document (plain data, recommendations
+included), so a worker holds at most one rank's events. Workers are a local process pool (every
+core by default), or a Dask distributed cluster (`--scheduler`, the `tracekit[cluster]` extra),
+whose workers must read the rank paths (a shared file system). One rank, or `--jobs 1`, stays in
+this process. Documents come back in the order of the ranks found, whatever order workers finish.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from tracekit.analysis.analyze import Options, analyze
+from tracekit.errors import TraceError
+from tracekit.readers import detect_format, read_traces
+from tracekit.readers.ascend.discovery import discover
+from tracekit.readers.source import is_directory
+from tracekit.rules import recommend
+
+CLUSTER_EXTRA = "tracekit[cluster]"
+SCHEDULER_ENV = "TRACEKIT_SCHEDULER"
+NO_ASCEND_DATA = "no Ascend profiler data found"
+
+
+@dataclass(frozen=True)
+class RankSource:
+    """Where one rank is: a trace file or Ascend rank directory (`path`), read as `format_name`
+    (None: detected). `select`: the one Ascend rank root to keep when `path` holds more."""
+
+    path: str
+    format_name: str | None = None
+    select: str | None = None
+
+
+class SchedulerError(Exception):
+    """The Dask scheduler cannot be used (extra missing, unreachable); one line, exit 2."""
+
+
+def rank_sources(paths: list[Path], format_name: str | None = None) -> list[RankSource]:
+    """Every rank under `paths`, in order: a file is one rank; a directory holding Ascend profiler
+    data gives one rank per rank directory, any other directory each trace file in it (name order,
+    files no reader takes skipped)."""
+    return [source for path in paths for source in _sources_of(path, format_name)]
+
+
+def _sources_of(path: Path, format_name: str | None) -> list[RankSource]:
+    if not is_directory(path):
+        return [RankSource(str(path), format_name)]
+    groups = _ascend_groups(path) if format_name in (None, "ascend") else []
+    if len(groups) == 1:
+        return [RankSource(str(path), format_name)]
+    if groups:
+        return [RankSource(str(g.root), format_name, select=str(g.root)) for g in groups]
+    if format_name == "ascend":
+        discover(path)  # raises: no Ascend profiler data
+    traces = _trace_files(path)
+    if not traces:
+        raise TraceError(path, "holds no trace: no file a reader takes, and no Ascend profiler data")
+    return [RankSource(str(file), format_name) for file in traces]
+
+
+def _ascend_groups(folder: Path) -> list:
+    """The Ascend rank groups under `folder`; none when it holds no Ascend data (other errors raise)."""
+    try:
+        return discover(folder)
+    except TraceError as exc:
+        if exc.problem.startswith(NO_ASCEND_DATA):
+            return []
+        raise
+
+
+def _trace_files(folder: Path) -> list[Path]:
+    """The files under `folder` (recursively, name order) that a non-Ascend reader takes."""
+    found = []
+    for directory, subdirs, names in os.walk(folder):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+        for name in sorted(names):
+            file = Path(directory, name)
+            if not name.startswith(".") and file.is_file() and _is_other_trace(file):
+                found.append(file)
+    return found
+
+
+def _is_other_trace(file: Path) -> bool:
+    try:
+        return detect_format(file).name != "ascend"
+    except (TraceError, OSError):
+        return False
+
+
+def analyse_rank(source: RankSource, options: Options) -> list[dict] | tuple[str, str]:
+    """Read and analyse one rank: its documents with their English recommendations, or, for bad
+    input, (path, problem) (a TraceError does not survive pickling back from a worker)."""
+    try:
+        traces = read_traces(source.path, source.format_name)
+        if source.select is not None:
+            traces = [t for t in traces if Path(t.source) == Path(source.select)]
+        documents = [analyze(trace, options) for trace in traces]
+    except TraceError as exc:
+        return (exc.path, exc.problem)
+    for document in documents:
+        document["recommendations"] = recommend(document, "en")
+    return documents
+
+
+def analyse_ranks(
+    sources: list[RankSource], options: Options, jobs: int | None = None, scheduler: str | None = None
+) -> list[dict]:
+    """The documents of every rank, by rank id (those without one last, ties in the order of
+    `sources`). `jobs`: local worker processes (None: every core); `scheduler`: a Dask scheduler
+    address, which takes the place of the local pool."""
+    if scheduler:
+        results = _on_dask(scheduler, sources, options)
+    else:
+        results = _on_pool(sources, options, jobs or available_cores())
+    documents = [document for result in results for document in _documents(result)]
+    return sort_by_rank(documents)
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
+def _documents(result: list[dict] | tuple[str, str]) -> list[dict]:
+    if isinstance(result, tuple):
+        raise TraceError(*result)
+    return result
+
+
+def _on_pool(sources: list[RankSource], options: Options, jobs: int) -> list:
+    workers = min(jobs, len(sources))
+    if workers <= 1:
+        return [analyse_rank(source, options) for source in sources]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(analyse_rank, sources, [options] * len(sources)))
+
+
+def _on_dask(address: str, sources: list[RankSource], options: Options) -> list:
+    """Each rank a task on the cluster's workers; the paths made absolute for them."""
+    client_class = _dask_client()
+    shared = [_absolute(source) for source in sources]
+    try:
+        client = client_class(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SchedulerError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    with client:
+        futures = client.map(analyse_rank, shared, options=options, pure=False)
+        return client.gather(futures)
+
+
+def _dask_client() -> Callable:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise SchedulerError(f"--scheduler needs Dask distributed: pip install '{CLUSTER_EXTRA}'") from None
+    return Client
+
+
+def _absolute(source: RankSource) -> RankSource:
+    select = str(Path(source.select).resolve()) if source.select else None
+    return RankSource(str(Path(source.path).resolve()), source.format_name, select)
+
+
+def rank_of(document: dict) -> int | None:
+    """The rank id the trace records (Ascend rank id, Kineto distributedInfo), if any."""
+    metadata = document["trace"]["metadata"]
+    for block in ("ascend", "distributed"):
+        rank = metadata.get(block, {}).get("rank")
+        if isinstance(rank, int) and not isinstance(rank, bool):
+            return rank
+    return None
+
+
+def sort_by_rank(documents: list[dict]) -> list[dict]:
+    """Documents by rank id, those without one last; equal ids keep their order."""
+    return sorted(documents, key=_rank_key)
+
+
+def _rank_key(document: dict) -> tuple[bool, int]:
+    rank = rank_of(document)
+    return (rank is None, rank or 0)
