@@ -10,7 +10,7 @@ SAMPLE := sample_traces/h2d28_separate.pt.trace.json.gz
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,cluster]'  # the Dask test runs a real cluster
 	touch $(STAMP)
 
 demo: $(STAMP)
