@@ -11,6 +11,7 @@ from tracekit.analysis.ascend import ascend_findings
 from tracekit.analysis.blocking import blocking_copies, sync_calls
 from tracekit.analysis.bubbles import bubble_summary
 from tracekit.analysis.columns import Columns
+from tracekit.analysis.communication import communication_block
 from tracekit.analysis.copies import REPORTED_DIRECTIONS, copy_rows, copy_summary, memset_summary
 from tracekit.analysis.definitions import DEFINITIONS
 from tracekit.analysis.gaps import NSYS_GAP_THRESHOLD_NS, long_gaps
@@ -135,6 +136,7 @@ def _device_block(
         rows = copy_rows(cols, ops, direction)
         block[key] = copy_summary(cols, rows, block["busy_ns"], kernel_busy, hi - lo, step_count)
     block["memset"] = memset_summary(cols, ops)
+    block["communication"] = communication_block(table, cols, ops, lo, hi)
     block["blocking"] = blocking_copies(cols, ops, options.top)
     block["hotspots"] = kernel_hotspots(cols, kernels, options.top, options.full_kernel_names)
     block["launch"] = launch_summary(cols, kernels)

@@ -25,6 +25,22 @@ DEFINITIONS: dict[str, str] = {
     "copies.sizes": "sizes of the direction's copies with known bytes: count, total, mean, min, median (mean "
     "of the two middle values), max, sample standard deviation",
     "copies.pageable_pinned": "memory kind of the host end: source of H2D, destination of D2H",
+    "communication.split": "W split exclusively, each instant counted once in priority order compute > "
+    "communication > copies > idle: compute_ns = |union of compute kernels|, communication_ns = |union of "
+    "communication kernels minus compute|, copies_ns = |union of copies and memsets minus both|, idle_ns = "
+    "|W| minus the three; they sum to |W|",
+    "communication.communication_ns": "|union of the device's communication kernels (NCCL, HCCL ops)| in W",
+    "communication.overlap_ratio": "overlap_ns / communication_ns, overlap_ns = |union of communication "
+    "intersected with union of compute kernels| (HTA comm/comp overlap)",
+    "communication.exposed_ns": "|union of communication minus union of compute| (msprof 'Communication "
+    "(Not Overlapped)'); exposed_share = exposed_ns / |W|",
+    "communication.collectives": "communication kernels by type (Collective name arg, else kernel or op "
+    "name): count, total_ns (sum of durations), busy_ns (union), bytes (max(in, out) message), algbw_gbps "
+    "= sum bytes / sum durations over sized kernels (bytes/ns = GB/s), busbw_gbps = sum(bytes x factor) / "
+    "sum durations with nccl-tests' factor over n = group size: all-reduce 2(n-1)/n; all-gather, "
+    "reduce-scatter, all-to-all (n-1)/n; broadcast, send/recv 1",
+    "communication.instances": "the first 2000 collectives by start: type, step, sequence (0, 1, ... among "
+    "the step's collectives of that type, in start order), start_ns, end_ns, bytes",
     "steps.duration_ns": "host-side ProfilerStep#N span durations; percentiles by nearest rank",
     "steps.throughput_per_s": "1 s / mean step duration: steps per second when steps run one after another",
     "steps.series": "each step's duration in start order (every stride-th step when there are more than "
