@@ -17,6 +17,7 @@ from tracekit.model.intervals import (
     clip,
     gaps,
     intersection,
+    lengths_within,
     subtract,
     total_length,
     union,
@@ -163,6 +164,16 @@ def test_gaps_matches_mask(a: Intervals, lo: int, hi: int) -> None:
 
 
 @settings(max_examples=MAX_EXAMPLES, deadline=None)
+@given(interval_sets(), st.lists(st.tuples(coords, coords), max_size=6))
+def test_lengths_within_matches_mask(a: Intervals, windows: list[tuple[int, int]]) -> None:
+    """lengths_within gives, per window, the covered cells of a inside it (0 when lo >= hi)."""
+    los = np.array([lo for lo, _ in windows], dtype=np.int64)
+    his = np.array([hi for _, hi in windows], dtype=np.int64)
+    expected = [int((mask(a) & window(lo, hi)).sum()) for lo, hi in windows]
+    assert lengths_within(a, los, his).tolist() == expected
+
+
+@settings(max_examples=MAX_EXAMPLES, deadline=None)
 @given(interval_sets(), interval_sets())
 def test_inputs_are_not_modified(a: Intervals, b: Intervals) -> None:
     """No operation writes into its input arrays."""
@@ -173,6 +184,7 @@ def test_inputs_are_not_modified(a: Intervals, b: Intervals) -> None:
     subtract(a, b)
     clip(a, 0, 10)
     gaps(a, 0, 10)
+    lengths_within(a, np.array([0]), np.array([10]))
     for old, new in zip(before, (*a, *b), strict=True):
         np.testing.assert_array_equal(old, new)
 

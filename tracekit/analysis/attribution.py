@@ -30,7 +30,7 @@ import numpy as np
 
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.replay import Entry, StepModel, Timeline, replay_timeline
-from tracekit.model.intervals import Intervals, clip, total_length, union
+from tracekit.model.intervals import Intervals, lengths_within, union
 from tracekit.model.schema import CopyDirection, Kind, MemoryKind
 
 CATEGORIES = (
@@ -99,8 +99,9 @@ class _Walk:
 
     def __init__(self, model: StepModel, cols: Columns, entries: list[Entry], timeline: Timeline) -> None:
         self.model, self.cols, self.entries, self.timeline = model, cols, entries, timeline
-        self.pure, self.launching = _host_ranges(model, entries)
+        self.splits = _gap_splits(model, entries)
         self.glue_ns = self._median_glue()
+        self.begins = np.asarray(timeline.begins, dtype=np.int64)
         ends = np.array([run.end for run in timeline.ops], dtype=np.int64)
         self.by_end = np.argsort(ends, kind="stable")
         self.sorted_ends = ends[self.by_end]
@@ -166,7 +167,7 @@ class _Walk:
 
     def _from_time(self, time: int, previous_step: bool) -> None:
         """Continue from the host at `time` (an operation bound by earlier work or by nothing)."""
-        begins = np.asarray(self.timeline.begins, dtype=np.int64)
+        begins = self.begins
         j = int(np.searchsorted(begins, time, side="right")) - 1
         if previous_step or j < 0:
             self._add(self.timeline.start, time, "other", ("gap", max(j, 0)))
@@ -192,22 +193,13 @@ class _Walk:
 
     def _split(self, index: int) -> tuple[int, int, int]:
         """(pure host work, dispatch, glue) in the measured gap before entry `index`."""
-        lo, hi = self._measured_gap(index)
-        if hi <= lo:
-            return 0, 0, 0
-        pure = total_length(clip(self.pure, lo, hi))
-        covered = total_length(clip(_merged(self.pure, self.launching), lo, hi))
-        return pure, covered - pure, (hi - lo) - covered
+        pure, dispatch, glue = self.splits
+        return int(pure[index]), int(dispatch[index]), int(glue[index])
 
     def _median_glue(self) -> int:
         """The step's median glue time before a launch call."""
         glues = [self._split(i)[2] for i in range(1, len(self.entries)) if self._issues_launches(i)]
         return int(np.median(glues)) if glues else 0
-
-    def _measured_gap(self, index: int) -> tuple[int, int]:
-        before = self.entries[index - 1].b if index > 0 else self.model.start
-        after = self.entries[index].a if index < len(self.entries) else self.model.end
-        return before, after
 
     def _issues_launches(self, index: int) -> bool:
         return index < len(self.entries) and bool(self.entries[index].ops)
@@ -215,6 +207,18 @@ class _Walk:
     def _add(self, start: int, end: int, category: str, owner: tuple[str, int]) -> None:
         if end > start:
             self.out.append(Segment(start, end, category, owner))
+
+
+def _gap_splits(model: StepModel, entries: list[Entry]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each measured host gap (before entry i; the last one before the step's end): the time
+    in it of pure host work, of dispatch (inside launching operators) and of glue (outside any)."""
+    lo = np.array([model.start, *(e.b for e in entries)], dtype=np.int64)
+    hi = np.array([*(e.a for e in entries), model.end], dtype=np.int64)
+    pure_ranges, launching = _host_ranges(model, entries)
+    pure = lengths_within(pure_ranges, lo, hi)
+    covered = lengths_within(_merged(pure_ranges, launching), lo, hi)
+    glue = np.where(hi > lo, (hi - lo) - covered, 0)
+    return pure, covered - pure, glue
 
 
 def _host_ranges(model: StepModel, entries: list[Entry]) -> tuple[Intervals, Intervals]:

@@ -21,6 +21,7 @@ class Columns:
     kind: np.ndarray
     device: np.ndarray
     stream: np.ndarray
+    thread: np.ndarray
     external_id: np.ndarray
     step: np.ndarray
     copy_direction: np.ndarray
@@ -36,6 +37,38 @@ class Columns:
         """start + dur, computed once."""
         return self.start + self.dur
 
+    @cached_property
+    def _by_step(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row indices sorted by step (table order within a step), and their steps."""
+        order = np.argsort(self.step, kind="stable")
+        return order, self.step[order]
+
+    def step_rows(self, step: int) -> np.ndarray:
+        """Row indices of the events of `step`, in table order: two searches in the rows sorted by
+        step (sorted once), so a step costs its own rows, not the table's."""
+        order, steps = self._by_step
+        return order[np.searchsorted(steps, step, side="left") : np.searchsorted(steps, step, side="right")]
+
+    @cached_property
+    def _device_by_stream(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Device operations sorted by (stream, start): their streams, starts, and the running
+        maximum of their ends within each stream."""
+        rows = np.flatnonzero(np.isin(self.kind, DEVICE_KINDS))
+        rows = rows[np.lexsort((self.start[rows], self.stream[rows]))]
+        streams, starts, ends = self.stream[rows], self.start[rows], self.end[rows]
+        heads = np.flatnonzero(np.r_[True, streams[1:] != streams[:-1]]) if len(rows) else rows
+        for lo, hi in zip(heads, np.r_[heads[1:], len(rows)], strict=True):
+            ends[lo:hi] = np.maximum.accumulate(ends[lo:hi])
+        return streams, starts, ends
+
+    def stream_end_before(self, stream: int, time: int) -> int | None:
+        """The latest end among the device operations on `stream` that started before `time`
+        (None when there is none): three searches in the operations sorted by stream and start."""
+        streams, starts, ends = self._device_by_stream
+        lo, hi = np.searchsorted(streams, stream, side="left"), np.searchsorted(streams, stream, side="right")
+        last = lo + int(np.searchsorted(starts[lo:hi], time, side="left")) - 1
+        return int(ends[last]) if last >= lo else None
+
     @classmethod
     def from_table(cls, table: pa.Table) -> Columns:
         names = table.column("name").combine_chunks()
@@ -47,6 +80,7 @@ class Columns:
                 "kind",
                 "device",
                 "stream",
+                "thread",
                 "external_id",
                 "step",
                 "copy_direction",

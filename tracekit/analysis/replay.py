@@ -17,6 +17,7 @@ where everything ran and what bound it: the critical path (tracekit/analysis/att
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 import numpy as np
 import pyarrow as pa
@@ -199,19 +200,21 @@ def _detached_by_entry(detached: list[tuple[int, Op]], count: int) -> dict[int, 
 
 
 def build_step(table: pa.Table, cols: Columns, step: int, start: int, end: int) -> StepModel | None:
-    """The replay model of one step, or None when the step launched no device operation."""
-    rows = np.flatnonzero((cols.step == step) & np.isin(cols.kind, DEVICE_KINDS))
+    """The replay model of one step, or None when the step launched no device operation.
+
+    Only the step's own rows are read (Columns.step_rows), so a step costs its operations."""
+    own = cols.step_rows(step)
+    rows = own[np.isin(cols.kind[own], DEVICE_KINDS)]
     if len(rows) == 0:
         return None
     rows = rows[np.lexsort((cols.start[rows], cols.stream[rows]))]
-    thread_col = table.column("thread").to_numpy()
-    driver = _driving_thread(cols, rows, thread_col)
-    calls = _host_calls(cols, thread_col, step, driver)
+    driver = _driving_thread(cols, rows)
+    on_driver = own[cols.thread[own] == driver]
+    calls = _host_calls(cols, on_driver, driver)
     ops, min_lag, min_gap, prior_end = _ops(cols, rows, calls)
     entries, detached = _entries(cols, calls, ops, rows, prior_end)
-    on_driver = (cols.step == step) & (thread_col == driver)
-    cpu = np.flatnonzero((cols.kind == Kind.CPU_OP) & on_driver)
-    markers = np.flatnonzero((cols.kind == Kind.MARKER) & on_driver & (cols.device == NONE))
+    cpu = on_driver[cols.kind[on_driver] == Kind.CPU_OP]
+    markers = on_driver[(cols.kind[on_driver] == Kind.MARKER) & (cols.device[on_driver] == NONE)]
     return StepModel(
         step=step,
         start=start,
@@ -222,40 +225,38 @@ def build_step(table: pa.Table, cols: Columns, step: int, start: int, end: int) 
         min_lag=min_lag,
         min_gap=min_gap,
         rows=rows,
-        cpu_ops=sorted((int(cols.start[r]), int(cols.end[r])) for r in cpu),
-        markers=sorted((int(cols.start[r]), int(cols.end[r])) for r in markers),
+        cpu_ops=_spans(cols, cpu),
+        markers=_spans(cols, markers),
         scalar_reads=_spans(cols, cpu, SCALAR_READS),
-        dynamic_ops=sorted(
-            (int(cols.start[r]), int(cols.end[r]))
-            for r in cpu
-            if cols.names[cols.name_code[r]] in DYNAMIC_SHAPE_OPS
-        ),
+        dynamic_ops=_spans(cols, cpu, DYNAMIC_SHAPE_OPS),
     )
 
 
-def _spans(cols: Columns, rows: np.ndarray, names: frozenset[str]) -> list[tuple[int, int]]:
-    """(start, end) of the rows whose name is in `names`, by start."""
-    return sorted(
-        (int(cols.start[r]), int(cols.end[r])) for r in rows if cols.names[cols.name_code[r]] in names
-    )
+def _spans(cols: Columns, rows: np.ndarray, names: frozenset[str] | None = None) -> list[tuple[int, int]]:
+    """(start, end) of the rows (only those whose name is in `names`, when given), sorted."""
+    if names is not None:
+        wanted = np.array([name in names for name in cols.names] or [False], dtype=bool)
+        rows = rows[wanted[cols.name_code[rows]]]
+    order = np.lexsort((cols.end[rows], cols.start[rows]))
+    return list(zip(cols.start[rows][order].tolist(), cols.end[rows][order].tolist(), strict=True))
 
 
-def _driving_thread(cols: Columns, rows: np.ndarray, thread_col: np.ndarray) -> int:
+def _driving_thread(cols: Columns, rows: np.ndarray) -> int:
     """The host thread that launched most of the step's device operations (NONE when unknown)."""
     calls = cols.launch[rows]
     calls = calls[calls != NONE]
     if len(calls) == 0:
         return NONE
-    values, counts = np.unique(thread_col[calls], return_counts=True)
+    values, counts = np.unique(cols.thread[calls], return_counts=True)
     return int(values[np.argmax(counts)])
 
 
-def _host_calls(cols: Columns, thread_col: np.ndarray, step: int, thread: int) -> np.ndarray:
-    """Runtime and synchronize calls of the driving thread in the step, by start."""
+def _host_calls(cols: Columns, on_driver: np.ndarray, thread: int) -> np.ndarray:
+    """Runtime and synchronize calls among the step's rows on the driving thread, by start."""
     if thread == NONE:
         return np.empty(0, dtype=np.int64)
-    mask = np.isin(cols.kind, [Kind.RUNTIME, Kind.SYNC]) & (cols.device == NONE)
-    calls = np.flatnonzero(mask & (cols.step == step) & (thread_col == thread))
+    kind = cols.kind[on_driver]
+    calls = on_driver[((kind == Kind.RUNTIME) | (kind == Kind.SYNC)) & (cols.device[on_driver] == NONE)]
     return calls[np.argsort(cols.start[calls], kind="stable")]
 
 
@@ -269,7 +270,8 @@ def _ops(
         int(s): _end_before(cols, int(s), int(cols.start[r]))
         for s, r in zip(stream[first], rows[first], strict=True)
     }
-    previous_end = np.where(first, [prior_end[int(s)] for s in stream], np.r_[0, cols.end[rows][:-1]])
+    previous_end = np.r_[0, cols.end[rows][:-1]]
+    previous_end[first] = [prior_end[s] for s in stream[first].tolist()]
     launched = np.isin(cols.launch[rows], calls)
     call_start = np.where(launched, cols.start[np.maximum(cols.launch[rows], 0)], cols.start[rows])
     lag = np.maximum(cols.start[rows] - call_start, 0)
@@ -281,13 +283,9 @@ def _ops(
     ready = np.maximum(call_start + min_lag, np.where(has_previous, previous_end + min_gap, 0))
     after = _waited_for(cols, rows, ready, min_lag + min_gap)
     waited = np.where(after >= 0, cols.start[rows] - cols.end[np.maximum(after, 0)], 0)
-    fields = zip(rows, stream, lag, gap, host_bound & (after < 0), after, waited, strict=True)
-    ops = {
-        int(r): Op(
-            int(r), int(s), int(cols.start[r]), int(cols.dur[r]), int(lg), int(g), bool(h), int(a), int(w)
-        )
-        for r, s, lg, g, h, a, w in fields
-    }
+    bound = host_bound & (after < 0)
+    columns = (rows, stream, cols.start[rows], cols.dur[rows], lag, gap, bound, after, waited)
+    ops = {fields[0]: Op(*fields) for fields in zip(*(c.tolist() for c in columns), strict=True)}
     return ops, min_lag, min_gap, prior_end
 
 
@@ -309,65 +307,80 @@ def _waited_for(cols: Columns, rows: np.ndarray, ready: np.ndarray, latency: int
 
 def _end_before(cols: Columns, stream: int, time: int) -> int:
     """End of the latest operation on `stream` that started before `time` (UNBOUNDED when none)."""
-    on_stream = (cols.stream == stream) & np.isin(cols.kind, DEVICE_KINDS) & (cols.start < time)
-    return int(cols.end[on_stream].max()) if on_stream.any() else UNBOUNDED
+    end = cols.stream_end_before(stream, time)
+    return UNBOUNDED if end is None else end
 
 
 def _entries(
     cols: Columns, calls: np.ndarray, ops: dict[int, Op], rows: np.ndarray, prior_end: dict[int, int]
 ) -> tuple[list[Entry], list[tuple[int, Op]]]:
-    """Host entries with the operations they launched; operations launched elsewhere are detached."""
-    by_call: dict[int, list[Op]] = {}
-    detached: list[tuple[int, Op]] = []
-    known_calls = set(calls.tolist())
-    call_starts = cols.start[calls]
-    for row in rows.tolist():
-        call = int(cols.launch[row])
-        if call in known_calls:
-            by_call.setdefault(call, []).append(ops[row])
-        else:
-            index = int(np.searchsorted(call_starts, cols.start[row], side="right")) - 1
-            detached.append((index, ops[row]))
-    entries = [_entry(cols, c, tuple(by_call.get(c, ()))) for c in calls.tolist()]
-    return _with_waits(entries, cols, calls, detached, prior_end), detached
+    """Host entries with the operations they launched; operations launched elsewhere are detached
+    (placed after the last call that started before them)."""
+    launched = np.isin(cols.launch[rows], calls)
+    own = _Launched(rows[launched], _positions(calls, cols.launch[rows[launched]]))
+    loose = rows[~launched]
+    follows = np.searchsorted(cols.start[calls], cols.start[loose], side="right") - 1
+    detached = [(index, ops[row]) for index, row in zip(follows.tolist(), loose.tolist(), strict=True)]
+    ret, waits_own = _waits(cols, calls, own, _Launched(loose, follows), prior_end)
+    columns = (cols.start[calls], cols.end[calls], cols.dur[calls], ret, waits_own)
+    entries = [
+        Entry(a, b, dur, launched_ops, None if r < 0 else r, w)
+        for (a, b, dur, r, w), launched_ops in zip(
+            zip(*(c.tolist() for c in columns), strict=True), own.ops_by_entry(ops, len(calls)), strict=True
+        )
+    ]
+    return entries, detached
 
 
-def _entry(cols: Columns, call: int, ops: tuple[Op, ...]) -> Entry:
-    return Entry(a=int(cols.start[call]), b=int(cols.end[call]), dur=int(cols.dur[call]), ops=ops)
+@dataclass(frozen=True)
+class _Launched:
+    """Operation rows and, for each, the index of the entry it belongs to (launched by, or placed
+    after)."""
+
+    rows: np.ndarray
+    entry: np.ndarray
+
+    def ops_by_entry(self, ops: dict[int, Op], count: int) -> list[tuple[Op, ...]]:
+        """Each entry's operations, in the order of `rows`."""
+        order = np.argsort(self.entry, kind="stable")
+        bounds = np.searchsorted(self.entry[order], np.arange(count + 1)).tolist()
+        listed = [ops[row] for row in self.rows[order].tolist()]
+        return [tuple(listed[lo:hi]) for lo, hi in pairwise(bounds)]
+
+    def latest_end(self, cols: Columns, count: int, offset: int = 0) -> np.ndarray:
+        """Per entry index (shifted by `offset`), the latest end of its operations (UNBOUNDED: none)."""
+        ends = np.full(count, UNBOUNDED, dtype=np.int64)
+        np.maximum.at(ends, self.entry + offset, cols.end[self.rows])
+        return ends
 
 
-def _with_waits(
-    entries: list[Entry],
-    cols: Columns,
-    calls: np.ndarray,
-    detached: list[tuple[int, Op]],
-    prior_end: dict[int, int],
-) -> list[Entry]:
-    """Mark synchronize calls, and copy calls that returned after their copy, as synchronizing.
+def _positions(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Index in `values` (distinct) of each element of `wanted` (all present)."""
+    order = np.argsort(values, kind="stable")
+    return order[np.searchsorted(values[order], wanted)]
+
+
+def _waits(
+    cols: Columns, calls: np.ndarray, own: _Launched, loose: _Launched, prior_end: dict[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each entry's `ret` (-1: not synchronizing) and `waits_own`: synchronize calls, and copy calls
+    that returned after their copy, synchronize.
 
     What a synchronize call awaits is what the replay awaits: everything run before it (earlier
     streams' work, operations of earlier entries, detached operations placed before it)."""
-    after = _detached_by_entry(detached, len(entries))
-    launched_end = max([*prior_end.values(), *(_end(cols, op) for _, op in after.get(-1, []))])
-    result = []
-    for index, (entry, call) in enumerate(zip(entries, calls.tolist(), strict=True)):
-        own_end = max((_end(cols, op) for op in entry.ops), default=UNBOUNDED)
-        launched_end = max(launched_end, own_end)
-        if cols.kind[call] == Kind.SYNC and UNBOUNDED < launched_end <= entry.b:
-            entry = replace(entry, ret=entry.b - max(entry.a, launched_end))
-        elif _is_copy_call(cols, entry) and own_end <= entry.b:
-            entry = replace(entry, ret=entry.b - max(entry.a, own_end), waits_own=True)
-        launched_end = max([launched_end, *(_end(cols, op) for _, op in after.get(index, []))])
-        result.append(entry)
-    return result
-
-
-def _end(cols: Columns, op: Op) -> int:
-    return int(cols.end[op.row])
-
-
-def _is_copy_call(cols: Columns, entry: Entry) -> bool:
-    return bool(entry.ops) and all(cols.kind[op.row] in (Kind.MEMCPY, Kind.MEMSET) for op in entry.ops)
+    count = len(calls)
+    own_end = own.latest_end(cols, count)
+    placed = loose.latest_end(cols, count + 1, offset=1) if count else np.empty(0, dtype=np.int64)
+    placed = np.maximum(placed, max(prior_end.values()))  # [0]: before every entry, [i + 1]: after entry i
+    launched_end = np.maximum(np.maximum.accumulate(placed)[:count], np.maximum.accumulate(own_end))
+    a, b = cols.start[calls], cols.end[calls]
+    sync = (cols.kind[calls] == Kind.SYNC) & (launched_end > UNBOUNDED) & (launched_end <= b)
+    copy_kinds = np.isin(cols.kind[own.rows], [Kind.MEMCPY, Kind.MEMSET])
+    launches = np.bincount(own.entry, minlength=count)
+    copies = np.bincount(own.entry, weights=copy_kinds, minlength=count)
+    copy_wait = ~sync & (launches > 0) & (copies == launches) & (own_end <= b)
+    ret = np.where(sync, b - np.maximum(a, launched_end), np.where(copy_wait, b - np.maximum(a, own_end), -1))
+    return ret, copy_wait
 
 
 def host_scaled(model: StepModel, k: float) -> StepModel:

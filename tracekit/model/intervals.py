@@ -52,6 +52,25 @@ def total_length(intervals: Intervals) -> int:
     return int((merged.ends - merged.starts).sum())
 
 
+def lengths_within(a: Intervals, los: np.ndarray, his: np.ndarray) -> np.ndarray:
+    """Length of a inside each window [los[i], his[i]) (0 for an empty window): one union, then
+    two searches per window in its running total, so many windows cost no more than one pass."""
+    a = union(*a)
+    covered = np.concatenate([[0], np.cumsum(a.ends - a.starts)])
+    los, his = _as_int64(los), _as_int64(his)
+    return np.where(his > los, _length_before(a, covered, his) - _length_before(a, covered, los), 0)
+
+
+def _length_before(a: Intervals, covered: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Length of the normalized set a before each time; `covered[k]`: length of its first k intervals."""
+    last = np.searchsorted(a.starts, times, side="right") - 1  # the last interval starting by then
+    if len(a) == 0:
+        return np.zeros(len(times), dtype=np.int64)
+    at = np.maximum(last, 0)
+    partial = np.clip(np.minimum(times, a.ends[at]) - a.starts[at], 0, None)
+    return np.where(last >= 0, covered[at] + partial, 0)
+
+
 def intersection(a: Intervals, b: Intervals) -> Intervals:
     """Points covered by both a and b."""
     return _sweep(a, b, lambda in_a, in_b: in_a & in_b)
