@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from ascend_builder import (
     api,
     collective,
@@ -14,8 +15,12 @@ from ascend_builder import (
     task,
     write_rank,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracekit.analysis.analyze import Options, analyze
+from tracekit.analysis.ascend import segment_lengths
+from tracekit.model.intervals import total_length, union
 from tracekit.readers import read_trace
 
 STEP = python_op("ProfilerStep#1", "0.000", 1000.0)
@@ -237,3 +242,40 @@ def test_steps_selection_keeps_ascend_columns(tmp_path: Path) -> None:
     root = write_rank(tmp_path, 0, [STEP, *events])
     document = analyze(read_trace(root), Options(steps=(2, 2)))
     assert document["ascend"]["ai_cpu"]["count"] == 1
+
+
+def test_per_step_findings_keep_each_step_to_its_own_rows(tmp_path: Path) -> None:
+    """Steps listed out of order, overlapping copies: each step's numbers come from its rows only."""
+    events = [
+        python_op("ProfilerStep#2", "1000.000", 1000.0),
+        _copy("1100.000", 20.0, 100, 1),  # step 2: two copies, 1100-1120 and 1110-1150: busy 50
+        _copy("1110.000", 40.0, 200, 2),
+        task("MatMul", "1200.000", 100.0),  # step 2 compute 1200-1300
+        _copy("10.000", 5.0, 300, 3),  # step 1: one copy 10-15
+        task("Add", "20.000", 30.0),  # step 1 compute 20-50
+        collective("hcom_allReduce__1_0_1", "40.000", 20.0),  # step 1 communication 40-60
+    ]
+    found = _findings(tmp_path, events)
+    steps = {s["step"]: s for s in found["h2d"]["per_step"]}
+    assert (steps[1]["count"], steps[1]["busy_ns"], steps[1]["step_span_ns"]) == (1, 5000, 50000)
+    assert (steps[2]["count"], steps[2]["busy_ns"], steps[2]["step_span_ns"]) == (2, 50000, 200000)
+    assert steps[2]["before_first_compute"] == 2 and steps[2]["bytes"] == 300
+    breakdown = {entry["step"]: entry["tracekit"] for entry in found["time_breakdown"]}
+    assert breakdown[1] == {
+        "e2e_ns": 40000,
+        "compute_ns": 30000,
+        "communication_ns": 20000,
+        "communication_not_overlapped_ns": 10000,
+        "free_ns": 0,
+    }
+    assert breakdown[2]["e2e_ns"] == 100000 and breakdown[2]["free_ns"] == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(-50, 50), st.integers(-5, 30)), max_size=40))
+def test_segment_lengths_match_the_union_of_each_segment(intervals: list[tuple[int, int, int]]) -> None:
+    segment = np.array([s for s, _, _ in intervals], dtype=np.int64)
+    starts = np.array([a for _, a, _ in intervals], dtype=np.int64)
+    ends = starts + np.array([d for _, _, d in intervals], dtype=np.int64)
+    expected = [total_length(union(starts[segment == k], ends[segment == k])) for k in range(4)]
+    assert segment_lengths(segment, starts, ends, 4).tolist() == expected

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.stats import nearest_rank, ratio
-from tracekit.model.intervals import subtract, total_length, union
+from tracekit.model.intervals import total_length, union
 from tracekit.model.schema import DEVICE_KINDS, NONE, CopyDirection, Kind
 
 H2D_SEPARATE_COPIES_MIN = 2  # more than one H2D copy in a step: the copies could be one batched copy
@@ -70,10 +70,7 @@ class _View:
     text: dict[str, np.ndarray]
     ints: dict[str, np.ndarray]
     launch: np.ndarray
-
-    @property
-    def end(self) -> np.ndarray:
-        return self.start + self.dur
+    end: np.ndarray
 
     @classmethod
     def of(cls, table: pa.Table, cols: Columns) -> _View:
@@ -95,6 +92,7 @@ class _View:
             text=text,
             ints=ints,
             launch=cols.launch,
+            end=cols.end,
         )
 
     def operators(self) -> np.ndarray:
@@ -139,26 +137,16 @@ def h2d_copies(view: _View) -> dict[str, object]:
         (view.kind == Kind.MEMCPY) & (view.direction == CopyDirection.H2D) & (view.device != NONE)
     )
     device_ops = np.flatnonzero(np.isin(view.kind, DEVICE_KINDS) & (view.device != NONE))
-    per_step = []
-    for step in np.unique(view.step[rows]):
-        in_step = rows[view.step[rows] == step]
-        ops = device_ops[view.step[device_ops] == step]
-        span = int(view.end[ops].max() - view.start[ops].min())
-        busy = total_length(union(view.start[in_step], view.end[in_step]))
-        compute = ops[view.kind[ops] == Kind.KERNEL]
-        first_compute = view.start[compute].min() if len(compute) else np.iinfo(np.int64).max
-        per_step.append(
-            {
-                "step": None if step == NONE else int(step),
-                "count": len(in_step),
-                "before_first_compute": int((view.start[in_step] < first_compute).sum()),
-                "total_ns": int(view.dur[in_step].sum()),
-                "busy_ns": busy,
-                "step_span_ns": span,
-                "share": ratio(busy, span),
-                **_sizes(view.bytes[in_step]),
-            }
-        )
+    steps, copies = group_rows(view.step, rows)
+    first_op, last_end = step_bounds(view, device_ops, steps)  # every copy step has device ops
+    first_compute, _ = step_bounds(view, device_ops[view.kind[device_ops] == Kind.KERNEL], steps)
+    owner = np.repeat(np.arange(len(steps)), [len(c) for c in copies])
+    flat = np.concatenate(copies) if copies else rows
+    busy = segment_lengths(owner, view.start[flat], view.end[flat], len(steps))
+    per_step = [
+        _h2d_step(view, int(step), in_step, int(busy[i]), int(last_end[i] - first_op[i]), first_compute[i])
+        for i, (step, in_step) in enumerate(zip(steps, copies, strict=True))
+    ]
     counts = [s["count"] for s in per_step]
     return {
         "evaluated": True,
@@ -175,6 +163,44 @@ def h2d_copies(view: _View) -> dict[str, object]:
         ],
         "per_step": per_step,
     }
+
+
+def _h2d_step(
+    view: _View, step: int, in_step: np.ndarray, busy: int, span: int, first_compute: int
+) -> dict[str, object]:
+    return {
+        "step": None if step == NONE else int(step),
+        "count": len(in_step),
+        "before_first_compute": int((view.start[in_step] < first_compute).sum()),
+        "total_ns": int(view.dur[in_step].sum()),
+        "busy_ns": busy,
+        "step_span_ns": span,
+        "share": ratio(busy, span),
+        **_sizes(view.bytes[in_step]),
+    }
+
+
+def group_rows(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The distinct keys of `rows` (sorted) and, for each, its rows in table order: one sort, no
+    per-key mask over the table."""
+    order = rows[np.argsort(keys[rows], kind="stable")]
+    distinct, first = np.unique(keys[order], return_index=True)
+    return distinct, np.split(order, first[1:]) if len(order) else []
+
+
+def step_bounds(view: _View, rows: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per step of `steps` (sorted): the first start and the last end of `rows` in that step
+    (int64 max and 0 where it has none), from one sort of `rows`."""
+    order = rows[np.argsort(view.step[rows], kind="stable")]
+    found, first = np.unique(view.step[order], return_index=True)
+    starts = np.full(len(steps), np.iinfo(np.int64).max, dtype=np.int64)
+    ends = np.zeros(len(steps), dtype=np.int64)
+    if len(order):
+        slot = np.minimum(np.searchsorted(found, steps), len(found) - 1)
+        present = found[slot] == steps
+        starts[present] = np.minimum.reduceat(view.start[order], first)[slot[present]]
+        ends[present] = np.maximum.reduceat(view.end[order], first)[slot[present]]
+    return starts, ends
 
 
 def _sizes(values: np.ndarray) -> dict[str, object]:
@@ -224,7 +250,9 @@ def ai_cpu_operators(view: _View, op_statistic: list[dict]) -> dict[str, object]
 def dynamic_shape_operators(view: _View, api_statistic: list[dict]) -> dict[str, object]:
     """Dynamic-shape operators and the device idle time (host scheduling wait) before each."""
     ops = view.operators()
-    state = np.array([s.lower() for s in view.text["op_state"][ops]], dtype=object)
+    states = view.text["op_state"][ops]
+    lower = {s: s.lower() for s in set(states.tolist())}
+    state = np.array([lower[s] for s in states], dtype=object)
     evaluated = bool(np.isin(state, ["dynamic", "static"]).any())
     rows = ops[state == "dynamic"]
     wait = view.ints["wait_ns"][rows]
@@ -286,7 +314,8 @@ def int64_operators(view: _View) -> dict[str, object]:
     ops = view.operators()
     dtypes = view.text["input_dtypes"][ops]
     evaluated = bool((dtypes != "").any())
-    flagged = np.array([_has_int64(d) for d in dtypes], dtype=bool) if len(ops) else np.zeros(0, dtype=bool)
+    has_int64 = {d: _has_int64(d) for d in set(dtypes.tolist())}  # once per distinct text
+    flagged = np.fromiter((has_int64[d] for d in dtypes), dtype=bool, count=len(dtypes))
     rows = ops[flagged]
     return {
         "evaluated": evaluated,
@@ -377,8 +406,12 @@ def _global_limit(values: np.ndarray, core_count: int) -> dict[str, object]:
 def _groups(view: _View, rows: np.ndarray) -> list[dict[str, object]]:
     labels = view.op_label(rows)
     groups = []
-    for label in dict.fromkeys(labels):
-        mine = rows[labels == label]
+    distinct, first, code = (
+        np.unique(labels, return_index=True, return_inverse=True) if len(rows) else ([], [], [])
+    )
+    by_label = dict(zip(*group_rows(np.asarray(code), np.arange(len(rows))), strict=True))
+    for label_code in np.argsort(first, kind="stable"):  # labels in order of first appearance
+        label, mine = distinct[label_code], rows[by_label[label_code]]
         groups.append(
             {
                 "op_type": str(label),
@@ -400,42 +433,83 @@ def time_breakdown(view: _View, step_trace_time: list[dict]) -> list[dict[str, o
     """Per device and step: our breakdown, the Overlap Analysis layer's, step_trace_time's, differences."""
     tasks = np.flatnonzero(np.isin(view.kind, [Kind.KERNEL, Kind.COMMUNICATION]) & (view.device != NONE))
     overlap = np.flatnonzero((view.kind == Kind.MARKER) & (view.text["layer"] == OVERLAP_LAYER))
+    devices, steps, ours = _breakdowns(view, tasks)
+    layer_devices = set(view.device[overlap].tolist())
+    layer_rows = _rows_by_device_step(view, overlap)
+    csv_rows = _step_trace_index(step_trace_time)
     result = []
-    for device in np.unique(view.device[tasks]):
-        mine = tasks[view.device[tasks] == device]
-        layer = overlap[view.device[overlap] == device]
-        for step in np.unique(view.step[mine]):
-            ours = _breakdown(view, mine[view.step[mine] == step])
-            from_layer = _overlap_sums(view, layer[view.step[layer] == step]) if len(layer) else None
-            from_csv = _step_trace(step_trace_time, step, int(device))
-            result.append(
-                {
-                    "device": int(device),
-                    "step": None if step == NONE else int(step),
-                    "tracekit": ours,
-                    "overlap_analysis": from_layer,
-                    "step_trace_time": from_csv,
-                    "difference_vs_overlap_analysis": _difference(ours, from_layer),
-                    "difference_vs_step_trace_time": _difference(ours, from_csv),
-                }
-            )
+    for device, step, mine in zip(devices.tolist(), steps.tolist(), ours, strict=True):
+        rows = layer_rows.get((device, step), overlap[:0])
+        from_layer = _overlap_sums(view, rows) if device in layer_devices else None
+        from_csv = _step_trace(csv_rows.get(str(step), []), device)
+        result.append(
+            {
+                "device": device,
+                "step": None if step == NONE else step,
+                "tracekit": mine,
+                "overlap_analysis": from_layer,
+                "step_trace_time": from_csv,
+                "difference_vs_overlap_analysis": _difference(mine, from_layer),
+                "difference_vs_step_trace_time": _difference(mine, from_csv),
+            }
+        )
     return result
 
 
-def _breakdown(view: _View, rows: np.ndarray) -> dict[str, int]:
-    compute = rows[view.kind[rows] == Kind.KERNEL]
-    comm = rows[view.kind[rows] == Kind.COMMUNICATION]
-    compute_set = union(view.start[compute], view.end[compute])
-    comm_set = union(view.start[comm], view.end[comm])
-    e2e = int(view.end[rows].max() - view.start[rows].min())
-    covered = total_length(union(view.start[rows], view.end[rows]))
-    return {
-        "e2e_ns": e2e,
-        "compute_ns": total_length(compute_set),
-        "communication_ns": total_length(comm_set),
-        "communication_not_overlapped_ns": total_length(subtract(comm_set, compute_set)),
+def _breakdowns(view: _View, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[dict[str, int]]]:
+    """Per (device, step) of `rows` (in that order): compute, communication and free time, all
+    segments at once (one sort; no per-step pass over the table)."""
+    order = rows[np.lexsort((view.step[rows], view.device[rows]))]
+    device, step = view.device[order], view.step[order]
+    new = np.r_[True, (device[1:] != device[:-1]) | (step[1:] != step[:-1])][: len(order)]
+    heads, segment = np.flatnonzero(new), np.cumsum(new) - 1
+    start, end, kind, n = view.start[order], view.end[order], view.kind[order], len(heads)
+    if not n:
+        return device[:0], step[:0], []
+    e2e = np.maximum.reduceat(end, heads) - np.minimum.reduceat(start, heads)
+    covered = segment_lengths(segment, start, end, n)
+    compute = segment_lengths(*_of_kind(kind == Kind.KERNEL, segment, start, end), n)
+    comm = segment_lengths(*_of_kind(kind == Kind.COMMUNICATION, segment, start, end), n)
+    columns = {
+        "e2e_ns": e2e, "compute_ns": compute, "communication_ns": comm,
+        "communication_not_overlapped_ns": covered - compute,  # |comm - compute| = |both| - |compute|
         "free_ns": e2e - covered,
-    }
+    }  # fmt: skip
+    lists = {key: values.tolist() for key, values in columns.items()}
+    return (
+        device[heads],
+        step[heads],
+        [dict(zip(lists, values, strict=True)) for values in zip(*lists.values(), strict=True)],
+    )
+
+
+def _of_kind(mask: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    return tuple(column[mask] for column in columns)
+
+
+def segment_lengths(segment: np.ndarray, starts: np.ndarray, ends: np.ndarray, count: int) -> np.ndarray:
+    """|union| of the intervals [starts, ends) of each segment 0..count-1, all segments in one sweep:
+    +1 at each start, -1 at each end, sorted by (segment, time); a segment's depth returns to 0 at
+    its last point, so the running depth never carries from one segment to the next."""
+    keep = ends > starts
+    points = np.concatenate([starts[keep], ends[keep]])
+    owner = np.concatenate([segment[keep], segment[keep]])
+    delta = np.concatenate([np.ones(keep.sum(), dtype=np.int64), -np.ones(keep.sum(), dtype=np.int64)])
+    order = np.lexsort((points, owner))
+    points, owner, depth = points[order], owner[order], np.cumsum(delta[order])
+    covered = np.where(depth[:-1] > 0, np.diff(points), 0)
+    lengths = np.zeros(count, dtype=np.int64)
+    np.add.at(lengths, owner[:-1], covered)
+    return lengths
+
+
+def _rows_by_device_step(view: _View, rows: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
+    """`rows` by (device, step), table order kept within each."""
+    grouped: dict[tuple[int, int], np.ndarray] = {}
+    for device, mine in zip(*group_rows(view.device, rows), strict=True):
+        for step, in_step in zip(*group_rows(view.step, mine), strict=True):
+            grouped[(int(device), int(step))] = in_step
+    return grouped
 
 
 def _overlap_sums(view: _View, rows: np.ndarray) -> dict[str, int]:
@@ -444,9 +518,18 @@ def _overlap_sums(view: _View, rows: np.ndarray) -> dict[str, int]:
     return sums
 
 
-def _step_trace(rows: list[dict], step: int, device: int) -> dict[str, int | None] | None:
+def _step_trace_index(rows: list[dict]) -> dict[str, list[dict]]:
+    """step_trace_time rows by their step, as text (file order kept)."""
+    index: dict[str, list[dict]] = {}
     for row in rows:
-        if str(row.get("step")) != str(step) or row.get("device", device) not in (device, NONE):
+        index.setdefault(str(row.get("step")), []).append(row)
+    return index
+
+
+def _step_trace(rows: list[dict], device: int) -> dict[str, int | None] | None:
+    """The first of one step's step_trace_time rows that is for `device` (or for any device)."""
+    for row in rows:
+        if row.get("device", device) not in (device, NONE):
             continue
         stage, bubble = row.get("stage_ns"), row.get("bubble_ns") or 0
         return {
