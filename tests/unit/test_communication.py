@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kineto_builder import kernel, nccl_kernel, step, write_trace
+import pytest
+from kineto_builder import kernel, memcpy, nccl_kernel, step, write_trace
 
+from tracekit.analysis.analyze import analyze
+from tracekit.analysis.communication import SPLIT_PRIORITY, bus_factor, collective_type
 from tracekit.readers import read_trace
 
 
@@ -28,3 +31,116 @@ def test_nccl_kernel_args_give_message_bytes_collective_and_group_size(tmp_path:
         (-1, "send", 2),  # unknown dtype: size unknown
     ]
     assert trace.metadata["distributed"] == {"rank": 3, "world_size": 4, "backend": "nccl"}
+
+
+def _device(tmp_path: Path, events: list[dict]) -> dict:
+    document = analyze(read_trace(write_trace(tmp_path / "t.json", events)))
+    return document["devices"][0]
+
+
+def _one_step(tmp_path: Path) -> dict:
+    """Window [10, 80] µs: compute [10, 30] + [50, 60], all-reduce [20, 40], copy [35, 45],
+    all-gather [70, 80]."""
+    return _device(
+        tmp_path,
+        [
+            step(1, 0, 100),
+            kernel("gemm", 10, 20),
+            nccl_kernel("allreduce", 20, 20, 1000, group_size=4),
+            memcpy("Memcpy HtoD (Pinned -> Device)", 35, 10, 4096),
+            kernel("gemm", 50, 10),
+            nccl_kernel("_allgather_base", 70, 10, 100, 400, group_size=2),
+        ],
+    )
+
+
+def test_split_is_exclusive_in_priority_order_and_sums_to_the_window(tmp_path: Path) -> None:
+    block = _one_step(tmp_path)["communication"]
+    assert block["split"] == {
+        "window_ns": 70_000,
+        "compute_ns": 30_000,
+        "communication_ns": 20_000,  # [30, 40] + [70, 80]: the all-reduce's first half runs under compute
+        "copies_ns": 5_000,  # [40, 45]: [35, 40] is under the all-reduce
+        "idle_ns": 15_000,  # [45, 50] + [60, 70]
+    }
+    assert SPLIT_PRIORITY == ("compute", "communication", "copies", "idle")
+
+
+def test_overlap_ratio_and_exposed_communication(tmp_path: Path) -> None:
+    block = _one_step(tmp_path)["communication"]
+    assert block["communication_ns"] == 30_000
+    assert block["overlap_ns"] == 10_000
+    assert block["overlap_ratio"] == pytest.approx(1 / 3)
+    assert block["exposed_ns"] == 20_000
+    assert block["exposed_share"] == pytest.approx(20 / 70)
+
+
+def test_collectives_by_type_with_nccl_bus_bandwidth(tmp_path: Path) -> None:
+    rows = {row["type"]: row for row in _one_step(tmp_path)["communication"]["collectives"]}
+    assert list(rows) == ["all_reduce", "all_gather"]
+    reduce, gather = rows["all_reduce"], rows["all_gather"]
+    assert (reduce["count"], reduce["total_ns"], reduce["busy_ns"], reduce["bytes"]) == (
+        1,
+        20_000,
+        20_000,
+        4000,
+    )
+    assert reduce["algbw_gbps"] == pytest.approx(4000 / 20_000)
+    assert reduce["busbw_gbps"] == pytest.approx(4000 / 20_000 * 2 * 3 / 4)  # 2(n-1)/n, n = 4
+    assert gather["bytes"] == 1600  # the gathered output
+    assert gather["busbw_gbps"] == pytest.approx(1600 / 10_000 * 1 / 2)  # (n-1)/n, n = 2
+
+
+def test_instances_carry_type_step_and_sequence(tmp_path: Path) -> None:
+    events = [step(1, 0, 100), step(2, 100, 100)]
+    events += [nccl_kernel("allreduce", t, 5, 10) for t in (10, 20, 110, 120, 130)]
+    events += [nccl_kernel("broadcast", 30, 5, 10)]
+    instances = _device(tmp_path, events)["communication"]["instances"]
+    assert instances["total"] == 6
+    assert instances["type"] == [
+        "all_reduce",
+        "all_reduce",
+        "broadcast",
+        "all_reduce",
+        "all_reduce",
+        "all_reduce",
+    ]
+    assert instances["step"] == [1, 1, 1, 2, 2, 2]
+    assert instances["sequence"] == [0, 1, 0, 0, 1, 2]
+    assert instances["start_ns"][:3] == [10_000, 20_000, 30_000]
+    assert instances["end_ns"][:3] == [15_000, 25_000, 35_000]
+    assert instances["bytes"][0] == 40
+
+
+def test_a_trace_without_communication_has_an_empty_block(tmp_path: Path) -> None:
+    block = _device(tmp_path, [step(1, 0, 100), kernel("gemm", 10, 20)])["communication"]
+    assert block["split"]["compute_ns"] == block["split"]["window_ns"] == 20_000
+    assert (block["communication_ns"], block["overlap_ratio"], block["collectives"]) == (0, None, [])
+
+
+@pytest.mark.parametrize(
+    ("name", "collective", "expected"),
+    [
+        ("hcom_allReduce__586_0_1", "", "all_reduce"),
+        ("hcom_receive__822_0", "", "send_recv"),
+        ("hcom_broadcast__483_0", "", "broadcast"),
+        ("ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t", "all_to_all", "all_to_all"),
+        ("ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t", "", "send_recv"),
+        ("ncclDevKernel_ReduceScatter_Sum_f32_RING_LL", "", "reduce_scatter"),
+        ("nccl:_all_gather_base", "", "all_gather"),
+        ("ncclDevKernel_Reduce_Sum_f32_RING_LL", "", "other"),
+    ],
+)
+def test_collective_type(name: str, collective: str, expected: str) -> None:
+    assert collective_type(name, collective) == expected
+
+
+def test_bus_factors_follow_nccl_tests() -> None:
+    assert bus_factor("all_reduce", 8) == pytest.approx(1.75)
+    assert [bus_factor(k, 8) for k in ("all_gather", "reduce_scatter", "all_to_all")] == [0.875] * 3
+    assert (bus_factor("broadcast", 8), bus_factor("send_recv", 2), bus_factor("other", 8)) == (
+        1.0,
+        1.0,
+        None,
+    )
+    assert bus_factor("all_reduce", 1) == 0.0
