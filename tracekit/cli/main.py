@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from tracekit import __version__
 from tracekit.analysis.analyze import Options
 from tracekit.cli.compare import check_command, diff_command
+from tracekit.cli.export import export_command
 from tracekit.cli.help import Command, Group
 from tracekit.cli.ranks import SCHEDULER_ENV, SchedulerError, analyse_ranks, rank_of, rank_sources
 from tracekit.cli.report import (
@@ -220,6 +221,7 @@ app.command("simulate", cls=Command)(simulate)
 app.command("diff", cls=Command)(diff_command)
 app.command("check", cls=Command)(check_command)
 app.command("report", cls=Command)(report_command)
+app.command("export", cls=Command)(export_command)
 
 
 @app.command("version", cls=Command)
