@@ -3,7 +3,9 @@ the run-to-run spread of several baseline runs with the noise margin it implies.
 
 The U test is exact (the null distribution counted) when there are no ties and the samples are
 small, else the normal approximation with tie and continuity correction. Both samples are per-step
-values; `new` is compared against `base`.
+values; `new` is compared against `base`. Nothing builds the m x n pairs: U comes from searches in
+the sorted base, the Hodges-Lehmann order statistics from selection (tracekit/compare/differences.py),
+exact either way.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
+
+from tracekit.compare.differences import kth_differences, median_difference
 
 ALPHA = 0.05  # one-sided significance level of the U test
 CONFIDENCE = 0.95  # two-sided coverage of the Hodges-Lehmann interval
@@ -64,7 +68,7 @@ def mann_whitney(new: np.ndarray, base: np.ndarray, greater: bool = True) -> tup
     under no difference when `greater`, else P(U <= observed)."""
     new, base = np.asarray(new, dtype=float), np.asarray(base, dtype=float)
     m, n = len(new), len(base)
-    u = float((new[:, None] > base).sum() + 0.5 * (new[:, None] == base).sum())
+    u = _u_statistic(new, base)
     tail_u = u if greater else m * n - u  # by symmetry, P(U <= u) = P(U >= mn - u)
     pooled = np.concatenate([new, base])
     if _exact_is_cheap(m, n) and len(np.unique(pooled)) == m + n:
@@ -81,12 +85,12 @@ def hodges_lehmann(new: np.ndarray, base: np.ndarray) -> tuple[float, float | No
     """(shift, low, high): the median of all new - base differences and its distribution-free
     CONFIDENCE interval (Moses): the k-th smallest and k-th largest difference, k from the U
     distribution. low and high are None when the samples are too small for that coverage."""
-    differences = np.sort((np.asarray(new, dtype=float)[:, None] - np.asarray(base, dtype=float)).ravel())
-    shift = float(np.median(differences))
+    shift = median_difference(new, base)
     k = _interval_rank(len(new), len(base), np.concatenate([new, base]))
     if k < 1:
         return shift, None, None
-    return shift, float(differences[k - 1]), float(differences[len(differences) - k])
+    low, high = kth_differences(new, base, [k - 1, len(new) * len(base) - k])
+    return shift, low, high
 
 
 def run_spread(values: list[float]) -> float | None:
@@ -115,6 +119,14 @@ def u_null_counts(m: int, n: int) -> list[int]:
         for k in range(i, len(poly)):  # divide by (1 - q^i)
             poly[k] += poly[k - i]
     return poly
+
+
+def _u_statistic(new: np.ndarray, base: np.ndarray) -> float:
+    """Pairs new > base, ties counting one half: two searches per new value in the sorted base."""
+    ordered = np.sort(base)
+    below = np.searchsorted(ordered, new, side="left")
+    tied = np.searchsorted(ordered, new, side="right") - below
+    return float(int(below.sum()) + 0.5 * int(tied.sum()))
 
 
 def _exact_is_cheap(m: int, n: int) -> bool:
