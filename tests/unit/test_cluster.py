@@ -1,0 +1,138 @@
+"""The cross-rank view on hand-built multi-rank traces: per-rank table, slow rank, arrival skew of
+matched collectives, pipeline stage balance (docs/metrics.md, "Cluster")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ascend_builder import collective, metadata, python_op, task, write_rank
+from kineto_builder import kernel, nccl_kernel, step, write_trace
+
+from tracekit.analysis.analyze import analyze
+from tracekit.analysis.cluster import cluster_block, z_scores
+from tracekit.readers import read_trace, read_traces
+
+COMPUTE_US = {0: 50, 1: 60, 2: 90}  # rank 2 computes longest: the others wait for it at the all-reduce
+
+
+def _kineto_rank(tmp_path: Path, rank: int, compute_us: float, second_start: float = 160) -> dict:
+    """One step [0, 200) µs: compute [10, 10 + c), all-reduce [10 + c, 150), a second all-reduce at
+    `second_start` for 10 µs."""
+    events = [
+        step(1, 0, 200),
+        kernel("gemm", 10, compute_us),
+        nccl_kernel("allreduce", 10 + compute_us, 140 - compute_us, 1 << 20, group_size=3),
+        nccl_kernel("allreduce", second_start, 10, 1 << 20, group_size=3),
+    ]
+    header = {"distributedInfo": {"backend": "nccl", "rank": rank, "world_size": 3}}
+    return analyze(read_trace(write_trace(tmp_path / f"rank{rank}.json", events, header=header)))
+
+
+@pytest.fixture
+def three_ranks(tmp_path: Path) -> dict:
+    documents = [_kineto_rank(tmp_path, r, COMPUTE_US[r], 161 if r == 2 else 160) for r in (1, 0, 2)]
+    return cluster_block(documents)
+
+
+def test_ranks_come_from_distributed_info_and_each_row_is_exact(three_ranks: dict) -> None:
+    assert (three_ranks["ranks"], three_ranks["rank_source"]) == (3, "distributedInfo")
+    rows = {row["rank"]: row for row in three_ranks["per_rank"]}
+    assert [row["rank"] for row in three_ranks["per_rank"]] == [1, 0, 2]  # the documents' order
+    first = rows[0]
+    assert first["step_p50_ns"] == 200_000
+    assert first["window_ns"] == 160_000  # [10, 170)
+    assert (first["compute_ns"], first["communication_ns"], first["exposed_ns"]) == (50_000, 100_000, 100_000)
+    assert (first["copies_ns"], first["idle_ns"]) == (0, 10_000)  # [150, 160)
+    assert rows[2]["idle_ns"] == 11_000  # [150, 161)
+
+
+def test_slow_rank_is_the_one_the_others_wait_for(three_ranks: dict) -> None:
+    slow = three_ranks["slow_rank"]
+    assert (slow["rank"], slow["metric"], slow["slow"]) == (2, "compute", True)
+    assert slow["value_ns"] == 90_000
+    assert slow["others_median_ns"] == 55_000
+    assert slow["excess_share"] == pytest.approx(35 / 55)
+    compute = np.array([60, 50, 90], dtype=float)
+    assert slow["z_compute"] == pytest.approx((90 - compute.mean()) / compute.std())
+    assert slow["z_step"] is None  # every rank's step is 200 µs: no spread
+
+
+def test_arrival_skew_of_matched_collectives(three_ranks: dict) -> None:
+    skew = three_ranks["collectives"]
+    assert skew["matched"] == 2
+    (row,) = skew["by_type"]
+    assert (row["type"], row["matched"]) == ("all_reduce", 2)
+    assert (row["skew_ns"]["max"], row["skew_ns"]["p50"], row["skew_total_ns"]) == (40_000, 1_000, 41_000)
+    assert row["duration_spread_ns"]["max"] == 40_000  # rank 0 waits 40 µs longer inside its kernel
+    assert (row["most_often_last_rank"], row["last_share"]) == (2, 1.0)
+    largest = skew["largest"][0]
+    assert (largest["step"], largest["sequence"], largest["skew_ns"]) == (1, 0, 40_000)
+    assert (largest["earliest_rank"], largest["latest_rank"]) == (0, 2)
+
+
+def test_two_ranks_use_the_relative_rule_not_z_scores(tmp_path: Path) -> None:
+    documents = [_kineto_rank(tmp_path, 0, 50), _kineto_rank(tmp_path, 1, 52)]
+    slow = cluster_block(documents)["slow_rank"]
+    assert (slow["rank"], slow["excess_share"], slow["z_compute"]) == (1, pytest.approx(0.04), None)
+    assert slow["slow"] is False  # 4 % is under the 5 % threshold
+    assert z_scores([1.0, 2.0]) == [None, None]
+    assert z_scores([1.0, 2.0, 3.0]) == pytest.approx([-1.224744871391589, 0.0, 1.224744871391589])
+
+
+def _stage(tmp_path: Path, rank: int, compute_us: float) -> dict:
+    """Two steps of a pipeline stage: compute, then a send of its activations."""
+    events = []
+    for n, t0 in ((1, 0), (2, 200)):
+        events += [step(n, t0, 200), kernel("stage", t0 + 10, compute_us)]
+        events.append(nccl_kernel("send", t0 + 10 + compute_us, 20, 1024, group_size=2))
+    header = {"distributedInfo": {"rank": rank, "world_size": 2}}
+    return analyze(read_trace(write_trace(tmp_path / f"stage{rank}.json", events, header=header)))
+
+
+def test_pipeline_throughput_is_one_over_the_slowest_stage(tmp_path: Path) -> None:
+    pipeline = cluster_block([_stage(tmp_path, 0, 30), _stage(tmp_path, 1, 60)])["pipeline"]
+    assert pipeline["applicable"] is True
+    assert [s["stage_ns"] for s in pipeline["stages"]] == [30_000, 60_000]
+    assert (pipeline["slowest_rank"], pipeline["slowest_ns"], pipeline["mean_ns"]) == (1, 60_000, 45_000)
+    assert pipeline["balance"] == pytest.approx(0.75)
+    assert pipeline["throughput_per_s"] == pytest.approx(1e9 / 60_000)
+    assert pipeline["balanced_throughput_per_s"] == pytest.approx(1e9 / 45_000)
+
+
+def test_all_reduce_ranks_are_not_a_pipeline(three_ranks: dict) -> None:
+    assert three_ranks["pipeline"]["applicable"] is False
+
+
+def _ascend_rank(parent: Path, rank: int, compute_us: float) -> None:
+    """Step [0, 300) µs: a kernel [20, 20 + c), an HCCL all-reduce of 1024 fp16 from 20 + c to 250."""
+    reduce = collective("hcom_allReduce__1_0_1", f"{1000020 + compute_us}", 230 - compute_us)
+    reduce["args"].update({"count": 1024, "data_type": "FP16"})
+    events = [
+        *metadata(),
+        python_op("ProfilerStep#7", "1000000.000", 300),
+        task("MatMul", "1000020.000", compute_us),
+        reduce,
+    ]
+    write_rank(parent, rank, events)
+
+
+def test_an_ascend_cluster_gives_the_same_view(tmp_path: Path) -> None:
+    _ascend_rank(tmp_path, 0, 100)
+    _ascend_rank(tmp_path, 1, 40)
+    cluster = cluster_block([analyze(t) for t in read_traces(tmp_path)])
+    assert cluster["rank_source"] == "ascend"
+    rows = {row["rank"]: row for row in cluster["per_rank"]}
+    assert (rows[0]["compute_ns"], rows[0]["exposed_ns"], rows[0]["window_ns"]) == (100_000, 130_000, 230_000)
+    assert (rows[1]["compute_ns"], rows[1]["exposed_ns"]) == (40_000, 190_000)
+    assert (cluster["slow_rank"]["rank"], cluster["slow_rank"]["slow"]) == (0, True)
+    (row,) = cluster["collectives"]["by_type"]
+    assert (row["type"], row["skew_ns"]["max"], row["most_often_last_rank"]) == ("all_reduce", 60_000, 0)
+
+
+def test_ascend_hccl_bytes_give_the_algorithm_bandwidth(tmp_path: Path) -> None:
+    _ascend_rank(tmp_path, 0, 100)
+    (trace,) = read_traces(tmp_path)
+    (row,) = analyze(trace)["devices"][0]["communication"]["collectives"]
+    assert (row["bytes"], row["algbw_gbps"], row["busbw_gbps"]) == (2048, pytest.approx(2048 / 130_000), None)
