@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,19 @@ def test_cli_writes_one_json_per_rank_named_after_the_folder(kineto_ranks: Path,
     assert written == [f"run.rank{n}.analysis.json" for n in range(3)]
     rank1 = json.loads((tmp_path / "reports" / "run.rank1.analysis.json").read_text())
     assert kernel_busy_us(rank1) == 70
+
+
+def test_scheduler_without_dask_is_one_line_naming_the_extra(kineto_ranks: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "no_dask" / "distributed"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('distributed is not installed here')\n")
+    paths = [str(blocker.parent), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    command = [sys.executable, "-m", "tracekit", "analyze", str(kineto_ranks), "--scheduler", "tcp://h:8786"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == "tracekit: error: --scheduler needs Dask distributed: pip install 'tracekit[cluster]'\n"
+    )
+    assert not (tmp_path / "reports").exists()
