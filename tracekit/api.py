@@ -27,6 +27,7 @@ from tracekit.api_frames import (
     steps_table,
     to_pandas,
 )
+from tracekit.cli.ranks import rank_of, rank_sources
 from tracekit.cli.units import parse_duration_ns, parse_step_range
 from tracekit.model import trace as model
 from tracekit.perfmodel.hardware import find_hardware, hardware_names
@@ -56,9 +57,23 @@ class Trace(model.Trace):
 
 
 def load(path: str | Path, format: str | None = None) -> Trace | list[Trace]:
-    """Read a trace file or Ascend directory; a list of traces (one per rank) when it holds several."""
-    traces = [Trace(t.events, t.format, t.source, t.metadata) for t in read_traces(path, format)]
+    """Read a trace file, an Ascend profiler directory or a folder of per-rank traces, as `tracekit
+    analyze` finds them; a list of traces (one per rank) when the path holds several."""
+    traces = load_ranks(path, format)
     return traces[0] if len(traces) == 1 else traces
+
+
+def load_ranks(path: str | Path, format_name: str | None = None) -> list[Trace]:
+    """Every rank's trace under `path` (one for a single trace file)."""
+    traces = []
+    for source in rank_sources([Path(path)], format_name):
+        found = read_traces(source.path, source.format_name)
+        traces += [
+            Trace(t.events, t.format, t.source, t.metadata)
+            for t in found
+            if source.select is None or Path(t.source) == Path(source.select)
+        ]
+    return traces
 
 
 def analyze(
@@ -141,11 +156,12 @@ def check_lang(lang: str) -> str:
 
 
 def rank_ids(traces: list[model.Trace]) -> list[int]:
-    """Each trace's Ascend rank id, or its position when the ranks are not all known and distinct."""
-    ranks = [t.metadata.get("ascend", {}).get("rank") for t in traces]
+    """Each trace's rank id (Ascend rank, Kineto distributedInfo), or its position when the ranks are
+    not all known and distinct."""
+    ranks = [rank_of({"trace": {"metadata": t.metadata}}) for t in traces]
     if None in ranks or len(set(ranks)) != len(ranks):
         return list(range(len(traces)))
-    return [int(rank) for rank in ranks]
+    return ranks
 
 
 def _steps(steps: str | tuple[int, int] | None) -> tuple[tuple[int, int] | None, str | None]:

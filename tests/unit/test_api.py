@@ -150,6 +150,17 @@ def test_several_ranks_load_as_a_list(tmp_path: Path) -> None:
     assert [a.hotspots["total_ns"].sum() for a in analyses] == [5_000, 8_000]
 
 
+def test_a_folder_of_kineto_ranks_loads_as_a_list_in_name_order(tmp_path: Path) -> None:
+    (tmp_path / "ranks").mkdir()
+    write_trace(tmp_path / "ranks" / "rank1.json", [step(1, 0, 50), kernel("k", 10, 7)])
+    write_trace(tmp_path / "ranks" / "rank0.json", [step(1, 0, 50), kernel("k", 10, 5)])
+    (tmp_path / "ranks" / "notes.txt").write_text("not a trace")
+    traces = tracekit.load(tmp_path / "ranks")
+    assert [Path(t.source).name for t in traces] == ["rank0.json", "rank1.json"]
+    assert [t.to_pandas()["dur_ns"].max() for t in traces] == [50_000, 50_000]
+    assert [a.hotspots["total_ns"].tolist() for a in tracekit.analyze(traces)] == [[5_000], [7_000]]
+
+
 def test_import_and_cli_help_do_not_load_pandas() -> None:
     probe = "import sys, tracekit, tracekit.cli.main; print('pandas' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

@@ -15,12 +15,11 @@ import pyarrow as pa
 import typer
 
 from tracekit.analysis.analyze import Options
-from tracekit.api import analyze_trace, rank_ids
+from tracekit.api import analyze_trace, load_ranks, rank_ids
 from tracekit.api_frames import readable_events
 from tracekit.errors import TraceError
 from tracekit.model.schema import Kind
 from tracekit.model.trace import Trace
-from tracekit.readers import read_traces
 from tracekit.report.files import check_output_paths, write_bytes_atomic
 
 EVENT_TABLES = {
@@ -33,7 +32,12 @@ TABLES = (*EVENT_TABLES, *ANALYSIS_TABLES)
 
 
 def export_command(
-    trace: Annotated[Path, typer.Argument(metavar="TRACE", help="Trace file or Ascend profiler directory.")],
+    trace: Annotated[
+        Path,
+        typer.Argument(
+            metavar="TRACE", help="Trace file, Ascend profiler directory or folder of per-rank traces."
+        ),
+    ],
     parquet: Annotated[
         Path | None, typer.Option("--parquet", metavar="FILE", help="Write the table as Parquet.")
     ] = None,
@@ -56,7 +60,7 @@ def export_command(
     if out.exists() and trace.exists() and out.resolve() == trace.resolve():
         raise TraceError(out, "is the input trace; choose another output path")
     check_output_paths(out)
-    exported = export_table(read_traces(trace, format_name), table)
+    exported = export_table(load_ranks(trace, format_name), table)
     write_bytes_atomic(out, parquet_bytes(exported) if parquet else csv_bytes(exported))
     typer.echo(f"{table}: {exported.num_rows:,} rows written to {out}")
 
