@@ -29,6 +29,7 @@ from tracekit.model.steps import marker_names, steps_from_markers
 from tracekit.model.trace import Trace
 
 SCHEMA = "tracekit.analysis/1"
+MARKER_NAMES = 5  # annotation names offered as step markers when the trace has no steps
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def analyze(trace: Trace, options: Options = Options()) -> dict[str, object]:
     steps = step_summary(table)
     return {
         "schema": SCHEMA,
-        "trace": _trace_block(trace, table, cols),
+        "trace": _trace_block(trace, table, cols, steps["count"]),
         "options": {
             "top": options.top,
             "bubble_threshold_ns": options.bubble_threshold_ns,
@@ -105,7 +106,7 @@ def select_steps(trace: Trace, steps: tuple[int, int], table: pa.Table | None = 
     return selected
 
 
-def _trace_block(trace: Trace, table: pa.Table, cols: Columns) -> dict[str, object]:
+def _trace_block(trace: Trace, table: pa.Table, cols: Columns, step_count: int) -> dict[str, object]:
     span = (int(cols.start.min()), int(cols.end.max())) if len(cols.start) else (None, None)
     return {
         "source": trace.source,
@@ -118,6 +119,8 @@ def _trace_block(trace: Trace, table: pa.Table, cols: Columns) -> dict[str, obje
             "duration_ns": span[1] - span[0] if span[0] is not None else None,
         },
         "metadata": trace.metadata,
+        # without steps, the annotations that could make them (--steps nvtx:NAME), most frequent first
+        "marker_names": [] if step_count else marker_names(table)[:MARKER_NAMES],
     }
 
 

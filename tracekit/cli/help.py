@@ -1,28 +1,42 @@
-"""`--help` pages without a type label on flags: typer prints `<bool>` beside every flag (`--help`
-included), which reads as a value to give. The command and group classes here leave flags bare."""
+"""`--help` pages without type artefacts: typer prints `<bool>` beside every flag (`--help` included),
+which reads as a value to give, and `<list[Path]>` beside a repeatable parameter. The command and group
+classes here leave flags bare and show a list as its element type (`<path>`, the name says `...`)."""
 
 from __future__ import annotations
 
+import re
+from types import MethodType
+
 from typer.core import TyperCommand, TyperGroup
 
+_LIST_LABEL = re.compile(r"^<list\[(\w+)\]>$")
 
-def _bare_flags(params: list) -> list:
-    """The parameters, each flag's type label emptied (a flag takes no value)."""
+
+def _readable_types(params: list) -> list:
+    """The parameters, each flag's type label emptied and each list shown as its element type."""
     for param in params:
         if getattr(param, "is_flag", False) and param.metavar is None:
             param.metavar = ""
+        elif param.metavar is None and "display_type_rich" not in vars(param):
+            param.display_type_rich = MethodType(_element_label, param)
     return params
 
 
+def _element_label(param, ctx) -> str | None:  # typer's parameter, click's context
+    label = type(param).display_type_rich(param, ctx)
+    match = _LIST_LABEL.match(label or "")
+    return f"<{match.group(1).lower()}>" if match else label
+
+
 class Command(TyperCommand):
-    """A typer command whose help lists flags without `<bool>`."""
+    """A typer command whose help has no `<bool>` or `<list[...]>`."""
 
     def get_params(self, ctx):  # click's signature
-        return _bare_flags(super().get_params(ctx))
+        return _readable_types(super().get_params(ctx))
 
 
 class Group(TyperGroup):
     """The `tracekit` group, its help without `<bool>` on `--help`."""
 
     def get_params(self, ctx):  # click's signature
-        return _bare_flags(super().get_params(ctx))
+        return _readable_types(super().get_params(ctx))

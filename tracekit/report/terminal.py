@@ -1,41 +1,47 @@
-"""The terminal summary of an analysis: every number with its window or formula beside it."""
+"""The terminal summary of an analysis: every number with its window or formula beside it, at the
+console's width (names cut with an ellipsis, numbers whole)."""
 
 from __future__ import annotations
+
+import shlex
 
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
 from tracekit.analysis.copies import REPORTED_DIRECTIONS
-from tracekit.formatting import fmt_bytes, fmt_ns, fmt_share
+from tracekit.formatting import fmt_bytes, fmt_copy_bytes, fmt_ns, fmt_share
+from tracekit.report.terminal_ascend import ascend_table
+from tracekit.report.terminal_fit import Column, fitted_table, fitted_text
 from tracekit.report.terminal_operators import operators_section
 from tracekit.report.terminal_plan import recommendations_group
 
+STEP_MARKER_OPTION = "--steps nvtx:"
+
 
 def render_summary(analysis: dict, console: Console) -> None:
-    """Print the analysis document as readable tables."""
-    console.print(_trace_header(analysis))
+    """Print the analysis document as readable tables, no line wider than the console."""
+    width = console.width
+    console.print(_trace_header(analysis, width))
+    ascend = analysis["trace"]["format"] == "ascend"
     for device in analysis["devices"]:
-        console.print(_device_section(device, analysis["steps"]["count"]))
+        console.print(_device_section(device, analysis["steps"]["count"], width, ascend))
     if "ascend" in analysis:
-        console.print(_ascend_table(analysis["ascend"]))
+        console.print(ascend_table(analysis["ascend"]))
     if not analysis["devices"] and analysis["host"]["cpu_op_hotspots"]:
-        console.print(_cpu_ops_table(analysis["host"]["cpu_op_hotspots"]))
+        console.print(_cpu_ops_table(analysis["host"]["cpu_op_hotspots"], width))
     if analysis.get("recommendations"):
         console.print(recommendations_group(analysis))
     console.print(
-        Text(
-            "Definitions of every number: docs/metrics.md and the JSON 'definitions' block.",
-            style="dim",
-        )
+        Text("Definitions of every number: docs/metrics.md and the JSON 'definitions' block.", style="dim")
     )
 
 
-def _trace_header(analysis: dict) -> Group:
+def _trace_header(analysis: dict, width: int) -> Group:
     trace, steps = analysis["trace"], analysis["steps"]
     span = trace["capture_span"]["duration_ns"]
     lines = [
-        Text(f"tracekit analysis of {trace['source']}", style="bold"),
+        Text(_source_line(trace["source"], width), style="bold"),
         Text(f"format {trace['format']}, {trace['events']:,} events, capture span {fmt_ns(span)}"),
     ]
     if steps["count"]:
@@ -43,7 +49,7 @@ def _trace_header(analysis: dict) -> Group:
         stats = ", ".join(f"{key} {fmt_ns(d[key])}" for key in ("p50", "p90", "p99", "mean", "max"))
         lines.append(Text(f"steps {steps['count']} (#{steps['first']}..#{steps['last']}): duration {stats}"))
     else:
-        lines.append(Text("steps: none found (no ProfilerStep#N annotations)", style="dim"))
+        lines.append(Text(no_steps_hint(trace.get("marker_names") or []), style="yellow"))
     if not analysis["devices"]:
         lines.append(
             Text("no device activity in this trace: nothing ran on a GPU or NPU", style="bold yellow")
@@ -52,66 +58,84 @@ def _trace_header(analysis: dict) -> Group:
     return Group(*lines)
 
 
-def _device_section(device: dict, step_count: int) -> Group:
+def _source_line(source: str, width: int) -> str:
+    """`tracekit analysis of PATH`, the path's start cut (`…/dir/file`) when the line is too long."""
+    prefix = "tracekit analysis of "
+    room = width - len(prefix)
+    return prefix + (source if len(source) <= room else "…" + source[len(source) - room + 1 :])
+
+
+def no_steps_hint(marker_names: list[str]) -> str:
+    """What to do without ProfilerStep: the option, with the trace's most frequent range names."""
+    if not marker_names:
+        return "steps: none found (no ProfilerStep#N annotations, and no annotation or NVTX range to use)"
+    examples = ", ".join(shlex.quote(STEP_MARKER_OPTION + name) for name in marker_names)
+    return (
+        "steps: none found (no ProfilerStep#N annotations); to make each repetition of a range one step, "
+        f"give {STEP_MARKER_OPTION}NAME. Most frequent ranges: {examples}"
+    )
+
+
+def _device_section(device: dict, step_count: int, width: int, ascend: bool) -> Group:
     return Group(
         Text(""),
         Text(f"Device {device['id']}: {device['operations']:,} operations", style="bold"),
-        _utilization_table(device),
-        _bubbles_table(device["bubbles"], device["long_gaps"]),
-        _copies_table(device, step_count),
+        _utilization_table(device, width),
+        _bubbles_table(device["bubbles"], device["long_gaps"], width),
+        _histogram_line(device["bubbles"]),
+        _copies_table(device, step_count, width),
         _blocking_lines(device["blocking"]),
         _launch_line(device["launch"]),
-        _hotspots_table(device["hotspots"]),
-        operators_section(device),
+        _hotspots_table(device["hotspots"], width),
+        operators_section(device, width, ascend),
     )
 
 
-def _metric_table(title: str) -> Table:
-    table = Table(title=title, title_justify="left", show_header=True, box=None, pad_edge=False)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    table.add_column("window / formula", style="dim")
+_METRIC_COLUMNS = [Column("metric", "left"), Column("value"), Column("window / formula", "left", wrap=True)]
+
+
+def _metric_table(title: str, rows: list[list[str]], width: int) -> Table:
+    table = fitted_table(title, _METRIC_COLUMNS, rows, width)
+    table.columns[2].style = "dim"
     return table
 
 
-def _utilization_table(device: dict) -> Table:
-    table = _metric_table("Utilization")
-    table.add_row("window W", fmt_ns(device["window_ns"]), "first device op start .. last device op end")
-    table.add_row("busy", fmt_ns(device["busy_ns"]), "|union of ops over streams| in W")
-    table.add_row("utilization", fmt_share(device["utilization"]), "busy / |W|")
-    table.add_row(
-        "utilization (sum)",
-        fmt_share(device["utilization_sum"]),
-        "sum of op durations / |W| (nsys)",
-    )
-    table.add_row("kernel utilization", fmt_share(device["kernel_utilization"]), "|union of kernels| / |W|")
-    return table
+def _utilization_table(device: dict, width: int) -> Table:
+    rows = [
+        ["window W", fmt_ns(device["window_ns"]), "first device op start .. last device op end"],
+        ["busy", fmt_ns(device["busy_ns"]), "|union of ops over streams| in W"],
+        ["utilization", fmt_share(device["utilization"]), "busy / |W|"],
+        ["utilization (sum)", fmt_share(device["utilization_sum"]), "sum of op durations / |W| (nsys)"],
+        ["kernel utilization", fmt_share(device["kernel_utilization"]), "|union of kernels| / |W|"],
+    ]
+    return _metric_table("Utilization", rows, width)
 
 
-def _bubbles_table(bubbles: dict, gaps: dict) -> Table:
-    table = _metric_table(f"Bubbles (idle gaps in W, >= {fmt_ns(bubbles['threshold_ns'])})")
-    table.add_row("count", f"{bubbles['count']:,}", "maximal idle intervals inside W")
-    table.add_row("total", fmt_ns(bubbles["total_ns"]), "sum of bubble lengths")
-    table.add_row(
-        "p50 / p90 / max",
-        f"{fmt_ns(bubbles['p50_ns'])} / {fmt_ns(bubbles['p90_ns'])} / {fmt_ns(bubbles['max_ns'])}",
-        "nearest rank",
+def _bubbles_table(bubbles: dict, gaps: dict, width: int) -> Table:
+    spread = f"{fmt_ns(bubbles['p50_ns'])} / {fmt_ns(bubbles['p90_ns'])} / {fmt_ns(bubbles['max_ns'])}"
+    rows = [
+        ["count", f"{bubbles['count']:,}", "maximal idle intervals inside W"],
+        ["total", fmt_ns(bubbles["total_ns"]), "sum of bubble lengths"],
+        ["p50 / p90 / max", spread, "nearest rank"],
+    ]
+    rows += [
+        [f"cause {cause}", f"{value['count']:,} ({fmt_ns(value['total_ns'])})", _CAUSE_HELP[cause]]
+        for cause, value in bubbles["by_cause"].items()
+    ]
+    longest = ", ".join(fmt_ns(g["dur_ns"]) for g in gaps["gaps"][:3])
+    rows.append(
+        [
+            f"gaps > {fmt_ns(gaps['threshold_ns'])}",
+            f"{gaps['count']:,}" + (f": {longest}" if longest else ""),
+            "nsys gpu_gaps view (strictly longer)",
+        ]
     )
-    for cause, value in bubbles["by_cause"].items():
-        table.add_row(
-            f"cause {cause}",
-            f"{value['count']:,} ({fmt_ns(value['total_ns'])})",
-            _CAUSE_HELP[cause],
-        )
-    histogram = ", ".join(f"{b['bin']}: {b['count']}" for b in bubbles["histogram"] if b["count"])
-    table.add_row("histogram", histogram or "-", "decade bins")
-    longest = ", ".join(fmt_ns(g["dur_ns"]) for g in gaps["gaps"][:5])
-    table.add_row(
-        f"gaps > {fmt_ns(gaps['threshold_ns'])}",
-        f"{gaps['count']:,}" + (f": {longest}" if longest else ""),
-        "nsys gpu_gaps view (strictly longer)",
-    )
-    return table
+    return _metric_table(f"Bubbles (idle gaps in W, >= {fmt_ns(bubbles['threshold_ns'])})", rows, width)
+
+
+def _histogram_line(bubbles: dict) -> Text:
+    bins = ", ".join(f"{b['bin']}: {b['count']:,}" for b in bubbles["histogram"] if b["count"])
+    return Text(f"bubble lengths by decade: {bins or 'none'}", style="dim")
 
 
 _CAUSE_HELP = {
@@ -121,35 +145,23 @@ _CAUSE_HELP = {
 }
 
 
-def _copies_table(device: dict, step_count: int) -> Table:
-    table = Table(
-        title="Copies (time = union; exposed = not under kernels, share of |W|)",
-        title_justify="left",
-        box=None,
-    )
-    for column in (
-        "dir",
-        "count",
-        "per step",
-        "bytes",
-        "time",
-        "share of busy",
-        "exposed",
-        "pageable",
-        "pinned",
-        "GB/s",
-    ):
-        table.add_column(column, justify="left" if column == "dir" else "right")
-    for key in REPORTED_DIRECTIONS:
-        c = device[key]
+def _copies_table(device: dict, step_count: int, width: int) -> Table:
+    """One row per direction; the pageable / pinned columns only when the trace knows the memory kind."""
+    copies = [device[key] for key in REPORTED_DIRECTIONS]
+    kinds_known = any(c["pageable_count"] or c["pinned_count"] for c in copies)
+    headers = ["dir", "count", "per\nstep", "bytes", "time", "share\nof busy", "exposed"]
+    headers += ["pageable", "pinned"] if kinds_known else []
+    columns = [Column(h, "left" if h == "dir" else "right") for h in [*headers, "GB/s"]]
+    rows = []
+    for key, c in zip(REPORTED_DIRECTIONS, copies, strict=True):
         per_step = "-" if c["per_step"] is None or not step_count else f"{c['per_step']:.1f}"
-        bandwidth = "-" if c["bandwidth_gbps"] is None else f"{c['bandwidth_gbps']:.1f}"
-        table.add_row(
-            key.upper(), f"{c['count']:,}", per_step, fmt_bytes(c["bytes"]), fmt_ns(c["busy_ns"]),
-            fmt_share(c["share_of_busy"]), fmt_share(c["exposed_share"]),
-            f"{c['pageable_count']:,}", f"{c['pinned_count']:,}", bandwidth,
+        kinds = [f"{c['pageable_count']:,}", f"{c['pinned_count']:,}"] if kinds_known else []
+        rows.append(
+            [key.upper(), f"{c['count']:,}", per_step, fmt_copy_bytes(c["bytes"], c["bytes_unknown_count"],
+             c["count"]), fmt_ns(c["busy_ns"]), fmt_share(c["share_of_busy"]), fmt_share(c["exposed_share"]),
+             *kinds, "-" if c["bandwidth_gbps"] is None else f"{c['bandwidth_gbps']:.1f}"]
         )  # fmt: skip
-    return table
+    return fitted_table("Copies (time: union; exposed: not under kernels, / |W|)", columns, rows, width)
 
 
 _BLOCKING_HELP = {
@@ -180,64 +192,26 @@ def _launch_line(launch: dict) -> Text:
     )
 
 
-def _hotspots_table(hotspots: list[dict]) -> Table:
-    table = Table(title="Kernel hotspots (share of summed kernel time)", title_justify="left", box=None)
-    for column in ("share", "total", "count", "mean", "p50", "p99", "max", "launched by"):
-        table.add_column(column, justify="left" if column == "launched by" else "right", no_wrap=True)
-    table.add_column("kernel", overflow="fold", ratio=1)
+def _hotspots_table(hotspots: list[dict], width: int) -> Table:
+    """Kernels by total time; at a short width the tail percentiles and the launcher go first."""
+    launchers = any(h.get("launched_by") for h in hotspots)
+    columns = [Column("share"), Column("total"), Column("count"), Column("mean", drop=2),
+               Column("p50", drop=3), Column("p99", drop=4), Column("max", drop=1)]  # fmt: skip
+    columns += [Column("launched by", "left", drop=5)] if launchers else []
+    rows = []
     for h in hotspots:
-        table.add_row(
-            fmt_share(h["share"]), fmt_ns(h["total_ns"]), f"{h['count']:,}", fmt_ns(h["mean_ns"]),
-            fmt_ns(h["p50_ns"]), fmt_ns(h["p99_ns"]), fmt_ns(h["max_ns"]),
-            _clip(h.get("launched_by") or "-", 24), _clip(h["name"], 120),
-        )  # fmt: skip
-    return table
+        row = [fmt_share(h["share"]), fmt_ns(h["total_ns"]), f"{h['count']:,}", fmt_ns(h["mean_ns"]),
+               fmt_ns(h["p50_ns"]), fmt_ns(h["p99_ns"]), fmt_ns(h["max_ns"])]  # fmt: skip
+        row += [fitted_text(h.get("launched_by") or "-", 24)] if launchers else []
+        rows.append([*row, h["name"]])
+    title = "Kernel hotspots (share of summed kernel time)"
+    return fitted_table(title, columns, rows, width, name="kernel")
 
 
-def _ascend_table(ascend: dict) -> Table:
-    """One line per Ascend finding: whether it fired and its headline numbers (details in the JSON)."""
-    table = Table(title="Ascend findings (details: JSON 'ascend' block)", title_justify="left", box=None)
-    for column in ("finding", "status", "evidence"):
-        table.add_column(column, overflow="fold")
-    for key, evidence in _ASCEND_EVIDENCE.items():
-        finding = ascend[key]
-        status = "not evaluated" if not finding["evaluated"] else "FOUND" if finding["detected"] else "no"
-        table.add_row(key, status, evidence(finding) if finding["evaluated"] else "-")
-    for step in ascend["time_breakdown"]:
-        ours, theirs = step["tracekit"], step.get("step_trace_time") or step.get("overlap_analysis") or {}
-        table.add_row(
-            f"step {step['step']} time",
-            "",
-            f"compute {fmt_ns(ours['compute_ns'])} (profiler: {fmt_ns(theirs.get('compute_ns'))}), "
-            f"uncovered communication {fmt_ns(ours['communication_not_overlapped_ns'])}, "
-            f"free {fmt_ns(ours['free_ns'])} of {fmt_ns(ours['e2e_ns'])}",
-        )
-    return table
-
-
-_ASCEND_EVIDENCE = {
-    "h2d": lambda f: f"{f['count']:,} copies, {fmt_ns(f['total_ns'])}, up to {f['max_per_step']} per step",
-    "ai_cpu": lambda f: f"{f['count']:,} AI CPU operators, {fmt_ns(f['total_ns'])}",
-    "dynamic_shape": lambda f: f"{f['count']:,} dynamic operators, task wait {fmt_ns(f['task_wait_ns'])}",
-    "int64": lambda f: f"{f['count']:,} operators with int64 inputs, {fmt_ns(f['total_ns'])}",
-    "block_dim": lambda f: f"core counts {f['core_counts']}",
-}
-
-
-def _cpu_ops_table(hotspots: list[dict]) -> Table:
-    table = Table(title="Host operations (inclusive time)", title_justify="left", box=None)
-    for column in ("operation", "count", "total", "mean", "max"):
-        table.add_column(column, justify="left" if column == "operation" else "right")
-    for h in hotspots:
-        table.add_row(
-            _clip(h["name"]),
-            f"{h['count']:,}",
-            fmt_ns(h["total_ns"]),
-            fmt_ns(h["mean_ns"]),
-            fmt_ns(h["max_ns"]),
-        )
-    return table
-
-
-def _clip(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _cpu_ops_table(hotspots: list[dict], width: int) -> Table:
+    columns = [Column("count"), Column("total"), Column("mean", drop=1), Column("max", drop=2)]
+    rows = [
+        [f"{h['count']:,}", fmt_ns(h["total_ns"]), fmt_ns(h["mean_ns"]), fmt_ns(h["max_ns"]), h["name"]]
+        for h in hotspots
+    ]
+    return fitted_table("Host operations (inclusive time)", columns, rows, width, name="operation")

@@ -18,21 +18,29 @@ from tracekit.report.step_attribution import (
 
 GROUPS = ("latency", "throughput", "memory")
 ATTRIBUTION_CATEGORIES = 3  # the attribution line names the largest three
+CHECKED_LABELS = {"not_fired": "checked, did not fire", "not_applicable": "not applicable (no data for them)"}
 
 
 def recommendations_group(analysis: dict) -> Group:
-    """The table, the plan line and the attribution line (each left out when it has nothing)."""
+    """The table (a sentence when nothing fired), the rules checked, the plan line and the attribution
+    line (each left out when it has nothing)."""
     block = analysis["recommendations"]
-    lines = [recommendations_table(block), plan_line(block), attribution_line(analysis, block)]
+    lines = [
+        recommendations_table(block) if block["fired"] else no_findings_line(block),
+        *checked_lines(block),
+        plan_line(block),
+        attribution_line(analysis, block),
+    ]
     return Group(*[line for line in lines if line is not None])
 
 
 def recommendations_table(block: dict) -> Table:
-    """Fired rules by group, in rank order inside a group; the rules checked, in the caption."""
+    """Fired rules by group, in rank order inside a group."""
     table = Table(title="Recommendations (by group, then plan order or gain; details in the HTML report)",
                   title_justify="left")  # fmt: skip
     for column in ("group", "#", "gain", "recommendation", "why"):
-        table.add_column(column, justify="right" if column in ("#", "gain") else "left")
+        table.add_column(column, justify="right" if column in ("#", "gain") else "left",
+                         no_wrap=column in ("group", "#"))  # fmt: skip
     for group, findings in _grouped(block["fired"]).items():
         if not findings:
             continue
@@ -42,9 +50,26 @@ def recommendations_table(block: dict) -> Table:
             title = rule["title"] + _alternatives_text(rule.get("alternatives") or [])
             table.add_row(group if i == 0 else "", str(rule["rank"]), gain_text(rule["gain"]), title,
                           rule["summary"])  # fmt: skip
-    checked = ", ".join(r["id"] for r in block["checked"])
-    table.caption = f"checked, not fired: {checked}" if checked else None
     return table
+
+
+def no_findings_line(block: dict) -> Text:
+    """The sentence that stands for an empty table."""
+    checked = len(block["checked"])
+    return Text(f"Recommendations: none; no rule found something to change ({checked} rules checked).",
+                style="bold")  # fmt: skip
+
+
+def checked_lines(block: dict) -> list[Text]:
+    """The rules that were checked and did not fire, apart from those the trace gave no data for."""
+    by_status: dict[str, list[str]] = {status: [] for status in CHECKED_LABELS}
+    for rule in block["checked"]:
+        by_status.setdefault(rule.get("status") or "not_fired", []).append(rule["id"])
+    return [
+        Text(f"{CHECKED_LABELS.get(status, status)}: {', '.join(ids)}", style="dim")
+        for status, ids in by_status.items()
+        if ids
+    ]
 
 
 def gain_text(gain: dict | None) -> str:
