@@ -98,6 +98,11 @@ RECORDINGS: list[str] = [
     "instances_2",
     "h2d_separate",
     "h2d_batched",
+    "preprocess_workers",
+    "copy_serial_bf16",
+    "copy_overlapped_bf16",
+    "batch_knee_n",
+    "batch_knee_2n",
     # the same code again, each in its own process (run-to-run noise, issue 16)
     "pageable_32mib_run2",
     "chain80_eager_run2",
@@ -248,6 +253,37 @@ PAIRS: list[dict[str, str]] = [
     },
 ]
 
+PAIRS += [
+    {
+        "id": "cpu-bound-workers",
+        "before": "preprocess_serial",
+        "after": "preprocess_workers",
+        "change": "The ~3 ms numpy preprocessing runs in 4 worker processes (spawned "
+        "ProcessPoolExecutor, inputs prefetched) instead of in the loop before the GPU part.",
+        "expected_rule": "cpu-bound",
+        "metric": "step_time",
+    },
+    {
+        "id": "overlap-copies-bf16",
+        "before": "copy_serial_bf16",
+        "after": "copy_overlapped_bf16",
+        "change": "As overlap-copies, with the compute already in bf16 (a single bottleneck: the copy): "
+        "the 16 MiB pinned H2D copy of the next input moves to a side stream.",
+        "expected_rule": "overlap-copies",
+        "metric": "step_time",
+    },
+    {
+        "id": "bigger-batch-knee",
+        "before": "batch_knee_n",
+        "after": "batch_knee_2n",
+        "change": "The fp32 MLP runs at batch 2N instead of N, N chosen in the recording as the "
+        "smallest candidate whose 2N forward keeps the device busy 1.5 x the host time of a forward "
+        "(the device is full at 2N).",
+        "expected_rule": "bigger-batch",
+        "metric": "throughput",
+    },
+]
+
 SAME_CODE: list[tuple[str, str]] = [
     ("pageable_32mib", "pageable_32mib_run2"),
     ("chain80_eager", "chain80_eager_run2"),
@@ -283,14 +319,24 @@ SORT_N = 440_000  # float64; one np.sort of it takes about 3 ms
 FEAT_NUMEL = 4096  # 16 KiB float32 sent to the GPU each step
 PREP_REPEAT = 32  # (64 x 64) repeated 32 x 32 -> 2048 x 2048
 PREP_MATMULS = 3  # ~1 ms of fp32 2048^3 products
+PREP_WORKERS = 4  # worker processes of the cpu-bound "after" (spawned; each sorts one input)
+# overlap-copies, single bottleneck: the compute already in bf16
+COPY_BF16_MATMULS = 40  # bf16 2048^3 products, ~30 us each on an H200
 # bigger-batch
 BATCH_D, BATCH_LAYERS = 2048, 4
+# bigger-batch at the knee: fp32 (TF32 off) MLP; N is chosen in the recording (batch_knee_choice)
+KNEE_D, KNEE_LAYERS = 1024, 8
+KNEE_CANDIDATES = (32, 64, 128, 256, 512, 1024, 2048, 4096)
+KNEE_MARGIN = 1.5  # at 2N the device time of a forward is >= 1.5 x the host time of one (profiled too)
 # more-instances
 INST_D, INST_LAYERS, INST_B = 1024, 6, 64
 # h2d-batch (as record_h2d_trace.py), sizes in KiB
 H2D_PAGEABLE_KIB = [4, 8, 16, 32, 64, 128, 256, 4, 8, 16, 32, 64, 128, 256, 4, 8, 16, 32, 64, 128]
 H2D_PINNED_KIB = [4, 8, 16, 32, 64, 128, 256, 4]
 H2D_FEAT = 256
+
+
+_WORKDIR: dict[str, str] = {"dir": "."}  # set by record(): where a recording may leave a choice
 
 
 class Recording:
@@ -345,8 +391,9 @@ def _matmul_chain(y: torch.Tensor, w: torch.Tensor, n: int) -> torch.Tensor:
     return y.sum()
 
 
-def build_copy_overlap(overlapped: bool) -> Recording:
-    """Per step: a 16 MiB pinned H2D copy of the next input, ~2 ms of compute on the current one."""
+def build_copy_overlap(overlapped: bool, bf16: bool = False) -> Recording:
+    """Per step: a 16 MiB pinned H2D copy of the next input, ~2 ms of compute on the current one
+    (fp32 with TF32 off, or bf16 products of the input cast to bf16: ~1.2 ms)."""
     torch.backends.cuda.matmul.allow_tf32 = False
     dev = _dev()
     n = COPY_SIDE
@@ -355,10 +402,17 @@ def build_copy_overlap(overlapped: bool) -> Recording:
     bufs = [torch.empty(n, n, device=dev) for _ in range(2)]
     bufs[0].copy_(hosts[0])
     w = torch.randn(n, n, generator=g).to(dev) / math.sqrt(n)
+    matmuls = COPY_BF16_MATMULS if bf16 else COPY_COMPUTE_MATMULS
+    if bf16:
+        w = w.to(torch.bfloat16)
+
+    def compute(x: torch.Tensor) -> torch.Tensor:
+        return _matmul_chain(x.to(torch.bfloat16) if bf16 else x, w, matmuls)
+
     main = torch.cuda.current_stream()
     side = torch.cuda.Stream()
     copied = torch.cuda.Event()
-    compute_ms = _event_ms(lambda: _matmul_chain(bufs[0], w, COPY_COMPUTE_MATMULS))
+    compute_ms = _event_ms(lambda: compute(bufs[0]))
     copy_ms = _event_ms(lambda: bufs[1].copy_(hosts[1], non_blocking=True))
 
     def step(i: int) -> None:
@@ -368,17 +422,18 @@ def build_copy_overlap(overlapped: bool) -> Recording:
             with torch.cuda.stream(side):
                 nxt.copy_(src, non_blocking=True)
                 copied.record(side)
-            _matmul_chain(cur, w, COPY_COMPUTE_MATMULS)
+            compute(cur)
             main.wait_event(copied)  # the next step's compute reads nxt
         else:
             nxt.copy_(src, non_blocking=True)
-            _matmul_chain(cur, w, COPY_COMPUTE_MATMULS)
+            compute(cur)
         torch.cuda.synchronize()
 
     return Recording(
         step,
         copy_bytes=n * n * 4,
-        compute_matmuls=COPY_COMPUTE_MATMULS,
+        compute_matmuls=matmuls,
+        compute_dtype="bf16" if bf16 else "fp32 (TF32 off)",
         compute_event_ms=compute_ms,
         copy_event_ms=copy_ms,
         streams="side stream for the copy" if overlapped else "one stream",
@@ -578,7 +633,7 @@ def build_xformer(precision: str) -> Recording:
     )
 
 
-def build_preprocess(parallel: bool) -> Recording:
+def build_preprocess(parallel: bool | None) -> Recording:
     """~3 ms numpy sort per step, 16 KiB pageable H2D, ~1 ms of GPU matmuls, sync."""
     torch.backends.cuda.matmul.allow_tf32 = False
     dev = _dev()
@@ -613,6 +668,8 @@ def build_preprocess(parallel: bool) -> Recording:
     )
     notes = {"sort_n": SORT_N, "sort_ms_unprofiled": sort_ms, "gpu_part_event_ms": gpu_ms}
 
+    if parallel is None:  # build_preprocess_workers reuses the GPU part
+        return Recording(gpu_part, gpu_part=gpu_part, **notes)
     if not parallel:
 
         def step(i: int) -> None:
@@ -629,6 +686,95 @@ def build_preprocess(parallel: bool) -> Recording:
         gpu_part(a)
 
     return Recording(pstep, mode="background thread (ThreadPoolExecutor, 1 worker)", **notes)
+
+
+_PREP: dict[str, np.ndarray] = {}
+
+
+def _prep_init() -> None:
+    """A worker process's copy of the preprocessing input (the same as build_preprocess's)."""
+    rng = np.random.default_rng(0)
+    _PREP["base"] = rng.standard_normal(SORT_N)
+    _PREP["idx"] = np.linspace(0, SORT_N - 1, FEAT_NUMEL).astype(np.int64)
+
+
+def _prep_task(i: int) -> np.ndarray:
+    return np.sort(_PREP["base"])[_PREP["idx"]].astype(np.float32)
+
+
+def build_preprocess_workers() -> Recording:
+    """build_preprocess's step with the preprocessing in PREP_WORKERS spawned processes, prefetched."""
+    import collections
+    import multiprocessing
+
+    serial = build_preprocess(None)  # the same GPU part and weights
+    gpu_part = serial.notes.pop("gpu_part")
+    pool = concurrent.futures.ProcessPoolExecutor(
+        PREP_WORKERS, mp_context=multiprocessing.get_context("spawn"), initializer=_prep_init
+    )
+    ahead = collections.deque(pool.submit(_prep_task, k) for k in range(PREP_WORKERS))
+
+    def step(i: int) -> None:
+        a = ahead.popleft().result()
+        ahead.append(pool.submit(_prep_task, i + PREP_WORKERS))
+        gpu_part(a)
+
+    return Recording(step, mode=f"{PREP_WORKERS} worker processes, prefetched", **serial.notes)
+
+
+def _forward_ms(model: torch.nn.Module, x: torch.Tensor) -> float:
+    """Device time of one forward, without the host: a CUDA graph of it, replayed (CUDA events)."""
+    graph = torch.cuda.CUDAGraph()
+    with torch.no_grad():
+        model(x)
+        torch.cuda.synchronize()
+        with torch.cuda.graph(graph):
+            model(x)
+    return _event_ms(graph.replay, reps=20)
+
+
+def _host_ms(model: torch.nn.Module, x: torch.Tensor) -> float:
+    """Wall time of an eager forward and synchronize at a batch whose device time is negligible."""
+    ts = []
+    with torch.no_grad():
+        for k in range(30):
+            t0 = time.perf_counter()
+            model(x)
+            torch.cuda.synchronize()
+            if k >= 10:
+                ts.append(time.perf_counter() - t0)
+    return statistics.median(ts) * 1e3
+
+
+def batch_knee_choice() -> dict[str, Any]:
+    """N: the smallest candidate whose 2N forward takes the device KNEE_MARGIN x the host time of a
+    forward (so batch 2N fills the device even with the profiler's host overhead)."""
+    model = _mlp(KNEE_D, KNEE_LAYERS)
+    host = _host_ms(model, torch.randn(8, KNEE_D, device=_dev()))
+    device = {b: _forward_ms(model, torch.randn(b, KNEE_D, device=_dev())) for b in KNEE_CANDIDATES}
+    n = next((b for b in KNEE_CANDIDATES[:-1] if device[2 * b] >= KNEE_MARGIN * host), KNEE_CANDIDATES[-2])
+    return {"n": n, "host_ms": round(host, 4), "device_ms": {str(b): t for b, t in device.items()}}
+
+
+def build_batch_knee(double: bool) -> Recording:
+    """fp32 MLP inference on a device-resident batch of N (or 2N), N from batch_knee_choice (chosen
+    once, by the N recording, and read back by the 2N one from the work folder)."""
+    path = os.path.join(_WORKDIR["dir"], "batch_knee_choice.json")
+    if not double or not os.path.exists(path):
+        with open(path, "w") as f:
+            json.dump(batch_knee_choice(), f, indent=1)
+    with open(path) as f:
+        choice = json.load(f)
+    batch = choice["n"] * (2 if double else 1)
+    model = _mlp(KNEE_D, KNEE_LAYERS)
+    x = torch.randn(batch, KNEE_D, device=_dev())
+
+    def step(i: int) -> None:
+        with torch.no_grad():
+            model(x)
+        torch.cuda.synchronize()
+
+    return Recording(step, samples_per_step=batch, batch=batch, knee=choice)
 
 
 def _mlp(d: int, layers: int) -> torch.nn.Module:
@@ -722,6 +868,11 @@ BUILDERS: dict[str, Callable[[], Recording]] = {
     "pinned_small": lambda: build_copy_size(True, SMALL_COPIES, SMALL_COPY_BYTES),
     "copy_serial": lambda: build_copy_overlap(False),
     "copy_overlapped": lambda: build_copy_overlap(True),
+    "copy_serial_bf16": lambda: build_copy_overlap(False, bf16=True),
+    "copy_overlapped_bf16": lambda: build_copy_overlap(True, bf16=True),
+    "preprocess_workers": build_preprocess_workers,
+    "batch_knee_n": lambda: build_batch_knee(False),
+    "batch_knee_2n": lambda: build_batch_knee(True),
     "mask_boolean": lambda: build_mask(False),
     "mask_static": lambda: build_mask(True),
     "item_loop": lambda: build_flags(False),
@@ -767,6 +918,7 @@ def record(name: str, workdir: str) -> str:
     torch.backends.cuda.matmul.allow_tf32 = False  # the defaults, stated
     torch.backends.cudnn.allow_tf32 = True
     torch.backends.cudnn.benchmark = False
+    _WORKDIR["dir"] = workdir
     rec = BUILDERS[base_name(name)]()
     step = rec.step
 
@@ -1235,6 +1387,21 @@ CHECKS: dict[str, list[Check]] = {
         ("h2d_pageable_bytes", "==", FEAT_NUMEL * 4),
     ],
     "preprocess_parallel": [("h2d_pageable", "==", 1), ("h2d_pageable_bytes", "==", FEAT_NUMEL * 4)],
+    "preprocess_workers": [("preprocess", "==", 0), ("h2d_pageable", "==", 1)],
+    "copy_serial_bf16": [
+        ("h2d_pinned", "==", 1),
+        ("h2d_pinned_bytes", "==", COPY_SIDE * COPY_SIDE * 4),
+        ("copy_on_kernel_stream", "==", 1),
+        ("copy_kernel_overlap_ns", "==", 0),
+    ],
+    "copy_overlapped_bf16": [
+        ("h2d_pinned", "==", 1),
+        ("h2d_pinned_bytes", "==", COPY_SIDE * COPY_SIDE * 4),
+        ("copy_on_kernel_stream", "==", 0),
+        ("copy_kernel_overlap_ns", ">", 0),
+    ],
+    "batch_knee_n": [("d2h", "==", 0)],
+    "batch_knee_2n": [("d2h", "==", 0)],
     "batch_16": [("h2d_pinned", "==", 1), ("h2d_pinned_bytes", "==", 16 * BATCH_D * 4)],
     "batch_32": [("h2d_pinned", "==", 1), ("h2d_pinned_bytes", "==", 32 * BATCH_D * 4)],
     "instances_1": [("kernel_streams", "==", 1), ("launch_threads", "==", 1)],
@@ -1317,7 +1484,13 @@ def pair_checks(
             ta["kernels"] == 2 * tb["kernels"],
             f"{tb['kernels']} vs {ta['kernels']}",
         )
-    if pair["id"] in ("overlap-copies", "h2d-batch", "pin-memory-32mib", "pin-memory-small"):
+    if pair["id"] in (
+        "overlap-copies",
+        "overlap-copies-bf16",
+        "h2d-batch",
+        "pin-memory-32mib",
+        "pin-memory-small",
+    ):
         hb = tb["h2d_pageable_bytes"] + tb["h2d_pinned_bytes"]
         ha = ta["h2d_pageable_bytes"] + ta["h2d_pinned_bytes"]
         chk("same H2D bytes per step", hb == ha, f"{hb} vs {ha}")
