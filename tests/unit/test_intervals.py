@@ -15,7 +15,10 @@ from hypothesis import strategies as st
 from tracekit.model.intervals import (
     Intervals,
     clip,
+    first_holder,
     gaps,
+    held_by_any,
+    holds_any,
     intersection,
     lengths_within,
     subtract,
@@ -171,6 +174,26 @@ def test_lengths_within_matches_mask(a: Intervals, windows: list[tuple[int, int]
     his = np.array([hi for _, hi in windows], dtype=np.int64)
     expected = [int((mask(a) & window(lo, hi)).sum()) for lo, hi in windows]
     assert lengths_within(a, los, his).tolist() == expected
+
+
+def _pairs(iv: Intervals) -> list[tuple[int, int]]:
+    return list(zip(iv.starts.tolist(), iv.ends.tolist(), strict=True))
+
+
+@settings(max_examples=MAX_EXAMPLES, deadline=None)
+@given(interval_sets(), interval_sets())
+def test_containment_queries_match_pairwise_checks(outer: Intervals, inner: Intervals) -> None:
+    """holds_any, held_by_any and first_holder equal the pairwise definitions (a <= c and d <= b),
+    the first holder taken in (start, end) order as a sorted list of pairs gives it."""
+    outer_pairs, inner_pairs = _pairs(outer), _pairs(inner)
+    holds = [any(a <= c and d <= b for c, d in inner_pairs) for a, b in outer_pairs]
+    assert holds_any(outer, inner).tolist() == holds
+    held = [any(a <= c and d <= b for a, b in outer_pairs) for c, d in inner_pairs]
+    assert held_by_any(inner, outer).tolist() == held
+    by_order = sorted(outer_pairs)
+    first = [next(((a, b) for a, b in by_order if a <= c and d <= b), None) for c, d in inner_pairs]
+    found = first_holder(outer, inner).tolist()
+    assert [outer_pairs[k] if k >= 0 else None for k in found] == first
 
 
 @settings(max_examples=MAX_EXAMPLES, deadline=None)

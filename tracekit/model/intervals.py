@@ -91,6 +91,39 @@ def gaps(a: Intervals, lo: int, hi: int) -> Intervals:
     return subtract(Intervals(np.array([lo]), np.array([hi])), a)
 
 
+# --- containment between two lists of intervals (not sets: each interval counts on its own) --------
+# Interval [a, b] holds [c, d] when a <= c and d <= b (closed: an empty interval can be held).
+
+
+def holds_any(outer: Intervals, inner: Intervals) -> np.ndarray:
+    """For each outer interval, whether it holds at least one inner interval: one sort of the inner
+    intervals by start, the running minimum of their ends from the right, one search per outer."""
+    order = np.argsort(_as_int64(inner.starts), kind="stable")
+    starts, ends = _as_int64(inner.starts)[order], _as_int64(inner.ends)[order]
+    least_end = np.append(np.minimum.accumulate(ends[::-1])[::-1], np.iinfo(np.int64).max)
+    first = np.searchsorted(starts, _as_int64(outer.starts), side="left")
+    return (first < len(starts)) & (least_end[first] <= _as_int64(outer.ends))
+
+
+def held_by_any(inner: Intervals, outer: Intervals) -> np.ndarray:
+    """For each inner interval, whether at least one outer interval holds it."""
+    return first_holder(outer, inner) >= 0
+
+
+def first_holder(outer: Intervals, inner: Intervals) -> np.ndarray:
+    """For each inner interval, the index of the first outer interval in (start, end) order that
+    holds it, -1 when none does: a sort of the outer intervals, the running maximum of their ends,
+    one search per inner interval."""
+    outer_starts, outer_ends = _as_int64(outer.starts), _as_int64(outer.ends)
+    order = np.lexsort((outer_ends, outer_starts))
+    if len(order) == 0:
+        return np.full(len(inner.starts), -1, dtype=np.int64)
+    reach = np.maximum.accumulate(outer_ends[order])
+    first = np.minimum(np.searchsorted(reach, _as_int64(inner.ends), side="left"), len(order) - 1)
+    found = (reach[first] >= _as_int64(inner.ends)) & (outer_starts[order[first]] <= _as_int64(inner.starts))
+    return np.where(found, order[first], -1)
+
+
 def _sweep(a: Intervals, b: Intervals, keep: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Intervals:
     a, b = union(*a), union(*b)
     points = np.concatenate([a.starts, a.ends, b.starts, b.ends])
