@@ -3,6 +3,9 @@ matched collectives, pipeline stage balance (docs/metrics.md, "Cluster")."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +16,7 @@ from kineto_builder import kernel, nccl_kernel, step, write_trace
 from tracekit.analysis.analyze import analyze
 from tracekit.analysis.cluster import cluster_block, z_scores
 from tracekit.readers import read_trace, read_traces
+from tracekit.report.html.cluster import render_cluster_html
 
 COMPUTE_US = {0: 50, 1: 60, 2: 90}  # rank 2 computes longest: the others wait for it at the all-reduce
 
@@ -136,3 +140,34 @@ def test_ascend_hccl_bytes_give_the_algorithm_bandwidth(tmp_path: Path) -> None:
     (trace,) = read_traces(tmp_path)
     (row,) = analyze(trace)["devices"][0]["communication"]["collectives"]
     assert (row["bytes"], row["algbw_gbps"], row["busbw_gbps"]) == (2048, pytest.approx(2048 / 130_000), None)
+
+
+def test_analyze_on_several_ranks_writes_the_cluster_view(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    for rank, compute in COMPUTE_US.items():
+        events = [
+            step(1, 0, 200),
+            kernel("gemm", 10, compute),
+            nccl_kernel("allreduce", 10 + compute, 140 - compute, 1 << 20, group_size=3),
+        ]
+        header = {"distributedInfo": {"rank": rank, "world_size": 3}}
+        write_trace(run / f"rank{rank}.pt.trace.json", events, header=header)
+    command = [sys.executable, "-m", "tracekit", "analyze", str(run), "--jobs", "1"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "slow rank: rank 2, compute 90 us" in " ".join(result.stdout.split())
+    document = json.loads((tmp_path / "reports" / "run.cluster.analysis.json").read_text())
+    assert document["schema"] == "tracekit.cluster/1"
+    assert [row["compute_ns"] for row in document["cluster"]["per_rank"]] == [50_000, 60_000, 90_000]
+    page = (tmp_path / "reports" / "run.cluster.html").read_text()
+    assert "Rank 2 is slow" in page
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_cluster_report_shows_every_section(three_ranks: dict, lang: str) -> None:
+    page = render_cluster_html(three_ranks, lang, [])
+    for key in ("cl.sec.ranks", "cl.sec.slow", "cl.sec.skew", "cl.sec.recommendations"):
+        assert f'id="{key.replace(".", "-")}"' in page
+    assert "cl.sec.pipeline".replace(".", "-") not in page  # all-reduce ranks: no pipeline section
+    assert page.count('class="chart"') == 1

@@ -116,7 +116,7 @@ def test_cli_writes_one_json_per_rank_named_after_the_folder(kineto_ranks: Path,
     result = run_cli(str(kineto_ranks), "--no-html", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     written = sorted(p.name for p in (tmp_path / "reports").iterdir())
-    assert written == [f"run.rank{n}.analysis.json" for n in range(3)]
+    assert written == ["run.cluster.analysis.json", *(f"run.rank{n}.analysis.json" for n in range(3))]
     rank1 = json.loads((tmp_path / "reports" / "run.rank1.analysis.json").read_text())
     assert kernel_busy_us(rank1) == 70
 

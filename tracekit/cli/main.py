@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tracekit import __version__
 from tracekit.analysis.analyze import Options
+from tracekit.cli.cluster_output import write_cluster
 from tracekit.cli.compare import check_command, diff_command
 from tracekit.cli.export import export_command
 from tracekit.cli.help import Command, Group
@@ -194,6 +195,10 @@ def analyze_command(
             console.print(f"JSON analysis written to {out}")
         if not no_html:
             _write_html_reports(trace, html_path, lang, [label], [document], console)
+    if len(documents) > 1:  # the cross-rank view (tracekit/cli/cluster_output.py)
+        json_out = None if no_json else _output_path(trace, json_path, "cluster")
+        html_out = None if no_html else html_output_path(trace, html_path, "cluster")
+        write_cluster(documents, json_out, html_out, lang, console)
 
 
 def _write_html_reports(
