@@ -4,6 +4,9 @@ every kernel and operator name whole or cut with an ellipsis on one line, no raw
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -153,3 +156,34 @@ def test_sample_trace_fits(width: int) -> None:
     output, document = _summary(ROOT / "sample_traces" / "h2d28_separate.pt.trace.json.gz", width)
     assert max(len(line) for line in output.splitlines()) <= width
     assert all(_whole_or_cut(name, output.splitlines()) for name in _shown_names(document))
+
+
+def _cli(*args: str, columns: int | None) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | (
+        {"COLUMNS": str(columns)} if columns else {}
+    )
+    done = subprocess.run([sys.executable, "-m", "tracekit", *args], capture_output=True, text=True, env=env,
+                          timeout=120)  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    return done.stdout.splitlines()
+
+
+def test_columns_is_honoured_when_piped() -> None:
+    trace = str(ROOT / "sample_traces" / "h2d28_separate.pt.trace.json.gz")
+    narrow = _cli("analyze", trace, "--no-json", "--no-html", columns=80)
+    assert max(map(len, narrow)) <= 80
+    assert (
+        max(map(len, _cli("analyze", trace, "--no-json", "--no-html", columns=None))) > 80
+    )  # 120 by default
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_diff_and_check_fit_the_width(width: int) -> None:
+    gpu = ROOT / "tests" / "data" / "gpu"
+    eager, graph = str(gpu / "decode_eager.pt.trace.json.gz"), str(gpu / "decode_graph.pt.trace.json.gz")
+    diff = _cli("diff", eager, graph, columns=width)
+    assert max(map(len, diff)) <= width
+    assert _whole_or_cut("at::native::vectorized_elementwise_kernel", diff)
+    check = _cli("check", graph, "--baseline", eager, columns=width)
+    assert max(map(len, check)) <= width
+    assert any(line.split()[:1] == ["step.p50"] for line in check)  # a metric row kept on one line

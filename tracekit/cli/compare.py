@@ -6,6 +6,7 @@ Exit codes of check: 0 pass (or inconclusive, with a warning), 1 regression, 2 b
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -243,4 +244,4 @@ def _exit(status: str, fail_on_inconclusive: bool) -> None:
 
 def _console() -> Console:
     console = Console()
-    return console if console.is_terminal else Console(width=120)
+    return console if console.is_terminal or os.environ.get("COLUMNS") else Console(width=120)

@@ -63,10 +63,23 @@ def _table(title: str, columns: list[Column], rows: list[list[str]], name: str |
     return table
 
 
+def shrink_column(table: Table, index: int, width: int) -> Table:
+    """`table` with column `index` (no wrap, ellipsis) narrowed to the room the other columns leave
+    in `width`, but not below NAME_MIN_WIDTH: the other columns that wrap then give up the rest."""
+    column = table.columns[index]
+    column.no_wrap, column.overflow = True, "ellipsis"
+    column.max_width = max(width - _width_without(table, index), NAME_MIN_WIDTH)
+    return table
+
+
 def _width_without_last(table: Table) -> int:
-    """The table's natural width less its last column's content (padding kept)."""
-    last = table.columns[-1]
-    last.max_width = 1
+    return _width_without(table, len(table.columns) - 1)
+
+
+def _width_without(table: Table, index: int) -> int:
+    """The table's natural width less the content of column `index` (its padding kept)."""
+    column = table.columns[index]
+    column.max_width = 1
     measured = Measurement.get(_MEASURE, _MEASURE.options, table).maximum
-    last.max_width = None
+    column.max_width = None
     return measured - 1
