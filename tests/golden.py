@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import SHARED_TRACES  # noqa: F401 (test_golden reads it here): ../shared, or TRACEKIT_SHARED
+
 from tracekit.analysis.analyze import analyze
 from tracekit.errors import TraceError
 from tracekit.readers import read_traces
@@ -14,7 +16,6 @@ from tracekit.rules import recommend
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "data" / "golden"
-SHARED_TRACES = ROOT.parent / "shared" / "traces"
 
 SHARED_INPUTS = (
     "kineto/hta/negative_queue_length_values_check/rank0.json.gz",
