@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from tracekit import __version__
 from tracekit.formatting import fmt_ns, fmt_share
 from tracekit.report.html.charts import NS_PER_MS, base_layout
@@ -86,7 +88,7 @@ def _rank_cells(row: dict, keys: tuple[str, ...], profiled: bool) -> list[Cell |
     if profiled:
         profiler = row["profiler"] or {}
         cells += [_ns_cell(profiler.get("communication_ns")), _ns_cell(profiler.get("free_ns"))]
-    cells.append(row["source"])
+    cells.append(Cell(PurePath(row["source"]).name, hint=row["source"]))
     return cells
 
 
@@ -113,6 +115,8 @@ def _split_chart(rows: list[dict], t: Translate) -> dict[str, object] | None:
     ]
     layout = base_layout(120 + 28 * len(rows), "ms")
     layout["barmode"] = "stack"
+    layout["showlegend"] = True
+    layout["legend"] = {"orientation": "h", "y": -0.35, "traceorder": "normal"}
     layout["yaxis"] = {**layout.get("yaxis", {}), "type": "category", "autorange": "reversed"}
     return {"type": "figure", "data": data, "layout": layout}
 
@@ -122,7 +126,7 @@ def _slow(ctx: Context, slow: dict | None) -> str:
         return ""
     values = {
         "rank": slow["rank"],
-        "metric": slow["metric"],
+        "metric": ctx.t("cl.compute" if slow["metric"] == "compute" else "cl.step"),
         "value": fmt_ns(slow["value_ns"]),
         "median": fmt_ns(slow["others_median_ns"]),
         "share": fmt_share(slow["excess_share"]),
