@@ -12,6 +12,14 @@ from tracekit.simulate.device import Simulation
 from tracekit.simulate.emit_kineto import write_kineto
 from tracekit.simulate.emit_msprof import MsprofRun, write_msprof
 from tracekit.simulate.emit_nsys import write_nsys
+from tracekit.simulate.ranks import (
+    RankScenario,
+    load_ranks,
+    rank_file,
+    rank_scenario_names,
+    simulate_ranks,
+    truth,
+)
 from tracekit.simulate.scenarios import Scenario, describe_all, load, parse_aicore, with_run
 
 
@@ -31,7 +39,8 @@ def simulate(
         typer.Option(
             "-o",
             "--output",
-            help="kineto: a .json or .json.gz file; nsys: a .sqlite file; msprof: a folder for PROF_*.",
+            help="kineto: a .json or .json.gz file; nsys: a .sqlite file; msprof: a folder for PROF_*. "
+            "A multi-rank scenario: a folder for one trace per rank.",
         ),
     ] = None,
     inferences: Annotated[int | None, typer.Option("--inferences", min=1, help="Inferences in all.")] = None,
@@ -52,9 +61,14 @@ def simulate(
     if list_scenarios:
         for name, description in describe_all():
             typer.echo(f"{name:34} {description}")
+        for name in rank_scenario_names():
+            typer.echo(f"{name:34} {load_ranks(name).description}")
         return
     if scenario is None or output is None:
         raise typer.BadParameter("give a SCENARIO and -o PATH (or --list)")
+    if scenario in rank_scenario_names():
+        _simulate_ranks(load_ranks(scenario), format_name, output)
+        return
     chosen = _scenario(scenario, inferences, batch, instances, aicore, batch_h2d, seed)
     simulation = Simulation(chosen.workload, chosen.host, chosen.device, chosen.run)
     written = _write(format_name, output, simulation, chosen)
@@ -103,3 +117,35 @@ def _write(format_name: Format, output: Path, simulation: Simulation, chosen: Sc
     return write_msprof(
         output, records, MsprofRun(chosen.device, chosen.workload, run.batch, run.instances, run.seed)
     )
+
+
+def _simulate_ranks(scenario: RankScenario, format_name: Format, output: Path) -> None:
+    """Write one trace per rank into the `output` folder; print what each rank's trace holds."""
+    records = simulate_ranks(scenario)
+    for rank, rank_records in enumerate(records):
+        written = _write_rank(format_name, output, rank, rank_records, scenario)
+        typer.echo(f"{scenario.name}: rank {rank} of {scenario.ranks} -> {written}")
+    for rank, known in enumerate(truth(records)):
+        shown = ", ".join(_shown(key, value) for key, value in known.items())
+        typer.echo(f"truth rank {rank}: {shown}")
+
+
+def _shown(key: str, value: int) -> str:
+    """`compute 12,800.000 us` for a time in ns, `collectives 32` for a count."""
+    if key.endswith("_ns"):
+        return f"{key.removesuffix('_ns')} {value / 1000:,.3f} us"
+    return f"{key} {value:,}"
+
+
+def _write_rank(format_name: Format, output: Path, rank: int, records: list, scenario: RankScenario) -> Path:
+    device, world = scenario.device, scenario.ranks
+    if format_name is Format.kineto:
+        path = rank_file(output, rank, ".pt.trace.json")
+        distributed = {"backend": "nccl", "rank": rank, "world_size": world}
+        write_kineto(path, records, device, 1, batch_h2d=False, gz=False, distributed=distributed)
+        return path
+    if format_name is Format.nsys:
+        path = rank_file(output, rank, ".sqlite")
+        write_nsys(path, records, device, 1, batch_h2d=False)
+        return path
+    return write_msprof(output, records, MsprofRun(device, scenario.workload(), 1, 1, 0, rank=rank))

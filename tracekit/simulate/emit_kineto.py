@@ -4,7 +4,10 @@ The document has Kineto's shape: `schemaVersion`, `deviceProperties`, then `trac
 per line, written as the records arrive, so memory stays flat whatever the size. Host calls are
 `cuda_runtime` events on one thread per instance, operators `kernel` events and copies
 `gpu_memcpy` events on the instance's stream, linked by `correlation`; each inference is a
-`ProfilerStep#N` annotation on its thread. Times are µs with three decimals: exact nanoseconds.
+`ProfilerStep#N` annotation on its thread. Collectives are NCCL kernels on their stream with the
+args Kineto copies onto them (`Collective name`, `In msg nelems`, `Out msg nelems`, `Group size`,
+`dtype`), and a multi-rank trace has `distributedInfo` (rank, world size, backend) in its header.
+Times are µs with three decimals: exact nanoseconds.
 """
 
 from __future__ import annotations
@@ -33,6 +36,12 @@ COPY_NAMES = {
     (Unit.D2H, False): "Memcpy DtoH (Device -> Pinned)",
     (Unit.D2H, True): "Memcpy DtoH (Device -> Pinned)",
 }
+NCCL_KERNELS = {
+    "allreduce": "ncclDevKernel_AllReduce_Sum_f32_RING_LL",
+    "send": "ncclDevKernel_SendRecv",
+    "recv": "ncclDevKernel_SendRecv",
+}
+FLOAT_BYTES = 4  # collectives carry float32 ("Float" in c10's names)
 
 
 def host_tid(instance: int) -> int:
@@ -41,11 +50,19 @@ def host_tid(instance: int) -> int:
 
 
 def write_kineto(
-    path: Path, records: Iterable[Record], device: Device, instances: int, *, batch_h2d: bool, gz: bool
+    path: Path,
+    records: Iterable[Record],
+    device: Device,
+    instances: int,
+    *,
+    batch_h2d: bool,
+    gz: bool,
+    distributed: dict | None = None,
 ) -> int:
-    """Write the trace; returns the number of events written (metadata included)."""
+    """Write the trace; returns the number of events written (metadata included). `distributed`:
+    the rank's `distributedInfo` ({"rank", "world_size", "backend"})."""
     with atomic_file(path, gz=gz) as out:
-        out.write(_header(device).encode())
+        out.write(_header(device, distributed).encode())
         writer = _EventWriter(out, batch_h2d)
         for line in _metadata(instances):
             writer.line(line)
@@ -55,9 +72,11 @@ def write_kineto(
     return writer.count
 
 
-def _header(device: Device) -> str:
+def _header(device: Device, distributed: dict | None) -> str:
     properties = {"id": DEVICE_ID, "name": device.name, "numSms": device.cube_cores + device.vector_cores}
     head = {"schemaVersion": 1, "deviceProperties": [properties], "displayTimeUnit": "ms"}
+    if distributed:
+        head["distributedInfo"] = distributed
     return "\n" + json.dumps(head)[:-1] + ', "traceEvents": [\n'
 
 
@@ -115,6 +134,13 @@ class _EventWriter:
             return (
                 f'{{"ph": "X", "cat": "kernel", "name": {self._name(r.name)}, {device}, '
                 f'"grid": [{r.cores}, 1, 1], "block": [256, 1, 1]}}}}'
+            )
+        if r.kind == RecordKind.COLLECTIVE:
+            nelems = r.nbytes // FLOAT_BYTES
+            return (
+                f'{{"ph": "X", "cat": "kernel", "name": "{NCCL_KERNELS[r.name]}", {device}, '
+                f'"Collective name": "{r.name}", "In msg nelems": {nelems}, "Out msg nelems": {nelems}, '
+                f'"Group size": {r.group_size}, "dtype": "Float", "grid": [1, 1, 1], "block": [512, 1, 1]}}}}'
             )
         name = COPY_NAMES[(r.unit, self._pinned)]
         bandwidth = r.nbytes / r.dur_ns if r.dur_ns else 0.0

@@ -13,6 +13,9 @@ Timeline: pids are msprof's packed `(pid << 10) | (sort index << 5) | device`, e
 A call and its task share `connection_id` and are joined by a `HostToDevice` flow. Inferences are
 `ProfilerStep#N` ranges of an `MsprofTx` process. `ts` is a decimal string of µs with three
 decimals, `dur` a number of µs: both exact to the nanosecond. Written as the records arrive.
+A rank of a multi-rank run gets its own PROF_* tree with `profiler_info_{rank}.json` (its rank id)
+and its collectives as HCCL ops (`hcom_allReduce__N_0_1`, ... with `count` and `data_type`) on
+the `HCCL` process.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ NO_MODEL = 4294967295
 CANN_PID = (APP_PID << 10) | (7 << 5) | DEVICE_ID
 HARDWARE_PID = (APP_PID << 10) | (13 << 5) | DEVICE_ID
 TX_PID = (APP_PID << 10) | (3 << 5) | DEVICE_ID
+HCCL_PID = (APP_PID << 10) | (17 << 5) | DEVICE_ID
+HCCL_THREAD = 0
+HCCL_OPS = {"allreduce": "allReduce", "send": "send", "recv": "receive"}
+FLOAT_BYTES = 4
 TASK_TYPES = {Unit.CUBE: "AI_CORE", Unit.VECTOR: "AI_VECTOR_CORE", Unit.AICPU: "AI_CPU"}
 OPERATIONS = {Unit.H2D: "host to device", Unit.D2H: "device to host"}
 API_CALLS = {  # name, Mode, level
@@ -61,6 +68,7 @@ class MsprofRun:
     batch: int
     instances: int
     seed: int
+    rank: int | None = None  # the rank id of a multi-rank run
 
 
 def prof_name(seed: int) -> str:
@@ -72,9 +80,11 @@ def prof_name(seed: int) -> str:
 
 def write_msprof(root: Path, records: Iterable[Record], run: MsprofRun) -> Path:
     """Write the PROF_* tree under `root`; returns its path."""
-    target = root / prof_name(run.seed)
+    target = root / prof_name(run.seed + (run.rank or 0))
     with atomic_directory(target) as tree:
         _write_device_info(tree / "device_0" / f"info.json.{DEVICE_ID}", run.device)
+        if run.rank is not None:
+            (tree / f"profiler_info_{run.rank}.json").write_text(json.dumps({"rank_id": run.rank}) + "\n")
         output = tree / "mindstudio_profiler_output"
         output.mkdir()
         with (
@@ -122,7 +132,7 @@ class _Writer:
     def write(self, records: Iterable[Record]) -> None:
         self._timeline.write(b"[\n")
         self._summary.write(OP_SUMMARY_HEADER.encode())
-        for event in _metadata(self._run.instances):
+        for event in _metadata(self._run.instances, self._run.rank is not None):
             self._event(event)
         for record in records:
             self._record(record)
@@ -141,6 +151,12 @@ class _Writer:
             )
         elif r.kind == RecordKind.API:
             self._api(r, ts)
+        elif r.kind == RecordKind.COLLECTIVE:
+            self._event(
+                f'{{"name": "hcom_{HCCL_OPS[r.name]}__{r.correlation}_0_1", "pid": {HCCL_PID}, '
+                f'"tid": {HCCL_THREAD}, "ts": {ts}, "dur": {us(r.dur_ns)}, "args": {{"connection_id": '
+                f'{r.correlation}, "count": {r.nbytes // FLOAT_BYTES}, "data_type": "FP32"}}, "ph": "X"}}'
+            )
         else:
             self._task(r, ts)
 
@@ -214,11 +230,14 @@ def _thread(instance: int) -> int:
     return APP_PID + 1 + instance
 
 
-def _metadata(instances: int) -> list[str]:
+def _metadata(instances: int, communication: bool = False) -> list[str]:
     """process_name / process_labels / process_sort_index of each layer, thread_name of each thread."""
     processes = ((CANN_PID, "CANN", "CPU", 7), (HARDWARE_PID, "Ascend Hardware", f"NPU {DEVICE_ID}", 13),
                  (TX_PID, "MsprofTx", "CPU", 3))  # fmt: skip
     events = []
+    if communication:
+        processes += ((HCCL_PID, "HCCL", f"NPU {DEVICE_ID}", 17),)
+        events.append(_meta("thread_name", HCCL_PID, HCCL_THREAD, {"name": "Group 0 Communication"}))
     for pid, name, label, index in processes:
         events += [
             _meta("process_name", pid, 0, {"name": name}),

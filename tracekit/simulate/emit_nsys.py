@@ -1,12 +1,13 @@
 """Write a simulated timeline as an Nsight Systems SQLite export (schema 3.20, nsys 2025.3).
 
 Tables and columns follow shared/docs/formats-nsys.md §A.2: strings interned in `StringIds`;
-`CUPTI_ACTIVITY_KIND_KERNEL`, `_MEMCPY` (copyKind 1 HtoD / 2 DtoH, nsys memory kinds 0 pageable,
-1 pinned, 2 device) and `_RUNTIME` (API names with their `_vNNNN` suffix), joined by
-`correlationId`; each inference an `NVTX_EVENTS` push/pop range `ProfilerStep#N` (eventType 59) on
-its thread; `TARGET_INFO_GPU`, `TARGET_INFO_SESSION_START_TIME`, `ANALYSIS_DETAILS`, `PROCESSES`,
-`ThreadNames`, `META_DATA_EXPORT` and the two enum tables readers fall back on. Times are integer
-ns on the session clock. Rows go in with `executemany` in chunks as the records arrive.
+`CUPTI_ACTIVITY_KIND_KERNEL` (collectives too: NCCL kernels, whose sizes an export does not carry),
+`_MEMCPY` (copyKind 1 HtoD / 2 DtoH, nsys memory kinds 0 pageable, 1 pinned, 2 device) and
+`_RUNTIME` (API names with their `_vNNNN` suffix), joined by `correlationId`; each inference an
+`NVTX_EVENTS` push/pop range `ProfilerStep#N` (eventType 59) on its thread; `TARGET_INFO_GPU`,
+`TARGET_INFO_SESSION_START_TIME`, `ANALYSIS_DETAILS`, `PROCESSES`, `ThreadNames`, `META_DATA_EXPORT`
+and the two enum tables readers fall back on. Times are integer ns on the session clock. Rows go in
+with `executemany` in chunks as the records arrive.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tracekit.simulate.device import Device
+from tracekit.simulate.emit_kineto import NCCL_KERNELS
 from tracekit.simulate.output import atomic_path
 from tracekit.simulate.timeline import Api, Record, RecordKind, Unit
 
@@ -162,8 +164,8 @@ class _Rows:
         elif r.kind == RecordKind.STEP:
             row = (start, end, 59, None, None, None, f"ProfilerStep#{r.step}", global_tid(r.instance))
             self._put("NVTX_EVENTS", row + (None,) * 12)
-        elif r.kind == RecordKind.OP:
-            name = self.string(r.name)
+        elif r.kind in (RecordKind.OP, RecordKind.COLLECTIVE):
+            name = self.string(NCCL_KERNELS[r.name] if r.kind == RecordKind.COLLECTIVE else r.name)
             row = (start, end, 0, 1, None, r.stream, r.correlation, GLOBAL_PID, name, name, None, 1, 0, 32,
                    r.cores, 1, 1, 256, 1, 1, 0, 0, 0, 0, r.correlation, 0, None, 0)  # fmt: skip
             self._put("CUPTI_ACTIVITY_KIND_KERNEL", row)

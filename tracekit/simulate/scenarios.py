@@ -5,7 +5,8 @@ A file describes one case study: `description`, `[device]`, `[host]`, `[workload
 `[variants.NAME]` tables that override the run (and carry their own description; `host` and
 `device` sub-tables override those settings). The base is
 named after the file (`case000`), variants `case000/NAME`. `[[published]]` rows, where present, are
-the measurements the case reports, kept beside the model only to compare against.
+the measurements the case reports, kept beside the model only to compare against. Files with a
+`[ranks]` table are multi-rank scenarios (`ranks.py`), not listed here.
 Times in the files are µs; the model works in ns.
 """
 
@@ -50,7 +51,7 @@ class Scenario:
 
 def scenario_names() -> list[str]:
     """Every scenario name, base before its variants, files in name order."""
-    return [name for path in _files() for name in _document_names(path.stem, _document(path))]
+    return [name for path in _files() for name in _document_names(path.stem, document(path))]
 
 
 def describe_all() -> list[tuple[str, str]]:
@@ -62,9 +63,9 @@ def load(name: str) -> Scenario:
     """The scenario called `name` (`case000` or `case000/VARIANT`); KeyError with the choices if unknown."""
     base, _, variant = name.partition("/")
     path = SCENARIO_DIR / f"{base}.toml"
-    if not path.is_file() or (variant and variant not in _document(path).get("variants", {})):
+    if path not in _files() or (variant and variant not in document(path).get("variants", {})):
         raise KeyError(f"unknown scenario {name!r}; choose one of {', '.join(scenario_names())}")
-    return _scenario(name, _document(path), variant)
+    return _scenario(name, document(path), variant)
 
 
 def with_run(scenario: Scenario, **changes: object) -> Scenario:
@@ -87,14 +88,20 @@ def parse_aicore(text: str) -> tuple[int, int]:
 # --- reading the files -----------------------------------------------------------------------------
 
 
-def _files() -> list[Path]:
+def scenario_files() -> list[Path]:
+    """Every scenario file, single-device and multi-rank, in name order."""
     return sorted(SCENARIO_DIR.glob("*.toml"))
 
 
 @cache
-def _document(path: Path) -> dict:
+def document(path: Path) -> dict:
+    """The parsed scenario file."""
     with path.open("rb") as handle:
         return tomllib.load(handle)
+
+
+def _files() -> list[Path]:
+    return [path for path in scenario_files() if "ranks" not in document(path)]
 
 
 def _document_names(base: str, document: dict) -> list[str]:

@@ -21,6 +21,7 @@ class RecordKind(IntEnum):
     COPY = 1  # a memory copy on the device's copy engine
     API = 2  # a host runtime call (launch, copy, synchronize)
     STEP = 3  # one inference of one instance, on its host thread
+    COLLECTIVE = 4  # one rank's part of a collective or point-to-point transfer (ranks.py)
 
 
 class Api(IntEnum):
@@ -50,6 +51,8 @@ class Record(NamedTuple):
     records. `cores`: cores an operator used (its block dim). `dynamic`: an operator whose output
     shape the host had to wait for. `step`: the global inference number (1-based), shared by the
     step, its API calls and their device work. `correlation` links an API call to its device work.
+    COLLECTIVE records: `name` is the collective (`allreduce`, `send`, `recv`), `nbytes` its message
+    (float32 elements x 4), `group_size` the ranks taking part.
     """
 
     kind: RecordKind
@@ -65,6 +68,7 @@ class Record(NamedTuple):
     api: int = -1
     cores: int = 0
     dynamic: bool = False
+    group_size: int = 0
 
 
 def to_arrays(records: Iterable[Record]) -> dict[str, np.ndarray]:
