@@ -247,14 +247,14 @@ class Analysis:
         return self.document["recommendations"]["plan"]["speedup"]
 
     @cached_property
-    def columns(self) -> Columns:
+    def _columns(self) -> Columns:
         return Columns.from_table(self.events)
 
     def table(self, name: str) -> pa.Table:
         """One analysis table as Arrow: steps, bubbles, hotspots, operators, copies, recommendations."""
         builders = {
             "steps": lambda: steps_table(self.events),
-            "bubbles": lambda: bubbles_table(self.columns, self.document),
+            "bubbles": lambda: bubbles_table(self._columns, self.document),
             "hotspots": lambda: hotspots_table(self.document),
             "operators": lambda: operators_table(self.document),
             "copies": lambda: copies_table(self.document),

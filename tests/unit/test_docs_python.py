@@ -1,0 +1,112 @@
+"""docs/python.md runs: every ```python example (in order, one namespace, as in a notebook) and every
+`tracekit` line of its ```sh examples, on the real sample traces; its column tables are the DataFrames'
+columns and dtypes; every public name of the API is documented."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import tracekit
+from tracekit.api import Analysis, Trace
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "python.md"
+TEXT = DOC.read_text()
+BLOCK = re.compile(r"^```(python|sh)\n(.*?)^```", re.DOTALL | re.MULTILINE)
+COLUMNS = re.compile(r"^#### Columns of `([^`]+)`\n(.*?)(?=^#|\Z)", re.DOTALL | re.MULTILINE)
+ROW = re.compile(r"^\| `(\w+)` \| (\w+) \|", re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def namespace(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The namespace after every example ran, from a folder that looks like the repository root."""
+    folder = tmp_path_factory.mktemp("docs")
+    for name in ("sample_traces", "README.md"):
+        (folder / name).symlink_to(ROOT / name)
+    scope: dict = {}
+    before = Path.cwd()
+    os.chdir(folder)
+    try:
+        for number, (language, code) in enumerate(BLOCK.findall(TEXT), 1):
+            if language == "python":
+                exec(compile(code, f"{DOC}, example {number}", "exec"), scope)
+            else:
+                _run_commands(code, folder)
+    finally:
+        os.chdir(before)
+    return {**scope, "folder": folder}
+
+
+def _run_commands(code: str, folder: Path) -> None:
+    for line in code.splitlines():
+        if line.startswith("tracekit "):
+            command = [sys.executable, "-m", "tracekit", *shlex.split(line)[1:]]
+            result = subprocess.run(command, capture_output=True, text=True, cwd=folder, timeout=120)
+            assert result.returncode == 0, f"{line}: {result.stderr}"
+
+
+def _documented_columns() -> dict[str, list[tuple[str, str]]]:
+    return {expression: ROW.findall(table) for expression, table in COLUMNS.findall(TEXT)}
+
+
+def test_the_examples_run_and_leave_what_they_promise(namespace: dict) -> None:
+    assert isinstance(namespace["trace"], Trace) and isinstance(namespace["analysis"], Analysis)
+    assert namespace["selected"].steps["step"].tolist() == [5, 6, 7, 8]
+    assert len(namespace["top"]) == 3 and namespace["h2d"]["copies"].sum() == 280
+    written = sorted(p.name for p in (namespace["folder"] / "reports").iterdir())
+    assert written == ["copies.parquet", "h2d28.analysis.json", "h2d28.zh.html", "kernels.parquet"]
+
+
+def test_every_frame_has_the_documented_columns_and_dtypes(namespace: dict) -> None:
+    documented = _documented_columns()
+    assert set(documented) == {
+        "trace.to_pandas()",
+        "analysis.steps",
+        "analysis.bubbles",
+        "analysis.hotspots",
+        "analysis.operators",
+        "analysis.copies",
+        "analysis.recommendations",
+    }
+    for expression, rows in documented.items():
+        frame = eval(expression, namespace)
+        assert len(frame) > 0, expression  # the sample fills every table: the dtypes are its values'
+        assert frame.columns.tolist() == [name for name, _ in rows], expression
+        for name, dtype in rows:
+            found = frame[name].dtype
+            assert _has_dtype(frame[name], dtype), f"{expression}[{name!r}] is {found}, not {dtype}"
+
+
+def _has_dtype(column: pd.Series, documented: str) -> bool:
+    categorical = isinstance(column.dtype, pd.CategoricalDtype)
+    if documented == "category":
+        return categorical
+    if documented == "string":  # object of str in pandas 2, str in pandas 3
+        return not categorical and pd.api.types.is_string_dtype(column)
+    return str(column.dtype) == documented
+
+
+def test_every_public_name_is_documented() -> None:
+    for name in tracekit.__all__:
+        assert f"`tracekit.{name}" in TEXT or f"`{name}`" in TEXT or name == "__version__", name
+    for cls in (Trace, Analysis):
+        own = [name for name in vars(cls) if not name.startswith("_")]
+        missing = [name for name in own if f"`{name}`" not in TEXT and f"{cls.__name__}.{name}(" not in TEXT]
+        assert not missing, f"{cls.__name__}: {missing}"
+    keywords = [name for name in inspect.signature(tracekit.analyze).parameters if name != "trace"]
+    assert [name for name in keywords if f"| `{name}` |" not in TEXT] == []
+
+
+def test_the_documented_export_tables_are_the_command_s() -> None:
+    from tracekit.cli.export import TABLES
+
+    assert f"[--table {'|'.join(TABLES)}]" in TEXT
