@@ -17,6 +17,7 @@ from tracekit.analysis.analyze import analyze
 from tracekit.analysis.cluster import cluster_block, z_scores
 from tracekit.readers import read_trace, read_traces
 from tracekit.report.html.cluster import render_cluster_html
+from tracekit.simulate.ranks import load_ranks
 
 COMPUTE_US = {0: 50, 1: 60, 2: 90}  # rank 2 computes longest: the others wait for it at the all-reduce
 
@@ -61,6 +62,9 @@ def test_slow_rank_is_the_one_the_others_wait_for(three_ranks: dict) -> None:
     compute = np.array([60, 50, 90], dtype=float)
     assert slow["z_compute"] == pytest.approx((90 - compute.mean()) / compute.std())
     assert slow["z_step"] is None  # every rank's step is 200 µs: no spread
+    # one step: without its 35 µs excess every rank's step would end 35 µs earlier
+    assert (slow["baseline_step_ns"], slow["predicted_step_ns"]) == (200_000, 165_000)
+    assert slow["speedup"] == pytest.approx(200 / 165)
 
 
 def test_arrival_skew_of_matched_collectives(three_ranks: dict) -> None:
@@ -98,11 +102,12 @@ def _stage(tmp_path: Path, rank: int, compute_us: float) -> dict:
 def test_pipeline_throughput_is_one_over_the_slowest_stage(tmp_path: Path) -> None:
     pipeline = cluster_block([_stage(tmp_path, 0, 30), _stage(tmp_path, 1, 60)])["pipeline"]
     assert pipeline["applicable"] is True
-    assert [s["stage_ns"] for s in pipeline["stages"]] == [30_000, 60_000]
-    assert (pipeline["slowest_rank"], pipeline["slowest_ns"], pipeline["mean_ns"]) == (1, 60_000, 45_000)
-    assert pipeline["balance"] == pytest.approx(0.75)
-    assert pipeline["throughput_per_s"] == pytest.approx(1e9 / 60_000)
-    assert pipeline["balanced_throughput_per_s"] == pytest.approx(1e9 / 45_000)
+    # per step: compute + the 20 µs send (matched on both ranks: the shortest duration is the transfer)
+    assert [s["stage_ns"] for s in pipeline["stages"]] == [50_000, 80_000]
+    assert (pipeline["slowest_rank"], pipeline["slowest_ns"], pipeline["mean_ns"]) == (1, 80_000, 65_000)
+    assert pipeline["balance"] == pytest.approx(65 / 80)
+    assert pipeline["throughput_per_s"] == pytest.approx(1e9 / 80_000)
+    assert pipeline["balanced_throughput_per_s"] == pytest.approx(1e9 / 65_000)
 
 
 def test_all_reduce_ranks_are_not_a_pipeline(three_ranks: dict) -> None:
@@ -171,3 +176,60 @@ def test_the_cluster_report_shows_every_section(three_ranks: dict, lang: str) ->
         assert f'id="{key.replace(".", "-")}"' in page
     assert "cl.sec.pipeline".replace(".", "-") not in page  # all-reduce ranks: no pipeline section
     assert page.count('class="chart"') == 1
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory):
+    """The cluster block of a multi-rank scenario simulated in a format (tracekit simulate)."""
+    root = tmp_path_factory.mktemp("simulated")
+
+    def cluster_of(name: str, format_name: str) -> dict:
+        out = root / name / format_name
+        command = [
+            sys.executable,
+            "-m",
+            "tracekit",
+            "simulate",
+            name,
+            "--format",
+            format_name,
+            "-o",
+            str(out),
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        paths = sorted(out.iterdir())
+        traces = read_traces(out) if paths[0].is_dir() else [t for p in paths for t in read_traces(p)]
+        return cluster_block([analyze(trace) for trace in traces])
+
+    return cluster_of
+
+
+@pytest.mark.parametrize("format_name", ["kineto", "nsys", "msprof"])
+def test_the_simulated_slow_rank_is_found_with_its_truth(simulated, format_name: str) -> None:
+    truth = load_ranks("ranks_slow_rank").truth
+    cluster = simulated("ranks_slow_rank", format_name)
+    slow = cluster["slow_rank"]
+    assert (slow["rank"], slow["metric"], slow["slow"]) == (truth["slow_rank"], "compute", True)
+    assert slow["value_ns"] == truth["compute_us"][1] * 1000
+    assert slow["excess_ns"] == (truth["compute_us"][1] - truth["compute_us"][0]) * 1000
+    assert slow["baseline_step_ns"] == truth["step_p50_us"][1] * 1000
+    # 150 µs less compute before each of the 8 all-reduces of a step: 7 + 8 x (400 + 100) + 10 µs
+    assert slow["predicted_step_ns"] == (7 + 8 * 500 + 10) * 1000
+    (row,) = cluster["collectives"]["by_type"]
+    assert (row["type"], row["matched"], row["most_often_last_rank"]) == ("all_reduce", 32, 1)
+    assert row["skew_ns"]["p50"] == row["skew_ns"]["max"] == truth["wait_per_collective_us"][0] * 1000
+    assert cluster["pipeline"]["applicable"] is False
+
+
+@pytest.mark.parametrize("format_name", ["kineto", "nsys", "msprof"])
+def test_the_simulated_pipeline_imbalance_and_its_throughput(simulated, format_name: str) -> None:
+    truth = load_ranks("ranks_pipeline").truth
+    pipeline = simulated("ranks_pipeline", format_name)["pipeline"]
+    assert (pipeline["applicable"], pipeline["slowest_rank"]) == (True, truth["slowest_stage"])
+    period_ns = truth["microbatch_period_us"] * 1000  # 500 µs compute + its 50 µs transfer
+    microbatches = load_ranks("ranks_pipeline").microbatches
+    assert pipeline["slowest_ns"] == microbatches * period_ns
+    assert pipeline["throughput_per_s"] * microbatches == pytest.approx(1e9 / period_ns)  # 1818 / s
+    balanced_ns = (sum(truth["stage_us"]) / 2 + 50) * 1000  # 400 + 50 µs per micro-batch
+    assert pipeline["balanced_throughput_per_s"] * microbatches == pytest.approx(1e9 / balanced_ns)

@@ -27,15 +27,17 @@ CLUSTER_DEFINITIONS: dict[str, str] = {
     "communication, copies, idle",
     "cluster.slow_rank": "the rank with the most compute time, slow when it exceeds the median of the other "
     "ranks by >= 5 % (else the same on step p50); z = (x - mean) / population std over ranks, given from "
-    "3 ranks on; gain: every rank waits for it at the collectives, so removing its excess over the median "
-    "shortens the step by that much",
+    "3 ranks on; every rank waits for it at the collectives, so its excess over the median, per step, is "
+    "what the step would lose: predicted step = slowest step p50 - excess / steps",
     "cluster.collectives": "collectives matched across ranks by (step, type, sequence within the step); "
     "arrival skew = latest start - earliest start (the earliest rank waits that long; needs one clock "
     "for all ranks); duration spread = longest - shortest duration (clock-free: the early rank's kernel "
     "includes its wait)",
-    "cluster.pipeline": "stage time per rank = (compute + copies) / steps; throughput = 1 / slowest stage; "
-    "balance = mean stage / slowest stage; balanced throughput = 1 / mean stage; applicable when "
-    "send/recv is the ranks' main collective (pipeline parallelism)",
+    "cluster.pipeline": "stage time per rank = (compute + copies + transfer) / steps, transfer = sum over "
+    "the collectives matched on every rank of the shortest duration among the ranks (the pure transfer, "
+    "without waiting); throughput = 1 / slowest stage (steps/s); balance = mean stage / slowest stage; "
+    "balanced throughput = 1 / mean stage; applicable when send/recv is the ranks' main collective "
+    "(pipeline parallelism)",
     "cluster.profiler": "Ascend: the profiler's own step_trace_time.csv, summed over steps (msprof-analyze "
     "cluster_step_trace_time.csv has the same rows)",
 }
@@ -45,13 +47,14 @@ def cluster_block(documents: list[dict]) -> dict[str, object]:
     """The cross-rank analysis of per-rank analysis documents (one per rank)."""
     ranks, source = rank_ids(documents)
     rows = [_rank_row(rank, document) for rank, document in zip(ranks, documents, strict=True)]
+    instances = [_instances(d) for d in documents]
     return {
         "ranks": len(rows),
         "rank_source": source,
         "per_rank": rows,
         "slow_rank": slow_rank(rows),
-        "collectives": arrival_skew(ranks, [_instances(d) for d in documents]),
-        "pipeline": stage_balance(rows),
+        "collectives": arrival_skew(ranks, instances),
+        "pipeline": stage_balance(rows, transfer_ns(instances)),
         "definitions": CLUSTER_DEFINITIONS,
     }
 
@@ -134,6 +137,23 @@ def slow_rank(rows: list[dict]) -> dict[str, object] | None:
         "z_compute": z_compute[index],
         "step_p50_ns": rows[index]["step_p50_ns"],
         "exposed_ns": rows[index]["exposed_ns"],
+        **_slow_rank_gain(rows, chosen),
+    }
+
+
+def _slow_rank_gain(rows: list[dict], chosen: dict) -> dict[str, object]:
+    """The step every rank would run at if the slow rank lost its excess (per step)."""
+    steps = [r["step_p50_ns"] for r in rows if r["step_p50_ns"] is not None]
+    count = max((r["steps"] for r in rows), default=0)
+    if not steps or not count:
+        return {"baseline_step_ns": None, "predicted_step_ns": None, "speedup": None}
+    per_step = chosen["excess_ns"] / count if chosen["metric"] == "compute" else chosen["excess_ns"]
+    baseline = max(steps)
+    predicted = max(baseline - per_step, 1)
+    return {
+        "baseline_step_ns": baseline,
+        "predicted_step_ns": round(predicted),
+        "speedup": baseline / predicted,
     }
 
 
@@ -231,11 +251,20 @@ def _largest(
     ]
 
 
-def stage_balance(rows: list[dict]) -> dict[str, object] | None:
+def transfer_ns(instances: list[dict | None]) -> int:
+    """The sum over the collectives matched on every rank of the shortest duration among the ranks:
+    the time the transfers take without waiting for a peer (0 without matches)."""
+    if len(instances) < 2 or any(i is None for i in instances):
+        return 0
+    _, durations = _matched(instances)
+    return int(sum(min(d) for d in durations.values()))
+
+
+def stage_balance(rows: list[dict], transfer: int) -> dict[str, object] | None:
     """Per-rank stage time, the slowest stage and the throughput it allows (pipeline parallelism)."""
     if len(rows) < 2 or any(r["compute_ns"] is None for r in rows):
         return None
-    stages = [(r["compute_ns"] + r["copies_ns"]) / max(r["steps"], 1) for r in rows]
+    stages = [(r["compute_ns"] + r["copies_ns"] + transfer) / max(r["steps"], 1) for r in rows]
     slowest = int(np.argmax(stages))
     mean = float(np.mean(stages))
     return {
