@@ -10,6 +10,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,7 @@ from tracekit.api import Analysis, Trace
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "python.md"
 TEXT = DOC.read_text()
+README = (ROOT / "README.md").read_text()
 BLOCK = re.compile(r"^```(python|sh)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 COLUMNS = re.compile(r"^#### Columns of `([^`]+)`\n(.*?)(?=^#|\Z)", re.DOTALL | re.MULTILINE)
 ROW = re.compile(r"^\| `(\w+)` \| (\w+) \|", re.MULTILINE)
@@ -110,3 +112,27 @@ def test_the_documented_export_tables_are_the_command_s() -> None:
     from tracekit.cli.export import TABLES
 
     assert f"[--table {'|'.join(TABLES)}]" in TEXT
+
+
+def test_the_readme_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "sample_traces").symlink_to(ROOT / "sample_traces")
+    monkeypatch.chdir(tmp_path)
+    blocks = [code for language, code in BLOCK.findall(README) if language == "python"]
+    assert len(blocks) == 1
+    scope: dict = {}
+    exec(compile(blocks[0], "README.md", "exec"), scope)
+    assert (tmp_path / "reports" / "h2d28.html").stat().st_size > 0
+    assert scope["analysis"].hotspots["count"].tolist() == [10] * 5
+
+
+def test_the_readme_names_the_python_pyproject_requires() -> None:
+    required = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert required.startswith(">=")
+    assert f"Python {required.removeprefix('>=')}+" in README
+    assert not re.search(r"Python 3\.\d+\+", README.replace(f"Python {required.removeprefix('>=')}+", ""))
+
+
+def test_aicore_values_are_quoted_for_the_shell() -> None:
+    texts = {path.name: path.read_text() for path in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]}
+    values = [(name, value) for name, text in texts.items() for value in re.findall(r"--aicore (\S+)", text)]
+    assert values and all(v[0] in "'\"" for _, v in values if "|" in v), values

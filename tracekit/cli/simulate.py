@@ -48,7 +48,10 @@ def simulate(
     instances: Annotated[int | None, typer.Option("--instances", min=1, help="Parallel instances.")] = None,
     aicore: Annotated[
         str | None,
-        typer.Option("--aicore", help="Cores per operator, CUBE|VECTOR (ge.aicoreNum), e.g. 16|16."),
+        typer.Option(
+            "--aicore",
+            help="Cores per operator, CUBE|VECTOR (ge.aicoreNum), e.g. '16|16' (quoted: | is a shell pipe).",
+        ),
     ] = None,
     batch_h2d: Annotated[
         bool | None,
