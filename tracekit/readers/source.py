@@ -13,6 +13,7 @@ import mmap
 import os
 import stat
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -54,6 +55,67 @@ def read_buffer(path: Path) -> bytes | bytearray | memoryview:
             raw.seek(0)
             return _skip_bom(_gunzip(path, raw, max_input_bytes(path)))
         return _skip_bom(memoryview(mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ)))
+
+
+def content_blocks(path: Path, block_bytes: int = _CHUNK) -> Iterator[bytes]:
+    """The (decompressed) content in blocks of about `block_bytes`, without a byte order mark, under
+    the same guards as `read_buffer` (size and ratio limits, truncation): a stream, never whole."""
+    require_file(path)
+    with _open(path) as raw:
+        gzipped = raw.read(2) == GZIP_MAGIC
+        raw.seek(0)
+        limit = max_input_bytes(path)
+        blocks = _gunzip_blocks(path, raw, limit, block_bytes) if gzipped else _plain(raw, block_bytes)
+        head: bytes | None = b""
+        for block in blocks:
+            if head is not None:  # the mark is looked for in the first 3 bytes, however they come
+                head += block
+                if len(head) < len(UTF8_BOM):
+                    continue
+                block, head = _without_bom(head), None
+            yield block
+        if head:
+            yield _without_bom(head)
+
+
+def content_size_hint(path: Path) -> int:
+    """About how many bytes the content has: the file size, or for gzip the size its trailer gives
+    (modulo 4 GiB: never less than the compressed size)."""
+    with _open(path) as raw:
+        size = os.fstat(raw.fileno()).st_size
+        if raw.read(2) != GZIP_MAGIC or size < 20:
+            return size
+        raw.seek(size - 4)
+        return max(int.from_bytes(raw.read(4), "little"), size)
+
+
+def _plain(raw, block_bytes: int) -> Iterator[bytes]:
+    while block := raw.read(block_bytes):
+        yield block
+
+
+def _gunzip_blocks(path: Path, raw, limit: int, block_bytes: int) -> Iterator[bytes]:
+    """Decompressed blocks of every gzip member of `raw`, refusing more than `limit` bytes in all or a
+    bomb's ratio."""
+    produced, consumed = 0, 0
+    inflater, pending = zlib.decompressobj(wbits=31), False
+    try:
+        while chunk := raw.read(_CHUNK):
+            consumed += len(chunk)
+            while chunk:
+                out = inflater.decompress(chunk, block_bytes)
+                chunk, pending = inflater.unconsumed_tail, True
+                if inflater.eof:  # the next gzip member, if any, starts in unused_data
+                    chunk, inflater, pending = inflater.unused_data, zlib.decompressobj(wbits=31), False
+                produced += len(out)
+                if produced > limit:
+                    raise TraceError(path, _too_large(limit))
+                _check_ratio(path, produced, consumed)
+                yield out
+    except zlib.error as exc:
+        raise TraceError(path, f"truncated or corrupt gzip data ({exc})") from None
+    if pending:
+        raise TraceError(path, "truncated gzip data (the stream ends before its last block)")
 
 
 def decode_json(path: Path, data: bytes | bytearray | memoryview, type: object = object, what: str = "JSON"):
@@ -124,10 +186,20 @@ def max_input_bytes(path: Path) -> int:
     setting = os.environ.get(MAX_INPUT_ENV, "").strip().lower().replace(" ", "")
     if not setting:
         return DEFAULT_MAX_INPUT_BYTES
+    size = parse_size(setting)
+    if size is None:
+        raise TraceError(path, f"{MAX_INPUT_ENV}={setting[:40]!r} is not a size such as 8GiB")
+    return size
+
+
+def parse_size(text: str) -> int | None:
+    """Bytes from a size such as `8GiB`, `2GB`, `512m` or `1000` (units are powers of 1024); None
+    when it is not one."""
+    setting = text.strip().lower().replace(" ", "")
     digits = setting.rstrip("abcdefghijklmnopqrstuvwxyz")
     unit = setting[len(digits) :]
     if not digits.isdigit() or unit not in _SIZE_UNITS:
-        raise TraceError(path, f"{MAX_INPUT_ENV}={setting[:40]!r} is not a size such as 8GiB")
+        return None
     return int(digits) * _SIZE_UNITS[unit]
 
 
