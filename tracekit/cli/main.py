@@ -39,6 +39,7 @@ from tracekit.cli.units import parse_duration_ns, parse_step_range
 from tracekit.errors import TraceError
 from tracekit.perfmodel.hardware import find_hardware, hardware_names
 from tracekit.readers import READERS, format_names
+from tracekit.readers.spill import MEMORY_BUDGET_ENV
 from tracekit.report.files import check_output_paths, to_json, write_text_atomic
 from tracekit.report.terminal import render_summary
 from tracekit.rules import recommend
@@ -165,8 +166,20 @@ def analyze_command(
             "the trace paths).",
         ),
     ] = None,
+    memory_budget: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-budget",
+            envvar=MEMORY_BUDGET_ENV,
+            metavar="SIZE",
+            help="Memory a trace's event table may use, e.g. 2GB; a larger one is kept on a "
+            "memory-mapped temporary file (Kineto traces).",
+        ),
+    ] = None,
 ) -> None:
     """Measure where the time goes in traces; print a summary and write JSON and an HTML report per rank."""
+    if memory_budget:
+        os.environ[MEMORY_BUDGET_ENV] = memory_budget  # read by the readers, here and in rank workers
     options = replace(
         _options(top, bubble_threshold, steps, gap_threshold, kernel_names),
         device=_device(device),
