@@ -57,8 +57,11 @@ def _labelled(codes: pa.ChunkedArray, labels: list[str]) -> pa.ChunkedArray:
 
 
 def to_pandas(table: pa.Table):
-    """A pandas DataFrame of `table` (dictionary columns become categoricals)."""
-    return table.to_pandas()
+    """A pandas DataFrame of `table`: dictionary columns become categoricals, strings pandas' `string`
+    dtype (missing: pd.NA), the same in pandas 2 and 3."""
+    import pandas as pd  # the API's boundary: only a DataFrame needs pandas
+
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
 
 
 STEPS = pa.schema(
