@@ -3,14 +3,17 @@ window, overlap, exposed communication and collectives by type (docs/metrics.md,
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pytest
 from kineto_builder import kernel, memcpy, nccl_kernel, step, write_trace
 
 from tracekit.analysis.analyze import analyze
 from tracekit.analysis.communication import SPLIT_PRIORITY, bus_factor, collective_type
 from tracekit.readers import read_trace
+from tracekit.readers.kineto import split, stream
 
 
 def test_nccl_kernel_args_give_message_bytes_collective_and_group_size(tmp_path: Path) -> None:
@@ -144,3 +147,23 @@ def test_bus_factors_follow_nccl_tests() -> None:
         None,
     )
     assert bus_factor("all_reduce", 1) == 0.0
+
+
+def test_a_streamed_read_keeps_the_collective_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 400)  # many chunks, most without an NCCL kernel
+    monkeypatch.setattr(split, "QUICK_WINDOW", 128)
+    events = [step(n, 100 * n, 100) for n in range(1, 13)]
+    events += [kernel("gemm", 100 * n + 10, 20) for n in range(1, 13)]
+    events.append(nccl_kernel("allreduce", 1250, 20, 1000, group_size=4, dtype="BFloat16"))
+    text = json.dumps({"traceEvents": events, "distributedInfo": {"rank": 5, "world_size": 8}})
+    path = tmp_path / "t.json"
+    path.write_text(text)
+    streamed = stream.read_streamed(path)
+    assert isinstance(streamed, stream.Streamed)
+    whole = read_trace(path)
+    assert streamed.table.to_pydict() == whole.events.to_pydict()
+    assert streamed.metadata["distributed"] == {"rank": 5, "world_size": 8}
+    row = streamed.table.filter(pc.equal(streamed.table.column("kind"), 3)).to_pylist()[0]
+    assert (row["bytes"], row["collective"], row["group_size"]) == (2000, "allreduce", 4)

@@ -9,7 +9,6 @@ Kineto copies a collective's parameters onto its NCCL kernel (`Collective name`,
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 
 from tracekit.model.schema import NONE
 from tracekit.readers import checked
@@ -22,8 +21,6 @@ _DTYPE_BYTES = {
     "float8_e4m3fnuz": 1, "float8_e5m2fnuz": 1, "hifloat8": 1,
 }  # fmt: skip
 """Element size of the dtype names collectives carry: c10 ScalarType names (Kineto) and HCCL's."""
-COLLECTIVE_COLUMNS = ("collective", "group_size")
-_TEXT = pa.dictionary(pa.int32(), pa.string())
 
 
 def dtype_bytes(name: object) -> int:
@@ -38,10 +35,10 @@ def message_bytes(in_nelems: np.ndarray, out_nelems: np.ndarray, element: np.nda
     return np.where(known, nelems * np.where(known, element, 0), NONE)
 
 
-def kineto_collectives(args: list, rows: np.ndarray, n: int) -> tuple[np.ndarray, dict[str, pa.Array]]:
+def kineto_collectives(args: list, rows: np.ndarray, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """For the communication rows of a Kineto trace (`args` their decoded args): message bytes per
-    row of the table (NONE elsewhere), and the optional `collective` and `group_size` columns (none
-    when no kernel names its collective)."""
+    row of the table (NONE elsewhere), and the optional `collective` (text, "" elsewhere) and
+    `group_size` (NONE elsewhere) columns; none when no kernel names its collective."""
     sizes = np.full(n, NONE, dtype=np.int64)
     names = [checked.text(a.collective, "Collective name") for a in args]
     if not any(names):
@@ -54,7 +51,4 @@ def kineto_collectives(args: list, rows: np.ndarray, n: int) -> tuple[np.ndarray
     text[rows] = names
     group = np.full(n, NONE, dtype=np.int64)
     group[rows] = checked.integers([a.group_size for a in args], "Group size", 1, 1 << 31)
-    return sizes, {
-        "collective": pa.array(text, type=pa.string()).dictionary_encode().cast(_TEXT),
-        "group_size": pa.array(group),
-    }
+    return sizes, {"collective": text, "group_size": group}

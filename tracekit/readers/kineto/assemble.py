@@ -16,13 +16,13 @@ import pyarrow as pa
 from tracekit.model.schema import NONE, Kind, column_default
 from tracekit.model.steps import assign_steps
 from tracekit.readers import checked
-from tracekit.readers.kineto.columns import INPUT_COLUMNS, MEMORY_NAME, Piece, pair_rows
+from tracekit.readers.kineto.columns import MEMORY_NAME, TEXT_COLUMNS, Piece, pair_rows
 from tracekit.readers.spill import Store
 
 _TEXT = pa.dictionary(pa.int32(), pa.string())
 _PAIRING = ("phase", "pair")
 """Store-only columns: the B/E phase code and the (pid, tid) code of each row, when pairs are open."""
-_DEFAULTS = {"phase": 0, "pair": NONE, "name": 0} | dict.fromkeys(INPUT_COLUMNS, 0)
+_DEFAULTS = {"phase": 0, "pair": NONE, "name": 0} | dict.fromkeys(TEXT_COLUMNS, 0)
 
 
 def default_of(column: str) -> int:
@@ -50,7 +50,7 @@ class Assembly:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.names = _Codes()
-        self.inputs = {column: _Codes(("",)) for column in INPUT_COLUMNS}
+        self.inputs = {column: _Codes(("",)) for column in TEXT_COLUMNS}
         self.pairs = _Codes()
         self.has_inputs = False
         self.memory: list[dict[str, np.ndarray]] = []
@@ -80,7 +80,9 @@ class Assembly:
             columns, n = _paired(columns)
         dictionary = pa.array(self.names.values(), pa.string())
         names = pa.DictionaryArray.from_arrays(columns.pop("name"), dictionary)
-        extra = {c: self._text(c, columns.pop(c)) for c in INPUT_COLUMNS if c in columns}
+        extra = {c: self._text(c, columns.pop(c)) for c in TEXT_COLUMNS if c in columns}
+        if "group_size" in columns:  # NCCL kernels' `Group size` (readers/collectives.py)
+            extra["group_size"] = pa.array(columns.pop("group_size"))
         table = checked.event_table({**columns, "name": names}, n, extra if self.has_inputs else None)
         return assign_steps(table), warnings
 

@@ -20,6 +20,7 @@ import pyarrow as pa
 from tracekit.model.schema import NONE, CopyDirection, Kind, MemoryKind
 from tracekit.model.steps import STEP_NAME
 from tracekit.readers import checked, timeunits
+from tracekit.readers.collectives import kineto_collectives
 from tracekit.readers.kineto.events import IntOrStr
 from tracekit.readers.names import COMMUNICATION, SYNC_CALL, name_flags
 
@@ -65,6 +66,8 @@ PHASE_CODES = {"X": 0, "B": 1, "E": 2}
 MEMORY_NAME = "[memory]"
 INPUT_COLUMNS = ("input_shapes", "input_dtypes", "input_values")
 """Optional CPU-op columns (docs/model.md): `Input Dims`, `Input type`, `Concrete Inputs` as JSON text."""
+TEXT_COLUMNS = (*INPUT_COLUMNS, "collective")
+"""The optional text columns a piece may carry: the inputs, and NCCL kernels' `Collective name`."""
 _INPUT_FIELDS = ("input_dims", "input_type", "concrete_inputs")
 _SPAN_ARGS = ("device", "stream", "correlation", "bytes", "external_id", "external_id_2021")
 """The args fields of spans (X, B/E events)."""
@@ -239,7 +242,14 @@ def _span_piece(events: list, start_ns: np.ndarray, dur_ns: np.ndarray) -> Piece
     }
     columns.update(_copy_columns(names, kind))
     codes = names.indices.to_numpy(zero_copy_only=False)
-    return Piece(n, columns, names.dictionary.to_pylist(), codes, _input_columns(events, kind, n))
+    texts = _input_columns(events, kind, n)
+    comms = np.flatnonzero(kind == Kind.COMMUNICATION)
+    sizes, collectives = kineto_collectives([events[i].args for i in comms], comms, n)
+    columns["bytes"] = np.where(sizes != NONE, sizes, columns["bytes"])
+    if collectives:
+        columns["group_size"] = collectives["group_size"]
+        texts = {**(texts or {}), "collective": _encoded(collectives["collective"])}
+    return Piece(n, columns, names.dictionary.to_pylist(), codes, texts)
 
 
 def _input_columns(events: list, kind: np.ndarray, rows: int) -> dict[str, tuple[list, np.ndarray]] | None:
@@ -256,6 +266,12 @@ def _input_columns(events: list, kind: np.ndarray, rows: int) -> dict[str, tuple
         encoded = pa.array(text, type=pa.string()).dictionary_encode()
         columns[name] = (encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False))
     return columns
+
+
+def _encoded(text: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """A text column as (dictionary, codes)."""
+    encoded = pa.array(text, type=pa.string()).dictionary_encode()
+    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
 
 
 def _kinds(categories: pa.DictionaryArray, names: pa.DictionaryArray) -> np.ndarray:

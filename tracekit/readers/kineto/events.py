@@ -39,6 +39,12 @@ class _Args(msgspec.Struct, frozen=True, gc=False):
     input_dims: msgspec.Raw = msgspec.field(name="Input Dims", default=msgspec.Raw())
     input_type: msgspec.Raw = msgspec.field(name="Input type", default=msgspec.Raw())
     concrete_inputs: msgspec.Raw = msgspec.field(name="Concrete Inputs", default=msgspec.Raw())
+    # NCCL kernels (readers/collectives.py): the collective's parameters, copied by Kineto
+    collective: Loose = msgspec.field(name="Collective name", default=None)
+    in_nelems: Loose = msgspec.field(name="In msg nelems", default=None)
+    out_nelems: Loose = msgspec.field(name="Out msg nelems", default=None)
+    group_size: Loose = msgspec.field(name="Group size", default=None)
+    dtype: Loose = None
 
 
 _NO_ARGS = _Args()
@@ -68,6 +74,7 @@ class _Document(msgspec.Struct, gc=False):
     traceEvents: list[_Event] | None = None
     schemaVersion: Loose = None
     deviceProperties: msgspec.Raw = msgspec.Raw()
+    distributedInfo: msgspec.Raw = msgspec.Raw()
 
 
 class _ExactDocument(msgspec.Struct, gc=False):
@@ -81,6 +88,7 @@ class _Header(msgspec.Struct, gc=False):
     traceEvents: msgspec.Raw = msgspec.Raw()
     schemaVersion: Loose = None
     deviceProperties: msgspec.Raw = msgspec.Raw()
+    distributedInfo: msgspec.Raw = msgspec.Raw()
 
 
 class _DeviceProperties(msgspec.Struct, gc=False):
@@ -107,7 +115,23 @@ def header(document: _Document | _Header) -> dict[str, object]:
     gpus = _device_properties(document.deviceProperties)
     if gpus:
         found["gpus"] = gpus
+    distributed = _distributed_info(document.distributedInfo)
+    if distributed:
+        found["distributed"] = distributed
     return found
+
+
+def _distributed_info(raw: msgspec.Raw) -> dict[str, object]:
+    """Rank, world size and backend of Kineto's `distributedInfo` header; {} when absent or malformed."""
+    try:
+        found = msgspec.json.decode(raw, type=dict[str, Loose]) if len(raw) else {}
+    except (msgspec.DecodeError, RecursionError):
+        checked.note("distributedInfo", "not an object of scalars, skipped")
+        return {}
+    rank = checked.integer(found.get("rank"), "distributedInfo.rank", 0)
+    world = checked.integer(found.get("world_size"), "distributedInfo.world_size", 1)
+    info = {"rank": rank, "world_size": world, "backend": checked.text(found.get("backend"), "backend")[:40]}
+    return {key: value for key, value in info.items() if value not in (NONE, "")}
 
 
 def _device_properties(raw: msgspec.Raw) -> list[dict[str, object]]:
