@@ -47,6 +47,9 @@ KERNEL_NAMES = ("short", "full")
 class Trace(model.Trace):
     """One trace in canonical form (`events`: the Arrow table of docs/model.md), with table views."""
 
+    def __repr__(self) -> str:
+        return f"Trace(source={self.source!r}, format={self.format!r}, events={self.events.num_rows})"
+
     def to_arrow(self) -> pa.Table:
         """The events with `kind`, `copy_direction`, `src_memory`, `dst_memory` as readable labels."""
         return readable_events(self.events)
@@ -213,6 +216,12 @@ class Analysis:
 
     document: dict
     events: pa.Table
+
+    def __repr__(self) -> str:
+        return (
+            f"Analysis(source={self.source!r}, format={self.format!r}, devices={self.devices}, "
+            f"steps={self.step_count}, speedup={self.speedup})"
+        )
 
     @property
     def source(self) -> str:

@@ -96,6 +96,14 @@ def test_typed_attributes_read_the_document(analysis: tracekit.Analysis) -> None
     assert analysis.recommendations["rank"].tolist() == list(range(1, len(fired) + 1))
 
 
+def test_reprs_are_one_line_not_the_whole_table(trace_path: Path, analysis: tracekit.Analysis) -> None:
+    assert repr(tracekit.load(trace_path)) == f"Trace(source={str(trace_path)!r}, format='kineto', events=10)"
+    speedup = analysis.speedup
+    assert repr(analysis) == (
+        f"Analysis(source={str(trace_path)!r}, format='kineto', devices=[0], steps=2, speedup={speedup})"
+    )
+
+
 def test_options_reach_the_analysis(trace_path: Path) -> None:
     analysis = tracekit.analyze(trace_path, top=1, steps=(2, 2), lang="zh")
     assert analysis.hotspots[["name", "count"]].values.tolist() == [["gemm", 1]]  # step 2: one gemm
