@@ -187,9 +187,10 @@ def test_groups_are_ordered_and_throughput_states_its_latency_cost(documents: di
     section = _section(render_html(documents["memory_leak"]), "sec-recommendations")
     headings = _texts(section, {"h3"})
     (cost,) = [rule["gain"]["latency_cost"] for rule in block["fired"] if rule["group"] == "throughput"]
-    assert headings == ["Do this first", f"Throughput levers (latency cost \u00d7{cost:.2f})", "Memory"]
+    latency = "Step time, in plan order"
+    assert headings == [latency, f"Throughput levers (latency cost \u00d7{cost:.2f})", "Memory"]
     for rule in block["fired"]:
-        heading = {"latency": "Do this first", "memory": "Memory"}.get(rule["group"], headings[1])
+        heading = {"latency": latency, "memory": "Memory"}.get(rule["group"], headings[1])
         assert section.index(heading) < section.index(f'id="rule-{rule["id"]}"')
 
 
@@ -230,7 +231,7 @@ def test_chinese_report_has_no_english_labels_in_the_new_parts(documents: dict, 
     titles = [rule["title"] for rule in recommend(document, "zh")["fired"]]
     found = [re.sub("|".join(map(re.escape, titles)), "", text) for text in _texts(recommendations, own)]
     assert _english(found) == []
-    assert "优先处理" in recommendations
+    assert "步骤时间（按计划顺序）" in recommendations
 
 
 # --- the terminal -------------------------------------------------------------------------------

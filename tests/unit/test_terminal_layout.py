@@ -16,10 +16,10 @@ from kineto_builder import cpu_op, kernel, memcpy, runtime, step, write_trace
 from nsys_builder import DEVICE, HTOD, PINNED, Export
 from rich.console import Console
 
-from tracekit.analysis.analyze import Options, analyze
+from tracekit.analysis.analyze import Options
+from tracekit.api import analyze_trace
 from tracekit.readers import read_traces
 from tracekit.report.terminal import render_summary
-from tracekit.rules import recommend
 
 WIDTHS = (80, 120)
 LONG_KERNEL = (
@@ -69,8 +69,7 @@ BUILDERS = {"kineto": _kineto, "nsys": _nsys, "ascend": _ascend}
 
 
 def _summary(path: Path, width: int, options: Options | None = None) -> tuple[str, dict]:
-    document = analyze(read_traces(path)[0], options or Options())
-    document["recommendations"] = recommend(document, "en")
+    document = analyze_trace(read_traces(path)[0], options or Options()).document
     out = io.StringIO()
     render_summary(document, Console(file=out, width=width, color_system=None, legacy_windows=False))
     return out.getvalue(), document

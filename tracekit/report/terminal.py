@@ -3,20 +3,17 @@ console's width (names cut with an ellipsis, numbers whole)."""
 
 from __future__ import annotations
 
-import shlex
-
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
 from tracekit.analysis.copies import REPORTED_DIRECTIONS
 from tracekit.formatting import fmt_bytes, fmt_copy_bytes, fmt_ns, fmt_share
+from tracekit.report.step_markers import STEP_MARKER_USAGE, step_marker_examples
 from tracekit.report.terminal_ascend import ascend_table
 from tracekit.report.terminal_fit import Column, fitted_table, fitted_text
 from tracekit.report.terminal_operators import operators_section
 from tracekit.report.terminal_plan import recommendations_group
-
-STEP_MARKER_OPTION = "--steps nvtx:"
 
 
 def render_summary(analysis: dict, console: Console) -> None:
@@ -69,10 +66,10 @@ def no_steps_hint(marker_names: list[str]) -> str:
     """What to do without ProfilerStep: the option, with the trace's most frequent range names."""
     if not marker_names:
         return "steps: none found (no ProfilerStep#N annotations, and no annotation or NVTX range to use)"
-    examples = ", ".join(shlex.quote(STEP_MARKER_OPTION + name) for name in marker_names)
+    examples = ", ".join(step_marker_examples(marker_names))
     return (
         "steps: none found (no ProfilerStep#N annotations); to make each repetition of a range one step, "
-        f"give {STEP_MARKER_OPTION}NAME. Most frequent ranges: {examples}"
+        f"give {STEP_MARKER_USAGE}. Most frequent ranges: {examples}"
     )
 
 

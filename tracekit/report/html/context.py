@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tracekit.formatting import fmt_ns
+from tracekit.report.html.i18n_definitions import definition
 from tracekit.report.html.markup import element, text
 
 Translate = Callable[..., str]
@@ -19,6 +20,7 @@ class Context:
     t: Translate
     max_timeline_events: int
     charts: dict[str, dict] = field(default_factory=dict)
+    lang: str = "en"
 
     @property
     def definitions(self) -> dict[str, str]:
@@ -26,10 +28,11 @@ class Context:
         return self.document.get("definitions") or {}
 
     def formula(self, key: str) -> str:
-        """The definition of `key` from the document, else the report's own wording of it."""
+        """The definition of `key` from the document (in the report's language when it has a
+        translation), else the report's own wording of it."""
         found = self.definitions.get(key)
         if found:
-            return found
+            return definition(key, self.lang, found) or found
         try:
             return self.t(f"formula.{key}")
         except KeyError:

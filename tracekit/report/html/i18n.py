@@ -1,9 +1,10 @@
 """The report's own words (section titles, labels, column headers) in English and Simplified Chinese.
 
-Texts that come from the analysis (definitions, recommendation texts) are shown as they are; this
-table covers only what the report itself writes; the attribution's and the plan's words are in
-i18n_plan.py, the diff and check reports' in i18n_compare.py, merged into STRINGS. Both languages
-have exactly the same keys (checked by tests/unit/test_html_report.py).
+Recommendation texts come in the report's language from the rules; the analysis' definitions are
+translated in i18n_definitions.py. This table covers what the report itself writes; the attribution's
+and the plan's words are in i18n_plan.py, the diff and check reports' in i18n_compare.py, the opening
+("Do this first") and the case studies' in i18n_summary.py, merged into STRINGS. Both languages have
+exactly the same keys (checked by tests/unit/test_html_report.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 
 from tracekit.report.html.i18n_compare import COMPARE_EN, COMPARE_ZH
 from tracekit.report.html.i18n_plan import PLAN_EN, PLAN_ZH
+from tracekit.report.html.i18n_summary import SUMMARY_STRINGS
 
 LANGUAGES = ("en", "zh")
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
@@ -507,7 +509,10 @@ ZH: dict[str, str] = {
     "gloss.ascend": "昇腾诊断",
 }
 
-STRINGS: dict[str, dict[str, str]] = {"en": EN | PLAN_EN | COMPARE_EN, "zh": ZH | PLAN_ZH | COMPARE_ZH}
+STRINGS: dict[str, dict[str, str]] = {
+    "en": EN | PLAN_EN | COMPARE_EN | SUMMARY_STRINGS["en"],
+    "zh": ZH | PLAN_ZH | COMPARE_ZH | SUMMARY_STRINGS["zh"],
+}
 
 
 def translator(lang: str) -> Callable[..., str]:

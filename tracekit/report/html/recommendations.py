@@ -9,7 +9,9 @@ engine writes them); this module adds only the report's own labels.
 from __future__ import annotations
 
 from tracekit.formatting import fmt_ns, fmt_share
+from tracekit.report.html.cases import case_id
 from tracekit.report.html.context import Context
+from tracekit.report.html.i18n_definitions import translated_formula
 from tracekit.report.html.markup import Cell, Column, bullet_list, element, paragraph, table, text
 from tracekit.report.html.plan import (
     alternatives_block,
@@ -106,19 +108,20 @@ def _evidence(ctx: Context, evidence: list[dict]) -> str:
         return ""
     t = ctx.t
     columns = [Column(t("col.label")), Column(t("col.value"), numeric=True), Column(t("col.formula"))]
-    rows = [
-        [
-            Cell(item.get("label", "")),
-            Cell(
-                str(item.get("value", "")),
-                hint=f"{t('hint.formula')}: {item.get('formula', '')}",
-                numeric=True,
-            ),
-            Cell(item.get("formula", "")),
-        ]
-        for item in evidence
+    return element("h5", text(t("rec.evidence"))) + table(
+        columns, [_evidence_row(ctx, item) for item in evidence]
+    )
+
+
+def _evidence_row(ctx: Context, item: dict) -> list[Cell]:
+    """Label, value and formula; a formula from the analysis' definitions in the report's language."""
+    formula = translated_formula(str(item.get("formula", "")), ctx.lang)
+    hint = f"{ctx.t('hint.formula')}: {formula}"
+    return [
+        Cell(item.get("label", "")),
+        Cell(str(item.get("value", "")), hint=hint, numeric=True),
+        Cell(formula),
     ]
-    return element("h5", text(t("rec.evidence"))) + table(columns, rows)
 
 
 def _offenders(ctx: Context, offenders: dict | None) -> str:
@@ -217,12 +220,20 @@ def _actions(ctx: Context, actions: list[str]) -> str:
 
 
 def _case_study(ctx: Context, case_study: dict | None) -> str:
-    """The case study: a link for a web address (followed only when clicked), else the reference."""
+    """The case study told in the report: its title and one line on what it found (no file to open).
+    A web address makes the title a link (followed only when clicked)."""
     if not case_study:
         return ""
-    title, ref = str(case_study.get("title", "")), str(case_study.get("ref", ""))
-    if ref.startswith(NETWORK_SCHEMES):
-        shown = element("a", text(title or ref), href=ref, rel="noopener noreferrer", target="_blank")
-    else:
-        shown = text(title) + (" " + element("code", text(ref)) if ref else "")
-    return element("p", element("strong", text(ctx.t("rec.case_study") + ": ")) + shown, class_="case-study")
+    case, ref = case_id(case_study), str(case_study.get("ref", ""))
+    title = ctx.t(f"case.{case}.title") if case else str(case_study.get("title", "")) or ref
+    if not title:
+        return ""
+    shown = (
+        element("a", text(title), href=ref, rel="noopener noreferrer", target="_blank")
+        if ref.startswith(NETWORK_SCHEMES)
+        else element("em", text(title))
+    )
+    found = " \u2014 " + text(ctx.t(f"case.{case}.found")) if case else ""
+    return element(
+        "p", element("strong", text(ctx.t("rec.case_study") + ": ")) + shown + found, class_="case-study"
+    )

@@ -19,6 +19,8 @@ from tracekit.report.html import sections
 from tracekit.report.html.attribution import attribution_section
 from tracekit.report.html.charts import MAX_TIMELINE_EVENTS
 from tracekit.report.html.context import Context
+from tracekit.report.html.copies import blocking_section, copies_section
+from tracekit.report.html.first import do_first_section
 from tracekit.report.html.i18n import HTML_LANG, LANGUAGES, translator
 from tracekit.report.html.markup import element, text
 from tracekit.report.html.operators import operators_section
@@ -55,7 +57,7 @@ def render_html(document: dict, lang: str = "en", recommendations: dict | None =
         recommendations = document.get("recommendations")
     max_events = MAX_TIMELINE_EVENTS
     while True:
-        page = _page(Context(document, translator(lang), max_events), lang, recommendations)
+        page = _page(Context(document, translator(lang), max_events, lang=lang), lang, recommendations)
         if len(page.encode("utf-8")) < MAX_REPORT_BYTES or max_events < 100:
             return page
         max_events //= 2
@@ -124,6 +126,7 @@ def contents_and_sections(t: Callable[..., str], sections: list[tuple[str, str]]
 def _sections(ctx: Context, recommendations: dict | None) -> list[tuple[str, str]]:
     device = sections.busiest_device(ctx.document)
     found = [
+        ("sec.do_first", do_first_section(ctx, recommendations)),
         ("sec.summary", sections.summary_section(ctx, device)),
         (
             "sec.attribution",
@@ -144,8 +147,8 @@ def _sections(ctx: Context, recommendations: dict | None) -> list[tuple[str, str
     found.append(("sec.steps", sections.steps_section(ctx)))
     if device is not None:
         found += [
-            ("sec.copies", sections.copies_section(ctx, device)),
-            ("sec.blocking", sections.blocking_section(ctx, device)),
+            ("sec.copies", copies_section(ctx, device)),
+            ("sec.blocking", blocking_section(ctx, device)),
         ]
     found += [
         ("sec.ascend", sections.ascend_section(ctx)),

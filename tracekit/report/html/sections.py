@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 
-from tracekit.formatting import fmt_bytes, fmt_ns, fmt_share
+from tracekit.formatting import fmt_ns, fmt_share
 from tracekit.report.html import charts
 from tracekit.report.html.context import Context, Translate
+from tracekit.report.html.first import no_steps_hint
+from tracekit.report.html.i18n_definitions import ascend_definition
 from tracekit.report.html.markup import Cell, Column, bullet_list, element, paragraph, table, text
 
 MAX_TABLE_ROWS = 100
 MAX_WARNINGS = 50
 MAX_METADATA_CHARS = 300
 MAX_ASCEND_STEPS = 50
-COPY_DIRECTIONS = ("h2d", "d2h", "d2d")
-BLOCKING_KINDS = ("pageable_async_copies", "sync_copies", "sync_memsets")
 
 
 def busiest_device(document: dict) -> dict | None:
@@ -43,11 +43,6 @@ def count_cell(value: float | None, hint: str | None = None) -> Cell:
     return Cell(shown, value, hint, numeric=True)
 
 
-def bytes_cell(value: int | None, hint: str | None = None) -> Cell:
-    """A byte count with a binary unit."""
-    return Cell("-" if value is None else fmt_bytes(value), value, hint, numeric=True)
-
-
 def capped_rows_note(ctx: Context, total: int, shown: int) -> str:
     """ "first N of M rows shown" under a capped table; nothing when every row is shown."""
     return paragraph(ctx.t("table.more", shown=shown, total=total), "note") if total > shown else ""
@@ -67,7 +62,7 @@ def summary_section(ctx: Context, device: dict | None) -> str:
     else:
         heading = paragraph(ctx.t("report.no_devices"), "warning")
     overview = _devices_table(ctx, devices) if len(devices) > 1 else ""
-    return heading + element("div", "".join(cards), class_="cards") + overview
+    return heading + element("div", "".join(cards), class_="cards") + no_steps_hint(ctx) + overview
 
 
 def _card(label: str, value: str, formula: str, hint: str) -> str:
@@ -326,111 +321,6 @@ def steps_section(ctx: Context) -> str:
 # --- copies, memsets, blocking calls -------------------------------------------------------------
 
 
-def copies_section(ctx: Context, device: dict) -> str:
-    """H2D, D2H and D2D copies side by side."""
-    t, window = ctx.t, ctx.device_window(device)
-    directions = [key for key in COPY_DIRECTIONS if key in device]
-    if not any((device[key] or {}).get("count") for key in directions):
-        return paragraph(t("copies.none"), "note")
-
-    def column(label: str, key: str, numeric: bool = True) -> Column:
-        return Column(t(label), ctx.hint(key, window), numeric=numeric)
-
-    columns = [
-        Column(t("col.direction")),
-        column("col.count", "copies.count"),
-        column("col.per_step", "copies.per_step"),
-        column("col.bytes", "copies.bytes"),
-        column("col.time", "copies.busy_ns"),
-        column("col.share_of_busy", "copies.share_of_busy"),
-        column("col.exposed", "copies.exposed_share"),
-        column("col.pageable", "copies.pageable_pinned"),
-        column("col.pinned", "copies.pageable_pinned"),
-        column("col.bandwidth", "copies.bandwidth_gbps"),
-    ]
-    rows = []
-    for key in directions:
-        c = device[key]
-        bandwidth = c.get("bandwidth_gbps")
-        rows.append(
-            [
-                Cell(key.upper()),
-                count_cell(c.get("count")),
-                count_cell(c.get("per_step")),
-                bytes_cell(c.get("bytes")),
-                ns_cell(c.get("busy_ns")),
-                share_cell(c.get("share_of_busy")),
-                share_cell(c.get("exposed_share")),
-                count_cell(c.get("pageable_count")),
-                count_cell(c.get("pinned_count")),
-                Cell("-" if bandwidth is None else f"{bandwidth:.2f}", bandwidth, numeric=True),
-            ]
-        )
-    return table(columns, rows)
-
-
-def blocking_section(ctx: Context, device: dict) -> str:
-    """Memsets, blocking calls (nsys analyze rules), host synchronize calls and launch overhead."""
-    t, window = ctx.t, ctx.device_window(device)
-    columns = [
-        Column(t("col.what")),
-        Column(t("col.count"), numeric=True),
-        Column(t("col.total"), numeric=True),
-        Column(t("col.bytes"), numeric=True),
-    ]
-    rows = []
-    memset = device.get("memset")
-    if memset:
-        rows.append(_blocking_row(t("blk.memset"), memset, ctx.hint("memset", window)))
-    for key in BLOCKING_KINDS:
-        item = (device.get("blocking") or {}).get(key)
-        if item:
-            rows.append(_blocking_row(t(f"blk.{key}"), item, ctx.hint(key, window)))
-    sync_calls = (ctx.document.get("host") or {}).get("sync_calls")
-    if sync_calls:
-        rows.append(
-            _blocking_row(t("blk.sync_calls"), sync_calls, ctx.hint("sync_calls", ctx.trace_window()))
-        )
-    return (table(columns, rows) if rows else "") + _launch_table(ctx, device)
-
-
-def _blocking_row(label: str, item: dict, hint: str) -> list[Cell]:
-    return [
-        Cell(label, hint=hint),
-        count_cell(item.get("count"), hint),
-        ns_cell(item.get("total_ns"), hint),
-        bytes_cell(item.get("bytes"), hint),
-    ]
-
-
-def _launch_table(ctx: Context, device: dict) -> str:
-    launch, t = device.get("launch") or {}, ctx.t
-    if not launch.get("kernels_with_launch"):
-        return ""
-    window = ctx.device_window(device)
-    delay = " / ".join(fmt_ns(launch.get(k)) for k in ("delay_p50_ns", "delay_p90_ns", "delay_max_ns"))
-    short = f"{fmt_share(launch.get('short_kernel_share'))} ({launch.get('short_kernel_count', 0):,})"
-    columns = [Column(t("col.label")), Column(t("col.value"), numeric=True), Column(t("col.formula"))]
-    rows = [
-        [
-            Cell(t("blk.launch_delay")),
-            Cell(delay, hint=ctx.hint("launch.delay", window)),
-            Cell(ctx.formula("launch.delay")),
-        ],
-        [
-            Cell(t("blk.launch_call")),
-            ns_cell(launch.get("call_p50_ns"), ctx.hint("launch.call_p50", window)),
-            Cell(ctx.formula("launch.call_p50")),
-        ],
-        [
-            Cell(t("blk.short_kernels")),
-            Cell(short, hint=ctx.hint("launch.short_kernel_share", window)),
-            Cell(ctx.formula("launch.short_kernel_share")),
-        ],
-    ]
-    return table(columns, rows)
-
-
 # --- Ascend --------------------------------------------------------------------------------------
 
 
@@ -556,11 +446,11 @@ def metadata_section(ctx: Context) -> str:
 
 def glossary_section(ctx: Context) -> str:
     """Every definition of the analysis (and of its Ascend findings): metric -> window and formula."""
-    html = _definition_list([(key, value, None) for key, value in ctx.definitions.items()], "glossary")
+    html = _definition_list([(key, ctx.formula(key), None) for key in ctx.definitions], "glossary")
     ascend_definitions = (ctx.document.get("ascend") or {}).get("definitions") or {}
     if ascend_definitions:
-        html += element("h3", text(ctx.t("gloss.ascend")))
-        html += _definition_list([(k, v, None) for k, v in ascend_definitions.items()], "glossary")
+        items = [(k, ascend_definition(k, ctx.lang, v), None) for k, v in ascend_definitions.items()]
+        html += element("h3", text(ctx.t("gloss.ascend"))) + _definition_list(items, "glossary")
     return html
 
 

@@ -1,0 +1,121 @@
+"""The analysis' definitions (tracekit/analysis/definitions.py and the Ascend findings' own) in
+Simplified Chinese, for the zh report: its glossary, its hover hints and the recommendations' formulas.
+
+Keyed like the English definitions; tests/unit/test_html_i18n.py checks that every definition has
+its translation. The English texts stay the reference (the JSON `definitions` block).
+"""
+
+from __future__ import annotations
+
+from tracekit.analysis.ascend import DEFINITIONS as ASCEND_DEFINITIONS_EN
+from tracekit.analysis.definitions import DEFINITIONS as DEFINITIONS_EN
+
+DEFINITIONS_ZH: dict[str, str] = {
+    "window": "W = 设备操作（内核、拷贝、内存置位、通信内核）的 [最早开始, 最晚结束]；与 nsys 和 HTA 的窗口相同",
+    "capture_span": "trace 中任意事件（含主机事件）的最早开始到最晚结束",
+    "busy_ns": "|W 内该设备各流上操作的并集|",
+    "utilization": "busy_ns / |W|",
+    "utilization_sum": "操作时长之和 / |W|（nsys gpu_time_util；多流重叠时可超过 1）",
+    "kernel_utilization": "|内核（计算与通信）的并集| / |W|",
+    "bubbles": "W 内设备不运行任何操作、且长度 >= 阈值的极大区间",
+    "bubbles.cause": "sync_wait：某个同步调用（或设备端同步）与空泡重叠；否则 host_wait：结束空泡的那个操作的"
+    "启动调用晚于空泡开始；否则 other",
+    "bubbles.percentiles": "最近秩：第 ceil(p/100 * n) 小的空泡",
+    "copies.busy_ns": "|该方向拷贝的并集|",
+    "copies.share_of_busy": "copies.busy_ns / busy_ns",
+    "copies.exposed_share": "|拷贝并集减去内核并集| / |W|（未被计算掩盖的拷贝时间）",
+    "copies.per_step": "步骤内的拷贝数 / 步骤数",
+    "copies.bandwidth_gbps": "已知字节数的拷贝的字节总和 / 时长总和（GB/s = 字节/ns）",
+    "copies.sizes": "该方向已知字节数的拷贝大小：个数、总和、均值、最小值、中位数（偶数个时取中间两个的均值）、"
+    "最大值、样本标准差",
+    "copies.pageable_pinned": "主机端的内存类型：H2D 的源、D2H 的目的",
+    "communication.split": "把 W 按优先级 计算 > 通信 > 拷贝 > 空闲 互斥划分，每一时刻只计一次：compute_ns = "
+    "|计算内核的并集|，communication_ns = |通信内核并集减去计算|，copies_ns = |拷贝与内存置位的并集减去前两者|，"
+    "idle_ns = |W| 减去这三者；四者之和为 |W|",
+    "communication.communication_ns": "W 内 |该设备通信内核（NCCL、HCCL 算子）的并集|",
+    "communication.overlap_ratio": "overlap_ns / communication_ns，overlap_ns = |通信并集与计算内核并集的交集|"
+    "（HTA 的通信/计算重叠）",
+    "communication.exposed_ns": "|通信并集减去计算并集|（msprof 的 'Communication (Not Overlapped)'）；"
+    "exposed_share = exposed_ns / |W|",
+    "communication.collectives": "按类型（Collective name 参数，否则内核或算子名）统计的通信内核：次数、"
+    "total_ns（时长之和）、busy_ns（并集）、bytes（max(输入, 输出) 消息大小）、algbw_gbps = 有大小的内核的字节"
+    "总和 / 时长总和（字节/ns = GB/s）、busbw_gbps = Σ(字节 × 系数) / 时长总和，系数取 nccl-tests 的定义，"
+    "n 为组大小：all-reduce 2(n-1)/n；all-gather、reduce-scatter、all-to-all (n-1)/n；broadcast、send/recv 1",
+    "communication.instances": "按开始时间的前 2000 个集合通信：类型、步骤、序号（该步骤内同类型集合通信按开始"
+    "顺序编号 0, 1, ...）、start_ns、end_ns、bytes",
+    "steps.duration_ns": "主机端 ProfilerStep#N 区间的时长；分位数取最近秩",
+    "steps.throughput_per_s": "1 s / 平均步骤时长：步骤依次执行时每秒的步骤数",
+    "steps.series": "按开始顺序的每个步骤的时长（超过 2000 步时每隔 stride 步取一个）",
+    "host.sync_calls": "主机的 cudaDeviceSynchronize / cudaStreamSynchronize 调用：次数与时间",
+    "hotspots": "按短名（去掉返回类型、模板参数和形参）分组的内核；share = 组内总时长 / 所有内核时长之和",
+    "launch.delay": "内核开始 - (启动调用开始 + 启动调用时长)，小于 0 时取 0",
+    "launch.short_kernel_share": "比自身启动调用还短的内核 / 启动调用已知的内核",
+    "memory.allocated": "每次分配或释放后该设备已分配的总字节数（PyTorch profiler 的 [memory] 采样，"
+    "profile_memory=True；不含 CPU 采样），覆盖整个采集；无采样时为 null。没有 Total Allocated 的 trace 给出自采集"
+    "开始以来分配大小的累计和，此时水位和峰值是下界（见 trace 的警告）",
+    "memory.peak_bytes": "所有采样中最大的已分配水位；peak_ns 为其时间；start_bytes 和 end_bytes 为第一个和最后"
+    "一个采样的水位",
+    "memory.per_step": "步骤结束时的已分配量 = 不晚于主机步骤区间结束的最后一个采样的水位（没有这么早的采样时为 "
+    "null）；最多 2000 步，均匀抽样",
+    "memory.growth_per_step_bytes": "步骤结束时已分配量对步骤编号的最小二乘斜率（字节/步；少于 2 步时为 null）；"
+    "每步稳定泄漏 L 字节时结果为 L",
+    "memory.growing_steps_share": "步骤结束时已分配量上升的相邻步骤对 / 步骤对总数",
+    "memory.series": "每个采样的 (时间, 已分配量)；超过 1000 个采样时，把 [首个, 末个采样] 等分为 1000 段，"
+    "每段取最大的采样",
+    "timeline": "时长为中位数的那个步骤（trace 中没有步骤时取设备窗口的前 5 ms）：其主机与设备事件按通道排列，"
+    "最多 3000 个（短于窗口 1/2000 的连续事件合并为一条）",
+    "whatif": "重放最多 32 个均匀分布的步骤：主机调用保持实测间隔；设备操作在 max(启动调用开始 + 滞后, "
+    "同一流上前一操作结束 + 间隔) 时开始，起决定作用的一项取实测值，另一项取该步骤的最小值；结果取重放步骤的"
+    "中位数",
+    "whatif.removable_share": "f = |改动所作用的主机与设备区间的并集| / 步骤时长；Amdahl 上限 = 1 / (1 - f)",
+    "whatif.copy_cost": "在该设备的锁页 H2D 拷贝上最小二乘拟合 拷贝时长 = 固定开销 + 字节数 × 每字节开销"
+    "（锁页拷贝少于 2 种大小时用全部 H2D 拷贝）",
+    "whatif.engine_share": "|步骤内内核（或拷贝）的并集| / 步骤时长；主机：|驱动线程的调用与 CPU 算子的并集| "
+    "减去其等待 / 步骤时长",
+    "whatif.kernels": "内核时长中位数、短于 10 us 的占比、有内核的流数",
+    "whatif.kernel_overlap": "1 - |内核并集| / 内核时长之和（不同流的内核同时运行的时间）",
+    "whatif.pipeline": "主机阶段：设备空闲、且驱动线程不在任何调用或包含调用的 CPU 算子内的步骤时间；"
+    "设备阶段：步骤内 |设备操作的并集|",
+}
+
+ASCEND_DEFINITIONS_ZH: dict[str, str] = {
+    "h2d": "方向为 H2D 的 MEMCPY 任务（除非 trace 给出其他方向，即类型为 PCIE_DMA_SQE 的 MEMCPY_ASYNC），按步骤统计："
+    "个数、字节、时长之和、|并集| 以及 share = |并集| / 步骤的设备跨度（该步骤首个到末个设备操作）；"
+    "某一步骤中有 >= 2 个时判定为发现",
+    "ai_cpu": "核类型（op_summary 的 Task Type / kernel_details 的 Accelerator Core）为 AI_CPU 的算子",
+    "dynamic_shape": "OP State 为 dynamic 的算子；task_wait_ns = op_summary 中 Task Wait Time 之和（任务前设备"
+    "空闲），idle_before_ns = 在时间线上测得的同一间隙",
+    "int64": "有 INT64 输入（Input Data Types）的算子",
+    "block_dim": "Block Dim 小于核数（info.json.N 的 ai_core_num，向量算子用 aiv_num）或不是其整数倍的 AI Core / "
+    "向量算子；某类核中 >= 50% 的算子共享同一个小于核数的 block dim 时，很可能设置了全局限制（ge.aicoreNum）",
+    "time_breakdown": "按步骤和设备：compute = |计算任务的并集|，communication = |集合通信的并集|，"
+    "communication_not_overlapped = |集合通信减去计算|，free = 跨度 - |两者的并集|，跨度 = 首个到末个计算或"
+    "通信任务；并与 Overlap Analysis 层和 step_trace_time.csv 对比",
+}
+
+_BY_LANG = {"zh": (DEFINITIONS_ZH, ASCEND_DEFINITIONS_ZH)}
+_KEY_OF_TEXT = {text: key for key, text in DEFINITIONS_EN.items()}
+
+
+def definition(key: str, lang: str, english: str | None = None) -> str | None:
+    """The definition `key` in `lang` (None when it has none there: the caller keeps `english`)."""
+    if lang == "en":
+        return english if english is not None else DEFINITIONS_EN.get(key)
+    return _BY_LANG[lang][0].get(key)
+
+
+def ascend_definition(key: str, lang: str, english: str) -> str:
+    """An Ascend finding's definition in `lang`, or the English one it came with."""
+    return english if lang == "en" else _BY_LANG[lang][1].get(key, english)
+
+
+def translated_formula(formula: str, lang: str) -> str:
+    """A formula text from the analysis' definitions (e.g. a recommendation's evidence) in `lang`;
+    other texts are returned as they are (already in the report's language)."""
+    key = _KEY_OF_TEXT.get(formula)
+    if lang == "en" or key is None:
+        return formula
+    return _BY_LANG[lang][0].get(key, formula)
+
+
+__all__ = ["ASCEND_DEFINITIONS_EN", "ASCEND_DEFINITIONS_ZH", "DEFINITIONS_ZH", "definition"]
