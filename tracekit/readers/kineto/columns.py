@@ -104,17 +104,17 @@ def to_piece(decoded: list, redecode: Callable[[], list], pair_here: bool) -> Pi
     """Convert decoded events; `redecode` gives them with exact-decimal times when floats cannot hold
     the values. With `pair_here` (the whole trace), B/E pairs are closed now; else they are left to
     `assemble`, which pairs them across pieces."""
-    events, memory = spans_and_memory(decoded)
+    events, memory, pairs = spans_and_memory(decoded)
     start_ns, dur_ns = _times(events)
     memory_ns = _times(memory)[0]
     if start_ns is None or memory_ns is None:
-        events, memory = spans_and_memory(redecode())
+        events, memory, pairs = spans_and_memory(redecode())
         start_ns, dur_ns = _exact_times(events)
         memory_ns = _exact_times(memory)[0]
     phases = None
     if pair_here:
         events, start_ns, dur_ns = close_begin_end_pairs(events, start_ns, dur_ns)
-    else:
+    elif pairs:
         phases = _phases(events)
     samples = _memory_instants(memory, memory_ns)  # before the spans, so warnings keep their order
     piece = _span_piece(events, start_ns, dur_ns)
@@ -127,22 +127,21 @@ def to_piece(decoded: list, redecode: Callable[[], list], pair_here: bool) -> Pi
     return piece
 
 
-def spans_and_memory(decoded: list) -> tuple[list, list]:
-    """The spans (complete X and begin/end B, E events) and the `[memory]` instants, in file order;
-    flows, other instants and metadata go. Names are compared on instants only: they are few unless
-    memory was profiled."""
+def spans_and_memory(decoded: list) -> tuple[list, list, bool]:
+    """The spans (complete X and begin/end B, E events) and the `[memory]` instants, in file order,
+    and whether some spans are B/E; flows, other instants and metadata go. Names are compared on
+    instants only: they are few unless memory was profiled."""
     phases = list(map(attrgetter("ph"), decoded))
     spans = list(compress(decoded, map(_SPAN_PHASES.__contains__, phases)))
     instants = list(compress(decoded, map(_INSTANT_PHASES.__contains__, phases)))
-    return spans, list(compress(instants, map(MEMORY_NAME.__eq__, map(attrgetter("name"), instants))))
+    memory = list(compress(instants, map(MEMORY_NAME.__eq__, map(attrgetter("name"), instants))))
+    return spans, memory, "B" in phases or "E" in phases
 
 
-def _phases(events: list) -> np.ndarray | None:
-    """Phase codes of the spans when some are B/E; None when all are complete (X) events."""
-    phases = list(map(attrgetter("ph"), events))
-    if "B" not in phases and "E" not in phases:
-        return None
-    return np.fromiter(map(PHASE_CODES.__getitem__, phases), dtype=np.int8, count=len(phases))
+def _phases(events: list) -> np.ndarray:
+    """Phase codes of the spans (0 X, 1 B, 2 E)."""
+    phases = map(PHASE_CODES.__getitem__, map(attrgetter("ph"), events))
+    return np.fromiter(phases, dtype=np.int8, count=len(events))
 
 
 def _times(events: list) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -254,18 +253,27 @@ def _span_piece(events: list, start_ns: np.ndarray, dur_ns: np.ndarray) -> Piece
 
 def _input_columns(events: list, kind: np.ndarray, rows: int) -> dict[str, tuple[list, np.ndarray]] | None:
     """The CPU ops' `Input Dims`, `Input type` and `Concrete Inputs` (record_shapes=True) as JSON text
-    (dictionary, codes), "" on other rows; None when no operator has them."""
+    (dictionary, codes), "" on other rows; None when no operator has them. Each distinct text is
+    decoded once."""
     ops = np.flatnonzero(kind == Kind.CPU_OP)
     args = [events[i].args for i in ops]
     if not any(map(len, map(attrgetter("input_dims"), args))):
         return None
     columns = {}
     for name, field in zip(INPUT_COLUMNS, _INPUT_FIELDS, strict=True):
-        text = np.full(rows, "", dtype=object)
-        text[ops] = [bytes(raw).decode() for raw in map(attrgetter(field), args)]
-        encoded = pa.array(text, type=pa.string()).dictionary_encode()
-        columns[name] = (encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False))
+        raws = map(_one_tuple, map(bytes, map(attrgetter(field), args)))
+        ((texts,), per_op) = _distinct(raws, len(ops), 1)
+        dictionary = [text.decode() for text in texts]
+        if "" not in dictionary:
+            dictionary.append("")
+        codes = np.full(rows, dictionary.index(""), dtype=np.int32)
+        codes[ops] = per_op
+        columns[name] = (dictionary, codes)
     return columns
+
+
+def _one_tuple(value: bytes) -> tuple[bytes]:
+    return (value,)
 
 
 def _encoded(text: np.ndarray) -> tuple[list[str], np.ndarray]:

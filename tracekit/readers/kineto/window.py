@@ -14,6 +14,7 @@ from pathlib import Path
 from tracekit.readers.source import GZIP_MAGIC, UTF8_BOM, content_blocks, require_file
 
 BLOCK_BYTES = 4 << 20
+READ_AHEAD = 1 << 20
 
 
 class Content:
@@ -83,8 +84,9 @@ class Window:
             return True
         self._make_room(size)
         while len(self) < size:
+            stop = min(len(self.buffer), self.low + size + READ_AHEAD)  # little left over to move
             with memoryview(self.buffer) as whole:
-                n = self.content.read_into(whole[self.high :])
+                n = self.content.read_into(whole[self.high : stop])
             if n == 0:
                 self.eof = True
                 return False

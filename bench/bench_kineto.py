@@ -1,0 +1,217 @@
+"""Benchmark: the Kineto reader and `tracekit analyze` (HTML on) against the floor, a bare msgspec typed
+decode of the same file, on tiled traces of 0.1, 1 and 5 GB (and 10 GB with --ten).
+
+    .venv/bin/python bench/bench_kineto.py [--sizes 0.1,1,5] [--ten] [--repeat 2] [--dir DIR] [--keep]
+
+Traces are made by bench/make_large_trace.py in DIR (default: a new folder under the temporary
+directory), deleted at the end unless --keep. Each measurement runs in a fresh subprocess, interleaved
+(floor, read, analyze, floor, ...); wall time is taken around the process, CPU time and the largest
+single-process RSS come from os.wait4 (workers the child waited for included; Linux counts the bench's
+own RSS at the fork in it, so the bench keeps little), and the peak RSS of the whole process tree (the
+child and its reader workers, summed) is sampled from /proc every 20 ms. The
+best time and the largest RSS of the runs count. Results: printed, and bench/data/kineto_result.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+sys.path.insert(0, str(BENCH_DIR))
+
+import bench_analyze  # noqa: E402  (sibling scripts, importable once bench/ is on the path)
+import make_large_trace  # noqa: E402
+
+RESULT_PATH = make_large_trace.DATA_DIR / "kineto_result.json"
+TIME_RATIO_TARGET = 1.5  # analyze (HTML on) / floor
+RSS_TARGET_BYTES = 2e9  # tree peak RSS of analyze on the 10 GB trace
+THROUGHPUT_TARGET = 150e6  # bytes/s of analyze on the ~480 MB trace
+SAMPLE_S = 0.02
+
+
+@dataclass
+class Runs:
+    """The runs of one command on one trace."""
+
+    name: str
+    command: list[str]
+    wall_s: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)
+    rss_bytes: list[int] = field(default_factory=list)  # largest single process (ru_maxrss)
+    tree_rss_bytes: list[int] = field(default_factory=list)  # sampled peak of the process tree
+
+    def best(self) -> dict[str, float]:
+        return {
+            "wall_s": min(self.wall_s),
+            "cpu_s": min(self.cpu_s),
+            "rss_bytes": max(self.rss_bytes),
+            "tree_rss_bytes": max(self.tree_rss_bytes),
+        }
+
+
+def read_only(path: Path) -> None:
+    """The child of the `read` measurement: read_trace alone."""
+    from tracekit.readers import read_trace
+
+    began = time.perf_counter()
+    rows = read_trace(path).events.num_rows
+    print(json.dumps({"read_s": time.perf_counter() - began, "rows": rows}))
+
+
+def tree_rss(pid: int) -> int:
+    """RSS of a process and all its descendants, in bytes (0 once it is gone)."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += next(int(line.split()[1]) << 10 for line in status.splitlines() if line[:6] == "VmRSS:")
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total
+
+
+def run_once(command: list[str]) -> tuple[float, float, int, int]:
+    """(wall s, CPU s, ru_maxrss bytes, tree peak bytes) of one run; raises when it fails."""
+    with tempfile.TemporaryFile() as err:
+        began = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=REPO)
+        peak = [0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], tree_rss(process.pid))
+                done.wait(SAMPLE_S)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - began
+        done.set()
+        sampler.join()
+        if os.waitstatus_to_exitcode(status) != 0:
+            err.seek(0)
+            raise RuntimeError(f"{' '.join(command)} failed: {err.read().decode(errors='replace')[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, peak[0]
+
+
+def commands(trace: Path, out: Path, floor: bool, analyze: bool) -> list[Runs]:
+    """The floor (unless too large to hold), the reader alone, and analyze with JSON and HTML."""
+    python = sys.executable
+    runs = [Runs("read", [python, __file__, "--read-only", str(trace)])]
+    if analyze:
+        command = [python, "-m", "tracekit", "analyze", str(trace), "--json", str(out / "a.json")]
+        runs.append(Runs("analyze", [*command, "--html", str(out / "a.html")]))
+    if floor:
+        runs.insert(0, Runs("floor", [python, bench_analyze.__file__, "--decode-only", str(trace)]))
+    return runs
+
+
+def measure(runs: list[Runs], repeat: int) -> None:
+    for i in range(repeat):
+        for r in runs:
+            wall, cpu, rss, tree = run_once(r.command)
+            r.wall_s.append(wall)
+            r.cpu_s.append(cpu)
+            r.rss_bytes.append(rss)
+            r.tree_rss_bytes.append(tree)
+            line = f"  {r.name:<8} run {i + 1}/{repeat}: {wall:7.2f} s, CPU {cpu:7.2f} s"
+            print(f"{line}, RSS {rss / 1e6:6.0f} MB (tree {tree / 1e6:6.0f} MB)", flush=True)
+
+
+def bench_size(size_gb: float, folder: Path, repeat: int, keep: bool, analyze: bool) -> dict[str, object]:
+    """Make a trace of about `size_gb` GB, measure it, delete it unless `keep`."""
+    trace = folder / f"tiled_{size_gb:g}gb.pt.trace.json"
+    if not trace.exists():  # in a child: a child's peak RSS counts its parent's at the fork
+        make = [sys.executable, make_large_trace.__file__, "--size-mb", str(size_gb * 1000)]
+        subprocess.run([*make, "--out", str(trace)], check=True, cwd=REPO)
+    size = trace.stat().st_size
+    floor = size < 6e9  # a bare decode of 10 GB holds ~20 GB of objects: more than this machine has
+    out = Path(tempfile.mkdtemp(prefix="tracekit-bench-out-"))
+    try:
+        runs = commands(trace, out, floor, analyze)
+        print(f"{trace.name}: {size / 1e9:.2f} GB, {repeat} run(s) each", flush=True)
+        measure(runs, repeat)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+        if not keep:
+            trace.unlink()
+    best = {r.name: r.best() for r in runs}
+    return {"size_gb": size_gb, "bytes": size, "runs": [asdict(r) for r in runs], "best": best}
+
+
+def verdicts(result: dict[str, object]) -> list[str]:
+    """One line per target met or missed, with the measured value."""
+    lines = []
+    for size in result["sizes"]:
+        best = size["best"]
+        measured = "analyze" if "analyze" in best else "read"
+        analyze = best[measured]
+        mbps = size["bytes"] / analyze["wall_s"] / 1e6
+        line = f"{size['bytes'] / 1e9:6.2f} GB: {measured} {analyze['wall_s']:7.2f} s ({mbps:4.0f} MB/s)"
+        if "floor" in best:
+            ratio = analyze["wall_s"] / best["floor"]["wall_s"]
+            cpu_ratio = analyze["cpu_s"] / best["floor"]["cpu_s"]
+            verdict = "PASS" if ratio <= TIME_RATIO_TARGET else "FAIL"
+            line += f", {ratio:.2f}x the floor (CPU {cpu_ratio:.2f}x; target <= {TIME_RATIO_TARGET}x) "
+            line += verdict
+        line += f", tree RSS {analyze['tree_rss_bytes'] / 1e9:.2f} GB"
+        line += f", read alone {best['read']['wall_s']:.2f} s"
+        if size["bytes"] >= 9e9:
+            met = analyze["tree_rss_bytes"] <= RSS_TARGET_BYTES
+            line += f" (RSS target <= 2 GB: {'PASS' if met else 'FAIL'})"
+        lines.append(line)
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="0.1,1,5", help="trace sizes in GB (10^9 B), comma-separated")
+    parser.add_argument("--ten", action="store_true", help="also a 10 GB trace (needs ~11 GB of disk)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per command")
+    parser.add_argument("--dir", type=Path, default=None, help="where the traces are made")
+    parser.add_argument("--keep", action="store_true", help="keep the traces")
+    parser.add_argument("--analyze-up-to", type=float, default=100.0, help="GB; larger traces: reader only")
+    parser.add_argument("--read-only", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.read_only:
+        read_only(args.read_only)
+        return 0
+    sizes = [float(s) for s in args.sizes.split(",") if s] + ([10.0] if args.ten else [])
+    folder = args.dir or Path(tempfile.mkdtemp(prefix="tracekit-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    result = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": bench_analyze.machine(),
+        "revision": bench_analyze.revision(),
+        "load_average": os.getloadavg(),
+        "sizes": [],
+    }
+    for size in sizes:
+        repeat = 1 if size >= 5 else args.repeat
+        result["sizes"].append(bench_size(size, folder, repeat, args.keep, size <= args.analyze_up_to))
+    if not args.keep and args.dir is None:
+        shutil.rmtree(folder, ignore_errors=True)
+    print("\n".join(verdicts(result)))
+    RESULT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    RESULT_PATH.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"result written to {RESULT_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
