@@ -28,12 +28,11 @@ sys.path.insert(0, str(ROOT))
 
 from tracekit.analysis.analyze import Options, analyze  # noqa: E402
 from tracekit.readers import read_trace  # noqa: E402
-from tracekit.rules import recommend  # noqa: E402
-from tracekit.rules.catalogue import RULES  # noqa: E402
+from tracekit.rules import CHANGES, RULES, recommend  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "gpu" / "corpus.toml"
 TOLERANCE = 0.30
-CHANGE_OF = {rule.id: rule.change for rule in RULES}
+CHANGE_OF = {rule.id: rule.change.name for rule in RULES if rule.change and rule.change.latency}
 
 
 @dataclass
@@ -76,7 +75,7 @@ def evaluate(pair: dict, calibrated: bool = False) -> Result:
 
 
 def _recommended(path: Path, unprofiled_ns: int | None) -> dict:
-    document = analyze(read_trace(path), Options(unprofiled_step_ns=unprofiled_ns))
+    document = analyze(read_trace(path), Options(unprofiled_step_ns=unprofiled_ns), CHANGES)
     document["recommendations"] = recommend(document)
     return document
 

@@ -12,7 +12,7 @@ from conftest import SHARED_TRACES  # noqa: F401 (test_golden reads it here): ..
 from tracekit.analysis.analyze import analyze
 from tracekit.errors import TraceError
 from tracekit.readers import read_traces
-from tracekit.rules import recommend
+from tracekit.rules import CHANGES, recommend
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "data" / "golden"
@@ -75,7 +75,7 @@ def snapshot(path: Path) -> list[dict[str, object]]:
 def key_numbers(trace) -> dict[str, object]:
     """What a reviewer checks: events, steps, per-device busy time, copies, bubbles, top kernels,
     host syncs, and the ranked recommendation ids with their gains (3 significant digits)."""
-    document = analyze(trace)
+    document = analyze(trace, changes=CHANGES)
     recommendations = recommend(document, "en")
     return {
         "format": trace.format,

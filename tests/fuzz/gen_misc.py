@@ -59,9 +59,9 @@ def analysis_document(trace: Path) -> dict:
     """The analysis `tracekit analyze` writes for `trace`."""
     from tracekit.analysis.analyze import analyze
     from tracekit.readers import read_trace
-    from tracekit.rules import recommend
+    from tracekit.rules import CHANGES, recommend
 
-    document = analyze(read_trace(trace))
+    document = analyze(read_trace(trace), changes=CHANGES)
     document["recommendations"] = recommend(document, "en")
     return json.loads(json.dumps(document))
 

@@ -1,5 +1,6 @@
-"""The replay changes (tracekit/analysis/changes.py), exactly, on tiny hand-built steps (times in us,
-one host thread, stream 7). Each test gives the measured step, the edit and the replay by hand."""
+"""The replay changes (each in its rule module, tracekit/rules/library/), exactly, on tiny hand-built
+steps (times in us, one host thread, stream 7). Each test gives the measured step, the edit and the
+replay by hand."""
 
 from __future__ import annotations
 
@@ -9,20 +10,17 @@ import pytest
 from kineto_builder import cpu_op, kernel, memcpy, runtime
 from replay_builder import US, step_model
 
-from tracekit.analysis.changes import (
-    CopyCost,
-    bigger_batch,
-    mixed_precision,
-    pin_memory,
-    remove_host_syncs,
-    static_shapes,
-)
+from tracekit.analysis.changes import CopyCost, pinned_cost
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.precision import Bf16
 from tracekit.analysis.replay import Op, replay
-from tracekit.analysis.whatif import _device_capacity, _pinned_cost
 from tracekit.model.schema import CopyDirection, Kind
 from tracekit.perfmodel.hardware import find_hardware
+from tracekit.rules.library.bigger_batch import bigger_batch, device_capacity
+from tracekit.rules.library.host_syncs import remove_host_syncs
+from tracekit.rules.library.mixed_precision import mixed_precision
+from tracekit.rules.library.pin_memory import pin_memory
+from tracekit.rules.library.static_shapes import static_shapes
 
 
 def _ops(entries) -> list[Op]:
@@ -203,10 +201,10 @@ def test_pinned_cost_from_the_host_link(tmp_path: Path) -> None:
     """No pinned copies of two sizes: the device's shortest kernel (33 us) plus bytes over the H200's
     63 GB/s host link; 1 MB -> 33000 + 1e6 / 63 = 48873 ns. Without a hardware row: None."""
     cols, _ = step_model(tmp_path, _pageable_step(), 90)
-    cost = _pinned_cost(cols, 0, find_hardware("H200"))
+    cost = pinned_cost(cols, 0, find_hardware("H200"))
     assert cost is not None and (cost.fixed_ns, cost.ns_per_byte) == (33_000.0, 1 / 63)
     assert cost.of(1_000_000) == round(33_000 + 1_000_000 / 63) == 48_873
-    assert _pinned_cost(cols, 0, None) is None
+    assert pinned_cost(cols, 0, None) is None
 
 
 def test_pinned_cost_fitted_on_pinned_copies(tmp_path: Path) -> None:
@@ -219,7 +217,7 @@ def test_pinned_cost_fitted_on_pinned_copies(tmp_path: Path) -> None:
         runtime("cudaDeviceSynchronize", 14, 6),
     ]
     cols, _ = step_model(tmp_path, events, 20)
-    cost = _pinned_cost(cols, 0, find_hardware("H200"))
+    cost = pinned_cost(cols, 0, find_hardware("H200"))
     assert cost is not None
     assert (cost.fixed_ns, cost.ns_per_byte) == (pytest.approx(2000.0), pytest.approx(1.0))
 
@@ -228,4 +226,4 @@ def test_device_capacity_of_a_doubled_batch(tmp_path: Path) -> None:
     """Busy device time of the step: k0 [8,11) + k1 [13,26) = 16 us; a batch twice as large needs
     at least 32 us of device time."""
     cols, model = step_model(tmp_path, _two_kernels(), 30)
-    assert _device_capacity([model], cols) == {"device_busy_ns": 16 * US, "capacity_floor_ns": 32 * US}
+    assert device_capacity([model], cols) == {"device_busy_ns": 16 * US, "capacity_floor_ns": 32 * US}

@@ -20,6 +20,7 @@ from tracekit.analysis.analyze import analyze
 from tracekit.readers import read_trace, read_traces
 from tracekit.report.html import MAX_REPORT_BYTES, render_html
 from tracekit.report.html.i18n import STRINGS
+from tracekit.rules import CHANGES
 
 SIM_BASELINE = ROOT / "sample_traces" / "sim_case000_baseline.pt.trace.json.gz"
 H2D_SAMPLE = ROOT / "sample_traces" / "h2d28_separate.pt.trace.json.gz"
@@ -40,7 +41,7 @@ CSS_NETWORK_LOAD = re.compile(r"""(?:url\(\s*["']?\s*(?:https?:)?//|@import)""",
 
 @pytest.fixture(scope="module")
 def document() -> dict:
-    return analyze(read_trace(SIM_BASELINE))
+    return analyze(read_trace(SIM_BASELINE), changes=CHANGES)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from kineto_builder import HOST_TID, cpu_op, kernel, memcpy, runtime, step, write_trace
 from replay_builder import US, kernel_chain, step_model
 
-from tracekit.analysis.changes import Edit, Edited, graph_launch, remove_host_syncs, synchronizing
+from tracekit.analysis.changes import Edit, Edited, synchronizing
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.plan import causes, claimed, plan, step_path
 from tracekit.analysis.replay import StepModel
@@ -19,6 +19,11 @@ from tracekit.analysis.workload import workload
 from tracekit.model.intervals import total_length
 from tracekit.model.schema import Kind
 from tracekit.readers import read_trace
+from tracekit.rules import CHANGES
+from tracekit.rules.library.graph_launch import graph_launch
+from tracekit.rules.library.host_syncs import remove_host_syncs
+
+ENABLED = {change.name: change.enabled_by for change in CHANGES if change.enabled_by}
 
 
 def _read(tmp_path: Path, events: list[dict]) -> tuple[object, Columns]:
@@ -72,7 +77,8 @@ def test_a_remover_enables_only_a_change_it_unblocks(tmp_path: Path) -> None:
     """graph_launch is not blocked here (it applies alone: 95 -> 76); batch_h2d saves 95 / 94 <
     1.05 and unblocks nothing, so it must not enter (MIN_SPEEDUP: unless it unblocks one)."""
     cols, model = step_model(tmp_path, kernel_chain(), 95)
-    result = plan([model], cols, {"batch_h2d": _shorten("k2", 14), "graph_launch": _shorten("k3", 19)})
+    edits = {"batch_h2d": _shorten("k2", 14), "graph_launch": _shorten("k3", 19)}
+    result = plan([model], cols, edits, ENABLED)
     assert _changes(result["steps"]) == [("graph_launch", None)]
 
 
@@ -104,7 +110,7 @@ def test_graph_launch_enters_after_remove_host_syncs(tmp_path: Path, synchronize
     cols, model = step_model(tmp_path, _item_step(synchronize), 305)
     assert len(synchronizing(model)) == 2 and graph_launch(model, cols) is None
     edits = {"graph_launch": graph_launch, "remove_host_syncs": remove_host_syncs}
-    steps = plan([model], cols, edits)["steps"]
+    steps = plan([model], cols, edits, ENABLED)["steps"]
     assert _changes(steps) == [("remove_host_syncs", "graph_launch"), ("graph_launch", None)]
     assert [s["predicted_step_ns"] for s in steps] == [291 * US, 237_672]
     assert steps[0]["speedup"] == pytest.approx(305 / 291) and steps[0]["speedup"] < 1.05
@@ -123,7 +129,7 @@ def test_an_unblocked_change_still_needs_the_threshold(tmp_path: Path) -> None:
         return None if len(synchronizing(m)) > 1 else shorten_k7(m, c)
 
     edits = {"graph_launch": blocked_graph, "remove_host_syncs": remove_host_syncs}
-    steps = plan([model], cols, edits)["steps"]
+    steps = plan([model], cols, edits, ENABLED)["steps"]
     assert _changes(steps) == []  # 305 / 291 < 1.05 and nothing worth enabling
 
 

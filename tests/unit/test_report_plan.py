@@ -18,7 +18,7 @@ from tracekit.report.html import render_html
 from tracekit.report.html.attribution import CATEGORY_COLOURS
 from tracekit.report.html.i18n import translator
 from tracekit.report.terminal import render_summary
-from tracekit.rules import recommend
+from tracekit.rules import CHANGES, recommend
 
 TRACES = {
     "h2d28": ROOT / "sample_traces" / "h2d28_separate.pt.trace.json.gz",  # plan of 2, alternatives
@@ -32,7 +32,7 @@ ALLOWED_LATIN = {"H2D", "D2H", "D2D", "CPU", "ms", "us", "ns", "cuda", "Amdahl"}
 def documents() -> dict[str, dict]:
     built = {}
     for name, path in TRACES.items():
-        document = analyze(read_trace(path))
+        document = analyze(read_trace(path), changes=CHANGES)
         document["recommendations"] = recommend(document)
         built[name] = document
     return built

@@ -14,11 +14,14 @@ from pathlib import Path
 import pytest
 from kineto_builder import cpu_op, kernel, memcpy, runtime, step, write_trace
 
+from tracekit.analysis.changes import fit_copy_cost
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.replay import build_step, replay
-from tracekit.analysis.whatif import batch_h2d, fit_copy_cost, whatif_block
+from tracekit.analysis.whatif import whatif_block
 from tracekit.model.schema import CopyDirection, Kind
 from tracekit.readers import read_trace
+from tracekit.rules import CHANGES
+from tracekit.rules.library.h2d_batch import batch_h2d
 
 US = 1000
 
@@ -82,7 +85,7 @@ def test_batch_h2d_merges_the_copies(tmp_path: Path, wrapped: bool, predicted_us
 
 def test_whatif_block_numbers(tmp_path: Path) -> None:
     trace, cols, _ = _model(tmp_path, False)
-    block = whatif_block(trace.events, cols, 0)
+    block = whatif_block(trace.events, cols, 0, changes=CHANGES)
     batch = block["batch_h2d"]
     assert (batch["baseline_step_ns"], batch["predicted_step_ns"]) == (100 * US, 46 * US)
     assert batch["speedup"] == pytest.approx(100 / 46)
@@ -97,11 +100,11 @@ def test_whatif_block_numbers(tmp_path: Path) -> None:
 
 def test_pipeline_balance_with_no_device_stage_does_not_fire() -> None:
     """A replayed step whose device stage is 0 ns (found by fuzzing an Ascend kernel_details.csv)."""
-    from tracekit.rules.host import pipeline_balance
+    from tracekit.rules.library import pipeline_balance
     from tracekit.rules.model import Context
 
     stages = {"applicable": True, "host_stage_ns": 0, "device_stage_ns": 0, "baseline_step_ns": 0}
     device = {"whatif": {"pipeline": stages}, "kernel_utilization": 0.0}
     document = {"steps": {"count": 1}, "trace": {}}
-    outcome = pipeline_balance(Context(document, device, "ascend"))
+    outcome = pipeline_balance.check(Context(document, device, "ascend"))
     assert (outcome.status, outcome.reason) == ("not_fired", "one_stage")

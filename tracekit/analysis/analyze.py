@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +11,7 @@ import pyarrow as pa
 from tracekit.analysis.ascend import ascend_findings
 from tracekit.analysis.blocking import blocking_copies, sync_calls
 from tracekit.analysis.bubbles import bubble_summary
+from tracekit.analysis.changes import Change
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.communication import communication_block
 from tracekit.analysis.copies import REPORTED_DIRECTIONS, copy_rows, copy_summary, memset_summary
@@ -47,8 +49,9 @@ class Options:
     unprofiled_step_ns: int | None = None  # step time measured without the profiler (--unprofiled-step)
 
 
-def analyze(trace: Trace, options: Options = Options()) -> dict[str, object]:
-    """Every metric of the trace, per device, as plain data."""
+def analyze(trace: Trace, options: Options = Options(), changes: Sequence[Change] = ()) -> dict[str, object]:
+    """Every metric of the trace, per device, as plain data; the what-if block estimates `changes`
+    (the rules' replay changes: `tracekit.rules.CHANGES`; none: no per-change estimate, an empty plan)."""
     table = trace.events
     if options.step_marker is not None:
         table = marker_steps(trace, options.step_marker)
@@ -71,7 +74,8 @@ def analyze(trace: Trace, options: Options = Options()) -> dict[str, object]:
         },
         "steps": steps,
         "devices": [
-            _device_block(table, cols, d, options, steps["count"], trace.metadata) for d in cols.devices()
+            _device_block(table, cols, d, options, steps["count"], trace.metadata, changes)
+            for d in cols.devices()
         ],
         "host": {
             "cpu_op_hotspots": cpu_op_hotspots(cols, options.top),
@@ -125,7 +129,13 @@ def _trace_block(trace: Trace, table: pa.Table, cols: Columns, step_count: int) 
 
 
 def _device_block(
-    table: pa.Table, cols: Columns, device: int, options: Options, step_count: int, metadata: dict
+    table: pa.Table,
+    cols: Columns,
+    device: int,
+    options: Options,
+    step_count: int,
+    metadata: dict,
+    changes: Sequence[Change],
 ) -> dict[str, object]:
     ops = cols.device_ops(device)
     kernels = cols.kernels(ops)
@@ -146,7 +156,7 @@ def _device_block(
     hardware = choose_hardware(metadata, device, options.device)
     block.update(operator_block(table, cols, device, hardware))
     block["memory"] = memory_summary(cols, device)
-    block["whatif"] = whatif_block(table, cols, device, hardware.row, options.unprofiled_step_ns)
+    block["whatif"] = whatif_block(table, cols, device, hardware.row, options.unprofiled_step_ns, changes)
     return block
 
 

@@ -1,25 +1,29 @@
-"""The changes a what-if replay can apply to a step (tracekit/analysis/replay.py): each edits the
-step's host entries and device operations and says which time it acts on. docs/metrics.md,
-"What-if estimates"; the rules (tracekit/rules/) name the change each recommends.
+"""The machinery of the what-if changes a replay can apply to a step (tracekit/analysis/replay.py).
+
+A change is named by its spec (`Change`): a factory that, given what a change may read about the
+device (`ChangeInputs`), returns the edit of one step (`Edit`), and which changes establish its
+precondition. An edit gives the step's new host entries and detached device operations and the time
+it acts on (`Edited`). The changes themselves belong to the rules that recommend them
+(tracekit/rules/library/); the analysis gets them as a parameter. docs/metrics.md, "What-if
+estimates"; docs/rules.md, "Adding a rule".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+import pyarrow as pa
 
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.copies import host_memory
-from tracekit.analysis.precision import Bf16
+from tracekit.analysis.precision import Bf16, bf16_effects
 from tracekit.analysis.replay import Entry, Op, StepModel
-from tracekit.model.intervals import total_length, union
+from tracekit.model.intervals import clip, total_length, union
 from tracekit.model.schema import CopyDirection, Kind, MemoryKind
-
-BATCH_FACTOR = 2
-GRAPH_LAUNCH_PER_KERNEL_NS = 950  # cudaGraphLaunch of 48 kernels took 45.5 us (H200, tests/data/gpu)
-GRAPH_KERNEL_GAP_NS = 112  # median gap between a graph's kernels, same recording
+from tracekit.perfmodel.hardware import Hardware
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,106 @@ class Edited:
     detached: list[tuple[int, Op]]
     targeted: list[tuple[int, int]]  # host or device intervals the change acts on (for f)
     floor_ns: int = 0  # the step cannot get shorter than this (e.g. copies moved off the critical path)
+
+
+class ChangeInputs:
+    """What a change may read about one device: its events and, computed once on first use, the
+    copy cost fitted on its H2D copies, the cost of a copy from pinned memory, its shortest kernel
+    and what bf16 autocast would do to its work."""
+
+    def __init__(self, table: pa.Table, cols: Columns, device: int, hardware: Hardware | None) -> None:
+        self.table, self.cols, self.device, self.hardware = table, cols, device, hardware
+
+    @cached_property
+    def copy_cost(self) -> CopyCost:
+        return copy_cost(self.cols, self.device)
+
+    @cached_property
+    def pinned_cost(self) -> CopyCost | None:
+        return pinned_cost(self.cols, self.device, self.hardware)
+
+    @cached_property
+    def kernel_floor_ns(self) -> int:
+        return kernel_floor(self.cols, self.device)
+
+    @cached_property
+    def bf16(self) -> Bf16:
+        return bf16_effects(self.table, self.cols, self.device, self.hardware)
+
+
+Throughput = Callable[[dict, list[StepModel], ChangeInputs], dict]
+
+
+@dataclass(frozen=True)
+class Change:
+    """A replay change: its name (its `whatif` key), the factory of its edit (None: it cannot be
+    predicted on this device), the changes that establish its precondition (the plan may apply one
+    of them first), and for a throughput lever the hook that turns its replayed estimate into a
+    throughput estimate (such a change is estimated alone, not planned)."""
+
+    name: str
+    edit: Callable[[ChangeInputs], Edit | None]
+    enabled_by: tuple[str, ...] = ()
+    throughput: Throughput | None = None
+
+    @property
+    def latency(self) -> bool:
+        """True for a change that shortens a step (the plan orders these)."""
+        return self.throughput is None
+
+
+# --- the copy cost ------------------------------------------------------------------------------
+
+
+def fit_copy_cost(cols: Columns, rows: np.ndarray) -> CopyCost:
+    """Least-squares fixed cost and per-byte cost of the copies; per-byte only with one size."""
+    sizes, durations = cols.bytes[rows].astype(float), cols.dur[rows].astype(float)
+    if len(np.unique(sizes)) >= 2:
+        slope, fixed = np.polyfit(sizes, durations, 1)
+        if slope > 0 and fixed >= 0:
+            return CopyCost(float(fixed), float(slope), f"{len(rows)} copies, least squares")
+    if len(rows) and sizes.sum() > 0:
+        return CopyCost(
+            0.0, float(durations.sum() / sizes.sum()), f"{len(rows)} copies of one size: no fixed cost"
+        )
+    return CopyCost(0.0, 0.0, "no copies")
+
+
+def copy_cost(cols: Columns, device: int) -> CopyCost:
+    """The copy cost fitted on the pinned H2D copies when they have two sizes or more, else on all."""
+    h2d = _h2d_rows(cols, device)
+    pinned = h2d[host_memory(cols, h2d) == MemoryKind.PINNED]
+    return fit_copy_cost(cols, pinned if len(np.unique(cols.bytes[pinned])) >= 2 else h2d)
+
+
+def pinned_cost(cols: Columns, device: int, hardware: Hardware | None) -> CopyCost | None:
+    """What a copy from pinned memory costs: fitted on the trace's pinned H2D copies when they have
+    two sizes or more, else the device's shortest operation plus bytes over the GPU's host link
+    (hardware table); None when neither is known."""
+    h2d = _h2d_rows(cols, device)
+    pinned = h2d[host_memory(cols, h2d) == MemoryKind.PINNED]
+    if len(np.unique(cols.bytes[pinned])) >= 2:
+        return fit_copy_cost(cols, pinned)
+    if hardware is None or hardware.host_link_gbps is None:
+        return None
+    fixed = float(kernel_floor(cols, device))
+    return CopyCost(
+        fixed,
+        1 / hardware.host_link_gbps,
+        f"host link of the {hardware.name}, {hardware.host_link_gbps:g} GB/s",
+    )
+
+
+def kernel_floor(cols: Columns, device: int) -> int:
+    """The device's shortest kernel: the fixed cost a kernel takes whatever its work."""
+    kernels = cols.kernels(cols.device_ops(device))
+    positive = cols.dur[kernels][cols.dur[kernels] > 0]
+    return int(positive.min()) if len(positive) else 0
+
+
+def _h2d_rows(cols: Columns, device: int) -> np.ndarray:
+    mask = (cols.kind == Kind.MEMCPY) & (cols.copy_direction == CopyDirection.H2D) & (cols.device == device)
+    return np.flatnonzero(mask & (cols.bytes >= 0))
 
 
 # --- units: the host work that belongs to one copy or launch ------------------------------------
@@ -93,154 +197,6 @@ def rebuild(
     return entries, detached
 
 
-def waiting_ns(entries: list[Entry]) -> int:
-    """Host time the synchronizing entries spent waiting for the device, as measured."""
-    return sum(e.dur - e.ret for e in entries if e.ret is not None)
-
-
-def _copy_targets(model: StepModel, cols: Columns, keep: Callable[[Op], bool]) -> tuple[list[int], set[int]]:
-    """Entries launching H2D copies that `keep` selects; entries any unit may contain (copies, syncs,
-    calls that launch nothing)."""
-    targets, allowed = [], set()
-    for index, entry in enumerate(model.entries):
-        copies = [op for op in entry.ops if _is_h2d(cols, op)]
-        if copies and len(copies) == len(entry.ops) and all(keep(op) for op in copies):
-            targets.append(index)
-        if all(_is_h2d(cols, op) for op in entry.ops):
-            allowed.add(index)
-    return targets, allowed
-
-
-def _is_h2d(cols: Columns, op: Op) -> bool:
-    return bool(cols.kind[op.row] == Kind.MEMCPY and cols.copy_direction[op.row] == CopyDirection.H2D)
-
-
-def _unit_cost(model: StepModel, unit: tuple[int, int, list[int]]) -> int:
-    """Host time of a unit without the time it spent waiting for the device."""
-    a, b, inside = unit
-    return max(b - a - waiting_ns([model.entries[i] for i in inside]), 0)
-
-
-def _device_intervals(ops: list[Op]) -> list[tuple[int, int]]:
-    return [(op.start, op.start + op.dur) for op in ops]
-
-
-# --- the changes --------------------------------------------------------------------------------
-
-
-def batch_h2d(model: StepModel, cols: Columns, cost: CopyCost) -> Edited | None:
-    """All H2D copies of the step become one copy from one pinned buffer, issued where the first was,
-    for the host cost of the cheapest one; host time between consecutive copies goes with them."""
-    targets, allowed = _copy_targets(model, cols, lambda op: True)
-    if len(targets) < 2:
-        return None
-    found = units(model, targets, allowed)
-    cheapest = min(_unit_cost(model, unit) for unit in found)
-    found = merge_adjacent(found)
-    copies = [op for i in targets for op in model.entries[i].ops]
-    total_bytes = int(sum(max(int(cols.bytes[op.row]), 0) for op in copies))
-    merged = replace(copies[0], dur=cost.of(total_bytes), lag=model.min_lag, host_bound=True)
-    first = found[0]
-
-    def make(a: int, b: int, inside: list[int]) -> Entry:
-        if (a, b, inside) == first:
-            return Entry(a=a, b=b, dur=cheapest, ops=(merged,))
-        return Entry(a=a, b=b, dur=0)
-
-    entries, detached = rebuild(model, found, make)
-    targeted = [(a, b) for a, b, _ in found] + _device_intervals(copies)
-    return Edited(entries, detached, targeted)
-
-
-def pin_memory(model: StepModel, cols: Columns, cost: CopyCost) -> Edited | None:
-    """H2D copies from pageable memory come from pinned memory: each copy runs at the pinned rate
-    (`cost`: fitted on the trace's pinned copies, else the GPU's host link), and its call, which
-    staged the data through a driver buffer or waited for the copy, costs what an asynchronous
-    launch call costs in this step."""
-
-    def pageable(op: Op) -> bool:
-        return host_memory(cols, np.array([op.row]))[0] == MemoryKind.PAGEABLE
-
-    targets, allowed = _copy_targets(model, cols, pageable)
-    if not targets:
-        return None
-    found = units(model, targets, allowed)
-    async_call = _async_call_ns(model, set(targets))
-
-    def make(a: int, b: int, inside: list[int]) -> Entry:
-        copies = [i for i in inside if i in targets]
-        ops = tuple(
-            replace(op, dur=cost.of(int(cols.bytes[op.row]))) for i in inside for op in model.entries[i].ops
-        )
-        staged = sum(model.entries[i].dur for i in copies) - waiting_ns([model.entries[i] for i in copies])
-        host = _unit_cost(model, (a, b, inside)) - staged + async_call * len(copies)
-        return Entry(a=a, b=b, dur=max(host, 0), ops=ops)
-
-    entries, detached = rebuild(model, found, make)
-    copies = [op for i in targets for op in model.entries[i].ops]
-    targeted = [(model.entries[i].a, model.entries[i].b) for i in targets] + _device_intervals(copies)
-    return Edited(entries, detached, targeted)
-
-
-def _async_call_ns(model: StepModel, excluded: set[int]) -> int:
-    """The median duration of the step's other launch calls (asynchronous ones), 0 without any."""
-    calls = [e.dur for i, e in enumerate(model.entries) if e.ops and e.ret is None and i not in excluded]
-    return int(np.median(calls)) if calls else 0
-
-
-def overlap_copies(model: StepModel, cols: Columns) -> Edited | None:
-    """H2D copies move to their own stream and run ahead (prefetch during the previous step): the
-    step keeps issuing them, without waiting, but no longer waits for them; it still takes at least
-    the copies' own time (the copy engine's share)."""
-    targets, allowed = _copy_targets(model, cols, lambda op: True)
-    if not targets:
-        return None
-    found = units(model, targets, allowed)
-    copies = [op for i in targets for op in model.entries[i].ops]
-
-    def make(a: int, b: int, inside: list[int]) -> Entry:
-        return Entry(a=a, b=b, dur=_unit_cost(model, (a, b, inside)))
-
-    entries, detached = rebuild(model, found, make)
-    copy_time = total_length(union(*interval_arrays(_device_intervals(copies))))
-    return Edited(entries, detached, _device_intervals(copies), floor_ns=copy_time)
-
-
-def graph_launch(model: StepModel, cols: Columns) -> Edited | None:
-    """Each run of consecutive host work that only launches single kernels becomes one graph launch:
-    the host issues one call costing GRAPH_LAUNCH_PER_KERNEL_NS per kernel, and the kernels run back
-    to back, GRAPH_KERNEL_GAP_NS apart (or the step's smallest gap, if smaller).
-
-    Precondition: no synchronizing call before the step's last one (a graph cannot be captured
-    across `.item()`, a data-dependent shape or a pageable copy); the plan removes those first."""
-    if len(synchronizing(model)) > 1:
-        return None
-    launchers = [i for i, e in enumerate(model.entries) if len(e.ops) == 1 and _is_kernel(cols, e.ops[0])]
-    allowed = {
-        i for i, e in enumerate(model.entries) if e.ret is None and all(_is_kernel(cols, o) for o in e.ops)
-    }
-    runs = _runs(units(model, launchers, allowed), model)
-    if not runs:
-        return None
-    single_call = int(np.median([model.entries[i].dur for i in launchers]))
-    gap = min(model.min_gap, GRAPH_KERNEL_GAP_NS)
-
-    def make(a: int, b: int, inside: list[int]) -> Entry:
-        ops = [op for i in inside for op in model.entries[i].ops]
-        chained = [replace(op, host_bound=(k == 0), lag=model.min_lag, gap=gap) for k, op in enumerate(ops)]
-        call = max(single_call, GRAPH_LAUNCH_PER_KERNEL_NS * len(ops))
-        return Entry(a=a, b=b, dur=call, ops=tuple(chained))
-
-    entries, detached = rebuild(model, runs, make)
-    return Edited(entries, detached, [(a, b) for a, b, _ in runs])
-
-
-def _runs(found: list[tuple[int, int, list[int]]], model: StepModel) -> list[tuple[int, int, list[int]]]:
-    """Adjacent units merged (merge_adjacent), keeping runs of 2+ launches."""
-    runs = merge_adjacent(found)
-    return [run for run in runs if sum(1 for i in run[2] if model.entries[i].ops) >= 2]
-
-
 def merge_adjacent(found: list[tuple[int, int, list[int]]]) -> list[tuple[int, int, list[int]]]:
     """Units with no other host entry between them become one unit spanning both (the host time
     between them, e.g. the loop issuing them, goes with them)."""
@@ -253,8 +209,28 @@ def merge_adjacent(found: list[tuple[int, int, list[int]]]) -> list[tuple[int, i
     return [(a, b, inside) for a, b, inside in runs]
 
 
-def _is_kernel(cols: Columns, op: Op) -> bool:
-    return bool(cols.kind[op.row] in (Kind.KERNEL, Kind.MEMSET))
+def unit_cost(model: StepModel, unit: tuple[int, int, list[int]]) -> int:
+    """Host time of a unit without the time it spent waiting for the device."""
+    a, b, inside = unit
+    return max(b - a - waiting_ns([model.entries[i] for i in inside]), 0)
+
+
+def waiting_ns(entries: list[Entry]) -> int:
+    """Host time the synchronizing entries spent waiting for the device, as measured."""
+    return sum(e.dur - e.ret for e in entries if e.ret is not None)
+
+
+def copy_targets(model: StepModel, cols: Columns, keep: Callable[[Op], bool]) -> tuple[list[int], set[int]]:
+    """Entries launching H2D copies that `keep` selects; entries any unit may contain (copies, syncs,
+    calls that launch nothing)."""
+    targets, allowed = [], set()
+    for index, entry in enumerate(model.entries):
+        copies = [op for op in entry.ops if is_h2d(cols, op)]
+        if copies and len(copies) == len(entry.ops) and all(keep(op) for op in copies):
+            targets.append(index)
+        if all(is_h2d(cols, op) for op in entry.ops):
+            allowed.add(index)
+    return targets, allowed
 
 
 def synchronizing(model: StepModel) -> list[int]:
@@ -262,63 +238,9 @@ def synchronizing(model: StepModel) -> list[int]:
     return [i for i, e in enumerate(model.entries) if e.ret is not None and e.dur > e.ret]
 
 
-def static_shapes(model: StepModel, cols: Columns) -> Edited | None:
-    """Operators with a data-dependent output shape (nonzero, masked_select, unique, boolean-mask
-    indexing) become static ones (torch.where, a multiply by the mask): the host no longer waits
-    for the device to learn the size, and the size computation (its kernels and the copy of the
-    count to the host) goes; the work on the data stays."""
-    inside = _entries_in(model, model.dynamic_ops)
-    if not inside:
-        return None
-    entries = [
-        replace(e, dur=e.ret or 0, ret=None, waits_own=False, ops=()) if i in inside and e.ret is not None
-        else replace(e, ops=tuple(op for op in e.ops if not _sizes_only(cols, op))) if i in inside
-        else e
-        for i, e in enumerate(model.entries)
-    ]  # fmt: skip
-    removed = [op for i in inside for op in model.entries[i].ops]
-    targeted = [(model.entries[i].a, model.entries[i].b) for i in inside] + _device_intervals(removed)
-    return Edited(entries, model.detached, targeted)
-
-
-def _entries_in(model: StepModel, ranges: list[tuple[int, int]]) -> set[int]:
+def entries_in(model: StepModel, ranges: list[tuple[int, int]]) -> set[int]:
+    """Entries inside any of the host ranges."""
     return {i for i, e in enumerate(model.entries) for a, b in ranges if a <= e.a and e.b <= b}
-
-
-def _sizes_only(cols: Columns, op: Op) -> bool:
-    """Work of a dynamic operator that only finds the output size: its kernels and D2H copies."""
-    return bool(cols.kind[op.row] != Kind.MEMCPY or cols.copy_direction[op.row] == CopyDirection.D2H)
-
-
-def mixed_precision(model: StepModel, cols: Columns, bf16: Bf16) -> Edited | None:
-    """fp32 work runs under bf16 autocast: each operation bf16 would shorten takes its factor of the
-    time, and each autocast operator first launches its casts, each for the step's host cost of one
-    launch (tracekit/analysis/precision.py)."""
-    factors = bf16.factors
-    shortened = [op for e in model.entries for op in e.ops if op.row in factors]
-    shortened += [op for _, op in model.detached if op.row in factors]
-    if not shortened:
-        return None
-
-    def scaled(op: Op) -> Op:
-        return replace(op, dur=round(op.dur * factors[op.row])) if op.row in factors else op
-
-    host = launch_host_ns(model)
-    entries: list[Entry] = []
-    for entry in model.entries:
-        for op in entry.ops:
-            for dur in bf16.casts.get(op.row, []):
-                cast = replace(op, dur=dur, lag=model.min_lag, host_bound=True, after=-1)
-                entries.append(Entry(a=entry.a, b=entry.a, dur=host, ops=(cast,)))
-        entries.append(replace(entry, ops=tuple(scaled(op) for op in entry.ops)))
-    detached = [(_shifted(i, model, bf16), scaled(op)) for i, op in model.detached]
-    return Edited(entries, detached, _device_intervals(shortened))
-
-
-def _shifted(index: int, model: StepModel, bf16: Bf16) -> int:
-    """An entry index after the cast entries inserted before it and before earlier entries."""
-    added = sum(len(bf16.casts.get(op.row, [])) for e in model.entries[: index + 1] for op in e.ops)
-    return index + added
 
 
 def launch_host_ns(model: StepModel) -> int:
@@ -328,45 +250,19 @@ def launch_host_ns(model: StepModel) -> int:
     return int(np.median(gaps)) if len(gaps) else 0
 
 
-def remove_host_syncs(model: StepModel, cols: Columns) -> Edited | None:
-    """Synchronizing calls before the step's last one no longer wait; those that read one device
-    value (`.item()`, `if tensor:`) go with the host work of their read (the value stays on the
-    device as a flag tensor, read once at the end)."""
-    waiting = synchronizing(model)
-    if len(waiting) < 2:
-        return None
-    middle = set(waiting[:-1])
-    inside_reads = _entries_in(model, model.scalar_reads)
-    reads = [u for u in units(model, sorted(middle & inside_reads), inside_reads) if _is_read(model, u)]
-    in_reads = {i for _, _, inside in reads for i in inside}
-    entries = [
-        replace(e, dur=e.ret, ret=None, waits_own=False) if i in middle and i not in in_reads else e
-        for i, e in enumerate(model.entries)
-    ]
-    trimmed = replace(model, entries=entries)
-    entries, detached = rebuild(trimmed, reads, lambda a, b, inside: Entry(a=a, b=b, dur=0))
-    targeted = [(model.entries[i].a, model.entries[i].b) for i in middle] + [(a, b) for a, b, _ in reads]
-    return Edited(entries, detached, targeted)
+# --- operations and intervals -------------------------------------------------------------------
 
 
-def _is_read(model: StepModel, unit: tuple[int, int, list[int]]) -> bool:
-    a, b, _ = unit
-    return any(lo <= a and b <= hi for lo, hi in model.scalar_reads)
+def is_h2d(cols: Columns, op: Op) -> bool:
+    return bool(cols.kind[op.row] == Kind.MEMCPY and cols.copy_direction[op.row] == CopyDirection.H2D)
 
 
-def bigger_batch(model: StepModel, cols: Columns, cost: CopyCost, floor_ns: int = 0) -> Edited:
-    """Work proportional to the batch doubles: each kernel's time beyond the device's fixed kernel
-    cost `floor_ns` (its shortest kernel), and each copy's per-byte part; launches, dispatch and host
-    time stay. Launch-bound kernels therefore barely grow."""
+def is_kernel(cols: Columns, op: Op) -> bool:
+    return bool(cols.kind[op.row] in (Kind.KERNEL, Kind.MEMSET))
 
-    def grown(op: Op) -> Op:
-        if cols.kind[op.row] == Kind.MEMCPY:
-            return replace(op, dur=op.dur + round(cost.ns_per_byte * max(int(cols.bytes[op.row]), 0)))
-        return replace(op, dur=op.dur + (BATCH_FACTOR - 1) * max(op.dur - floor_ns, 0))
 
-    entries = [replace(e, ops=tuple(grown(op) for op in e.ops)) for e in model.entries]
-    detached = [(i, grown(op)) for i, op in model.detached]
-    return Edited(entries, detached, [])
+def device_intervals(ops: list[Op]) -> list[tuple[int, int]]:
+    return [(op.start, op.start + op.dur) for op in ops]
 
 
 def interval_arrays(intervals: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -375,3 +271,9 @@ def interval_arrays(intervals: list[tuple[int, int]]) -> tuple[np.ndarray, np.nd
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     starts, ends = zip(*intervals, strict=True)
     return np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
+
+
+def busy_ns(cols: Columns, rows: np.ndarray, lo: int | None = None, hi: int | None = None) -> int:
+    """Time at least one of the operations `rows` runs (inside [lo, hi) when given)."""
+    merged = union(cols.start[rows], cols.end[rows])
+    return total_length(merged if lo is None else clip(merged, lo, hi))

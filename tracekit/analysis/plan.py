@@ -4,8 +4,8 @@ replay, and which changes act on the same time.
 - `plan`: greedy by gain: of the changes left, the one that shortens the current (already changed)
   steps most is applied next, on top of the previous ones, while it saves at least MIN_SPEEDUP; each
   step of the plan gives its own gain and the cumulative predicted step time. A change whose
-  precondition fails on the measured step (a graph across a `.item()`) can enter after the change
-  that removes the obstacle.
+  precondition fails on the measured step (a graph across a `.item()`) can enter after a change that
+  removes the obstacle (its spec's `enabled_by`, tracekit/analysis/changes.py).
 - `claims` and `causes`: the time a change claims is the part of the step's critical path
   (tracekit/analysis/attribution.py) inside the intervals it acts on; changes whose claims overlap by
   at least half of the smaller one act on one cause (one finding, alternative actions).
@@ -13,6 +13,7 @@ replay, and which changes act on the same time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -26,22 +27,27 @@ from tracekit.model.intervals import Intervals, intersection, total_length, unio
 MIN_SPEEDUP = 1.05
 """A change that saves less than 5 % of the step is not recommended (unless it unblocks one that
 does: it then enters the plan first, marked `enables`)."""
-ENABLED_BY = {"graph_launch": ("remove_host_syncs", "static_shapes", "pin_memory", "batch_h2d")}
-"""Changes whose precondition another change establishes: graph capture needs a step without
-synchronizations (.item(), data-dependent shapes, pageable copies)."""
 MAX_PLANNED_STEPS = 8
 SAME_CAUSE_OVERLAP = 0.5
 
 
-def plan(models: list[StepModel], cols: Columns, edits: dict[str, Edit]) -> dict[str, object]:
-    """The greedy plan over up to MAX_PLANNED_STEPS evenly spaced steps (module docstring)."""
+def plan(
+    models: list[StepModel],
+    cols: Columns,
+    edits: dict[str, Edit],
+    enabled_by: Mapping[str, tuple[str, ...]] | None = None,
+) -> dict[str, object]:
+    """The greedy plan over up to MAX_PLANNED_STEPS evenly spaced steps (module docstring); the
+    changes are tried in the order of `edits` (the first of equal gains goes first), and
+    `enabled_by` names, per change, the changes that establish its precondition."""
     current = [(model, 0) for model in _representative(models)]
     if not current:
         return {"applicable": False, "steps": []}
     baseline = _median_length(current)
     remaining, steps = dict(edits), []
     while remaining:
-        names, trials = max(_candidates(current, cols, remaining), key=lambda c: -_median_length(c[1][-1]))
+        candidates = _candidates(current, cols, remaining, enabled_by or {})
+        names, trials = max(candidates, key=lambda c: -_median_length(c[1][-1]))
         if _median_length(current) / max(_median_length(trials[-1]), 1) < MIN_SPEEDUP:
             break
         for name, trial in zip(names, trials, strict=True):
@@ -53,14 +59,19 @@ def plan(models: list[StepModel], cols: Columns, edits: dict[str, Edit]) -> dict
     return {"applicable": True, "steps_used": len(current), "baseline_step_ns": baseline, "steps": steps}
 
 
-def _candidates(current: list[tuple[StepModel, int]], cols: Columns, remaining: dict[str, Edit]):
+def _candidates(
+    current: list[tuple[StepModel, int]],
+    cols: Columns,
+    remaining: dict[str, Edit],
+    enabled_by: Mapping[str, tuple[str, ...]],
+):
     """Each remaining change alone, and each precondition's remover followed by the change it
     unblocks, when that change applies to none of the current steps and then saves at least
     MIN_SPEEDUP on top of the remover: ((names), (models after each))."""
     alone = {name: _apply(current, cols, edit) for name, edit in remaining.items()}
     for name, trial in alone.items():
         yield (name,), (trial,)
-    for blocked, removers in ENABLED_BY.items():
+    for blocked, removers in enabled_by.items():
         if blocked not in remaining or not _unchanged(alone[blocked], current):
             continue
         for remover in (r for r in removers if r in remaining):

@@ -1,42 +1,32 @@
 """What-if estimates: replay steps with one change applied and report the predicted step time.
 
-Each change (tracekit/analysis/changes.py) edits the replay model of a step
-(tracekit/analysis/replay.py). The `whatif` block of the analysis gives, per change, the median
-measured and predicted step time over the replayed steps, the share f of the step's critical path
-the change claims and its Amdahl bound 1 / (1 - f); the critical-path attribution of the steps; the
-plan (the changes applied one after another) and the changes that act on one cause
-(tracekit/analysis/plan.py). The rules (tracekit/rules/) turn these into ranked recommendations.
-docs/metrics.md, "What-if estimates".
+The changes (tracekit/analysis/changes.py: `Change`) come as a parameter: the rules own them
+(tracekit/rules/library/, all of them in `tracekit.rules.CHANGES`). Each edits the replay model of
+a step (tracekit/analysis/replay.py). The `whatif` block of the analysis gives, per change, the
+median measured and predicted step time over the replayed steps, the share f of the step's critical
+path the change claims and its Amdahl bound 1 / (1 - f) (a throughput lever's hook adds its
+throughput gain); the critical-path attribution of the steps; the plan (the latency changes applied
+one after another) and the changes that act on one cause (tracekit/analysis/plan.py); and the
+change-independent estimates the throughput rules read (instances, pipeline stages, kernels).
+Without changes, the block has no per-change estimates and an empty plan. docs/metrics.md,
+"What-if estimates".
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
 
 from tracekit.analysis.attribution import CATEGORIES, Segment, attribution, median_attribution
 from tracekit.analysis.calibration import HOST_CATEGORIES, calibrated
-from tracekit.analysis.changes import (
-    BATCH_FACTOR,
-    CopyCost,
-    Edit,
-    batch_h2d,
-    bigger_batch,
-    graph_launch,
-    interval_arrays,
-    mixed_precision,
-    overlap_copies,
-    pin_memory,
-    remove_host_syncs,
-    static_shapes,
-)
+from tracekit.analysis.changes import Change, ChangeInputs, Edit, busy_ns, interval_arrays
 from tracekit.analysis.columns import Columns
-from tracekit.analysis.copies import host_memory
 from tracekit.analysis.plan import causes, claimed, plan, step_path
-from tracekit.analysis.precision import Bf16, bf16_effects
 from tracekit.analysis.replay import StepModel, build_step, replay
 from tracekit.model.intervals import clip, total_length, union
-from tracekit.model.schema import NONE, CopyDirection, Kind, MemoryKind
+from tracekit.model.schema import NONE, Kind
 from tracekit.model.steps import step_spans
 from tracekit.perfmodel.hardware import Hardware
 
@@ -44,16 +34,6 @@ MAX_REPLAYED_STEPS = 32
 MAX_STEP_OPS = 20_000  # steps with more device operations are not replayed (time)
 MAX_INSTANCES = 8
 SHORT_KERNEL_NS = 10_000  # kernels shorter than this are dominated by fixed costs
-LATENCY_CHANGES = (
-    "batch_h2d",
-    "pin_memory",
-    "overlap_copies",
-    "graph_launch",
-    "remove_host_syncs",
-    "static_shapes",
-    "mixed_precision",
-)
-"""Changes that shorten a step (the plan applies them); bigger_batch trades latency for throughput."""
 
 
 def whatif_block(
@@ -62,19 +42,18 @@ def whatif_block(
     device: int,
     hardware: Hardware | None = None,
     unprofiled_ns: int | None = None,
+    changes: Sequence[Change] = (),
 ) -> dict[str, object]:
     """Predicted step times for each change, over up to MAX_REPLAYED_STEPS steps of the trace (host
     time calibrated to `unprofiled_ns`, the step measured without the profiler, when given)."""
     models, calibration = calibrated(step_models(table, cols, device), cols, unprofiled_ns)
     paths = [step_path(model, cols) for model in models]
-    cost = _copy_cost(cols, device)
-    pinned = _pinned_cost(cols, device, hardware)
-    edits = _latency_edits(cost, pinned, bf16_effects(table, cols, device, hardware))
-    block: dict[str, object] = {name: _estimate(models, paths, cols, edit) for name, edit in edits.items()}
-    floor = _kernel_floor(cols, device)
-    block["bigger_batch"] = _estimate(models, paths, cols, lambda m, c: bigger_batch(m, c, cost, floor))
-    block["bigger_batch"].update(_device_capacity(models, cols))
-    block["bigger_batch"].update(_throughput_gain(block["bigger_batch"]))
+    inputs = ChangeInputs(table, cols, device, hardware)
+    edits = {change.name: _edit_of(change, inputs) for change in changes}
+    block: dict[str, object] = {
+        change.name: _change_estimate(change, models, paths, inputs, edits[change.name]) for change in changes
+    }
+    cost = inputs.copy_cost
     block["copy_cost"] = {
         "fixed_ns": cost.fixed_ns,
         "ns_per_byte": cost.ns_per_byte,
@@ -86,53 +65,27 @@ def whatif_block(
     block["steps_replayed"] = len(models)
     block["calibration"] = calibration
     block["attribution"] = attribution_block(models, paths)
-    block["plan"] = plan(models, cols, edits)
-    block["causes"] = causes(_claims_of_median_step(models, paths, cols, edits))
+    latency = {change.name: edits[change.name] for change in changes if change.latency}
+    block["plan"] = plan(models, cols, latency, {c.name: c.enabled_by for c in changes if c.enabled_by})
+    block["causes"] = causes(_claims_of_median_step(models, paths, cols, latency))
     return block
 
 
-def _latency_edits(cost: CopyCost, pinned: CopyCost | None, bf16: Bf16) -> dict[str, Edit]:
-    return {
-        "batch_h2d": lambda m, c: batch_h2d(m, c, cost),
-        "pin_memory": lambda m, c: pin_memory(m, c, pinned) if pinned else None,
-        "overlap_copies": overlap_copies,
-        "graph_launch": graph_launch,
-        "remove_host_syncs": remove_host_syncs,
-        "static_shapes": static_shapes,
-        "mixed_precision": lambda m, c: mixed_precision(m, c, bf16),
-    }
+def _edit_of(change: Change, inputs: ChangeInputs) -> Edit:
+    """The change's edit on this device; one that edits no step when it cannot be predicted here."""
+    return change.edit(inputs) or _no_edit
 
 
-def _copy_cost(cols: Columns, device: int) -> CopyCost:
-    """The copy cost fitted on the pinned H2D copies when they have two sizes or more, else on all."""
-    h2d = _h2d_rows(cols, device)
-    pinned = h2d[host_memory(cols, h2d) == MemoryKind.PINNED]
-    return fit_copy_cost(cols, pinned if len(np.unique(cols.bytes[pinned])) >= 2 else h2d)
+def _no_edit(model: StepModel, cols: Columns) -> None:
+    return None
 
 
-def _pinned_cost(cols: Columns, device: int, hardware: Hardware | None) -> CopyCost | None:
-    """What a copy from pinned memory costs: fitted on the trace's pinned H2D copies when they have
-    two sizes or more, else the device's shortest operation plus bytes over the GPU's host link
-    (hardware table); None when neither is known."""
-    h2d = _h2d_rows(cols, device)
-    pinned = h2d[host_memory(cols, h2d) == MemoryKind.PINNED]
-    if len(np.unique(cols.bytes[pinned])) >= 2:
-        return fit_copy_cost(cols, pinned)
-    if hardware is None or hardware.host_link_gbps is None:
-        return None
-    fixed = float(_kernel_floor(cols, device))
-    return CopyCost(
-        fixed,
-        1 / hardware.host_link_gbps,
-        f"host link of the {hardware.name}, {hardware.host_link_gbps:g} GB/s",
-    )
-
-
-def _kernel_floor(cols: Columns, device: int) -> int:
-    """The device's shortest kernel: the fixed cost a kernel takes whatever its work."""
-    kernels = cols.kernels(cols.device_ops(device))
-    positive = cols.dur[kernels][cols.dur[kernels] > 0]
-    return int(positive.min()) if len(positive) else 0
+def _change_estimate(
+    change: Change, models: list[StepModel], paths: list[list[Segment]], inputs: ChangeInputs, edit: Edit
+) -> dict:
+    """The change's replayed estimate; a throughput lever's hook then adds its throughput gain."""
+    estimate = _estimate(models, paths, inputs.cols, edit)
+    return change.throughput(estimate, models, inputs) if change.throughput else estimate
 
 
 def _claims_of_median_step(
@@ -160,26 +113,6 @@ def attribution_block(models: list[StepModel], paths: list[list[Segment]]) -> di
     }
 
 
-def _device_capacity(models: list[StepModel], cols: Columns) -> dict[str, object]:
-    """The device time a BATCH_FACTOR times larger batch needs at least: the step's busy device time
-    (every stream's work, other instances' too) times the factor; the replayed step cannot be
-    shorter (the replay does not model streams contending for the device)."""
-    if not models:
-        return {}
-    busy = float(np.median([_busy(cols, m.rows, m.start, m.end) for m in models]))
-    return {"device_busy_ns": round(busy), "capacity_floor_ns": round(BATCH_FACTOR * busy)}
-
-
-def _throughput_gain(estimate: dict[str, object]) -> dict[str, object]:
-    """Samples per second gained by a BATCH_FACTOR times larger batch: factor x old / new step time,
-    the new step no shorter than the device capacity floor."""
-    if not estimate["applicable"] or not estimate["predicted_step_ns"]:  # a step of 0 ns gains nothing
-        return {"factor": BATCH_FACTOR, "throughput_gain": None}
-    estimate["predicted_step_ns"] = max(estimate["predicted_step_ns"], estimate.get("capacity_floor_ns", 0))
-    gain = BATCH_FACTOR * estimate["baseline_step_ns"] / estimate["predicted_step_ns"]
-    return {"factor": BATCH_FACTOR, "throughput_gain": gain, "amdahl_bound": float(BATCH_FACTOR)}
-
-
 def step_models(table: pa.Table, cols: Columns, device: int) -> list[StepModel]:
     """Replay models of up to MAX_REPLAYED_STEPS evenly spaced steps that ran on `device` only."""
     numbers, starts, ends = step_spans(table)
@@ -194,25 +127,6 @@ def step_models(table: pa.Table, cols: Columns, device: int) -> list[StepModel]:
         ):
             models.append(model)
     return models
-
-
-def _h2d_rows(cols: Columns, device: int) -> np.ndarray:
-    mask = (cols.kind == Kind.MEMCPY) & (cols.copy_direction == CopyDirection.H2D) & (cols.device == device)
-    return np.flatnonzero(mask & (cols.bytes >= 0))
-
-
-def fit_copy_cost(cols: Columns, rows: np.ndarray) -> CopyCost:
-    """Least-squares fixed cost and per-byte cost of the copies; per-byte only with one size."""
-    sizes, durations = cols.bytes[rows].astype(float), cols.dur[rows].astype(float)
-    if len(np.unique(sizes)) >= 2:
-        slope, fixed = np.polyfit(sizes, durations, 1)
-        if slope > 0 and fixed >= 0:
-            return CopyCost(float(fixed), float(slope), f"{len(rows)} copies, least squares")
-    if len(rows) and sizes.sum() > 0:
-        return CopyCost(
-            0.0, float(durations.sum() / sizes.sum()), f"{len(rows)} copies of one size: no fixed cost"
-        )
-    return CopyCost(0.0, 0.0, "no copies")
 
 
 def _estimate(models: list[StepModel], paths: list[list[Segment]], cols: Columns, edit: Edit) -> dict:
@@ -271,7 +185,7 @@ def _resource_shares(model: StepModel, cols: Columns, path: list[Segment]) -> tu
     kernels = model.rows[np.isin(kinds, [Kind.KERNEL, Kind.COMMUNICATION, Kind.MEMSET])]
     copies = model.rows[kinds == Kind.MEMCPY]
     host_busy = sum(s.length for s in path if s.category in HOST_CATEGORIES)
-    return _busy(cols, kernels) / length, _busy(cols, copies) / length, host_busy / length
+    return busy_ns(cols, kernels) / length, busy_ns(cols, copies) / length, host_busy / length
 
 
 def pipeline_stages(models: list[StepModel], cols: Columns) -> dict[str, object]:
@@ -344,8 +258,3 @@ def _instances(cols: Columns, kernels: np.ndarray, table: pa.Table | None) -> in
     shared_streams = np.unique(pairs[:, 2], return_counts=True)
     owned = pairs[np.isin(pairs[:, 2], shared_streams[0][shared_streams[1] == 1])]
     return max(len(np.unique(owned[:, :2], axis=0)), 1)
-
-
-def _busy(cols: Columns, rows: np.ndarray, lo: int | None = None, hi: int | None = None) -> int:
-    merged = union(cols.start[rows], cols.end[rows])
-    return total_length(merged if lo is None else clip(merged, lo, hi))

@@ -21,7 +21,7 @@ from tracekit.errors import TraceError
 from tracekit.readers import detect_format, read_traces
 from tracekit.readers.ascend.discovery import discover
 from tracekit.readers.source import is_directory
-from tracekit.rules import recommend
+from tracekit.rules import CHANGES, recommend
 
 CLUSTER_EXTRA = "tracekit[cluster]"
 SCHEDULER_ENV = "TRACEKIT_SCHEDULER"
@@ -101,7 +101,7 @@ def analyse_rank(source: RankSource, options: Options) -> list[dict] | tuple[str
         traces = read_traces(source.path, source.format_name)
         if source.select is not None:
             traces = [t for t in traces if Path(t.source) == Path(source.select)]
-        documents = [analyze(trace, options) for trace in traces]
+        documents = [analyze(trace, options, CHANGES) for trace in traces]
     except TraceError as exc:
         return (exc.path, exc.problem)
     for document in documents:

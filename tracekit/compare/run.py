@@ -9,6 +9,7 @@ import numpy as np
 from tracekit.analysis.analyze import Options, analyze
 from tracekit.compare.samples import step_samples
 from tracekit.model.trace import Trace
+from tracekit.rules import CHANGES
 
 EVERY_HOTSPOT = Options(top=1_000_000)  # operator budgets and diffs need every kernel, not the top 10
 
@@ -28,4 +29,4 @@ class Run:
 
 def run_of(trace: Trace) -> Run:
     """Analyse a trace (every hotspot kept) and compute its per-step samples."""
-    return Run(trace.source, analyze(trace, EVERY_HOTSPOT), step_samples(trace.events))
+    return Run(trace.source, analyze(trace, EVERY_HOTSPOT, CHANGES), step_samples(trace.events))

@@ -1,7 +1,9 @@
-"""Recommendations: rules as data, evaluated on the analysis document (docs/rules.md)."""
+"""Recommendations: one module per rule (tracekit/rules/library/), evaluated on the analysis
+document (docs/rules.md). `CHANGES` are the rules' replay changes, for `analyze(..., changes=CHANGES)`."""
 
 from __future__ import annotations
 
+from tracekit.rules.catalogue import CHANGES, RULES
 from tracekit.rules.engine import recommend
 
-__all__ = ["recommend"]
+__all__ = ["CHANGES", "RULES", "recommend"]

@@ -1,28 +1,59 @@
-"""The rules tracekit checks, in the order the report lists them when none fires.
+"""The rules tracekit checks, one module each (tracekit/rules/library/), in the order the report
+lists them when none fires; and the replay changes they recommend, in the order the what-if replay
+and the plan try them (of two changes with equal gains the plan applies the earlier first).
 
-Each rule names its group (latency, throughput, memory) and, for latency levers, the replay change it
-recommends (tracekit/analysis/changes.py): the plan then decides whether it fires.
+Adding a rule: its module, and its RULE in RULES (and, if it has a replay change, its CHANGE in
+CHANGES). docs/rules.md, "Adding a rule".
 """
 
 from __future__ import annotations
 
-from tracekit.rules import compute, copies, host
-from tracekit.rules.model import MEMORY, THROUGHPUT, Rule
+from tracekit.analysis.changes import Change
+from tracekit.rules.library import (
+    ai_cpu,
+    bigger_batch,
+    core_limit,
+    cpu_bound,
+    graph_launch,
+    h2d_batch,
+    host_syncs,
+    int64,
+    memory_growth,
+    mixed_precision,
+    more_instances,
+    overlap_copies,
+    pin_memory,
+    pipeline_balance,
+    static_shapes,
+)
+from tracekit.rules.model import Rule
 
 RULES: tuple[Rule, ...] = (
-    Rule("h2d-batch", "000", copies.batch_h2d, change="batch_h2d"),
-    Rule("pin-memory", "002", copies.pin_memory, change="pin_memory"),
-    Rule("overlap-copies", "002", copies.overlap_copies, change="overlap_copies"),
-    Rule("host-syncs", "002", host.host_syncs, change="remove_host_syncs"),
-    Rule("static-shapes", "001", host.static_shapes, change="static_shapes"),
-    Rule("graph-launch", "002", compute.graph_launch, change="graph_launch"),
-    Rule("mixed-precision", "002", compute.mixed_precision, change="mixed_precision"),
-    Rule("ai-cpu", "001", compute.ai_cpu_operators),
-    Rule("int64", "001", compute.int64_operators),
-    Rule("more-instances", "000", compute.more_instances, THROUGHPUT),
-    Rule("core-limit", "000", compute.core_limit, THROUGHPUT),
-    Rule("bigger-batch", "000", compute.bigger_batch, THROUGHPUT),
-    Rule("cpu-bound", "002", host.cpu_bound, THROUGHPUT),
-    Rule("pipeline-balance", "003", host.pipeline_balance, THROUGHPUT),
-    Rule("memory-growth", "002", host.memory_growth, MEMORY),
+    h2d_batch.RULE,
+    pin_memory.RULE,
+    overlap_copies.RULE,
+    host_syncs.RULE,
+    static_shapes.RULE,
+    graph_launch.RULE,
+    mixed_precision.RULE,
+    ai_cpu.RULE,
+    int64.RULE,
+    more_instances.RULE,
+    core_limit.RULE,
+    bigger_batch.RULE,
+    cpu_bound.RULE,
+    pipeline_balance.RULE,
+    memory_growth.RULE,
 )
+
+CHANGES: tuple[Change, ...] = (
+    h2d_batch.CHANGE,
+    pin_memory.CHANGE,
+    overlap_copies.CHANGE,
+    graph_launch.CHANGE,
+    host_syncs.CHANGE,
+    static_shapes.CHANGE,
+    mixed_precision.CHANGE,
+    bigger_batch.CHANGE,
+)
+"""What `tracekit.analysis.analyze.analyze` replays (pass them as `changes`)."""

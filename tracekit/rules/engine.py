@@ -1,11 +1,12 @@
 """Evaluate every rule of the catalogue on an analysis document; rank the ones that fire.
 
-Latency levers (rules with a replay change) fire when the plan (tracekit/analysis/plan.py) applies
-their change: their gain is the change's own gain at its place in the plan, with the cumulative
-predicted step time, and they are ranked in plan order. A lever whose change acts on the same time
-as a planned one (one cause) is not a finding of its own: it is listed as an alternative action of
-that finding. Latency findings without a replay (Ascend operator findings) follow, by gain; then the
-throughput levers, which cost latency, ranked among themselves; then memory findings.
+Latency levers (rules whose replay change shortens a step) fire when the plan
+(tracekit/analysis/plan.py) applies their change: their gain is the change's own gain at its place
+in the plan, with the cumulative predicted step time, and they are ranked in plan order. A lever
+whose change acts on the same time as a planned one (one cause) is not a finding of its own: it is
+listed as an alternative action of that finding. Latency findings without a replay (Ascend operator
+findings) follow, by gain; then the throughput levers, which cost latency, ranked among themselves;
+then memory findings.
 """
 
 from __future__ import annotations
@@ -62,19 +63,19 @@ def _decided(rule: Rule, ctx: Context) -> Outcome:
     outcome = rule.check(ctx)
     if outcome.status != FIRED:
         return outcome
-    if rule.change is None or not outcome.planned:
+    if rule.change is None or not rule.change.latency or not outcome.planned:
         return worth_it(outcome)
     return _planned(rule, outcome, ctx)
 
 
 def _planned(rule: Rule, outcome: Outcome, ctx: Context) -> Outcome:
     steps = ctx.whatif.get("plan", {}).get("steps", [])
-    index = next((i for i, step in enumerate(steps) if step["change"] == rule.change), None)
+    index = next((i for i, step in enumerate(steps) if step["change"] == rule.change.name), None)
     if index is None:
         return _not_planned(rule, ctx)
     step = steps[index]
     before = ctx.whatif["plan"]["baseline_step_ns"] if index == 0 else steps[index - 1]["predicted_step_ns"]
-    alone = ctx.whatif.get(rule.change, {})
+    alone = ctx.whatif.get(rule.change.name, {})
     base = outcome.gain
     gain = Gain(
         metric="step_time",
@@ -98,15 +99,15 @@ def _not_planned(rule: Rule, ctx: Context) -> Outcome:
     """Why a present mechanism is not in the plan: alone it gains too little (or, before its
     precondition is met, nothing), or it would gain but another change removes the same time (it is
     then an alternative action of that finding)."""
-    alone = ctx.whatif.get(rule.change, {})
+    alone = ctx.whatif.get(rule.change.name, {})
     if not alone.get("applicable") or alone.get("speedup") is None:
-        return not_fired("precondition" if rule.change == "graph_launch" else "nothing_to_change")
+        return not_fired("precondition" if rule.change.enabled_by else "nothing_to_change")
     if alone["speedup"] < MIN_SPEEDUP:
         return not_fired("gain_too_small", speedup=alone["speedup"], minimum=MIN_SPEEDUP)
     planned = {step["change"] for step in ctx.whatif.get("plan", {}).get("steps", [])}
     for cause in ctx.whatif.get("causes", []):
-        if rule.change in cause and planned & set(cause):
-            first = next(r.id for r in RULES if r.change in planned & set(cause))
+        if rule.change.name in cause and planned & set(cause):
+            first = next(r.id for r in RULES if r.change and r.change.name in planned & set(cause))
             return not_fired("same_cause", other=first)
     return not_fired("absorbed", speedup=alone["speedup"])
 
@@ -126,7 +127,7 @@ def _alternatives(ctx: Context, outcomes: dict[str, tuple[Rule, Outcome]]) -> di
     for rule, outcome in outcomes.values():
         if outcome.reason != "same_cause":
             continue
-        alone = ctx.whatif.get(rule.change, {})
+        alone = ctx.whatif.get(rule.change.name, {})
         found.setdefault(outcome.params["other"], []).append({"id": rule.id, "speedup": alone.get("speedup")})
     return found
 

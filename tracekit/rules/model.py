@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from tracekit.analysis.changes import Change
 from tracekit.analysis.plan import MIN_SPEEDUP as MIN_SPEEDUP  # re-exported: the rules use it
 
 FIRED, NOT_FIRED, NOT_APPLICABLE = "fired", "not_fired", "not_applicable"
@@ -72,18 +73,25 @@ class Context:
         return self.document["steps"]["count"]
 
 
+Texts = Mapping[str, Mapping[str, object]]
+"""A rule's texts per language: `title`, `summary`, `actions.<platform>` (its own keys, stored as
+`<rule id>.<key>`) and the `reason.*`, `ev.*`, `method.*`, `assume.*` keys only it uses."""
+
+
 @dataclass(frozen=True)
 class Rule:
-    """A recommendation rule: its id, the case study it comes from, its group, its check (the
-    condition: FIRED with evidence when the mechanism is present), and for latency levers the
-    replay change it recommends: the plan (tracekit/analysis/plan.py) then decides whether it fires
-    and with which gain, and the change's claimed critical-path time groups it by cause."""
+    """A recommendation rule (one module of tracekit/rules/library/): its id, the case study it comes
+    from, its group, its check (the condition: FIRED with evidence when the mechanism is present),
+    the replay change it recommends (for latency levers the plan, tracekit/analysis/plan.py, then
+    decides whether it fires and with which gain, and the change's claimed critical-path time
+    groups it by cause) and its texts in every language."""
 
     id: str
     case_study: str | None
     check: Callable[[Context], Outcome]
     group: str = LATENCY
-    change: str | None = None
+    change: Change | None = None
+    texts: Texts = field(default_factory=dict)
 
 
 def not_fired(reason: str, **params: object) -> Outcome:

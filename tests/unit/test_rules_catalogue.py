@@ -1,0 +1,67 @@
+"""The rule catalogue (tracekit/rules/catalogue.py): one module per rule with its texts and its
+replay change; the changes the analysis replays are exactly the rules' ones."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT
+
+from tracekit.analysis.analyze import analyze
+from tracekit.readers import read_trace
+from tracekit.rules import CHANGES, RULES, recommend
+from tracekit.rules.texts import LANGUAGES, TEXTS
+
+SAMPLE = ROOT / "sample_traces" / "h2d28_separate.pt.trace.json.gz"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
+def test_every_rule_has_a_title_summary_and_actions_in_every_language(rule) -> None:
+    assert set(rule.texts) == set(LANGUAGES) == {"en", "zh"}
+    for lang in LANGUAGES:
+        assert isinstance(rule.texts[lang]["title"], str) and rule.texts[lang]["title"]
+        assert isinstance(rule.texts[lang]["summary"], str) and rule.texts[lang]["summary"]
+        assert any(key.startswith("actions.") for key in rule.texts[lang])
+    assert rule.texts["en"].keys() == rule.texts["zh"].keys()
+    assert rule.texts["en"]["title"] != rule.texts["zh"]["title"]
+
+
+def test_the_merged_texts_have_the_same_keys_in_every_language() -> None:
+    assert TEXTS["en"].keys() == TEXTS["zh"].keys()
+    assert TEXTS["en"]["h2d-batch.title"] == "Batch the host-to-device copies"
+    assert TEXTS["zh"]["reason.few_copies"].startswith("每步")  # a rule's own reason, merged as is
+
+
+def test_rule_ids_and_change_names_are_unique() -> None:
+    assert len({rule.id for rule in RULES}) == len(RULES) == 15
+    assert len({change.name for change in CHANGES}) == len(CHANGES)
+
+
+def test_the_changes_are_the_rules_changes() -> None:
+    assert {change.name for change in CHANGES} == {rule.change.name for rule in RULES if rule.change}
+    assert all(rule.change in CHANGES for rule in RULES if rule.change)
+    assert [change.name for change in CHANGES if not change.latency] == ["bigger_batch"]
+
+
+def test_every_change_named_in_an_enabled_by_exists() -> None:
+    names = {change.name for change in CHANGES}
+    named = {name for change in CHANGES for name in change.enabled_by}
+    assert named and named <= names
+    assert dict((c.name, c.enabled_by) for c in CHANGES if c.enabled_by) == {
+        "graph_launch": ("remove_host_syncs", "static_shapes", "pin_memory", "batch_h2d")
+    }
+
+
+def test_without_changes_the_analysis_has_no_estimates_and_no_lever_fires() -> None:
+    """28 separate H2D copies per step: with the rules' changes h2d-batch is the first finding;
+    without them the whatif block has no per-change estimate, an empty plan, and the
+    recommendations still evaluate (no replayed lever fires)."""
+    trace = read_trace(SAMPLE)
+    bare = analyze(trace)
+    whatif = bare["devices"][0]["whatif"]
+    assert not {change.name for change in CHANGES} & whatif.keys()
+    assert whatif["plan"]["steps"] == [] and whatif["causes"] == []
+    checked = {rule["id"]: rule for rule in recommend(bare)["checked"]}
+    assert checked["h2d-batch"]["status"] == "not_fired"
+    assert checked["h2d-batch"]["reason"] == "the replay found nothing to change"
+    full = recommend(analyze(trace, changes=CHANGES))
+    assert full["fired"][0]["id"] == "h2d-batch"

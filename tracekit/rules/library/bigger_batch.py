@@ -1,0 +1,149 @@
+"""bigger-batch: operators of a few microseconds dominated by fixed costs; a bigger batch amortizes
+them. Its change is replayed alone (a throughput lever: it costs latency), and its hook turns the
+replayed step into a throughput gain."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from tracekit.analysis.changes import Change, ChangeInputs, CopyCost, Edit, Edited, busy_ns
+from tracekit.analysis.columns import Columns
+from tracekit.analysis.replay import Op, StepModel
+from tracekit.formatting import fmt_ns, fmt_share
+from tracekit.model.schema import Kind
+from tracekit.rules.common import kernel_utilization, training
+from tracekit.rules.model import (
+    FIRED,
+    THROUGHPUT,
+    Context,
+    Evidence,
+    Gain,
+    Outcome,
+    Rule,
+    not_applicable,
+    not_fired,
+)
+
+BATCH_FACTOR = 2
+
+
+def check(ctx: Context) -> Outcome:
+    """Operators of a few microseconds dominated by fixed costs: a bigger batch amortizes them."""
+    if ctx.device is None or not ctx.whatif.get(CHANGE.name, {}).get("applicable"):
+        return not_applicable("needs_steps_and_device")
+    if training(ctx):
+        return not_applicable("training")
+    kernels, estimate = ctx.whatif["kernels"], ctx.whatif[CHANGE.name]
+    if estimate["throughput_gain"] is None:
+        return not_fired("nothing_to_change")
+    return Outcome(
+        FIRED,
+        params={"median": fmt_ns(kernels["median_ns"]), "factor": estimate["factor"]},
+        evidence=(
+            Evidence("ev.kernel_median", fmt_ns(kernels["median_ns"]), "whatif.kernels"),
+            Evidence("ev.short_kernels", fmt_share(kernels["short_share"]), "whatif.kernels"),
+            Evidence("ev.kernel_utilization", fmt_share(kernel_utilization(ctx)), "kernel_utilization"),
+        ),
+        gain=Gain(
+            metric="throughput",
+            speedup=estimate["throughput_gain"],
+            method="method.bigger_batch",
+            assumptions=("assume.linear_work", "assume.memory_fits"),
+            baseline_step_ns=estimate["baseline_step_ns"],
+            predicted_step_ns=estimate["predicted_step_ns"],
+            amdahl_bound=estimate["amdahl_bound"],
+            latency_cost=estimate["predicted_step_ns"] / max(estimate["baseline_step_ns"], 1),
+        ),
+    )
+
+
+def bigger_batch(model: StepModel, cols: Columns, cost: CopyCost, floor_ns: int = 0) -> Edited:
+    """Work proportional to the batch doubles: each kernel's time beyond the device's fixed kernel
+    cost `floor_ns` (its shortest kernel), and each copy's per-byte part; launches, dispatch and host
+    time stay. Launch-bound kernels therefore barely grow."""
+
+    def grown(op: Op) -> Op:
+        if cols.kind[op.row] == Kind.MEMCPY:
+            return replace(op, dur=op.dur + round(cost.ns_per_byte * max(int(cols.bytes[op.row]), 0)))
+        return replace(op, dur=op.dur + (BATCH_FACTOR - 1) * max(op.dur - floor_ns, 0))
+
+    entries = [replace(e, ops=tuple(grown(op) for op in e.ops)) for e in model.entries]
+    detached = [(i, grown(op)) for i, op in model.detached]
+    return Edited(entries, detached, [])
+
+
+def edit(inputs: ChangeInputs) -> Edit:
+    """A doubled batch at the device's copy cost and kernel floor."""
+    cost, floor = inputs.copy_cost, inputs.kernel_floor_ns
+    return lambda model, cols: bigger_batch(model, cols, cost, floor)
+
+
+def throughput(estimate: dict, models: list[StepModel], inputs: ChangeInputs) -> dict:
+    """The replayed estimate with the device's capacity floor and the throughput gain."""
+    estimate.update(device_capacity(models, inputs.cols))
+    estimate.update(_throughput_gain(estimate))
+    return estimate
+
+
+def device_capacity(models: list[StepModel], cols: Columns) -> dict[str, object]:
+    """The device time a BATCH_FACTOR times larger batch needs at least: the step's busy device time
+    (every stream's work, other instances' too) times the factor; the replayed step cannot be
+    shorter (the replay does not model streams contending for the device)."""
+    if not models:
+        return {}
+    busy = float(np.median([busy_ns(cols, m.rows, m.start, m.end) for m in models]))
+    return {"device_busy_ns": round(busy), "capacity_floor_ns": round(BATCH_FACTOR * busy)}
+
+
+def _throughput_gain(estimate: dict[str, object]) -> dict[str, object]:
+    """Samples per second gained by a BATCH_FACTOR times larger batch: factor x old / new step time,
+    the new step no shorter than the device capacity floor."""
+    if not estimate["applicable"] or not estimate["predicted_step_ns"]:  # a step of 0 ns gains nothing
+        return {"factor": BATCH_FACTOR, "throughput_gain": None}
+    estimate["predicted_step_ns"] = max(estimate["predicted_step_ns"], estimate.get("capacity_floor_ns", 0))
+    gain = BATCH_FACTOR * estimate["baseline_step_ns"] / estimate["predicted_step_ns"]
+    return {"factor": BATCH_FACTOR, "throughput_gain": gain, "amdahl_bound": float(BATCH_FACTOR)}
+
+
+CHANGE = Change("bigger_batch", edit, throughput=throughput)
+
+TEXTS = {
+    "en": {
+        "title": "Increase the batch size",
+        "summary": "Kernels take {median} (median): fixed launch and dispatch costs dominate; a {factor}x "
+        "batch amortizes them.",
+        "actions.cuda": [
+            "Raise the batch size (or enable dynamic batching in the server, e.g. Triton dynamic_batching) "
+            "until kernels run well above 10 us or latency reaches its budget.",
+        ],
+        "actions.ascend": [
+            "Raise BatchSize (case 000: 128 -> 256 gave +95.7 % throughput for +7.9 % latency) and rebuild "
+            "the model for the new shape.",
+        ],
+        "ev.kernel_median": "median kernel duration",
+        "ev.short_kernels": "kernels shorter than 10 us",
+        "method.bigger_batch": "replay with kernel time and copy bytes doubled (launch, dispatch and host "
+        "time unchanged); throughput gain = 2 x measured / predicted step time",
+        "assume.linear_work": "kernel time grows linearly with the batch (pessimistic for short kernels)",
+        "assume.memory_fits": "the larger batch fits in device memory",
+    },
+    "zh": {
+        "title": "增大批大小（BatchSize）",
+        "summary": "核函数中位耗时 {median}：固定的下发与调度开销占主导；{factor} 倍的批大小可以摊薄这些开销。",
+        "actions.cuda": [
+            "提高批大小（或在服务端启用动态批处理，如 Triton dynamic_batching），直到核函数明显超过 10 us 或时延达到预算。",
+        ],
+        "actions.ascend": [
+            "提高 BatchSize（案例 000：128 -> 256 吞吐 +95.7 %，时延 +7.9 %），并按新形状重新构建模型。",
+        ],
+        "ev.kernel_median": "核函数耗时中位数",
+        "ev.short_kernels": "短于 10 us 的核函数",
+        "method.bigger_batch": "重放：核函数时间与拷贝字节数加倍（下发、调度和主机时间不变）；吞吐收益 = 2 × 实测 / 预测步长",
+        "assume.linear_work": "核函数时间随批大小线性增长（对短核函数偏保守）",
+        "assume.memory_fits": "更大的批次能放进设备内存",
+    },
+}
+
+RULE = Rule(id="bigger-batch", case_study="000", check=check, group=THROUGHPUT, change=CHANGE, texts=TEXTS)
