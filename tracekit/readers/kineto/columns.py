@@ -253,27 +253,22 @@ def _span_piece(events: list, start_ns: np.ndarray, dur_ns: np.ndarray) -> Piece
 
 def _input_columns(events: list, kind: np.ndarray, rows: int) -> dict[str, tuple[list, np.ndarray]] | None:
     """The CPU ops' `Input Dims`, `Input type` and `Concrete Inputs` (record_shapes=True) as JSON text
-    (dictionary, codes), "" on other rows; None when no operator has them. Each distinct text is
-    decoded once."""
+    (dictionary, codes), "" on other rows; None when no operator has them. The raw texts are coded by
+    Arrow's hashing; each distinct one is decoded once."""
     ops = np.flatnonzero(kind == Kind.CPU_OP)
     args = [events[i].args for i in ops]
     if not any(map(len, map(attrgetter("input_dims"), args))):
         return None
     columns = {}
     for name, field in zip(INPUT_COLUMNS, _INPUT_FIELDS, strict=True):
-        raws = map(_one_tuple, map(bytes, map(attrgetter(field), args)))
-        ((texts,), per_op) = _distinct(raws, len(ops), 1)
-        dictionary = [text.decode() for text in texts]
+        raws = pa.array(list(map(bytes, map(attrgetter(field), args))), type=pa.binary()).dictionary_encode()
+        dictionary = [text.decode() for text in raws.dictionary.to_pylist()]
         if "" not in dictionary:
             dictionary.append("")
         codes = np.full(rows, dictionary.index(""), dtype=np.int32)
-        codes[ops] = per_op
+        codes[ops] = raws.indices.to_numpy(zero_copy_only=False)
         columns[name] = (dictionary, codes)
     return columns
-
-
-def _one_tuple(value: bytes) -> tuple[bytes]:
-    return (value,)
 
 
 def _encoded(text: np.ndarray) -> tuple[list[str], np.ndarray]:
