@@ -75,11 +75,11 @@ def _tree(root: int) -> list[int]:
     while todo:
         pid = todo.pop()
         pids.append(pid)
-        try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            continue
-        todo += [int(child) for child in children]
+        for task in Path(f"/proc/{pid}/task").glob("*/children"):  # children of every thread
+            try:
+                todo += [int(child) for child in task.read_text().split()]
+            except OSError:
+                continue
     return pids
 
 
@@ -185,11 +185,22 @@ def _local_cluster():
     return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
 
 
+def commit() -> str:
+    """The commit measured (with `+` when the tree has changes)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=BENCH_DIR).stdout.strip()
+
+    changed = git("status", "--porcelain", "--", "tracekit")
+    return git("rev-parse", "--short", "HEAD") + ("+" if changed else "")
+
+
 def machine() -> dict[str, object]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())  # fmt: skip
     return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}  # fmt: skip
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit(),
+            "load_average": os.getloadavg()}  # fmt: skip
 
 
 def report(results: dict[str, dict], sizes: list[int]) -> dict:
