@@ -34,7 +34,7 @@ from tracekit.perfmodel.hardware import find_hardware, hardware_names
 from tracekit.readers import read_traces
 from tracekit.report.files import to_json, write_text_atomic
 from tracekit.report.html import LANGUAGES, render_html
-from tracekit.rules import recommend
+from tracekit.rules import CHANGES, recommend
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -109,7 +109,7 @@ def analyze(
 
 def analyze_trace(trace: model.Trace, options: Options, lang: str = "en") -> Analysis:
     """The analysis of one trace with its recommendations in `lang`."""
-    document = analyze_events(trace, options)
+    document = analyze_events(trace, options, changes=CHANGES)
     document["recommendations"] = recommend(document, lang)
     return Analysis(document, analysed_events(trace, options))
 

@@ -176,3 +176,13 @@ def test_import_and_cli_help_do_not_load_pandas() -> None:
     assert tracekit.load.__module__ == "tracekit.api"
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         _ = tracekit.nothing
+
+
+def test_the_document_is_the_cli_s(tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parents[2] / "sample_traces" / "h2d28_separate.pt.trace.json.gz"
+    out = tmp_path / "cli.json"
+    command = [sys.executable, "-m", "tracekit", "analyze", str(sample), "--json", str(out), "--no-html"]
+    subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
+    analysis = tracekit.analyze(sample)
+    assert json.loads(analysis.to_json()) == json.loads(out.read_text())
+    assert analysis.recommendations["id"].tolist()[:2] == ["h2d-batch", "graph-launch"]  # the plan's changes
