@@ -6,6 +6,8 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -200,6 +202,17 @@ def test_bad_memory_budget_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(MEMORY_BUDGET_ENV, "plenty")
     with pytest.raises(TraceError, match="TRACEKIT_MEMORY_BUDGET='plenty' is not a size"):
         read_trace(write_trace(tmp_path / "t.json", _events(1)))
+
+
+def test_memory_budget_option_of_analyze(tmp_path: Path) -> None:
+    path = write_trace(tmp_path / "t.json", _events(2))
+    command = [sys.executable, "-m", "tracekit", "analyze", str(path), "--no-json", "--no-html"]
+    bad = subprocess.run([*command, "--memory-budget", "lots"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2
+    expected = f"tracekit: error: {path}: TRACEKIT_MEMORY_BUDGET='lots' is not a size such as 2GB"
+    assert bad.stderr.strip() == expected
+    good = subprocess.run([*command, "--memory-budget", "2GB"], capture_output=True, text=True, timeout=120)
+    assert good.returncode == 0, good.stderr
 
 
 # --- the exact scan -----------------------------------------------------------------------------
