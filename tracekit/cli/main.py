@@ -162,7 +162,7 @@ def analyze_command(
             "--scheduler",
             envvar=SCHEDULER_ENV,
             metavar="tcp://HOST:PORT",
-            help="Analyse the ranks on a Dask cluster (needs tracekit[cluster]; its workers must read "
+            help="Analyse the ranks on a Dask cluster (needs tracekit\\[cluster]; its workers must read "
             "the trace paths).",
         ),
     ] = None,
