@@ -198,3 +198,13 @@ def test_without_steps_the_summary_suggests_step_markers(tmp_path: Path) -> None
         summary = _text(_section(page, "sec-summary"))
         assert words in summary and "--steps nvtx:NAME" in summary
         assert "--steps nvtx:sample, --steps 'nvtx:decode step'" in summary
+
+
+@pytest.mark.skipif(
+    not (SHARED / "traces" / "msprof" / "msinsight-msprof-db").exists(), reason="needs ../shared"
+)
+def test_ascend_section_shows_no_raw_values() -> None:
+    page, document = _report(SHARED / "traces" / "msprof" / "msinsight-msprof-db" / "msprof_0.db")
+    assert [step["step"] for step in document["ascend"]["time_breakdown"]] == [None]  # no step number
+    ascend = _text(_section(page, "sec-ascend"))
+    assert "None" not in ascend and "{" not in ascend

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from ascend_builder import api, kernel_row, python_op, task, write_rank
-from conftest import ROOT
+from conftest import ROOT, SHARED_ABSENT, SHARED_TRACES
 from kineto_builder import cpu_op, kernel, memcpy, runtime, step, write_trace
 from nsys_builder import DEVICE, HTOD, PINNED, Export
 from rich.console import Console
@@ -20,6 +21,7 @@ from tracekit.analysis.analyze import Options
 from tracekit.api import analyze_trace
 from tracekit.readers import read_traces
 from tracekit.report.terminal import render_summary
+from tracekit.report.terminal_operators import TERMINAL_ROWS
 
 WIDTHS = (80, 120)
 LONG_KERNEL = (
@@ -77,7 +79,7 @@ def _summary(path: Path, width: int, options: Options | None = None) -> tuple[st
 
 def _shown_names(document: dict) -> list[str]:
     names = [h["name"] for d in document["devices"] for h in d["hotspots"]]
-    names += [op["name"] for d in document["devices"] for op in d.get("operators") or []]
+    names += [op["name"] for d in document["devices"] for op in (d.get("operators") or [])[:TERMINAL_ROWS]]
     return names + [h["name"] for h in document["host"]["cpu_op_hotspots"] if not document["devices"]]
 
 
@@ -186,3 +188,24 @@ def test_diff_and_check_fit_the_width(width: int) -> None:
     check = _cli("check", graph, "--baseline", eager, columns=width)
     assert max(map(len, check)) <= width
     assert any(line.split()[:1] == ["step.p50"] for line in check)  # a metric row kept on one line
+
+
+REAL_TRACES = [
+    "kineto/kineto-tbplugin-resnet50/worker0.1623143089861.pt.trace.json.gz",
+    "nsys/nsys-ai-fixtures/h100_2gpu_1s.sqlite",
+    "msprof/msinsight-torchnpu-level2/rank0_ascend_pt",
+    "msprof/msinsight-msprof-db/msprof_0.db",  # its time breakdown has no step number
+]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("relative", REAL_TRACES)
+def test_real_traces_fit_and_show_no_raw_values(relative: str, width: int) -> None:
+    path = SHARED_TRACES / relative
+    if not path.exists():
+        pytest.skip(SHARED_ABSENT)
+    output, document = _summary(path, width)
+    lines = output.splitlines()
+    assert max(map(len, lines)) <= width
+    assert all(_whole_or_cut(name, lines) for name in _shown_names(document))
+    assert not [line for line in lines if re.search(r"\bNone\b|\{'|\[\{", line)]

@@ -24,7 +24,7 @@ def ascend_table(ascend: dict) -> Table:
             f" (profiler: {fmt_ns(theirs['compute_ns'])})" if theirs.get("compute_ns") is not None else ""
         )
         table.add_row(
-            f"step {step['step']} time",
+            "time (no steps)" if step["step"] is None else f"step {step['step']} time",
             "",
             f"compute {fmt_ns(ours['compute_ns'])}{profiler}, uncovered communication "
             f"{fmt_ns(ours['communication_not_overlapped_ns'])}, free {fmt_ns(ours['free_ns'])} "

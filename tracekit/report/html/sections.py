@@ -340,7 +340,7 @@ def ascend_section(ctx: Context) -> str:
         finding = ascend.get(key)
         if not isinstance(finding, dict):
             continue
-        hint = f"{t('hint.formula')}: {definitions.get(key, key)}"
+        hint = f"{t('hint.formula')}: {ascend_definition(key, ctx.lang, definitions.get(key, key))}"
         rows.append(
             [
                 Cell(key, hint=hint),
@@ -370,7 +370,8 @@ def _ascend_evidence(t: Translate, key: str, f: dict) -> str:
             return t(f"asc.{key}", count=f"{f['count']:,}", total=fmt_ns(f["total_ns"]))
         if key == "dynamic_shape":
             return t("asc.dynamic_shape", count=f"{f['count']:,}", wait=fmt_ns(f.get("task_wait_ns")))
-        return t("asc.block_dim", cores=json.dumps(f.get("core_counts"), ensure_ascii=False))
+        cores = f.get("core_counts") or {}
+        return t("asc.block_dim", cores=f"AI Core {cores['ai_core']} / Vector Core {cores['vector_core']}")
     except (KeyError, TypeError):
         return "-"
 
@@ -379,9 +380,8 @@ def _ascend_breakdown(ctx: Context, breakdown: list[dict]) -> str:
     if not breakdown:
         return ""
     t = ctx.t
-    hint = (
-        f"{t('hint.formula')}: {(ctx.document['ascend'].get('definitions') or {}).get('time_breakdown', '')}"
-    )
+    english = (ctx.document["ascend"].get("definitions") or {}).get("time_breakdown", "")
+    hint = f"{t('hint.formula')}: {ascend_definition('time_breakdown', ctx.lang, english)}"
     columns = (
         [Column(t("asc.step"))]
         + [
@@ -393,11 +393,11 @@ def _ascend_breakdown(ctx: Context, breakdown: list[dict]) -> str:
     keys = ("e2e_ns", "compute_ns", "communication_ns", "communication_not_overlapped_ns", "free_ns")
     rows = []
     for step in breakdown[:MAX_ASCEND_STEPS]:
-        ours = step.get("tracekit") or {}
+        ours, number = step.get("tracekit") or {}, step.get("step")
         theirs = step.get("step_trace_time") or step.get("overlap_analysis") or {}
         profiler = ", ".join(f"{fmt_ns(theirs.get(k))}" for k in keys) if theirs else "-"
         rows.append(
-            [Cell(str(step.get("step")), step.get("step") if isinstance(step.get("step"), int) else None)]
+            [Cell("-" if number is None else str(number), number if isinstance(number, int) else None)]
             + [ns_cell(ours.get(k)) for k in keys]
             + [Cell(profiler)]
         )
