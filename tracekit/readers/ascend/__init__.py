@@ -18,27 +18,26 @@ import re
 from pathlib import Path
 
 from tracekit.errors import TraceError
-from tracekit.model.schema import NONE, Kind
+from tracekit.model.schema import NONE
 from tracekit.model.steps import assign_steps
 from tracekit.model.trace import Trace
 from tracekit.readers import checked
 from tracekit.readers.ascend.db import read_database, read_step_trace_db
 from tracekit.readers.ascend.discovery import SQLITE_MAGIC, RankFiles, discover, sniff_csv, sniff_timeline
+from tracekit.readers.ascend.join import join_kernels, kernels_as_events
 from tracekit.readers.ascend.rows import EventRows
 from tracekit.readers.ascend.summaries import (
-    KernelRow,
+    Kernels,
     read_api_statistic,
     read_kernel_details,
     read_op_statistic,
     read_step_trace_time,
 )
-from tracekit.readers.ascend.timeline import COMMUNICATION_LAYERS, HARDWARE, read_timelines
+from tracekit.readers.ascend.timeline import read_timelines
 from tracekit.readers.ascend.values import to_int
 from tracekit.readers.source import decode_json, read_buffer
 
 FORMAT = "ascend"
-JOIN_TOLERANCE_NS = 1000
-_COMMUNICATION_CORES = frozenset({"HCCL", "COMMUNICATION"})
 _API_OF_INTEREST = re.compile(r"Compile|Tiling|Memcpy|Synchroni", re.IGNORECASE)
 _MAX_CORES = 1 << 16
 KNOWN_VERSIONS: dict[str, tuple[str, ...]] = {
@@ -88,13 +87,14 @@ def _checked_rank(files: RankFiles, source: Path) -> Trace:
 def read_rank(files: RankFiles, source: Path) -> Trace:
     """Read one rank's files into the canonical table plus the Ascend columns and metadata."""
     rows = EventRows()
-    kernels = [row for path in files.kernels for row in read_kernel_details(path)]
-    device = next((k.device for k in kernels if k.device != NONE), 0)
+    kernels = Kernels.joined([read_kernel_details(path) for path in files.kernels]) if files.kernels else None
+    known = kernels.device[kernels.device != NONE] if kernels is not None else []
+    device = int(known[0]) if len(known) else 0
     meta: dict[str, object] = {"producer": _producer(files), "rank": _rank(files)}
     if files.timelines:
         meta["events_from"] = "timeline"
         meta.update(read_timelines(files.timelines, rows, device))
-        if kernels:
+        if kernels is not None and len(kernels):
             meta["kernel_details"] = {"rows": len(kernels), "matched": join_kernels(rows, kernels)}
     elif files.databases:
         meta["events_from"] = "database"
@@ -104,76 +104,11 @@ def read_rank(files: RankFiles, source: Path) -> Trace:
             meta.update(info)
     else:
         meta["events_from"] = "kernel_details"
-        meta["devices"] = kernels_as_events(rows, kernels, device)
+        meta["devices"] = kernels_as_events(rows, kernels, device) if kernels is not None else []
     table = assign_steps(rows.table())
     meta.update(_summaries(files))
     meta["files"] = files.files()
     return Trace(events=table, format=FORMAT, source=str(source), metadata={"ascend": meta})
-
-
-def join_kernels(rows: EventRows, kernels: list[KernelRow]) -> int:
-    """Attach each op_summary / kernel_details row to its device task; returns how many matched.
-
-    A row matches the device task with the same start (exact ns) and name; failing that, the only
-    compute or communication task starting at that instant; failing that, the task of that name
-    starting nearest, within JOIN_TOLERANCE_NS (torch_npu writes collectives' starts 1 ns apart).
-    """
-    by_key: dict[tuple[int, str], int] = {}
-    by_start: dict[int, list[int]] = {}
-    by_name: dict[str, list[int]] = {}
-    layers, kinds, starts = rows.strings["layer"], rows.ints["kind"], rows.ints["start_ns"]
-    for row, (start, name) in enumerate(zip(starts, rows.strings["name"], strict=True)):
-        if layers[row] != HARDWARE and layers[row] not in COMMUNICATION_LAYERS:
-            continue
-        by_key.setdefault((start, name), row)
-        if kinds[row] in (Kind.KERNEL, Kind.COMMUNICATION):
-            by_start.setdefault(start, []).append(row)
-            by_name.setdefault(name, []).append(row)
-    matched = 0
-    for kernel in kernels:
-        row = by_key.get((kernel.start_ns, kernel.name))
-        if row is None and len(by_start.get(kernel.start_ns, ())) == 1:
-            row = by_start[kernel.start_ns][0]
-        if row is None:
-            near = [
-                r
-                for r in by_name.get(kernel.name, ())
-                if abs(starts[r] - kernel.start_ns) <= JOIN_TOLERANCE_NS
-            ]
-            row = min(near, key=lambda r: abs(starts[r] - kernel.start_ns)) if near else None
-        if row is not None:
-            rows.set_attributes(row, kernel.attributes)
-            matched += 1
-    return matched
-
-
-def kernels_as_events(rows: EventRows, kernels: list[KernelRow], device: int) -> list[int]:
-    """op_summary / kernel_details as the only source: each row a device task, each Step Id a span."""
-    spans: dict[tuple[int, int], list[int]] = {}
-    for kernel in kernels:
-        core = kernel.attributes.core_type
-        communication = core in _COMMUNICATION_CORES or kernel.name.startswith("hcom_")
-        on = kernel.device if kernel.device != NONE else device
-        row = rows.add(
-            kernel.name, kernel.start_ns, kernel.dur_ns, Kind.COMMUNICATION if communication else Kind.KERNEL,
-            device=on, stream=kernel.stream, thread=kernel.stream, step=kernel.step, layer="kernel_details",
-        )  # fmt: skip
-        rows.set_attributes(row, kernel.attributes)
-        if kernel.step != NONE:
-            span = spans.setdefault((on, kernel.step), [kernel.start_ns, kernel.start_ns + kernel.dur_ns])
-            span[0] = min(span[0], kernel.start_ns)
-            span[1] = max(span[1], kernel.start_ns + kernel.dur_ns)
-    for (on, step), (start, end) in sorted(spans.items()):
-        rows.add(
-            f"ProfilerStep#{step}",
-            start,
-            end - start,
-            Kind.STEP,
-            device=on,
-            step=step,
-            layer="kernel_details",
-        )
-    return sorted({device if k.device == NONE else k.device for k in kernels})
 
 
 def _summaries(files: RankFiles) -> dict[str, object]:

@@ -230,7 +230,7 @@ def _tasks(db: Database, rows: EventRows, device: int, communication: set[int]) 
             rows.add(task.task_type, task.start, task.dur, Kind.MARKER, **common)
         elif task.task_id in compute:
             name, attributes = compute[task.task_id]
-            rows.set_attributes(rows.add(name, task.start, task.dur, Kind.KERNEL, **common), attributes)
+            rows.add(name, task.start, task.dur, Kind.KERNEL, **common, **attributes.fields())
         elif task.task_type == "MEMCPY_ASYNC":
             size, operation = copies.get(task.task_id, (NONE, NONE))
             direction = _MEMCPY_OPERATIONS.get(operation, CopyDirection.OTHER)

@@ -2,12 +2,13 @@
 
 The Ascend columns (docs/model.md, "Optional Ascend columns") are appended after the EVENT_SCHEMA
 columns, so they travel with every row through filters such as `--steps`. Strings are "" and integers
-NONE (-1) when unknown.
+NONE (-1) when unknown. Rows arrive one at a time (`add`) or as whole columns (`add_block`, the
+timeline reader); `columns()` joins them once, in the order they were added.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -21,12 +22,15 @@ ASCEND_FIELDS = tuple(
     [pa.field(name, pa.dictionary(pa.int32(), pa.string()), nullable=False) for name in STRING_COLUMNS]
     + [pa.field(name, pa.int64(), nullable=False) for name in INT_COLUMNS]
 )
+ATTRIBUTE_COLUMNS = ("core_type", "op_type", "op_state", "input_dtypes", "input_shapes", *INT_COLUMNS)
 
 _CANONICAL_INTS = (
     "start_ns", "dur_ns", "kind", "device", "stream", "process", "thread", "correlation",
     "step", "copy_direction", "src_memory", "dst_memory", "bytes",
 )  # fmt: skip
-_CANONICAL_DEFAULTS = {"copy_direction": 0, "src_memory": 0, "dst_memory": 0}
+_INTS = (*_CANONICAL_INTS, *INT_COLUMNS)
+_STRINGS = ("name", *STRING_COLUMNS)
+_DEFAULTS = {"copy_direction": 0, "src_memory": 0, "dst_memory": 0}
 
 
 @dataclass
@@ -42,49 +46,86 @@ class OpAttributes:
     mix_block_dim: int = NONE
     wait_ns: int = NONE
 
+    def fields(self) -> dict[str, int | str]:
+        """The attributes as `EventRows.add` fields."""
+        return asdict(self)
+
 
 class EventRows:
-    """Events appended one at a time, turned into the canonical table plus the Ascend columns."""
+    """Events appended one at a time or by columns, turned into the canonical table plus the Ascend
+    columns."""
 
     def __init__(self) -> None:
-        self.ints: dict[str, list[int]] = {name: [] for name in (*_CANONICAL_INTS, *INT_COLUMNS)}
-        self.strings: dict[str, list[str]] = {name: [] for name in ("name", *STRING_COLUMNS)}
+        self._rows: dict[str, list] = {name: [] for name in (*_INTS, *_STRINGS)}
+        self._blocks: list[dict[str, np.ndarray]] = []
 
     def __len__(self) -> int:
-        return len(self.strings["name"])
+        return sum(len(block["name"]) for block in self._blocks) + len(self._rows["name"])
 
     def add(self, name: str, start_ns: int, dur_ns: int, kind: int, **fields: int | str) -> int:
         """Append one event; unnamed fields take their default. Returns the row index."""
-        self.strings["name"].append(name)
-        self.ints["start_ns"].append(start_ns)
-        self.ints["dur_ns"].append(dur_ns)
-        self.ints["kind"].append(int(kind))
-        for column, values in self.ints.items():
-            if column not in ("start_ns", "dur_ns", "kind"):
-                values.append(int(fields.get(column, _CANONICAL_DEFAULTS.get(column, NONE))))
-        for column in STRING_COLUMNS:
-            self.strings[column].append(str(fields.get(column, "")))
+        fields = {**fields, "name": name, "start_ns": start_ns, "dur_ns": dur_ns, "kind": int(kind)}
+        for column in _INTS:
+            self._rows[column].append(int(fields.get(column, _DEFAULTS.get(column, NONE))))
+        for column in _STRINGS:
+            self._rows[column].append(str(fields.get(column, "")))
         return len(self) - 1
 
-    def set_attributes(self, row: int, attributes: OpAttributes) -> None:
-        """Attach operator attributes to an existing row."""
+    def add_block(self, name: np.ndarray, **fields: np.ndarray | int | str) -> None:
+        """Append len(name) events at once: each field an array of that length or one value for all."""
+        n = len(name)
+        self._flush()
+        block = {"name": np.asarray(name, dtype=object)}
+        for column in _INTS:
+            value = fields.get(column, _DEFAULTS.get(column, NONE))
+            block[column] = np.broadcast_to(np.asarray(value, dtype=np.int64), (n,))
         for column in STRING_COLUMNS:
-            if column != "layer" and column != "task_type":
-                self.strings[column][row] = getattr(attributes, column)
-        for column in INT_COLUMNS:
-            self.ints[column][row] = getattr(attributes, column)
+            block[column] = np.broadcast_to(np.asarray(fields.get(column, ""), dtype=object), (n,))
+        self._blocks.append(block)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Every column so far, rows in the order added (int64 arrays; strings as object arrays)."""
+        self._flush()
+        if len(self._blocks) != 1:
+            merged = {c: np.concatenate([b[c] for b in self._blocks]) for c in (*_INTS, *_STRINGS)}
+            self._blocks = [merged] if self._blocks else []
+        if not self._blocks:
+            return {c: np.empty(0, dtype=np.int64 if c in _INTS else object) for c in (*_INTS, *_STRINGS)}
+        block = self._blocks[0]
+        for column, values in block.items():
+            if not values.flags.writeable:
+                block[column] = values.copy()
+        return block
+
+    def set_attributes(self, rows: np.ndarray, attributes: dict[str, np.ndarray]) -> None:
+        """Attach operator attributes (ATTRIBUTE_COLUMNS, one value per row of `rows`) to rows."""
+        columns = self.columns()
+        for column, values in attributes.items():
+            columns[column][rows] = values
 
     def table(self) -> pa.Table:
         """The canonical table, after the boundary checks of `checked.event_table` (rows with a
         negative duration or an out-of-range time are dropped, counted), with the Ascend columns
         appended and filtered with the rows."""
-        n = len(self)
-        columns: dict[str, object] = {name: self.ints[name] for name in _CANONICAL_INTS}
-        columns["name"] = self.strings["name"]
-        ascend = {field.name: self._ascend_column(field) for field in ASCEND_FIELDS}
-        return checked.event_table(columns, n, ascend)
+        columns = self.columns()
+        canonical: dict[str, object] = {name: columns[name] for name in _CANONICAL_INTS}
+        canonical["name"] = _strings(columns["name"])
+        ascend = {field.name: _ascend_column(columns[field.name]) for field in ASCEND_FIELDS}
+        return checked.event_table(canonical, len(columns["name"]), ascend)
 
-    def _ascend_column(self, field: pa.Field) -> pa.Array:
-        if field.name in self.strings:
-            return pa.array(self.strings[field.name], type=pa.string()).dictionary_encode().cast(field.type)
-        return pa.array(np.array(self.ints[field.name], dtype=np.int64))
+    def _flush(self) -> None:
+        if self._rows["name"]:
+            block = {c: np.array(v, dtype=np.int64 if c in _INTS else object) for c, v in self._rows.items()}
+            self._blocks.append(block)
+            self._rows = {name: [] for name in self._rows}
+
+
+def _strings(values: np.ndarray) -> pa.Array:
+    # from a list: pyarrow converts an object ndarray through pandas (0.5 s to import)
+    return pa.array(values.tolist(), type=pa.string()).dictionary_encode()
+
+
+def _ascend_column(values: np.ndarray) -> pa.Array:
+    if values.dtype == object:
+        return _strings(values).cast(pa.dictionary(pa.int32(), pa.string()))
+    return pa.array(values, type=pa.int64())

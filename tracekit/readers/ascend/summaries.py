@@ -13,11 +13,24 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as pa_csv
+
 from tracekit.errors import TraceError
-from tracekit.model.schema import NONE
 from tracekit.readers import checked
-from tracekit.readers.ascend.rows import OpAttributes
-from tracekit.readers.ascend.values import clean, event_us_to_ns, to_int, us_to_ns
+from tracekit.readers.ascend.rows import ATTRIBUTE_COLUMNS, INT_COLUMNS
+from tracekit.readers.ascend.values import (
+    clean,
+    distinct_cells,
+    event_us_to_ns,
+    optional_us_column_to_ns,
+    text_ints,
+    to_int,
+    us_column_to_ns,
+    us_to_ns,
+)
 from tracekit.readers.source import read_buffer
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -67,24 +80,50 @@ STEP_TRACE_FIELDS = (
 
 
 @dataclass
-class KernelRow:
-    """One row of op_summary / kernel_details: a device task of an operator."""
+class Kernels:
+    """The rows of op_summary / kernel_details, as columns: each row a device task of an operator.
+    `attributes` holds the rows.ATTRIBUTE_COLUMNS."""
 
-    name: str
-    start_ns: int
-    dur_ns: int
-    attributes: OpAttributes
-    step: int = NONE
-    stream: int = NONE
-    task_id: int = NONE
-    device: int = NONE
+    name: np.ndarray
+    start_ns: np.ndarray
+    dur_ns: np.ndarray
+    step: np.ndarray
+    stream: np.ndarray
+    task_id: np.ndarray
+    device: np.ndarray
+    attributes: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.name)
+
+    @classmethod
+    def joined(cls, parts: list[Kernels]) -> Kernels:
+        """The rows of several files, in file order."""
+        if len(parts) == 1:
+            return parts[0]
+        names = ("name", "start_ns", "dur_ns", "step", "stream", "task_id", "device")
+        columns = {
+            n: np.concatenate([getattr(p, n) for p in parts] or [np.empty(0, np.int64)]) for n in names
+        }
+        attributes = {
+            c: np.concatenate([p.attributes[c] for p in parts] or [_EMPTY[c]]) for c in ATTRIBUTE_COLUMNS
+        }
+        return cls(**columns, attributes=attributes)
+
+    def selected(self, keep: np.ndarray) -> Kernels:
+        names = ("name", "start_ns", "dur_ns", "step", "stream", "task_id", "device")
+        attributes = {c: v[keep] for c, v in self.attributes.items()}
+        return Kernels(**{n: getattr(self, n)[keep] for n in names}, attributes=attributes)
+
+
+_EMPTY = {c: np.empty(0, dtype=np.int64 if c in INT_COLUMNS else object) for c in ATTRIBUTE_COLUMNS}
 
 
 @dataclass
 class Summaries:
     """Everything the summary files of one rank say."""
 
-    kernels: list[KernelRow] = field(default_factory=list)
+    kernels: Kernels | None = None
     step_trace_time: list[dict[str, int | str | None]] = field(default_factory=list)
     op_statistic: list[dict[str, object]] = field(default_factory=list)
     api_statistic: list[dict[str, object]] = field(default_factory=list)
@@ -96,15 +135,13 @@ def header_roles(header: list[str]) -> set[str]:
     return {key for key, names in ALIASES.items() if any(n in present for n in names)}
 
 
-def read_csv(path: Path, required: tuple[str, ...], what: str) -> tuple[dict[str, int], list[list[str]]]:
-    """(alias key -> column index, rows); a missing required column is an input error."""
-    try:
-        rows = list(csv.reader(io.StringIO(bytes(read_buffer(path)).decode("utf-8"), newline="")))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise TraceError(path, f"unreadable CSV ({exc})") from None
-    if not rows:
-        raise TraceError(path, "empty file")
-    header = [clean(h) for h in rows[0]]
+def read_csv(path: Path, required: tuple[str, ...], what: str) -> tuple[dict[str, pa.Array], int]:
+    """(alias key -> its column of cleaned cells, row count), blank rows left out; a missing
+    required column is an input error."""
+    data = bytes(read_buffer(path))
+    header, table = _arrow_csv(data)
+    if table is None:
+        header, table = _python_csv(path, data)
     index: dict[str, int] = {}
     for key, names in ALIASES.items():
         for name in names:
@@ -114,64 +151,146 @@ def read_csv(path: Path, required: tuple[str, ...], what: str) -> tuple[dict[str
     missing = [ALIASES[key][0] for key in required if key not in index]
     if missing:
         raise TraceError(path, f"not a {what} CSV: missing column(s) {', '.join(missing)}")
-    return index, rows[1:]
+    blank = _blank_rows(table)
+    table = table.filter(pa.array(~blank)) if blank.any() else table
+    width = table.num_columns
+    columns = {key: _cleaned(table.column(i)) if i < width else _empty(table) for key, i in index.items()}
+    return columns, table.num_rows
 
 
-def _cell(row: list[str], index: dict[str, int], key: str) -> str:
-    position = index.get(key)
-    return clean(row[position]) if position is not None and position < len(row) else ""
+def _arrow_csv(data: bytes) -> tuple[list[str], pa.Table | None]:
+    """The header and the cells (all text) by pyarrow's CSV reader; None where the file needs the
+    line-by-line reader (not UTF-8, a BOM, rows of another width than the header)."""
+    first = data[: data.find(b"\n") + 1 or len(data)]
+    if not data.strip() or data.startswith(b"\xef\xbb\xbf") or b'"' in first:
+        return [], None
+    try:
+        header = [clean(h) for h in next(csv.reader([first.decode("utf-8")]))]
+        names = [f"c{i}" for i in range(len(header))]
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )  # fmt: skip
+    except (pa.ArrowInvalid, UnicodeDecodeError, csv.Error, StopIteration):
+        return [], None
+    return header, table
 
 
-def read_kernel_details(path: Path) -> list[KernelRow]:
-    """op_summary_*.csv or kernel_details.csv: one row per operator task."""
-    index, rows = read_csv(path, KERNEL_REQUIRED, "op_summary / kernel_details")
-    result = []
-    for row in rows:
-        if not any(cell.strip() for cell in row):
-            continue
-        cell = _cells(path, row, index)
-        start, dur = event_us_to_ns(*cell("start_us")), event_us_to_ns(*cell("duration_us"))
-        if checked.INVALID_NS in (start, dur):
-            continue  # counted by the conversion
-        wait = us_to_ns(*cell("wait_us"))
-        attributes = OpAttributes(
-            core_type=_text(*cell("core_type")),
-            op_type=_text(*cell("op_type")),
-            op_state=_text(*cell("op_state")),
-            input_dtypes=_text(*cell("input_dtypes")),
-            input_shapes=_text(*cell("input_shapes")),
-            block_dim=to_int(*cell("block_dim"), 0),
-            mix_block_dim=to_int(*cell("mix_block_dim"), 0),
-            wait_ns=NONE if wait is None else wait,
-        )
-        result.append(
-            KernelRow(
-                name=checked.text(*cell("name")),
-                start_ns=start,
-                dur_ns=dur,
-                attributes=attributes,
-                step=to_int(*cell("step")),
-                stream=to_int(*cell("stream")),
-                task_id=to_int(*cell("task_id")),
-                device=to_int(*cell("device"), 0, checked.INT32_MAX),
-            )
-        )
-    return result
+def _python_csv(path: Path, data: bytes) -> tuple[list[str], pa.Table]:
+    """The header and the cells by Python's csv module (short rows padded with empty cells)."""
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise TraceError(path, f"unreadable CSV ({exc})") from None
+    if not rows:
+        raise TraceError(path, "empty file")
+    header = [clean(h) for h in rows[0]]
+    width = max(len(header), *(len(row) for row in rows))
+    cells = [[row[i] if i < len(row) else "" for row in rows[1:]] for i in range(width)]
+    return header, pa.table({f"c{i}": pa.array(c, pa.string()) for i, c in enumerate(cells)})
 
 
-def _cells(path: Path, row: list[str], index: dict[str, int]):
+def _blank_rows(table: pa.Table) -> np.ndarray:
+    """Rows whose every cell is blank (looked for among the rows with a blank first cell)."""
+    blank = np.zeros(table.num_rows, dtype=bool)
+    if not table.num_columns:
+        return blank
+    candidates = np.flatnonzero(_blank(table.column(0)))
+    if len(candidates):
+        rest = table.take(pa.array(candidates))
+        blank[candidates] = np.logical_and.reduce([_blank(column) for column in rest.columns])
+    return blank
+
+
+def _blank(column: pa.ChunkedArray) -> np.ndarray:
+    # compute functions on a ChunkedArray import pandas (0.5 s): one Array each
+    trimmed = pc.utf8_trim_whitespace(column.combine_chunks())
+    return pc.equal(pc.utf8_length(trimmed), 0).to_numpy(zero_copy_only=False)
+
+
+def _cleaned(column: pa.ChunkedArray) -> pa.Array:
+    """Cells without the TABs, spaces and literal quotes msprof wraps values in (as `values.clean`)."""
+    return pc.utf8_trim_whitespace(pc.utf8_trim(pc.utf8_trim_whitespace(column.combine_chunks()), '"'))
+
+
+def _empty(table: pa.Table) -> pa.Array:
+    return pa.array([""] * table.num_rows, type=pa.string())
+
+
+def read_kernel_details(path: Path) -> Kernels:
+    """op_summary_*.csv or kernel_details.csv: one row per operator task; a row whose start or
+    duration is unusable is left out (counted)."""
+    cells, n = read_csv(path, KERNEL_REQUIRED, "op_summary / kernel_details")
+    column = _columns(path, cells, n)
+    start, dur = column.times("start_us"), column.times("duration_us")
+    keep = (start != checked.INVALID_NS) & (dur != checked.INVALID_NS)
+    cells = {key: values.filter(pa.array(keep)) for key, values in cells.items()}
+    column = _columns(path, cells, int(keep.sum()))
+    attributes = {key: column.texts(key) for key in ("core_type", "op_type", "op_state", "input_dtypes")}
+    attributes["input_shapes"] = column.texts("input_shapes")
+    attributes.update(
+        block_dim=column.ints("block_dim", 0), mix_block_dim=column.ints("mix_block_dim", 0),
+        wait_ns=column.optional_times("wait_us"),
+    )  # fmt: skip
+    return Kernels(
+        name=column.names("name"), start_ns=start[keep], dur_ns=dur[keep], step=column.ints("step"),
+        stream=column.ints("stream"), task_id=column.ints("task_id"),
+        device=column.ints("device", 0, checked.INT32_MAX), attributes=attributes,
+    )  # fmt: skip
+
+
+class _columns:
+    """The conversions of one file's cells by alias key: warnings name the file and the column."""
+
+    def __init__(self, path: Path, cells: dict[str, pa.Array], n: int) -> None:
+        self.path, self.cells, self.n = path, cells, n
+
+    def field(self, key: str) -> str:
+        return f"{self.path.name} {ALIASES[key][0]}"
+
+    def cell(self, key: str) -> pa.Array:
+        return self.cells.get(key, pa.array([""] * self.n, type=pa.string()))
+
+    def times(self, key: str) -> np.ndarray:
+        field = self.field(key)
+        return us_column_to_ns(self.cell(key), field, lambda cell: event_us_to_ns(cell.decode(), field))
+
+    def optional_times(self, key: str) -> np.ndarray:
+        return optional_us_column_to_ns(self.cell(key), self.field(key))
+
+    def ints(self, key: str, low: int = checked.INT64_MIN, high: int = checked.INT64_MAX) -> np.ndarray:
+        return text_ints(self.cell(key), self.field(key), low, high)
+
+    def texts(self, key: str) -> np.ndarray:
+        return distinct_cells(self.cell(key), lambda value: _text(value, self.field(key)))
+
+    def names(self, key: str) -> np.ndarray:
+        return distinct_cells(self.cell(key), lambda value: checked.text(value, self.field(key)))
+
+
+def _rows(path: Path, required: tuple[str, ...], what: str) -> tuple[set[str], list[dict[str, str]]]:
+    """The alias keys present and the rows (alias key -> cleaned cell) of a small summary CSV."""
+    cells, n = read_csv(path, required, what)
+    lists = {key: values.to_pylist() for key, values in cells.items()}
+    return set(cells), [{key: values[i] for key, values in lists.items()} for i in range(n)]
+
+
+def _cells(path: Path, row: dict[str, str]):
     """For one row: alias key -> (cleaned cell, field name for the warnings: file and column)."""
-    return lambda key: (_cell(row, index, key), f"{path.name} {ALIASES[key][0]}")
+    return lambda key: (row.get(key, ""), f"{path.name} {ALIASES[key][0]}")
 
 
 def read_step_trace_time(path: Path) -> list[dict[str, int | str | None]]:
     """step_trace_time.csv: per step Computing / Communication / Free / Stage ... in ns."""
-    index, rows = read_csv(path, STEP_TRACE_REQUIRED, "step_trace_time")
+    index, rows = _rows(path, STEP_TRACE_REQUIRED, "step_trace_time")
     result = []
     for row in rows:
-        if not any(cell.strip() for cell in row):
-            continue
-        cell = _cells(path, row, index)
+        cell = _cells(path, row)
         entry: dict[str, int | str | None] = {"step": checked.text(*cell("step_name"))}
         if "device" in index:
             entry["device"] = to_int(*cell("device"), 0, checked.INT32_MAX)
@@ -196,14 +315,13 @@ def _statistic(
     path: Path, required: tuple[str, ...], kind: str, labels: dict[str, str]
 ) -> list[dict[str, object]]:
     """Rows of a statistic CSV: the label cells, then count and total time (ns); blank rows skipped."""
-    index, rows = read_csv(path, required, kind)
+    _, rows = _rows(path, required, kind)
     result = []
     for row in rows:
-        if any(cell.strip() for cell in row):
-            cell = _cells(path, row, index)
-            labelled = {key: checked.text(*cell(column)) for key, column in labels.items()}
-            counts = {"count": to_int(*cell("count"), 0), "total_ns": us_to_ns(*cell("total_us"))}
-            result.append(labelled | counts)
+        cell = _cells(path, row)
+        labelled = {key: checked.text(*cell(column)) for key, column in labels.items()}
+        counts = {"count": to_int(*cell("count"), 0), "total_ns": us_to_ns(*cell("total_us"))}
+        result.append(labelled | counts)
     return result
 
 

@@ -12,15 +12,25 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 import msgspec
+import numpy as np
 
 from tracekit.errors import TraceError
 from tracekit.model.schema import NONE, CopyDirection, Kind, MemoryKind
 from tracekit.model.steps import STEP_NAME
 from tracekit.readers import checked
 from tracekit.readers.ascend.rows import EventRows
-from tracekit.readers.ascend.values import event_us_to_ns, to_int
+from tracekit.readers.ascend.values import (
+    binary_cells,
+    cached_map,
+    event_us_to_ns,
+    per_distinct,
+    to_int,
+    to_ints,
+    us_column_to_ns,
+)
 from tracekit.readers.collectives import dtype_bytes
 from tracekit.readers.names import SYNC_CALL
 from tracekit.readers.source import decode_json_array, read_buffer
@@ -80,23 +90,41 @@ class _Args(msgspec.Struct, frozen=True, gc=False):
 
 
 _NO_ARGS = _Args()
+_NULL = msgspec.Raw(b"null")
 
 
 class _Event(msgspec.Struct, gc=False):
+    """One trace event; `ts` and `dur` kept as their JSON text, decoded for all events at once."""
+
     ph: str = ""
     name: str = ""
     cat: str = ""
     pid: Scalar = NONE
     tid: Scalar = NONE
+    ts: msgspec.Raw = _NULL
+    dur: msgspec.Raw = _NULL
+    args: _Args = _NO_ARGS
+
+
+class _TypedEvent(msgspec.Struct, gc=False):
+    """The event with `ts` / `dur` typed: decoded only to report an unusable time as an input error."""
+
     ts: Decimal | None = None
     dur: Decimal | None = None
-    args: _Args = _NO_ARGS
+
+
+class _Columns(NamedTuple):
+    """The X events of known layers: per event its layer and fields, times in ns."""
+
+    events: list[_Event]
+    layer: np.ndarray
+    start: np.ndarray
+    dur: np.ndarray
 
 
 def decode(path: Path) -> list[_Event]:
     """All events of one timeline file (gzipped or not; unterminated arrays are read up to their last
-    complete event); anything but a JSON array of events, or a `ts` / `dur` that is not a number, is
-    an input error naming the event."""
+    complete event); anything but a JSON array of events is an input error."""
     return decode_json_array(path, read_buffer(path), _Event, "msprof timeline")
 
 
@@ -105,26 +133,59 @@ def read_timelines(paths: list[Path], rows: EventRows, default_device: int) -> d
 
     Returns what was seen: the layers present and the device ids.
     """
-    events: list[_Event] = []
-    for path in paths:
-        events.extend(decode(path))
-    processes, threads, devices = _metadata(events)
+    files = [(path, decode(path)) for path in paths]
+    processes, threads, devices = _metadata([e for _, events in files for e in events if e.ph == "M"])
     layers = set(processes.values())
     if not layers & {HARDWARE, CANN, OVERLAP, *COMMUNICATION_LAYERS}:
         raise TraceError(
             paths[0], "not an msprof timeline: no Ascend Hardware, CANN or HCCL process metadata"
         )
-    has_communication_ops = any(
-        processes.get(e.pid) in COMMUNICATION_LAYERS and e.ph == "X" and not _is_plane(threads, e)
-        for e in events
+    columns = _joined([_timed(path, events, processes) for path, events in files])
+    comm_ops = any(
+        layer in COMMUNICATION_LAYERS and not _is_plane(threads, event)
+        for layer, event in zip(columns.layer.tolist(), columns.events, strict=True)
     )
-    for event in events:
-        layer = processes.get(event.pid) if event.ph == "X" else None
-        if layer is None:
-            continue
-        device = devices.get(event.pid, default_device)
-        _add(rows, event, layer, device, threads, has_communication_ops)
+    usable = (columns.start != checked.INVALID_NS) & (columns.dur != checked.INVALID_NS)
+    _add_layers(rows, _selected(columns, usable), devices, default_device, threads, comm_ops)
     return {"layers": sorted(layers), "devices": sorted(set(devices.values()) or {default_device})}
+
+
+def _timed(path: Path, events: list[_Event], processes: dict) -> _Columns:
+    """The X events of known layers of one file, their times converted (unusable ones counted)."""
+    timed = [e for e in events if e.ph == "X" and e.pid in processes]
+    layer = np.array([processes[e.pid] for e in timed], dtype=object)
+    start = us_column_to_ns(binary_cells([e.ts for e in timed]), "ts", _time_of(path, "ts"))
+    dur = us_column_to_ns(binary_cells([e.dur for e in timed]), "dur", _time_of(path, "dur"))
+    return _Columns(timed, layer, start, dur)
+
+
+def _time_of(path: Path, field: str):
+    """The scalar conversion of one JSON time (`ts` null is a dropped event, `dur` null is 0); a value
+    that is neither a number nor a decimal text is an input error naming the event."""
+
+    def convert(raw: bytes) -> int:
+        try:
+            value = msgspec.json.decode(raw, type=Decimal | None)
+        except msgspec.ValidationError:
+            decode_json_array(path, read_buffer(path), _TypedEvent, "msprof timeline")  # raises, naming it
+            raise TraceError(path, f"unexpected msprof timeline content ({field} {raw[:40]!r})") from None
+        return 0 if value is None and field == "dur" else event_us_to_ns(value, field)
+
+    return convert
+
+
+def _joined(parts: list[_Columns]) -> _Columns:
+    if len(parts) == 1:
+        return parts[0]
+    return _Columns(
+        [e for part in parts for e in part.events],
+        *(np.concatenate([getattr(part, name) for part in parts]) for name in ("layer", "start", "dur")),
+    )
+
+
+def _selected(columns: _Columns, keep: np.ndarray) -> _Columns:
+    events = columns.events if keep.all() else [columns.events[i] for i in np.flatnonzero(keep)]
+    return _Columns(events, columns.layer[keep], columns.start[keep], columns.dur[keep])
 
 
 def _metadata(events: Iterable[_Event]) -> tuple[dict, dict, dict]:
@@ -132,8 +193,6 @@ def _metadata(events: Iterable[_Event]) -> tuple[dict, dict, dict]:
     threads: dict[tuple, str] = {}
     devices: dict[int | str, int] = {}
     for event in events:
-        if event.ph != "M":
-            continue
         value = event.args.name
         if event.name == "process_name" and isinstance(value, str):
             processes[event.pid] = value
@@ -151,71 +210,133 @@ def _is_plane(threads: dict, event: _Event) -> bool:
     return threads.get((event.pid, event.tid), "").startswith("Plane")
 
 
-def _add(rows: EventRows, event: _Event, layer: str, device: int, threads: dict, comm_ops: bool) -> None:
-    start = event_us_to_ns(event.ts, "ts")
-    dur = 0 if event.dur is None else event_us_to_ns(event.dur, "dur")
-    if checked.INVALID_NS in (start, dur):
-        return  # counted by the conversion
-    tid, pid = to_int(event.tid, "tid"), to_int(event.pid, "pid")
-    connection = to_int(event.args.connection_id, "connection_id")
-    if layer == HARDWARE:
-        _add_device_task(rows, event, start, dur, device, tid, connection, comm_ops)
-    elif layer in COMMUNICATION_LAYERS:
-        if not _is_plane(threads, event):  # plane sub-tasks repeat the Ascend Hardware tasks
-            rows.add(
-                event.name, start, dur, Kind.COMMUNICATION, device=device, stream=NONE, thread=NONE,
-                correlation=connection, layer=layer, bytes=_hccl_bytes(event.args),
-            )  # fmt: skip
-    elif layer == CANN:
-        kind = Kind.SYNC if SYNC_CALL.search(event.name) else Kind.RUNTIME
-        rows.add(event.name, start, dur, kind, process=pid, thread=tid, correlation=connection, layer=layer)
-    elif layer == OVERLAP:
-        rows.add(event.name, start, dur, Kind.MARKER, device=device, layer=layer)
-    elif layer in HOST_LAYERS:
-        step = STEP_NAME.match(event.name)
-        kind = Kind.STEP if step else (Kind.MARKER if layer == "MsprofTx" else Kind.CPU_OP)
-        rows.add(
-            event.name, start, dur, kind, process=pid, thread=tid,
-            step=to_int(step.group(1), "step") if step else NONE, layer=layer,
-        )  # fmt: skip
-
-
-def _add_device_task(
-    rows: EventRows,
-    event: _Event,
-    start: int,
-    dur: int,
-    device: int,
-    tid: int,
-    connection: int,
-    comm_ops: bool,
+def _add_layers(
+    rows: EventRows, columns: _Columns, devices: dict, default_device: int, threads: dict, comm_ops: bool
 ) -> None:
-    args = event.args
-    task_type = args.task_type if isinstance(args.task_type, str) else ""
-    stream = to_int(args.physic_stream if args.physic_stream is not None else args.stream, "Stream Id")
-    stream = tid if stream == NONE else stream
-    common = {
-        "device": device, "stream": stream, "thread": stream, "correlation": connection,
-        "layer": HARDWARE, "task_type": task_type,
-    }  # fmt: skip
-    if event.name == "MEMCPY_ASYNC":
-        direction = copy_direction(task_type, args.operation, args.memcpy_direction)
-        src, dst = _ENDPOINTS.get(direction, (MemoryKind.UNKNOWN, MemoryKind.UNKNOWN))
-        size = to_int(args.size if args.size is not None else args.data_size, "size(B)", 0)
-        rows.add(
-            event.name, start, dur, Kind.MEMCPY, copy_direction=direction, src_memory=src,
-            dst_memory=dst, bytes=size, **common,
-        )  # fmt: skip
+    """The usable events as rows, by layer, in file order."""
+    events = columns.events
+    tid = to_ints([e.tid for e in events], "tid")
+    pid = to_ints([e.pid for e in events], "pid")
+    connection = to_ints([e.args.connection_id for e in events], "connection_id")
+    device = np.array(cached_map([e.pid for e in events], lambda p: devices.get(p, default_device)))
+    names = np.array([e.name for e in events], dtype=object)
+    common = _Common(names, columns.start, columns.dur, columns.layer, tid, pid, connection, device)
+    kind = np.full(len(events), -1, dtype=np.int64)
+    fields: dict[str, np.ndarray] = {}
+    _device_tasks(common, events, kind, fields, comm_ops)
+    _host_layers(common, events, kind, fields, threads)
+    keep = kind >= 0
+    rows.add_block(
+        names[keep], start_ns=columns.start[keep], dur_ns=columns.dur[keep], kind=kind[keep],
+        correlation=connection[keep], layer=columns.layer[keep],
+        **{name: values[keep] for name, values in fields.items()},
+    )  # fmt: skip
+
+
+class _Common(NamedTuple):
+    name: np.ndarray
+    start: np.ndarray
+    dur: np.ndarray
+    layer: np.ndarray
+    tid: np.ndarray
+    pid: np.ndarray
+    connection: np.ndarray
+    device: np.ndarray
+
+
+def _field(fields: dict[str, np.ndarray], name: str, n: int, default: int | str = NONE) -> np.ndarray:
+    if name not in fields:
+        fields[name] = np.full(n, default, dtype=object if isinstance(default, str) else np.int64)
+    return fields[name]
+
+
+def _device_tasks(
+    common: _Common, events: list[_Event], kind: np.ndarray, fields: dict, comm_ops: bool
+) -> None:
+    """Ascend Hardware tasks: kernels, waits, bookkeeping, copies (with direction and bytes)."""
+    rows = np.flatnonzero(common.layer == HARDWARE)
+    if not len(rows):
         return
-    rows.add(event.name, start, dur, device_task_kind(event.name, task_type, comm_ops), **common)
+    n, tasks = len(kind), [events[i] for i in rows]
+    task_type = np.array(cached_map([e.args.task_type for e in tasks], _text), dtype=object)
+    stream = to_ints([_first_given(e.args.physic_stream, e.args.stream) for e in tasks], "Stream Id")
+    stream = np.where(stream == NONE, common.tid[rows], stream)
+    pairs = list(zip(common.name[rows].tolist(), task_type.tolist(), strict=True))
+    kind[rows] = cached_map(pairs, lambda pair: int(device_task_kind(*pair, comm_ops)))
+    for name, values in (("device", common.device[rows]), ("stream", stream), ("thread", stream)):
+        _field(fields, name, n)[rows] = values
+    _field(fields, "task_type", n, "")[rows] = task_type
+    copies = np.flatnonzero(common.name[rows] == "MEMCPY_ASYNC")
+    if len(copies):
+        _copies(rows[copies], [tasks[i] for i in copies], task_type[copies], kind, fields)
 
 
-def _hccl_bytes(args: _Args) -> int:
+def _copies(
+    rows: np.ndarray, tasks: list[_Event], task_type: np.ndarray, kind: np.ndarray, fields: dict
+) -> None:
+    n = len(kind)
+    how = [(t, e.args.operation, e.args.memcpy_direction) for t, e in zip(task_type, tasks, strict=True)]
+    direction = np.array(cached_map(how, lambda h: int(copy_direction(*h))), dtype=np.int64)
+    unknown = (MemoryKind.UNKNOWN, MemoryKind.UNKNOWN)
+    ends = {int(d): _ENDPOINTS.get(d, unknown) for d in CopyDirection}
+    size = to_ints([_first_given(e.args.size, e.args.data_size) for e in tasks], "size(B)", 0)
+    kind[rows] = Kind.MEMCPY
+    _field(fields, "copy_direction", n, 0)[rows] = direction
+    _field(fields, "src_memory", n, 0)[rows] = [int(ends[d][0]) for d in direction]
+    _field(fields, "dst_memory", n, 0)[rows] = [int(ends[d][1]) for d in direction]
+    _field(fields, "bytes", n)[rows] = size
+
+
+def _host_layers(
+    common: _Common, events: list[_Event], kind: np.ndarray, fields: dict, threads: dict
+) -> None:
+    """Collectives, CANN API calls, the Overlap Analysis layer, framework operators and steps."""
+    n = len(kind)
+    for layer in COMMUNICATION_LAYERS:
+        rows = np.flatnonzero(common.layer == layer)
+        rows = rows[[not _is_plane(threads, events[i]) for i in rows]] if len(rows) else rows
+        kind[rows] = Kind.COMMUNICATION  # plane sub-tasks repeat the Ascend Hardware tasks: skipped
+        _field(fields, "device", n)[rows] = common.device[rows]
+        _field(fields, "bytes", n)[rows] = _hccl_bytes([events[i].args for i in rows])
+    rows = np.flatnonzero(common.layer == CANN)
+    sync = cached_map(common.name[rows].tolist(), lambda name: bool(SYNC_CALL.search(name)))
+    kind[rows] = np.where(np.array(sync, dtype=bool), Kind.SYNC, Kind.RUNTIME)
+    _process_thread(common, rows, fields)
+    rows = np.flatnonzero(common.layer == OVERLAP)
+    kind[rows] = Kind.MARKER
+    _field(fields, "device", n)[rows] = common.device[rows]
+    rows = np.flatnonzero(np.isin(common.layer, HOST_LAYERS))
+    step = np.array(per_distinct(common.name[rows].tolist(), _step_number), dtype=np.int64)
+    marker = common.layer[rows] == "MsprofTx"
+    kind[rows] = np.where(step != NONE, Kind.STEP, np.where(marker, Kind.MARKER, Kind.CPU_OP))
+    _field(fields, "step", n)[rows] = step
+    _process_thread(common, rows, fields)
+
+
+def _hccl_bytes(args: list[_Args]) -> np.ndarray:
     """An HCCL op's message size: `count` elements of `data_type` (readers/collectives.py); NONE
     when either is missing."""
-    count = to_int(args.count, "count", 0)
-    element = dtype_bytes(args.data_type)
-    return count * element if count != NONE and element != NONE else NONE
+    count = to_ints([a.count for a in args], "count", 0)
+    element = np.array(cached_map([a.data_type for a in args], dtype_bytes), dtype=np.int64)
+    return np.where((count != NONE) & (element != NONE), count * element, NONE)
+
+
+def _process_thread(common: _Common, rows: np.ndarray, fields: dict) -> None:
+    _field(fields, "process", len(common.name))[rows] = common.pid[rows]
+    _field(fields, "thread", len(common.name))[rows] = common.tid[rows]
+
+
+def _step_number(name: str) -> int:
+    step = STEP_NAME.match(name)
+    return to_int(step.group(1), "step") if step else NONE
+
+
+def _first_given(first: Scalar, second: Scalar) -> Scalar:
+    return first if first is not None else second
+
+
+def _text(value: Scalar) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def device_task_kind(name: str, task_type: str, communication_ops_present: bool) -> Kind:

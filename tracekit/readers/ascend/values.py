@@ -8,6 +8,11 @@ and the `N/A` / 2^32-1 / 2^64-1 "no value" sentinels, which are absent, not unus
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tracekit.model.schema import NONE
 from tracekit.readers import checked
@@ -57,3 +62,224 @@ def us_to_ns(value: object, field: str) -> int | None:
 def _exact(value: object) -> object:
     """A finite float as its shortest decimal text (what the file wrote), so ns round as written."""
     return repr(value) if isinstance(value, float) and math.isfinite(value) else value
+
+
+# --- columns ---------------------------------------------------------------------------------------
+# The same conversions for a whole column at once. Cells arrive as one Arrow binary array (the raw
+# JSON values of a timeline, or the cells of a CSV column); the common layouts are decoded with
+# array arithmetic, the rare others cell by cell through the scalar functions above, so the values
+# and the counted warnings are the same either way.
+
+_POW10 = 10 ** np.arange(19, dtype=np.int64)
+_FAST_CHARS = 32
+"""Longest cell decoded as an array: a quote, a sign, 16 integer digits, a dot, 9 decimals, a quote."""
+_INT_DIGITS, _FRACTION_DIGITS = 16, 9
+_CHUNK_ROWS = 1 << 18
+"""Cells decoded per matrix (bounds the index matrix to a few tens of MB)."""
+DROPPED = "missing, not a finite number or out of range; event dropped"
+
+
+def binary_cells(values: list) -> pa.LargeBinaryArray:
+    """Buffer-protocol values (msgspec.Raw, bytes) as one Arrow array, without a copy per value."""
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    offsets = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    data = b"".join(values)
+    return pa.Array.from_buffers(
+        pa.large_binary(), len(values), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+
+
+def us_column_to_ns(
+    cells: pa.Array, field: str, scalar: Callable[[bytes], int], out_of_range: str = DROPPED
+) -> np.ndarray:
+    """Decimal µs cells (`12.5`, `"1795219200000115.132"`) as exact int64 ns, rounded half to even
+    like the scalar conversion; a number beyond checked.MAX_US µs is INVALID_NS, counted under
+    `out_of_range`. `scalar(cell)` converts a cell of any other layout (an exponent, null, text)."""
+    cells = cells.cast(pa.large_binary())
+    data = np.frombuffer(cells.buffers()[2] or b"", dtype=np.uint8)
+    offsets = np.frombuffer(cells.buffers()[1], dtype=np.int64)[cells.offset : cells.offset + len(cells) + 1]
+    result = np.full(len(cells), checked.INVALID_NS, dtype=np.int64)
+    done = _decode_layouts(data, offsets, result, field, out_of_range)
+    for row in np.flatnonzero(~done):
+        result[row] = scalar(bytes(data[offsets[row] : offsets[row + 1]]))
+    return result
+
+
+def _decode_layouts(
+    data: np.ndarray, offsets: np.ndarray, result: np.ndarray, field: str, out_of_range: str
+) -> np.ndarray:
+    """Decode the cells of each common layout (length, quoted, signed, dot position) as one matrix;
+    returns which rows were decoded."""
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    layout = _layouts(data, starts, lengths)
+    done = np.zeros(len(starts), dtype=bool)
+    order = np.argsort(layout, kind="stable")
+    keys, first = np.unique(layout[order], return_index=True)
+    beyond = 0
+    for key, rows in zip(keys.tolist(), np.split(order, first[1:]) if len(order) else [], strict=True):
+        for chunk in range(0, len(rows) if key >= 0 else 0, _CHUNK_ROWS):
+            part = rows[chunk : chunk + _CHUNK_ROWS]
+            beyond += _decode_layout(key, data, starts[part], part, result, done)
+    checked.note(field, out_of_range, beyond)
+    return done
+
+
+def _layouts(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Per cell: length | quoted | signed | dot position packed in one int, -1 for a cell no matrix
+    decodes (too long, empty, or holding several dots)."""
+    n = len(starts)
+    short = (lengths > 0) & (lengths <= _FAST_CHARS)
+    first = np.where(short, data[np.minimum(starts, max(len(data) - 1, 0))] if len(data) else 0, 0)
+    quoted = first == ord('"')
+    sign_at = np.minimum(starts + quoted, max(len(data) - 1, 0))
+    signed = (data[sign_at] == ord("-")) if len(data) else np.zeros(n, dtype=bool)
+    dots = np.flatnonzero(data == ord("."))
+    owner = np.searchsorted(starts, dots, side="right") - 1
+    count = np.bincount(owner, minlength=n)[:n] if n else np.zeros(0, dtype=np.int64)
+    dot = np.full(n, _FAST_CHARS, dtype=np.int64)
+    dot[owner[::-1]] = (dots - starts[owner])[::-1]  # the first dot of each cell
+    key = ((lengths * 2 + quoted) * 2 + signed) * 64 + dot
+    return np.where(short & (count <= 1), key, -1)
+
+
+def _decode_layout(
+    key: int, data: np.ndarray, starts: np.ndarray, rows: np.ndarray, result: np.ndarray, done: np.ndarray
+) -> int:
+    """Decode the cells of one layout; returns how many were numbers out of range (dropped)."""
+    dot, key = key % 64, key // 64
+    signed, key = key % 2, key // 2
+    quoted, length = key % 2, key // 2
+    body = range(quoted + signed, length - quoted)
+    int_end = min(dot, length - quoted)
+    int_cols, frac_cols = list(range(body.start, int_end)), list(range(int_end + 1, body.stop))
+    if not 1 <= len(int_cols) <= _INT_DIGITS or len(frac_cols) > _FRACTION_DIGITS:
+        return 0
+    if dot < length and not frac_cols:
+        return 0
+    matrix = data[starts[:, None] + np.arange(length)]
+    digits = matrix[:, int_cols + frac_cols] - np.uint8(ord("0"))
+    valid = (digits < 10).all(axis=1)
+    if quoted:
+        valid &= matrix[:, -1] == ord('"')
+    digits = digits[valid].astype(np.int64)
+    whole = digits[:, : len(int_cols)] @ _POW10[len(int_cols) - 1 :: -1] if len(int_cols) else 0
+    fraction = digits[:, len(int_cols) :] @ _POW10[len(frac_cols) - 1 :: -1] if frac_cols else 0
+    ns, beyond = _scaled(np.asarray(whole), np.asarray(fraction) + np.zeros_like(whole), len(frac_cols))
+    ns = -ns if signed else ns
+    target = rows[valid]
+    result[target] = np.where(beyond, checked.INVALID_NS, ns)
+    done[target] = True
+    return int(beyond.sum())
+
+
+def _scaled(whole: np.ndarray, fraction: np.ndarray, decimals: int) -> tuple[np.ndarray, np.ndarray]:
+    """|value| in ns from its integer µs and `decimals` decimal digits, rounded half to even; and
+    whether |value| exceeds checked.MAX_US µs."""
+    beyond = (whole > checked.MAX_US) | ((whole == checked.MAX_US) & (fraction > 0))
+    whole = np.where(beyond, 0, whole)
+    if decimals <= 3:
+        return whole * 1000 + fraction * _POW10[3 - decimals], beyond
+    unit = _POW10[decimals - 3]
+    kept, rest = np.divmod(fraction, unit)
+    up = (rest * 2 > unit) | ((rest * 2 == unit) & (kept % 2 == 1))
+    return whole * 1000 + kept + up, beyond
+
+
+def to_ints(
+    values: list, field: str, low: int = checked.INT64_MIN, high: int = checked.INT64_MAX
+) -> np.ndarray:
+    """A column of integer cells (see `to_int`) as int64; each distinct value is converted once and
+    its warnings counted once per cell that holds it."""
+    types = set(map(type, values))
+    if types <= {int, type(None)}:
+        plain = values if type(None) not in types else [NONE if v is None else v for v in values]
+        try:
+            return _in_range(np.fromiter(plain, dtype=np.int64, count=len(plain)), field, low, high)
+        except OverflowError:  # 2^64-1 and other sentinels beyond int64: the general path
+            pass
+    return np.asarray(per_distinct(values, lambda v: to_int(v, field, low, high)), dtype=np.int64)
+
+
+def cached_map(values: list, convert: Callable[[object], object]) -> list:
+    """convert(v) for each value, computed once per distinct value; for conversions that record no
+    warnings (classifications, look-ups)."""
+    cache: dict = {}
+    return [cache[v] if v in cache else cache.setdefault(v, convert(v)) for v in values]
+
+
+def _in_range(column: np.ndarray, field: str, low: int, high: int) -> np.ndarray:
+    """`to_int` on an int64 column: the 2^32-1 sentinel is absent, values outside [low, high] unknown
+    (counted)."""
+    absent = column == 2**32 - 1
+    outside = ~absent & ((column < low) | (column > high))
+    checked.note(field, f"outside [{low}, {high}], read as unknown", int(outside.sum()))
+    return np.where(absent | outside, NONE, column)
+
+
+def per_distinct(values: list, convert: Callable[[object], object]) -> list:
+    """convert(v) for each value, computed once per distinct value (by type and value); the warnings a
+    conversion records are counted once per value converted."""
+    results: dict[tuple, tuple[object, checked.Problems]] = {}
+    seen: dict[tuple, int] = {}
+    out = []
+    for value in values:
+        key = (type(value), value)
+        found = results.get(key)
+        if found is None:
+            with checked.collecting() as problems:
+                found = results[key] = (convert(value), problems)
+        seen[key] = seen.get(key, 0) + 1
+        out.append(found[0])
+    for key, (_, problems) in results.items():
+        for (name, reason), count in problems.counts.items():
+            checked.note(name, reason, count * seen[key])
+    return out
+
+
+def optional_us_column_to_ns(cells: pa.Array, field: str) -> np.ndarray:
+    """Optional µs cells (`us_to_ns`) as int64 ns, NONE where absent or unusable (counted)."""
+    convert = lambda cell: _or_none(us_to_ns(cell.decode(), field))  # noqa: E731
+    ns = us_column_to_ns(cells, field, convert, "not a finite number of µs in range, read as unknown")
+    return np.where((ns == checked.INVALID_NS) | _null_cells(cells), NONE, ns)
+
+
+def text_ints(
+    cells: pa.Array, field: str, low: int = checked.INT64_MIN, high: int = checked.INT64_MAX
+) -> np.ndarray:
+    """Integer text cells (`to_int`) as int64: plain digits by one cast, the others once per
+    distinct text."""
+    plain = pc.and_(pc.ascii_is_decimal(cells), pc.less_equal(pc.utf8_length(cells), 18))
+    plain = plain.to_numpy(zero_copy_only=False)
+    result = np.full(len(cells), NONE, dtype=np.int64)
+    if plain.any():
+        digits = cells.filter(pa.array(plain)).cast(pa.int64()).to_numpy()
+        result[plain] = _in_range(digits, field, low, high)
+    if not plain.all():
+        others = cells.filter(pa.array(~plain))
+        result[~plain] = distinct_cells(others, lambda text: to_int(text, field, low, high)).astype(np.int64)
+    return result
+
+
+def distinct_cells(cells: pa.Array, convert: Callable[[str], object]) -> np.ndarray:
+    """convert(text) for each cell, computed once per distinct text (the warnings it records counted
+    once per cell holding that text); an object array, or int64 when every result is an int."""
+    encoded = cells.dictionary_encode()
+    texts, codes = encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
+    occurrences = np.bincount(codes, minlength=len(texts)).tolist()
+    results = []
+    for text, count in zip(texts, occurrences, strict=True):
+        with checked.collecting() as problems:
+            results.append(convert(text))
+        for (name, reason), noted in problems.counts.items():
+            checked.note(name, reason, noted * count)
+    kind = np.int64 if results and all(type(r) is int for r in results) else object
+    return np.array(results, dtype=kind)[codes] if len(codes) else np.empty(0, dtype=kind)
+
+
+def _null_cells(cells: pa.Array) -> np.ndarray:
+    return pc.is_in(cells, pa.array(sorted(NULL_TEXTS))).to_numpy(zero_copy_only=False)
+
+
+def _or_none(ns: int | None) -> int:
+    return NONE if ns is None else ns
