@@ -21,6 +21,8 @@ from tracekit.readers import checked
 from tracekit.readers.checked import INVALID_NS
 from tracekit.readers.names import COMMUNICATION, SYNC_CALL, api_base_name, name_flags
 
+Names = Sequence[str] | pa.Array
+"""Event names: a list of str, or an Arrow (dictionary) string array."""
 PID_BITS = 24
 _ID_MASK = (1 << PID_BITS) - 1
 NO_STREAM = 0xFFFFFFFF  # CUPTI's "no stream" in device and event synchronizations
@@ -69,26 +71,26 @@ def _exact_int64(values: Sequence[object]) -> np.ndarray | None:
         return None
 
 
-def kernel_rows(common: dict[str, np.ndarray], names: Sequence[str]) -> pa.Table:
+def kernel_rows(common: dict[str, np.ndarray], names: Names) -> pa.Table:
     """Kernels; NCCL-style names become communication."""
     kind = np.where(_flags(names, COMMUNICATION), Kind.COMMUNICATION, Kind.KERNEL)
     return _device_rows(common, names, kind)
 
 
-def copy_rows(common: dict[str, np.ndarray], names: Sequence[str], copy: dict[str, np.ndarray]) -> pa.Table:
+def copy_rows(common: dict[str, np.ndarray], names: Names, copy: dict[str, np.ndarray]) -> pa.Table:
     """Memory copies: `copy` holds bytes, copy_direction, src_memory and dst_memory."""
     return _device_rows({**common, **copy}, names, np.full(len(names), Kind.MEMCPY))
 
 
 def memset_rows(
-    common: dict[str, np.ndarray], names: Sequence[str], size: np.ndarray, memory: Sequence[int]
+    common: dict[str, np.ndarray], names: Names, size: np.ndarray, memory: Sequence[int]
 ) -> pa.Table:
     """Memsets with their byte counts; the kind of memory set goes to `dst_memory`."""
     columns = {**common, "bytes": size, "dst_memory": np.asarray(memory, dtype=np.int8)}
     return _device_rows(columns, names, np.full(len(names), Kind.MEMSET))
 
 
-def sync_rows(common: dict[str, np.ndarray], names: Sequence[str]) -> pa.Table:
+def sync_rows(common: dict[str, np.ndarray], names: Names) -> pa.Table:
     """CUPTI's record of a synchronization, on the device it waited for."""
     stream = np.asarray(common["stream"], dtype=np.int64)
     common = {**common, "stream": np.where(stream == NO_STREAM, NONE, stream)}
@@ -96,15 +98,16 @@ def sync_rows(common: dict[str, np.ndarray], names: Sequence[str]) -> pa.Table:
 
 
 def api_rows(
-    start: np.ndarray, end: np.ndarray, global_tid: np.ndarray, correlation: np.ndarray, names: Sequence[str]
+    start: np.ndarray, end: np.ndarray, global_tid: np.ndarray, correlation: np.ndarray, names: Names
 ) -> pa.Table:
     """CUDA runtime and driver calls; synchronizing calls get the SYNC kind."""
     pid = pid_of(global_tid)
-    sync = _flags([api_base_name(n) for n in names], SYNC_CALL)
+    distinct, codes = distinct_names(names)
+    sync = name_flags([api_base_name(n) for n in distinct], SYNC_CALL)[codes] if len(codes) else codes > 0
     columns = {
         **_span(start, end),
         "kind": np.where(sync, Kind.SYNC, Kind.RUNTIME),
-        "name": list(names),
+        "name": name_array(names),
         "process": pid,
         "thread": tid_of(global_tid),
         "correlation": correlation_key(pid, correlation),
@@ -112,13 +115,14 @@ def api_rows(
     return checked.event_table(columns, len(names))
 
 
-def nvtx_rows(start: np.ndarray, end: np.ndarray, global_tid: np.ndarray, names: Sequence[str]) -> pa.Table:
+def nvtx_rows(start: np.ndarray, end: np.ndarray, global_tid: np.ndarray, names: Names) -> pa.Table:
     """NVTX ranges and marks as markers; `ProfilerStep#N` ranges delimit steps."""
-    steps = np.array([_step_number(n) for n in names] or [NONE], dtype=np.int64)[: len(names)]
+    distinct, codes = distinct_names(names)
+    steps = np.array(_counted(distinct, codes, _step_number) or [NONE], dtype=np.int64)[codes]
     columns = {
         **_span(start, end),
         "kind": np.where(steps != NONE, Kind.STEP, Kind.MARKER),
-        "name": list(names),
+        "name": name_array(names),
         "process": pid_of(global_tid),
         "thread": tid_of(global_tid),
         "step": steps,
@@ -166,8 +170,8 @@ def assemble(blocks: list[pa.Table | None]) -> pa.Table:
     return assign_steps(pa.concat_tables(blocks).unify_dictionaries().combine_chunks())
 
 
-def _device_rows(common: dict[str, np.ndarray], names: Sequence[str], kind: np.ndarray) -> pa.Table:
-    return checked.event_table({**common, "kind": kind, "name": list(names)}, len(names))
+def _device_rows(common: dict[str, np.ndarray], names: Names, kind: np.ndarray) -> pa.Table:
+    return checked.event_table({**common, "kind": kind, "name": name_array(names)}, len(names))
 
 
 def _span(start: np.ndarray, end: np.ndarray) -> dict[str, np.ndarray]:
@@ -179,9 +183,34 @@ def _span(start: np.ndarray, end: np.ndarray) -> dict[str, np.ndarray]:
     return {"start_ns": start, "dur_ns": np.where(known, end - np.where(known, start, 0), 0)}
 
 
-def _flags(names: Sequence[str], pattern) -> np.ndarray:
-    distinct, index = np.unique(np.array(list(names) or [""], dtype=object), return_inverse=True)
-    return name_flags(list(distinct), pattern)[index][: len(names)]
+def _flags(names: Names, pattern) -> np.ndarray:
+    distinct, codes = distinct_names(names)
+    return name_flags(distinct, pattern)[codes] if len(codes) else np.zeros(0, dtype=bool)
+
+
+def name_array(names: Names) -> pa.Array:
+    """Names as one dictionary-encoded Arrow array (a list of str is encoded once)."""
+    if isinstance(names, pa.Array):
+        return names if pa.types.is_dictionary(names.type) else names.dictionary_encode()
+    return pa.array(list(names), type=pa.string()).dictionary_encode()
+
+
+def distinct_names(names: Names) -> tuple[list[str], np.ndarray]:
+    """The distinct names and, per row, the index of its name among them."""
+    array = name_array(names)
+    return array.dictionary.to_pylist(), array.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+
+
+def _counted(distinct: list[str], codes: np.ndarray, convert) -> list:
+    """convert(name) once per distinct name; what it notes is counted once per row holding the name."""
+    occurrences = np.bincount(codes, minlength=len(distinct)).tolist()
+    results = []
+    for name, count in zip(distinct, occurrences, strict=True):
+        with checked.collecting() as problems:
+            results.append(convert(name))
+        for (field, reason), noted in problems.counts.items():
+            checked.note(field, reason, noted * count)
+    return results
 
 
 def _step_number(name: str) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
+import pyarrow as pa
 
 from tracekit.errors import TraceError
 from tracekit.model.schema import NONE
@@ -37,6 +38,7 @@ class Export:
         self.db = db
         self.columns = _table_columns(db)
         self.warnings: list[str] = []
+        self._string_ids: tuple[np.ndarray, list] | None = None
 
     def has(self, table: str) -> bool:
         return table in self.columns
@@ -60,6 +62,21 @@ class Export:
         if column not in self.columns.get(table, ()) or "value" not in self.columns.get("StringIds", ()):
             return "NULL"
         return f"(SELECT value FROM StringIds WHERE id = {column})"
+
+    def string_ids(self) -> tuple[np.ndarray, list] | None:
+        """StringIds read once: its ids, sorted, and their values; None when the ids are not distinct
+        integers (a damaged export: its strings are then looked up by SQL, row by row)."""
+        if self._string_ids is None:
+            if "value" not in self.columns.get("StringIds", ()) or "id" not in self.columns["StringIds"]:
+                self._string_ids = (np.empty(0, dtype=np.int64), [])
+            else:
+                rows = self.rows("SELECT id, value FROM StringIds ORDER BY id")
+                ids = [row[0] for row in rows]
+                plain = all(type(i) is int and abs(i) < 2**63 for i in ids)
+                sorted_ids = np.array(ids, dtype=np.int64) if plain else None
+                usable = sorted_ids is not None and bool(np.all(np.diff(sorted_ids) > 0))
+                self._string_ids = (sorted_ids, [row[1] for row in rows]) if usable else (None, [])
+        return None if self._string_ids[0] is None else self._string_ids
 
     def select(self, table: str, fields: dict[str, str], where: str = "1") -> dict[str, list]:
         """Columns of the table's rows as lists, keyed like `fields` (alias -> SQL expression)."""
@@ -130,6 +147,52 @@ def ints(table: str, rows: dict[str, list], key: str) -> np.ndarray:
 def texts(table: str, rows: dict[str, list], fallback: str, key: str = "name") -> list[str]:
     """One column of `rows` as checked text (NULL as `fallback`)."""
     return [checked.text(value, field(table, key), fallback) for value in rows[key]]
+
+
+def string_texts(
+    export: Export,
+    table: str,
+    rows: dict[str, list],
+    keys: tuple[str, ...],
+    fallback: str,
+    name: str = "name",
+) -> pa.Array | None:
+    """The StringIds text of the first of the id columns `keys` that names a string, else `fallback`,
+    as one dictionary array: ids looked up in StringIds once, each distinct text checked once (what it
+    notes counted per row). None when the ids are not all integers (then SQL looks them up)."""
+    strings = export.string_ids()
+    columns = [rows[key] for key in keys]
+    if strings is None or not all(set(map(type, column)) <= {int, type(None)} for column in columns):
+        return None
+    ids, values = strings
+    chosen = np.full(len(rows[keys[0]]) if keys else 0, len(values), dtype=np.int64)  # len(values): none
+    for column in reversed(columns):  # the first column that names a string wins
+        try:
+            found = _positions(ids, column, values)
+        except OverflowError:  # an id past int64 names no string; SQL says so the same way
+            return None
+        chosen = np.where(found >= 0, found, chosen)
+    used, codes = np.unique(chosen, return_inverse=True)
+    counts = np.bincount(codes, minlength=len(used)).tolist()
+    dictionary = []
+    for position, count in zip(used.tolist(), counts, strict=True):
+        value = values[position] if position < len(values) else None
+        with checked.collecting() as problems:
+            dictionary.append(checked.text(value, field(table, name), fallback))
+        for (noted_field, reason), noted in problems.counts.items():
+            checked.note(noted_field, reason, noted * count)
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(dictionary, pa.string()))
+
+
+def _positions(ids: np.ndarray, column: list, values: list) -> np.ndarray:
+    """Per row: the index in StringIds of its id, when that names a non-NULL string; else -1."""
+    known = np.fromiter((v is not None for v in column), dtype=bool, count=len(column))
+    wanted = np.fromiter((v if v is not None else 0 for v in column), dtype=np.int64, count=len(column))
+    if not len(ids):
+        return np.full(len(column), -1, dtype=np.int64)
+    at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+    present = np.array([value is not None for value in values], dtype=bool)
+    return np.where(known & (ids[at] == wanted) & present[at], at, -1)
 
 
 def optional_integer(value: object, name: str) -> int | None:

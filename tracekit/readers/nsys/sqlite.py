@@ -26,6 +26,7 @@ from tracekit.readers.nsys.export_db import (
     field,
     ints,
     open_export,
+    string_texts,
     texts,
 )
 from tracekit.readers.nsys.sqlite_metadata import export_metadata
@@ -77,9 +78,15 @@ def _common(table: str, rows: dict[str, list]) -> dict[str, np.ndarray]:
 
 
 def _kernels(export: Export) -> pa.Table | None:
-    name = f"coalesce({export.string(KERNEL, 'demangledName')}, {export.string(KERNEL, 'shortName')})"
-    rows = _device_select(export, KERNEL, {"name": name})
-    return rows and activity.kernel_rows(_common(KERNEL, rows), texts(KERNEL, rows, "[unnamed kernel]"))
+    ids = {"demangled": export.column(KERNEL, "demangledName"), "short": export.column(KERNEL, "shortName")}
+    rows = _device_select(export, KERNEL, ids)
+    if rows is None:
+        return None
+    names = string_texts(export, KERNEL, rows, ("demangled", "short"), "[unnamed kernel]")
+    if names is None:  # ids that are not plain integers: SQLite compares them, as nsys' queries do
+        name = f"coalesce({export.string(KERNEL, 'demangledName')}, {export.string(KERNEL, 'shortName')})"
+        names = texts(KERNEL, export.select(KERNEL, {"name": name}, where=TIMED), "[unnamed kernel]")
+    return activity.kernel_rows(_common(KERNEL, rows), names)
 
 
 def _copies(export: Export) -> pa.Table | None:
@@ -89,16 +96,17 @@ def _copies(export: Export) -> pa.Table | None:
         return None
     copy_kinds = _enum_names(export, "ENUM_CUDA_MEMCPY_OPER", enums.COPY_KIND_NAMES)
     memory_kinds = _enum_names(export, "ENUM_CUDA_MEM_KIND", enums.MEMORY_KIND_NAMES)
-    codes = {key: ints(MEMCPY, rows, key).tolist() for key in ("copyKind", "srcKind", "dstKind")}
-    kind_names = [copy_kinds.get(code, "CUDA_MEMCPY_KIND_UNKNOWN") for code in codes["copyKind"]]
+    codes = {key: ints(MEMCPY, rows, key) for key in ("copyKind", "srcKind", "dstKind")}
+    kind_name = lambda code: copy_kinds.get(code, "CUDA_MEMCPY_KIND_UNKNOWN")  # noqa: E731
+    memory = lambda code: int(enums.memory_kind(memory_kinds.get(code, "")))  # noqa: E731
     copy = {
         "bytes": ints(MEMCPY, rows, "bytes"),
-        "copy_direction": [enums.copy_direction(name) for name in kind_names],
-        "src_memory": [enums.memory_kind(memory_kinds.get(code, "")) for code in codes["srcKind"]],
-        "dst_memory": [enums.memory_kind(memory_kinds.get(code, "")) for code in codes["dstKind"]],
+        "copy_direction": _mapped(codes["copyKind"], lambda code: int(enums.copy_direction(kind_name(code)))),
+        "src_memory": _mapped(codes["srcKind"], memory),
+        "dst_memory": _mapped(codes["dstKind"], memory),
     }
-    names = [enums.copy_display_name(name) for name in kind_names]
-    return activity.copy_rows(_common(MEMCPY, rows), names, copy)
+    names = _mapped(codes["copyKind"], lambda code: enums.copy_display_name(kind_name(code)), object)
+    return activity.copy_rows(_common(MEMCPY, rows), pa.array(names.tolist(), pa.string()), copy)
 
 
 def _memsets(export: Export) -> pa.Table | None:
@@ -107,9 +115,9 @@ def _memsets(export: Export) -> pa.Table | None:
     if rows is None:
         return None
     memory_kinds = _enum_names(export, "ENUM_CUDA_MEM_KIND", enums.MEMORY_KIND_NAMES)
-    memory = [
-        enums.memory_kind(memory_kinds.get(code, "")) for code in ints(MEMSET, rows, "memKind").tolist()
-    ]
+    memory = _mapped(
+        ints(MEMSET, rows, "memKind"), lambda code: int(enums.memory_kind(memory_kinds.get(code, "")))
+    )
     names = ["[CUDA memset]"] * len(rows["start"])
     return activity.memset_rows(_common(MEMSET, rows), names, ints(MEMSET, rows, "bytes"), memory)
 
@@ -138,12 +146,16 @@ def _api_calls(export: Export) -> pa.Table | None:
         "end": "end",
         "global_tid": export.column(RUNTIME, "globalTid", "-1"),
         "correlation": export.column(RUNTIME, "correlationId", "0"),
-        "name": export.string(RUNTIME, "nameId"),
+        "name_id": export.column(RUNTIME, "nameId"),
     }
     rows = export.select(RUNTIME, fields, where=TIMED)
     span = [activity.times(rows[key], field(RUNTIME, key)) for key in ("start", "end")]
     ids = [ints(RUNTIME, rows, key) for key in ("global_tid", "correlation")]
-    return activity.api_rows(*span, *ids, texts(RUNTIME, rows, "[unnamed CUDA API call]"))
+    names = string_texts(export, RUNTIME, rows, ("name_id",), "[unnamed CUDA API call]")
+    if names is None:  # ids that are not plain integers: SQLite compares them
+        by_sql = export.select(RUNTIME, {"name": export.string(RUNTIME, "nameId")}, where=TIMED)
+        names = texts(RUNTIME, by_sql, "[unnamed CUDA API call]")
+    return activity.api_rows(*span, *ids, names)
 
 
 def _nvtx(export: Export) -> pa.Table | None:
@@ -162,6 +174,12 @@ def _nvtx(export: Export) -> pa.Table | None:
     span = [activity.times(rows[key], field(NVTX, key)) for key in ("start", "end")]
     tid = ints(NVTX, rows, "global_tid")
     return activity.nvtx_rows(*span, tid, texts(NVTX, rows, "[unnamed NVTX range]"))
+
+
+def _mapped(codes: np.ndarray, convert, dtype: type = np.int64) -> np.ndarray:
+    """convert(code) for each code, computed once per distinct code."""
+    distinct, index = np.unique(codes, return_inverse=True)
+    return np.array([convert(code) for code in distinct.tolist()], dtype=dtype)[index]
 
 
 def _enum_names(export: Export, table: str, fallback: dict[int, str]) -> dict[int, str]:
