@@ -62,7 +62,8 @@ def export_command(
     check_output_paths(out)
     exported = export_table(load_ranks(trace, format_name), table)
     write_bytes_atomic(out, parquet_bytes(exported) if parquet else csv_bytes(exported))
-    typer.echo(f"{table}: {exported.num_rows:,} rows written to {out}")
+    rows = exported.num_rows
+    typer.echo(f"{table}: {rows:,} row{'' if rows == 1 else 's'} written to {out}")
 
 
 def _output(parquet: Path | None, csv: Path | None, table: str) -> Path:
