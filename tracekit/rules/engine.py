@@ -28,7 +28,7 @@ from tracekit.rules.model import (
     Rule,
     not_fired,
 )
-from tracekit.rules.texts import CASES, LANGUAGES, TEXTS
+from tracekit.rules.texts import LANGUAGES, TEXTS
 
 GROUP_ORDER = (LATENCY, THROUGHPUT, MEMORY)
 
@@ -248,4 +248,5 @@ class Texts:
         return {"columns": [self.text(c) for c in offenders["columns"]], "rows": offenders["rows"]}
 
     def case_study(self, case: str | None) -> dict[str, str] | None:
-        return {"title": self.text(f"case.{case}"), "ref": CASES[case]} if case else None
+        """The case by id (the report tells it: tracekit/report/html/cases.py), no path to a file."""
+        return {"id": case, "title": self.text(f"case.{case}"), "ref": f"case {case}"} if case else None

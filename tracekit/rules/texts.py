@@ -3,7 +3,7 @@ engine use, here; each rule's own texts in its module (tracekit/rules/library/),
 
 Keys: `<rule id>.title`, `.summary` (filled with the outcome's params), `.actions.<platform>`;
 `reason.*` (why a rule did not fire), `ev.*` (evidence labels), `method.*`, `assume.*`, `col.*`,
-`case.*` (the case study a rule comes from, shared/seeds/).
+`case.*` (the title of the case study a rule comes from; the report tells what the case found).
 """
 
 from __future__ import annotations
@@ -15,13 +15,6 @@ from tracekit.rules.model import Rule
 
 SHARED_PREFIXES = ("reason", "ev", "method", "assume", "col")
 """A rule's text key with one of these prefixes is stored as is; its other keys get its id first."""
-CASES = {
-    "000": "shared/seeds/000_f9235833dbe5082f.txt",
-    "001": "shared/seeds/001_c44fff47b7fffe79.txt",
-    "002": "shared/seeds/002_7e38596fb3cd6051.txt",
-    "003": "shared/seeds/003_b6818a9b0d2e6561.txt",
-    "004": "shared/seeds/004_e7e0af63868b0348.txt",
-}
 
 EN: dict[str, object] = {
     "reason.needs_steps_and_device": "needs steps and device operations",
