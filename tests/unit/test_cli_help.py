@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
+from tracekit.cli.main import app
 from tracekit.readers import READERS
 
-COMMANDS = [[], ["analyze"], ["formats"], ["simulate"], ["diff"], ["check"], ["report"], ["version"]]
+COMMANDS = [[]] + [[command.name] for command in app.registered_commands]  # every command, new ones too
 
 
 def _run(*args: str, columns: int = 100) -> str:
