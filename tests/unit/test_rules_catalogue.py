@@ -3,12 +3,14 @@ replay change; the changes the analysis replays are exactly the rules' ones."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import ROOT
 
 from tracekit.analysis.analyze import analyze
 from tracekit.readers import read_trace
-from tracekit.rules import CHANGES, RULES, recommend
+from tracekit.rules import CHANGES, RULES, library, recommend
 from tracekit.rules.texts import LANGUAGES, TEXTS
 
 SAMPLE = ROOT / "sample_traces" / "h2d28_separate.pt.trace.json.gz"
@@ -31,8 +33,10 @@ def test_the_merged_texts_have_the_same_keys_in_every_language() -> None:
     assert TEXTS["zh"]["reason.few_copies"].startswith("每步")  # a rule's own reason, merged as is
 
 
-def test_rule_ids_and_change_names_are_unique() -> None:
-    assert len({rule.id for rule in RULES}) == len(RULES) == 15
+def test_rule_ids_and_change_names_are_unique_and_every_library_module_is_catalogued() -> None:
+    modules = {p.stem for p in Path(library.__file__).parent.glob("*.py")} - {"__init__"}
+    assert len({rule.id for rule in RULES}) == len(RULES) == len(modules)
+    assert {rule.id.replace("-", "_") for rule in RULES} == modules
     assert len({change.name for change in CHANGES}) == len(CHANGES)
 
 

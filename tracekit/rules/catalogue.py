@@ -14,6 +14,7 @@ from tracekit.rules.library import (
     bigger_batch,
     core_limit,
     cpu_bound,
+    fuse_elementwise,
     graph_launch,
     h2d_batch,
     host_syncs,
@@ -35,6 +36,7 @@ RULES: tuple[Rule, ...] = (
     host_syncs.RULE,
     static_shapes.RULE,
     graph_launch.RULE,
+    fuse_elementwise.RULE,
     mixed_precision.RULE,
     ai_cpu.RULE,
     int64.RULE,
@@ -54,6 +56,7 @@ CHANGES: tuple[Change, ...] = (
     host_syncs.CHANGE,
     static_shapes.CHANGE,
     mixed_precision.CHANGE,
+    fuse_elementwise.CHANGE,
     bigger_batch.CHANGE,
 )
 """What `tracekit.analysis.analyze.analyze` replays (pass them as `changes`)."""
