@@ -96,12 +96,12 @@ def analyze(
     `steps`: "A:B", (A, B) or "nvtx:NAME"; durations: ns as int, or text such as "1.48ms".
     Bad arguments raise ValueError; a bad trace raises tracekit.errors.TraceError.
     """
-    if isinstance(trace, str | Path):
-        trace = load(trace)
     options = analysis_options(
         top, steps, device, unprofiled_step, bubble_threshold, gap_threshold, kernel_names
     )
     check_lang(lang)
+    if isinstance(trace, str | Path):
+        trace = load(trace)
     if isinstance(trace, list):
         return [analyze_trace(one, options, lang) for one in trace]
     return analyze_trace(trace, options, lang)

@@ -140,6 +140,8 @@ def test_json_and_html_outputs(analysis: tracekit.Analysis, tmp_path: Path) -> N
 def test_bad_arguments_are_value_errors(trace_path: Path, arguments: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         tracekit.analyze(trace_path, **arguments)
+    with pytest.raises(ValueError, match=message):  # checked before a path is read
+        tracekit.analyze(trace_path.with_name("absent.json"), **arguments)
 
 
 def test_bad_trace_is_a_trace_error_naming_the_file(tmp_path: Path) -> None:
