@@ -18,14 +18,16 @@ from hypothesis import strategies as st
 from kineto_builder import cpu_op, kernel, memcpy, runtime, step, write_trace
 
 from tracekit.analysis.attribution import _gap_splits
+from tracekit.analysis.changes import entries_in, units
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.replay import DYNAMIC_SHAPE_OPS, SCALAR_READS, UNBOUNDED, StepModel, build_step
+from tracekit.analysis.whatif import _host_only
 from tracekit.model.intervals import clip, total_length, union
 from tracekit.model.schema import DEVICE_KINDS, NONE, Kind
 from tracekit.model.steps import step_spans
 from tracekit.readers import read_trace
 
-ACTIONS = ("kernel", "side", "copy", "sync", "item", "nonzero", "loose", "host")
+ACTIONS = ("kernel", "side", "copy", "sync", "item", "nonzero", "loose", "host", "nested")
 steps_of_actions = st.lists(
     st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=12), min_size=3, max_size=3
 )
@@ -66,6 +68,12 @@ class _Events:
             self.events.append(cpu_op("aten::mm", t, 4, external_id=self.correlation + 1))
             self.launch("cudaLaunchKernel", t + 1, 8 if action == "side" else 7, linked=action != "loose")
             return t + 4 + self.length() % 4
+        if action == "nested":  # aten::linear around aten::mm around a launch, then a second launch
+            self.events.append(cpu_op("aten::linear", t, 12, external_id=self.correlation + 1))
+            self.events.append(cpu_op("aten::mm", t + 1, 5, external_id=self.correlation + 1))
+            self.launch("cudaLaunchKernel", t + 2)
+            self.launch("cudaLaunchKernel", t + 8)
+            return t + 13
         if action == "copy":
             returned = self.launch("cudaMemcpyAsync", t + 1, copy=True)
             self.events.append(cpu_op("aten::to", t, returned + 1 - t, external_id=self.correlation))
@@ -211,3 +219,46 @@ def test_step_models_match_the_row_by_row_definition(actions: list[list[str]], l
         assert _as_reference(model) == reference
         splits = zip(*(part.tolist() for part in _gap_splits(model, model.entries)), strict=True)
         assert list(splits) == _gap_splits_reference(model)
+
+
+def _units_reference(model: StepModel, targets: list[int], allowed: set[int]) -> list[tuple]:
+    """For each target, the first CPU operator (by start, then end) around it holding only allowed
+    entries, else the target: every operator against every entry."""
+
+    def inside(a: int, b: int) -> list[int]:
+        return [i for i, e in enumerate(model.entries) if a <= e.a and e.b <= b]
+
+    found: dict[tuple[int, int], list[int]] = {}
+    for target in targets:
+        entry = model.entries[target]
+        around = [(a, b) for a, b in model.cpu_ops if a <= entry.a and entry.b <= b]
+        span = next(((a, b) for a, b in around if set(inside(a, b)) <= allowed), (entry.a, entry.b))
+        found.setdefault(span, inside(*span) or [target])
+    return sorted((a, b, held) for (a, b), held in found.items())
+
+
+def _host_only_reference(model: StepModel, busy) -> int:
+    launching = [(a, b) for a, b in model.cpu_ops if any(a <= e.a and e.b <= b for e in model.entries)]
+    taken = _set([(e.a, e.b) for e in model.entries] + launching + list(zip(*busy, strict=True)))
+    return (model.end - model.start) - total_length(clip(taken, model.start, model.end))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps_of_actions, durations, st.randoms(use_true_random=False))
+def test_change_lookups_match_their_pairwise_definitions(actions, lengths, rng) -> None:
+    """units, entries_in and the pipeline's host-only time equal every-pair checks."""
+    table = _trace(actions, lengths)
+    cols = Columns.from_table(table)
+    for number, start, end in zip(*(part.tolist() for part in step_spans(table)), strict=True):
+        model = build_step(table, cols, number, start, end)
+        if model is None:
+            continue
+        indices = range(len(model.entries))
+        targets = sorted(rng.sample(indices, rng.randint(0, len(model.entries))))
+        allowed = set(rng.sample(indices, rng.randint(0, len(model.entries)))) | set(targets)
+        assert units(model, targets, allowed) == _units_reference(model, targets, allowed)
+        for ranges in (model.scalar_reads, model.dynamic_ops, model.cpu_ops):
+            expected = {i for i, e in enumerate(model.entries) for a, b in ranges if a <= e.a and e.b <= b}
+            assert entries_in(model, ranges) == expected
+        busy = union(cols.start[model.rows], cols.end[model.rows])
+        assert _host_only(model, busy) == _host_only_reference(model, busy)

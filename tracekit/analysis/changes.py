@@ -21,7 +21,15 @@ from tracekit.analysis.columns import Columns
 from tracekit.analysis.copies import host_memory
 from tracekit.analysis.precision import Bf16, bf16_effects
 from tracekit.analysis.replay import Entry, Op, StepModel
-from tracekit.model.intervals import clip, total_length, union
+from tracekit.model.intervals import (
+    Intervals,
+    clip,
+    first_holder,
+    held_by_any,
+    holds_any,
+    total_length,
+    union,
+)
 from tracekit.model.schema import CopyDirection, Kind, MemoryKind
 from tracekit.perfmodel.hardware import Hardware
 
@@ -157,25 +165,42 @@ def _h2d_rows(cols: Columns, device: int) -> np.ndarray:
 def units(model: StepModel, targets: list[int], allowed: set[int]) -> list[tuple[int, int, list[int]]]:
     """For each target entry, the outermost CPU operation around it whose entries are all `allowed`
     (e.g. `aten::to` around a copy), else the entry itself: (start, end, entry indices), by start."""
-    starts = np.array([e.a for e in model.entries], dtype=np.int64)
-    ends = np.array([e.b for e in model.entries], dtype=np.int64)
+    entries = Intervals(*interval_arrays([(e.a, e.b) for e in model.entries]))
+    held = _Held(entries)
     found: dict[tuple[int, int], list[int]] = {}
-    for target in targets:
-        entry = model.entries[target]
-        span = next(
-            (
-                (a, b)
-                for a, b in model.cpu_ops  # sorted by start: outer operations come first
-                if a <= entry.a and entry.b <= b and set(_inside(starts, ends, a, b)) <= allowed
-            ),
-            (entry.a, entry.b),
-        )
-        found.setdefault(span, _inside(starts, ends, *span) or [target])
+    for target, span in zip(targets, _unit_spans(model, entries, targets, allowed), strict=True):
+        found.setdefault(span, held.inside(*span) or [target])
     return sorted((a, b, inside) for (a, b), inside in found.items())
 
 
-def _inside(starts: np.ndarray, ends: np.ndarray, a: int, b: int) -> list[int]:
-    return np.flatnonzero((starts >= a) & (ends <= b)).tolist()
+def _unit_spans(
+    model: StepModel, entries: Intervals, targets: list[int], allowed: set[int]
+) -> list[tuple[int, int]]:
+    """Each target's span: the first CPU operation in (start, end) order (the outermost) that holds
+    it and no entry outside `allowed`, else the target entry itself. Sorts and searches, no pairs."""
+    cpu = Intervals(*interval_arrays(model.cpu_ops))
+    others = [i for i in range(len(model.entries)) if i not in allowed]
+    eligible = ~holds_any(cpu, Intervals(entries.starts[others], entries.ends[others]))
+    around = Intervals(cpu.starts[eligible], cpu.ends[eligible])
+    own = Intervals(entries.starts[targets], entries.ends[targets])
+    holder = first_holder(around, own)
+    found = holder >= 0
+    starts, ends = own.starts.copy(), own.ends.copy()
+    starts[found], ends[found] = around.starts[holder[found]], around.ends[holder[found]]
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+class _Held:
+    """The entries inside a span [a, b] (start >= a, end <= b), from the entries sorted by start:
+    a span costs the entries that start in it."""
+
+    def __init__(self, entries: Intervals) -> None:
+        self.order = np.argsort(entries.starts, kind="stable")
+        self.starts, self.ends = entries.starts[self.order], entries.ends[self.order]
+
+    def inside(self, a: int, b: int) -> list[int]:
+        lo, hi = np.searchsorted(self.starts, a, side="left"), np.searchsorted(self.starts, b, side="right")
+        return sorted(self.order[lo:hi][self.ends[lo:hi] <= b].tolist())
 
 
 def rebuild(
@@ -240,7 +265,8 @@ def synchronizing(model: StepModel) -> list[int]:
 
 def entries_in(model: StepModel, ranges: list[tuple[int, int]]) -> set[int]:
     """Entries inside any of the host ranges."""
-    return {i for i, e in enumerate(model.entries) for a, b in ranges if a <= e.a and e.b <= b}
+    entries = Intervals(*interval_arrays([(e.a, e.b) for e in model.entries]))
+    return set(np.flatnonzero(held_by_any(entries, Intervals(*interval_arrays(ranges)))).tolist())
 
 
 def launch_host_ns(model: StepModel) -> int:

@@ -25,7 +25,7 @@ from tracekit.analysis.changes import Change, ChangeInputs, Edit, busy_ns, inter
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.plan import causes, claimed, plan, step_path
 from tracekit.analysis.replay import StepModel, build_step, replay
-from tracekit.model.intervals import clip, total_length, union
+from tracekit.model.intervals import Intervals, clip, holds_any, total_length, union
 from tracekit.model.schema import NONE, Kind
 from tracekit.model.steps import step_spans
 from tracekit.perfmodel.hardware import Hardware
@@ -218,8 +218,11 @@ def pipeline_stages(models: list[StepModel], cols: Columns) -> dict[str, object]
 def _host_only(model: StepModel, device_busy) -> int:
     """Step time with the device idle and the host outside every call and every CPU operation that
     contains a call (time spent launching is not a pipeline stage)."""
-    launching = [(a, b) for a, b in model.cpu_ops if any(a <= e.a and e.b <= b for e in model.entries)]
-    host_calls = [(e.a, e.b) for e in model.entries] + launching
+    entries = [(e.a, e.b) for e in model.entries]
+    cpu = Intervals(*interval_arrays(model.cpu_ops))
+    holds_a_call = holds_any(cpu, Intervals(*interval_arrays(entries)))
+    launching = list(zip(cpu.starts[holds_a_call].tolist(), cpu.ends[holds_a_call].tolist(), strict=True))
+    host_calls = entries + launching
     taken = union(*interval_arrays(host_calls + [(s, e) for s, e in zip(*device_busy, strict=True)]))
     return (model.end - model.start) - total_length(clip(taken, model.start, model.end))
 

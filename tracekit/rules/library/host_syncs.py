@@ -10,12 +10,14 @@ from tracekit.analysis.changes import (
     Edit,
     Edited,
     entries_in,
+    interval_arrays,
     rebuild,
     synchronizing,
     units,
 )
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.replay import Entry, StepModel
+from tracekit.model.intervals import Intervals, held_by_any
 from tracekit.rules.common import synchronizing_lever
 from tracekit.rules.model import Context, Outcome, Rule, not_applicable
 
@@ -39,7 +41,7 @@ def remove_host_syncs(model: StepModel, cols: Columns) -> Edited | None:
         return None
     middle = set(waiting[:-1])
     inside_reads = entries_in(model, model.scalar_reads)
-    reads = [u for u in units(model, sorted(middle & inside_reads), inside_reads) if _is_read(model, u)]
+    reads = _reads(model, units(model, sorted(middle & inside_reads), inside_reads))
     in_reads = {i for _, _, inside in reads for i in inside}
     entries = [
         replace(e, dur=e.ret, ret=None, waits_own=False) if i in middle and i not in in_reads else e
@@ -51,9 +53,11 @@ def remove_host_syncs(model: StepModel, cols: Columns) -> Edited | None:
     return Edited(entries, detached, targeted)
 
 
-def _is_read(model: StepModel, unit: tuple[int, int, list[int]]) -> bool:
-    a, b, _ = unit
-    return any(lo <= a and b <= hi for lo, hi in model.scalar_reads)
+def _reads(model: StepModel, found: list[tuple[int, int, list[int]]]) -> list[tuple[int, int, list[int]]]:
+    """The units that lie inside a scalar read (`.item()` and kin)."""
+    spans = Intervals(*interval_arrays([(a, b) for a, b, _ in found]))
+    inside = held_by_any(spans, Intervals(*interval_arrays(model.scalar_reads)))
+    return [unit for unit, read in zip(found, inside.tolist(), strict=True) if read]
 
 
 def edit(inputs: ChangeInputs) -> Edit:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from itertools import accumulate
 
 from tracekit.analysis.changes import Change, ChangeInputs, Edit, Edited, device_intervals, launch_host_ns
 from tracekit.analysis.columns import Columns
@@ -80,14 +81,15 @@ def mixed_precision(model: StepModel, cols: Columns, bf16: Bf16) -> Edited | Non
                 cast = replace(op, dur=dur, lag=model.min_lag, host_bound=True, after=-1)
                 entries.append(Entry(a=entry.a, b=entry.a, dur=host, ops=(cast,)))
         entries.append(replace(entry, ops=tuple(scaled(op) for op in entry.ops)))
-    detached = [(_shifted(i, model, bf16), scaled(op)) for i, op in model.detached]
+    added = _casts_up_to(model, bf16)
+    detached = [(i + added[min(i + 1, len(added) - 1)], scaled(op)) for i, op in model.detached]
     return Edited(entries, detached, device_intervals(shortened))
 
 
-def _shifted(index: int, model: StepModel, bf16: Bf16) -> int:
-    """An entry index after the cast entries inserted before it and before earlier entries."""
-    added = sum(len(bf16.casts.get(op.row, [])) for e in model.entries[: index + 1] for op in e.ops)
-    return index + added
+def _casts_up_to(model: StepModel, bf16: Bf16) -> list[int]:
+    """[k]: how many cast entries go before the first k entries' own (k = 0..count), so entry index
+    i moves to i + [i + 1]: one running total, not a sum per index."""
+    return [0, *accumulate(sum(len(bf16.casts.get(op.row, [])) for op in e.ops) for e in model.entries)]
 
 
 def edit(inputs: ChangeInputs) -> Edit:
