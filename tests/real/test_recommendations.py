@@ -107,7 +107,7 @@ def test_plan_numbers_add_up() -> None:
 def test_every_rule_is_listed_once() -> None:
     block = recommend(_document(str(SAMPLES / "sim_case000_baseline.pt.trace.json.gz")), "zh")
     ids = [r["id"] for r in block["fired"]] + [r["id"] for r in block["checked"]]
-    assert len(ids) == len(set(ids)) == 15
+    assert len(ids) == len(set(ids)) == len(RULES)
     assert block["lang"] == "zh"
     assert block["fired"][0]["title"] == TEXTS["zh"]["h2d-batch.title"] != TEXTS["en"]["h2d-batch.title"]
 
@@ -134,17 +134,7 @@ def _fired_or_alternative(block: dict) -> set[str]:
     return {f["id"] for f in fired} | {a["id"] for f in fired for a in f["alternatives"]}
 
 
-KNOWN_MISSES = {
-    "pin-memory-small": "24 pageable 64 KiB copies cost about 26 us of host time each beyond their calls: "
-    "pinning is predicted x1.04 (under the 5 % threshold), measured x2.49; h2d-batch fires instead",
-}
-
-
-@pytest.mark.parametrize(
-    "pair",
-    [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[p])) if p in KNOWN_MISSES else p
-     for p in FASTER],
-)  # fmt: skip
+@pytest.mark.parametrize("pair", FASTER)
 def test_every_fix_that_made_the_step_faster_is_recommended_on_before(pair: str) -> None:
     truth = CORPUS_PAIRS[pair]
     assert truth["expected_rule"] in _fired_or_alternative(_corpus_block(truth["before"]))

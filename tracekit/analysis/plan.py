@@ -2,7 +2,8 @@
 replay, and which changes act on the same time.
 
 - `plan`: greedy by gain: of the changes left, the one that shortens the current (already changed)
-  steps most is applied next, on top of the previous ones, while it saves at least MIN_SPEEDUP; each
+  steps most is applied next, on top of the previous ones, while it saves at least MIN_SAVING of the
+  measured step (a change that saves 1 % of today's step once others have shrunk it is no finding); each
   step of the plan gives its own gain and the cumulative predicted step time. A change whose
   precondition fails on the measured step (a graph across a `.item()`) can enter after a change that
   removes the obstacle (its spec's `enabled_by`, tracekit/analysis/changes.py).
@@ -27,6 +28,9 @@ from tracekit.model.intervals import Intervals, intersection, total_length, unio
 MIN_SPEEDUP = 1.05
 """A change that saves less than 5 % of the step is not recommended (unless it unblocks one that
 does: it then enters the plan first, marked `enables`)."""
+MIN_SAVING = 1 - 1 / MIN_SPEEDUP
+"""The least a planned change must save, as a share of the measured (baseline) step: what a first
+change saving x MIN_SPEEDUP saves."""
 MAX_PLANNED_STEPS = 8
 SAME_CAUSE_OVERLAP = 0.5
 
@@ -48,7 +52,7 @@ def plan(
     while remaining:
         candidates = _candidates(current, cols, remaining, enabled_by or {})
         names, trials = max(candidates, key=lambda c: -_median_length(c[1][-1]))
-        if _median_length(current) / max(_median_length(trials[-1]), 1) < MIN_SPEEDUP:
+        if _median_length(current) - _median_length(trials[-1]) < MIN_SAVING * baseline:
             break
         for name, trial in zip(names, trials, strict=True):
             steps.append(

@@ -11,7 +11,11 @@ shrink under bf16 autocast, from the operator's performance model and the GPU's 
 - operators autocast keeps in fp32 (softmax, normalizations with fp32 statistics, reductions,
   exp / log / pow): 1;
 - other elementwise operators with a model (they then get bf16 inputs): half the bytes, 1/2;
-- operators without a model, or of another dtype: 1.
+- operators without a model, or of another dtype: 1;
+- copies to or from the host and collectives: 1 (the host's data and the gradients keep their dtype).
+
+Elementwise operators run in bf16 only downstream of an operator autocast runs in bf16: a device
+with no fp32 matmul, convolution or attention gets no factors at all.
 
 No kernel gets shorter than the device's shortest kernel (its fixed cost). Autocast also casts each
 fp32 input of the operators it runs in bf16, every step: one cast kernel per input (reading 4 and
@@ -29,7 +33,7 @@ import pyarrow as pa
 
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.operator_links import operator_rows
-from tracekit.model.schema import NONE
+from tracekit.model.schema import NONE, CopyDirection, Kind
 from tracekit.perfmodel import COMPUTE_FAMILIES, estimate, has_model
 from tracekit.perfmodel.calls import OpCall, kineto_call, nbytes
 from tracekit.perfmodel.cost import Cost
@@ -61,7 +65,7 @@ def bf16_effects(table: pa.Table, cols: Columns, device: int, row: Hardware | No
     """The factors and the casts of bf16 autocast on `device` (module docstring)."""
     if row is None or row.peak("bf16") is None or not set(_INPUT_COLUMNS) <= set(table.column_names):
         return Bf16()
-    ops = cols.device_ops(device)
+    ops = _device_work(cols, device)
     owner = operator_rows(table, cols, ops, has_model)
     text = {c: table.column(c).combine_chunks() for c in _INPUT_COLUMNS}
     calls: dict[int, OpCall | None] = {}
@@ -84,7 +88,19 @@ def bf16_effects(table: pa.Table, cols: Columns, device: int, row: Hardware | No
                 max(floor, round(1.5 * nbytes(shape, "fp32") / row.memory_gbps))
                 for shape in _fp32_inputs(call)
             ]
+    if not casts:  # nothing autocast runs in bf16: no operator gets bf16 inputs either
+        return Bf16()
     return Bf16(_with_floor(factors, cols, ops), casts)
+
+
+def _device_work(cols: Columns, device: int) -> np.ndarray:
+    """The device's operations whose dtype autocast can change: kernels, memsets and device-to-device
+    copies (not copies to or from the host, whose data stays as the host holds it, nor collectives)."""
+    ops = cols.device_ops(device)
+    host_copy = (cols.kind[ops] == Kind.MEMCPY) & np.isin(
+        cols.copy_direction[ops], [CopyDirection.H2D, CopyDirection.D2H]
+    )
+    return ops[~host_copy & (cols.kind[ops] != Kind.COMMUNICATION)]
 
 
 def _call(cols: Columns, text: dict[str, pa.DictionaryArray], cpu: int) -> OpCall | None:

@@ -71,8 +71,8 @@ def check(ctx: Context) -> Outcome:
 def pin_memory(model: StepModel, cols: Columns, cost: CopyCost) -> Edited | None:
     """H2D copies from pageable memory come from pinned memory: each copy runs at the pinned rate
     (`cost`: fitted on the trace's pinned copies, else the GPU's host link), and its call, which
-    staged the data through a driver buffer or waited for the copy, costs what an asynchronous
-    launch call costs in this step."""
+    staged the data through a driver buffer or waited for the copy, costs the step's cheapest other
+    launch call (_async_call_ns)."""
 
     def pageable(op: Op) -> bool:
         return host_memory(cols, np.array([op.row]))[0] == MemoryKind.PAGEABLE
@@ -99,9 +99,11 @@ def pin_memory(model: StepModel, cols: Columns, cost: CopyCost) -> Edited | None
 
 
 def _async_call_ns(model: StepModel, excluded: set[int]) -> int:
-    """The median duration of the step's other launch calls (asynchronous ones), 0 without any."""
+    """What an asynchronous enqueue costs the host: the step's cheapest other launch call (one that
+    enqueues device work and returns without waiting), 0 without any. An asynchronous copy call does
+    less than a kernel launch (no kernel arguments), so the cheapest launch is the closer estimate."""
     calls = [e.dur for i, e in enumerate(model.entries) if e.ops and e.ret is None and i not in excluded]
-    return int(np.median(calls)) if calls else 0
+    return min(calls) if calls else 0
 
 
 def edit(inputs: ChangeInputs) -> Edit | None:
