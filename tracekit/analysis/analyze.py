@@ -45,6 +45,7 @@ class Options:
     steps: tuple[int, int] | None = None
     step_marker: str | None = None
     full_kernel_names: bool = False
+    measures_only: bool = False  # only what comparisons read: no what-if, operators, memory, timeline
     device: str | None = None  # hardware-table row for the operators' roofline (--device); None: the trace's
     unprofiled_step_ns: int | None = None  # step time measured without the profiler (--unprofiled-step)
 
@@ -81,9 +82,9 @@ def analyze(trace: Trace, options: Options = Options(), changes: Sequence[Change
             "cpu_op_hotspots": cpu_op_hotspots(cols, options.top),
             "sync_calls": sync_calls(cols, options.top),
         },
-        "timeline": step_timeline(table),
+        "timeline": None if options.measures_only else step_timeline(table),
         "definitions": DEFINITIONS,
-        **_ascend_block(trace, table, cols),
+        **({} if options.measures_only else _ascend_block(trace, table, cols)),
     }
 
 
@@ -152,6 +153,8 @@ def _device_block(
     block["communication"] = communication_block(table, cols, ops, lo, hi)
     block["blocking"] = blocking_copies(cols, ops, options.top)
     block["hotspots"] = kernel_hotspots(cols, kernels, options.top, options.full_kernel_names)
+    if options.measures_only:  # what tracekit/compare reads ends here
+        return block
     block["launch"] = launch_summary(cols, kernels)
     hardware = choose_hardware(metadata, device, options.device)
     block.update(operator_block(table, cols, device, hardware))

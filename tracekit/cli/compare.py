@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from tracekit.cli.ranks import available_cores
 from tracekit.cli.report import LANG_HELP, LANG_METAVAR, check_lang
 from tracekit.compare.budget import default_budgets, load_budgets, load_prior
 from tracekit.compare.check import STATUSES, check, overall_status
@@ -30,6 +33,7 @@ from tracekit.rules import recommend
 EXIT_REGRESSION = 1
 EXIT_INCONCLUSIVE = 3
 ASCEND_DIRECTORY_MARKS = ("PROF_", "_ascend_pt")  # a directory that is one trace, not a folder of them
+PARALLEL_MIN_BYTES = 8 << 20  # inputs smaller than this analyse faster in one process than with workers
 
 
 def diff_command(
@@ -47,7 +51,7 @@ def diff_command(
     """Show the metrics of two traces side by side, with operators aligned and step distributions."""
     check_output_paths(json_path, html_path)
     check_lang(lang)
-    base_ranks, new_ranks = load_ranks(base), load_ranks(new)
+    base_ranks, new_ranks = load_rank_sets([base, new], full=html_path is not None)
     if len(new_ranks) > 1 and json_path == "-":
         raise typer.BadParameter("several ranks: give --json FILE (one file per rank)", param_hint="'--json'")
     for label, new_run in new_ranks.items():
@@ -106,10 +110,12 @@ def check_command(
             f"relative budgets ({relative}) need --baseline, or give absolute limits only"
         )
     prior = load_prior(budget)
-    new_ranks = load_ranks(new)
+    paths = [new, *baseline_paths]
+    full = [html_path is not None and i <= 1 for i in range(len(paths))]  # the page: NEW and first baseline
+    new_ranks, *baseline_sets = load_rank_sets(paths, full)
     if len(new_ranks) > 1 and json_path == "-":
         raise typer.BadParameter("several ranks: give --json FILE (one file per rank)", param_hint="'--json'")
-    baseline_ranks = [(path, load_ranks(path)) for path in baseline_paths]
+    baseline_ranks = list(zip(baseline_paths, baseline_sets, strict=True))
     statuses = []
     for label, new_run in new_ranks.items():
         baselines = [_rank_of(ranks, label, path) for path, ranks in baseline_ranks]
@@ -130,19 +136,64 @@ def load_run(path: Path) -> Run:
     return next(iter(ranks.values()))
 
 
-def load_ranks(path: Path) -> dict[str, Run]:
+def load_ranks(path: Path, full: bool = True) -> dict[str, Run]:
     """Every rank of a trace (an Ascend cluster folder holds several) by label: "" for a single
-    trace, else `rank<N>` (the profiler's rank id, or the position); its warnings go to stderr."""
-    traces = read_traces(path)
-    for trace in traces:
-        for warning in trace.metadata.get("warnings", []):
-            typer.echo(f"warning: {trace.source}: {warning}", err=True)
+    trace, else `rank<N>` (the profiler's rank id, or the position); its warnings go to stderr.
+    `full`: the whole analysis (for the HTML report's recommendations), else what comparisons read."""
+    return _shown(_loaded(path, full))
+
+
+def load_rank_sets(paths: list[Path], full: bool | list[bool] = False) -> list[dict[str, Run]]:
+    """load_ranks of each path (`full` for all, or per path), the paths analysed in parallel
+    processes when there are several cores and the traces are large enough to repay a worker's
+    start; one after another otherwise."""
+    wanted = full if isinstance(full, list) else [full] * len(paths)
+    workers = min(len(paths), available_cores())
+    if workers <= 1 or _input_bytes(paths) < PARALLEL_MIN_BYTES:
+        return [load_ranks(path, whole) for path, whole in zip(paths, wanted, strict=True)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return [_shown(loaded) for loaded in pool.map(_loaded, paths, wanted)]
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """What reading one path gave: its ranks and the readers' warnings, or the input's problem
+    (a TraceError does not survive pickling back from a worker process)."""
+
+    ranks: dict[str, Run]
+    warnings: list[str]
+    problem: tuple[str, str] | None = None
+
+
+def _loaded(path: Path, full: bool) -> _Loaded:
+    try:
+        traces = read_traces(path)
+    except TraceError as exc:
+        return _Loaded({}, [], (exc.path, exc.problem))
+    warnings = [f"{t.source}: {warning}" for t in traces for warning in t.metadata.get("warnings", [])]
     if len(traces) == 1:
-        return {"": run_of(traces[0])}
+        return _Loaded({"": run_of(traces[0], full)}, warnings)
     ranks = [t.metadata.get("ascend", {}).get("rank") for t in traces]
     if None in ranks or len(set(ranks)) != len(ranks):
         ranks = list(range(len(traces)))
-    return {f"rank{rank}": run_of(trace) for rank, trace in zip(ranks, traces, strict=True)}
+    runs = {f"rank{rank}": run_of(trace, full) for rank, trace in zip(ranks, traces, strict=True)}
+    return _Loaded(runs, warnings)
+
+
+def _shown(loaded: _Loaded) -> dict[str, Run]:
+    """The ranks, after the warnings went to stderr; the problem raised as the input error."""
+    if loaded.problem is not None:
+        raise TraceError(*loaded.problem)
+    for warning in loaded.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    return loaded.ranks
+
+
+def _input_bytes(paths: list[Path]) -> int:
+    """Bytes of the inputs (a folder: of the files under it)."""
+    sizes = [p.stat().st_size for path in paths for p in ([path] if path.is_file() else path.rglob("*"))
+             if p.is_file()]  # fmt: skip
+    return sum(sizes)
 
 
 def _rank_of(ranks: dict[str, Run], label: str, path: Path) -> Run:
