@@ -208,3 +208,12 @@ def test_ascend_section_shows_no_raw_values() -> None:
     assert [step["step"] for step in document["ascend"]["time_breakdown"]] == [None]  # no step number
     ascend = _text(_section(page, "sec-ascend"))
     assert "None" not in ascend and "{" not in ascend
+
+
+def test_checked_rules_list_the_not_applicable_ones_apart() -> None:
+    page, document = _report(H2D28)
+    statuses = [rule["status"] for rule in document["recommendations"]["checked"]]
+    assert {"not_fired", "not_applicable"} <= set(statuses)
+    shown = re.findall(r"<td[^>]*>(did not fire|not applicable)</td>", _section(page, "sec-checked"))
+    assert len(shown) == len(statuses)
+    assert shown == sorted(shown, key=lambda status: status == "not applicable")  # the fired-not first

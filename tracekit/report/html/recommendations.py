@@ -56,8 +56,10 @@ def _group(ctx: Context, group: str, findings: list[dict], plan: dict | None) ->
 
 
 def checked_section(ctx: Context, recommendations: dict | None) -> str:
-    """The rules that were evaluated and did not fire (or did not apply), with the reason."""
-    checked = (recommendations or {}).get("checked") or []
+    """The rules that were evaluated and did not fire, then those that did not apply, with the reason."""
+    checked = sorted(
+        (recommendations or {}).get("checked") or [], key=lambda r: r.get("status") == "not_applicable"
+    )
     if not checked:
         return ""
     t = ctx.t
