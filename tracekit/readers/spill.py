@@ -47,13 +47,15 @@ def fits(table_bytes: float, budget: int | None) -> bool:
 
 
 class Store:
-    """Rows kept in memory: per column, the arrays of each piece, joined at the end."""
+    """Rows kept in memory: one array per column, allocated for the rows foreseen (`capacity`; pages
+    never written cost nothing) and grown when more come, so the pieces are not joined at the end."""
 
-    def __init__(self, default_of: Callable[[str], int]) -> None:
+    def __init__(self, default_of: Callable[[str], int], capacity: int = 0) -> None:
         self.default_of = default_of
+        self.capacity = capacity
         self.rows = 0
         self.dtypes: dict[str, np.dtype] = {}
-        self.parts: dict[str, list[np.ndarray]] = {}
+        self.arrays: dict[str, np.ndarray] = {}
 
     def append(self, columns: dict[str, np.ndarray], n: int) -> None:
         """Add n rows; a column the store has not seen yet is filled with its default before them,
@@ -61,23 +63,30 @@ class Store:
         for name, values in columns.items():
             if name not in self.dtypes:
                 self.dtypes[name] = np.asarray(values).dtype
-                self._write(name, np.full(self.rows, self.default_of(name), self.dtypes[name]))
+                self._write(name, np.full(self.rows, self.default_of(name), self.dtypes[name]), 0)
         for name, dtype in self.dtypes.items():
             values = columns.get(name)
             values = np.full(n, self.default_of(name), dtype) if values is None else values
-            self._write(name, np.ascontiguousarray(values, dtype=dtype))
+            self._write(name, np.ascontiguousarray(values, dtype=dtype), self.rows)
         self.rows += n
 
     def finish(self) -> dict[str, np.ndarray]:
         """Every column as one array."""
         return {name: self._whole(name) for name in list(self.dtypes)}
 
-    def _write(self, name: str, values: np.ndarray) -> None:
-        self.parts.setdefault(name, []).append(values)
+    def _write(self, name: str, values: np.ndarray, start: int) -> None:
+        array, end = self.arrays.get(name), start + len(values)
+        if array is None or end > len(array):
+            size = max(end, self.capacity, 2 * len(array) if array is not None else 0)
+            grown = np.empty(size, values.dtype)
+            if array is not None:
+                grown[:start] = array[:start]
+            self.arrays[name] = array = grown
+        array[start:end] = values
 
     def _whole(self, name: str) -> np.ndarray:
-        parts = self.parts.pop(name, [])
-        return np.concatenate(parts) if parts else np.empty(0, self.dtypes[name])
+        array = self.arrays.pop(name, None)
+        return array[: self.rows] if array is not None else np.empty(0, self.dtypes[name])
 
     def keep(self, table: pa.Table) -> pa.Table:
         """The finished table, as it stays (in memory)."""
@@ -87,12 +96,12 @@ class Store:
 class SpillStore(Store):
     """Rows appended to one temporary raw file per column, memory-mapped at the end."""
 
-    def __init__(self, default_of: Callable[[str], int]) -> None:
-        super().__init__(default_of)
+    def __init__(self, default_of: Callable[[str], int], capacity: int = 0) -> None:
+        super().__init__(default_of, capacity)
         self.folder = spill_folder()
         self.files: dict[str, object] = {}
 
-    def _write(self, name: str, values: np.ndarray) -> None:
+    def _write(self, name: str, values: np.ndarray, start: int) -> None:  # appended: start is the end
         if name not in self.files:
             self.files[name] = (self.folder / f"{name}.bin").open("wb")
         values.tofile(self.files[name])

@@ -211,7 +211,7 @@ class _Reader:
         if self.assembly is None:
             rows = first.rows * self.size_hint / max(first.text_bytes, 1) if first else 0
             store = Store if fits(rows * ROW_BYTES, self.budget) else SpillStore
-            self.assembly = Assembly(store(default_of))
+            self.assembly = Assembly(store(default_of, int(rows * 1.25) + 1024))
         return self.assembly
 
 def read_jobs(size: int) -> int:
