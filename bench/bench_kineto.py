@@ -166,9 +166,12 @@ def verdicts(result: dict[str, object]) -> list[str]:
         if "floor" in best:
             ratio = analyze["wall_s"] / best["floor"]["wall_s"]
             cpu_ratio = analyze["cpu_s"] / best["floor"]["cpu_s"]
-            verdict = "PASS" if ratio <= TIME_RATIO_TARGET else "FAIL"
-            line += f", {ratio:.2f}x the floor (CPU {cpu_ratio:.2f}x; target <= {TIME_RATIO_TARGET}x) "
-            line += verdict
+            line += f", {ratio:.2f}x the floor (CPU {cpu_ratio:.2f}x"
+            if measured == "analyze":  # the target is end to end; the reader alone is for information
+                verdict = "PASS" if ratio <= TIME_RATIO_TARGET else "FAIL"
+                line += f"; target <= {TIME_RATIO_TARGET}x) {verdict}"
+            else:
+                line += ")"
         line += f", tree RSS {analyze['tree_rss_bytes'] / 1e9:.2f} GB"
         line += f", read alone {best['read']['wall_s']:.2f} s"
         if size["bytes"] >= 9e9:
