@@ -30,7 +30,7 @@ from tracekit.readers.kineto.events import (
     _Event,
     header,
 )
-from tracekit.readers.kineto.stream import Streamed, Unstreamable, _gc_paused, read_streamed
+from tracekit.readers.kineto.stream import Streamed, Unstreamable, gc_paused, read_streamed
 from tracekit.readers.source import content_size_hint, decode_json, decode_json_array, read_buffer
 from tracekit.readers.spill import Store, memory_budget
 
@@ -108,7 +108,7 @@ def _read_whole(path: Path, data) -> Streamed:
     if not (_CHROME_ARRAY.match(data) or _JSON_OBJECT.match(data)):
         raise TraceError(path, "not Chrome trace JSON (expected a JSON array or an object with traceEvents)")
     metadata: dict[str, object] = {}
-    with _gc_paused():  # millions of new objects and no cycles: collections would only rescan them
+    with gc_paused():  # millions of new objects and no cycles: collections would only rescan them
         decoded = _decode(path, data, FAST, metadata)
         piece = to_piece(decoded, partial(_decode, path, data, EXACT, {}), pair_here=True)
         del data, decoded

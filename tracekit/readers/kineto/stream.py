@@ -72,7 +72,7 @@ class _Failure:
 class Streamed:
     """The result of a streamed read: the table, the header's metadata, the reader's warnings."""
 
-    table: object
+    table: pa.Table
     metadata: dict[str, object]
     warnings: list[str] = field(default_factory=list)
 
@@ -235,7 +235,7 @@ def _pool(jobs: int) -> ProcessPoolExecutor:
 def decode_chunk(text: bytes | memoryview) -> Piece | _Failure:
     """Decode a chunk of events (elements of the array, between brackets) into a piece, with the
     problems its conversion noted; a `_Failure` when it is not valid or not the expected types."""
-    with checked.collecting() as problems, _gc_paused():
+    with checked.collecting() as problems, gc_paused():
         try:
             decoded = msgspec.json.decode(text, type=list[kinds._Event])
             piece = to_piece(decoded, partial(_exact, text), pair_here=False)
@@ -271,7 +271,7 @@ def _exact(text: bytes) -> list:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Collections off while millions of acyclic objects are made: they would only rescan them."""
     enabled = gc.isenabled()
     gc.disable()
