@@ -14,6 +14,7 @@ from tracekit.analysis.analyze import analyze
 from tracekit.analysis.cluster import cluster_block
 from tracekit.model.schema import Kind
 from tracekit.readers import read_traces
+from tracekit.rules import CHANGES, recommend
 
 MSPROF = Path(__file__).resolve().parents[2].parent / "shared" / "traces" / "msprof"
 LEVEL1 = MSPROF / "msinsight-torchnpu-level1"
@@ -90,3 +91,11 @@ def test_per_rank_profiler_numbers_match_msprof_analyze_cluster_output() -> None
         assert ours["communication_not_overlapped_ns"] == pytest.approx(
             float(theirs["Communication(Not Overlapped)"]) * US, abs=1
         )
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_exposed_communication_is_the_top_finding_of_the_hccl_bound_step(level1: list, rank: int) -> None:
+    recommendations = recommend(analyze(level1[rank], changes=CHANGES))
+    top = recommendations["fired"][0]
+    assert top["id"] == "exposed-communication"
+    assert top["gain"]["removable_share"] == pytest.approx([0.7223, 0.7024][rank], abs=1e-4)

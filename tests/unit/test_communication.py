@@ -14,6 +14,7 @@ from tracekit.analysis.analyze import analyze
 from tracekit.analysis.communication import SPLIT_PRIORITY, bus_factor, collective_type
 from tracekit.readers import read_trace
 from tracekit.readers.kineto import split, stream
+from tracekit.rules import CHANGES, recommend
 
 
 def test_nccl_kernel_args_give_message_bytes_collective_and_group_size(tmp_path: Path) -> None:
@@ -167,3 +168,31 @@ def test_a_streamed_read_keeps_the_collective_columns(
     assert streamed.metadata["distributed"] == {"rank": 5, "world_size": 8}
     row = streamed.table.filter(pc.equal(streamed.table.column("kind"), 3)).to_pylist()[0]
     assert (row["bytes"], row["collective"], row["group_size"]) == (2000, "allreduce", 4)
+
+
+def _recommended(tmp_path: Path, events: list[dict]) -> dict:
+    document = analyze(read_trace(write_trace(tmp_path / "r.json", events)), changes=CHANGES)
+    return recommend(document)
+
+
+def test_exposed_communication_fires_with_its_amdahl_bound(tmp_path: Path) -> None:
+    events = [
+        step(1, 0, 200),
+        kernel("gemm", 10, 20),
+        nccl_kernel("allreduce", 30, 80, 1 << 20, group_size=8),
+    ]
+    fired = {f["id"]: f for f in _recommended(tmp_path, events)["fired"]}
+    finding = fired["exposed-communication"]
+    assert finding["gain"]["removable_share"] == pytest.approx(80 / 100)  # 80 of the 100 µs window
+    assert finding["gain"]["speedup"] == pytest.approx(1 / (1 - 0.8))
+    assert finding["offenders"]["rows"][0][:3] == ["all_reduce", 1, "80 us"]
+    assert finding["rank"] == 1
+
+
+def test_communication_hidden_under_compute_does_not_fire(tmp_path: Path) -> None:
+    events = [step(1, 0, 200), kernel("gemm", 10, 100), nccl_kernel("allreduce", 30, 85, 1 << 20)]
+    checked = {c["id"]: c for c in _recommended(tmp_path, events)["checked"]}
+    assert checked["exposed-communication"]["status"] == "not_fired"
+    assert checked["exposed-communication"]["reason"] == (
+        "exposed communication is 4.8 % of the device window (fires at 10.0 %)"  # 5 of 105 µs
+    )

@@ -407,9 +407,10 @@ def test_html_option_no_html_and_rank_names(tmp_path: Path) -> None:
     write_rank(tmp_path / "job", 3, [task("MatMul", "10.000", 5.0)])
     result = _run("analyze", "job", "--no-json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["job.rank0.html", "job.rank3.html"]
+    written = sorted(p.name for p in (tmp_path / "reports").iterdir())
+    assert written == ["job.cluster.html", "job.rank0.html", "job.rank3.html"]  # and the cluster view
     result = _run("analyze", "job", "--no-json", "--html", "r.html", cwd=tmp_path)
-    assert sorted(p.name for p in tmp_path.glob("r.*")) == ["r.rank0.html", "r.rank3.html"]
+    assert sorted(p.name for p in tmp_path.glob("r.*")) == ["r.cluster.html", "r.rank0.html", "r.rank3.html"]
 
 
 @pytest.mark.parametrize("command", ["analyze", "report"])

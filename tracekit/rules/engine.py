@@ -5,8 +5,9 @@ Latency levers (rules whose replay change shortens a step) fire when the plan
 in the plan, with the cumulative predicted step time, and they are ranked in plan order. A lever
 whose change acts on the same time as a planned one (one cause) is not a finding of its own: it is
 listed as an alternative action of that finding. Latency findings without a replay (Ascend operator
-findings) follow, by gain; then the throughput levers, which cost latency, ranked among themselves;
-then memory findings.
+findings, exposed communication) follow, by gain, except one that claims a larger share of the step
+than the whole plan removes: that cause is larger than all the plan's together, and comes first.
+Then the throughput levers, which cost latency, ranked among themselves; then memory findings.
 """
 
 from __future__ import annotations
@@ -133,13 +134,24 @@ def _alternatives(ctx: Context, outcomes: dict[str, tuple[Rule, Outcome]]) -> di
 
 
 def _ranked(fired: list[tuple[Rule, Outcome]]) -> list[tuple[Rule, Outcome]]:
+    removed = _plan_removed_share(fired)
+
     def key(pair: tuple[Rule, Outcome]) -> tuple:
         rule, outcome = pair
         gain = outcome.gain
         step = gain.plan_step if gain and gain.plan_step else 1_000
+        unreplayed = rule.change is None and rule.group == LATENCY
+        if step == 1_000 and unreplayed and gain and (gain.removable_share or 0) > removed:
+            step = 0  # a cause larger than everything the plan removes
         return (GROUP_ORDER.index(rule.group), step, -_rank_key(outcome))
 
     return sorted(fired, key=key)
+
+
+def _plan_removed_share(fired: list[tuple[Rule, Outcome]]) -> float:
+    """The share of the step the whole plan removes: 1 - 1 / its cumulative speedup (0 without)."""
+    cumulative = [o.gain.cumulative_speedup for _, o in fired if o.gain and o.gain.cumulative_speedup]
+    return 1 - 1 / max(cumulative) if cumulative else 0.0
 
 
 def _plan_summary(ctx: Context, fired: list[tuple[Rule, Outcome]]) -> dict[str, object] | None:
