@@ -27,7 +27,7 @@ def _run(*args: str, columns: int = 100) -> str:
 def test_help_has_no_type_artefacts(command: list[str]) -> None:
     page = _run(*command, "--help")
     assert "--help" in page
-    for artefact in ("<bool>", "<list[", "Path]>"):
+    for artefact in ("<bool>", "<list[", "Path]>", "range>"):
         assert artefact not in page
 
 

@@ -1,6 +1,7 @@
 """`--help` pages without type artefacts: typer prints `<bool>` beside every flag (`--help` included),
-which reads as a value to give, and `<list[Path]>` beside a repeatable parameter. The command and group
-classes here leave flags bare and show a list as its element type (`<path>`, the name says `...`)."""
+which reads as a value to give, `<list[Path]>` beside a repeatable parameter and `<int range>` beside a
+bounded number. The command and group classes here leave flags bare, show a list as its element type
+(`<path>`, the name says `...`) and a bounded number as `<int>` (its bounds follow: `[x>=1]`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from types import MethodType
 from typer.core import TyperCommand, TyperGroup
 
 _LIST_LABEL = re.compile(r"^<list\[(\w+)\]>$")
+_RANGE_LABEL = re.compile(r"^<(\w+) range>$")  # the range itself follows in brackets ([x>=1])
 
 
 def _readable_types(params: list) -> list:
@@ -23,9 +25,9 @@ def _readable_types(params: list) -> list:
 
 
 def _element_label(param, ctx) -> str | None:  # typer's parameter, click's context
-    label = type(param).display_type_rich(param, ctx)
-    match = _LIST_LABEL.match(label or "")
-    return f"<{match.group(1).lower()}>" if match else label
+    label = type(param).display_type_rich(param, ctx) or ""
+    match = _LIST_LABEL.match(label) or _RANGE_LABEL.match(label)
+    return f"<{match.group(1).lower()}>" if match else label or None
 
 
 class Command(TyperCommand):
