@@ -20,6 +20,7 @@ from tracekit.model.intervals import (
     held_by_any,
     holds_any,
     intersection,
+    lengths_by_group,
     lengths_within,
     subtract,
     total_length,
@@ -174,6 +175,15 @@ def test_lengths_within_matches_mask(a: Intervals, windows: list[tuple[int, int]
     his = np.array([hi for _, hi in windows], dtype=np.int64)
     expected = [int((mask(a) & window(lo, hi)).sum()) for lo, hi in windows]
     assert lengths_within(a, los, his).tolist() == expected
+
+
+@settings(max_examples=MAX_EXAMPLES, deadline=None)
+@given(interval_sets(), st.randoms(use_true_random=False))
+def test_lengths_by_group_matches_each_group_alone(a: Intervals, rng) -> None:
+    """Per group, lengths_by_group is the covered cells of that group's intervals alone."""
+    groups = np.array([rng.randrange(3) for _ in range(len(a))], dtype=np.int64)
+    expected = [int(mask(Intervals(a.starts[groups == g], a.ends[groups == g])).sum()) for g in range(4)]
+    assert lengths_by_group(groups, a.starts, a.ends, 4).tolist() == expected
 
 
 def _pairs(iv: Intervals) -> list[tuple[int, int]]:

@@ -45,7 +45,7 @@ class Options:
     steps: tuple[int, int] | None = None
     step_marker: str | None = None
     full_kernel_names: bool = False
-    measures_only: bool = False  # only what comparisons read: no what-if, operators, memory, timeline
+    measures_only: bool = False  # only what comparisons read: no what-if, operators, blocking, timeline...
     device: str | None = None  # hardware-table row for the operators' roofline (--device); None: the trace's
     unprofiled_step_ns: int | None = None  # step time measured without the profiler (--unprofiled-step)
 
@@ -80,7 +80,7 @@ def analyze(trace: Trace, options: Options = Options(), changes: Sequence[Change
         ],
         "host": {
             "cpu_op_hotspots": cpu_op_hotspots(cols, options.top),
-            "sync_calls": sync_calls(cols, options.top),
+            "sync_calls": None if options.measures_only else sync_calls(cols, options.top),
         },
         "timeline": None if options.measures_only else step_timeline(table),
         "definitions": DEFINITIONS,
@@ -150,11 +150,12 @@ def _device_block(
         rows = copy_rows(cols, ops, direction)
         block[key] = copy_summary(cols, rows, block["busy_ns"], kernel_busy, hi - lo, step_count)
     block["memset"] = memset_summary(cols, ops)
+    hotspots = kernel_hotspots(cols, kernels, options.top, options.full_kernel_names)
+    if options.measures_only:  # all that tracekit/compare reads (metrics.py, diff.py)
+        return {**block, "hotspots": hotspots}
     block["communication"] = communication_block(table, cols, ops, lo, hi)
     block["blocking"] = blocking_copies(cols, ops, options.top)
-    block["hotspots"] = kernel_hotspots(cols, kernels, options.top, options.full_kernel_names)
-    if options.measures_only:  # what tracekit/compare reads ends here
-        return block
+    block["hotspots"] = hotspots
     block["launch"] = launch_summary(cols, kernels)
     hardware = choose_hardware(metadata, device, options.device)
     block.update(operator_block(table, cols, device, hardware))

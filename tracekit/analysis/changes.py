@@ -33,6 +33,8 @@ from tracekit.model.intervals import (
 from tracekit.model.schema import CopyDirection, Kind, MemoryKind
 from tracekit.perfmodel.hardware import Hardware
 
+KERNEL_LIKE = (Kind.KERNEL, Kind.MEMSET)  # operations a graph can capture as kernels
+
 
 @dataclass(frozen=True)
 class CopyCost:
@@ -280,11 +282,11 @@ def launch_host_ns(model: StepModel) -> int:
 
 
 def is_h2d(cols: Columns, op: Op) -> bool:
-    return bool(cols.kind[op.row] == Kind.MEMCPY and cols.copy_direction[op.row] == CopyDirection.H2D)
+    return bool(cols.h2d_copy[op.row])
 
 
 def is_kernel(cols: Columns, op: Op) -> bool:
-    return bool(cols.kind[op.row] in (Kind.KERNEL, Kind.MEMSET))
+    return bool(cols.kind[op.row] in KERNEL_LIKE)
 
 
 def device_intervals(ops: list[Op]) -> list[tuple[int, int]]:

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit.model.correlation import launch_rows
-from tracekit.model.schema import DEVICE_KINDS, NONE, Kind
+from tracekit.model.schema import DEVICE_KINDS, NONE, CopyDirection, Kind
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,11 @@ class Columns:
     def end(self) -> np.ndarray:
         """start + dur, computed once."""
         return self.start + self.dur
+
+    @cached_property
+    def h2d_copy(self) -> np.ndarray:
+        """Per row: is it a host-to-device copy (computed once: the replay changes ask per operation)."""
+        return (self.kind == Kind.MEMCPY) & (self.copy_direction == CopyDirection.H2D)
 
     @cached_property
     def _by_step(self) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit.model.correlation import launch_rows
-from tracekit.model.intervals import Intervals, total_length, union
+from tracekit.model.intervals import lengths_by_group
 from tracekit.model.schema import DEVICE_KINDS, NONE, CopyDirection, Kind
 from tracekit.model.steps import step_spans
 
@@ -80,9 +80,8 @@ def _driver_cpu_per_step(
 ) -> np.ndarray:
     thread = table.column("thread").to_numpy()
     process = table.column("process").to_numpy()
-    busy = np.zeros(steps, dtype=np.int64)
     if not launched.any():
-        return busy
+        return np.zeros(steps, dtype=np.int64)
     pairs, counts = np.unique(
         np.stack([process[launched], thread[launched]], axis=1), axis=0, return_counts=True
     )
@@ -92,11 +91,7 @@ def _driver_cpu_per_step(
     start = table.column("start_ns").to_numpy()
     end = start + table.column("dur_ns").to_numpy()
     rows = np.flatnonzero(host)
-    for group in np.split(
-        rows[np.argsort(slot[rows], kind="stable")], np.flatnonzero(np.diff(np.sort(slot[rows]))) + 1
-    ):
-        if len(group):
-            busy[slot[group[0]]] += total_length(union(start[group], end[group]))
+    busy = lengths_by_group(slot[rows], start[rows], end[rows], steps)
     waits = _sum_per_step(slot, mine & (kind == Kind.SYNC), end - start, steps)
     return np.maximum(busy - waits, 0)
 
@@ -119,12 +114,8 @@ def _busy_per_step(table: pa.Table, slot: np.ndarray, device_rows: np.ndarray, s
     """|union of each device's operations of the step|, summed over devices."""
     start = table.column("start_ns").to_numpy()
     end = start + table.column("dur_ns").to_numpy()
-    device = table.column("device").to_numpy()
-    busy = np.zeros(steps, dtype=np.int64)
     rows = np.flatnonzero(device_rows & (slot >= 0))
-    rows = rows[np.lexsort((device[rows], slot[rows]))]
-    keys = slot[rows] * (int(device.max(initial=0)) + 2) + device[rows] + 1
-    for group in np.split(rows, np.flatnonzero(np.diff(keys)) + 1):
-        if len(group):
-            busy[slot[group[0]]] += total_length(Intervals(start[group], end[group]))
-    return busy
+    devices, device = np.unique(table.column("device").to_numpy()[rows], return_inverse=True)
+    count = max(len(devices), 1)
+    per_device = lengths_by_group(slot[rows] * count + device, start[rows], end[rows], steps * count)
+    return per_device.reshape(steps, count).sum(axis=1)

@@ -71,6 +71,32 @@ def _length_before(a: Intervals, covered: np.ndarray, times: np.ndarray) -> np.n
     return np.where(last >= 0, covered[at] + partial, 0)
 
 
+def lengths_by_group(groups: np.ndarray, starts: np.ndarray, ends: np.ndarray, count: int) -> np.ndarray:
+    """Per group 0..count-1, the length of the union of its intervals (group of interval i:
+    groups[i]): one sort for all groups, no loop over them."""
+    groups, starts, ends = _as_int64(groups), _as_int64(starts), _as_int64(ends)
+    keep = ends > starts
+    groups, starts, ends = groups[keep], starts[keep], ends[keep]
+    if len(starts) == 0:
+        return np.zeros(count, dtype=np.int64)
+    order = np.lexsort((starts, groups))
+    groups, starts, ends = groups[order], starts[order], ends[order]
+    reach = _running_max_by_group(groups, ends)
+    first = np.r_[True, (groups[1:] != groups[:-1]) | (starts[1:] > reach[:-1])]
+    heads = np.flatnonzero(first)
+    tails = np.append(heads[1:] - 1, len(starts) - 1)
+    return np.bincount(groups[heads], weights=reach[tails] - starts[heads], minlength=count).astype(np.int64)
+
+
+def _running_max_by_group(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The running maximum of `values` restarting at each group (rows sorted by group): the values'
+    ranks offset by group, so one accumulate serves every group without overflow."""
+    ordered = np.sort(values)
+    stride = len(values) + 1
+    keys = groups * stride + np.searchsorted(ordered, values)
+    return ordered[np.maximum.accumulate(keys) - groups * stride]
+
+
 def intersection(a: Intervals, b: Intervals) -> Intervals:
     """Points covered by both a and b."""
     return _sweep(a, b, lambda in_a, in_b: in_a & in_b)
