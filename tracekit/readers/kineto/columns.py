@@ -261,7 +261,7 @@ def _input_columns(events: list, kind: np.ndarray, rows: int) -> dict[str, tuple
         return None
     columns = {}
     for name, field in zip(INPUT_COLUMNS, _INPUT_FIELDS, strict=True):
-        raws = pa.array(list(map(bytes, map(attrgetter(field), args))), type=pa.binary()).dictionary_encode()
+        raws = _binary(list(map(attrgetter(field), args))).dictionary_encode()
         dictionary = [text.decode() for text in raws.dictionary.to_pylist()]
         if "" not in dictionary:
             dictionary.append("")
@@ -275,6 +275,14 @@ def _encoded(text: np.ndarray) -> tuple[list[str], np.ndarray]:
     """A text column as (dictionary, codes)."""
     encoded = pa.array(text, type=pa.string()).dictionary_encode()
     return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
+
+
+def _binary(raws: list) -> pa.Array:
+    """The raw JSON texts as one Arrow binary array, built from their joined bytes and lengths."""
+    offsets = np.zeros(len(raws) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, raws), dtype=np.int64, count=len(raws)), out=offsets[1:])
+    data = pa.py_buffer(b"".join(raws))
+    return pa.Array.from_buffers(pa.large_binary(), len(raws), [None, pa.py_buffer(offsets), data])
 
 
 def _kinds(categories: pa.DictionaryArray, names: pa.DictionaryArray) -> np.ndarray:
