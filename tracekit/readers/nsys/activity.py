@@ -61,8 +61,11 @@ def times(values: Sequence[object], field: str) -> np.ndarray:
 
 
 def _exact_int64(values: Sequence[object]) -> np.ndarray | None:
-    """The values as int64 when each is a Python int in range, else None (numpy would truncate floats
-    and parse text such as `1_000` silently; those go through `checked.ns`)."""
+    """The values as int64 when each is a Python int in range (or they are an int64 array), else None
+    (numpy would truncate floats and parse text such as `1_000` silently; those go through
+    `checked.ns`)."""
+    if isinstance(values, np.ndarray) and values.dtype == np.int64:
+        return values.copy()
     if not all(type(v) is int for v in values):
         return None
     try:

@@ -78,12 +78,41 @@ class Export:
                 self._string_ids = (sorted_ids, [row[1] for row in rows]) if usable else (None, [])
         return None if self._string_ids[0] is None else self._string_ids
 
-    def select(self, table: str, fields: dict[str, str], where: str = "1") -> dict[str, list]:
-        """Columns of the table's rows as lists, keyed like `fields` (alias -> SQL expression)."""
+    def select(
+        self, table: str, fields: dict[str, str], where: str = "1", exact: tuple[str, ...] | None = None
+    ) -> dict[str, list | np.ndarray]:
+        """Columns of the table's rows, keyed like `fields` (alias -> SQL expression), as lists of the
+        values as stored. With `exact` (the aliases whose NULL means something: times, string ids),
+        int64 arrays fetched straight into numpy when every value is an SQLite integer, or NULL in
+        the other fields (read as NONE, as `ints` reads NULL); a `NULL` field, a column the table
+        lacks, stays a list of None."""
+        computed = {alias: sql for alias, sql in fields.items() if sql != "NULL"}
+        if exact is not None and computed and self._integers_only(table, computed, exact, where):
+            columns = self._integer_columns(table, computed, exact, where)
+            n = len(next(iter(columns.values())))
+            return {alias: columns[alias] if alias in columns else [None] * n for alias in fields}
         sql = f"SELECT {', '.join(fields.values())} FROM {quoted(table)} WHERE {where}"
         rows = self.db.execute(sql).fetchall()
         values = list(zip(*rows, strict=True)) if rows else [()] * len(fields)
         return {alias: list(column) for alias, column in zip(fields, values, strict=True)}
+
+    def _integers_only(self, table: str, fields: dict[str, str], exact: tuple[str, ...], where: str) -> bool:
+        """True when every row's value of every field is an SQLite integer (or NULL, outside `exact`):
+        one scan, in SQLite."""
+        allowed = {alias: "('integer')" if alias in exact else "('integer', 'null')" for alias in fields}
+        typed = " AND ".join(f"typeof({sql}) IN {allowed[alias]}" for alias, sql in fields.items())
+        sql = f"SELECT 1 FROM {quoted(table)} WHERE ({where}) AND NOT ({typed}) LIMIT 1"
+        return not self.db.execute(sql).fetchall()
+
+    def _integer_columns(
+        self, table: str, fields: dict[str, str], exact: tuple[str, ...], where: str
+    ) -> dict[str, np.ndarray]:
+        """The fields as int64 columns, each row converted by numpy (no Python list per column)."""
+        values = [sql if alias in exact else f"coalesce({sql}, {NONE})" for alias, sql in fields.items()]
+        sql = f"SELECT {', '.join(values)} FROM {quoted(table)} WHERE {where}"
+        dtype = np.dtype([(f"c{i}", np.int64) for i in range(len(fields))])
+        rows = np.fromiter(self.db.execute(sql), dtype=dtype)
+        return {alias: np.ascontiguousarray(rows[f"c{i}"]) for i, alias in enumerate(fields)}
 
     def rows(self, sql: str) -> list[tuple]:
         return self.db.execute(sql).fetchall()
@@ -141,7 +170,10 @@ def field(table: str, key: str) -> str:
 
 def ints(table: str, rows: dict[str, list], key: str) -> np.ndarray:
     """One column of `rows` as checked int64 (NULL and unusable values as NONE)."""
-    return checked.integers(rows[key], field(table, key))
+    values = rows[key]
+    if not isinstance(values, np.ndarray) and set(map(type, values)) <= {int, type(None)}:
+        values = [NONE if v is None else v for v in values]  # NULL is absent: NONE, as checked reads it
+    return checked.integers(values, field(table, key))
 
 
 def texts(table: str, rows: dict[str, list], fallback: str, key: str = "name") -> list[str]:
@@ -162,7 +194,8 @@ def string_texts(
     notes counted per row). None when the ids are not all integers (then SQL looks them up)."""
     strings = export.string_ids()
     columns = [rows[key] for key in keys]
-    if strings is None or not all(set(map(type, column)) <= {int, type(None)} for column in columns):
+    plain = [isinstance(c, np.ndarray) or set(map(type, c)) <= {int, type(None)} for c in columns]
+    if strings is None or not all(plain):
         return None
     ids, values = strings
     chosen = np.full(len(rows[keys[0]]) if keys else 0, len(values), dtype=np.int64)  # len(values): none
@@ -184,10 +217,13 @@ def string_texts(
     return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(dictionary, pa.string()))
 
 
-def _positions(ids: np.ndarray, column: list, values: list) -> np.ndarray:
+def _positions(ids: np.ndarray, column: list | np.ndarray, values: list) -> np.ndarray:
     """Per row: the index in StringIds of its id, when that names a non-NULL string; else -1."""
-    known = np.fromiter((v is not None for v in column), dtype=bool, count=len(column))
-    wanted = np.fromiter((v if v is not None else 0 for v in column), dtype=np.int64, count=len(column))
+    if isinstance(column, np.ndarray):
+        known, wanted = np.ones(len(column), dtype=bool), column
+    else:
+        known = np.fromiter((v is not None for v in column), dtype=bool, count=len(column))
+        wanted = np.fromiter((v if v is not None else 0 for v in column), dtype=np.int64, count=len(column))
     if not len(ids):
         return np.full(len(column), -1, dtype=np.int64)
     at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)

@@ -36,6 +36,9 @@ NVTX_SPAN_TYPES = (34, 59, 60, 70, 71)  # mark, push/pop, start/end and their NV
 TIMED = "(start > 0 OR start IS NULL)"
 """Rows read: start 0 is CUPTI's "no timestamp" (skipped, as nsys does); a NULL start is read, so that
 `activity.times` counts the dropped event."""
+EXACT = ("start", "end", "demangled", "short", "name_id")
+"""Fields whose NULL is not "unknown" (a dropped event, a name from elsewhere): fetched as arrays only
+when integers."""
 _DEVICE_FIELDS = {
     "start": "start",
     "end": "end",
@@ -68,7 +71,7 @@ def _device_select(export: Export, table: str, extra: dict[str, str]) -> dict[st
     if not export.usable(table):
         return None
     fields = {alias: export.column(table, column, "-1") for alias, column in _DEVICE_FIELDS.items()}
-    return export.select(table, {**fields, **extra}, where=TIMED)
+    return export.select(table, {**fields, **extra}, where=TIMED, exact=EXACT)
 
 
 def _common(table: str, rows: dict[str, list]) -> dict[str, np.ndarray]:
@@ -126,7 +129,7 @@ def _graphs(export: Export) -> pa.Table | None:
     rows = _device_select(export, GRAPH, {"graph": export.column(GRAPH, "graphId")})
     if rows is None:
         return None
-    names = [f"[CUDA graph {graph}]" for graph in ints(GRAPH, rows, "graph").tolist()]
+    names = _mapped(ints(GRAPH, rows, "graph"), lambda graph: f"[CUDA graph {graph}]", object).tolist()
     return activity.kernel_rows(_common(GRAPH, rows), names)
 
 
@@ -148,7 +151,7 @@ def _api_calls(export: Export) -> pa.Table | None:
         "correlation": export.column(RUNTIME, "correlationId", "0"),
         "name_id": export.column(RUNTIME, "nameId"),
     }
-    rows = export.select(RUNTIME, fields, where=TIMED)
+    rows = export.select(RUNTIME, fields, where=TIMED, exact=EXACT)
     span = [activity.times(rows[key], field(RUNTIME, key)) for key in ("start", "end")]
     ids = [ints(RUNTIME, rows, key) for key in ("global_tid", "correlation")]
     names = string_texts(export, RUNTIME, rows, ("name_id",), "[unnamed CUDA API call]")
