@@ -17,6 +17,7 @@ from tracekit.analysis.analyze import analyze
 from tracekit.analysis.cluster import cluster_block, z_scores
 from tracekit.readers import read_trace, read_traces
 from tracekit.report.html.cluster import render_cluster_html
+from tracekit.rules import recommend_cluster
 from tracekit.simulate.ranks import load_ranks
 
 COMPUTE_US = {0: 50, 1: 60, 2: 90}  # rank 2 computes longest: the others wait for it at the all-reduce
@@ -165,8 +166,10 @@ def test_analyze_on_several_ranks_writes_the_cluster_view(tmp_path: Path) -> Non
     document = json.loads((tmp_path / "reports" / "run.cluster.analysis.json").read_text())
     assert document["schema"] == "tracekit.cluster/1"
     assert [row["compute_ns"] for row in document["cluster"]["per_rank"]] == [50_000, 60_000, 90_000]
+    assert [f["id"] for f in document["recommendations"]["fired"]] == ["slow-rank"]
+    assert "1. Fix the slow rank (straggler) (x1.21 step time)" in " ".join(result.stdout.split())
     page = (tmp_path / "reports" / "run.cluster.html").read_text()
-    assert "Rank 2 is slow" in page
+    assert "Rank 2 is slow" in page and "Fix the slow rank (straggler) (x1.21)" in page
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -233,3 +236,29 @@ def test_the_simulated_pipeline_imbalance_and_its_throughput(simulated, format_n
     assert pipeline["throughput_per_s"] * microbatches == pytest.approx(1e9 / period_ns)  # 1818 / s
     balanced_ns = (sum(truth["stage_us"]) / 2 + 50) * 1000  # 400 + 50 µs per micro-batch
     assert pipeline["balanced_throughput_per_s"] * microbatches == pytest.approx(1e9 / balanced_ns)
+
+
+def test_the_slow_rank_rule_fires_with_the_step_it_would_give(three_ranks: dict) -> None:
+    recommendations = recommend_cluster(three_ranks)
+    (finding,) = recommendations["fired"]
+    assert (finding["id"], finding["rank"]) == ("slow-rank", 1)
+    assert finding["gain"]["speedup"] == pytest.approx(200 / 165)
+    assert (finding["gain"]["baseline_step_ns"], finding["gain"]["predicted_step_ns"]) == (200_000, 165_000)
+    assert "Rank 2 spends 35 us more in compute" in finding["summary"]
+    assert {c["id"]: c["status"] for c in recommendations["checked"]} == {"stage-balance": "not_applicable"}
+
+
+def test_the_stage_balance_rule_fires_on_the_simulated_pipeline(simulated) -> None:
+    recommendations = recommend_cluster(simulated("ranks_pipeline", "kineto"), "zh")
+    fired = {f["id"]: f for f in recommendations["fired"]}
+    stage = fired["stage-balance"]
+    assert stage["group"] == "throughput"
+    assert stage["gain"]["speedup"] == pytest.approx(550 / 450)  # 1 / mean stage vs 1 / slowest
+    assert stage["title"] == "在 rank 之间平衡流水线阶段"
+    assert list(fired) == ["stage-balance"]  # the stages differ by design: no slow rank
+
+
+def test_the_simulated_slow_rank_is_recommended_first(simulated) -> None:
+    (finding,) = recommend_cluster(simulated("ranks_slow_rank", "msprof"))["fired"]
+    assert finding["id"] == "slow-rank"
+    assert finding["gain"]["speedup"] == pytest.approx(5217 / 4017)

@@ -10,13 +10,13 @@ from conftest import ROOT
 
 from tracekit.analysis.analyze import analyze
 from tracekit.readers import read_trace
-from tracekit.rules import CHANGES, RULES, library, recommend
+from tracekit.rules import CHANGES, CLUSTER_RULES, RULES, library, recommend
 from tracekit.rules.texts import LANGUAGES, TEXTS
 
 SAMPLE = ROOT / "sample_traces" / "h2d28_separate.pt.trace.json.gz"
 
 
-@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
+@pytest.mark.parametrize("rule", RULES + CLUSTER_RULES, ids=lambda rule: rule.id)
 def test_every_rule_has_a_title_summary_and_actions_in_every_language(rule) -> None:
     assert set(rule.texts) == set(LANGUAGES) == {"en", "zh"}
     for lang in LANGUAGES:
@@ -35,8 +35,9 @@ def test_the_merged_texts_have_the_same_keys_in_every_language() -> None:
 
 def test_rule_ids_and_change_names_are_unique_and_every_library_module_is_catalogued() -> None:
     modules = {p.stem for p in Path(library.__file__).parent.glob("*.py")} - {"__init__"}
-    assert len({rule.id for rule in RULES}) == len(RULES) == len(modules)
-    assert {rule.id.replace("-", "_") for rule in RULES} == modules
+    rules = RULES + CLUSTER_RULES  # the cross-rank rules are modules of the library too
+    assert len({rule.id for rule in rules}) == len(rules) == len(modules)
+    assert {rule.id.replace("-", "_") for rule in rules} == modules
     assert len({change.name for change in CHANGES}) == len(CHANGES)
 
 

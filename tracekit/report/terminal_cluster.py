@@ -19,12 +19,12 @@ _RANK_COLUMNS = (
 )
 
 
-def render_cluster(cluster: dict, console: Console) -> None:
-    """Print the cross-rank analysis."""
-    console.print(cluster_group(cluster))
+def render_cluster(cluster: dict, console: Console, fired: list[dict] | None = None) -> None:
+    """Print the cross-rank analysis and, when given, its fired recommendations."""
+    console.print(cluster_group(cluster, fired or []))
 
 
-def cluster_group(cluster: dict) -> Group:
+def cluster_group(cluster: dict, fired: list[dict]) -> Group:
     """The cluster summary as renderables."""
     parts = [
         Text(f"Cluster: {cluster['ranks']} ranks (rank ids from {cluster['rank_source']})", style="bold"),
@@ -32,8 +32,15 @@ def cluster_group(cluster: dict) -> Group:
         _slow_rank_line(cluster["slow_rank"]),
         *_skew_lines(cluster["collectives"]),
         _pipeline_line(cluster["pipeline"]),
+        *[_finding_line(finding) for finding in fired],
     ]
     return Group(*[part for part in parts if part is not None])
+
+
+def _finding_line(finding: dict) -> Text:
+    speedup = (finding.get("gain") or {}).get("speedup")
+    gain = f" (x{speedup:.2f} {finding['gain']['metric'].replace('_', ' ')})" if speedup else ""
+    return Text(f"{finding['rank']}. {finding['title']}{gain}: {finding['summary']}", style="bold")
 
 
 def _rank_table(rows: list[dict]) -> Table:

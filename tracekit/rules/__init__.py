@@ -3,7 +3,8 @@ document (docs/rules.md). `CHANGES` are the rules' replay changes, for `analyze(
 
 from __future__ import annotations
 
-from tracekit.rules.catalogue import CHANGES, RULES
+from tracekit.rules.catalogue import CHANGES, CLUSTER_RULES, RULES
+from tracekit.rules.cluster import recommend_cluster
 from tracekit.rules.engine import recommend
 
-__all__ = ["CHANGES", "RULES", "recommend"]
+__all__ = ["CHANGES", "CLUSTER_RULES", "RULES", "recommend", "recommend_cluster"]

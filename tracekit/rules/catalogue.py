@@ -26,9 +26,11 @@ from tracekit.rules.library import (
     overlap_copies,
     pin_memory,
     pipeline_balance,
+    slow_rank,
+    stage_balance,
     static_shapes,
 )
-from tracekit.rules.model import Rule
+from tracekit.rules.model import ClusterRule, Rule
 
 RULES: tuple[Rule, ...] = (
     h2d_batch.RULE,
@@ -62,3 +64,6 @@ CHANGES: tuple[Change, ...] = (
     bigger_batch.CHANGE,
 )
 """What `tracekit.analysis.analyze.analyze` replays (pass them as `changes`)."""
+
+CLUSTER_RULES: tuple[ClusterRule, ...] = (slow_rank.RULE, stage_balance.RULE)
+"""The cross-rank rules, evaluated on the `cluster` block of a multi-rank run (tracekit/rules/cluster.py)."""

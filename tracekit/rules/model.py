@@ -129,3 +129,16 @@ def replay_verdict(estimate: dict, fired: Callable[[], Outcome]) -> Outcome:
 def amdahl(share: float) -> float | None:
     """1 / (1 - f): the most a change that removes a share f of the time can give."""
     return 1 / (1 - share) if share < 1 else None
+
+
+@dataclass(frozen=True)
+class ClusterRule:
+    """A cross-rank rule (one module of tracekit/rules/library/): its check reads the `cluster` block
+    of a multi-rank run (tracekit/analysis/cluster.py) and gives its own gain (no replay); listed in
+    `CLUSTER_RULES`, evaluated by tracekit/rules/cluster.py."""
+
+    id: str
+    case_study: str | None
+    check: Callable[[dict], Outcome]
+    group: str = LATENCY
+    texts: Texts = field(default_factory=dict)

@@ -194,4 +194,16 @@ def _recommendations(ctx: Context, recommendations: list[dict] | None) -> str:
         return ""
     if not recommendations:
         return paragraph(ctx.t("cl.no_recommendations"), "note")
-    return bullet_list(f"{r['title']}: {r['summary']}" for r in recommendations)
+    return "".join(_finding(finding) for finding in recommendations)
+
+
+def _finding(finding: dict) -> str:
+    speedup = (finding.get("gain") or {}).get("speedup")
+    gain = f" (x{speedup:.2f})" if speedup else ""
+    evidence = [f"{e['label']}: {e['value']}" for e in finding["evidence"]]
+    return (
+        element("h3", text(f"{finding['rank']}. {finding['title']}{gain}"))
+        + paragraph(finding["summary"], "finding")
+        + bullet_list(evidence)
+        + bullet_list(finding["actions"])
+    )
