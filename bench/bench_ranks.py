@@ -55,10 +55,12 @@ def make_ranks(ranks: int, size_mb: float) -> list[Path]:
 
 @dataclass
 class Peaks:
-    """Peak resident memory (VmHWM, bytes) of every process seen, with its command line and the
-    tree it was seen in (`cli`: the analyze process and its pool workers; `cluster`: the rest)."""
+    """Peak resident memory (VmHWM, bytes) and CPU time (s) of every process seen, with its command
+    line and the tree it was seen in (`cli`: the analyze process and its pool workers; `cluster`:
+    the rest)."""
 
     by_pid: dict[int, tuple[str, str, int]] = field(default_factory=dict)
+    cpu: dict[int, tuple[float, float]] = field(default_factory=dict)  # first and last seen
 
     def sample(self, root: int, tree: str) -> None:
         for pid in _tree(root):
@@ -68,6 +70,13 @@ class Peaks:
                 self.by_pid[pid] = (tree, _cmdline(pid), peak)
             elif peak:
                 self.by_pid[pid] = (seen[0], seen[1], max(peak, seen[2]))
+            now = _cpu_s(pid)
+            self.cpu[pid] = (self.cpu.get(pid, (now, now))[0], now)
+
+    def cpu_s(self, pid: int) -> float:
+        """CPU time the process used while watched (Dask workers outlive one run)."""
+        first, last = self.cpu.get(pid, (0.0, 0.0))
+        return last - first
 
 
 def _tree(root: int) -> list[int]:
@@ -91,6 +100,15 @@ def _vm_hwm(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU time of the process so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _cmdline(pid: int) -> str:
@@ -127,10 +145,13 @@ def run_analyze(folder: Path, out: Path, extra: list[str], cluster: bool) -> dic
     main = peaks.by_pid.get(child.pid, ("", "", 0))[2]
     wanted = "cluster" if cluster else "cli"
     own = (child.pid, os.getpid())
-    workers = [peak for pid, (tree, name, peak) in peaks.by_pid.items()
+    workers = [pid for pid, (tree, name, _) in peaks.by_pid.items()
                if tree == wanted and pid not in own and _is_worker(name, cluster)]  # fmt: skip
-    return {"wall_s": wall, "main_peak_mb": main / 1e6, "worker_peak_mb": max(workers, default=0) / 1e6,
-            "workers_seen": len(workers)}  # fmt: skip
+    worker_peak = max((peaks.by_pid[pid][2] for pid in workers), default=0)
+    worker_cpu = [peaks.cpu_s(pid) for pid in workers]
+    return {"wall_s": wall, "main_peak_mb": main / 1e6, "worker_peak_mb": worker_peak / 1e6,
+            "workers_seen": len(workers), "main_cpu_s": peaks.cpu_s(child.pid),
+            "worker_cpu_s": sorted(worker_cpu, reverse=True)}  # fmt: skip
 
 
 def _is_worker(cmdline: str, cluster: bool) -> bool:
@@ -152,6 +173,8 @@ def best(runs: list[dict]) -> dict:
         "main_peak_mb": max(r["main_peak_mb"] for r in runs),
         "worker_peak_mb": max(r["worker_peak_mb"] for r in runs),
         "workers_seen": max(r["workers_seen"] for r in runs),
+        "main_cpu_s": min(r["main_cpu_s"] for r in runs),
+        "worker_cpu_s": min((r["worker_cpu_s"] for r in runs), key=sum),
     }
 
 
@@ -206,10 +229,12 @@ def machine() -> dict[str, object]:
 def report(results: dict[str, dict], sizes: list[int]) -> dict:
     serial = results["one rank at a time (--jobs 1)"]["wall_s"]
     print(f"\n{len(sizes)} ranks, {sum(sizes) / 1e6:,.0f} MB in all ({min(sizes) / 1e6:.1f} MB each)")
-    print(f"{'mode':32} {'wall':>8} {'vs serial':>9} {'main peak':>10} {'worker peak':>12}")
+    header = f"{'mode':32} {'wall':>8} {'vs serial':>9} {'main peak':>10} {'worker peak':>12}"
+    print(f"{header} {'CPU main / workers':>20}")
     for mode, r in results.items():
+        workers = "+".join(f"{cpu:.0f}" for cpu in r["worker_cpu_s"]) or "0"
         print(f"{mode:32} {r['wall_s']:7.2f}s {r['wall_s'] / serial:8.2f}x {r['main_peak_mb']:8.0f}MB "
-              f"{r['worker_peak_mb']:10.0f}MB")  # fmt: skip
+              f"{r['worker_peak_mb']:10.0f}MB {r['main_cpu_s']:8.0f}s / {workers}s")  # fmt: skip
     ratio = results["local pool"]["wall_s"] / serial
     verdict = "PASS" if ratio <= TARGET_RATIO else "MISS"
     print(f"local pool / serial = {ratio:.2f} (target <= {TARGET_RATIO}): {verdict}")
