@@ -8,7 +8,8 @@ own rows), `replay_timeline` (the replay), `critical_path` (replay and walk, tra
 attribution.py), and the whole what-if block divided by the steps it replayed (every change, the
 plan, calibration). The floor, in the same process: constructing the step's `Op` objects and
 looping over them once, the least a Python replay of N operations costs. Linear means the cost per
-operation stays flat from 1k to 16k. Prints a table; writes bench/data/bench_replay.json.
+operation stays flat from 1k to 16k. Times are CPU seconds of the process (process_time), so a
+busy machine does not inflate them. Prints a table; writes bench/data/bench_replay.json.
 """
 
 from __future__ import annotations
@@ -43,9 +44,11 @@ def best(seconds: list[float]) -> float:
 
 
 def timed(function, *args) -> tuple[float, object]:
-    start = time.perf_counter()
+    """CPU seconds of the call (this process's own: on a shared machine, waiting for a core does
+    not count) and its result."""
+    start = time.process_time()
     result = function(*args)
-    return time.perf_counter() - start, result
+    return time.process_time() - start, result
 
 
 def measure_one(path: Path) -> dict[str, object]:
@@ -61,7 +64,7 @@ def measure_one(path: Path) -> dict[str, object]:
     table = trace.events
     cols = Columns.from_table(table)
     numbers, starts, ends = step_spans(table)
-    cpu_start = time.process_time()
+    cpu_start, wall_start = time.process_time(), time.perf_counter()
     build, replayed, walked, floor, ops = [], [], [], [], 0
     for number, start, end in zip(numbers.tolist(), starts.tolist(), ends.tolist(), strict=True):
         seconds, model = timed(build_step, table, cols, number, start, end)
@@ -80,6 +83,7 @@ def measure_one(path: Path) -> dict[str, object]:
         "floor_s": best(floor),
         "whatif_per_step_s": whatif_s / max(block["steps_replayed"], 1),
         "cpu_s": time.process_time() - cpu_start,
+        "wall_s": time.perf_counter() - wall_start,
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     }
 
