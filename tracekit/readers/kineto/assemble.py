@@ -19,14 +19,12 @@ from tracekit.readers import checked
 from tracekit.readers.kineto.columns import MEMORY_NAME, TEXT_COLUMNS, Piece, pair_rows
 from tracekit.readers.spill import Store
 
-_TEXT = pa.dictionary(pa.int32(), pa.string())
-_PAIRING = ("phase", "pair")
-"""Store-only columns: the B/E phase code and the (pid, tid) code of each row, when pairs are open."""
 _DEFAULTS = {"phase": 0, "pair": NONE, "name": 0} | dict.fromkeys(TEXT_COLUMNS, 0)
 
 
 def default_of(column: str) -> int:
-    """The value a store gives rows of pieces that lack `column`."""
+    """The value a store gives rows of pieces that lack `column` (store-only columns: `phase`, the
+    B/E phase code, and `pair`, the (pid, tid) code of a row, while pairs are open)."""
     return _DEFAULTS[column] if column in _DEFAULTS else column_default(column)
 
 
