@@ -262,3 +262,39 @@ def test_gzip_stream_is_never_inflated_whole(tmp_path: Path, small_chunks: None)
     assert window.fill(600) and len(window.buffer) < len(content) // 4
     table, _, _ = _streamed(path)
     assert np.all(table.column("dur_ns").to_numpy() >= 0)
+
+
+BAD_KINETO = sorted((Path(__file__).parents[1] / "data" / "bad" / "kineto").iterdir())
+
+
+def _outcome(read) -> tuple:
+    """What reading gives: the table, metadata and warnings, or the error message."""
+    try:
+        table, metadata, warnings = read()
+    except TraceError as exc:
+        return ("error", str(exc))
+    return ("read", table.to_pydict(), metadata, warnings)
+
+
+@pytest.mark.parametrize("path", BAD_KINETO, ids=[p.name for p in BAD_KINETO])
+def test_bad_input_corpus_reads_alike_streamed_and_whole(
+    path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file of tests/data/bad/kineto, cut in chunks of 200 bytes: the same table and warnings, or
+    the same one-line error, as the whole read (a file the stream refuses is read whole)."""
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 200)
+
+    def streamed() -> tuple:
+        with checked.collecting() as problems:
+            result = stream.read_streamed(path)
+            if not isinstance(result, stream.Streamed):
+                result = kineto._read_whole(path, result)
+        return result.table, result.metadata, result.warnings + problems.warnings()
+
+    def whole_or_fallback() -> tuple:
+        try:
+            return streamed()
+        except stream.Unstreamable:
+            return _whole(path)
+
+    assert _outcome(whole_or_fallback) == _outcome(lambda: _whole(path))
