@@ -9,7 +9,7 @@ import tomllib
 from functools import cache
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, shared_trace
 
 from tracekit.analysis.analyze import Options, analyze
 from tracekit.readers import read_trace
@@ -49,18 +49,34 @@ def test_graph_launch_fires_on_eager_decode_and_predicts_the_graph() -> None:
     assert "graph-launch" not in _fired(str(GPU / "decode_graph.pt.trace.json.gz"))
 
 
-def test_cpu_bound_pipeline_is_found() -> None:
-    fired = _fired(str(GPU / "cpu_bound.pt.trace.json.gz"))
-    assert "cpu-bound" in fired
-    host_share = fired["cpu-bound"]["gain"]["removable_share"]
-    assert 0 < host_share < 0.2  # the GPU stage (~0.13 ms of ~2.56 ms) is what overlapping can hide
+PREPROCESS_MEDIAN_NS = 2_126_516  # SOURCE.md, cpu_bound: the `preprocess` range, median of 10 steps
+
+
+def test_cpu_bound_host_stage_is_the_preprocessing() -> None:
+    """The host stage (CPU work before the step's first launch) is the 2.13 ms preprocessing, within
+    5 %; the gain is that of the host stage run by workers, bounded by the rest of the step."""
+    document = _document(str(GPU / "cpu_bound.pt.trace.json.gz"))
+    stages = document["devices"][0]["whatif"]["pipeline"]
+    assert stages["host_stage_ns"] == pytest.approx(PREPROCESS_MEDIAN_NS, rel=0.05)
+    gain = _fired(str(GPU / "cpu_bound.pt.trace.json.gz"))["cpu-bound"]["gain"]
+    assert gain["speedup"] == pytest.approx(stages["baseline_step_ns"] / stages["workers_step_ns"], rel=1e-4)
+    assert gain["predicted_step_ns"] >= stages["rest_ns"]
+
+
+def test_the_tensorboard_plugin_sample_with_no_dataloader_workers_is_cpu_bound() -> None:
+    """kineto's tb_plugin sample `resnet50_num_workers_0` (the DataLoader in the training process, the
+    plugin tutorial's bottleneck): the host stage is the DataLoader's work, and cpu-bound fires."""
+    path = shared_trace("kineto/kineto-tbplugin-resnet50/worker0.1623143089861.pt.trace.json.gz")
+    stages = _document(str(path))["devices"][0]["whatif"]["pipeline"]
+    assert stages["host_stage_ns"] > 0.3 * stages["baseline_step_ns"]
+    assert _fired(str(path))["cpu-bound"]["gain"]["speedup"] == pytest.approx(stages["workers_speedup"])
 
 
 def test_case000_baseline_batches_h2d_first_and_lists_instances_and_batch_as_throughput_levers() -> None:
     fired = recommend(_document(str(SAMPLES / "sim_case000_baseline.pt.trace.json.gz")))["fired"]
     by_id = {r["id"]: r for r in fired}
     assert fired[0]["id"] == "h2d-batch" and fired[0]["gain"]["plan_step"] == 1
-    assert [r["id"] for r in fired if r["group"] == "throughput"] == ["more-instances", "bigger-batch"]
+    assert [r["id"] for r in fired if r["group"] == "throughput"][:2] == ["more-instances", "bigger-batch"]
     assert all(by_id[i]["gain"]["speedup"] > 1.5 for i in ("h2d-batch", "more-instances", "bigger-batch"))
 
 
@@ -118,7 +134,8 @@ CORPUS_PAIRS = {p["id"]: p for p in tomllib.loads((GPU / "corpus.toml").read_tex
 FASTER = sorted(i for i, p in CORPUS_PAIRS.items() if p["measured_speedup"] > 1.1)
 WITHIN_30 = (
     "pin-memory-32mib", "overlap-copies", "host-syncs", "graph-launch", "mixed-precision-conv-notf32",
-    "mixed-precision-xformer-tf32", "h2d-batch", "bigger-batch",
+    "mixed-precision-xformer-tf32", "h2d-batch", "bigger-batch", "compile-fusion", "static-shapes",
+    "mixed-precision-conv-tf32", "cpu-bound-workers", "overlap-copies-bf16", "bigger-batch-knee",
 )  # fmt: skip
 """The pairs whose predicted gain is within 30 % of the measured one today (docs/benchmarks.md)."""
 

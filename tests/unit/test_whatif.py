@@ -98,13 +98,25 @@ def test_whatif_block_numbers(tmp_path: Path) -> None:
     assert not block["remove_host_syncs"]["applicable"]
 
 
-def test_pipeline_balance_with_no_device_stage_does_not_fire() -> None:
-    """A replayed step whose device stage is 0 ns (found by fuzzing an Ascend kernel_details.csv)."""
-    from tracekit.rules.library import pipeline_balance
+def test_cpu_bound_with_no_host_or_device_stage_does_not_fire() -> None:
+    """A replayed step of 0 ns (found by fuzzing an Ascend kernel_details.csv): nothing to divide."""
+    from tracekit.analysis.whatif import _stage_gains
+    from tracekit.rules.library import cpu_bound
     from tracekit.rules.model import Context
 
-    stages = {"applicable": True, "host_stage_ns": 0, "device_stage_ns": 0, "baseline_step_ns": 0}
+    stages = {"applicable": True, **_stage_gains(0.0, 0.0, 0.0)}
     device = {"whatif": {"pipeline": stages}, "kernel_utilization": 0.0}
     document = {"steps": {"count": 1}, "trace": {}}
-    outcome = pipeline_balance.check(Context(document, device, "ascend"))
-    assert (outcome.status, outcome.reason) == ("not_fired", "one_stage")
+    outcome = cpu_bound.check(Context(document, device, "ascend"))
+    assert (outcome.status, outcome.reason) == ("not_fired", "no_host_stage")
+
+
+def test_stage_gains_of_a_host_stage_three_times_the_rest() -> None:
+    """Step 4 ms, host stage 3 ms, rest 1 ms: one worker bounds it at 3 ms; 3 workers at 1 ms."""
+    from tracekit.analysis.whatif import _stage_gains
+
+    gains = _stage_gains(4e6, 3e6, 0.9e6)
+    assert (gains["rest_ns"], gains["predicted_step_ns"], gains["workers"]) == (1_000_000, 3_000_000, 3)
+    assert gains["speedup"] == pytest.approx(4 / 3)
+    assert (gains["workers_step_ns"], gains["workers_speedup"]) == (1_000_000, pytest.approx(4.0))
+    assert gains["removable_share"] == pytest.approx(0.75) and gains["amdahl_bound"] == pytest.approx(4.0)

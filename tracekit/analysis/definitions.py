@@ -80,5 +80,6 @@ DEFINITIONS: dict[str, str] = {
     "whatif.kernel_overlap": "1 - |union of kernels| / sum of kernel durations (time kernels of different "
     "streams run together)",
     "whatif.pipeline": "host stage: step time with the device idle and the driving thread outside every "
-    "call and every CPU op that contains a call; device stage: |union of device operations| in the step",
+    "call and every CPU op that contains a call, before the first launch, after the last call or inside "
+    "CPU ops that hold no call; rest = step - host stage; with k workers step = max(host / k, rest)",
 }

@@ -25,7 +25,7 @@ from tracekit.analysis.changes import Change, ChangeInputs, Edit, busy_ns, inter
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.plan import causes, claimed, plan, step_path
 from tracekit.analysis.replay import StepModel, build_step, replay
-from tracekit.model.intervals import Intervals, clip, holds_any, total_length, union
+from tracekit.model.intervals import Intervals, clip, holds_any, subtract, total_length, union
 from tracekit.model.schema import NONE, Kind
 from tracekit.model.steps import step_spans
 from tracekit.perfmodel.hardware import Hardware
@@ -33,6 +33,7 @@ from tracekit.perfmodel.hardware import Hardware
 MAX_REPLAYED_STEPS = 32
 MAX_STEP_OPS = 20_000  # steps with more device operations are not replayed (time)
 MAX_INSTANCES = 8
+MAX_WORKERS = 8  # host-stage workers the pipeline model suggests at most
 SHORT_KERNEL_NS = 10_000  # kernels shorter than this are dominated by fixed costs
 
 
@@ -189,42 +190,57 @@ def _resource_shares(model: StepModel, cols: Columns, path: list[Segment]) -> tu
 
 
 def pipeline_stages(models: list[StepModel], cols: Columns) -> dict[str, object]:
-    """The host stage (device idle while the driving thread does CPU work that launches nothing:
-    pre- and post-processing) and the device stage (device busy) of a step; running them as a
-    pipeline bounds the step at the longer one."""
+    """The host stage of a step (pre- and post-processing: CPU work of the driving thread that another
+    worker could do, `_host_stage`) and the rest of it. One worker running the host stage of the
+    next input while this one runs bounds the step at max(host, rest); k workers at
+    max(host / k, rest), k the fewest that make the host stage no longer than the rest (at most
+    MAX_WORKERS): throughput is 1 / the slowest stage."""
     if not models:
         return {"applicable": False, "steps": 0}
     host, device, lengths = [], [], []
     for model in models:
         busy = union(cols.start[model.rows], cols.end[model.rows])
-        host.append(_host_only(model, busy))
+        host.append(_host_stage(model, busy))
         device.append(total_length(clip(busy, model.start, model.end)))
         lengths.append(model.end - model.start)
     base, host_ns, device_ns = (float(np.median(v)) for v in (lengths, host, device))
-    predicted = max(host_ns, device_ns, base - min(host_ns, device_ns))
+    return {"applicable": True, "steps": len(models), **_stage_gains(base, host_ns, device_ns)}
+
+
+def _stage_gains(base: float, host: float, device: float) -> dict[str, object]:
+    rest = max(base - host, 1.0)
+    workers = int(min(max(np.ceil(host / rest), 1), MAX_WORKERS))
+    pipelined, parallel = max(host, rest), max(host / workers, rest)
     return {
-        "applicable": True,
-        "steps": len(models),
         "baseline_step_ns": round(base),
-        "host_stage_ns": round(host_ns),
-        "device_stage_ns": round(device_ns),
-        "predicted_step_ns": round(predicted),
-        "speedup": base / predicted if predicted else None,
-        "removable_share": min(host_ns, device_ns) / base if base else 0.0,
-        "amdahl_bound": base / max(host_ns, device_ns) if max(host_ns, device_ns) else None,
+        "host_stage_ns": round(host),
+        "device_stage_ns": round(device),
+        "rest_ns": round(rest),
+        "predicted_step_ns": round(pipelined),
+        "speedup": base / pipelined,
+        "workers": workers,
+        "workers_step_ns": round(parallel),
+        "workers_speedup": base / parallel,
+        "removable_share": host / base if base else 0.0,
+        "amdahl_bound": base / rest,
     }
 
 
-def _host_only(model: StepModel, device_busy) -> int:
-    """Step time with the device idle and the host outside every call and every CPU operation that
-    contains a call (time spent launching is not a pipeline stage)."""
-    entries = [(e.a, e.b) for e in model.entries]
-    cpu = Intervals(*interval_arrays(model.cpu_ops))
-    holds_a_call = holds_any(cpu, Intervals(*interval_arrays(entries)))
-    launching = list(zip(cpu.starts[holds_a_call].tolist(), cpu.ends[holds_a_call].tolist(), strict=True))
-    host_calls = entries + launching
-    taken = union(*interval_arrays(host_calls + [(s, e) for s, e in zip(*device_busy, strict=True)]))
-    return (model.end - model.start) - total_length(clip(taken, model.start, model.end))
+def _host_stage(model: StepModel, device_busy: Intervals) -> int:
+    """Time with the device idle and the host inside CPU work that launches nothing: CPU operations
+    and annotations (`record_function`, a DataLoader's `__next__`) that hold no call, outside every
+    call and every operation that holds one. The host's bare gaps are not counted: between launches
+    they are the launching code itself, at a step's start the profiler's own bookkeeping, or a
+    thread waiting for a hand-off, none of which another worker could take over."""
+    entries = Intervals(*interval_arrays([(e.a, e.b) for e in model.entries]))
+    spans = Intervals(*interval_arrays(model.cpu_ops + model.markers))
+    holds_a_call = holds_any(spans, entries)
+    taken = union(
+        np.concatenate([entries.starts, spans.starts[holds_a_call], device_busy.starts]),
+        np.concatenate([entries.ends, spans.ends[holds_a_call], device_busy.ends]),
+    )
+    work = union(spans.starts[~holds_a_call], spans.ends[~holds_a_call])
+    return total_length(subtract(clip(work, model.start, model.end), taken))
 
 
 def kernel_profile(cols: Columns, device: int, table: pa.Table | None = None) -> dict[str, object]:

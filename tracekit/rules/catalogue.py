@@ -25,7 +25,6 @@ from tracekit.rules.library import (
     more_instances,
     overlap_copies,
     pin_memory,
-    pipeline_balance,
     slow_rank,
     stage_balance,
     static_shapes,
@@ -48,7 +47,6 @@ RULES: tuple[Rule, ...] = (
     core_limit.RULE,
     bigger_batch.RULE,
     cpu_bound.RULE,
-    pipeline_balance.RULE,
     memory_growth.RULE,
 )
 

@@ -291,6 +291,9 @@ class Simulation:
             step_start = self.now
             yield _HOLD, host.prep_ns + host.prep_per_sample_ns * run.batch
             latency_start = self.now
+            if latency_start > step_start:
+                prep = latency_start - step_start
+                self._out.append(Record(RecordKind.PREP, "", step_start, prep, instance, -1, -1, step))
             yield _WORK, self._staged_bytes / host.stage_bytes_per_ns
             for copy in self._copies:
                 yield from self._call(instance, step, copy.api, copy.host_ns, self._copy_task(copy, instance))

@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 from tracekit.simulate.device import Device
 from tracekit.simulate.output import atomic_file
-from tracekit.simulate.timeline import Api, Record, RecordKind, Unit
+from tracekit.simulate.timeline import PREP_NAME, Api, Record, RecordKind, Unit
 
 BASE_NS = 10**15  # 1e12 µs: far from zero like a real monotonic clock, and exact in float64 with 3 decimals
 HOST_PID = 4242
@@ -119,9 +119,10 @@ class _EventWriter:
                 f'"tid": {host_tid(r.instance)}, "ts": {ts}, "dur": {dur}, '
                 f'"args": {{"External id": {r.step}{link}}}}}'
             )
-        if r.kind == RecordKind.STEP:
+        if r.kind in (RecordKind.STEP, RecordKind.PREP):
+            name = f"ProfilerStep#{r.step}" if r.kind == RecordKind.STEP else PREP_NAME
             return (
-                f'{{"ph": "X", "cat": "user_annotation", "name": "ProfilerStep#{r.step}", "pid": {HOST_PID}, '
+                f'{{"ph": "X", "cat": "user_annotation", "name": "{name}", "pid": {HOST_PID}, '
                 f'"tid": {host_tid(r.instance)}, "ts": {ts}, "dur": {dur}, '
                 f'"args": {{"External id": {r.step}}}}}'
             )

@@ -30,7 +30,7 @@ import numpy as np
 
 from tracekit.simulate.device import FIRST_STREAM, Device, Workload
 from tracekit.simulate.output import BUFFER_BYTES, atomic_directory
-from tracekit.simulate.timeline import Api, Record, RecordKind, Unit
+from tracekit.simulate.timeline import PREP_NAME, Api, Record, RecordKind, Unit
 
 EPOCH_NS = 1_795_219_200 * 10**9  # 2026-11-21T00:00:00Z: msprof timestamps are Unix-epoch µs
 STAMP = "20261121000000"  # the files' %Y%m%d%H%M%S, matching EPOCH_NS
@@ -144,9 +144,10 @@ class _Writer:
 
     def _record(self, r: Record) -> None:
         ts = f'"{us(EPOCH_NS + r.start_ns)}"'
-        if r.kind == RecordKind.STEP:
+        if r.kind in (RecordKind.STEP, RecordKind.PREP):
+            name = f"ProfilerStep#{r.step}" if r.kind == RecordKind.STEP else PREP_NAME
             self._event(
-                f'{{"name": "ProfilerStep#{r.step}", "pid": {TX_PID}, "tid": {_thread(r.instance)}, '
+                f'{{"name": "{name}", "pid": {TX_PID}, "tid": {_thread(r.instance)}, '
                 f'"ts": {ts}, "dur": {us(r.dur_ns)}, "args": {{}}, "ph": "X"}}'
             )
         elif r.kind == RecordKind.API:

@@ -19,7 +19,7 @@ from pathlib import Path
 from tracekit.simulate.device import Device
 from tracekit.simulate.emit_kineto import NCCL_KERNELS
 from tracekit.simulate.output import atomic_path
-from tracekit.simulate.timeline import Api, Record, RecordKind, Unit
+from tracekit.simulate.timeline import PREP_NAME, Api, Record, RecordKind, Unit
 
 SESSION_START_NS = 1_795_219_200 * 10**9  # 2026-11-21T00:00:00Z
 OFFSET_NS = 500_000_000  # the first simulated event, on the session clock
@@ -161,8 +161,9 @@ class _Rows:
                 None,
             )
             self._put("CUPTI_ACTIVITY_KIND_RUNTIME", row)
-        elif r.kind == RecordKind.STEP:
-            row = (start, end, 59, None, None, None, f"ProfilerStep#{r.step}", global_tid(r.instance))
+        elif r.kind in (RecordKind.STEP, RecordKind.PREP):
+            text = f"ProfilerStep#{r.step}" if r.kind == RecordKind.STEP else PREP_NAME
+            row = (start, end, 59, None, None, None, text, global_tid(r.instance))
             self._put("NVTX_EVENTS", row + (None,) * 12)
         elif r.kind in (RecordKind.OP, RecordKind.COLLECTIVE):
             name = self.string(NCCL_KERNELS[r.name] if r.kind == RecordKind.COLLECTIVE else r.name)

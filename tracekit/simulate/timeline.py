@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+PREP_NAME = "preprocess"  # how the emitters name a PREP record (a record_function range in PyTorch)
+
 
 class RecordKind(IntEnum):
     """What a record is."""
@@ -22,6 +24,7 @@ class RecordKind(IntEnum):
     API = 2  # a host runtime call (launch, copy, synchronize)
     STEP = 3  # one inference of one instance, on its host thread
     COLLECTIVE = 4  # one rank's part of a collective or point-to-point transfer (ranks.py)
+    PREP = 5  # an inference's input preparation on its host thread (annotated, as record_function)
 
 
 class Api(IntEnum):

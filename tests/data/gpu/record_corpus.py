@@ -140,6 +140,8 @@ PAIRS: list[dict[str, str]] = [
         "change": "The 16 MiB pinned H2D copy of the next input is issued on a side stream (ordered with "
         "events) instead of the compute stream, so it overlaps the ~2 ms of compute on the current input.",
         "expected_rule": "overlap-copies",
+        "single_bottleneck": False,
+        "other_bottleneck": "fp32 GEMMs with TF32 off: mixed precision (or TF32) is a second lever",
         "metric": "step_time",
     },
     {
@@ -175,7 +177,7 @@ PAIRS: list[dict[str, str]] = [
         "after": "chain80_compile",
         "change": "The same 80-kernel chain runs through torch.compile(mode='default') (Inductor fusion) "
         "instead of eager.",
-        "expected_rule": "graph-launch",
+        "expected_rule": "fuse-elementwise",
         "metric": "step_time",
     },
     {
@@ -223,6 +225,7 @@ PAIRS: list[dict[str, str]] = [
         "(concurrent.futures, one worker) while the GPU works on the current one, instead of in the "
         "loop before it.",
         "expected_rule": "cpu-bound",
+        "action": "one worker",  # the rule's pipelining alternative, not its k workers
         "metric": "step_time",
     },
     {
