@@ -1,9 +1,10 @@
 """Where a reader keeps the rows of a large trace: in memory, or on temporary files when the table
 would not fit the memory budget (`--memory-budget`, `TRACEKIT_MEMORY_BUDGET`, e.g. `2GB`).
 
-A spilled table is appended piece by piece to one raw file per column, memory-mapped whole at the
-end, then written once as an Arrow IPC file that is memory-mapped (`pa.memory_map`): its pages are
-the page cache's, which the kernel can drop and re-read under memory pressure instead of the
+A spilled table is appended piece by piece to one raw file per column, memory-mapped at the end,
+then written column by column as Arrow IPC files that are memory-mapped (`pa.memory_map`), each
+column's pages released once written, so the table is never resident whole: its pages are the page
+cache's, which the kernel can drop and re-read under memory pressure instead of the
 process growing. The files live in a private folder under the system temporary directory
 (`TMPDIR`), never beside the input; each file is unlinked as soon as it is mapped, and the folder
 is removed at exit whatever happens.
@@ -12,6 +13,7 @@ is removed at exit whatever happens.
 from __future__ import annotations
 
 import atexit
+import mmap
 import os
 import shutil
 import tempfile
@@ -88,6 +90,9 @@ class Store:
         array = self.arrays.pop(name, None)
         return array[: self.rows] if array is not None else np.empty(0, self.dtypes[name])
 
+    def release(self) -> None:
+        """Nothing to release: the rows are in memory."""
+
     def keep(self, table: pa.Table) -> pa.Table:
         """The finished table, as it stays (in memory)."""
         return table
@@ -100,6 +105,7 @@ class SpillStore(Store):
         super().__init__(default_of, capacity)
         self.folder = spill_folder()
         self.files: dict[str, object] = {}
+        self.maps: list[mmap.mmap] = []
 
     def _write(self, name: str, values: np.ndarray, start: int) -> None:  # appended: start is the end
         if name not in self.files:
@@ -107,28 +113,42 @@ class SpillStore(Store):
         values.tofile(self.files[name])
 
     def _whole(self, name: str) -> np.ndarray:
-        self.files.pop(name).close()
+        file = self.files.pop(name)
+        file.close()
         path = self.folder / f"{name}.bin"
         if self.rows == 0:
             return np.empty(0, self.dtypes[name])
-        mapped = np.memmap(path, dtype=self.dtypes[name], mode="r+", shape=(self.rows,))
+        with path.open("rb") as source:
+            mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
         path.unlink()  # the mapping keeps the data; nothing is left behind
-        return mapped
+        self.maps.append(mapped)
+        return np.frombuffer(mapped, dtype=self.dtypes[name], count=self.rows)
+
+    def release(self) -> None:
+        """Drop the mapped pages read so far from this process (the page cache keeps them)."""
+        for mapped in self.maps if hasattr(mmap, "MADV_DONTNEED") else ():
+            mapped.madvise(mmap.MADV_DONTNEED)
 
     def keep(self, table: pa.Table) -> pa.Table:
-        """The table rewritten as an Arrow IPC file and read back memory-mapped."""
-        return mapped_table(table, self.folder)
+        """The table rewritten as Arrow IPC files, one per column, and read back memory-mapped; each
+        column's pages are released once it is written, so the table is never resident whole."""
+        columns = []
+        for i, field in enumerate(table.schema):
+            chunks = table.column(i)
+            whole = chunks.chunk(0) if chunks.num_chunks == 1 else chunks.combine_chunks()
+            columns.append(mapped_column(whole, field, self.folder / f"{i}.arrow"))
+            self.release()
+        return pa.Table.from_arrays(columns, schema=table.schema)
 
 
-def mapped_table(table: pa.Table, folder: Path) -> pa.Table:
-    """`table` written to an Arrow IPC file in `folder` and read back memory-mapped (zero copy)."""
-    path = folder / "events.arrow"
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table, max_chunksize=max(table.num_rows, 1))
-    source = pa.memory_map(str(path), "r")
-    mapped = pa.ipc.open_file(source).read_all()
+def mapped_column(array: pa.Array, field: pa.Field, path: Path) -> pa.Array:
+    """`array` written to an Arrow IPC file at `path` and read back memory-mapped (zero copy)."""
+    schema = pa.schema([field])
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+        writer.write_batch(pa.record_batch([array], schema=schema))
+    column = pa.ipc.open_file(pa.memory_map(str(path), "r")).get_batch(0).column(0)
     path.unlink()
-    return mapped
+    return column
 
 
 def spill_folder() -> Path:

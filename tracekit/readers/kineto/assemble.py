@@ -82,6 +82,7 @@ class Assembly:
         if "group_size" in columns:  # NCCL kernels' `Group size` (readers/collectives.py)
             extra["group_size"] = pa.array(columns.pop("group_size"))
         table = checked.event_table({**columns, "name": names}, n, extra if self.has_inputs else None)
+        self.store.release()  # a spilled table's pages the checks read
         return assign_steps(table), warnings
 
     def _text(self, column: str, codes: np.ndarray) -> pa.DictionaryArray:
