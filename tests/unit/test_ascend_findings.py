@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracekit.analysis.analyze import Options, analyze
-from tracekit.analysis.ascend import segment_lengths
+from tracekit.analysis.ascend_breakdown import segment_lengths
 from tracekit.model.intervals import total_length, union
 from tracekit.readers import read_trace
 
