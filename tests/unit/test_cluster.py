@@ -262,3 +262,10 @@ def test_the_simulated_slow_rank_is_recommended_first(simulated) -> None:
     (finding,) = recommend_cluster(simulated("ranks_slow_rank", "msprof"))["fired"]
     assert finding["id"] == "slow-rank"
     assert finding["gain"]["speedup"] == pytest.approx(5217 / 4017)
+
+
+def test_the_pipeline_report_shows_its_stages_not_a_slow_rank(simulated) -> None:
+    cluster = simulated("ranks_pipeline", "kineto")
+    page = render_cluster_html(cluster, "en", recommend_cluster(cluster)["fired"])
+    assert 'id="cl-sec-pipeline"' in page and 'id="cl-sec-slow"' not in page
+    assert "1. Balance the pipeline stages across ranks (x1.22)" in page

@@ -29,7 +29,7 @@ def cluster_group(cluster: dict, fired: list[dict]) -> Group:
     parts = [
         Text(f"Cluster: {cluster['ranks']} ranks (rank ids from {cluster['rank_source']})", style="bold"),
         _rank_table(cluster["per_rank"]),
-        _slow_rank_line(cluster["slow_rank"]),
+        None if _pipelined(cluster) else _slow_rank_line(cluster["slow_rank"]),
         *_skew_lines(cluster["collectives"]),
         _pipeline_line(cluster["pipeline"]),
         *[_finding_line(finding) for finding in fired],
@@ -55,6 +55,11 @@ def _rank_table(rows: list[dict]) -> Table:
         cells = [fmt_ns(row[key]) if row[key] is not None else "-" for _, key in _RANK_COLUMNS]
         table.add_row(str(row["rank"]), *cells, fmt_share(row["overlap_ratio"]))
     return table
+
+
+def _pipelined(cluster: dict) -> bool:
+    """Pipeline stages differ by design: their balance is shown instead of a slow rank."""
+    return bool((cluster["pipeline"] or {}).get("applicable"))
 
 
 def _slow_rank_line(slow: dict | None) -> Text | None:

@@ -31,7 +31,10 @@ def render_cluster_html(cluster: dict, lang: str = "en", recommendations: list[d
     sections = [
         ("cl.sec.recommendations", _recommendations(ctx, recommendations)),
         ("cl.sec.ranks", _ranks(ctx, cluster["per_rank"])),
-        ("cl.sec.slow", _slow(ctx, cluster["slow_rank"])),
+        (
+            "cl.sec.slow",
+            "" if (cluster["pipeline"] or {}).get("applicable") else _slow(ctx, cluster["slow_rank"]),
+        ),
         ("cl.sec.skew", _skew(ctx, cluster["collectives"])),
         ("cl.sec.pipeline", _pipeline(ctx, cluster["pipeline"])),
     ]
