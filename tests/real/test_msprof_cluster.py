@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED_TRACES, shared_trace
 
 from tracekit.analysis.analyze import analyze
 from tracekit.analysis.cluster import cluster_block
@@ -16,16 +17,14 @@ from tracekit.model.schema import Kind
 from tracekit.readers import read_traces
 from tracekit.rules import CHANGES, recommend
 
-MSPROF = Path(__file__).resolve().parents[2].parent / "shared" / "traces" / "msprof"
-LEVEL1 = MSPROF / "msinsight-torchnpu-level1"
-CLUSTER = MSPROF / "msinsight-cluster"
+LEVEL1 = SHARED_TRACES / "msprof" / "msinsight-torchnpu-level1"
+CLUSTER = SHARED_TRACES / "msprof" / "msinsight-cluster"
 US = 1000
 
 
 def _needs(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"{path} is absent (../shared/traces is not beside this checkout)")
-    return path
+    """The shared folder, or skip with the reason (tests/conftest.py)."""
+    return shared_trace(str(path.relative_to(SHARED_TRACES)))
 
 
 def _step_trace(rank_dir: Path) -> dict[str, float]:
