@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
-from kineto_builder import kernel, memcpy, nccl_kernel, step, write_trace
+from kineto_builder import cpu_op, kernel, memcpy, nccl_kernel, runtime, step, write_trace
 
 from tracekit.analysis.analyze import analyze
 from tracekit.analysis.communication import SPLIT_PRIORITY, bus_factor, collective_type
@@ -196,3 +196,16 @@ def test_communication_hidden_under_compute_does_not_fire(tmp_path: Path) -> Non
     assert checked["exposed-communication"]["reason"] == (
         "exposed communication is 4.8 % of the device window (fires at 10.0 %)"  # 5 of 105 µs
     )
+
+
+def test_a_sendrecv_kernel_takes_the_type_of_the_c10d_operator_that_launched_it(tmp_path: Path) -> None:
+    events = [
+        step(1, 0, 200),
+        cpu_op("c10d::alltoall_base_", 10, 20, 7),
+        runtime("cudaLaunchKernel", 12, 5, correlation=1, external_id=7),
+        kernel("ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t", 40, 30, correlation=1),
+        runtime("cudaLaunchKernel", 50, 5, correlation=2),  # outside every c10d operator
+        kernel("ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t", 80, 10, correlation=2),
+    ]
+    instances = _device(tmp_path, events)["communication"]["instances"]
+    assert instances["type"] == ["all_to_all", "send_recv"]

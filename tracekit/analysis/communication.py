@@ -31,6 +31,7 @@ _TYPE_PATTERNS = (
     ("send_recv", re.compile(r"send|recv|receive")),
 )
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
+_COLLECTIVE_OPERATOR = re.compile(r"^(c10d::|nccl:)")
 
 
 def collective_type(name: str, collective: str = "") -> str:
@@ -109,9 +110,33 @@ def _optional(table: pa.Table, name: str, rows: np.ndarray, default: object) -> 
 
 
 def _types(table: pa.Table, cols: Columns, rows: np.ndarray) -> np.ndarray:
+    """Each collective's type: its `Collective name` arg, else the name of the c10d / nccl operator
+    its launch call ran in (older traces launch all-to-all and reduce-scatter as SendRecv kernels),
+    else its own name."""
     collectives = _optional(table, "collective", rows, "")
+    callers = _calling_operators(cols, rows)
     names = [cols.names[code] for code in cols.name_code[rows]]
-    return np.array([collective_type(n, c) for n, c in zip(names, collectives, strict=True)], dtype=object)
+    return np.array(
+        [collective_type(caller or n, c) for n, c, caller in zip(names, collectives, callers, strict=True)],
+        dtype=object,
+    )
+
+
+def _calling_operators(cols: Columns, rows: np.ndarray) -> list[str]:
+    """The name of the latest-starting c10d / nccl CPU operator holding each row's launch call on its
+    thread ("" when there is none)."""
+    flags = np.array([bool(_COLLECTIVE_OPERATOR.match(n)) for n in cols.names] or [False])
+    operators = np.flatnonzero((cols.kind == Kind.CPU_OP) & flags[cols.name_code])
+    launches = cols.launch[rows]
+    if not len(operators) or not (launches >= 0).any():
+        return [""] * len(rows)
+    operators = operators[np.argsort(cols.start[operators], kind="stable")]
+    calls = np.where(launches >= 0, launches, 0)
+    at = np.searchsorted(cols.start[operators], cols.start[calls], side="right") - 1
+    holder = operators[np.maximum(at, 0)]
+    held = (launches >= 0) & (at >= 0) & (cols.end[holder] >= cols.end[calls])
+    held &= cols.thread[holder] == cols.thread[calls]
+    return [cols.names[cols.name_code[h]] if ok else "" for h, ok in zip(holder, held, strict=True)]
 
 
 def collectives_by_type(table: pa.Table, cols: Columns, rows: np.ndarray) -> list[dict[str, object]]:
