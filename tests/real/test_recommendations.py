@@ -80,18 +80,19 @@ def test_case000_baseline_batches_h2d_first_and_lists_instances_and_batch_as_thr
     assert all(by_id[i]["gain"]["speedup"] > 1.5 for i in ("h2d-batch", "more-instances", "bigger-batch"))
 
 
-def test_case000_optimized_fires_neither_batching_nor_instances() -> None:
+def test_case000_optimized_fires_neither_batching_nor_instances_nor_a_bigger_batch() -> None:
     """Batch 5096 on 6 instances: nothing left to batch, instances already parallel. A twice larger
-    batch is still predicted to gain (the device idles 28 % of the step; case 000's own table shows
-    x1.85 from batch 128 to 256 on four instances), bounded by the device: 2 x step / (2 x busy)."""
+    batch would still gain (the device idles 28 % of the step), bounded by the device at
+    2 x step / (2 x busy) = x1.38, but for x1.45 the step time: it costs more than it gives."""
     document = _document(str(SAMPLES / "sim_case000_optimized.pt.trace.json.gz"))
-    fired = {r["id"]: r for r in recommend(document)["fired"]}
-    assert not {"h2d-batch", "more-instances"} & fired.keys()
+    block = recommend(document)
+    assert not {"h2d-batch", "more-instances", "bigger-batch"} & {r["id"] for r in block["fired"]}
     batch = document["devices"][0]["whatif"]["bigger_batch"]
     assert batch["predicted_step_ns"] == batch["capacity_floor_ns"] == 2 * batch["device_busy_ns"]
-    assert fired["bigger-batch"]["gain"]["speedup"] == pytest.approx(
-        2 * batch["baseline_step_ns"] / batch["capacity_floor_ns"]
-    )
+    cost = batch["predicted_step_ns"] / batch["baseline_step_ns"]
+    assert 1 < batch["throughput_gain"] <= cost
+    checked = {r["id"]: r for r in block["checked"]}
+    assert checked["bigger-batch"]["reason"].startswith("a twice larger batch gains")
 
 
 def test_one_cause_is_one_finding_with_alternatives() -> None:

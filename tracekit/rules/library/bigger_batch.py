@@ -30,7 +30,10 @@ BATCH_FACTOR = 2
 
 
 def check(ctx: Context) -> Outcome:
-    """Operators of a few microseconds dominated by fixed costs: a bigger batch amortizes them."""
+    """Operators of a few microseconds dominated by fixed costs: a bigger batch amortizes them. It
+    is a finding while it gives more than it costs: throughput gain > latency cost (new step / old
+    step), i.e. while the doubled batch's step grows by less than sqrt(2); past that knee of the
+    throughput-latency curve each sample waits longer than throughput grows."""
     if ctx.device is None or not ctx.whatif.get(CHANGE.name, {}).get("applicable"):
         return not_applicable("needs_steps_and_device")
     if training(ctx):
@@ -38,6 +41,9 @@ def check(ctx: Context) -> Outcome:
     kernels, estimate = ctx.whatif["kernels"], ctx.whatif[CHANGE.name]
     if estimate["throughput_gain"] is None:
         return not_fired("nothing_to_change")
+    cost = estimate["predicted_step_ns"] / max(estimate["baseline_step_ns"], 1)
+    if estimate["throughput_gain"] <= cost:
+        return not_fired("costs_more_latency", gain=estimate["throughput_gain"], cost=cost)
     return Outcome(
         FIRED,
         params={"median": fmt_ns(kernels["median_ns"]), "factor": estimate["factor"]},
@@ -54,7 +60,7 @@ def check(ctx: Context) -> Outcome:
             baseline_step_ns=estimate["baseline_step_ns"],
             predicted_step_ns=estimate["predicted_step_ns"],
             amdahl_bound=estimate["amdahl_bound"],
-            latency_cost=estimate["predicted_step_ns"] / max(estimate["baseline_step_ns"], 1),
+            latency_cost=cost,
         ),
     )
 
@@ -122,6 +128,8 @@ TEXTS = {
             "Raise BatchSize (case 000: 128 -> 256 gave +95.7 % throughput for +7.9 % latency) and rebuild "
             "the model for the new shape.",
         ],
+        "reason.costs_more_latency": "a twice larger batch gains x{gain:.2f} throughput for x{cost:.2f} "
+        "step time: it costs more than it gives",
         "ev.kernel_median": "median kernel duration",
         "ev.short_kernels": "kernels shorter than 10 us",
         "method.bigger_batch": "replay with kernel time and copy bytes doubled (launch, dispatch and host "
@@ -138,6 +146,7 @@ TEXTS = {
         "actions.ascend": [
             "提高 BatchSize（案例 000：128 -> 256 吞吐 +95.7 %，时延 +7.9 %），并按新形状重新构建模型。",
         ],
+        "reason.costs_more_latency": "两倍批大小带来 x{gain:.2f} 吞吐量，但一步时间变为 x{cost:.2f}：得不偿失",
         "ev.kernel_median": "核函数耗时中位数",
         "ev.short_kernels": "短于 10 us 的核函数",
         "method.bigger_batch": "重放：核函数时间与拷贝字节数加倍（下发、调度和主机时间不变）；吞吐收益 = 2 × 实测 / 预测步长",
