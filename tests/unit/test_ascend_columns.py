@@ -69,6 +69,12 @@ def test_half_way_nanoseconds_round_to_even() -> None:
 
 
 def test_integer_columns_match_to_int() -> None:
+    for plain in ([3, None, -1, -5, 2**32 - 1], [None, None]):  # ints and NULLs: the array path
+        with checked.collecting() as scalar:
+            expected = [to_int(v, "f", 0) for v in plain]
+        with checked.collecting() as column:
+            assert to_ints(plain, "f", 0).tolist() == expected
+        assert column.warnings() == scalar.warnings()
     values = [1, None, 2**32 - 1, 2**64 - 1, -5, "7", " 8 ", "N/A", "x", 2.0, 2.5]
     with checked.collecting() as scalar:
         expected = [to_int(v, "f", 0) for v in values]

@@ -193,11 +193,14 @@ def to_ints(
     its warnings counted once per cell that holds it."""
     types = set(map(type, values))
     if types <= {int, type(None)}:
-        plain = values if type(None) not in types else [NONE if v is None else v for v in values]
+        absent = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+        plain = [0 if v is None else v for v in values] if absent.any() else values
         try:
-            return _in_range(np.fromiter(plain, dtype=np.int64, count=len(plain)), field, low, high)
+            column = np.fromiter(plain, dtype=np.int64, count=len(plain))
         except OverflowError:  # 2^64-1 and other sentinels beyond int64: the general path
-            pass
+            column = None
+        if column is not None:
+            return np.where(absent, NONE, _in_range(column, field, low, high, absent))
     return np.asarray(per_distinct(values, lambda v: to_int(v, field, low, high)), dtype=np.int64)
 
 
@@ -208,10 +211,12 @@ def cached_map(values: list, convert: Callable[[object], object]) -> list:
     return [cache[v] if v in cache else cache.setdefault(v, convert(v)) for v in values]
 
 
-def _in_range(column: np.ndarray, field: str, low: int, high: int) -> np.ndarray:
-    """`to_int` on an int64 column: the 2^32-1 sentinel is absent, values outside [low, high] unknown
-    (counted)."""
-    absent = column == 2**32 - 1
+def _in_range(
+    column: np.ndarray, field: str, low: int, high: int, absent: np.ndarray | None = None
+) -> np.ndarray:
+    """`to_int` on an int64 column: the 2^32-1 sentinel (and `absent` rows) are absent, values
+    outside [low, high] unknown (counted)."""
+    absent = (column == 2**32 - 1) | (False if absent is None else absent)
     outside = ~absent & ((column < low) | (column > high))
     checked.note(field, f"outside [{low}, {high}], read as unknown", int(outside.sum()))
     return np.where(absent | outside, NONE, column)
