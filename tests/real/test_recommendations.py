@@ -137,6 +137,7 @@ WITHIN_30 = (
     "pin-memory-32mib", "overlap-copies", "host-syncs", "graph-launch", "mixed-precision-conv-notf32",
     "mixed-precision-xformer-tf32", "h2d-batch", "bigger-batch", "compile-fusion", "static-shapes",
     "mixed-precision-conv-tf32", "cpu-bound-workers", "overlap-copies-bf16", "bigger-batch-knee",
+    "bigger-batch-32-64",
 )  # fmt: skip
 """The pairs whose predicted gain is within 30 % of the measured one today (docs/benchmarks.md)."""
 
