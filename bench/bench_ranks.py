@@ -1,12 +1,14 @@
 """Many ranks: `tracekit analyze DIR` over a local process pool (and a Dask cluster) against one rank
-at a time, with the peak memory of every process.
+at a time, with the peak memory and CPU time of every process.
 
 The ranks are copies of one tiled real trace (`make_large_trace.py`), each with its own
 `distributedInfo` rank, written once to bench/data/ranks/ (git-ignored). Each measurement runs the
-CLI as a child process on the whole folder: `--jobs 1` (one rank at a time, in-process), the
-default pool (every core), and with `--dask` a LocalCluster of one single-threaded worker process
-per core through `--scheduler`. Peak memory is each process's VmHWM, polled from /proc while it
-runs. The pool's and the cluster's JSON must equal the serial run's, byte for byte.
+CLI as a child process on the whole folder: `--jobs 1` (one rank at a time, in-process), the same
+with the reader on one core (`TRACEKIT_READ_JOBS=1`: a large Kineto file is otherwise decoded on
+every core even one rank at a time), the default pool (every core), and with `--dask` a
+LocalCluster of one single-threaded worker process per core through `--scheduler`. Peak memory
+(VmHWM) and CPU time are polled from /proc while it runs. Every mode's JSON must equal the first
+mode's, byte for byte.
 
     python bench/bench_ranks.py [--ranks 8] [--size-mb 100] [--repeat 1] [--dask]
 """
@@ -36,6 +38,7 @@ RANKS_DIR = DATA_DIR / "ranks"
 RESULT = DATA_DIR / "ranks_result.json"
 TARGET_RATIO = 0.6  # pool time / one-rank-at-a-time time, on 2 cores
 POLL_S = 0.05
+READ_JOBS_ENV = "TRACEKIT_READ_JOBS"  # 1: a large Kineto file is decoded in one process, not on every core
 
 
 def make_ranks(ranks: int, size_mb: float) -> list[Path]:
@@ -70,8 +73,9 @@ class Peaks:
                 self.by_pid[pid] = (tree, _cmdline(pid), peak)
             elif peak:
                 self.by_pid[pid] = (seen[0], seen[1], max(peak, seen[2]))
-            now = _cpu_s(pid)
-            self.cpu[pid] = (self.cpu.get(pid, (now, now))[0], now)
+            now = _cpu_s(pid)  # 0 once the process is gone: its last reading stands
+            first, last = self.cpu.get(pid, (now, now))
+            self.cpu[pid] = (first, max(last, now))
 
     def cpu_s(self, pid: int) -> float:
         """CPU time the process used while watched (Dask workers outlive one run)."""
@@ -118,14 +122,15 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def run_analyze(folder: Path, out: Path, extra: list[str], cluster: bool) -> dict:
+def run_analyze(folder: Path, out: Path, extra: list[str], cluster: bool, env: dict[str, str]) -> dict:
     """One `tracekit analyze` of the folder: wall time, and the peak memory of the CLI process and
     of its largest worker (pool workers are its children; Dask workers are this process's)."""
     command = [sys.executable, "-m", "tracekit", "analyze", str(folder), "--no-html", "--json", str(out)]
     command += extra
     peaks, done = Peaks(), threading.Event()
     start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    environment = {**os.environ, **env}
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment)
 
     def poll() -> None:
         while not done.is_set():
@@ -180,7 +185,11 @@ def best(runs: list[dict]) -> dict:
 
 def measure(folder: Path, work: Path, repeat: int, dask: bool) -> dict[str, dict]:
     """Interleaved runs of each mode; every mode's JSON checked against the serial run's."""
-    modes: dict[str, list[str]] = {"one rank at a time (--jobs 1)": ["--jobs", "1"], "local pool": []}
+    modes: dict[str, list[str]] = {
+        "one rank at a time (--jobs 1)": ["--jobs", "1"],
+        "one rank at a time, one core": ["--jobs", "1", f"{READ_JOBS_ENV}=1"],
+        "local pool": [],
+    }
     cluster = _local_cluster() if dask else None
     if cluster is not None:
         modes["Dask LocalCluster"] = ["--scheduler", cluster.scheduler_address]
@@ -189,7 +198,9 @@ def measure(folder: Path, work: Path, repeat: int, dask: bool) -> dict[str, dict
         for _ in range(repeat):
             for index, (mode, extra) in enumerate(modes.items()):
                 out = work / f"m{index}.json"
-                runs[mode].append(run_analyze(folder, out, extra, "--scheduler" in extra))
+                options = [arg for arg in extra if "=" not in arg]
+                env = dict(arg.split("=", 1) for arg in extra if "=" in arg)
+                runs[mode].append(run_analyze(folder, out, options, "--scheduler" in extra, env))
                 print(f"  {mode}: {runs[mode][-1]['wall_s']:.2f} s", flush=True)
     finally:
         if cluster is not None:
