@@ -70,3 +70,9 @@ def test_without_changes_the_analysis_has_no_estimates_and_no_lever_fires() -> N
     assert checked["h2d-batch"]["reason"] == "the replay found nothing to change"
     full = recommend(analyze(trace, changes=CHANGES))
     assert full["fired"][0]["id"] == "h2d-batch"
+
+
+def test_an_unknown_copy_size_is_told_unknown_not_zero_bytes() -> None:
+    from tracekit.rules.library.h2d_batch import _known_bytes
+
+    assert (_known_bytes(None), _known_bytes(65536.0)) == ("unknown", "64.0 KiB")

@@ -36,6 +36,11 @@ from tracekit.rules.model import (
 BATCHABLE_COPIES_PER_STEP = 2  # two copies or more in a step can become one
 
 
+def _known_bytes(value: float | None) -> str:
+    """A byte count, or `unknown` when the trace gives none (not 0 B)."""
+    return fmt_bytes(None if value is None else int(value))
+
+
 def check(ctx: Context) -> Outcome:
     """Several separate H2D copies per step: one copy from one pinned buffer instead (the plan
     decides whether it pays)."""
@@ -53,7 +58,7 @@ def check(ctx: Context) -> Outcome:
             params={"per_step": copies["per_step"], "predicted": fmt_ns(estimate["predicted_step_ns"])},
             evidence=(
                 Evidence("ev.copies_per_step", f"{copies['per_step']:.1f}", "copies.per_step"),
-                Evidence("ev.median_copy", fmt_bytes(int(copies["sizes"]["median"] or 0)), "copies.sizes"),
+                Evidence("ev.median_copy", _known_bytes(copies["sizes"]["median"]), "copies.sizes"),
                 Evidence("ev.copy_fixed_cost", fmt_ns(cost["fixed_ns"]), "whatif.copy_cost"),
                 Evidence(
                     "ev.targeted_share", fmt_share(estimate["removable_share"]), "whatif.removable_share"

@@ -40,7 +40,11 @@ def check(ctx: Context) -> Outcome:
             Evidence(
                 "ev.growing_steps", fmt_share(memory["growing_steps_share"]), "memory.growing_steps_share"
             ),
-            Evidence("ev.peak_memory", fmt_bytes(int(memory.get("peak_bytes") or 0)), "memory.peak_bytes"),
+            Evidence(
+                "ev.peak_memory",
+                fmt_bytes(None if memory.get("peak_bytes") is None else int(memory["peak_bytes"])),
+                "memory.peak_bytes",
+            ),
         ),
         gain=Gain(
             metric="memory", speedup=None, method="method.memory", assumptions=("assume.memory_trend",)
