@@ -21,8 +21,8 @@ from tracekit.analysis.attribution import _gap_splits
 from tracekit.analysis.changes import entries_in, units
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.replay import DYNAMIC_SHAPE_OPS, SCALAR_READS, UNBOUNDED, StepModel, build_step
-from tracekit.analysis.whatif import _host_only
-from tracekit.model.intervals import clip, total_length, union
+from tracekit.analysis.whatif import _host_stage
+from tracekit.model.intervals import clip, subtract, total_length, union
 from tracekit.model.schema import DEVICE_KINDS, NONE, Kind
 from tracekit.model.steps import step_spans
 from tracekit.readers import read_trace
@@ -237,16 +237,21 @@ def _units_reference(model: StepModel, targets: list[int], allowed: set[int]) ->
     return sorted((a, b, held) for (a, b), held in found.items())
 
 
-def _host_only_reference(model: StepModel, busy) -> int:
-    launching = [(a, b) for a, b in model.cpu_ops if any(a <= e.a and e.b <= b for e in model.entries)]
-    taken = _set([(e.a, e.b) for e in model.entries] + launching + list(zip(*busy, strict=True)))
-    return (model.end - model.start) - total_length(clip(taken, model.start, model.end))
+def _host_stage_reference(model: StepModel, busy) -> int:
+    """The host stage: CPU work holding no call, outside the calls, the operators holding one and
+    the device's busy time; which operators hold a call, by checking every pair."""
+    spans = model.cpu_ops + model.markers
+    holds = [any(a <= e.a and e.b <= b for e in model.entries) for a, b in spans]
+    taken = _set([(e.a, e.b) for e in model.entries] + [s for s, h in zip(spans, holds, strict=True) if h]
+                 + list(zip(*busy, strict=True)))  # fmt: skip
+    work = _set([s for s, h in zip(spans, holds, strict=True) if not h])
+    return total_length(subtract(clip(work, model.start, model.end), taken))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps_of_actions, durations, st.randoms(use_true_random=False))
 def test_change_lookups_match_their_pairwise_definitions(actions, lengths, rng) -> None:
-    """units, entries_in and the pipeline's host-only time equal every-pair checks."""
+    """units, entries_in and the pipeline's host stage equal every-pair checks."""
     table = _trace(actions, lengths)
     cols = Columns.from_table(table)
     for number, start, end in zip(*(part.tolist() for part in step_spans(table)), strict=True):
@@ -261,4 +266,4 @@ def test_change_lookups_match_their_pairwise_definitions(actions, lengths, rng) 
             expected = {i for i, e in enumerate(model.entries) for a, b in ranges if a <= e.a and e.b <= b}
             assert entries_in(model, ranges) == expected
         busy = union(cols.start[model.rows], cols.end[model.rows])
-        assert _host_only(model, busy) == _host_only_reference(model, busy)
+        assert _host_stage(model, busy) == _host_stage_reference(model, busy)
