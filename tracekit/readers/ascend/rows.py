@@ -86,9 +86,8 @@ class EventRows:
     def columns(self) -> dict[str, np.ndarray]:
         """Every column so far, rows in the order added (int64 arrays; strings as object arrays)."""
         self._flush()
-        if len(self._blocks) != 1:
-            merged = {c: np.concatenate([b[c] for b in self._blocks]) for c in (*_INTS, *_STRINGS)}
-            self._blocks = [merged] if self._blocks else []
+        if len(self._blocks) > 1:
+            self._blocks = [{c: np.concatenate([b[c] for b in self._blocks]) for c in (*_INTS, *_STRINGS)}]
         if not self._blocks:
             return {c: np.empty(0, dtype=np.int64 if c in _INTS else object) for c in (*_INTS, *_STRINGS)}
         block = self._blocks[0]
