@@ -132,12 +132,27 @@ def test_every_rule_is_listed_once() -> None:
 # --- the before/after corpus (tests/data/gpu/corpus.toml, recorded on an H200) ----------------------
 
 CORPUS_PAIRS = {p["id"]: p for p in tomllib.loads((GPU / "corpus.toml").read_text())["pair"]}
-FASTER = sorted(i for i, p in CORPUS_PAIRS.items() if p["measured_speedup"] > 1.1)
+
+
+def _worked(pair: dict) -> bool:
+    """A step x1.1 faster, or a throughput gain above its latency cost (bench/recommendations.py)."""
+    if pair["metric"] == "throughput":
+        return pair["measured_speedup"] > pair["unprofiled_after_ns"] / pair["unprofiled_before_ns"]
+    return pair["measured_speedup"] > 1.1
+
+
+FASTER = sorted(i for i, p in CORPUS_PAIRS.items() if _worked(p))
+KNOWN_MISSES = {
+    pair: "bigger-batch doubles kernel time beyond the shortest kernel; these fp32 GEMMs grew x1.31 and "
+    "x1.35 per doubling (few thread blocks per SM at this batch), so x1.17 is predicted, x1.43-1.47 measured"
+    for pair in ("bigger-batch-128-256", "bigger-batch-256-512")
+}
 WITHIN_30 = (
     "pin-memory-32mib", "overlap-copies", "host-syncs", "graph-launch", "mixed-precision-conv-notf32",
     "mixed-precision-xformer-tf32", "h2d-batch", "bigger-batch", "compile-fusion", "static-shapes",
     "mixed-precision-conv-tf32", "cpu-bound-workers", "overlap-copies-bf16", "bigger-batch-knee",
-    "bigger-batch-32-64",
+    "bigger-batch-32-64", "bigger-batch-64-128", "bigger-batch-128-256", "bigger-batch-256-512",
+    "bigger-batch-512-1024", "bigger-batch-1024-2048",
 )  # fmt: skip
 """The pairs whose predicted gain is within 30 % of the measured one today (docs/benchmarks.md)."""
 
@@ -153,23 +168,32 @@ def _fired_or_alternative(block: dict) -> set[str]:
     return {f["id"] for f in fired} | {a["id"] for f in fired for a in f["alternatives"]}
 
 
-@pytest.mark.parametrize("pair", FASTER)
+@pytest.mark.parametrize(
+    "pair",
+    [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[p])) if p in KNOWN_MISSES else p
+     for p in FASTER],
+)  # fmt: skip
 def test_every_fix_that_made_the_step_faster_is_recommended_on_before(pair: str) -> None:
     truth = CORPUS_PAIRS[pair]
     assert truth["expected_rule"] in _fired_or_alternative(_corpus_block(truth["before"]))
 
 
+ESTIMATES = {
+    "bigger-batch": ("bigger_batch", "throughput_gain"),
+    "cpu-bound": ("pipeline", "workers_speedup"),
+}
+"""Where a rule without a replayed latency change keeps its estimate (whatif block, key)."""
+
+
 @pytest.mark.parametrize("pair", WITHIN_30)
 def test_predicted_gain_within_30_percent_of_the_unprofiled_measurement(pair: str) -> None:
-    """The change alone, replayed on "before" (a throughput lever: its throughput gain)."""
+    """The rule's estimate on "before", fired or not: the change alone, replayed; a bigger batch's
+    throughput gain; cpu-bound's k workers."""
     truth = CORPUS_PAIRS[pair]
-    block = _corpus_block(truth["before"])
+    whatif = _corpus_block(truth["before"])["document"]["devices"][0]["whatif"]
     change = {r.id: r.change.name for r in RULES if r.change and r.change.latency}.get(truth["expected_rule"])
-    if change is None:
-        predicted = next(f for f in block["recommendations"]["fired"] if f["id"] == truth["expected_rule"])
-        predicted = predicted["gain"]["speedup"]
-    else:
-        predicted = block["document"]["devices"][0]["whatif"][change]["speedup"]
+    block, key = (change, "speedup") if change else ESTIMATES[truth["expected_rule"]]
+    predicted = whatif[block][key]
     assert abs(predicted / truth["measured_speedup"] - 1) <= TOLERANCE, (predicted, truth["measured_speedup"])
 
 

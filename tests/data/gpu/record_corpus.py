@@ -35,6 +35,7 @@ import argparse
 import concurrent.futures
 import gzip
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -105,6 +106,13 @@ RECORDINGS: list[str] = [
     "batch_knee_2n",
     "batch_32_run2",  # in the same call as batch_64 (the pair below)
     "batch_64",
+    # the batch sweep, in one call: 64 -> 128 -> ... -> 2048 (BATCH_SWEEP)
+    "batch_64_run2",
+    "batch_128",
+    "batch_256",
+    "batch_512",
+    "batch_1024",
+    "batch_2048",
     # the same code again, each in its own process (run-to-run noise, issue 16)
     "pageable_32mib_run2",
     "chain80_eager_run2",
@@ -301,12 +309,27 @@ PAIRS += [
     },
 ]
 
+BATCH_SWEEP = (64, 128, 256, 512, 1024, 2048)
+PAIRS += [
+    {
+        "id": f"bigger-batch-{a}-{b}",
+        "before": "batch_64_run2" if a == 64 else f"batch_{a}",
+        "after": f"batch_{b}",
+        "change": f"The MLP of bigger-batch at batch {b} instead of {a} (the sweep, one call): where does "
+        "doubling stop paying?",
+        "expected_rule": "bigger-batch",
+        "metric": "throughput",
+    }
+    for a, b in itertools.pairwise(BATCH_SWEEP)
+]
+
 SAME_CODE: list[tuple[str, str]] = [
     ("pageable_32mib", "pageable_32mib_run2"),
     ("chain80_eager", "chain80_eager_run2"),
     ("conv_fp32_tf32", "conv_fp32_tf32_run2"),
     ("preprocess_serial", "preprocess_serial_run2"),
     ("batch_32", "batch_32_run2"),
+    ("batch_64", "batch_64_run2"),
 ]
 
 
@@ -909,6 +932,7 @@ BUILDERS: dict[str, Callable[[], Recording]] = {
     "batch_16": lambda: build_batch(16),
     "batch_32": lambda: build_batch(32),
     "batch_64": lambda: build_batch(64),
+    **{f"batch_{n}": (lambda n=n: build_batch(n)) for n in (128, 256, 512, 1024, 2048)},
     "instances_1": lambda: build_instances(1),
     "instances_2": lambda: build_instances(2),
     "h2d_separate": lambda: build_h2d(False),
@@ -1423,7 +1447,10 @@ CHECKS: dict[str, list[Check]] = {
     "batch_knee_2n": [("d2h", "==", 0)],
     "batch_16": [("h2d_pinned", "==", 1), ("h2d_pinned_bytes", "==", 16 * BATCH_D * 4)],
     "batch_32": [("h2d_pinned", "==", 1), ("h2d_pinned_bytes", "==", 32 * BATCH_D * 4)],
-    "batch_64": [("h2d_pinned", "==", 1), ("h2d_pinned_bytes", "==", 64 * BATCH_D * 4)],
+    **{
+        f"batch_{n}": [("h2d_pinned", "==", 1), ("h2d_pinned_bytes", "==", n * BATCH_D * 4)]
+        for n in (64, 128, 256, 512, 1024, 2048)
+    },
     "instances_1": [("kernel_streams", "==", 1), ("launch_threads", "==", 1)],
     "instances_2": [("kernel_streams", "==", 2), ("launch_threads", "==", 2)],
     "h2d_separate": [
@@ -1491,7 +1518,7 @@ def pair_checks(
             f"{len(kb)} vs {len(ka)}",
         )
         chk("same ordered kernel names per step (eager vs graph)", kb == ka, "order differs")
-    if pair["id"] in ("bigger-batch", "bigger-batch-32-64"):  # cuBLAS may pick other GEMMs (split-K)
+    if pair["id"].startswith("bigger-batch") and pair["id"] != "bigger-batch-knee":  # other GEMMs, split-K
         chk("same CPU ops per step", tb["cpu_ops"] == ta["cpu_ops"], f"{tb['cpu_ops']} vs {ta['cpu_ops']}")
         chk(
             "same GEMM ops per step",
