@@ -17,6 +17,7 @@ from functools import cached_property
 import numpy as np
 import pyarrow as pa
 
+from tracekit.analysis.batch_growth import doubled_work_factors
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.copies import host_memory
 from tracekit.analysis.precision import Bf16, bf16_effects
@@ -63,8 +64,8 @@ class Edited:
 
 class ChangeInputs:
     """What a change may read about one device: its events and, computed once on first use, the
-    copy cost fitted on its H2D copies, the cost of a copy from pinned memory, its shortest kernel
-    and what bf16 autocast would do to its work."""
+    copy cost fitted on its H2D copies, the cost of a copy from pinned memory, its shortest kernel,
+    what bf16 autocast would do to its work and how its kernels grow with twice the work."""
 
     def __init__(self, table: pa.Table, cols: Columns, device: int, hardware: Hardware | None) -> None:
         self.table, self.cols, self.device, self.hardware = table, cols, device, hardware
@@ -84,6 +85,10 @@ class ChangeInputs:
     @cached_property
     def bf16(self) -> Bf16:
         return bf16_effects(self.table, self.cols, self.device, self.hardware)
+
+    @cached_property
+    def doubled_work(self) -> dict[int, float]:
+        return doubled_work_factors(self.table, self.cols, self.device, self.hardware)
 
 
 Throughput = Callable[[dict, list[StepModel], ChangeInputs], dict]

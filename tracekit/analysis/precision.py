@@ -49,7 +49,7 @@ KEPT_IN_FP32 = frozenset(
     }
 )  # fmt: skip
 """PyTorch autocast's fp32 list (CUDA): these run in fp32 whatever their inputs."""
-_INPUT_COLUMNS = ("input_shapes", "input_dtypes", "input_values")
+INPUT_COLUMNS = ("input_shapes", "input_dtypes", "input_values")
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,11 @@ class Bf16:
 
 def bf16_effects(table: pa.Table, cols: Columns, device: int, row: Hardware | None) -> Bf16:
     """The factors and the casts of bf16 autocast on `device` (module docstring)."""
-    if row is None or row.peak("bf16") is None or not set(_INPUT_COLUMNS) <= set(table.column_names):
+    if row is None or row.peak("bf16") is None or not set(INPUT_COLUMNS) <= set(table.column_names):
         return Bf16()
     ops = _device_work(cols, device)
     owner = operator_rows(table, cols, ops, has_model)
-    text = {c: table.column(c).combine_chunks() for c in _INPUT_COLUMNS}
+    text = {c: table.column(c).combine_chunks() for c in INPUT_COLUMNS}
     calls: dict[int, OpCall | None] = {}
     factors: dict[int, float] = {}
     casts: dict[int, list[int]] = {}
@@ -77,7 +77,7 @@ def bf16_effects(table: pa.Table, cols: Columns, device: int, row: Hardware | No
             continue
         first = cpu not in calls
         if first:
-            calls[cpu] = _call(cols, text, cpu)
+            calls[cpu] = operator_call(cols, text, cpu)
         call = calls[cpu]
         cost = estimate(call) if call is not None else None
         factor = _factor(cost, call.name if call else "", cols.names[cols.name_code[op]], row)
@@ -103,8 +103,9 @@ def _device_work(cols: Columns, device: int) -> np.ndarray:
     return ops[~host_copy & (cols.kind[ops] != Kind.COMMUNICATION)]
 
 
-def _call(cols: Columns, text: dict[str, pa.DictionaryArray], cpu: int) -> OpCall | None:
-    shapes, dtypes, values = (str(text[c][cpu].as_py() or "") for c in _INPUT_COLUMNS)
+def operator_call(cols: Columns, text: dict[str, pa.DictionaryArray], cpu: int) -> OpCall | None:
+    """The recorded call of the CPU operator at row `cpu` (name, shapes, dtypes, values)."""
+    shapes, dtypes, values = (str(text[c][cpu].as_py() or "") for c in INPUT_COLUMNS)
     return kineto_call(cols.names[cols.name_code[cpu]], shapes, dtypes, values)
 
 

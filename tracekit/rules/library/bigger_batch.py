@@ -4,7 +4,7 @@ replayed step into a throughput gain."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -65,42 +65,72 @@ def check(ctx: Context) -> Outcome:
     )
 
 
-def bigger_batch(model: StepModel, cols: Columns, cost: CopyCost, floor_ns: int = 0) -> Edited:
-    """Work proportional to the batch doubles: each kernel's time beyond the device's fixed kernel
-    cost `floor_ns` (its shortest kernel), and each copy's per-byte part; launches, dispatch and host
-    time stay. Launch-bound kernels therefore barely grow."""
+@dataclass(frozen=True)
+class Growth:
+    """How each device operation's time grows with a BATCH_FACTOR times larger batch: a copy by its
+    per-byte part; a kernel whose operator has a roofline share u by 1 + u
+    (tracekit/analysis/batch_growth.py); any other kernel doubles beyond the device's shortest
+    kernel `floor_ns` (its fixed cost). Launches, dispatch and host time stay."""
+
+    cost: CopyCost
+    floor_ns: int
+    factors: dict[int, float]
+
+    def of(self, cols: Columns, row: int, dur: int) -> int:
+        if cols.kind[row] == Kind.MEMCPY:
+            return dur + round(self.cost.ns_per_byte * max(int(cols.bytes[row]), 0))
+        if row in self.factors:
+            return round(dur * self.factors[row])
+        return dur + (BATCH_FACTOR - 1) * max(dur - self.floor_ns, 0)
+
+
+def bigger_batch(model: StepModel, cols: Columns, growth: Growth) -> Edited:
+    """Every device operation of the step grown as `growth` says; launch-bound kernels and kernels far
+    from the roofline therefore barely grow."""
 
     def grown(op: Op) -> Op:
-        if cols.kind[op.row] == Kind.MEMCPY:
-            return replace(op, dur=op.dur + round(cost.ns_per_byte * max(int(cols.bytes[op.row]), 0)))
-        return replace(op, dur=op.dur + (BATCH_FACTOR - 1) * max(op.dur - floor_ns, 0))
+        return replace(op, dur=growth.of(cols, op.row, op.dur))
 
     entries = [replace(e, ops=tuple(grown(op) for op in e.ops)) for e in model.entries]
     detached = [(i, grown(op)) for i, op in model.detached]
     return Edited(entries, detached, [])
 
 
+def _growth(inputs: ChangeInputs) -> Growth:
+    return Growth(inputs.copy_cost, inputs.kernel_floor_ns, inputs.doubled_work)
+
+
 def edit(inputs: ChangeInputs) -> Edit:
-    """A doubled batch at the device's copy cost and kernel floor."""
-    cost, floor = inputs.copy_cost, inputs.kernel_floor_ns
-    return lambda model, cols: bigger_batch(model, cols, cost, floor)
+    """A doubled batch at the device's copy cost, kernel floor and operators' roofline shares."""
+    growth = _growth(inputs)
+    return lambda model, cols: bigger_batch(model, cols, growth)
 
 
 def throughput(estimate: dict, models: list[StepModel], inputs: ChangeInputs) -> dict:
     """The replayed estimate with the device's capacity floor and the throughput gain."""
-    estimate.update(device_capacity(models, inputs.cols))
+    estimate.update(device_capacity(models, inputs.cols, _growth(inputs)))
     estimate.update(_throughput_gain(estimate))
     return estimate
 
 
-def device_capacity(models: list[StepModel], cols: Columns) -> dict[str, object]:
-    """The device time a BATCH_FACTOR times larger batch needs at least: the step's busy device time
-    (every stream's work, other instances' too) times the factor; the replayed step cannot be
-    shorter (the replay does not model streams contending for the device)."""
+def device_capacity(models: list[StepModel], cols: Columns, growth: Growth) -> dict[str, object]:
+    """The device time a BATCH_FACTOR times larger batch needs: the step's busy device time (every
+    stream's work, other instances' too) times the growth of its operations' summed time
+    (_grown_share); the replayed step cannot be shorter (the replay does not model streams
+    contending for the device)."""
     if not models:
         return {}
     busy = float(np.median([busy_ns(cols, m.rows, m.start, m.end) for m in models]))
-    return {"device_busy_ns": round(busy), "capacity_floor_ns": round(BATCH_FACTOR * busy)}
+    ratio = float(np.median([_grown_share(cols, m.rows, growth) for m in models]))
+    return {"device_busy_ns": round(busy), "capacity_floor_ns": round(ratio * busy)}
+
+
+def _grown_share(cols: Columns, rows: np.ndarray, growth: Growth) -> float:
+    """Summed device time after / before: kernels with a roofline share grow by their factor, every
+    other operation by BATCH_FACTOR (its growth is not known: the bound stays conservative)."""
+    before = int(cols.dur[rows].sum())
+    after = sum(int(cols.dur[r]) * growth.factors.get(r, BATCH_FACTOR) for r in rows.tolist())
+    return after / before if before else float(BATCH_FACTOR)
 
 
 def _throughput_gain(estimate: dict[str, object]) -> dict[str, object]:
