@@ -31,9 +31,10 @@ def training(ctx: Context) -> bool:
 
 
 def stages(ctx: Context) -> dict | None:
-    """The host and device stages of a step (`whatif.pipeline`), when the replay found them."""
+    """The host stage of a step and its k-worker model (`whatif.pipeline`), when the replay found
+    them (a document written before the k-worker model has no `workers`: none)."""
     found = ctx.whatif.get("pipeline")
-    return found if found and found.get("applicable") else None
+    return found if found and found.get("applicable") and "workers_speedup" in found else None
 
 
 def synchronizing_lever(ctx: Context, change: str, absent: str, method: str, assumption: str) -> Outcome:
