@@ -36,6 +36,8 @@ def test_default_output_names_carry_the_rank(tmp_path: Path) -> None:
     result = _run("analyze", "job", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "job.cluster.analysis.json",  # two ranks: the cross-rank view too
+        "job.cluster.html",
         "job.rank0.analysis.json",
         "job.rank0.html",
         "job.rank3.analysis.json",
