@@ -95,8 +95,8 @@ def test_separate_copies_against_batched_fail_naming_metric_shift_and_interval(t
     assert step["noise_margin"] == pytest.approx(0.75 * step["base"]) and "prior" in step["reason"]
     launches = verdicts["host.launch_calls_per_step"]
     assert (launches["status"], launches["base"], launches["new"]) == ("regression", 10.0, 37.0)
-    assert "h2d.per_step: regression" in result.stdout.replace("\n", " ")
-    assert "Hodges-Lehmann shift +53.5 us [+53 us, +54.4 us]" in result.stdout.replace("\n", " ")
+    assert "h2d.per_step: regression" in " ".join(result.stdout.split())
+    assert "Hodges-Lehmann shift +53.5 us [+53 us, +54.4 us]" in " ".join(result.stdout.split())
 
 
 def test_diff_of_the_real_pair_as_json() -> None:
