@@ -231,7 +231,7 @@ def test_chinese_report_has_no_english_labels_in_the_new_parts(documents: dict, 
     titles = [rule["title"] for rule in recommend(document, "zh")["fired"]]
     found = [re.sub("|".join(map(re.escape, titles)), "", text) for text in _texts(recommendations, own)]
     assert _english(found) == []
-    assert "步骤时间（按计划顺序）" in recommendations
+    assert "步骤时间（按计划顺序）" in recommendations  # noqa: RUF001 (full-width parentheses of the zh text)
 
 
 # --- the terminal -------------------------------------------------------------------------------
