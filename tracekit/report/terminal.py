@@ -11,6 +11,7 @@ from tracekit.analysis.copies import REPORTED_DIRECTIONS
 from tracekit.formatting import fmt_bytes, fmt_copy_bytes, fmt_ns, fmt_share
 from tracekit.report.step_markers import STEP_MARKER_USAGE, step_marker_examples
 from tracekit.report.terminal_ascend import ascend_table
+from tracekit.report.terminal_communication import communication_section
 from tracekit.report.terminal_fit import Column, fitted_table, fitted_text
 from tracekit.report.terminal_operators import operators_section
 from tracekit.report.terminal_plan import recommendations_group
@@ -81,6 +82,7 @@ def _device_section(device: dict, step_count: int, width: int, ascend: bool) -> 
         _bubbles_table(device["bubbles"], device["long_gaps"], width),
         _histogram_line(device["bubbles"]),
         _copies_table(device, step_count, width),
+        communication_section(device, width),
         _blocking_lines(device["blocking"]),
         _launch_line(device["launch"]),
         _hotspots_table(device["hotspots"], width),

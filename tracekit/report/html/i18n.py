@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tracekit.report.html.i18n_communication import COMMUNICATION_STRINGS
 from tracekit.report.html.i18n_compare import COMPARE_EN, COMPARE_ZH
 from tracekit.report.html.i18n_plan import PLAN_EN, PLAN_ZH
 from tracekit.report.html.i18n_summary import SUMMARY_STRINGS
@@ -510,8 +511,8 @@ ZH: dict[str, str] = {
 }
 
 STRINGS: dict[str, dict[str, str]] = {
-    "en": EN | PLAN_EN | COMPARE_EN | SUMMARY_STRINGS["en"],
-    "zh": ZH | PLAN_ZH | COMPARE_ZH | SUMMARY_STRINGS["zh"],
+    "en": EN | PLAN_EN | COMPARE_EN | SUMMARY_STRINGS["en"] | COMMUNICATION_STRINGS["en"],
+    "zh": ZH | PLAN_ZH | COMPARE_ZH | SUMMARY_STRINGS["zh"] | COMMUNICATION_STRINGS["zh"],
 }
 
 

@@ -18,6 +18,7 @@ from tracekit import __version__
 from tracekit.report.html import sections
 from tracekit.report.html.attribution import attribution_section
 from tracekit.report.html.charts import MAX_TIMELINE_EVENTS
+from tracekit.report.html.communication import communication_section
 from tracekit.report.html.context import Context
 from tracekit.report.html.copies import blocking_section, copies_section
 from tracekit.report.html.first import do_first_section
@@ -141,6 +142,7 @@ def _sections(ctx: Context, recommendations: dict | None) -> list[tuple[str, str
             ("sec.hotspots", sections.hotspots_section(ctx, device)),
             ("sec.operators", operators_section(ctx, device)),
             ("sec.bubbles", sections.bubbles_section(ctx, device)),
+            ("sec.communication", communication_section(ctx, device)),
         ]
     else:
         found.append(("sec.host_hotspots", sections.host_hotspots_section(ctx)))

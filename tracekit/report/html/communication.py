@@ -1,0 +1,95 @@
+"""The communication section of the report (docs/metrics.md, "Communication"): the exclusive split
+of the device window, the overlap ratio and exposed communication, and the collectives by type with
+their bytes and bandwidths; only for a device that ran collectives."""
+
+from __future__ import annotations
+
+from tracekit.formatting import fmt_share
+from tracekit.report.html.context import Context
+from tracekit.report.html.copies import copy_bytes_cell
+from tracekit.report.html.markup import Cell, Column, element, paragraph, table, text
+from tracekit.report.html.sections import count_cell, ns_cell, share_cell
+
+SPLIT_PARTS = ("compute", "communication", "copies", "idle")
+
+
+def communication_section(ctx: Context, device: dict) -> str:
+    """The split, overlap and collectives of `device`; nothing when it ran no collective."""
+    block = device.get("communication") or {}
+    if not block.get("collectives"):
+        return ""
+    return (
+        paragraph(ctx.t("comm.intro", device=device["id"]), "note")
+        + element("h3", text(ctx.t("comm.split")))
+        + _split_table(ctx, device, block)
+        + element("h3", text(ctx.t("comm.collectives")))
+        + _collectives_table(ctx, device, block["collectives"])
+    )
+
+
+def _split_table(ctx: Context, device: dict, block: dict) -> str:
+    t, window = ctx.t, ctx.device_window(device)
+    split = block["split"]
+    width = split["window_ns"]
+    columns = [Column(t("comm.part")), Column(t("comm.time"), numeric=True),
+               Column(t("comm.share"), numeric=True), Column(t("col.formula"))]  # fmt: skip
+    rows = [
+        _row(ctx, t(f"comm.{part}"), split[f"{part}_ns"], _share(split[f"{part}_ns"], width),
+             "communication.split", window)
+        for part in SPLIT_PARTS
+    ]  # fmt: skip
+    rows += [
+        _row(ctx, t("comm.window"), width, 1.0 if width else None, "window", window),
+        _row(ctx, t("comm.total"), block["communication_ns"], _share(block["communication_ns"], width),
+             "communication.communication_ns", window),
+        _overlap_row(ctx, block, window),
+        _row(ctx, t("comm.exposed"), block["exposed_ns"], block["exposed_share"],
+             "communication.exposed_ns", window),
+    ]  # fmt: skip
+    return table(columns, rows)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _row(ctx: Context, label: str, ns: int, share: float | None, key: str, window: str) -> list[Cell]:
+    hint = ctx.hint(key, window)
+    return [Cell(label, hint=hint), ns_cell(ns, hint), share_cell(share, hint), Cell(ctx.formula(key))]
+
+
+def _overlap_row(ctx: Context, block: dict, window: str) -> list[Cell]:
+    """The overlap ratio is a share of the communication, not of W: its time is overlap_ns."""
+    key = "communication.overlap_ratio"
+    hint = ctx.hint(key, window)
+    ratio = block["overlap_ratio"]
+    return [Cell(ctx.t("comm.overlap"), hint=hint), ns_cell(block["overlap_ns"], hint),
+            Cell(fmt_share(ratio), ratio, hint, numeric=True), Cell(ctx.formula(key))]  # fmt: skip
+
+
+def _collectives_table(ctx: Context, device: dict, collectives: list[dict]) -> str:
+    t, hint = ctx.t, ctx.hint("communication.collectives", ctx.device_window(device))
+    columns = [
+        Column(t("comm.type"), hint),
+        *(Column(t(key), hint, numeric=True)
+          for key in ("col.count", "comm.sum", "comm.busy", "col.bytes", "comm.algbw", "comm.busbw")),
+    ]  # fmt: skip
+    rows = [
+        [
+            Cell(c["type"].replace("_", "-")),
+            count_cell(c["count"]),
+            ns_cell(c["total_ns"]),
+            ns_cell(c["busy_ns"]),
+            copy_bytes_cell(ctx, c),
+            bandwidth_cell(ctx, c["algbw_gbps"]),
+            bandwidth_cell(ctx, c["busbw_gbps"]),
+        ]
+        for c in collectives
+    ]
+    return table(columns, rows, sortable=True)
+
+
+def bandwidth_cell(ctx: Context, gbps: float | None) -> Cell:
+    """GB/s with two decimals; `unknown` where no collective of the type has a size (or group size)."""
+    shown = ctx.t("value.unknown") if gbps is None else f"{gbps:.2f}"
+    return Cell(shown, gbps, numeric=True)
