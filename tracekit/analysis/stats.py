@@ -38,11 +38,9 @@ def median(sorted_values: np.ndarray) -> float | None:
     if n == 0:
         return None
     middle = (n - 1) // 2
-    return (
-        float(sorted_values[middle])
-        if n % 2
-        else (float(sorted_values[middle]) + sorted_values[middle + 1]) / 2
-    )
+    if n % 2:
+        return float(sorted_values[middle])
+    return (float(sorted_values[middle]) + float(sorted_values[middle + 1])) / 2
 
 
 def summary(values: np.ndarray) -> dict[str, float | int | None]:
