@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tracekit.choices import FORMATS
 from tracekit.errors import TraceError
 from tracekit.model.schema import DEVICE_KINDS
 from tracekit.model.trace import Trace
@@ -35,41 +36,19 @@ class Reader:
     read: Callable[[Path], Trace]
 
 
-READERS: tuple[Reader, ...] = (
-    Reader(
-        "nsys",
-        "Nsight Systems SQLite export (nsys export --type sqlite)",
-        nsys.sniff_nsys_sqlite,
-        nsys.read_nsys_sqlite,
-    ),
-    Reader(
-        "nsys-json",
-        "Nsight Systems JSON export (nsys export --type json)",
-        nsys.sniff_nsys_json,
-        nsys.read_nsys_json,
-    ),
-    Reader("nsys-csv", "nsys stats CSV, cuda_gpu_trace report", nsys.sniff_nsys_csv, nsys.read_nsys_csv),
-    Reader(
-        "nsys-rep",
-        "Nsight Systems report (.nsys-rep/.qdrep): export it first",
-        nsys.sniff_nsys_report,
-        nsys.read_nsys_report,
-    ),
-    Reader(
-        "ascend",
-        "Ascend msprof / torch_npu output: a directory, msprof_*.json / trace_view.json, "
-        "op_summary / kernel_details CSV, profiler SQLite DB",
-        sniff_ascend,
-        read_ascend,
-    ),
-    Reader("kineto", "PyTorch profiler / Kineto trace (.json, .json.gz)", sniff_kineto, read_kineto),
-    Reader(
-        "chrome",
-        "generic Chrome trace JSON, e.g. VizTracer (CPU side)",
-        looks_like_chrome,
-        read_chrome,
-    ),
+_SNIFF_AND_READ: dict[str, tuple[Callable[[bytes], bool], Callable[[Path], Trace]]] = {
+    "nsys": (nsys.sniff_nsys_sqlite, nsys.read_nsys_sqlite),
+    "nsys-json": (nsys.sniff_nsys_json, nsys.read_nsys_json),
+    "nsys-csv": (nsys.sniff_nsys_csv, nsys.read_nsys_csv),
+    "nsys-rep": (nsys.sniff_nsys_report, nsys.read_nsys_report),
+    "ascend": (sniff_ascend, read_ascend),
+    "kineto": (sniff_kineto, read_kineto),
+    "chrome": (looks_like_chrome, read_chrome),
+}
+READERS: tuple[Reader, ...] = tuple(
+    Reader(name, description, *_SNIFF_AND_READ[name]) for name, description in FORMATS
 )
+"""In the order of tracekit/choices.py's FORMATS (names and descriptions live there, for --help)."""
 
 
 def format_names() -> list[str]:
