@@ -11,24 +11,19 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from tracekit.cli.ranks import available_cores
 from tracekit.cli.report import LANG_HELP, LANG_METAVAR, check_lang
-from tracekit.compare.budget import default_budgets, load_budgets, load_prior
-from tracekit.compare.check import STATUSES, check, overall_status
-from tracekit.compare.diff import diff
-from tracekit.compare.run import Run, run_of
 from tracekit.errors import TraceError
-from tracekit.readers import detect_format, read_traces
-from tracekit.report.ci import junit_xml, markdown, sarif
-from tracekit.report.compare_terminal import render_check, render_diff
 from tracekit.report.files import check_output_paths, to_json, write_text_atomic
-from tracekit.report.html.compare import Recommendations, render_check_html, render_diff_html
-from tracekit.rules import recommend
+
+if TYPE_CHECKING:
+    from tracekit.compare.run import Run
+    from tracekit.report.html.compare import Recommendations
 
 EXIT_REGRESSION = 1
 EXIT_INCONCLUSIVE = 3
@@ -49,6 +44,10 @@ def diff_command(
     lang: Annotated[str, typer.Option("--lang", metavar=LANG_METAVAR, help=LANG_HELP)] = "en",
 ) -> None:
     """Show the metrics of two traces side by side, with operators aligned and step distributions."""
+    from tracekit.compare.diff import diff
+    from tracekit.report.compare_terminal import render_diff
+    from tracekit.report.html.compare import render_diff_html
+
     check_output_paths(json_path, html_path)
     check_lang(lang)
     base_ranks, new_ranks = load_rank_sets([base, new], full=html_path is not None)
@@ -100,6 +99,9 @@ def check_command(
     lang: Annotated[str, typer.Option("--lang", metavar=LANG_METAVAR, help=LANG_HELP)] = "en",
 ) -> None:
     """Check a trace against budgets and baseline runs; exit 1 on a regression."""
+    from tracekit.compare.budget import default_budgets, load_budgets, load_prior
+    from tracekit.compare.check import STATUSES, check, overall_status
+
     check_output_paths(junit, markdown_path, sarif_path, json_path, html_path)
     check_lang(lang)
     budgets = load_budgets(budget) if budget else default_budgets()
@@ -166,6 +168,9 @@ class _Loaded:
 
 
 def _loaded(path: Path, full: bool) -> _Loaded:
+    from tracekit.compare.run import run_of
+    from tracekit.readers import read_traces
+
     try:
         traces = read_traces(path)
     except TraceError as exc:
@@ -239,6 +244,8 @@ def _is_one_trace(folder: Path) -> bool:
 
 def _is_trace(path: Path) -> bool:
     """True for a folder (Ascend output is read from folders) or a file in a format tracekit reads."""
+    from tracekit.readers import detect_format
+
     if path.is_dir():
         return True
     try:
@@ -256,6 +263,9 @@ def _write_outputs(
     sarif_path: Path | None,
     json_path: str | None,
 ) -> None:
+    from tracekit.report.ci import junit_xml, markdown, sarif
+    from tracekit.report.compare_terminal import render_check
+
     if json_path == "-":
         sys.stdout.write(to_json(document))
     else:
@@ -269,6 +279,9 @@ def _write_outputs(
 
 def _check_page(document: dict, new: Run, baselines: list[Run], lang: str) -> str:
     """The check report, with the diff of NEW against the first baseline run when there is one."""
+    from tracekit.compare.diff import diff
+    from tracekit.report.html.compare import render_check_html
+
     if not baselines:
         return render_check_html(document, None, lang)
     first = baselines[0]
@@ -276,6 +289,8 @@ def _check_page(document: dict, new: Run, baselines: list[Run], lang: str) -> st
 
 
 def _recommendations(base: Run, new: Run, lang: str) -> Recommendations:
+    from tracekit.rules import recommend
+
     return recommend(base.document, lang), recommend(new.document, lang)
 
 

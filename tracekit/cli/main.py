@@ -1,6 +1,10 @@
 """The `tracekit` command line.
 
 Exit codes: 0 success, 2 bad input or usage (one line on stderr, no traceback).
+
+Start-up: the tracekit/cli modules import readers, analyses, rules and reports inside the functions
+that use them, and take help texts from tracekit/choices.py, so that `--help`, `version` and
+`formats` load none of them (tests/unit/test_cli_startup.py).
 """
 
 from __future__ import annotations
@@ -12,15 +16,13 @@ import textwrap
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tracekit import __version__
-from tracekit.analysis.analyze import Options
-from tracekit.cli.cluster_output import write_cluster
+from tracekit.choices import FORMAT_NAMES, FORMATS, MEMORY_BUDGET_ENV
 from tracekit.cli.compare import check_command, diff_command
 from tracekit.cli.export import export_command
 from tracekit.cli.help import Command, Group
@@ -37,12 +39,10 @@ from tracekit.cli.report import (
 from tracekit.cli.simulate import simulate
 from tracekit.cli.units import parse_duration_ns, parse_step_range
 from tracekit.errors import TraceError
-from tracekit.perfmodel.hardware import find_hardware, hardware_names
-from tracekit.readers import READERS, format_names
-from tracekit.readers.spill import MEMORY_BUDGET_ENV
 from tracekit.report.files import check_output_paths, to_json, write_text_atomic
-from tracekit.report.terminal import render_summary
-from tracekit.rules import recommend
+
+if TYPE_CHECKING:
+    from tracekit.analysis.analyze import Options
 
 EXIT_BAD_INPUT = 2
 PROGRESS_MIN_BYTES = 16 << 20  # files this large take over a second to read
@@ -133,7 +133,7 @@ def analyze_command(
     ] = None,
     format_name: Annotated[
         str | None,
-        typer.Option("--format", metavar="NAME", help=f"Skip detection: one of {', '.join(format_names())}."),
+        typer.Option("--format", metavar="NAME", help=f"Skip detection: one of {', '.join(FORMAT_NAMES)}."),
     ] = None,
     html_path: Annotated[
         str | None,
@@ -178,6 +178,9 @@ def analyze_command(
     ] = None,
 ) -> None:
     """Measure where the time goes in traces; print a summary and write JSON and an HTML report per rank."""
+    from tracekit.cli.cluster_output import write_cluster
+    from tracekit.report.terminal import render_summary
+
     if memory_budget:
         os.environ[MEMORY_BUDGET_ENV] = memory_budget  # read by the readers, here and in rank workers
     options = replace(
@@ -218,6 +221,8 @@ def _write_html_reports(
     trace: Path, html_path: str | None, lang: str, labels: list[str], documents: list[dict], console: Console
 ) -> None:
     """One HTML report per document, its recommendations in `lang`."""
+    from tracekit.rules import recommend
+
     for label, document in zip(labels, documents, strict=True):
         out = html_output_path(trace, html_path, label)
         recommendations = document["recommendations"] if lang == "en" else recommend(document, lang)
@@ -228,11 +233,11 @@ def _write_html_reports(
 @app.command("formats", cls=Command)
 def formats_command() -> None:
     """List the input formats tracekit reads."""
-    width = max(len(reader.name) for reader in READERS) + 2
+    width = max(len(name) for name in FORMAT_NAMES) + 2
     columns = max(shutil.get_terminal_size().columns, width + 20)
-    for reader in READERS:
-        lines = textwrap.wrap(reader.description, columns - width) or [""]
-        typer.echo(f"{reader.name:{width}}" + ("\n" + " " * width).join(lines))
+    for name, description in FORMATS:
+        lines = textwrap.wrap(description, columns - width) or [""]
+        typer.echo(f"{name:{width}}" + ("\n" + " " * width).join(lines))
 
 
 app.command("simulate", cls=Command)(simulate)
@@ -281,6 +286,8 @@ def _fail(message: str) -> None:
 def _options(
     top: int, bubble_threshold: str, steps: str | None, gap_threshold: str, kernel_names: str
 ) -> Options:
+    from tracekit.analysis.analyze import Options
+
     if kernel_names not in ("short", "full"):
         raise UsageError(f"--kernel-names must be 'short' or 'full', not {kernel_names!r}")
     step_marker = (
@@ -316,6 +323,8 @@ def _unprofiled(text: str | None) -> int | None:
 
 def _device(name: str | None) -> str | None:
     """The --device name, checked against the hardware table."""
+    from tracekit.perfmodel.hardware import find_hardware, hardware_names
+
     if name is not None and find_hardware(name) is None:
         raise UsageError(
             f"--device {name!r} is not in the hardware table (one of: {', '.join(hardware_names())})"
@@ -361,6 +370,8 @@ def _run_path(traces: list[Path]) -> Path:
 @contextmanager
 def _progress(trace: Path | None):
     """A progress bar on stderr for one file large enough to take more than a second."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     try:
         large = trace is not None and trace.is_file() and trace.stat().st_size >= PROGRESS_MIN_BYTES
     except OSError:  # unreadable: the reader says so in its one line

@@ -15,13 +15,12 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tracekit.analysis.analyze import Options, analyze
 from tracekit.errors import TraceError
-from tracekit.readers import detect_format, read_traces
-from tracekit.readers.ascend.discovery import discover
-from tracekit.readers.source import is_directory
-from tracekit.rules import CHANGES, recommend
+
+if TYPE_CHECKING:
+    from tracekit.analysis.analyze import Options
 
 CLUSTER_EXTRA = "tracekit[cluster]"
 SCHEDULER_ENV = "TRACEKIT_SCHEDULER"
@@ -50,6 +49,9 @@ def rank_sources(paths: list[Path], format_name: str | None = None) -> list[Rank
 
 
 def _sources_of(path: Path, format_name: str | None) -> list[RankSource]:
+    from tracekit.readers.ascend.discovery import discover
+    from tracekit.readers.source import is_directory
+
     if not is_directory(path):
         return [RankSource(str(path), format_name)]
     groups = _ascend_groups(path) if format_name in (None, "ascend") else []
@@ -67,6 +69,8 @@ def _sources_of(path: Path, format_name: str | None) -> list[RankSource]:
 
 def _ascend_groups(folder: Path) -> list:
     """The Ascend rank groups under `folder`; none when it holds no Ascend data (other errors raise)."""
+    from tracekit.readers.ascend.discovery import discover
+
     try:
         return discover(folder)
     except TraceError as exc:
@@ -88,6 +92,8 @@ def _trace_files(folder: Path) -> list[Path]:
 
 
 def _is_other_trace(file: Path) -> bool:
+    from tracekit.readers import detect_format
+
     try:
         return detect_format(file).name != "ascend"
     except (TraceError, OSError):
@@ -97,6 +103,10 @@ def _is_other_trace(file: Path) -> bool:
 def analyse_rank(source: RankSource, options: Options) -> list[dict] | tuple[str, str]:
     """Read and analyse one rank: its documents with their English recommendations, or, for bad
     input, (path, problem) (a TraceError does not survive pickling back from a worker)."""
+    from tracekit.analysis.analyze import analyze
+    from tracekit.readers import read_traces
+    from tracekit.rules import CHANGES, recommend
+
     try:
         traces = read_traces(source.path, source.format_name)
         if source.select is not None:

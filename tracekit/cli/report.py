@@ -13,10 +13,9 @@ from typing import Annotated
 
 import typer
 
+from tracekit.choices import LANGUAGES
 from tracekit.errors import TraceError
 from tracekit.report.files import check_output_paths, write_text_atomic
-from tracekit.report.html import LANGUAGES, render_html
-from tracekit.rules import recommend
 
 ANALYSIS_SCHEMA = "tracekit.analysis/1"
 ANALYSIS_SUFFIX = ".analysis.json"
@@ -38,6 +37,8 @@ def report_command(
     lang: Annotated[str, typer.Option("--lang", metavar=LANG_METAVAR, help=LANG_HELP)] = "en",
 ) -> None:
     """Render the self-contained HTML report from an analysis JSON (recommendations re-evaluated)."""
+    from tracekit.rules import recommend
+
     check_lang(lang)
     document = load_analysis(analysis)
     out = Path(html_path) if html_path else default_report_path(analysis)
@@ -63,6 +64,8 @@ def check_lang(lang: str) -> str:
 
 def write_report(document: dict, path: Path, lang: str, recommendations: dict | None) -> None:
     """Render the report of `document` and write it atomically to `path`."""
+    from tracekit.report.html import render_html
+
     write_text_atomic(path, render_html(document, lang, recommendations))
 
 

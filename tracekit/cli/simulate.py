@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracekit.simulate.device import Simulation
-from tracekit.simulate.emit_kineto import write_kineto
-from tracekit.simulate.emit_msprof import MsprofRun, write_msprof
-from tracekit.simulate.emit_nsys import write_nsys
-from tracekit.simulate.ranks import (
-    RankScenario,
-    load_ranks,
-    rank_file,
-    rank_scenario_names,
-    simulate_ranks,
-    truth,
-)
-from tracekit.simulate.scenarios import Scenario, describe_all, load, parse_aicore, with_run
+if TYPE_CHECKING:
+    from tracekit.simulate.device import Simulation
+    from tracekit.simulate.ranks import RankScenario
+    from tracekit.simulate.scenarios import Scenario
 
 
 class Format(StrEnum):
@@ -61,6 +52,10 @@ def simulate(
     list_scenarios: Annotated[bool, typer.Option("--list", help="List the scenarios and exit.")] = False,
 ) -> None:
     """Simulate inference on a modelled device and write the trace in any format tracekit reads."""
+    from tracekit.simulate.device import Simulation
+    from tracekit.simulate.ranks import load_ranks, rank_scenario_names
+    from tracekit.simulate.scenarios import describe_all
+
     if list_scenarios:
         for name, description in describe_all():
             typer.echo(f"{name:34} {description}")
@@ -92,6 +87,8 @@ def _scenario(
     batch_h2d: bool | None,
     seed: int | None,
 ) -> Scenario:
+    from tracekit.simulate.scenarios import load, parse_aicore, with_run
+
     try:
         chosen = load(name)
         cores = parse_aicore(aicore) if aicore else None
@@ -109,6 +106,10 @@ def _scenario(
 
 
 def _write(format_name: Format, output: Path, simulation: Simulation, chosen: Scenario) -> Path:
+    from tracekit.simulate.emit_kineto import write_kineto
+    from tracekit.simulate.emit_msprof import MsprofRun, write_msprof
+    from tracekit.simulate.emit_nsys import write_nsys
+
     records, run = simulation.records(), chosen.run
     if format_name is Format.kineto:
         gz = output.suffix == ".gz"
@@ -124,6 +125,8 @@ def _write(format_name: Format, output: Path, simulation: Simulation, chosen: Sc
 
 def _simulate_ranks(scenario: RankScenario, format_name: Format, output: Path) -> None:
     """Write one trace per rank into the `output` folder; print what each rank's trace holds."""
+    from tracekit.simulate.ranks import simulate_ranks, truth
+
     records = simulate_ranks(scenario)
     for rank, rank_records in enumerate(records):
         written = _write_rank(format_name, output, rank, rank_records, scenario)
@@ -141,6 +144,11 @@ def _shown(key: str, value: int) -> str:
 
 
 def _write_rank(format_name: Format, output: Path, rank: int, records: list, scenario: RankScenario) -> Path:
+    from tracekit.simulate.emit_kineto import write_kineto
+    from tracekit.simulate.emit_msprof import MsprofRun, write_msprof
+    from tracekit.simulate.emit_nsys import write_nsys
+    from tracekit.simulate.ranks import rank_file
+
     device, world = scenario.device, scenario.ranks
     if format_name is Format.kineto:
         path = rank_file(output, rank, ".pt.trace.json")
