@@ -1,0 +1,61 @@
+"""The command line starts without the implementations; its light names agree with theirs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from tracekit import choices
+from tracekit.cli import export, export_tables
+from tracekit.cli.main import app
+from tracekit.readers import READERS, format_names
+from tracekit.readers.spill import MEMORY_BUDGET_ENV
+from tracekit.report.html.i18n import LANGUAGES
+from tracekit.rules.texts import LANGUAGES as RULE_LANGUAGES
+
+HEAVY = ("pyarrow", "pandas", "plotly", "numpy", "tracekit.readers", "tracekit.analysis")
+TYPER_PYDANTIC = "pydantic"
+"""typer 0.29 coerces an absent flag (a command's `--help` not given, say) through a pydantic
+TypeAdapter: every command but the group's own `--help` imports pydantic, whatever tracekit does."""
+
+
+def _loaded_after(statement: str) -> list[str]:
+    """The HEAVY modules and pydantic in sys.modules after running `statement` in a fresh interpreter."""
+    modules = (*HEAVY, TYPER_PYDANTIC)
+    probe = f"import sys; {statement}; print('loaded:', *(m for m in {modules!r} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return result.stdout.splitlines()[-1].split()[1:]
+
+
+def _loaded_by_command(args: list[str]) -> list[str]:
+    return _loaded_after(f"from tracekit.cli.main import app; app({args!r}, standalone_mode=False)")
+
+
+def test_importing_the_cli_and_its_help_load_no_heavy_module() -> None:
+    assert _loaded_after("import tracekit.cli.main") == []
+    assert _loaded_by_command(["--help"]) == []
+
+
+def test_command_help_version_and_formats_load_only_typer_s_pydantic() -> None:
+    commands = [[name, "--help"] for name in ("analyze", "check", "diff", "report", "export", "simulate")]
+    for args in [*commands, ["version"], ["formats"]]:
+        assert set(_loaded_by_command(args)) <= {TYPER_PYDANTIC}, args
+
+
+def test_the_light_format_table_is_the_readers() -> None:
+    assert [(reader.name, reader.description) for reader in READERS] == list(choices.FORMATS)
+    assert format_names() == list(choices.FORMAT_NAMES)
+
+
+def test_formats_lists_every_reader() -> None:
+    result = CliRunner().invoke(app, ["formats"], env={"COLUMNS": "200"})
+    names = [line.split()[0] for line in result.output.splitlines() if line and not line.startswith(" ")]
+    assert names == [reader.name for reader in READERS]
+
+
+def test_the_light_names_are_the_implementations() -> None:
+    assert choices.LANGUAGES == LANGUAGES == RULE_LANGUAGES
+    assert choices.MEMORY_BUDGET_ENV == MEMORY_BUDGET_ENV
+    assert tuple(export_tables.EVENT_KINDS) == export.EVENT_TABLES
