@@ -150,7 +150,7 @@ WITHIN_30 = (
     "mixed-precision-xformer-tf32", "h2d-batch", "bigger-batch", "compile-fusion", "static-shapes",
     "mixed-precision-conv-tf32", "cpu-bound-workers", "overlap-copies-bf16",
     "bigger-batch-32-64", "bigger-batch-64-128", "bigger-batch-128-256", "bigger-batch-256-512",
-    "bigger-batch-512-1024", "bigger-batch-1024-2048",
+    "bigger-batch-512-1024", "bigger-batch-1024-2048", "compile-fusion-xformer",
 )  # fmt: skip
 """The pairs whose predicted gain is within 30 % of the measured one today (docs/benchmarks.md)."""
 

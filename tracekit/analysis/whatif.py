@@ -227,11 +227,13 @@ def _stage_gains(base: float, host: float, device: float) -> dict[str, object]:
 
 
 def _host_stage(model: StepModel, device_busy: Intervals) -> int:
-    """Time with the device idle and the host inside CPU work that launches nothing: CPU operations
-    and annotations (`record_function`, a DataLoader's `__next__`) that hold no call, outside every
-    call and every operation that holds one. The host's bare gaps are not counted: between launches
-    they are the launching code itself, at a step's start the profiler's own bookkeeping, or a
-    thread waiting for a hand-off, none of which another worker could take over."""
+    """Pre- and post-processing: time with the device idle and the host inside CPU work that launches
+    nothing (CPU operations and annotations that hold no call: `record_function`, a DataLoader's
+    `__next__`), outside every call and every operation that holds one, before the step's first
+    launch or after its last call. Between those the host's work is the model's own code (view
+    and metadata ops among the launches); its bare gaps are the launching code, the profiler's
+    bookkeeping or a thread waiting for a hand-off: none of it is a stage another worker could run
+    ahead."""
     entries = Intervals(*interval_arrays([(e.a, e.b) for e in model.entries]))
     spans = Intervals(*interval_arrays(model.cpu_ops + model.markers))
     holds_a_call = holds_any(spans, entries)
@@ -239,8 +241,12 @@ def _host_stage(model: StepModel, device_busy: Intervals) -> int:
         np.concatenate([entries.starts, spans.starts[holds_a_call], device_busy.starts]),
         np.concatenate([entries.ends, spans.ends[holds_a_call], device_busy.ends]),
     )
-    work = union(spans.starts[~holds_a_call], spans.ends[~holds_a_call])
-    return total_length(subtract(clip(work, model.start, model.end), taken))
+    work = subtract(union(spans.starts[~holds_a_call], spans.ends[~holds_a_call]), taken)
+    launches = [e for e in model.entries if e.ops]
+    if not launches:
+        return total_length(clip(work, model.start, model.end))
+    first, last = min(e.a for e in launches), max(e.b for e in model.entries)
+    return total_length(clip(work, model.start, first)) + total_length(clip(work, last, model.end))
 
 
 def kernel_profile(cols: Columns, device: int, table: pa.Table | None = None) -> dict[str, object]:

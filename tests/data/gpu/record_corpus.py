@@ -113,6 +113,9 @@ RECORDINGS: list[str] = [
     "batch_512",
     "batch_1024",
     "batch_2048",
+    # torch.compile of the bf16 transformer layer, with its eager run in the same call
+    "xformer_bf16_run2",
+    "xformer_bf16_compile",
     # the same code again, each in its own process (run-to-run noise, issue 16)
     "pageable_32mib_run2",
     "chain80_eager_run2",
@@ -122,7 +125,7 @@ RECORDINGS: list[str] = [
     "chain80_compile",
 ]
 
-OPTIONAL = {"chain80_compile"}  # skipped, not failed, when torch.compile fails on the machine
+OPTIONAL = {"chain80_compile", "xformer_bf16_compile"}  # skipped, not failed, if torch.compile fails
 
 PAIRS: list[dict[str, str]] = [
     {
@@ -323,6 +326,18 @@ PAIRS += [
     for a, b in itertools.pairwise(BATCH_SWEEP)
 ]
 
+PAIRS += [
+    {
+        "id": "compile-fusion-xformer",
+        "before": "xformer_bf16_run2",
+        "after": "xformer_bf16_compile",
+        "change": "The bf16 transformer encoder layer runs through torch.compile(mode='default') "
+        "(Inductor fusion) instead of eager, in the same call as its eager run.",
+        "expected_rule": "fuse-elementwise",
+        "metric": "step_time",
+    },
+]
+
 SAME_CODE: list[tuple[str, str]] = [
     ("pageable_32mib", "pageable_32mib_run2"),
     ("chain80_eager", "chain80_eager_run2"),
@@ -330,6 +345,7 @@ SAME_CODE: list[tuple[str, str]] = [
     ("preprocess_serial", "preprocess_serial_run2"),
     ("batch_32", "batch_32_run2"),
     ("batch_64", "batch_64_run2"),
+    ("xformer_bf16", "xformer_bf16_run2"),
 ]
 
 
@@ -644,8 +660,9 @@ def build_conv(precision: str) -> Recording:
     )
 
 
-def build_xformer(precision: str) -> Recording:
-    """One nn.TransformerEncoderLayer (d 1024, 16 heads, FF 4096), batch 8 x seq 512, inference."""
+def build_xformer(precision: str, compiled: bool = False) -> Recording:
+    """One nn.TransformerEncoderLayer (d 1024, 16 heads, FF 4096), batch 8 x seq 512, inference;
+    `compiled`: through torch.compile(mode="default"), compiled by a first call before the warm-up."""
     _precision(precision)
     if hasattr(torch.backends, "mha") and hasattr(torch.backends.mha, "set_fastpath_enabled"):
         torch.backends.mha.set_fastpath_enabled(False)  # same (non-fused) path in fp32 and autocast
@@ -656,11 +673,16 @@ def build_xformer(precision: str) -> Recording:
     )
     x = torch.randn(XF_B, XF_SEQ, XF_D, device=dev)
     bf16 = precision == "bf16"
+    run = torch.compile(layer, mode="default") if compiled else layer
 
     def step(i: int) -> None:
         with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16):
-            layer(x)
+            run(x)
         torch.cuda.synchronize()
+
+    t0 = time.perf_counter()
+    step(0)
+    first_call_s = round(time.perf_counter() - t0, 2)
 
     tokens = XF_B * XF_SEQ
     flops = 2 * tokens * (4 * XF_D * XF_D + 2 * XF_D * XF_FF) + 4 * XF_B * XF_SEQ * XF_SEQ * XF_D
@@ -671,6 +693,8 @@ def build_xformer(precision: str) -> Recording:
         matmul_allow_tf32=torch.backends.cuda.matmul.allow_tf32,
         mha_fastpath=False,
         gemm_attention_flops_per_step=flops,
+        compiled=compiled,
+        first_call_s=first_call_s,
     )
 
 
@@ -927,6 +951,7 @@ BUILDERS: dict[str, Callable[[], Recording]] = {
     "xformer_fp32_tf32": lambda: build_xformer("fp32_tf32"),
     "xformer_fp32_notf32": lambda: build_xformer("fp32_notf32"),
     "xformer_bf16": lambda: build_xformer("bf16"),
+    "xformer_bf16_compile": lambda: build_xformer("bf16", compiled=True),
     "preprocess_serial": lambda: build_preprocess(False),
     "preprocess_parallel": lambda: build_preprocess(True),
     "batch_16": lambda: build_batch(16),
@@ -1424,6 +1449,7 @@ CHECKS: dict[str, list[Check]] = {
     "xformer_fp32_tf32": [("gemm_fp32", ">=", 4), ("gemm_bf16", "==", 0)],
     "xformer_fp32_notf32": [("gemm_fp32", ">=", 4), ("gemm_bf16", "==", 0)],
     "xformer_bf16": [("gemm_bf16", ">=", 4)],
+    "xformer_bf16_compile": [("kernels", ">", 0)],
     "preprocess_serial": [
         ("preprocess", "==", 1),
         ("h2d_pageable", "==", 1),
@@ -1638,7 +1664,7 @@ def run_children(names: list[str], workdir: str, log: list[str]) -> dict[str, st
     status: dict[str, str] = {}
     t_start = time.monotonic()
     for name in names:
-        limit = COMPILE_TIMEOUT_S if name == "chain80_compile" else CHILD_TIMEOUT_S
+        limit = COMPILE_TIMEOUT_S if name in OPTIONAL else CHILD_TIMEOUT_S
         if time.monotonic() - t_start + limit > RUN_BUDGET_S:
             status[name] = "not run (time budget)"
             log.append(f"== {name}: NOT RUN (it could end past {RUN_BUDGET_S} s)")
