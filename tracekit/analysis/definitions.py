@@ -42,6 +42,13 @@ DEFINITIONS: dict[str, str] = {
     "reduce-scatter, all-to-all (n-1)/n; broadcast, send/recv 1",
     "communication.instances": "the first 2000 collectives by start: type, step, sequence (0, 1, ... among "
     "the step's collectives of that type, in start order), start_ns, end_ns, bytes",
+    "communication.profiler": "Ascend only, from msprof's communication.json (its own numbers, summed over "
+    "its steps and operators of each type): elapse_ns = transit_ns + wait_ns + idle_ns per operator, "
+    "transit = data moving, wait = waiting for the peer ranks (synchronization_ns: the part of the wait "
+    "msprof counts as synchronizing), idle = the rest (launch); wait_ratio = wait / (wait + transit), "
+    "synchronization_ratio = synchronization / (synchronization + transit); per link type (HCCS, PCIE, "
+    "RDMA, SDMA, SIO) bytes "
+    "(MB x 10^6), transit_ns and bandwidth_gbps = bytes / transit_ns",
     "steps.duration_ns": "host-side ProfilerStep#N span durations; percentiles by nearest rank",
     "steps.throughput_per_s": "1 s / mean step duration: steps per second when steps run one after another",
     "steps.series": "each step's duration in start order (every stride-th step when there are more than "
@@ -80,7 +87,7 @@ DEFINITIONS: dict[str, str] = {
     "whatif.kernels": "kernel duration median, share shorter than 10 us, number of streams with kernels",
     "whatif.kernel_overlap": "1 - |union of kernels| / sum of kernel durations (time kernels of different "
     "streams run together)",
-    "whatif.pipeline": "host stage: step time with the device idle and the driving thread outside every "
-    "call and every CPU op that contains a call, before the first launch, after the last call or inside "
-    "CPU ops that hold no call; rest = step - host stage; with k workers step = max(host / k, rest)",
+    "whatif.pipeline": "host stage: step time with the device idle and the driving thread inside CPU ops "
+    "or annotations that hold no call, outside every call, before the first launch or after the last "
+    "call; rest = step - host stage; with k workers step = max(host / k, rest)",
 }
