@@ -104,6 +104,11 @@ def not_applicable(reason: str, **params: object) -> Outcome:
     return Outcome(NOT_APPLICABLE, reason, params)
 
 
+def older_analysis(field: str) -> Outcome:
+    """The document predates the field the rule reads (written by an earlier release): not applicable."""
+    return not_applicable("older_analysis", field=field)
+
+
 def replayed_gain(estimate: dict, method: str, *assumptions: str) -> Gain:
     """A Gain from a `whatif` estimate of the analysis (measured vs replayed step time)."""
     return Gain(

@@ -20,6 +20,8 @@ EN: dict[str, object] = {
     "reason.needs_steps_and_device": "needs steps and device operations",
     "reason.needs_device": "needs device operations",
     "reason.nothing_to_change": "the replay found nothing to change",
+    "reason.older_analysis": "the analysis has no {field} (written by an older tracekit): run `tracekit "
+    "analyze` on the trace again",
     "reason.gain_too_small": "predicted gain {speedup:.2f}x is below {minimum:.2f}x",
     "reason.needs_ascend_operator_data": "needs Ascend operator details (kernel_details / op_summary)",
     "reason.none_found": "none found",
@@ -57,6 +59,8 @@ ZH: dict[str, object] = {
     "reason.needs_steps_and_device": "需要步骤信息和设备操作",
     "reason.needs_device": "需要设备操作",
     "reason.nothing_to_change": "重放没有找到可改变的部分",
+    "reason.older_analysis": "分析文档中没有 {field}（由较早版本的 tracekit 写出）：请对该 trace 重新运行 "
+    "`tracekit analyze`",
     "reason.gain_too_small": "预测收益 {speedup:.2f} 倍，低于 {minimum:.2f} 倍",
     "reason.needs_ascend_operator_data": "需要昇腾算子详情（kernel_details / op_summary）",
     "reason.none_found": "未发现",

@@ -15,6 +15,7 @@ from tracekit.rules.model import (
     Rule,
     not_applicable,
     not_fired,
+    older_analysis,
 )
 
 
@@ -23,6 +24,9 @@ def check(ctx: Context) -> Outcome:
     CPU operators between them): run it in k workers, pipelined with the rest of the step
     (whatif.pipeline); the gain decides whether it fires. One worker (plain pipelining) is the
     smaller alternative, in the actions."""
+    pipeline = ctx.whatif.get("pipeline") or {}
+    if pipeline.get("applicable") and "workers_speedup" not in pipeline:
+        return older_analysis("whatif.pipeline.workers")
     found = stages(ctx)
     if ctx.device is None or found is None:
         return not_applicable("needs_steps_and_device")

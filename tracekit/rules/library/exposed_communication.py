@@ -13,6 +13,7 @@ from tracekit.rules.model import (
     amdahl,
     not_applicable,
     not_fired,
+    older_analysis,
 )
 
 EXPOSED_SHARE_MIN = 0.1
@@ -22,7 +23,11 @@ advisor flags communication above 10 % of the step)."""
 
 def check(ctx: Context) -> Outcome:
     """Communication not under compute: overlap it, make it cheaper; its removal is the bound."""
-    communication = (ctx.device or {}).get("communication")
+    if ctx.device is None:
+        return not_applicable("needs_device")
+    if "communication" not in ctx.device:
+        return older_analysis("devices[].communication")
+    communication = ctx.device["communication"]
     if communication is None:
         return not_applicable("needs_device")
     if not communication["communication_ns"]:

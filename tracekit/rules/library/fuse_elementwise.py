@@ -31,6 +31,7 @@ from tracekit.rules.model import (
     Outcome,
     Rule,
     not_applicable,
+    older_analysis,
     replay_verdict,
     replayed_gain,
 )
@@ -43,6 +44,8 @@ def check(ctx: Context) -> Outcome:
     all but one dispatch and launch per chain and the intermediate tensors' memory traffic."""
     if ctx.device is None or not ctx.device["launch"]["kernels_with_launch"]:
         return not_applicable("needs_launch_links")
+    if "graph_launch" in ctx.whatif and CHANGE.name not in ctx.whatif:  # the other levers estimated
+        return older_analysis(f"whatif.{CHANGE.name}")
     estimate = ctx.whatif.get(CHANGE.name, {})
 
     def fired() -> Outcome:
