@@ -139,3 +139,13 @@ def test_check_and_diff_take_traces_not_analysis_documents(tmp_path: Path) -> No
         assert result.returncode == 2, result.stdout
         assert result.stderr.startswith(f"tracekit: error: {old}: ")
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_chinese_report_renders_an_old_document(tmp_path: Path) -> None:
+    out = tmp_path / "old.zh.html"
+    result = _run("report", str(COMPAT / "h2d28_separate.analysis.json"), "--html", str(out), "--lang", "zh")
+    assert result.returncode == 0, result.stderr
+    checked = _section(out.read_text(), "checked")
+    assert (
+        checked.count("由较早版本的 tracekit 写出") == 3
+    )  # fuse-elementwise, exposed-communication, cpu-bound
