@@ -13,7 +13,7 @@ from tracekit.analysis.blocking import blocking_copies, sync_calls
 from tracekit.analysis.bubbles import bubble_summary
 from tracekit.analysis.changes import Change
 from tracekit.analysis.columns import Columns
-from tracekit.analysis.communication import communication_block
+from tracekit.analysis.communication import communication_block, profiler_communication
 from tracekit.analysis.copies import REPORTED_DIRECTIONS, copy_rows, copy_summary, memset_summary
 from tracekit.analysis.definitions import DEFINITIONS
 from tracekit.analysis.gaps import NSYS_GAP_THRESHOLD_NS, long_gaps
@@ -154,6 +154,9 @@ def _device_block(
     if options.measures_only:  # all that tracekit/compare reads (metrics.py, diff.py)
         return {**block, "hotspots": hotspots}
     block["communication"] = communication_block(table, cols, ops, lo, hi)
+    profiler = profiler_communication((metadata.get("ascend") or {}).get("communication_json"))
+    if profiler and block["communication"]["collectives"]:
+        block["communication"]["profiler"] = profiler
     block["blocking"] = blocking_copies(cols, ops, options.top)
     block["hotspots"] = hotspots
     block["launch"] = launch_summary(cols, kernels)

@@ -193,3 +193,52 @@ def _sequence_numbers(steps: np.ndarray, types: np.ndarray) -> np.ndarray:
         numbers[i] = seen.get(key, 0)
         seen[key] = numbers[i] + 1
     return numbers
+
+
+PROFILER_TIMES = ("elapse_ns", "transit_ns", "wait_ns", "synchronization_ns", "idle_ns")
+"""msprof's time split of a communication operator (communication.json): elapse = transit + wait +
+idle, synchronization the part of the wait msprof counts as synchronizing with the peers."""
+
+
+def profiler_communication(summary: dict | None) -> dict[str, object] | None:
+    """communication.json's operators (the Ascend reader's sums by operator name) by collective type:
+    count, msprof's times, wait and synchronization ratios, bytes and bandwidth per link type."""
+    if not summary or not summary.get("by_name"):
+        return None
+    types: dict[str, dict] = {}
+    for name, entry in summary["by_name"].items():
+        row = types.setdefault(
+            collective_type(name), {"count": 0, **dict.fromkeys(PROFILER_TIMES, 0), "links": {}}
+        )
+        row["count"] += entry["count"]
+        for key in PROFILER_TIMES:
+            row[key] += entry[key]
+        for link, values in entry["links"].items():
+            into = row["links"].setdefault(link, {"bytes": 0, "transit_ns": 0})
+            into["bytes"] += values["bytes"]
+            into["transit_ns"] += values["transit_ns"]
+    return {
+        "source": "communication.json",
+        "operations": summary["operations"],
+        "steps": summary["steps"],
+        "by_type": [_profiler_type_row(kind, types[kind]) for kind in COLLECTIVE_TYPES if kind in types],
+        "total_op_info": summary["total_op_info"],
+    }
+
+
+def _profiler_type_row(kind: str, row: dict) -> dict[str, object]:
+    """msprof's ratios: wait / (wait + transit), synchronization / (synchronization + transit)."""
+    links = [
+        {"link": link, **values, "bandwidth_gbps": ratio(values["bytes"], values["transit_ns"])}
+        for link, values in sorted(row["links"].items())
+    ]
+    return {
+        "type": kind,
+        "count": row["count"],
+        **{key: row[key] for key in PROFILER_TIMES},
+        "wait_ratio": ratio(row["wait_ns"], row["wait_ns"] + row["transit_ns"]),
+        "synchronization_ratio": ratio(
+            row["synchronization_ns"], row["synchronization_ns"] + row["transit_ns"]
+        ),
+        "links": links,
+    }

@@ -31,7 +31,10 @@ def communication_section(device: dict, width: int) -> Group:
     block = device.get("communication") or {}
     if not block.get("collectives"):
         return Group()
-    return Group(_split_table(block, width), _collectives_table(block["collectives"], width))
+    parts = [_split_table(block, width), _collectives_table(block["collectives"], width)]
+    if block.get("profiler"):
+        parts.append(_profiler_table(block["profiler"], width))
+    return Group(*parts)
 
 
 def _split_table(block: dict, width: int) -> Table:
@@ -69,3 +72,30 @@ def _collectives_table(collectives: list[dict], width: int) -> Table:
 
 def _bandwidth(gbps: float | None) -> str:
     return "unknown" if gbps is None else f"{gbps:.2f}"
+
+
+_PROFILER_COLUMNS = [
+    Column("type", "left"), Column("count"), Column("elapse"), Column("transit"), Column("wait"),
+    Column("sync", drop=2), Column("idle", drop=1), Column("wait ratio"),
+]  # fmt: skip
+_PROFILER_TIMES = ("elapse_ns", "transit_ns", "wait_ns", "synchronization_ns", "idle_ns")
+
+
+def _profiler_table(profiler: dict, width: int) -> Table:
+    """msprof's wait vs transit per type (communication.json; wait ratio = wait / (wait + transit)),
+    and the bandwidth of the link type that carried the most bytes."""
+    rows = [
+        [r["type"].replace("_", "-"), f"{r['count']:,}", *(fmt_ns(r[key]) for key in _PROFILER_TIMES),
+         fmt_share(r["wait_ratio"]), _busiest_link(r["links"])]
+        for r in profiler["by_type"]
+    ]  # fmt: skip
+    title = "Wait vs transit, communication.json (wait ratio = wait / (wait + transit))"
+    return fitted_table(title, _PROFILER_COLUMNS, rows, width, name="busiest link")
+
+
+def _busiest_link(links: list[dict]) -> str:
+    if not links:
+        return "-"
+    link = max(links, key=lambda item: item["bytes"])
+    rate = "-" if link["bandwidth_gbps"] is None else f"{link['bandwidth_gbps']:.2f} GB/s"
+    return f"{link['link']} {rate}"

@@ -4,7 +4,7 @@ Sources, in order of preference for the events of a rank: the timeline (`trace_v
 `msprof_*.json`, slices joined), else the SQLite export, else op_summary / kernel_details alone.
 op_summary / kernel_details rows are joined to the timeline's device tasks (same start ns and name)
 and give the Ascend operator columns (core type, block dim, OP State, input dtypes / shapes, task
-wait). step_trace_time, op_statistic, api_statistic, info.json.N and profiler_info go into
+wait). step_trace_time, op_statistic, api_statistic, info.json.N, profiler_info and communication.json go into
 `Trace.metadata["ascend"]`. Formats: docs/formats.md; columns: docs/model.md.
 
 Each rank is read under its own `checked.collecting()`: the values it replaced or dropped are counted
@@ -22,6 +22,7 @@ from tracekit.model.schema import NONE
 from tracekit.model.steps import assign_steps
 from tracekit.model.trace import Trace
 from tracekit.readers import checked
+from tracekit.readers.ascend.communication import read_communication
 from tracekit.readers.ascend.db import read_database, read_step_trace_db
 from tracekit.readers.ascend.discovery import SQLITE_MAGIC, RankFiles, discover, sniff_csv, sniff_timeline
 from tracekit.readers.ascend.join import join_kernels, kernels_as_events
@@ -128,6 +129,9 @@ def _summaries(files: RankFiles) -> dict[str, object]:
     result["api_statistic"] = [row for row in apis if _API_OF_INTEREST.search(str(row["api"]))]
     result["core_counts"] = _core_counts(files)
     result["profiler_level"] = _profiler_level(files)
+    communication = read_communication(files.communication)
+    if communication is not None:
+        result["communication_json"] = communication
     return result
 
 

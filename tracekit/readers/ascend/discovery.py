@@ -57,6 +57,7 @@ class RankFiles:
     analysis_databases: list[Path] = field(default_factory=list)
     device_info: list[Path] = field(default_factory=list)
     profiler_info: list[Path] = field(default_factory=list)
+    communication: list[Path] = field(default_factory=list)
 
     def has_events(self) -> bool:
         """True when something here can give timed events (a timeline, a task CSV, a DB)."""
@@ -66,7 +67,7 @@ class RankFiles:
         """Role -> paths read, for the trace metadata."""
         roles = (
             "timelines", "kernels", "step_trace_time", "op_statistic", "api_statistic",
-            "databases", "analysis_databases", "device_info", "profiler_info",
+            "databases", "analysis_databases", "device_info", "profiler_info", "communication",
         )  # fmt: skip
         return {role: [str(p) for p in getattr(self, role)] for role in roles if getattr(self, role)}
 
@@ -95,6 +96,8 @@ def classify(path: Path) -> str | None:
         return "device_info"
     if re.match(r"^profiler_info(_\d+)?\.json$", name):
         return "profiler_info"
+    if name == "communication.json":
+        return "communication"
     head = read_head(path)
     if head.startswith(SQLITE_MAGIC):
         return _database_role(path)
@@ -217,6 +220,9 @@ def _prefer(group: RankFiles) -> RankFiles:
     stats = [p for p in group.step_trace_time if p.parent.name == "ASCEND_PROFILER_OUTPUT"]
     if stats:
         group.step_trace_time = stats
+    outputs = [p for p in group.communication if p.parent.name == "ASCEND_PROFILER_OUTPUT"]
+    if outputs:
+        group.communication = outputs
     return group
 
 

@@ -4,7 +4,7 @@ their bytes and bandwidths; only for a device that ran collectives."""
 
 from __future__ import annotations
 
-from tracekit.formatting import fmt_share
+from tracekit.formatting import fmt_bytes, fmt_share
 from tracekit.report.html.context import Context
 from tracekit.report.html.copies import copy_bytes_cell
 from tracekit.report.html.markup import Cell, Column, element, paragraph, table, text
@@ -24,6 +24,7 @@ def communication_section(ctx: Context, device: dict) -> str:
         + _split_table(ctx, device, block)
         + element("h3", text(ctx.t("comm.collectives")))
         + _collectives_table(ctx, device, block["collectives"])
+        + _profiler_table(ctx, device, block.get("profiler"))
     )
 
 
@@ -93,3 +94,43 @@ def bandwidth_cell(ctx: Context, gbps: float | None) -> Cell:
     """GB/s with two decimals; `unknown` where no collective of the type has a size (or group size)."""
     shown = ctx.t("value.unknown") if gbps is None else f"{gbps:.2f}"
     return Cell(shown, gbps, numeric=True)
+
+
+def _profiler_table(ctx: Context, device: dict, profiler: dict | None) -> str:
+    """msprof's wait vs transit per collective type (communication.json), with the link bandwidths."""
+    if not profiler:
+        return ""
+    t, hint = ctx.t, ctx.hint("communication.profiler", ctx.device_window(device))
+    keys = ("col.count", "comm.elapse", "comm.transit", "comm.wait", "comm.synchronization", "comm.idle_time",
+            "comm.wait_ratio", "comm.links")  # fmt: skip
+    columns = [
+        Column(t("comm.type"), hint),
+        *(Column(t(key), hint, numeric=key != "comm.links") for key in keys),
+    ]
+    rows = [
+        [
+            Cell(r["type"].replace("_", "-")),
+            count_cell(r["count"]),
+            *(
+                ns_cell(r[key])
+                for key in ("elapse_ns", "transit_ns", "wait_ns", "synchronization_ns", "idle_ns")
+            ),
+            share_cell(r["wait_ratio"]),
+            Cell(links_text(r["links"])),
+        ]
+        for r in profiler["by_type"]
+    ]
+    steps = ", ".join(profiler["steps"])
+    return element("h3", text(t("comm.profiler", steps=steps))) + table(columns, rows, sortable=True)
+
+
+def links_text(links: list[dict]) -> str:
+    """`HCCS 408 MiB 15.65 GB/s, ...`: each link type that carried data."""
+    return (
+        ", ".join(
+            f"{link['link']} {fmt_bytes(link['bytes'])}"
+            + ("" if link["bandwidth_gbps"] is None else f" {link['bandwidth_gbps']:.2f} GB/s")
+            for link in links
+        )
+        or "-"
+    )

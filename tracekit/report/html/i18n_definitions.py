@@ -43,6 +43,11 @@ DEFINITIONS_ZH: dict[str, str] = {
     "n 为组大小：all-reduce 2(n-1)/n；all-gather、reduce-scatter、all-to-all (n-1)/n；broadcast、send/recv 1",
     "communication.instances": "按开始时间的前 2000 个集合通信：类型、步骤、序号（该步骤内同类型集合通信按开始"
     "顺序编号 0, 1, ...）、start_ns、end_ns、bytes",
+    "communication.profiler": "仅昇腾，来自 msprof 的 communication.json（其自身数值，按类型对其各步骤和算子求和）："
+    "每个算子 elapse_ns = transit_ns + wait_ns + idle_ns，transit = 数据传输，wait = 等待其他 rank"
+    "（synchronization_ns：msprof 计为与其他 rank 同步的那部分等待），idle = 其余（下发）；wait_ratio = wait / (wait + transit)，"
+    "synchronization_ratio = synchronization / (synchronization + transit)；按链路类型（HCCS、PCIE、RDMA、SDMA、SIO）"
+    "给出字节（MB x 10^6）、transit_ns 和 bandwidth_gbps = 字节 / transit_ns",
     "steps.duration_ns": "主机端 ProfilerStep#N 区间的时长；分位数取最近秩",
     "steps.throughput_per_s": "1 s / 平均步骤时长：步骤依次执行时每秒的步骤数",
     "steps.series": "按开始顺序的每个步骤的时长（超过 2000 步时每隔 stride 步取一个）",
