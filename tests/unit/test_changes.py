@@ -16,7 +16,7 @@ from tracekit.analysis.precision import Bf16
 from tracekit.analysis.replay import Op, replay
 from tracekit.model.schema import CopyDirection, Kind
 from tracekit.perfmodel.hardware import find_hardware
-from tracekit.rules.library.bigger_batch import bigger_batch, device_capacity
+from tracekit.rules.library.bigger_batch import Growth, bigger_batch, device_capacity
 from tracekit.rules.library.host_syncs import remove_host_syncs
 from tracekit.rules.library.mixed_precision import mixed_precision
 from tracekit.rules.library.pin_memory import pin_memory
@@ -154,9 +154,22 @@ def test_bigger_batch_grows_only_beyond_the_floor(tmp_path: Path) -> None:
     """floor 3 us: k0 stays 3 + (3 - 3) = 3, k1 becomes 13 + (13 - 3) = 23 (not 26).
     Replay: k0 [8,11), k1 [13,36), sync returns 40."""
     cols, model = step_model(tmp_path, _two_kernels(), 30)
-    edited = bigger_batch(model, cols, CopyCost(0.0, 1.0, "test"), floor_ns=3 * US)
+    edited = bigger_batch(model, cols, Growth(CopyCost(0.0, 1.0, "test"), 3 * US, {}))
     assert [op.dur for op in _ops(edited.entries)] == [3 * US, 23 * US]
     assert replay(model, edited.entries, edited.detached) == 40 * US
+
+
+def test_bigger_batch_grows_a_kernel_with_a_roofline_share_by_its_factor(tmp_path: Path) -> None:
+    """k1 (13 us) at a roofline share of 0.25 grows x1.25 to 16.25 us; k0 keeps the floor rule (3 us).
+    The capacity floor grows k1 by its factor and k0 (no factor) x2: busy 16 us x (6 + 16.25) / 16."""
+    cols, model = step_model(tmp_path, _two_kernels(), 30)
+    k1 = _ops(model.entries)[1]
+    growth = Growth(CopyCost(0.0, 1.0, "test"), 3 * US, {k1.row: 1.25})
+    edited = bigger_batch(model, cols, growth)
+    assert [op.dur for op in _ops(edited.entries)] == [3 * US, 16_250]
+    capacity = device_capacity([model], cols, growth)
+    assert capacity["device_busy_ns"] == 16 * US
+    assert capacity["capacity_floor_ns"] == round(16 * US * (6 * US + 16_250) / (16 * US))
 
 
 def test_bigger_batch_grows_copies_by_their_bytes(tmp_path: Path) -> None:
@@ -167,7 +180,7 @@ def test_bigger_batch_grows_copies_by_their_bytes(tmp_path: Path) -> None:
         runtime("cudaDeviceSynchronize", 5, 10),
     ]
     cols, model = step_model(tmp_path, events, 20)
-    edited = bigger_batch(model, cols, CopyCost(1000.0, 1.5, "test"), floor_ns=3 * US)
+    edited = bigger_batch(model, cols, Growth(CopyCost(1000.0, 1.5, "test"), 3 * US, {}))
     assert [op.dur for op in _ops(edited.entries)] == [8 * US]
 
 
@@ -224,6 +237,8 @@ def test_pinned_cost_fitted_on_pinned_copies(tmp_path: Path) -> None:
 
 def test_device_capacity_of_a_doubled_batch(tmp_path: Path) -> None:
     """Busy device time of the step: k0 [8,11) + k1 [13,26) = 16 us; a batch twice as large needs
-    at least 32 us of device time."""
+    32 us of device time when no kernel has a roofline share (each doubles: the bound stays
+    conservative)."""
     cols, model = step_model(tmp_path, _two_kernels(), 30)
-    assert device_capacity([model], cols) == {"device_busy_ns": 16 * US, "capacity_floor_ns": 32 * US}
+    growth = Growth(CopyCost(0.0, 1.0, "test"), 3 * US, {})
+    assert device_capacity([model], cols, growth) == {"device_busy_ns": 16 * US, "capacity_floor_ns": 32 * US}
