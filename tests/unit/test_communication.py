@@ -209,3 +209,28 @@ def test_a_sendrecv_kernel_takes_the_type_of_the_c10d_operator_that_launched_it(
     ]
     instances = _device(tmp_path, events)["communication"]["instances"]
     assert instances["type"] == ["all_to_all", "send_recv"]
+
+
+def _nsys_collectives(tmp_path: Path) -> dict:
+    """Three NCCL kernels launched inside NCCL's own NVTX ranges (nsys): a generic kernel inside
+    ncclAllGather, a SendRecv kernel inside ncclAllToAll (older NCCL runs all-to-all as send/recv),
+    a generic kernel inside ncclGroupEnd (names no collective: the kernel keeps its own name's type)."""
+    from nsys_builder import Export
+
+    e = Export()
+    for i, (nvtx_range, kernel_name) in enumerate(
+        [("ncclAllGather", "ncclDevKernel_Generic"), ("ncclAllToAll", "ncclDevKernel_SendRecv"),
+         ("ncclGroupEnd", "ncclDevKernel_Generic")]
+    ):  # fmt: skip
+        t0 = 1000 * (i + 1)
+        e.nvtx(nvtx_range, t0, t0 + 100)
+        e.kernel(kernel_name, t0 + 200, t0 + 300, e.call("cudaLaunchKernel", t0 + 10, t0 + 20), stream=20)
+    return analyze(read_trace(e.write(tmp_path / "nccl.sqlite")))["devices"][0]["communication"]
+
+
+def test_nccl_nvtx_ranges_give_the_collective_type_on_nsys(tmp_path: Path) -> None:
+    block = _nsys_collectives(tmp_path)
+    assert block["instances"]["type"] == ["all_gather", "all_to_all", "other"]
+    assert [(c["type"], c["count"], c["total_ns"]) for c in block["collectives"]] == [
+        ("all_gather", 1, 100), ("all_to_all", 1, 100), ("other", 1, 100),
+    ]  # fmt: skip

@@ -32,6 +32,7 @@ _TYPE_PATTERNS = (
 )
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
 _COLLECTIVE_OPERATOR = re.compile(r"^(c10d::|nccl:)")
+_NCCL_RANGE = re.compile(r"^nccl[A-Z]")  # NCCL's NVTX ranges: ncclAllReduce, ncclSend, ncclGroupEnd, ...
 
 
 def collective_type(name: str, collective: str = "") -> str:
@@ -123,10 +124,9 @@ def _types(table: pa.Table, cols: Columns, rows: np.ndarray) -> np.ndarray:
 
 
 def _calling_operators(cols: Columns, rows: np.ndarray) -> list[str]:
-    """The name of the latest-starting c10d / nccl CPU operator holding each row's launch call on its
-    thread ("" when there is none)."""
-    flags = np.array([bool(_COLLECTIVE_OPERATOR.match(n)) for n in cols.names] or [False])
-    operators = np.flatnonzero((cols.kind == Kind.CPU_OP) & flags[cols.name_code])
+    """The name of the latest-starting c10d / nccl CPU operator or NCCL NVTX range holding each row's
+    launch call on its thread ("" when there is none)."""
+    operators = _collective_holders(cols)
     launches = cols.launch[rows]
     if not len(operators) or not (launches >= 0).any():
         return [""] * len(rows)
@@ -137,6 +137,20 @@ def _calling_operators(cols: Columns, rows: np.ndarray) -> list[str]:
     held = (launches >= 0) & (at >= 0) & (cols.end[holder] >= cols.end[calls])
     held &= cols.thread[holder] == cols.thread[calls]
     return [cols.names[cols.name_code[h]] if ok else "" for h, ok in zip(holder, held, strict=True)]
+
+
+def _collective_holders(cols: Columns) -> np.ndarray:
+    """Rows that name the collective their launch calls run in: c10d:: / nccl: CPU operators
+    (Kineto), and NCCL's own NVTX ranges (`ncclAllReduce`, `ncclSend`, ... in nsys exports) whose name
+    gives a type (`ncclGroupEnd`, which launches a whole group, does not)."""
+    operator = np.array([bool(_COLLECTIVE_OPERATOR.match(n)) for n in cols.names] or [False])
+    nccl_range = np.array(
+        [bool(_NCCL_RANGE.match(n)) and collective_type(n) != "other" for n in cols.names] or [False]
+    )
+    code = cols.name_code
+    return np.flatnonzero(
+        ((cols.kind == Kind.CPU_OP) & operator[code]) | ((cols.kind == Kind.MARKER) & nccl_range[code])
+    )
 
 
 def collectives_by_type(table: pa.Table, cols: Columns, rows: np.ndarray) -> list[dict[str, object]]:

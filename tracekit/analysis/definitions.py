@@ -35,7 +35,8 @@ DEFINITIONS: dict[str, str] = {
     "communication.exposed_ns": "|union of communication minus union of compute| (msprof 'Communication "
     "(Not Overlapped)'); exposed_share = exposed_ns / |W|",
     "communication.collectives": "communication kernels by type (Collective name arg, else the c10d/nccl "
-    "operator that launched it, else the kernel or op name): count, total_ns (sum of durations), busy_ns "
+    "operator or NCCL NVTX range that launched it, else the kernel or op name): count, total_ns (sum of "
+    "durations), busy_ns "
     "(union), bytes (max(in, out) message), algbw_gbps = sum bytes / sum durations over sized kernels "
     "(bytes/ns = GB/s), busbw_gbps = sum(bytes x factor) / "
     "sum durations with nccl-tests' factor over n = group size: all-reduce 2(n-1)/n; all-gather, "

@@ -37,7 +37,7 @@ DEFINITIONS_ZH: dict[str, str] = {
     "（HTA 的通信/计算重叠）",
     "communication.exposed_ns": "|通信并集减去计算并集|（msprof 的 'Communication (Not Overlapped)'）；"
     "exposed_share = exposed_ns / |W|",
-    "communication.collectives": "按类型（Collective name 参数，否则内核或算子名）统计的通信内核：次数、"
+    "communication.collectives": "按类型（Collective name 参数，否则启动它的 c10d/nccl 算子或 NCCL NVTX 区间，否则内核或算子名）统计的通信内核：次数、"
     "total_ns（时长之和）、busy_ns（并集）、bytes（max(输入, 输出) 消息大小）、algbw_gbps = 有大小的内核的字节"
     "总和 / 时长总和（字节/ns = GB/s）、busbw_gbps = Σ(字节 × 系数) / 时长总和，系数取 nccl-tests 的定义，"
     "n 为组大小：all-reduce 2(n-1)/n；all-gather、reduce-scatter、all-to-all (n-1)/n；broadcast、send/recv 1",
