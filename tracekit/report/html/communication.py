@@ -36,7 +36,7 @@ def _split_table(ctx: Context, device: dict, block: dict) -> str:
                Column(t("comm.share"), numeric=True), Column(t("col.formula"))]  # fmt: skip
     rows = [
         _row(ctx, t(f"comm.{part}"), split[f"{part}_ns"], _share(split[f"{part}_ns"], width),
-             "communication.split", window)
+             "communication.split", window, t(f"comm.formula.{part}"))
         for part in SPLIT_PARTS
     ]  # fmt: skip
     rows += [
@@ -47,16 +47,24 @@ def _split_table(ctx: Context, device: dict, block: dict) -> str:
         _row(ctx, t("comm.exposed"), block["exposed_ns"], block["exposed_share"],
              "communication.exposed_ns", window),
     ]  # fmt: skip
-    return table(columns, rows)
+    return paragraph(ctx.formula("communication.split"), "note") + table(columns, rows)
 
 
 def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _row(ctx: Context, label: str, ns: int, share: float | None, key: str, window: str) -> list[Cell]:
+def _row(
+    ctx: Context, label: str, ns: int, share: float | None, key: str, window: str, formula: str | None = None
+) -> list[Cell]:
+    """A row with its time, share of W and formula (`formula`, else the definition of `key`)."""
     hint = ctx.hint(key, window)
-    return [Cell(label, hint=hint), ns_cell(ns, hint), share_cell(share, hint), Cell(ctx.formula(key))]
+    return [
+        Cell(label, hint=hint),
+        ns_cell(ns, hint),
+        share_cell(share, hint),
+        Cell(formula or ctx.formula(key)),
+    ]
 
 
 def _overlap_row(ctx: Context, block: dict, window: str) -> list[Cell]:
