@@ -239,13 +239,18 @@ def _units_reference(model: StepModel, targets: list[int], allowed: set[int]) ->
 
 def _host_stage_reference(model: StepModel, busy) -> int:
     """The host stage: CPU work holding no call, outside the calls, the operators holding one and
-    the device's busy time; which operators hold a call, by checking every pair."""
+    the device's busy time, before the first launch or after the last call; which operators hold a
+    call, by checking every pair."""
     spans = model.cpu_ops + model.markers
     holds = [any(a <= e.a and e.b <= b for e in model.entries) for a, b in spans]
     taken = _set([(e.a, e.b) for e in model.entries] + [s for s, h in zip(spans, holds, strict=True) if h]
                  + list(zip(*busy, strict=True)))  # fmt: skip
-    work = _set([s for s, h in zip(spans, holds, strict=True) if not h])
-    return total_length(subtract(clip(work, model.start, model.end), taken))
+    work = subtract(_set([s for s, h in zip(spans, holds, strict=True) if not h]), taken)
+    launches = [e.a for e in model.entries if e.ops]
+    if not launches:
+        return total_length(clip(work, model.start, model.end))
+    first, last = min(launches), max(e.b for e in model.entries)
+    return total_length(clip(work, model.start, first)) + total_length(clip(work, last, model.end))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -16,9 +16,6 @@ where everything ran and what bound it: the critical path (tracekit/analysis/att
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import NamedTuple
@@ -27,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit.analysis.columns import Columns
+from tracekit.gcpause import gc_paused
 from tracekit.model.schema import DEVICE_KINDS, NONE, Kind
 
 UNBOUNDED = -(1 << 62)
@@ -130,19 +128,6 @@ def replay_timeline(model: StepModel, entries: list[Entry] | None = None, detach
     """The replayed step, with every start and what bound it (for the critical path)."""
     with gc_paused():
         return _replayed(model, model.entries if entries is None else entries, detached)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Collections off while a step's operations and runs are made: they hold no cycles, and each
-    collection would rescan every object alive (a quarter of a 16k-operation step's what-if)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _replayed(model: StepModel, entries: list[Entry], detached) -> Timeline:

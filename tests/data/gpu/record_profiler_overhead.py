@@ -38,28 +38,22 @@ UNPROFILED_ITERS = 100
 WAIT, WARMUP, ACTIVE = 1, 2, 10
 
 
-def cpu_ops_step(n: int) -> Callable[[], None]:
-    x = torch.zeros(1)
+def adds_step(device: str) -> Callable[[int], Callable[[], None]]:
+    """Steps of n `aten::add` on a 1-element tensor on `device` (cpu: no CUDA call; cuda: one
+    cudaLaunchKernel and one kernel each), then a synchronize."""
 
-    def step() -> None:
-        y = x
-        for _ in range(n):
-            y = y.add(1)
-        torch.cuda.synchronize()
+    def make(n: int) -> Callable[[], None]:
+        x = torch.zeros(1, device=device)
 
-    return step
+        def step() -> None:
+            y = x
+            for _ in range(n):
+                y = y.add(1)
+            torch.cuda.synchronize()
 
+        return step
 
-def launches_step(n: int) -> Callable[[], None]:
-    x = torch.zeros(1, device="cuda")
-
-    def step() -> None:
-        y = x
-        for _ in range(n):
-            y = y.add(1)
-        torch.cuda.synchronize()
-
-    return step
+    return make
 
 
 def graph_step(n: int) -> Callable[[], None]:
@@ -86,7 +80,7 @@ def graph_step(n: int) -> Callable[[], None]:
     return step
 
 
-WORKLOADS = {"cpu_ops": cpu_ops_step, "launches": launches_step, "graph_kernels": graph_step}
+WORKLOADS = {"cpu_ops": adds_step("cpu"), "launches": adds_step("cuda"), "graph_kernels": graph_step}
 
 
 def unprofiled_ns(step: Callable[[], None]) -> float:

@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 
 from tracekit.errors import TraceError
+from tracekit.gcpause import gc_paused
 from tracekit.model.trace import Trace
 from tracekit.readers.kineto.assemble import Assembly, default_of
 from tracekit.readers.kineto.columns import INPUT_COLUMNS, _parse_copy_name, to_piece
@@ -30,7 +31,7 @@ from tracekit.readers.kineto.events import (
     _Event,
     header,
 )
-from tracekit.readers.kineto.stream import Streamed, Unstreamable, gc_paused, read_streamed
+from tracekit.readers.kineto.stream import Streamed, Unstreamable, read_streamed
 from tracekit.readers.source import content_size_hint, decode_json, decode_json_array, read_buffer
 from tracekit.readers.spill import Store, memory_budget
 

@@ -13,14 +13,11 @@ caller then reads the file whole, as for small files.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import re
 from collections import deque
-from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -28,6 +25,7 @@ from pathlib import Path
 import msgspec
 import pyarrow as pa
 
+from tracekit.gcpause import gc_paused
 from tracekit.model.schema import EVENT_SCHEMA
 from tracekit.readers import checked
 from tracekit.readers.kineto import events as kinds
@@ -268,18 +266,6 @@ def decode_file_range(path: str, start: int, stop: int) -> Piece | _Failure:
 
 def _exact(text: bytes) -> list:
     return msgspec.json.decode(text, type=list[kinds._ExactEvent])
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Collections off while millions of acyclic objects are made: they would only rescan them."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _document_header(head: bytes, tail: bytes, form: str) -> dict[str, object]:
