@@ -39,9 +39,12 @@ def operator_rows(
 
 
 def _thread_codes(table: pa.Table) -> np.ndarray:
-    """One code per (process, thread) pair."""
-    pairs = np.stack([table.column("process").to_numpy(), table.column("thread").to_numpy()], axis=1)
-    return np.unique(pairs, axis=0, return_inverse=True)[1].reshape(-1)
+    """One code per (process, thread) pair, in the pairs' sorted order: each column ranked on its
+    own, then the ranks combined into one key (a 1-D unique: a pairwise one sorts rows, 10x slower)."""
+    _, process = np.unique(table.column("process").to_numpy(), return_inverse=True)
+    _, thread = np.unique(table.column("thread").to_numpy(), return_inverse=True)
+    width = int(thread.max()) + 1 if len(thread) else 1
+    return np.unique(process.astype(np.int64) * width + thread, return_inverse=True)[1].reshape(-1)
 
 
 def _by_external_id(cols: Columns, cpu: np.ndarray, calls: np.ndarray) -> np.ndarray:
