@@ -41,20 +41,33 @@ def doubled_work_factors(
         if owner != NONE:
             by_owner[owner].append(kernel)
     text = {c: table.column(c).combine_chunks() for c in INPUT_COLUMNS}
+    costs = _Costs(cols, text)
     factors: dict[int, float] = {}
     for owner, rows in by_owner.items():
-        share = _roofline_share(cols, text, owner, rows, row)
+        share = _roofline_share(cols, costs.of(owner), rows, row)
         if share is not None:
             factors.update(dict.fromkeys(rows, 1.0 + share))
     return factors
 
 
-def _roofline_share(
-    cols: Columns, text: dict[str, pa.DictionaryArray], owner: int, rows: list[int], row: Hardware
-) -> float | None:
+class _Costs:
+    """Each operator's modelled cost, estimated once per distinct call (name, shapes, dtypes,
+    values): a model's operators repeat every step."""
+
+    def __init__(self, cols: Columns, text: dict[str, pa.DictionaryArray]) -> None:
+        self.cols, self.text, self.known = cols, text, {}
+        self.codes = [text[c].indices.to_numpy(zero_copy_only=False) for c in INPUT_COLUMNS]
+
+    def of(self, owner: int) -> Cost | None:
+        key = (int(self.cols.name_code[owner]), *(int(codes[owner]) for codes in self.codes))
+        if key not in self.known:
+            call = operator_call(self.cols, self.text, owner)
+            self.known[key] = estimate(call) if call is not None else None
+        return self.known[key]
+
+
+def _roofline_share(cols: Columns, cost: Cost | None, rows: list[int], row: Hardware) -> float | None:
     """The operator's roofline time over its kernels' time, at most 1; None without a model."""
-    call = operator_call(cols, text, owner)
-    cost = estimate(call) if call is not None else None
     device_ns = int(np.sum(cols.dur[rows]))
     limit = _roofline_ns(cost, cols, rows, row) if cost is not None else None
     if limit is None or device_ns <= 0:
