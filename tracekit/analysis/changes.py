@@ -34,7 +34,7 @@ from tracekit.model.intervals import (
 from tracekit.model.schema import CopyDirection, Kind, MemoryKind
 from tracekit.perfmodel.hardware import Hardware
 
-KERNEL_LIKE = (Kind.KERNEL, Kind.MEMSET)  # operations a graph can capture as kernels
+KERNEL_LIKE = (int(Kind.KERNEL), int(Kind.MEMSET))  # operations a graph can capture as kernels
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from tracekit.rules.model import (
 )
 
 BATCH_FACTOR = 2
+_MEMCPY = int(Kind.MEMCPY)  # a plain int: compared per operation (an enum member's lookup is slow)
 
 
 def check(ctx: Context) -> Outcome:
@@ -77,7 +78,7 @@ class Growth:
     factors: dict[int, float]
 
     def of(self, cols: Columns, row: int, dur: int) -> int:
-        if cols.kind[row] == Kind.MEMCPY:
+        if cols.kind[row] == _MEMCPY:
             return dur + round(self.cost.ns_per_byte * max(int(cols.bytes[row]), 0))
         if row in self.factors:
             return round(dur * self.factors[row])
