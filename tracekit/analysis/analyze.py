@@ -16,6 +16,7 @@ from tracekit.analysis.columns import Columns
 from tracekit.analysis.communication import communication_block, profiler_communication
 from tracekit.analysis.copies import REPORTED_DIRECTIONS, copy_rows, copy_summary, memset_summary
 from tracekit.analysis.definitions import DEFINITIONS
+from tracekit.analysis.document import SCHEMA, Document, to_document
 from tracekit.analysis.gaps import NSYS_GAP_THRESHOLD_NS, long_gaps
 from tracekit.analysis.hotspots import cpu_op_hotspots, kernel_hotspots
 from tracekit.analysis.launch import launch_summary
@@ -30,7 +31,6 @@ from tracekit.errors import TraceError
 from tracekit.model.steps import marker_names, steps_from_markers
 from tracekit.model.trace import Trace
 
-SCHEMA = "tracekit.analysis/1"
 MARKER_NAMES = 5  # annotation names offered as step markers when the trace has no steps
 
 
@@ -50,9 +50,10 @@ class Options:
     unprofiled_step_ns: int | None = None  # step time measured without the profiler (--unprofiled-step)
 
 
-def analyze(trace: Trace, options: Options = Options(), changes: Sequence[Change] = ()) -> dict[str, object]:
-    """Every metric of the trace, per device, as plain data; the what-if block estimates `changes`
-    (the rules' replay changes: `tracekit.rules.CHANGES`; none: no per-change estimate, an empty plan)."""
+def analyze(trace: Trace, options: Options = Options(), changes: Sequence[Change] = ()) -> Document:
+    """Every metric of the trace, per device (the typed `tracekit.analysis/1` document); the what-if
+    block estimates `changes` (the rules' replay changes: `tracekit.rules.CHANGES`; none: no
+    per-change estimate, an empty plan)."""
     table = trace.events
     if options.step_marker is not None:
         table = marker_steps(trace, options.step_marker)
@@ -60,7 +61,7 @@ def analyze(trace: Trace, options: Options = Options(), changes: Sequence[Change
         table = select_steps(trace, options.steps, table)
     cols = Columns.from_table(table)
     steps = step_summary(table)
-    return {
+    return to_document({
         "schema": SCHEMA,
         "trace": _trace_block(trace, table, cols, steps["count"]),
         "options": {
@@ -85,7 +86,7 @@ def analyze(trace: Trace, options: Options = Options(), changes: Sequence[Change
         "timeline": None if options.measures_only else step_timeline(table),
         "definitions": DEFINITIONS,
         **({} if options.measures_only else _ascend_block(trace, table, cols)),
-    }
+    })
 
 
 def marker_steps(trace: Trace, name: str) -> pa.Table:

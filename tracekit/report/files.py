@@ -7,10 +7,11 @@ naming it, checked before the work (`check_output_path`) and again when writing.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 from pathlib import Path
+
+import msgspec
 
 from tracekit.errors import TraceError
 
@@ -74,6 +75,6 @@ def _umask() -> int:
     return mask
 
 
-def to_json(document: dict[str, object]) -> str:
-    """The analysis document as indented JSON text."""
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+def to_json(document: dict[str, object] | msgspec.Struct) -> str:
+    """A document (typed, or plain data) as indented JSON text."""
+    return msgspec.json.format(msgspec.json.encode(document), indent=2).decode() + "\n"
