@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import struct
 from pathlib import Path
 
 PID = 4242
@@ -25,6 +26,58 @@ TABLES = {
     "NVTX_EVENTS": "start INT, end INT, eventType INT, rangeId INT, text TEXT, globalTid INT, textId INT",
 }
 HTOD, DTOH, PAGEABLE, PINNED, DEVICE = 1, 2, 0, 1, 2
+NVTX_PAYLOAD_COLUMNS = ", domainId INT, jsonText TEXT, binaryData TEXT"
+"""NVTX_EVENTS' payload columns (binaryData is declared TEXT in real exports and holds a BLOB)."""
+NCCL_DOMAIN = 1
+NCCL_SCHEMAS = [  # NVTX_PAYLOAD_SCHEMAS of nsys-ai-fixtures/h100_2gpu_1s.sqlite (each row twice there)
+    (1, 16777218, None, 1, None, 4, 24, None),
+    (1, 16777230, None, 1, None, 1, 8, None),
+    (1, 16777220, None, 1, None, 2, 16, None),
+    (1, 16777226, None, 1, None, 3, 24, None),
+    (1, 16777225, None, 1, None, 3, 24, None),
+    (1, 16777227, None, 1, None, 4, 24, None),
+]
+NCCL_SCHEMA_ENTRIES = [  # its NVTX_PAYLOAD_SCHEMA_ENTRIES: (domain, schema, idx, flags, type, name, ...)
+    (1, 16777218, 0, None, 18, "NCCL communicator ID", None, None, None),
+    (1, 16777218, 1, None, 5, "No. of ranks", None, None, 8),
+    (1, 16777218, 2, None, 5, "Rank", None, None, 12),
+    (1, 16777218, 3, None, 5, "CUDA device", None, None, 16),
+    (1, 16777220, 0, None, 18, "NCCL communicator ID", None, None, None),
+    (1, 16777220, 1, None, 22, "Message size [bytes]", None, None, 8),
+    (1, 16777225, 0, None, 18, "NCCL communicator ID", None, None, None),
+    (1, 16777225, 1, None, 22, "Message size [bytes]", None, None, 8),
+    (1, 16777225, 2, None, 5, "Peer rank", None, None, 16),
+    (1, 16777226, 0, None, 18, "NCCL communicator ID", None, None, None),
+    (1, 16777226, 1, None, 22, "Message size [bytes]", None, None, 8),
+    (1, 16777226, 2, None, 5, "Peer rank", None, None, 16),
+    (1, 16777227, 0, None, 18, "NCCL communicator ID", None, None, None),
+    (1, 16777227, 1, None, 5, "No. of ranks", None, None, 8),
+    (1, 16777227, 2, None, 5, "Rank", None, None, 12),
+    (1, 16777227, 3, None, 5, "CUDA device", None, None, 16),
+    (1, 16777230, 0, None, 18, "NCCL communicator ID", None, None, None),
+]
+COMM_INIT, COLLECTIVE, SEND, RECV = 16777218, 16777220, 16777225, 16777226
+"""Schema ids by layout: comm init (communicator, ranks, rank, device), communicator + message size,
+and the two with a peer rank."""
+SCHEMA_TABLES = {
+    "NVTX_PAYLOAD_SCHEMAS": "domainId INTEGER, schemaId INTEGER, name TEXT, type INTEGER, flags INTEGER, "
+    "numEntries INTEGER, payloadSize INTEGER, alignTo INTEGER",
+    "NVTX_PAYLOAD_SCHEMA_ENTRIES": "domainId INTEGER NOT NULL, schemaId INTEGER NOT NULL, "
+    "idx INTEGER NOT NULL, flags INTEGER, type INTEGER, name TEXT, description TEXT, "
+    "arrayOrUnionDetail INTEGER, offset INTEGER",
+}
+_STRUCT_CODES = {5: "i", 18: "Q", 22: "Q"}
+
+
+def payload_blob(schema_id: int, values: dict[str, int], domain: int = NCCL_DOMAIN) -> bytes:
+    """A binaryData blob as nsys writes it: the 32-byte header (domain, schema, payload size, total
+    size), then the payload laid out by the real schema's entries (`values` by entry name)."""
+    size = next(row[6] for row in NCCL_SCHEMAS if row[1] == schema_id)
+    payload = bytearray(size)
+    for _, schema, _, _, kind, name, _, _, offset in NCCL_SCHEMA_ENTRIES:
+        if schema == schema_id and name in values:
+            struct.pack_into("<" + _STRUCT_CODES[kind], payload, offset or 0, values[name])
+    return struct.pack("<QQQQ", domain, schema_id, size, 32 + size) + bytes(payload)
 
 
 class Export:
@@ -79,6 +132,24 @@ class Export:
     def nvtx(self, text: str, start: int, end: int | None, event_type: int = 59):
         self._add("NVTX_EVENTS", (start, end, event_type, 0, text, GLOBAL_TID, None))
 
+    def nvtx_payload(
+        self,
+        text: str,
+        start: int,
+        end: int | None,
+        blob: bytes | None = None,
+        json_text: str | None = None,
+        global_tid: int = GLOBAL_TID,
+    ) -> None:
+        """An NVTX push/pop range with a payload (NCCL's ranges); the export then has the payload
+        columns and NCCL's real schema tables."""
+        row = (start, end, 59, 0, text, global_tid, None, NCCL_DOMAIN, json_text, blob)
+        self._add("NVTX_EVENTS", row)
+        if "NVTX_PAYLOAD_SCHEMAS" not in self.rows:
+            self.table("NVTX_PAYLOAD_SCHEMAS", SCHEMA_TABLES["NVTX_PAYLOAD_SCHEMAS"], NCCL_SCHEMAS * 2)
+            entries = SCHEMA_TABLES["NVTX_PAYLOAD_SCHEMA_ENTRIES"]
+            self.table("NVTX_PAYLOAD_SCHEMA_ENTRIES", entries, NCCL_SCHEMA_ENTRIES * 2)
+
     def table(self, name: str, columns: str, rows: list[tuple]) -> None:
         """Any other table, e.g. an enum table or DIAGNOSTIC_EVENT."""
         TABLES.setdefault(name, columns)
@@ -90,8 +161,12 @@ class Export:
         with sqlite3.connect(path) as db:
             self.rows["StringIds"] = [(i, s) for s, i in self.strings.items()]
             for name in {*self.rows, *tables}:
-                db.execute(f"CREATE TABLE {quoted(name)} ({TABLES[name]})")
                 rows = self.rows.get(name, [])
+                columns = TABLES[name]
+                if name == "NVTX_EVENTS" and any(len(row) > 7 for row in rows):
+                    columns += NVTX_PAYLOAD_COLUMNS
+                    rows = [row + (None,) * (10 - len(row)) for row in rows]
+                db.execute(f"CREATE TABLE {quoted(name)} ({columns})")
                 if rows:
                     marks = ", ".join("?" * len(rows[0]))
                     db.executemany(f"INSERT INTO {quoted(name)} VALUES ({marks})", rows)
@@ -120,7 +195,7 @@ class Export:
             }
             return {"Type": 48, "TraceProcessEvent": call | {"name": str(name), "globalTid": str(tid)}}
         if table == "NVTX_EVENTS":
-            start, end, event_type, _, text, tid, _ = row
+            start, end, event_type, _, text, tid, _ = row[:7]
             nvtx = {"Type": event_type, "Timestamp": str(start), "Text": text, "GlobalTid": str(tid)}
             return {
                 "Type": event_type,

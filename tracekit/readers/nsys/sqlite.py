@@ -1,7 +1,8 @@
 """Reader for Nsight Systems SQLite exports (`nsys export --type sqlite`), 2021 to 2026 schemas: the
 CUDA and NVTX tables as canonical events (the export itself: `export_db`; what it says about itself:
 `sqlite_metadata`). Every value read goes through the checked conversions (`activity.times`,
-`checked.integers`, `checked.text`), whatever its SQLite type.
+`checked.integers`, `checked.text`), whatever its SQLite type. NCCL's NVTX payloads give the
+communication kernels their message sizes (`nccl_sizes`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tracekit.readers.nsys.export_db import (
     string_texts,
     texts,
 )
+from tracekit.readers.nsys.nccl_sizes import sized_ranges, with_collective_sizes
 from tracekit.readers.nsys.sqlite_metadata import export_metadata
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -59,7 +61,7 @@ def read_nsys_sqlite(path: Path) -> Trace:
     with open_export(path) as export:
         blocks = [_kernels(export), _copies(export), _memsets(export), _graphs(export)]
         blocks += [_api_calls(export), _syncs(export), _nvtx(export)]
-        events = activity.assemble(blocks)
+        events = with_collective_sizes(activity.assemble(blocks), sized_ranges(export))
         metadata = export_metadata(export)
     return Trace(events=events, format="nsys", source=str(path), metadata=metadata)
 
