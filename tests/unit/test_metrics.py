@@ -22,6 +22,8 @@ import pytest
 from kineto_builder import cpu_op, kernel, memcpy, runtime, step, write_trace
 
 from tracekit.analysis.analyze import Options, analyze
+from tracekit.analysis.document import Document, plain
+from tracekit.analysis.document.device import Device
 from tracekit.readers import read_trace
 
 US = 1000
@@ -53,7 +55,7 @@ def _events() -> list[dict]:
 
 
 @pytest.fixture(scope="module", params=["sorted", "shuffled"])
-def result(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def result(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Document:
     events = _events()
     if request.param == "shuffled":
         random.Random(7).shuffle(events)
@@ -62,32 +64,32 @@ def result(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture(scope="module")
-def device(result: dict) -> dict:
-    assert [d["id"] for d in result["devices"]] == [0]
-    return result["devices"][0]
+def device(result: Document) -> Device:
+    assert [d.id for d in result.devices] == [0]
+    return result.devices[0]
 
 
-def test_window_busy_and_utilization(device: dict) -> None:
-    assert device["window"] == {"start_ns": 10 * US, "end_ns": 180 * US}
-    assert device["window_ns"] == 170 * US
-    assert device["busy_ns"] == 61 * US
-    assert device["utilization"] == pytest.approx(61 / 170)
-    assert device["utilization_sum"] == pytest.approx(86 / 170)
-    assert device["kernel_busy_ns"] == 36 * US
-    assert device["kernel_utilization"] == pytest.approx(36 / 170)
+def test_window_busy_and_utilization(device: Device) -> None:
+    assert plain(device.window) == {"start_ns": 10 * US, "end_ns": 180 * US}
+    assert device.window_ns == 170 * US
+    assert device.busy_ns == 61 * US
+    assert device.utilization == pytest.approx(61 / 170)
+    assert device.utilization_sum == pytest.approx(86 / 170)
+    assert device.kernel_busy_ns == 36 * US
+    assert device.kernel_utilization == pytest.approx(36 / 170)
 
 
-def test_capture_span_covers_host_events(result: dict) -> None:
-    assert result["trace"]["capture_span"] == {"start_ns": 0, "end_ns": 200 * US, "duration_ns": 200 * US}
-    assert result["trace"]["events"] == 20
+def test_capture_span_covers_host_events(result: Document) -> None:
+    assert plain(result.trace.capture_span) == {"start_ns": 0, "end_ns": 200 * US, "duration_ns": 200 * US}
+    assert result.trace.events == 20
 
 
-def test_bubbles_sizes_histogram_and_causes(device: dict) -> None:
-    bubbles = device["bubbles"]
-    assert bubbles["count"] == 5
-    assert bubbles["total_ns"] == 109 * US
-    assert (bubbles["p50_ns"], bubbles["p90_ns"], bubbles["max_ns"]) == (10 * US, 50 * US, 50 * US)
-    counts = {b["bin"]: (b["count"], b["total_ns"]) for b in bubbles["histogram"]}
+def test_bubbles_sizes_histogram_and_causes(device: Device) -> None:
+    bubbles = device.bubbles
+    assert bubbles.count == 5
+    assert bubbles.total_ns == 109 * US
+    assert (bubbles.p50_ns, bubbles.p90_ns, bubbles.max_ns) == (10 * US, 50 * US, 50 * US)
+    counts = {b.bin: (b.count, b.total_ns) for b in bubbles.histogram}
     assert counts == {
         "<1 us": (0, 0),
         "1-10 us": (2, 10 * US),
@@ -96,16 +98,16 @@ def test_bubbles_sizes_histogram_and_causes(device: dict) -> None:
         "1-10 ms": (0, 0),
         ">10 ms": (0, 0),
     }
-    assert bubbles["by_cause"] == {
+    assert plain(bubbles.by_cause) == {
         "sync_wait": {"count": 1, "total_ns": 39 * US},
         "host_wait": {"count": 2, "total_ns": 55 * US},
         "other": {"count": 2, "total_ns": 15 * US},
     }
-    assert bubbles["largest"][0] == {"start_ns": 60 * US, "dur_ns": 50 * US, "cause": "host_wait"}
+    assert plain(bubbles.largest[0]) == {"start_ns": 60 * US, "dur_ns": 50 * US, "cause": "host_wait"}
 
 
-def test_h2d_copies(device: dict) -> None:
-    assert device["h2d"] == {
+def test_h2d_copies(device: Device) -> None:
+    assert plain(device.h2d) == {
         "count": 2,
         "per_step": 1.0,
         "bytes": 4000,
@@ -141,18 +143,18 @@ def test_h2d_copies(device: dict) -> None:
     }
 
 
-def test_d2h_memory_kind_is_the_destination(device: dict) -> None:
-    d2h = device["d2h"]
-    assert (d2h["count"], d2h["bytes"], d2h["pinned_count"], d2h["pageable_count"]) == (1, 500, 1, 0)
-    assert d2h["per_step"] == 0.5
-    assert d2h["exposed_ns"] == 5 * US
-    assert device["d2d"]["count"] == 0
+def test_d2h_memory_kind_is_the_destination(device: Device) -> None:
+    d2h = device.d2h
+    assert (d2h.count, d2h.bytes, d2h.pinned_count, d2h.pageable_count) == (1, 500, 1, 0)
+    assert d2h.per_step == 0.5
+    assert d2h.exposed_ns == 5 * US
+    assert device.d2d.count == 0
 
 
-def test_steps(result: dict) -> None:
-    assert result["steps"]["count"] == 2
-    assert (result["steps"]["first"], result["steps"]["last"]) == (1, 2)
-    assert result["steps"]["duration_ns"] == {
+def test_steps(result: Document) -> None:
+    assert result.steps.count == 2
+    assert (result.steps.first, result.steps.last) == (1, 2)
+    assert plain(result.steps.duration_ns) == {
         "p50": 100 * US,
         "p90": 100 * US,
         "p99": 100 * US,
@@ -161,9 +163,9 @@ def test_steps(result: dict) -> None:
     }
 
 
-def test_hotspots_group_by_short_name(device: dict) -> None:
-    gemm, relu = device["hotspots"]
-    assert gemm == {
+def test_hotspots_group_by_short_name(device: Device) -> None:
+    gemm, relu = device.hotspots
+    assert plain(gemm) == {
         "name": "ns::gemm",
         "count": 2,
         "total_ns": 40 * US,
@@ -177,49 +179,49 @@ def test_hotspots_group_by_short_name(device: dict) -> None:
         "share": pytest.approx(40 / 51),
         "launched_by": "aten::mm",
     }
-    assert relu["name"] == "relu_kernel"
-    assert (relu["count"], relu["total_ns"], relu["p50_ns"], relu["p99_ns"]) == (3, 11 * US, 1 * US, 10 * US)
-    assert (relu["min_ns"], relu["median_ns"]) == (0, 1.0 * US)  # durations 0, 1 and 10 us
+    assert relu.name == "relu_kernel"
+    assert (relu.count, relu.total_ns, relu.p50_ns, relu.p99_ns) == (3, 11 * US, 1 * US, 10 * US)
+    assert (relu.min_ns, relu.median_ns) == (0, 1.0 * US)  # durations 0, 1 and 10 us
     mean = 11 / 3
     variance = (mean**2 + (1 - mean) ** 2 + (10 - mean) ** 2) / 2  # sample variance, n - 1 = 2
-    assert relu["stddev_ns"] == pytest.approx(variance**0.5 * US)
-    assert relu["launched_by"] == "aten::relu"
+    assert relu.stddev_ns == pytest.approx(variance**0.5 * US)
+    assert relu.launched_by == "aten::relu"
 
 
-def test_launch_overhead(device: dict) -> None:
-    launch = device["launch"]
-    assert launch["kernels_with_launch"] == 4
-    assert (launch["delay_p50_ns"], launch["delay_p90_ns"], launch["delay_max_ns"]) == (
+def test_launch_overhead(device: Device) -> None:
+    launch = device.launch
+    assert launch.kernels_with_launch == 4
+    assert (launch.delay_p50_ns, launch.delay_p90_ns, launch.delay_max_ns) == (
         3 * US,
         59 * US,
         59 * US,
     )
-    assert launch["short_kernel_count"] == 1
-    assert launch["short_kernel_share"] == 0.25
+    assert launch.short_kernel_count == 1
+    assert launch.short_kernel_share == 0.25
 
 
 def test_bubble_threshold_keeps_longer_gaps_only(tmp_path: Path) -> None:
     path = write_trace(tmp_path / "t.json", _events())
-    bubbles = analyze(read_trace(path), Options(bubble_threshold_ns=10 * US))["devices"][0]["bubbles"]
-    assert (bubbles["count"], bubbles["total_ns"], bubbles["threshold_ns"]) == (3, 99 * US, 10 * US)
+    bubbles = analyze(read_trace(path), Options(bubble_threshold_ns=10 * US)).devices[0].bubbles
+    assert (bubbles.count, bubbles.total_ns, bubbles.threshold_ns) == (3, 99 * US, 10 * US)
 
 
 def test_step_range_restricts_every_metric(tmp_path: Path) -> None:
     path = write_trace(tmp_path / "t.json", _events())
     result = analyze(read_trace(path), Options(steps=(2, 2)))
-    device = result["devices"][0]
-    assert result["steps"]["count"] == 1
-    assert device["window"] == {"start_ns": 110 * US, "end_ns": 180 * US}
-    assert device["busy_ns"] == 16 * US
-    assert (device["bubbles"]["count"], device["bubbles"]["total_ns"]) == (3, 54 * US)
-    assert device["h2d"]["count"] == 0
-    assert (device["d2h"]["count"], device["d2h"]["per_step"]) == (1, 1.0)
+    device = result.devices[0]
+    assert result.steps.count == 1
+    assert plain(device.window) == {"start_ns": 110 * US, "end_ns": 180 * US}
+    assert device.busy_ns == 16 * US
+    assert (device.bubbles.count, device.bubbles.total_ns) == (3, 54 * US)
+    assert device.h2d.count == 0
+    assert (device.d2h.count, device.d2h.per_step) == (1, 1.0)
 
 
 def test_top_limits_hotspots(tmp_path: Path) -> None:
     path = write_trace(tmp_path / "t.json", _events())
-    hotspots = analyze(read_trace(path), Options(top=1))["devices"][0]["hotspots"]
-    assert [h["name"] for h in hotspots] == ["ns::gemm"]
+    hotspots = analyze(read_trace(path), Options(top=1)).devices[0].hotspots
+    assert [h.name for h in hotspots] == ["ns::gemm"]
 
 
 def test_annotations_inside_steps_are_not_steps(tmp_path: Path) -> None:
@@ -229,4 +231,4 @@ def test_annotations_inside_steps_are_not_steps(tmp_path: Path) -> None:
         {**step(1, 150, 1), "name": "Optimizer"},
     ]
     result = analyze(read_trace(write_trace(tmp_path / "t.json", events)))
-    assert result["steps"]["count"] == 2
+    assert result.steps.count == 2
