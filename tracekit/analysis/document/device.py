@@ -103,7 +103,7 @@ class Launch(Block, kw_only=True):
 
 class StepMemory(Block, kw_only=True):
     step: int
-    allocated_bytes: int
+    allocated_bytes: int | None  # None: no sample yet at the step's end
 
 
 class MemorySeries(Block, kw_only=True):
