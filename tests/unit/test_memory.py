@@ -11,10 +11,10 @@ from kineto_builder import kernel, memory, runtime, step, write_trace
 
 from tracekit.analysis.analyze import Options, analyze
 from tracekit.analysis.columns import Columns
+from tracekit.analysis.document import Document
 from tracekit.analysis.memory import PER_STEP_MAX, SERIES_MAX_POINTS, memory_summary
 from tracekit.model.schema import DEVICE_KINDS, NONE, Kind, build_table
 from tracekit.readers import HOST_ONLY_WARNING, read_trace
-from tracekit.report.files import to_json
 
 MIB = 1_048_576
 
@@ -38,9 +38,9 @@ def _steps_with_memory(levels_at_end: list[int], *, scratch: int = 4096) -> list
     return events
 
 
-def _analyze(tmp_path: Path, events: list[dict], options: Options | None = None) -> dict:
+def _analyze(tmp_path: Path, events: list[dict], options: Options | None = None) -> Document:
     trace = read_trace(write_trace(tmp_path / "t.json", events))
-    return json.loads(to_json(analyze(trace, options or Options())))
+    return analyze(trace, options or Options())
 
 
 # --- reader ---------------------------------------------------------------------------------------
@@ -125,65 +125,64 @@ def test_trace_without_samples_has_no_memory_rows(tmp_path: Path) -> None:
 
 def test_a_leak_grows_by_its_size_every_step(tmp_path: Path) -> None:
     levels = [24 * MIB + i * MIB for i in range(5)]
-    block = _analyze(tmp_path, _steps_with_memory(levels))["devices"][0]["memory"]
-    assert block["samples"] == 15
-    assert block["per_step"] == [{"step": i + 1, "allocated_bytes": level} for i, level in enumerate(levels)]
-    assert block["growth_per_step_bytes"] == MIB
-    assert block["growing_steps_share"] == 1.0
-    assert block["start_bytes"] == 0 + 4096  # the first step's scratch allocation
-    assert block["end_bytes"] == 28 * MIB
-    assert block["peak_bytes"] == 28 * MIB + 4096  # last step: 28 MiB held and the scratch buffer
-    assert block["peak_ns"] == 1_420_000
+    block = _analyze(tmp_path, _steps_with_memory(levels)).devices[0].memory
+    assert block.samples == 15
+    assert [(s.step, s.allocated_bytes) for s in block.per_step] == list(enumerate(levels, start=1))
+    assert block.growth_per_step_bytes == MIB
+    assert block.growing_steps_share == 1.0
+    assert block.start_bytes == 0 + 4096  # the first step's scratch allocation
+    assert block.end_bytes == 28 * MIB
+    assert block.peak_bytes == 28 * MIB + 4096  # last step: 28 MiB held and the scratch buffer
+    assert block.peak_ns == 1_420_000
 
 
 def test_a_steady_loop_has_no_growth(tmp_path: Path) -> None:
-    block = _analyze(tmp_path, _steps_with_memory([MIB] * 4))["devices"][0]["memory"]
-    assert [s["allocated_bytes"] for s in block["per_step"]] == [MIB] * 4
-    assert block["growth_per_step_bytes"] == 0.0
-    assert block["growing_steps_share"] == 0.0
-    assert block["peak_bytes"] == MIB + 4096
+    block = _analyze(tmp_path, _steps_with_memory([MIB] * 4)).devices[0].memory
+    assert [s.allocated_bytes for s in block.per_step] == [MIB] * 4
+    assert block.growth_per_step_bytes == 0.0
+    assert block.growing_steps_share == 0.0
+    assert block.peak_bytes == MIB + 4096
 
 
 def test_growth_is_the_least_squares_slope(tmp_path: Path) -> None:
     # levels 10, 30, 20, 40 at steps 1..4: slope = sum(dx dy) / sum(dx^2) = 40 / 5 = 8; 2 of 3 pairs rise
-    block = _analyze(tmp_path, _steps_with_memory([10, 30, 20, 40]))["devices"][0]["memory"]
-    assert block["growth_per_step_bytes"] == 8.0
-    assert block["growing_steps_share"] == pytest.approx(2 / 3)
+    block = _analyze(tmp_path, _steps_with_memory([10, 30, 20, 40])).devices[0].memory
+    assert block.growth_per_step_bytes == 8.0
+    assert block.growing_steps_share == pytest.approx(2 / 3)
 
 
 def test_a_step_before_the_first_sample_has_no_level(tmp_path: Path) -> None:
     events = _steps_with_memory([0, MIB, 2 * MIB])
     events = [e for e in events if not (e["name"] == "[memory]" and e["ts"] < 1100)]  # step 1 has none
-    block = _analyze(tmp_path, events)["devices"][0]["memory"]
-    assert block["per_step"] == [{"step": 1, "allocated_bytes": None}, {"step": 2, "allocated_bytes": MIB},
-                                 {"step": 3, "allocated_bytes": 2 * MIB}]  # fmt: skip
-    assert block["growth_per_step_bytes"] == MIB  # over the steps with a level only
-    assert block["growing_steps_share"] == 1.0
+    block = _analyze(tmp_path, events).devices[0].memory
+    assert [(s.step, s.allocated_bytes) for s in block.per_step] == [(1, None), (2, MIB), (3, 2 * MIB)]
+    assert block.growth_per_step_bytes == MIB  # over the steps with a level only
+    assert block.growing_steps_share == 1.0
 
 
 def test_a_step_without_samples_keeps_the_level_before_it(tmp_path: Path) -> None:
     events = _steps_with_memory([MIB, 2 * MIB, 3 * MIB])
     events = [e for e in events if not (e["name"] == "[memory]" and 1100 <= e["ts"] < 1200)]
-    block = _analyze(tmp_path, events)["devices"][0]["memory"]
-    assert [s["allocated_bytes"] for s in block["per_step"]] == [MIB, MIB, 3 * MIB]
+    block = _analyze(tmp_path, events).devices[0].memory
+    assert [s.allocated_bytes for s in block.per_step] == [MIB, MIB, 3 * MIB]
 
 
 def test_no_samples_no_block(tmp_path: Path) -> None:
     document = _analyze(tmp_path, [step(1, 0, 100), kernel("k", 5, 10)])
-    assert document["devices"][0]["memory"] is None
-    assert "memory.growth_per_step_bytes" in document["definitions"]
+    assert document.devices[0].memory is None
+    assert "memory.growth_per_step_bytes" in document.definitions
 
 
 def test_cpu_samples_alone_give_no_block(tmp_path: Path) -> None:
     events = [step(1, 0, 100), kernel("k", 5, 10), memory(6, 64, 64, device_type=0, device_id=-1)]
-    assert _analyze(tmp_path, events)["devices"][0]["memory"] is None
+    assert _analyze(tmp_path, events).devices[0].memory is None
 
 
 def test_a_step_selection_keeps_its_samples(tmp_path: Path) -> None:
     levels = [MIB, 2 * MIB, 3 * MIB, 4 * MIB]
-    block = _analyze(tmp_path, _steps_with_memory(levels), Options(steps=(2, 3)))["devices"][0]["memory"]
-    assert block["samples"] == 6
-    assert [(s["step"], s["allocated_bytes"]) for s in block["per_step"]] == [(2, 2 * MIB), (3, 3 * MIB)]
+    block = _analyze(tmp_path, _steps_with_memory(levels), Options(steps=(2, 3))).devices[0].memory
+    assert block.samples == 6
+    assert [(s.step, s.allocated_bytes) for s in block.per_step] == [(2, 2 * MIB), (3, 3 * MIB)]
 
 
 def _columns(levels: np.ndarray, step_count: int = 0) -> Columns:
