@@ -10,6 +10,9 @@ from kineto_builder import cpu_op, kernel, runtime, step
 from nsys_builder import Export
 
 from tracekit.analysis.analyze import Options, analyze
+from tracekit.analysis.document import plain
+from tracekit.analysis.document.device import Device
+from tracekit.analysis.document.operators import Operator
 from tracekit.readers import read_trace
 
 GPU = [{"id": 0, "name": "NVIDIA H100 80GB HBM3", "computeMajor": 9, "computeMinor": 0, "numSms": 132}]
@@ -61,94 +64,92 @@ def write(path: Path, evs: list[dict], gpus: list[dict] | None = GPU) -> Path:
     return path
 
 
-def device_block(path: Path, **options: object) -> dict:
-    return analyze(read_trace(path), Options(**options))["devices"][0]
+def device_block(path: Path, **options: object) -> Device:
+    return analyze(read_trace(path), Options(**options)).devices[0]
 
 
 @pytest.fixture
-def device(tmp_path: Path) -> dict:
+def device(tmp_path: Path) -> Device:
     return device_block(write(tmp_path / "t.json", events()))
 
 
-def by_name(device: dict) -> dict[str, dict]:
-    return {op["name"]: op for op in device["operators"]}
+def by_name(device: Device) -> dict[str, Operator]:
+    return {op.name: op for op in device.operators}
 
 
-def test_grouped_under_the_outermost_modelled_operator(device: dict) -> None:
+def test_grouped_under_the_outermost_modelled_operator(device: Device) -> None:
     ops = by_name(device)
     assert set(ops) == {"aten::linear", "aten::add", "aten::relu"}
     linear = ops["aten::linear"]
-    assert (linear["shapes"], linear["dtypes"], linear["count"], linear["device_ns"]) == (
+    assert (linear.shapes, linear.dtypes, linear.count, linear.device_ns) == (
         [[4, 8], [16, 8], [16]], ["fp32"] * 3, 1, 10_000,
     )  # fmt: skip
-    assert linear["kernels"] == [{"name": "ampere_sgemm_64x64_nn", "count": 1, "device_ns": 10_000}]
+    assert plain(linear.kernels) == [{"name": "ampere_sgemm_64x64_nn", "count": 1, "device_ns": 10_000}]
 
 
-def test_flops_bytes_and_roofline_on_h100(device: dict) -> None:
+def test_flops_bytes_and_roofline_on_h100(device: Device) -> None:
     linear = by_name(device)["aten::linear"]
     # 2·4·16·8 + 4·16 = 1,088 FLOPs; (32 + 128 + 16 + 64)·4 = 960 bytes
-    assert (linear["flops"], linear["bytes"]) == (1_088, 960)
-    assert linear["achieved_tflops"] == pytest.approx(1_088 / 10_000 / 1e3)
-    assert linear["achieved_gbps"] == pytest.approx(0.096)
+    assert (linear.flops, linear.bytes) == (1_088, 960)
+    assert linear.achieved_tflops == pytest.approx(1_088 / 10_000 / 1e3)
+    assert linear.achieved_gbps == pytest.approx(0.096)
     # SIMT kernel: the fp32 peak, 67 TFLOP/s: 1,088 / 67e3 ns = 0.0162 ns < 960 / 3,350 = 0.2866 ns
-    assert (linear["precision"], linear["peak_tflops"], linear["bound"]) == ("fp32", 67.0, "memory")
-    assert linear["roofline_ns"] == pytest.approx(960 / 3350)
-    assert linear["peak_share"] == pytest.approx(960 / 3350 / 10_000)
-    assert (linear["tensor_core_ns"], linear["simt_ns"]) == (0, 10_000)
-    assert device["hardware"]["name"] == "H100 SXM"
-    assert device["hardware"]["source"] == "trace"
+    assert (linear.precision, linear.peak_tflops, linear.bound) == ("fp32", 67.0, "memory")
+    assert linear.roofline_ns == pytest.approx(960 / 3350)
+    assert linear.peak_share == pytest.approx(960 / 3350 / 10_000)
+    assert (linear.tensor_core_ns, linear.simt_ns) == (0, 10_000)
+    assert device.hardware.name == "H100 SXM"
+    assert device.hardware.source == "trace"
 
 
-def test_overlapping_kernels_of_one_call_count_once(device: dict) -> None:
+def test_overlapping_kernels_of_one_call_count_once(device: Device) -> None:
     add = by_name(device)["aten::add"]
-    assert add["device_ns"] == 15_000
-    assert add["kernels"][0] == {"name": "vectorized_elementwise_kernel", "count": 2, "device_ns": 20_000}
+    assert add.device_ns == 15_000
+    assert plain(add.kernels[0]) == {"name": "vectorized_elementwise_kernel", "count": 2, "device_ns": 20_000}
     # bytes only: (64 + 64 + 64)·4 = 768
-    assert (add["family"], add["flops"], add["bytes"], add["bound"]) == ("elementwise", None, 768, "memory")
+    assert (add.family, add.flops, add.bytes, add.bound) == ("elementwise", None, 768, "memory")
 
 
-def test_launch_found_by_time_and_orphans_noted(device: dict) -> None:
-    assert by_name(device)["aten::relu"]["device_ns"] == 2_000
-    summary = device["operators_summary"]
-    assert (summary["device_ns"], summary["attributed_ns"]) == (35_000, 32_000)
-    assert summary["tensor_cores"] == {
+def test_launch_found_by_time_and_orphans_noted(device: Device) -> None:
+    assert by_name(device)["aten::relu"].device_ns == 2_000
+    summary = device.operators_summary
+    assert (summary.device_ns, summary.attributed_ns) == (35_000, 32_000)
+    assert plain(summary.tensor_cores) == {
         "gemm_conv_ns": 10_000,
         "tensor_core_ns": 0,
         "simt_ns": 10_000,
         "share": 0.0,
     }
-    assert "8.6% of device time has no launching CPU operator and is not in the table" in summary["notes"]
+    assert "8.6% of device time has no launching CPU operator and is not in the table" in summary.notes
 
 
 def test_unknown_gpu_gives_flops_without_peak(tmp_path: Path) -> None:
     unknown = [{**GPU[0], "name": "Quadro RTX 8000"}]
     device = device_block(write(tmp_path / "t.json", events(), unknown))
     linear = by_name(device)["aten::linear"]
-    assert linear["flops"] == 1_088 and linear["achieved_tflops"] is not None
-    assert (linear["peak_share"], linear["bound"], device["hardware"]) == (None, None, None)
-    assert any(
-        "'Quadro RTX 8000' is not in the hardware table" in n for n in device["operators_summary"]["notes"]
-    )
+    assert linear.flops == 1_088 and linear.achieved_tflops is not None
+    assert (linear.peak_share, linear.bound, device.hardware) == (None, None, None)
+    assert any("'Quadro RTX 8000' is not in the hardware table" in n for n in device.operators_summary.notes)
 
 
 def test_device_option_overrides_the_trace(tmp_path: Path) -> None:
     device = device_block(write(tmp_path / "t.json", events(), None), device="A100 80GB SXM")
-    assert (device["hardware"]["name"], device["hardware"]["source"]) == ("A100 80GB SXM", "option")
-    assert by_name(device)["aten::linear"]["peak_tflops"] == 19.5
+    assert (device.hardware.name, device.hardware.source) == ("A100 80GB SXM", "option")
+    assert by_name(device)["aten::linear"].peak_tflops == 19.5
 
 
 def test_trace_without_shapes_has_a_note(tmp_path: Path) -> None:
-    plain = [
+    unshaped = [
         step(1, 0, 50),
         cpu_op("aten::mm", 10, 5, 1),
         runtime("cudaLaunchKernel", 11, 1, correlation=1, external_id=1),
         kernel("sgemm", 20, 4, correlation=1),
     ]
-    device = device_block(write(tmp_path / "t.json", plain))
-    assert [(op["name"], op["shapes"], op["flops"], op["device_ns"]) for op in device["operators"]] == [
+    device = device_block(write(tmp_path / "t.json", unshaped))
+    assert [(op.name, op.shapes, op.flops, op.device_ns) for op in device.operators] == [
         ("aten::mm", [], None, 4_000)
     ]
-    assert any("record_shapes=True" in n for n in device["operators_summary"]["notes"])
+    assert any("record_shapes=True" in n for n in device.operators_summary.notes)
 
 
 def test_nsys_export_has_a_note_and_its_gpu(tmp_path: Path) -> None:
@@ -158,6 +159,6 @@ def test_nsys_export_has_a_note_and_its_gpu(tmp_path: Path) -> None:
     columns = "id INTEGER, name TEXT, smCount INTEGER, memoryBandwidth INTEGER, clockRate INTEGER"
     export.table("TARGET_INFO_GPU", columns, [(0, "NVIDIA H200", 132, 4_800_000_000_000, 1_980_000_000)])
     device = device_block(export.write(tmp_path / "e.sqlite"))
-    assert device["operators"] == []
-    assert device["hardware"]["name"] == "H200 SXM"
-    assert any("no CPU operators" in n for n in device["operators_summary"]["notes"])
+    assert device.operators == []
+    assert device.hardware.name == "H200 SXM"
+    assert any("no CPU operators" in n for n in device.operators_summary.notes)
