@@ -23,7 +23,7 @@ from tracekit.readers import checked
 from tracekit.readers.checked import INT32_MAX, INT64_MAX, INVALID_NS
 from tracekit.readers.nsys import activity
 from tracekit.readers.nsys.export_db import NVTX, Export, field, ints
-from tracekit.readers.nsys.nvtx_payloads import Fields, decode_blob, decode_json, read_schemas
+from tracekit.readers.nsys.nvtx_payloads import Payloads, decode_payloads, read_schemas
 
 THREAD_BITS = activity.PID_BITS
 
@@ -46,11 +46,9 @@ def sized_ranges(export: Export) -> SizedRanges | None:
     rows = _payload_rows(export)
     if rows is None:
         return None
-    schemas = read_schemas(export)
-    payloads = [_decoded(blob, text, schemas) for blob, text in zip(rows["blob"], rows["json"], strict=True)]
-    ranks = _ranks_by_communicator(payloads)
-    sized = [i for i, fields in enumerate(payloads) if fields and "bytes" in fields]
-    if not sized:
+    payloads = decode_payloads(rows["blob"], rows["json"], read_schemas(export))
+    sized = np.flatnonzero(payloads.known["bytes"])
+    if not len(sized):
         return None
     with checked.collecting():  # the NVTX reader notes these rows' unusable times and ids already
         start, end = (
@@ -58,13 +56,16 @@ def sized_ranges(export: Export) -> SizedRanges | None:
         )
         tid = ints(NVTX, {"global_tid": [rows["global_tid"][i] for i in sized]}, "global_tid")
     timed = (start != INVALID_NS) & (end != INVALID_NS)
+    values = {key: column[sized] for key, column in payloads.values.items()}
     return SizedRanges(
         start=np.where(timed, start, NONE),
         end=np.where(timed, end, NONE),
         thread_key=np.where(timed, thread_keys(activity.pid_of(tid), activity.tid_of(tid)), NONE),
-        bytes=_checked([payloads[i]["bytes"] for i in sized], "Message size [bytes]", 0, INT64_MAX),
-        group_size=np.array([ranks.get(payloads[i].get("comm"), NONE) for i in sized], dtype=np.int64),
-        peer=_checked([payloads[i].get("peer") for i in sized], "Peer rank", 0, INT32_MAX),
+        bytes=checked.integers(values["bytes"], "Message size [bytes]", 0, INT64_MAX),
+        group_size=_group_sizes(payloads, sized),
+        peer=np.where(
+            payloads.known["peer"][sized], checked.integers(values["peer"], "Peer rank", 0, INT32_MAX), NONE
+        ),
     )
 
 
@@ -85,24 +86,21 @@ def _payload_rows(export: Export) -> dict[str, list] | None:
     return rows if rows["start"] else None
 
 
-def _decoded(blob: bytes | None, text: str | None, schemas) -> Fields | None:
-    if blob:
-        return decode_blob(blob, schemas)
-    return decode_json(text) if isinstance(text, str) else None
-
-
-def _ranks_by_communicator(payloads: list[Fields | None]) -> dict[int, int]:
-    """Communicator id -> its rank count (`No. of ranks`), where its payloads give one value."""
-    seen: dict[int, set[int]] = {}
-    for fields in payloads:
-        if fields and "comm" in fields and "ranks" in fields:
-            seen.setdefault(fields["comm"], set()).add(fields["ranks"])
-    counts = {comm: next(iter(n)) for comm, n in seen.items() if len(n) == 1}
-    return {comm: n if 1 <= n <= INT32_MAX else NONE for comm, n in counts.items()}
-
-
-def _checked(values: list, name: str, low: int, high: int) -> np.ndarray:
-    return np.array([NONE if v is None else checked.integer(v, name, low, high) for v in values], np.int64)
+def _group_sizes(payloads: Payloads, sized: np.ndarray) -> np.ndarray:
+    """Per sized range: the `No. of ranks` its communicator's comm-init payloads give, when they give
+    one value in [1, 2^31); else NONE."""
+    init = payloads.known["comm"] & payloads.known["ranks"]
+    pairs = np.unique(np.stack([payloads.values["comm"][init], payloads.values["ranks"][init]]), axis=1)
+    communicators, count = np.unique(pairs[0], return_counts=True)
+    ranks = dict(zip(pairs[0].tolist(), pairs[1].tolist(), strict=True))
+    usable = {c: ranks[c] for c, n in zip(communicators.tolist(), count.tolist(), strict=True) if n == 1}
+    usable = {c: n if 1 <= n <= INT32_MAX else NONE for c, n in usable.items()}
+    comm = payloads.values["comm"][sized]
+    known = payloads.known["comm"][sized]
+    return np.array(
+        [usable.get(c, NONE) if k else NONE for c, k in zip(comm.tolist(), known.tolist(), strict=True)],
+        np.int64,
+    )
 
 
 def thread_keys(process: np.ndarray, thread: np.ndarray) -> np.ndarray:

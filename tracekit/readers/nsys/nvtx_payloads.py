@@ -15,16 +15,19 @@ an event whose payload cannot be read is left without one and counted in the tra
 from __future__ import annotations
 
 import json
-import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from tracekit.readers import checked
-from tracekit.readers.checked import INT64_MAX
+from tracekit.readers.checked import INT64_MAX, INT64_MIN
 from tracekit.readers.nsys.export_db import Export, quoted
 
 SCHEMAS, ENTRIES = "NVTX_PAYLOAD_SCHEMAS", "NVTX_PAYLOAD_SCHEMA_ENTRIES"
-HEADER = struct.Struct("<QQQQ")
-"""domain id, schema id, payload size, header + payload size."""
+HEADER_BYTES = 32
+"""The blob's header: four little-endian uint64, domain id, schema id, payload size, header + payload
+size."""
 FIELDS = {
     "comm": "NCCL communicator ID",
     "bytes": "Message size [bytes]",
@@ -32,16 +35,14 @@ FIELDS = {
     "peer": "Peer rank",
 }
 """The payload entries read, by NCCL's entry names (nvtx_payload_schemas.h)."""
-INTEGER_TYPES = {
-    1: "b", 2: "B", 3: "h", 4: "H", 5: "i", 6: "I", 7: "q", 8: "Q", 9: "q", 10: "Q",
-    11: "b", 12: "B", 13: "h", 14: "H", 15: "i", 16: "I", 17: "q", 18: "Q", 22: "Q", 23: "Q",
+ENTRY_DTYPES = {
+    1: "<i1", 2: "<u1", 3: "<i2", 4: "<u2", 5: "<i4", 6: "<u4", 7: "<i8", 8: "<u8", 9: "<i8", 10: "<u8",
+    11: "<i1", 12: "<u1", 13: "<i2", 14: "<u2", 15: "<i4", 16: "<u4", 17: "<i8", 18: "<u8", 22: "<u8",
+    23: "<u8",
 }  # fmt: skip
-"""NVTX entry type -> struct code (LP64: long and size_t are 8 bytes): char .. unsigned long long,
+"""NVTX entry type -> numpy dtype (LP64: long and size_t are 8 bytes): char .. unsigned long long,
 int8 .. uint64, size_t, address."""
 BLOB_FIELD, JSON_FIELD = "NVTX_EVENTS.binaryData", "NVTX_EVENTS.jsonText"
-
-Fields = dict[str, int]
-"""Decoded entries by `FIELDS` key; an entry the payload lacks is absent."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def _entry_offsets(rows: list[tuple[int, int, str, int | None]]) -> dict[str, tu
         if idx in seen:
             continue
         seen.add(idx)
-        size = struct.calcsize(INTEGER_TYPES[kind]) if kind in INTEGER_TYPES else None
+        size = np.dtype(ENTRY_DTYPES[kind]).itemsize if kind in ENTRY_DTYPES else None
         if offset is None and end is not None and size is not None:
             offset = -(-end // size) * size
         entries.setdefault(name, (kind, offset))
@@ -120,50 +121,111 @@ def _entry_offsets(rows: list[tuple[int, int, str, int | None]]) -> dict[str, tu
     return entries
 
 
-def decode_blob(blob: bytes, schemas: Schemas) -> Fields | None:
-    """The `FIELDS` entries of one binaryData blob; None (noted, with why) when it cannot be read."""
-    if len(blob) < HEADER.size:
-        return _ignored(BLOB_FIELD, f"shorter than the {HEADER.size}-byte payload header")
-    domain, schema_id, size, _ = HEADER.unpack_from(blob)
-    schema = schemas.find(domain, schema_id)
-    if schema is None:
-        return _ignored(BLOB_FIELD, "schema id not in NVTX_PAYLOAD_SCHEMAS")
-    if size > len(blob) - HEADER.size:
-        return _ignored(BLOB_FIELD, "shorter than the payload size its header gives")
-    return _payload_fields(blob[HEADER.size : HEADER.size + size], schema)
+@dataclass(frozen=True)
+class Payloads:
+    """Per event, each `FIELDS` entry as int64 (a uint64 bit for bit: communicator ids are hashes)
+    and whether its payload gave it."""
+
+    values: dict[str, np.ndarray]
+    known: dict[str, np.ndarray]
 
 
-def _payload_fields(payload: bytes, schema: Schema) -> Fields | None:
-    fields: Fields = {}
+def decode_payloads(blobs: list, texts: list, schemas: Schemas) -> Payloads:
+    """The `FIELDS` entries of each event's binaryData blob (bytes, else None) or, without one, of its
+    JSON text; an unreadable payload (noted, with why) gives none. Blobs of one length and schema are
+    decoded together, as numpy columns."""
+    n = len(blobs)
+    payloads = Payloads({k: np.zeros(n, np.int64) for k in FIELDS}, {k: np.zeros(n, bool) for k in FIELDS})
+    lengths = np.fromiter((len(b) if isinstance(b, bytes) else 0 for b in blobs), np.int64, n)
+    _ignored(
+        BLOB_FIELD,
+        f"shorter than the {HEADER_BYTES}-byte payload header",
+        (lengths > 0) & (lengths < HEADER_BYTES),
+    )
+    for length in np.unique(lengths[lengths >= HEADER_BYTES]).tolist():
+        rows = np.flatnonzero(lengths == length)
+        data = np.frombuffer(b"".join(blobs[i] for i in rows), np.uint8).reshape(len(rows), length)
+        _decode_blobs(payloads, rows, data, schemas)
+    for i in np.flatnonzero(lengths == 0).tolist():
+        if isinstance(texts[i], str):
+            _store(payloads, i, decode_json(texts[i]) or {})
+    return payloads
+
+
+def _decode_blobs(payloads: Payloads, rows: np.ndarray, data: np.ndarray, schemas: Schemas) -> None:
+    """Blobs of one length (`data`, a row each): their header, then their entries, by schema."""
+    header = np.ascontiguousarray(data[:, :HEADER_BYTES]).view("<u8")
+    for domain, schema_id, mine in _by_schema(header):
+        schema = schemas.find(domain, schema_id)
+        if schema is None:
+            _ignored(BLOB_FIELD, "schema id not in NVTX_PAYLOAD_SCHEMAS", np.ones(len(mine), bool))
+            continue
+        size = header[mine, 2]
+        cut = size > data.shape[1] - HEADER_BYTES
+        _ignored(BLOB_FIELD, "shorter than the payload size its header gives", cut)
+        mine = mine[~cut]
+        _read_entries(payloads, rows[mine], data[mine, HEADER_BYTES:], size[~cut], schema)
+
+
+def _by_schema(header: np.ndarray) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(domain id, schema id, the rows whose header gives them) for each pair in the headers."""
+    schema_ids, of_schema = np.unique(header[:, 1], return_inverse=True)
+    for j, schema_id in enumerate(schema_ids.tolist()):
+        rows = np.flatnonzero(of_schema.ravel() == j)
+        domains, of_domain = np.unique(header[rows, 0], return_inverse=True)
+        for k, domain in enumerate(domains.tolist()):
+            yield domain, schema_id, rows[of_domain.ravel() == k]
+
+
+def _read_entries(
+    payloads: Payloads, rows: np.ndarray, data: np.ndarray, size: np.ndarray, schema: Schema
+) -> None:
+    """The `FIELDS` entries of payloads of one schema (`size`: each one's size from its header)."""
+    readable = np.ones(len(rows), bool)
+    found: dict[str, np.ndarray] = {}
     for key, name in FIELDS.items():
         if name not in schema.entries:
             continue
         kind, offset = schema.entries[name]
-        if kind not in INTEGER_TYPES or offset is None:
-            return _ignored(BLOB_FIELD, f"entry '{name}' of unknown type {kind} or at an unknown offset")
-        code = "<" + INTEGER_TYPES[kind]
-        if offset < 0 or offset + struct.calcsize(code) > len(payload):
-            return _ignored(BLOB_FIELD, "shorter than its schema's entries")
-        fields[key] = struct.unpack_from(code, payload, offset)[0]
-    return fields
+        if kind not in ENTRY_DTYPES or offset is None:
+            reason = f"entry '{name}' of unknown type {kind} or at an unknown offset"
+            return _ignored(BLOB_FIELD, reason, readable)
+        dtype = np.dtype(ENTRY_DTYPES[kind])
+        fits = offset + dtype.itemsize <= size
+        _ignored(BLOB_FIELD, "shorter than its schema's entries", readable & ~fits)
+        readable &= fits
+        if readable.any():
+            raw = np.ascontiguousarray(data[:, offset : offset + dtype.itemsize]).view(dtype).ravel()
+            found[key] = raw.view(np.int64) if dtype.itemsize == 8 else raw.astype(np.int64)
+    for key, values in found.items():
+        payloads.values[key][rows[readable]] = values[readable]
+        payloads.known[key][rows[readable]] = True
+    return None
 
 
-def decode_json(text: str) -> Fields | None:
+def _store(payloads: Payloads, row: int, fields: dict[str, int]) -> None:
+    for key, value in fields.items():
+        payloads.values[key][row] = value - (1 << 64) if value > INT64_MAX else value
+        payloads.known[key][row] = True
+
+
+def decode_json(text: str) -> dict[str, int] | None:
     """The `FIELDS` entries of a payload nsys wrote as a JSON object keyed by entry name."""
     try:
         value = json.loads(text)
     except (ValueError, RecursionError):
         value = None
     if not isinstance(value, dict):
-        return _ignored(JSON_FIELD, "not a JSON object")
+        return _ignored(JSON_FIELD, "not a JSON object", np.ones(1, bool))
     found = {key: value[name] for key, name in FIELDS.items() if name in value}
-    if not all(type(v) is int for v in found.values()):
-        return _ignored(JSON_FIELD, "an entry that is not an integer")
+    if not all(type(v) is int and INT64_MIN <= v < 1 << 64 for v in found.values()):
+        return _ignored(JSON_FIELD, "an entry that is not a 64-bit integer", np.ones(1, bool))
     return found
 
 
-def _ignored(field: str, reason: str) -> None:
-    checked.note(field, f"{reason}; payload ignored")
+def _ignored(field: str, reason: str, rows: np.ndarray) -> None:
+    """Count the `rows` (a mask) whose payload is ignored, and why."""
+    checked.note(field, f"{reason}; payload ignored", int(rows.sum()))
     return None
 
 
