@@ -10,6 +10,8 @@ import pytest
 from nsys_builder import DEVICE, DTOH, GLOBAL_PID, GLOBAL_TID, HTOD, PAGEABLE, PID, PINNED, Export
 
 from tracekit.analysis.analyze import Options, analyze
+from tracekit.analysis.document import plain
+from tracekit.analysis.document.device import Device
 from tracekit.errors import TraceError
 from tracekit.model.schema import CopyDirection, Kind, MemoryKind
 from tracekit.readers import detect_format, read_trace
@@ -45,8 +47,8 @@ def export(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def device(export: Path) -> dict:
-    return analyze(read_trace(export))["devices"][0]
+def device(export: Path) -> Device:
+    return analyze(read_trace(export)).devices[0]
 
 
 def test_detected_by_content(export: Path) -> None:
@@ -68,71 +70,71 @@ def test_kinds_names_and_rows(export: Path) -> None:
     assert set(calls.column("thread").to_pylist()) == {PID}
 
 
-def test_utilization_and_bubbles(device: dict) -> None:
-    assert device["window"] == {"start_ns": 120, "end_ns": 1900}
-    assert device["busy_ns"] == 415
-    assert device["utilization"] == pytest.approx(415 / 1780)
-    bubbles = device["bubbles"]
-    assert bubbles["count"] == 5 and bubbles["total_ns"] == 1780 - 415
-    assert bubbles["by_cause"]["sync_wait"] == {"count": 1, "total_ns": 885}
-    assert bubbles["by_cause"]["host_wait"] == {"count": 4, "total_ns": 480}
+def test_utilization_and_bubbles(device: Device) -> None:
+    assert plain(device.window) == {"start_ns": 120, "end_ns": 1900}
+    assert device.busy_ns == 415
+    assert device.utilization == pytest.approx(415 / 1780)
+    bubbles = device.bubbles
+    assert bubbles.count == 5 and bubbles.total_ns == 1780 - 415
+    assert plain(bubbles.by_cause.sync_wait) == {"count": 1, "total_ns": 885}
+    assert plain(bubbles.by_cause.host_wait) == {"count": 4, "total_ns": 480}
 
 
-def test_copies_with_memory_kinds(device: dict) -> None:
-    h2d, d2h = device["h2d"], device["d2h"]
-    assert (h2d["count"], h2d["bytes"], h2d["pageable_count"], h2d["busy_ns"], h2d["per_step"]) == (
+def test_copies_with_memory_kinds(device: Device) -> None:
+    h2d, d2h = device.h2d, device.d2h
+    assert (h2d.count, h2d.bytes, h2d.pageable_count, h2d.busy_ns, h2d.per_step) == (
         1, 1000, 1, 100, 0.5,
     )  # fmt: skip
-    assert (d2h["count"], d2h["bytes"], d2h["pinned_count"]) == (1, 500, 1)
-    assert device["memset"]["count"] == 2 and device["memset"]["bytes"] == 128
-    assert device["memset"]["durations"]["median"] == 7.5
+    assert (d2h.count, d2h.bytes, d2h.pinned_count) == (1, 500, 1)
+    assert device.memset.count == 2 and device.memset.bytes == 128
+    assert device.memset.durations.median == 7.5
 
 
 def test_blocking_calls_as_nsys_rules(export: Path) -> None:
     result = analyze(read_trace(export))
-    blocking = result["devices"][0]["blocking"]
-    pageable = blocking["pageable_async_copies"]
-    assert (pageable["count"], pageable["total_ns"], pageable["bytes"]) == (1, 100, 1000)
-    assert pageable["largest"][0]["call"] == "cudaMemcpyAsync_v3020"
-    assert (blocking["sync_copies"]["count"], blocking["sync_copies"]["bytes"]) == (1, 500)
-    assert (blocking["sync_memsets"]["count"], blocking["sync_memsets"]["bytes"]) == (1, 64)  # pinned only
-    sync = result["host"]["sync_calls"]
-    assert (sync["count"], sync["total_ns"]) == (1, 600)
-    assert sync["largest"][0]["name"] == "cudaStreamSynchronize_v3020"
+    blocking = result.devices[0].blocking
+    pageable = blocking.pageable_async_copies
+    assert (pageable.count, pageable.total_ns, pageable.bytes) == (1, 100, 1000)
+    assert pageable.largest[0].call == "cudaMemcpyAsync_v3020"
+    assert (blocking.sync_copies.count, blocking.sync_copies.bytes) == (1, 500)
+    assert (blocking.sync_memsets.count, blocking.sync_memsets.bytes) == (1, 64)  # pinned only
+    sync = result.host.sync_calls
+    assert (sync.count, sync.total_ns) == (1, 600)
+    assert sync.largest[0].name == "cudaStreamSynchronize_v3020"
 
 
 def test_long_gaps_are_strictly_longer_than_the_threshold(export: Path) -> None:
     trace = read_trace(export)
-    assert analyze(trace, Options(gap_threshold_ns=885))["devices"][0]["long_gaps"]["count"] == 0
-    gaps = analyze(trace, Options(gap_threshold_ns=884))["devices"][0]["long_gaps"]
-    assert gaps == {
+    assert analyze(trace, Options(gap_threshold_ns=885)).devices[0].long_gaps.count == 0
+    gaps = analyze(trace, Options(gap_threshold_ns=884)).devices[0].long_gaps
+    assert plain(gaps) == {
         "threshold_ns": 884,
         "count": 1,
         "total_ns": 885,
         "gaps": [{"start_ns": 915, "dur_ns": 885}],
     }
-    assert analyze(trace)["devices"][0]["long_gaps"]["count"] == 0  # default 500 ms
+    assert analyze(trace).devices[0].long_gaps.count == 0  # default 500 ms
 
 
-def test_launch_delay_through_correlation(device: dict) -> None:
-    launch = device["launch"]
-    assert launch["kernels_with_launch"] == 2
-    assert (launch["delay_p50_ns"], launch["delay_max_ns"]) == (10, 90)
+def test_launch_delay_through_correlation(device: Device) -> None:
+    launch = device.launch
+    assert launch.kernels_with_launch == 2
+    assert (launch.delay_p50_ns, launch.delay_max_ns) == (10, 90)
 
 
 def test_nvtx_profiler_steps(export: Path) -> None:
-    steps = analyze(read_trace(export))["steps"]
-    assert (steps["count"], steps["first"], steps["last"]) == (2, 1, 2)
-    assert steps["duration_ns"]["max"] == 1050
+    steps = analyze(read_trace(export)).steps
+    assert (steps.count, steps.first, steps.last) == (2, 1, 2)
+    assert steps.duration_ns.max == 1050
 
 
 def test_steps_from_a_named_nvtx_range(export: Path) -> None:
     result = analyze(read_trace(export), Options(step_marker=":forward"))  # nsys prints ':name'
-    assert result["steps"]["count"] == 2
-    assert (result["steps"]["duration_ns"]["p50"], result["steps"]["duration_ns"]["max"]) == (300, 840)
-    assert result["devices"][0]["h2d"]["per_step"] == 0.5
+    assert result.steps.count == 2
+    assert (result.steps.duration_ns.p50, result.steps.duration_ns.max) == (300, 840)
+    assert result.devices[0].h2d.per_step == 0.5
     only_second = analyze(read_trace(export), Options(step_marker="forward", steps=(2, 2)))
-    assert only_second["devices"][0]["operations"] == 1  # the kernel launched inside the second range
+    assert only_second.devices[0].operations == 1  # the kernel launched inside the second range
 
 
 def test_unknown_step_range_name_lists_the_known_ones(export: Path) -> None:
@@ -141,10 +143,10 @@ def test_unknown_step_range_name_lists_the_known_ones(export: Path) -> None:
 
 
 def test_hotspots_by_full_name_and_by_short_name(export: Path) -> None:
-    short = analyze(read_trace(export))["devices"][0]["hotspots"]
-    full = analyze(read_trace(export), Options(full_kernel_names=True))["devices"][0]["hotspots"]
-    assert [(h["name"], h["count"], h["total_ns"]) for h in short] == [("gemm", 2, 200)]
-    assert [h["name"] for h in full] == ["void gemm<float>(int)"]
+    short = analyze(read_trace(export)).devices[0].hotspots
+    full = analyze(read_trace(export), Options(full_kernel_names=True)).devices[0].hotspots
+    assert [(h.name, h.count, h.total_ns) for h in short] == [("gemm", 2, 200)]
+    assert [h.name for h in full] == ["void gemm<float>(int)"]
 
 
 def test_correlation_ids_are_per_process(tmp_path: Path) -> None:
@@ -153,8 +155,8 @@ def test_correlation_ids_are_per_process(tmp_path: Path) -> None:
     e.correlation = 0
     e.call("cuLaunchKernel", 20, 30, global_tid=OTHER_GLOBAL_PID | OTHER_PID)  # correlation 1 elsewhere
     e.kernel("k", 40, 50, correlation=1, pid=OTHER_GLOBAL_PID)
-    launch = analyze(read_trace(e.write(tmp_path / "two.sqlite")))["devices"][0]["launch"]
-    assert (launch["kernels_with_launch"], launch["delay_p50_ns"]) == (1, 10)
+    launch = analyze(read_trace(e.write(tmp_path / "two.sqlite"))).devices[0].launch
+    assert (launch.kernels_with_launch, launch.delay_p50_ns) == (1, 10)
 
 
 def test_export_enum_tables_take_precedence(tmp_path: Path) -> None:
@@ -173,9 +175,9 @@ def test_graph_launches_count_as_busy_time(tmp_path: Path) -> None:
     e = Export()
     e.graph(100, 200, graph_id=5)
     e.kernel("k", 250, 300)
-    device = analyze(read_trace(e.write(tmp_path / "graph.sqlite")))["devices"][0]
-    assert device["busy_ns"] == 150
-    assert {h["name"] for h in device["hotspots"]} == {"[CUDA graph 5]", "k"}
+    device = analyze(read_trace(e.write(tmp_path / "graph.sqlite"))).devices[0]
+    assert device.busy_ns == 150
+    assert {h.name for h in device.hotspots} == {"[CUDA graph 5]", "k"}
 
 
 def test_nvtx_marks_kept_and_unfinished_ranges_dropped(tmp_path: Path) -> None:
@@ -229,8 +231,8 @@ def test_json_export_gives_the_same_analysis(tmp_path: Path) -> None:
     path = e.write_json(tmp_path / "r.json")
     assert detect_format(path).name == "nsys-json"
     from_json = analyze(read_trace(path))
-    assert from_json["devices"] == from_sqlite["devices"]
-    assert from_json["steps"] == from_sqlite["steps"]
+    assert from_json.devices == from_sqlite.devices
+    assert from_json.steps == from_sqlite.steps
 
 
 def test_stats_csv_with_preamble_units_and_quoted_names(tmp_path: Path) -> None:
@@ -250,9 +252,9 @@ def test_stats_csv_with_preamble_units_and_quoted_names(tmp_path: Path) -> None:
     assert events.column("dur_ns").to_pylist() == [2250, 1000, 500]
     assert events.column("device").to_pylist() == [1, 1, 1]
     assert events.column("bytes").to_pylist()[1] == 4000
-    device = analyze(trace)["devices"][0]
-    assert (device["h2d"]["count"], device["h2d"]["pageable_count"], device["memset"]["count"]) == (1, 1, 1)
-    assert device["hotspots"][0]["name"] == "k"
+    device = analyze(trace).devices[0]
+    assert (device.h2d.count, device.h2d.pageable_count, device.memset.count) == (1, 1, 1)
+    assert device.hotspots[0].name == "k"
     assert any("rounded" in w for w in trace.metadata["warnings"])
 
 
