@@ -172,10 +172,10 @@ def test_connection_id_gives_launch_delay(tmp_path: Path) -> None:
             task("MatMul", "125.500", 2.0, connection=2),
         ],
     )
-    launch = analyze(read_trace(path))["devices"][0]["launch"]
-    assert launch["kernels_with_launch"] == 2
-    assert launch["delay_max_ns"] == 10000 and launch["delay_p50_ns"] == 500
-    assert launch["call_p50_ns"] == 5000
+    launch = analyze(read_trace(path)).devices[0].launch
+    assert launch.kernels_with_launch == 2
+    assert launch.delay_max_ns == 10000 and launch.delay_p50_ns == 500
+    assert launch.call_p50_ns == 5000
 
 
 def test_two_ranks_give_two_traces_and_read_trace_asks_for_one(tmp_path: Path) -> None:
@@ -257,10 +257,10 @@ def test_kernel_details_alone_is_a_trace_with_steps(tmp_path: Path) -> None:
     )
     trace = read_trace(path)
     document = analyze(trace)
-    assert document["steps"]["count"] == 2
-    assert document["steps"]["duration_ns"]["max"] == 50000
-    device = document["devices"][0]
-    assert device["operations"] == 3 and device["busy_ns"] == 50000
+    assert document.steps.count == 2
+    assert document.steps.duration_ns.max == 50000
+    device = document.devices[0]
+    assert device.operations == 3 and device.busy_ns == 50000
     assert trace.metadata["ascend"]["events_from"] == "kernel_details"
 
 
