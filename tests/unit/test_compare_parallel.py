@@ -22,9 +22,9 @@ PAIR = [GPU_DATA / "h2d_batched.pt.trace.json.gz", GPU_DATA / "h2d28_separate_ru
 def test_measures_only_gives_the_same_diff_and_check_as_the_whole_analysis() -> None:
     whole = [run_of(read_trace(path)) for path in PAIR]
     measured = [run_of(read_trace(path), full=False) for path in PAIR]
-    assert "whatif" in whole[0].document["devices"][0]
-    assert "whatif" not in measured[0].document["devices"][0]
-    assert measured[0].document["timeline"] is None
+    assert whole[0].document.devices[0].whatif is not None
+    assert measured[0].document.devices[0].whatif is None
+    assert measured[0].document.timeline is None
     assert diff(*measured) == diff(*whole)
     budgets = default_budgets()
     checked = check(measured[1], [measured[0]], budgets, "default")
@@ -36,11 +36,11 @@ def test_worker_processes_give_what_one_process_gives(monkeypatch: pytest.Monkey
     monkeypatch.setattr(cli_compare, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(cli_compare, "available_cores", lambda: 2)
     parallel = cli_compare.load_rank_sets(PAIR, [True, False])
-    steps = [ranks[""].document["steps"] for ranks in parallel]
-    assert steps == [ranks[""].document["steps"] for ranks in serial]
+    steps = [ranks[""].document.steps for ranks in parallel]  # Documents pickled back from workers
+    assert steps == [ranks[""].document.steps for ranks in serial]
     assert diff(parallel[0][""], parallel[1][""]) == diff(serial[0][""], serial[1][""])
-    assert "whatif" in parallel[0][""].document["devices"][0]  # full where asked
-    assert "whatif" not in parallel[1][""].document["devices"][0]
+    assert parallel[0][""].document.devices[0].whatif is not None  # full where asked
+    assert parallel[1][""].document.devices[0].whatif is None
 
 
 def test_bad_input_in_a_worker_is_the_one_line_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

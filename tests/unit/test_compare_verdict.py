@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from document_builder import built_document
 
 from tracekit.compare.budget import parse_budget
 from tracekit.compare.check import check
@@ -18,11 +19,7 @@ def _run(steps_ns: list[int], h2d_per_step: float = 28.0, kernels: tuple[tuple[s
     """A run whose step durations are `steps_ns` (p50 by nearest rank) with one device."""
     ordered = sorted(steps_ns)
     p50 = ordered[math.ceil(len(ordered) / 2) - 1]
-    document = {
-        "steps": {"count": len(steps_ns), "duration_ns": {"p50": p50}},
-        "devices": [{"h2d": {"per_step": h2d_per_step}, "hotspots": [{"name": n, "total_ns": t, "count": 1}
-                                                                     for n, t in kernels]}],
-    }  # fmt: skip
+    document = built_document(len(steps_ns), p50, h2d_per_step, kernels)
     samples = {"duration_ns": np.array(steps_ns), "h2d_count": np.full(len(steps_ns), h2d_per_step)}
     return Run("built", document, samples)
 

@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 
+from tracekit.analysis.document.stats import Hotspot
 from tracekit.analysis.stats import distribution
 from tracekit.compare.metrics import Metric, catalogue
 from tracekit.compare.noise import compare_samples
@@ -76,15 +77,17 @@ def _distribution(values: np.ndarray) -> dict[str, object]:
     return {**distribution(values), "values_ns": values.tolist()}
 
 
-def _kernels(run: Run) -> list[dict]:
-    return [hot for device in run.document["devices"] for hot in device["hotspots"]]
+def _kernels(run: Run) -> list[Hotspot]:
+    return [hot for device in run.document.devices for hot in device.hotspots]
 
 
-def _cpu_ops(run: Run) -> list[dict]:
-    return run.document["host"]["cpu_op_hotspots"]
+def _cpu_ops(run: Run) -> list[Hotspot]:
+    return run.document.host.cpu_op_hotspots
 
 
-def _operator_block(before: list[dict], after: list[dict], base_steps: int, new_steps: int, top: int) -> dict:
+def _operator_block(
+    before: list[Hotspot], after: list[Hotspot], base_steps: int, new_steps: int, top: int
+) -> dict:
     """Rows aligned by (name, occurrence); deltas per step when both runs have steps, else totals."""
     old, new = _keyed(before), _keyed(after)
     per_step = bool(base_steps and new_steps)
@@ -101,29 +104,34 @@ def _operator_block(before: list[dict], after: list[dict], base_steps: int, new_
     }
 
 
-def _keyed(groups: list[dict]) -> dict[tuple[str, int], dict]:
+def _keyed(groups: list[Hotspot]) -> dict[tuple[str, int], Hotspot]:
     """Each group under (name, how many earlier groups had that name)."""
     seen: Counter[str] = Counter()
     keyed = {}
     for group in groups:
-        keyed[(group["name"], seen[group["name"]])] = group
-        seen[group["name"]] += 1
+        keyed[(group.name, seen[group.name])] = group
+        seen[group.name] += 1
     return keyed
 
 
 def _operator_row(
-    key: tuple[str, int], old: dict | None, new: dict | None, base_steps: int, new_steps: int, per_step: bool
+    key: tuple[str, int],
+    old: Hotspot | None,
+    new: Hotspot | None,
+    base_steps: int,
+    new_steps: int,
+    per_step: bool,
 ) -> dict[str, object]:
     name, occurrence = key
-    old_total = old["total_ns"] if old else 0
-    new_total = new["total_ns"] if new else 0
+    old_total = old.total_ns if old else 0
+    new_total = new.total_ns if new else 0
     delta = new_total / new_steps - old_total / base_steps if per_step else new_total - old_total
     return {
         "name": name,
         "occurrence": occurrence,
         "status": "appeared" if old is None else "vanished" if new is None else "both",
-        "base_count": old["count"] if old else 0,
-        "new_count": new["count"] if new else 0,
+        "base_count": old.count if old else 0,
+        "new_count": new.count if new else 0,
         "base_total_ns": old_total,
         "new_total_ns": new_total,
         "delta_ns": delta,

@@ -17,6 +17,7 @@ from fnmatch import fnmatchcase
 
 import numpy as np
 
+from tracekit.analysis.document.device import Device
 from tracekit.compare.run import Run
 from tracekit.compare.samples import DIRECTIONS
 
@@ -26,6 +27,7 @@ OPERATOR_FIELDS = ("total_per_step_ns", "count_per_step")
 OPERATOR_PATH = re.compile(rf"""^op\[(["'])(?P<pattern>.+)\1\]\.(?P<field>{"|".join(OPERATOR_FIELDS)})$""")
 
 Reader = Callable[[Run], float | None]
+DeviceValue = Callable[[Device], float | None]
 
 
 @dataclass(frozen=True)
@@ -53,14 +55,14 @@ def catalogue() -> list[Metric]:
         Metric("utilization", "fraction", WALL_CLOCK, -1, "device busy / |W| (W is paced by the host)",
                _utilization, "utilization"),
         Metric("bubbles.total_ns", "ns", WALL_CLOCK, +1, "idle time inside W",
-               _device_sum("bubbles", "total_ns"), "idle_ns"),
+               _device_sum(lambda d: d.bubbles.total_ns), "idle_ns"),
         Metric("bubbles.count", "count", RUN_STABLE, +1, "idle intervals inside W",
-               _device_sum("bubbles", "count")),
+               _device_sum(lambda d: d.bubbles.count)),
         Metric("device.busy_per_step_ns", "ns", RUN_STABLE, +1, "|union of device operations| / steps",
-               _per_step(_device_sum("busy_ns")), "busy_ns"),
+               _per_step(_device_sum(lambda d: d.busy_ns)), "busy_ns"),
         Metric("kernel.total_per_step_ns", "ns", RUN_STABLE, +1, "sum of kernel durations / steps",
                _per_step(_kernel_total), "kernel_ns"),
-        Metric("memset.count", "count", RUN_STABLE, +1, "memsets", _device_sum("memset", "count")),
+        Metric("memset.count", "count", RUN_STABLE, +1, "memsets", _device_sum(lambda d: d.memset.count)),
         Metric("kernel.count_per_step", "count", RUN_STABLE, +1, "kernels (collectives included) per step",
                _sample_mean("kernels"), "kernels"),
         Metric("host.launch_calls_per_step", "count", RUN_STABLE, +1,
@@ -76,7 +78,7 @@ def catalogue() -> list[Metric]:
                "busy time of the thread launching most device work, net of its synchronize calls, per step",
                _sample_mean("host_cpu_ns"), "host_cpu_ns"),
         Metric("h2d.exposed_per_step_ns", "ns", RUN_STABLE, +1, "H2D copy time not under kernels / steps",
-               _per_step(_device_sum("h2d", "exposed_ns"))),
+               _per_step(_device_sum(lambda d: d.h2d.exposed_ns))),
     ]  # fmt: skip
     for key in DIRECTIONS:
         metrics += _copy_metrics(key)
@@ -106,13 +108,16 @@ def _step_metric(stat: str) -> Metric:
 
 def _copy_metrics(key: str) -> list[Metric]:
     name = key.upper()
+    count = _device_sum(lambda d: d.copies(key).count)
+    per_step = _device_sum(lambda d: d.copies(key).per_step)
+    size = _device_sum(lambda d: d.copies(key).bytes)
     return [
-        Metric(f"{key}.count", "count", RUN_STABLE, +1, f"{name} copies", _device_sum(key, "count")),
-        Metric(f"{key}.per_step", "count", RUN_STABLE, +1, f"{name} copies per step",
-               _device_sum(key, "per_step"), f"{key}_count"),
-        Metric(f"{key}.bytes", "bytes", RUN_STABLE, +1, f"{name} bytes", _device_sum(key, "bytes")),
+        Metric(f"{key}.count", "count", RUN_STABLE, +1, f"{name} copies", count),
+        Metric(f"{key}.per_step", "count", RUN_STABLE, +1, f"{name} copies per step", per_step,
+               f"{key}_count"),
+        Metric(f"{key}.bytes", "bytes", RUN_STABLE, +1, f"{name} bytes", size),
         Metric(f"{key}.bytes_per_step", "bytes", RUN_STABLE, +1, f"{name} bytes / steps",
-               _per_step(_device_sum(key, "bytes")), f"{key}_bytes"),
+               _per_step(size), f"{key}_bytes"),
         Metric(f"{key}.share_of_busy", "fraction", RUN_STABLE, +1, f"|union of {name} copies| / device busy",
                _share_of_busy(key)),
     ]  # fmt: skip
@@ -120,12 +125,12 @@ def _copy_metrics(key: str) -> list[Metric]:
 
 def _operator_metric(path: str, pattern: str, field: str) -> Metric:
     def value(run: Run) -> float | None:
-        matched = [hot for device in run.document["devices"] for hot in device["hotspots"]
-                   if fnmatchcase(hot["name"], pattern)]  # fmt: skip
+        matched = [hot for device in run.document.devices for hot in device.hotspots
+                   if fnmatchcase(hot.name, pattern)]  # fmt: skip
         if not matched or not run.steps:
             return None
-        key = "total_ns" if field == "total_per_step_ns" else "count"
-        return sum(hot[key] for hot in matched) / run.steps
+        total = field == "total_per_step_ns"
+        return sum(hot.total_ns if total else hot.count for hot in matched) / run.steps
 
     unit = "ns" if field == "total_per_step_ns" else "count"
     description = f"kernels whose short name matches {pattern!r}: {field.replace('_', ' ')}"
@@ -133,14 +138,14 @@ def _operator_metric(path: str, pattern: str, field: str) -> Metric:
 
 
 def _step_stat(stat: str) -> Reader:
-    return lambda run: run.document["steps"]["duration_ns"][stat]
+    return lambda run: getattr(run.document.steps.duration_ns, stat)
 
 
-def _device_sum(*keys: str) -> Reader:
-    """Sum over devices of device[keys[0]][keys[1]]...; None when no device has it."""
+def _device_sum(read: DeviceValue) -> Reader:
+    """Sum over devices of `read(device)`; None when no device has it."""
 
     def value(run: Run) -> float | None:
-        found = [_dig(device, keys) for device in run.document["devices"]]
+        found = [read(device) for device in run.document.devices]
         found = [v for v in found if v is not None]
         return float(sum(found)) if found else None
 
@@ -166,26 +171,19 @@ def _sample_mean(key: str) -> Reader:
 
 
 def _kernel_total(run: Run) -> float | None:
-    devices = run.document["devices"]
-    return float(sum(hot["total_ns"] for d in devices for hot in d["hotspots"])) if devices else None
+    devices = run.document.devices
+    return float(sum(hot.total_ns for d in devices for hot in d.hotspots)) if devices else None
 
 
 def _utilization(run: Run) -> float | None:
-    busy, window = _device_sum("busy_ns")(run), _device_sum("window_ns")(run)
+    busy, window = _device_sum(lambda d: d.busy_ns)(run), _device_sum(lambda d: d.window_ns)(run)
     return busy / window if busy is not None and window else None
 
 
 def _share_of_busy(key: str) -> Reader:
     def value(run: Run) -> float | None:
-        copies, busy = _device_sum(key, "busy_ns")(run), _device_sum("busy_ns")(run)
+        copies = _device_sum(lambda d: d.copies(key).busy_ns)(run)
+        busy = _device_sum(lambda d: d.busy_ns)(run)
         return copies / busy if copies is not None and busy else None
 
     return value
-
-
-def _dig(block: dict, keys: tuple[str, ...]) -> float | None:
-    for key in keys:
-        if not isinstance(block, dict) or block.get(key) is None:
-            return None
-        block = block[key]
-    return block

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tracekit.analysis.analyze import Options, analyze
+from tracekit.analysis.document import Document
 from tracekit.compare.samples import step_samples
 from tracekit.model.trace import Trace
 from tracekit.rules import CHANGES
@@ -20,12 +21,12 @@ class Run:
     """A trace as the comparison sees it."""
 
     source: str
-    document: dict
+    document: Document
     samples: dict[str, np.ndarray]
 
     @property
     def steps(self) -> int:
-        return int(self.document["steps"]["count"])
+        return self.document.steps.count
 
 
 def run_of(trace: Trace, full: bool = True) -> Run:
