@@ -182,7 +182,7 @@ def _header(schema: int, size: int, domain: int = 1) -> bytes:
 
 MALFORMED = {
     "short header": (b"\x01" * 10, "shorter than the 32-byte payload header"),
-    "unknown schema": (_header(999, 16) + bytes(16), "schema id not in NVTX_PAYLOAD_SCHEMAS"),
+    "unknown schema": (_header(999, 16) + bytes(16), "schema id not in NVTX_PAYLOAD_SCHEMA_ENTRIES"),
     "payload cut": (_header(COLLECTIVE, 16) + bytes(8), "shorter than the payload size its header gives"),
     "schema entries past the payload": (
         _header(COLLECTIVE, 8) + bytes(8),

@@ -3,7 +3,8 @@
 An NVTX event with a binary payload (NCCL's ranges: communicator, message size, peer, rank count)
 keeps it in `NVTX_EVENTS.binaryData`; its layout is one of the schemas registered by the program,
 exported as `NVTX_PAYLOAD_SCHEMAS` (per `domainId`, `schemaId`: `payloadSize`) and
-`NVTX_PAYLOAD_SCHEMA_ENTRIES` (per entry: `idx`, `type`, `name`, `offset`, `flags`). Entry types are
+`NVTX_PAYLOAD_SCHEMA_ENTRIES` (per entry: `idx`, `type`, `name`, `offset`, `flags`), which alone
+gives the layout (the blob's header gives the payload's size). Entry types are
 NVTX's `NVTX_PAYLOAD_ENTRY_TYPE_*` codes (nvToolsExtPayload.h): the integer ones are read here. The
 blob nsys writes starts with a 32-byte header (little-endian uint64s: domain id, schema id, payload
 size, header + payload size), then the payload (docs/formats.md, "NVTX payloads": the header layout
@@ -24,7 +25,7 @@ from tracekit.readers import checked
 from tracekit.readers.checked import INT64_MAX, INT64_MIN
 from tracekit.readers.nsys.export_db import Export, quoted
 
-SCHEMAS, ENTRIES = "NVTX_PAYLOAD_SCHEMAS", "NVTX_PAYLOAD_SCHEMA_ENTRIES"
+ENTRIES = "NVTX_PAYLOAD_SCHEMA_ENTRIES"
 HEADER_BYTES = 32
 """The blob's header: four little-endian uint64, domain id, schema id, payload size, header + payload
 size."""
@@ -45,53 +46,36 @@ int8 .. uint64, size_t, address."""
 BLOB_FIELD, JSON_FIELD = "NVTX_EVENTS.binaryData", "NVTX_EVENTS.jsonText"
 
 
-@dataclass(frozen=True)
-class Schema:
-    """One payload layout: its static size (None when not given) and, per entry name, (type, offset);
-    offset None when it follows an entry of unknown size."""
-
-    size: int | None
-    entries: dict[str, tuple[int, int | None]]
+Layout = dict[str, tuple[int, int | None]]
+"""A payload schema: per entry name, (type, offset); offset None when it follows an entry of
+unknown size."""
 
 
 class Schemas:
     """The export's payload schemas by (domain id, schema id), and by schema id alone where only one
     layout has that id (the event's domain id in the blob may differ from the schema table's)."""
 
-    def __init__(self, layouts: dict[tuple[int, int], Schema]) -> None:
+    def __init__(self, layouts: dict[tuple[int, int], Layout]) -> None:
         self.layouts = layouts
-        by_id: dict[int, list[Schema]] = {}
+        by_id: dict[int, list[Layout]] = {}
         for (_, schema_id), schema in layouts.items():
             by_id.setdefault(schema_id, []).append(schema)
         self.by_id = {key: found[0] for key, found in by_id.items() if len(set(map(repr, found))) == 1}
 
-    def find(self, domain: int, schema_id: int) -> Schema | None:
+    def find(self, domain: int, schema_id: int) -> Layout | None:
         return self.layouts.get((domain, schema_id)) or self.by_id.get(schema_id)
 
 
 def read_schemas(export: Export) -> Schemas:
-    """The schemas of the export (none when it has no schema tables); the first definition of a
-    (domain, schema, entry) wins, as nsys repeats them per process."""
-    sizes = _schema_sizes(export)
+    """The schemas of the export (NVTX_PAYLOAD_SCHEMA_ENTRIES; none without it); the first definition
+    of a (domain, schema, entry) wins, as nsys repeats them per process."""
     entries: dict[tuple[int, int], list[tuple[int, int, str, int | None]]] = {}
     for domain, schema_id, idx, kind, name, offset, flags in _entry_rows(export):
         if None in (domain, schema_id, idx, kind) or flags not in (None, 0):
             continue  # an array, pointer or other flagged entry: not a plain value
         entries.setdefault((domain, schema_id), []).append((idx, kind, str(name or ""), offset))
-    layouts = {key: Schema(sizes.get(key), _entry_offsets(rows)) for key, rows in entries.items()}
+    layouts = {key: _entry_offsets(rows) for key, rows in entries.items()}
     return Schemas(layouts)
-
-
-def _schema_sizes(export: Export) -> dict[tuple[int, int], int | None]:
-    if not export.usable(SCHEMAS, ("domainId", "schemaId")):
-        return {}
-    size = export.column(SCHEMAS, "payloadSize")
-    rows = export.rows(f"SELECT domainId, schemaId, {size} FROM {SCHEMAS}")
-    found: dict[tuple[int, int], int | None] = {}
-    for domain, schema_id, payload_size in rows:
-        if _plain(domain) and _plain(schema_id):
-            found.setdefault((domain, schema_id), payload_size if _plain(payload_size) else None)
-    return found
 
 
 def _entry_rows(export: Export) -> list[tuple]:
@@ -158,7 +142,7 @@ def _decode_blobs(payloads: Payloads, rows: np.ndarray, data: np.ndarray, schema
     for domain, schema_id, mine in _by_schema(header):
         schema = schemas.find(domain, schema_id)
         if schema is None:
-            _ignored(BLOB_FIELD, "schema id not in NVTX_PAYLOAD_SCHEMAS", np.ones(len(mine), bool))
+            _ignored(BLOB_FIELD, "schema id not in NVTX_PAYLOAD_SCHEMA_ENTRIES", np.ones(len(mine), bool))
             continue
         size = header[mine, 2]
         cut = size > data.shape[1] - HEADER_BYTES
@@ -178,15 +162,15 @@ def _by_schema(header: np.ndarray) -> Iterator[tuple[int, int, np.ndarray]]:
 
 
 def _read_entries(
-    payloads: Payloads, rows: np.ndarray, data: np.ndarray, size: np.ndarray, schema: Schema
+    payloads: Payloads, rows: np.ndarray, data: np.ndarray, size: np.ndarray, schema: Layout
 ) -> None:
     """The `FIELDS` entries of payloads of one schema (`size`: each one's size from its header)."""
     readable = np.ones(len(rows), bool)
     found: dict[str, np.ndarray] = {}
     for key, name in FIELDS.items():
-        if name not in schema.entries:
+        if name not in schema:
             continue
-        kind, offset = schema.entries[name]
+        kind, offset = schema[name]
         if kind not in ENTRY_DTYPES or offset is None:
             reason = f"entry '{name}' of unknown type {kind} or at an unknown offset"
             return _ignored(BLOB_FIELD, reason, readable)
