@@ -20,7 +20,7 @@ class Source(Block, kw_only=True):
     events_from: str | None
     profiler_level: str | None
     kernel_details: KernelDetails | None
-    core_counts: dict[str, int] | None
+    core_counts: dict[str, Any] | None  # the reader's counts (ints) and the info.json they came from (str)
 
 
 class SizedCopy(Block, kw_only=True):
