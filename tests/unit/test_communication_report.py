@@ -16,8 +16,8 @@ from rich.console import Console
 from tracekit.analysis.analyze import analyze
 from tracekit.analysis.definitions import DEFINITIONS
 from tracekit.readers import read_trace
+from tracekit.report.formulas import DEFINITIONS_ZH
 from tracekit.report.html import render_html
-from tracekit.report.html.i18n_definitions import DEFINITIONS_ZH
 from tracekit.report.terminal import render_summary
 
 

@@ -14,12 +14,13 @@ from kineto_builder import kernel, memcpy, runtime, step, write_trace
 from nsys_builder import Export
 
 from tracekit.analysis.analyze import Options
+from tracekit.analysis.ascend import DEFINITIONS as ASCEND_DEFINITIONS_EN
 from tracekit.analysis.definitions import DEFINITIONS
 from tracekit.api import analyze_trace
 from tracekit.readers import read_traces
+from tracekit.report.formulas import ASCEND_DEFINITIONS_ZH, DEFINITIONS_ZH
 from tracekit.report.html import render_html
 from tracekit.report.html.cases import CASES, case_id
-from tracekit.report.html.i18n_definitions import ASCEND_DEFINITIONS_EN, ASCEND_DEFINITIONS_ZH, DEFINITIONS_ZH
 from tracekit.report.html.plan import grouped
 
 H2D28 = ROOT / "sample_traces" / "h2d28_separate.pt.trace.json.gz"

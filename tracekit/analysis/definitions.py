@@ -1,6 +1,14 @@
-"""Window and formula of every number tracekit prints (the JSON `definitions` block)."""
+"""Window and formula of every number tracekit prints (the JSON `definitions` block). The reports
+show these texts (in Chinese through tracekit/report/formulas.py), keyed as here."""
 
 from __future__ import annotations
+
+SPLIT_PARTS: dict[str, str] = {
+    "compute": "|union of compute kernels|",
+    "communication": "|union of communication kernels minus compute|",
+    "copies": "|union of copies and memsets minus compute and communication|",
+    "idle": "|W| minus the three (no operation runs)",
+}
 
 DEFINITIONS: dict[str, str] = {
     "window": "W = [first start, last end] of the device's operations (kernels, copies, memsets, "
@@ -26,9 +34,10 @@ DEFINITIONS: dict[str, str] = {
     "of the two middle values), max, sample standard deviation",
     "copies.pageable_pinned": "memory kind of the host end: source of H2D, destination of D2H",
     "communication.split": "W split exclusively, each instant counted once in priority order compute > "
-    "communication > copies > idle: compute_ns = |union of compute kernels|, communication_ns = |union of "
-    "communication kernels minus compute|, copies_ns = |union of copies and memsets minus both|, idle_ns = "
-    "|W| minus the three; they sum to |W|",
+    "communication > copies > idle: "
+    + ", ".join(f"{part}_ns = {text}" for part, text in SPLIT_PARTS.items())
+    + "; they sum to |W|",
+    **{f"communication.split.{part}": text for part, text in SPLIT_PARTS.items()},
     "communication.communication_ns": "|union of the device's communication kernels (NCCL, HCCL ops)| in W",
     "communication.overlap_ratio": "overlap_ns / communication_ns, overlap_ns = |union of communication "
     "intersected with union of compute kernels| (HTA comm/comp overlap)",
@@ -54,7 +63,8 @@ DEFINITIONS: dict[str, str] = {
     "steps.throughput_per_s": "1 s / mean step duration: steps per second when steps run one after another",
     "steps.series": "each step's duration in start order (every stride-th step when there are more than "
     "2000)",
-    "host.sync_calls": "cudaDeviceSynchronize / cudaStreamSynchronize calls of the host, count and time",
+    "host.sync_calls": "cudaDeviceSynchronize / cudaStreamSynchronize calls of the host, count and time "
+    "(nsys rule cuda_api_sync)",
     "hotspots": "kernels grouped by short name (no return type, template arguments or parameters); "
     "share = group total / sum of all kernel durations",
     "launch.delay": "kernel start - (launch call start + launch call duration), clipped at 0",
@@ -91,4 +101,36 @@ DEFINITIONS: dict[str, str] = {
     "whatif.pipeline": "host stage: step time with the device idle and the driving thread inside CPU ops "
     "or annotations that hold no call, outside every call, before the first launch or after the last "
     "call; rest = step - host stage; with k workers step = max(host / k, rest)",
+    "operations": "kernels + copies + memsets + communication kernels of the device",
+    "bubbles.total_ns": "sum of bubble lengths",
+    "bubbles.histogram": "decade bins by bubble length; bin i holds lengths in [lo, hi)",
+    "long_gaps": "idle intervals inside W strictly longer than the gap threshold (nsys gpu_gaps view)",
+    "copies.count": "copies of this direction on the device",
+    "copies.bytes": "Σ bytes over copies whose bytes are known",
+    "memset": "memsets of the device: count, Σ bytes, Σ durations",
+    "blocking.pageable_async_copies": "copies with a pageable host end issued by cudaMemcpy*Async "
+    "(nsys rule cuda_memcpy_async)",
+    "blocking.sync_copies": "copies issued by cudaMemcpy* without Async (nsys rule cuda_memcpy_sync)",
+    "blocking.sync_memsets": "memsets of pinned or managed memory issued by cudaMemset* without Async "
+    "(nsys rule cuda_memset_sync)",
+    "hotspots.count": "kernels in the group",
+    "launch.call_p50": "median duration of the kernels' launch calls (nearest rank)",
+    "operators.signature": "CPU operator that launched the device work (the outermost enclosing one with a "
+    "performance model), grouped by name, input shapes and dtypes",
+    "operators.dtype": "compute dtype of the operator; in brackets the peak's precision when it differs "
+    "(fp32 GEMMs mostly on tensor cores count as tf32)",
+    "operators.count": "calls of the operator with these shapes and dtypes",
+    "operators.device_ns": "Σ over calls of |union of the call's device operations|",
+    "operators.achieved_tflops": "FLOPs of the model (Σ over calls) / device time",
+    "operators.achieved_gbps": "bytes of the model (inputs read once, output written once; Σ over calls) / "
+    "device time",
+    "operators.peak_share": "roofline time / device time; roofline time = max(FLOPs / peak, bytes / memory "
+    "bandwidth)",
+    "operators.bound": "compute when FLOPs / peak ≥ bytes / memory bandwidth, else memory",
+    "operators.peak_tflops": "dense peak TFLOP/s of each precision the operators were compared with",
+    "operators.memory_gbps": "memory bandwidth of the hardware row (GB/s)",
+    "whatif.attribution": "exclusive partition of the step's critical path: walking back from the step's end "
+    "along what bound each start (launch call, stream order, host order, awaited work), each nanosecond goes "
+    "to exactly one category; the categories sum to the step time",
+    "attribution.share": "category time / step time, on the same step",
 }

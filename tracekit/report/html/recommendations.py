@@ -9,9 +9,9 @@ engine writes them); this module adds only the report's own labels.
 from __future__ import annotations
 
 from tracekit.formatting import fmt_ns, fmt_share
+from tracekit.report.formulas import translated_formula
 from tracekit.report.html.cases import case_id
 from tracekit.report.html.context import Context
-from tracekit.report.html.i18n_definitions import translated_formula
 from tracekit.report.html.markup import Cell, Column, bullet_list, element, paragraph, table, text
 from tracekit.report.html.plan import (
     alternatives_block,

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 
 from tracekit.formatting import fmt_ns, fmt_share
+from tracekit.report.formulas import ascend_formula
 from tracekit.report.html import charts
 from tracekit.report.html.context import Context, Translate
 from tracekit.report.html.first import no_steps_hint
-from tracekit.report.html.i18n_definitions import ascend_definition
 from tracekit.report.html.markup import Cell, Column, bullet_list, element, paragraph, table, text
 
 MAX_TABLE_ROWS = 100
@@ -340,7 +340,7 @@ def ascend_section(ctx: Context) -> str:
         finding = ascend.get(key)
         if not isinstance(finding, dict):
             continue
-        hint = f"{t('hint.formula')}: {ascend_definition(key, ctx.lang, definitions.get(key, key))}"
+        hint = f"{t('hint.formula')}: {ascend_formula(key, ctx.lang, definitions.get(key, key))}"
         rows.append(
             [
                 Cell(key, hint=hint),
@@ -381,7 +381,7 @@ def _ascend_breakdown(ctx: Context, breakdown: list[dict]) -> str:
         return ""
     t = ctx.t
     english = (ctx.document["ascend"].get("definitions") or {}).get("time_breakdown", "")
-    hint = f"{t('hint.formula')}: {ascend_definition('time_breakdown', ctx.lang, english)}"
+    hint = f"{t('hint.formula')}: {ascend_formula('time_breakdown', ctx.lang, english)}"
     columns = (
         [Column(t("asc.step"))]
         + [
@@ -449,7 +449,7 @@ def glossary_section(ctx: Context) -> str:
     html = _definition_list([(key, ctx.formula(key), None) for key in ctx.definitions], "glossary")
     ascend_definitions = (ctx.document.get("ascend") or {}).get("definitions") or {}
     if ascend_definitions:
-        items = [(k, ascend_definition(k, ctx.lang, v), None) for k, v in ascend_definitions.items()]
+        items = [(k, ascend_formula(k, ctx.lang, v), None) for k, v in ascend_definitions.items()]
         html += element("h3", text(ctx.t("gloss.ascend"))) + _definition_list(items, "glossary")
     return html
 

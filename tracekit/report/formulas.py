@@ -1,14 +1,21 @@
-"""The analysis' definitions (tracekit/analysis/definitions.py and the Ascend findings' own) in
-Simplified Chinese, for the zh report: its glossary, its hover hints and the recommendations' formulas.
-
-Keyed like the English definitions; tests/unit/test_html_i18n.py checks that every definition has
-its translation. The English texts stay the reference (the JSON `definitions` block).
+"""Every formula text the reports show, in one place: `formula(key, lang)` gives the definition `key`
+in English (tracekit/analysis/definitions.py, the JSON `definitions` block) or in Simplified Chinese
+(DEFINITIONS_ZH below, keyed like the English); the Ascend findings' definitions likewise
+(tracekit/analysis/ascend.py, ASCEND_DEFINITIONS_ZH). The terminal summary and the HTML report both
+read them; tests/unit/test_formulas.py checks that both languages have the same keys and that the
+report's own text tables hold no formula.
 """
 
 from __future__ import annotations
 
-from tracekit.analysis.ascend import DEFINITIONS as ASCEND_DEFINITIONS_EN
-from tracekit.analysis.definitions import DEFINITIONS as DEFINITIONS_EN
+from tracekit.analysis.definitions import DEFINITIONS
+
+_SPLIT_PARTS_ZH: dict[str, str] = {
+    "compute": "|计算内核的并集|",
+    "communication": "|通信内核并集减去计算|",
+    "copies": "|拷贝与内存置位的并集减去计算和通信|",
+    "idle": "|W| 减去这三者（没有任何操作运行）",
+}
 
 DEFINITIONS_ZH: dict[str, str] = {
     "window": "W = 设备操作（内核、拷贝、内存置位、通信内核）的 [最早开始, 最晚结束]；与 nsys 和 HTA 的窗口相同",
@@ -29,9 +36,10 @@ DEFINITIONS_ZH: dict[str, str] = {
     "copies.sizes": "该方向已知字节数的拷贝大小：个数、总和、均值、最小值、中位数（偶数个时取中间两个的均值）、"
     "最大值、样本标准差",
     "copies.pageable_pinned": "主机端的内存类型：H2D 的源、D2H 的目的",
-    "communication.split": "把 W 按优先级 计算 > 通信 > 拷贝 > 空闲 互斥划分，每一时刻只计一次：compute_ns = "
-    "|计算内核的并集|，communication_ns = |通信内核并集减去计算|，copies_ns = |拷贝与内存置位的并集减去前两者|，"
-    "idle_ns = |W| 减去这三者；四者之和为 |W|",
+    "communication.split": "把 W 按优先级 计算 > 通信 > 拷贝 > 空闲 互斥划分，每一时刻只计一次："
+    + "，".join(f"{part}_ns = {text}" for part, text in _SPLIT_PARTS_ZH.items())
+    + "；四者之和为 |W|",
+    **{f"communication.split.{part}": text for part, text in _SPLIT_PARTS_ZH.items()},
     "communication.communication_ns": "W 内 |该设备通信内核（NCCL、HCCL 算子）的并集|",
     "communication.overlap_ratio": "overlap_ns / communication_ns，overlap_ns = |通信并集与计算内核并集的交集|"
     "（HTA 的通信/计算重叠）",
@@ -51,7 +59,7 @@ DEFINITIONS_ZH: dict[str, str] = {
     "steps.duration_ns": "主机端 ProfilerStep#N 区间的时长；分位数取最近秩",
     "steps.throughput_per_s": "1 s / 平均步骤时长：步骤依次执行时每秒的步骤数",
     "steps.series": "按开始顺序的每个步骤的时长（超过 2000 步时每隔 stride 步取一个）",
-    "host.sync_calls": "主机的 cudaDeviceSynchronize / cudaStreamSynchronize 调用：次数与时间",
+    "host.sync_calls": "主机的 cudaDeviceSynchronize / cudaStreamSynchronize 调用：次数与时间（nsys 规则 cuda_api_sync）",
     "hotspots": "按短名（去掉返回类型、模板参数和形参）分组的内核；share = 组内总时长 / 所有内核时长之和",
     "launch.delay": "内核开始 - (启动调用开始 + 启动调用时长)，小于 0 时取 0",
     "launch.short_kernel_share": "比自身启动调用还短的内核 / 启动调用已知的内核",
@@ -81,6 +89,31 @@ DEFINITIONS_ZH: dict[str, str] = {
     "whatif.kernel_overlap": "1 - |内核并集| / 内核时长之和（不同流的内核同时运行的时间）",
     "whatif.pipeline": "主机阶段：设备空闲、且驱动线程不在任何调用或包含调用的 CPU 算子内的步骤时间；"
     "设备阶段：步骤内 |设备操作的并集|",
+    "operations": "设备上的内核、拷贝、内存置位与通信内核之和",
+    "bubbles.total_ns": "空泡长度之和",
+    "bubbles.histogram": "按空泡长度的十倍分箱；第 i 箱包含 [lo, hi) 内的长度",
+    "long_gaps": "W 内严格长于间隙阈值的空闲区间（nsys gpu_gaps 视图）",
+    "copies.count": "设备上该方向的拷贝数",
+    "copies.bytes": "已知字节数的拷贝的字节总和",
+    "memset": "设备上的内存置位：次数、字节总和、时长总和",
+    "blocking.pageable_async_copies": "由 cudaMemcpy*Async 发起、主机端为可分页内存的拷贝（nsys 规则 cuda_memcpy_async）",
+    "blocking.sync_copies": "由不带 Async 的 cudaMemcpy* 发起的拷贝（nsys 规则 cuda_memcpy_sync）",
+    "blocking.sync_memsets": "由不带 Async 的 cudaMemset* 对锁页或托管内存的置位（nsys 规则 cuda_memset_sync）",
+    "hotspots.count": "该组内核的个数",
+    "launch.call_p50": "内核启动调用时长的中位数（最近秩）",
+    "operators.signature": "发起设备工作的 CPU 算子（外层带性能模型的算子），按名称、输入 shape 和数据类型分组",
+    "operators.dtype": "算子的计算数据类型；与峰值精度不同时括号内给出峰值精度（主要在张量核上运行的 fp32 GEMM 按 tf32 计）",
+    "operators.count": "具有这些 shape 和数据类型的算子调用次数",
+    "operators.device_ns": "各次调用的 |该调用设备操作的并集| 之和",
+    "operators.achieved_tflops": "模型的 FLOPs（各次调用之和）/ 设备时间",
+    "operators.achieved_gbps": "模型的字节数（输入读一次、输出写一次；各次调用之和）/ 设备时间",
+    "operators.peak_share": "屋顶线时间 / 设备时间；屋顶线时间 = max(FLOPs / 峰值，字节 / 显存带宽)",
+    "operators.bound": "FLOPs / 峰值 ≥ 字节 / 显存带宽 时为计算瓶颈，否则为访存瓶颈",
+    "operators.peak_tflops": "各算子所对比精度的稠密峰值 TFLOP/s",
+    "operators.memory_gbps": "该硬件行的显存带宽（GB/s）",
+    "whatif.attribution": "步骤关键路径的互斥划分：从步骤结束处沿着约束每个开始时刻的因素（启动调用、流内顺序、主机顺序、"
+    "所等待的工作）回溯，每一纳秒只归入一个类别；各类别之和等于步骤时间",
+    "attribution.share": "类别时间 / 同一步骤的步骤时间",
 }
 
 ASCEND_DEFINITIONS_ZH: dict[str, str] = {
@@ -98,29 +131,25 @@ ASCEND_DEFINITIONS_ZH: dict[str, str] = {
     "通信任务；并与 Overlap Analysis 层和 step_trace_time.csv 对比",
 }
 
-_BY_LANG = {"zh": (DEFINITIONS_ZH, ASCEND_DEFINITIONS_ZH)}
-_KEY_OF_TEXT = {text: key for key, text in DEFINITIONS_EN.items()}
+
+_BY_LANG = {"en": DEFINITIONS, "zh": DEFINITIONS_ZH}
+_KEY_OF_TEXT = {text: key for key, text in DEFINITIONS.items()}
 
 
-def definition(key: str, lang: str, english: str | None = None) -> str | None:
-    """The definition `key` in `lang` (None when it has none there: the caller keeps `english`)."""
-    if lang == "en":
-        return english if english is not None else DEFINITIONS_EN.get(key)
-    return _BY_LANG[lang][0].get(key)
+def formula(key: str, lang: str = "en") -> str:
+    """The window and formula of the number `key` in `lang` ("en" or "zh"); KeyError for a key
+    without a definition."""
+    return _BY_LANG[lang][key]
 
 
-def ascend_definition(key: str, lang: str, english: str) -> str:
-    """An Ascend finding's definition in `lang`, or the English one it came with."""
-    return english if lang == "en" else _BY_LANG[lang][1].get(key, english)
+def ascend_formula(key: str, lang: str, english: str) -> str:
+    """An Ascend finding's definition in `lang`, or `english` (the one its document gives) where
+    the catalogue has none."""
+    return english if lang == "en" else ASCEND_DEFINITIONS_ZH.get(key, english)
 
 
-def translated_formula(formula: str, lang: str) -> str:
-    """A formula text from the analysis' definitions (e.g. a recommendation's evidence) in `lang`;
-    other texts are returned as they are (already in the report's language)."""
-    key = _KEY_OF_TEXT.get(formula)
-    if lang == "en" or key is None:
-        return formula
-    return _BY_LANG[lang][0].get(key, formula)
-
-
-__all__ = ["ASCEND_DEFINITIONS_EN", "ASCEND_DEFINITIONS_ZH", "DEFINITIONS_ZH", "definition"]
+def translated_formula(text: str, lang: str) -> str:
+    """`text`, one of the English definitions (e.g. a recommendation's evidence formula), in `lang`;
+    any other text as it is (already in the report's language)."""
+    key = _KEY_OF_TEXT.get(text)
+    return text if key is None else formula(key, lang)
