@@ -36,7 +36,7 @@ def _split_table(ctx: Context, device: dict, block: dict) -> str:
                Column(t("comm.share"), numeric=True), Column(t("col.formula"))]  # fmt: skip
     rows = [
         _row(ctx, t(f"comm.{part}"), split[f"{part}_ns"], _share(split[f"{part}_ns"], width),
-             "communication.split", window, t(f"comm.formula.{part}"))
+             "communication.split", window, ctx.formula(f"communication.split.{part}"))
         for part in SPLIT_PARTS
     ]  # fmt: skip
     rows += [

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tracekit.formatting import fmt_ns
-from tracekit.report.html.i18n_definitions import definition
+from tracekit.report.formulas import formula
 from tracekit.report.html.markup import element, text
 
 Translate = Callable[..., str]
@@ -28,15 +28,16 @@ class Context:
         return self.document.get("definitions") or {}
 
     def formula(self, key: str) -> str:
-        """The definition of `key` from the document (in the report's language when it has a
-        translation), else the report's own wording of it."""
+        """The window and formula of `key` in the report's language (tracekit/report/formulas.py);
+        in English the document's own definition where it has one (an older document keeps its
+        words), and a key the catalogue lacks (a cluster document's) as its document gives it."""
         found = self.definitions.get(key)
-        if found:
-            return definition(key, self.lang, found) or found
+        if found and self.lang == "en":
+            return found
         try:
-            return self.t(f"formula.{key}")
+            return formula(key, self.lang)
         except KeyError:
-            return key
+            return found or key
 
     def hint(self, key: str, window: str) -> str:
         """Hover text of a number: its formula and its window."""

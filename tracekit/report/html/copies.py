@@ -97,11 +97,11 @@ def blocking_section(ctx: Context, device: dict) -> str:
     for key in () if ascend else BLOCKING_KINDS:
         item = (device.get("blocking") or {}).get(key)
         if item:
-            rows.append(_blocking_row(ctx, t(f"blk.{key}"), item, ctx.hint(key, window)))
+            rows.append(_blocking_row(ctx, t(f"blk.{key}"), item, ctx.hint(f"blocking.{key}", window)))
     sync_calls = (ctx.document.get("host") or {}).get("sync_calls")
     if sync_calls:
         label = t("blk.sync_calls.ascend" if ascend else "blk.sync_calls")
-        hint = ctx.hint("sync_calls", ctx.trace_window())
+        hint = ctx.hint("host.sync_calls", ctx.trace_window())
         rows.append(_blocking_row(ctx, label, sync_calls, hint, with_bytes=False))
     return (table(columns, rows) if rows else "") + _launch_table(ctx, device)
 
