@@ -1,10 +1,11 @@
 """The report's own words (section titles, labels, column headers) in English and Simplified Chinese.
 
-Recommendation texts come in the report's language from the rules; the analysis' definitions are
-translated in i18n_definitions.py. This table covers what the report itself writes; the attribution's
-and the plan's words are in i18n_plan.py, the diff and check reports' in i18n_compare.py, the opening
-("Do this first") and the case studies' in i18n_summary.py, merged into STRINGS. Both languages have
-exactly the same keys (checked by tests/unit/test_html_report.py).
+Recommendation texts come in the report's language from the rules; every formula (the analysis'
+definitions, English and Chinese) comes from tracekit/report/formulas.py. This table covers what the
+report itself writes; the attribution's and the plan's words are in i18n_plan.py, the diff and check
+reports' in i18n_compare.py, the opening ("Do this first") and the case studies' in i18n_summary.py,
+merged into STRINGS. Both languages have exactly the same keys (checked by
+tests/unit/test_html_report.py).
 """
 
 from __future__ import annotations
@@ -157,20 +158,6 @@ EN: dict[str, str] = {
     "ops.source.option": "the --device option",
     "ops.bound.compute": "compute",
     "ops.bound.memory": "memory",
-    "formula.operators.signature": "CPU operator that launched the device work (the outermost enclosing "
-    "one with a performance model), grouped by name, input shapes and dtypes",
-    "formula.operators.dtype": "compute dtype of the operator; in brackets the peak's precision when it "
-    "differs (fp32 GEMMs mostly on tensor cores count as tf32)",
-    "formula.operators.count": "calls of the operator with these shapes and dtypes",
-    "formula.operators.device_ns": "Σ over calls of |union of the call's device operations|",
-    "formula.operators.achieved_tflops": "FLOPs of the model (Σ over calls) / device time",
-    "formula.operators.achieved_gbps": "bytes of the model (inputs read once, output written once; Σ over "
-    "calls) / device time",
-    "formula.operators.peak_share": "roofline time / device time; roofline time = max(FLOPs / peak, bytes "
-    "/ memory bandwidth)",
-    "formula.operators.bound": "compute when FLOPs / peak ≥ bytes / memory bandwidth, else memory",
-    "formula.operators.peak_tflops": "dense peak TFLOP/s of each precision the operators were compared with",
-    "formula.operators.memory_gbps": "memory bandwidth of the hardware row (GB/s)",
     # bubbles
     "bub.histogram": "Bubbles by length",
     "bub.causes": "Bubble time by cause",
@@ -217,21 +204,6 @@ EN: dict[str, str] = {
     "blk.launch_delay": "launch delay p50 / p90 / max",
     "blk.launch_call": "launch call p50",
     "blk.short_kernels": "kernels shorter than their launch call",
-    "formula.memset": "memsets of the device: count, Σ bytes, Σ durations",
-    "formula.pageable_async_copies": "copies with a pageable host end issued by cudaMemcpy*Async "
-    "(nsys rule cuda_memcpy_async)",
-    "formula.sync_copies": "copies issued by cudaMemcpy* without Async (nsys rule cuda_memcpy_sync)",
-    "formula.sync_memsets": "memsets of pinned or managed memory issued by cudaMemset* without Async "
-    "(nsys rule cuda_memset_sync)",
-    "formula.sync_calls": "host synchronize calls: count, Σ durations (nsys rule cuda_api_sync)",
-    "formula.copies.count": "copies of this direction on the device",
-    "formula.copies.bytes": "Σ bytes over copies whose bytes are known",
-    "formula.bubbles.histogram": "decade bins by bubble length; bin i holds lengths in [lo, hi)",
-    "formula.long_gaps": "idle intervals inside W strictly longer than the gap threshold",
-    "formula.hotspots.count": "kernels in the group",
-    "formula.launch.call_p50": "median duration of the kernels' launch calls (nearest rank)",
-    "formula.operations": "kernels + copies + memsets + communication kernels of the device",
-    "formula.timeline": "events of the representative step by lane; short neighbours merged",
     # devices
     "col.device": "device",
     "col.operations": "operations",
@@ -405,17 +377,6 @@ ZH: dict[str, str] = {
     "ops.source.option": "--device 选项",
     "ops.bound.compute": "计算",
     "ops.bound.memory": "访存",
-    "formula.operators.signature": "发起设备工作的 CPU 算子（外层带性能模型的算子），按名称、输入 shape 和数据类型分组",
-    "formula.operators.dtype": "算子的计算数据类型；与峰值精度不同时括号内给出峰值精度"
-    "（主要在张量核上运行的 fp32 GEMM 按 tf32 计）",
-    "formula.operators.count": "具有这些 shape 和数据类型的算子调用次数",
-    "formula.operators.device_ns": "各次调用的 |该调用设备操作的并集| 之和",
-    "formula.operators.achieved_tflops": "模型的 FLOPs（各次调用之和）/ 设备时间",
-    "formula.operators.achieved_gbps": "模型的字节数（输入读一次、输出写一次；各次调用之和）/ 设备时间",
-    "formula.operators.peak_share": "屋顶线时间 / 设备时间；屋顶线时间 = max(FLOPs / 峰值，字节 / 显存带宽)",
-    "formula.operators.bound": "FLOPs / 峰值 ≥ 字节 / 显存带宽 时为计算瓶颈，否则为访存瓶颈",
-    "formula.operators.peak_tflops": "各算子所对比精度的稠密峰值 TFLOP/s",
-    "formula.operators.memory_gbps": "该硬件行的显存带宽（GB/s）",
     "bub.histogram": "按长度统计的空泡",
     "bub.causes": "按原因统计的空泡时间",
     "bub.axis_count": "空泡数",
@@ -458,21 +419,6 @@ ZH: dict[str, str] = {
     "blk.launch_delay": "启动延迟 p50 / p90 / 最大",
     "blk.launch_call": "启动调用 p50",
     "blk.short_kernels": "比自身启动调用还短的内核",
-    "formula.memset": "设备上的内存置位：次数、字节总和、时长总和",
-    "formula.pageable_async_copies": "由 cudaMemcpy*Async 发起、主机端为可分页内存的拷贝"
-    "（nsys 规则 cuda_memcpy_async）",
-    "formula.sync_copies": "由不带 Async 的 cudaMemcpy* 发起的拷贝（nsys 规则 cuda_memcpy_sync）",
-    "formula.sync_memsets": "由不带 Async 的 cudaMemset* 对锁页或托管内存的置位"
-    "（nsys 规则 cuda_memset_sync）",
-    "formula.sync_calls": "主机同步调用：次数、时长总和（nsys 规则 cuda_api_sync）",
-    "formula.copies.count": "设备上该方向的拷贝数",
-    "formula.copies.bytes": "已知字节数的拷贝的字节总和",
-    "formula.bubbles.histogram": "按空泡长度的十倍分箱；第 i 箱包含 [lo, hi) 内的长度",
-    "formula.long_gaps": "W 内严格长于间隙阈值的空闲区间",
-    "formula.hotspots.count": "该组内核的个数",
-    "formula.launch.call_p50": "内核启动调用时长的中位数（最近秩）",
-    "formula.operations": "设备上的内核、拷贝、内存置位与通信内核之和",
-    "formula.timeline": "代表性步骤中按通道排列的事件；过短的相邻事件已合并",
     "col.device": "设备",
     "col.operations": "操作数",
     "col.busy": "忙碌时间",
