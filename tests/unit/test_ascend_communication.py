@@ -14,6 +14,7 @@ from conftest import shared_trace
 from rich.console import Console
 
 from tracekit.analysis.analyze import analyze
+from tracekit.analysis.document import plain
 from tracekit.readers import read_traces
 from tracekit.readers.ascend.communication import operator_name
 from tracekit.report.html import render_html
@@ -71,28 +72,28 @@ def test_operator_names_lose_their_ids_and_group() -> None:
 
 def test_operators_are_summed_by_type_with_msprof_ratios(tmp_path: Path) -> None:
     document = analyze(read_traces(_rank(tmp_path))[0])
-    profiler = document["devices"][0]["communication"]["profiler"]
-    assert profiler["operations"] == 3
-    assert profiler["steps"] == ["step1", "step2"]
-    reduce, send = profiler["by_type"]
-    assert reduce == {
+    profiler = document.devices[0].communication.profiler
+    assert profiler.operations == 3
+    assert profiler.steps == ["step1", "step2"]
+    reduce, send = profiler.by_type
+    assert plain(reduce) == {
         "type": "all_reduce", "count": 2, "elapse_ns": 5_000_000, "transit_ns": 2_000_000,
         "wait_ns": 1_500_000, "synchronization_ns": 1_000_000, "idle_ns": 1_500_000,
         "wait_ratio": pytest.approx(1.5 / 3.5), "synchronization_ratio": pytest.approx(1 / 3),
         # 10 MB over 1 ms of HCCS transit: 10 GB/s; RDMA carried nothing
         "links": [{"link": "HCCS", "bytes": 10_000_000, "transit_ns": 1_000_000, "bandwidth_gbps": 10.0}],
     }  # fmt: skip
-    assert (send["type"], send["count"], send["wait_ratio"]) == ("send_recv", 1, 0.0)
-    assert send["links"][0]["bandwidth_gbps"] == pytest.approx(16.0)
-    assert profiler["total_op_info"]["elapse_ns"] == 2_000_000  # the file's own total, as written
+    assert (send.type, send.count, send.wait_ratio) == ("send_recv", 1, 0.0)
+    assert send.links[0].bandwidth_gbps == pytest.approx(16.0)
+    assert profiler.total_op_info.elapse_ns == 2_000_000  # the file's own total, as written
 
 
 def test_a_rank_without_communication_json_has_no_profiler_part(tmp_path: Path) -> None:
     events = [*metadata(), python_op("ProfilerStep#1", "1000000.000", 300),
               collective("hcom_allReduce__1_0_1", "1000120.000", 100)]  # fmt: skip
     document = analyze(read_traces(write_rank(tmp_path, 0, events))[0])
-    assert "profiler" not in document["devices"][0]["communication"]
-    assert "communication_json" not in document["trace"]["metadata"]["ascend"]
+    assert document.devices[0].communication.profiler is None
+    assert "communication_json" not in document.trace.metadata["ascend"]
 
 
 @pytest.mark.parametrize("width", [80, 120])
@@ -131,30 +132,28 @@ def _file_totals(rank: Path) -> dict[str, float]:
 )
 def test_real_communication_json_matches_its_own_totals(relative: str) -> None:
     rank = shared_trace(relative)
-    profiler = analyze(read_traces(rank)[0])["devices"][0]["communication"]["profiler"]
+    profiler = analyze(read_traces(rank)[0]).devices[0].communication.profiler
     totals = _file_totals(rank)
     fields = {"elapse_ns": "Elapse Time(ms)", "transit_ns": "Transit Time(ms)", "wait_ns": "Wait Time(ms)",
               "synchronization_ns": "Synchronization Time(ms)"}  # fmt: skip
     for key, field in fields.items():
-        ours = sum(row[key] for row in profiler["by_type"])
+        ours = sum(getattr(row, key) for row in profiler.by_type)
         # each operator's time rounded to the ns: at most 0.5 ns off per operator
-        assert ours == pytest.approx(totals[field] * 1e6, abs=profiler["operations"])
+        assert ours == pytest.approx(totals[field] * 1e6, abs=profiler.operations)
 
 
 def test_real_level1_all_reduce_has_msprofs_wait_ratio_and_hccs_bandwidth() -> None:
     rank = shared_trace("msprof/msinsight-torchnpu-level1/rank0_ascend_pt")
-    (reduce,) = analyze(read_traces(rank)[0])["devices"][0]["communication"]["profiler"]["by_type"]
+    (reduce,) = analyze(read_traces(rank)[0]).devices[0].communication.profiler.by_type
     document = json.loads((rank / "ASCEND_PROFILER_OUTPUT" / "communication.json").read_text())
     total = document["step50"]["collective"]["Total Op Info"]
-    assert (reduce["type"], reduce["count"]) == ("all_reduce", 4)
-    assert round(reduce["wait_ratio"], 4) == total["Communication Time Info"]["Wait Time Ratio"]
+    assert (reduce.type, reduce.count) == ("all_reduce", 4)
+    assert round(reduce.wait_ratio, 4) == total["Communication Time Info"]["Wait Time Ratio"]
     assert (
-        round(reduce["synchronization_ratio"], 4)
+        round(reduce.synchronization_ratio, 4)
         == total["Communication Time Info"]["Synchronization Time Ratio"]
     )
-    hccs = next(link for link in reduce["links"] if link["link"] == "HCCS")
+    hccs = next(link for link in reduce.links if link.link == "HCCS")
     file_hccs = total["Communication Bandwidth Info"]["HCCS"]
-    assert hccs["bytes"] == round(file_hccs["Transit Size(MB)"] * 1e6)
-    assert hccs["bandwidth_gbps"] == pytest.approx(
-        file_hccs["Transit Size(MB)"] / file_hccs["Transit Time(ms)"]
-    )
+    assert hccs.bytes == round(file_hccs["Transit Size(MB)"] * 1e6)
+    assert hccs.bandwidth_gbps == pytest.approx(file_hccs["Transit Size(MB)"] / file_hccs["Transit Time(ms)"])
