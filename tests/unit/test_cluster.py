@@ -15,6 +15,7 @@ from kineto_builder import kernel, nccl_kernel, step, write_trace
 
 from tracekit.analysis.analyze import analyze
 from tracekit.analysis.cluster import cluster_block, z_scores
+from tracekit.analysis.document import Document
 from tracekit.readers import read_trace, read_traces
 from tracekit.report.html.cluster import render_cluster_html
 from tracekit.rules import recommend_cluster
@@ -23,7 +24,7 @@ from tracekit.simulate.ranks import load_ranks
 COMPUTE_US = {0: 50, 1: 60, 2: 90}  # rank 2 computes longest: the others wait for it at the all-reduce
 
 
-def _kineto_rank(tmp_path: Path, rank: int, compute_us: float, second_start: float = 160) -> dict:
+def _kineto_rank(tmp_path: Path, rank: int, compute_us: float, second_start: float = 160) -> Document:
     """One step [0, 200) µs: compute [10, 10 + c), all-reduce [10 + c, 150), a second all-reduce at
     `second_start` for 10 µs."""
     events = [
@@ -90,7 +91,7 @@ def test_two_ranks_use_the_relative_rule_not_z_scores(tmp_path: Path) -> None:
     assert z_scores([1.0, 2.0, 3.0]) == pytest.approx([-1.224744871391589, 0.0, 1.224744871391589])
 
 
-def _stage(tmp_path: Path, rank: int, compute_us: float) -> dict:
+def _stage(tmp_path: Path, rank: int, compute_us: float) -> Document:
     """Two steps of a pipeline stage: compute, then a send of its activations."""
     events = []
     for n, t0 in ((1, 0), (2, 200)):
@@ -144,8 +145,8 @@ def test_an_ascend_cluster_gives_the_same_view(tmp_path: Path) -> None:
 def test_ascend_hccl_bytes_give_the_algorithm_bandwidth(tmp_path: Path) -> None:
     _ascend_rank(tmp_path, 0, 100)
     (trace,) = read_traces(tmp_path)
-    (row,) = analyze(trace)["devices"][0]["communication"]["collectives"]
-    assert (row["bytes"], row["algbw_gbps"], row["busbw_gbps"]) == (2048, pytest.approx(2048 / 130_000), None)
+    (row,) = analyze(trace).devices[0].communication.collectives
+    assert (row.bytes, row.algbw_gbps, row.busbw_gbps) == (2048, pytest.approx(2048 / 130_000), None)
 
 
 def test_analyze_on_several_ranks_writes_the_cluster_view(tmp_path: Path) -> None:

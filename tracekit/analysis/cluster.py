@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tracekit.analysis.document import Document
+from tracekit.analysis.document.communication import Communication, Instances
+from tracekit.analysis.document.device import Device
 from tracekit.analysis.stats import distribution, ratio
 
 SLOW_RANK_THRESHOLD = 0.05
@@ -43,7 +46,7 @@ CLUSTER_DEFINITIONS: dict[str, str] = {
 }
 
 
-def cluster_block(documents: list[dict]) -> dict[str, object]:
+def cluster_block(documents: list[Document]) -> dict[str, object]:
     """The cross-rank analysis of per-rank analysis documents (one per rank)."""
     ranks, source = rank_ids(documents)
     rows = [_rank_row(rank, document) for rank, document in zip(ranks, documents, strict=True)]
@@ -59,49 +62,66 @@ def cluster_block(documents: list[dict]) -> dict[str, object]:
     }
 
 
-def rank_ids(documents: list[dict]) -> tuple[list[int], str]:
+def rank_ids(documents: list[Document]) -> tuple[list[int], str]:
     """Each document's rank and where the ranks come from: distributedInfo, the Ascend rank, or order."""
     for source, key in (("distributedInfo", "distributed"), ("ascend", "ascend")):
-        ranks = [(d["trace"]["metadata"].get(key) or {}).get("rank") for d in documents]
+        ranks = [(d.trace.metadata.get(key) or {}).get("rank") for d in documents]
         if None not in ranks and len(set(ranks)) == len(ranks):
             return [int(r) for r in ranks], source
     return list(range(len(documents))), "order"
 
 
-def _main_device(document: dict) -> dict | None:
-    devices = document.get("devices") or []
-    return max(devices, key=lambda d: d["busy_ns"]) if devices else None
+def _main_device(document: Document) -> Device | None:
+    devices = document.devices
+    return max(devices, key=lambda d: d.busy_ns) if devices else None
 
 
-def _rank_row(rank: int, document: dict) -> dict[str, object]:
+def _communication(document: Document) -> Communication | None:
     device = _main_device(document)
-    communication = (device or {}).get("communication") or {}
-    split = communication.get("split") or {}
+    return device.communication if device else None
+
+
+def _rank_row(rank: int, document: Document) -> dict[str, object]:
+    device = _main_device(document)
     return {
         "rank": rank,
-        "source": document["trace"]["source"],
-        "device": device["id"] if device else None,
-        "steps": document["steps"]["count"],
-        "step_p50_ns": document["steps"]["duration_ns"]["p50"],
-        "window_ns": split.get("window_ns"),
-        "compute_ns": split.get("compute_ns"),
-        "communication_ns": communication.get("communication_ns"),
-        "exposed_ns": communication.get("exposed_ns"),
-        "copies_ns": split.get("copies_ns"),
-        "idle_ns": split.get("idle_ns"),
-        "overlap_ratio": communication.get("overlap_ratio"),
-        "send_recv_ns": _type_time(communication, "send_recv"),
+        "source": document.trace.source,
+        "device": device.id if device else None,
+        "steps": document.steps.count,
+        "step_p50_ns": document.steps.duration_ns.p50,
+        **_communication_row(_communication(document)),
         "profiler": _profiler_split(document),
     }
 
 
-def _type_time(communication: dict, kind: str) -> int:
-    return sum(row["total_ns"] for row in communication.get("collectives", []) if row["type"] == kind)
+COMMUNICATION_ROW = ("window_ns", "compute_ns", "communication_ns", "exposed_ns", "copies_ns", "idle_ns",
+                     "overlap_ratio")  # fmt: skip
 
 
-def _profiler_split(document: dict) -> dict[str, int] | None:
+def _communication_row(communication: Communication | None) -> dict[str, object]:
+    """The rank's communication split (unknown without a communication block) and its send/recv time."""
+    if communication is None:
+        return {**dict.fromkeys(COMMUNICATION_ROW), "send_recv_ns": 0}
+    split = communication.split
+    return {
+        "window_ns": split.window_ns,
+        "compute_ns": split.compute_ns,
+        "communication_ns": communication.communication_ns,
+        "exposed_ns": communication.exposed_ns,
+        "copies_ns": split.copies_ns,
+        "idle_ns": split.idle_ns,
+        "overlap_ratio": communication.overlap_ratio,
+        "send_recv_ns": _type_time(communication, "send_recv"),
+    }
+
+
+def _type_time(communication: Communication, kind: str) -> int:
+    return sum(row.total_ns for row in communication.collectives if row.type == kind)
+
+
+def _profiler_split(document: Document) -> dict[str, int] | None:
     """The Ascend profiler's step_trace_time rows summed over steps; None for other traces."""
-    rows = (document["trace"]["metadata"].get("ascend") or {}).get("step_trace_time") or []
+    rows = (document.trace.metadata.get("ascend") or {}).get("step_trace_time") or []
     if not rows:
         return None
     return {f"{name}_ns": sum(int(row.get(f"{name}_ns") or 0) for row in rows) for name in PROFILER_FIELDS}
@@ -176,12 +196,12 @@ def _candidate(rows: list[dict], field: str) -> dict[str, object] | None:
     }
 
 
-def _instances(document: dict) -> dict | None:
-    device = _main_device(document)
-    return ((device or {}).get("communication") or {}).get("instances")
+def _instances(document: Document) -> Instances | None:
+    communication = _communication(document)
+    return communication.instances if communication else None
 
 
-def arrival_skew(ranks: list[int], instances: list[dict | None]) -> dict[str, object]:
+def arrival_skew(ranks: list[int], instances: list[Instances | None]) -> dict[str, object]:
     """Per collective type, the skew of the collectives that every rank has (same step, type and
     sequence number): the earliest rank waits for the latest."""
     if len(ranks) < 2 or any(i is None for i in instances):
@@ -206,12 +226,12 @@ def arrival_skew(ranks: list[int], instances: list[dict | None]) -> dict[str, ob
     }
 
 
-def _matched(instances: list[dict]) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
+def _matched(instances: list[Instances]) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
     """Start and duration per rank of each (step, type, sequence) present in every rank."""
     per_rank = []
     for one in instances:
-        keys = zip(one["step"], one["type"], one["sequence"], strict=True)
-        per_rank.append({k: (s, e - s) for k, s, e in zip(keys, one["start_ns"], one["end_ns"], strict=True)})
+        keys = zip(one.step, one.type, one.sequence, strict=True)
+        per_rank.append({k: (s, e - s) for k, s, e in zip(keys, one.start_ns, one.end_ns, strict=True)})
     common = [k for k in per_rank[0] if all(k in other for other in per_rank[1:])]
     starts = {k: [rank[k][0] for rank in per_rank] for k in common}
     durations = {k: [rank[k][1] for rank in per_rank] for k in common}
@@ -251,7 +271,7 @@ def _largest(
     ]
 
 
-def transfer_ns(instances: list[dict | None]) -> int:
+def transfer_ns(instances: list[Instances | None]) -> int:
     """The sum over the collectives matched on every rank of the shortest duration among the ranks:
     the time the transfers take without waiting for a peer (0 without matches)."""
     if len(instances) < 2 or any(i is None for i in instances):

@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from tracekit.analysis.cluster import cluster_block
+from tracekit.analysis.document import Document
 from tracekit.report.files import to_json, write_text_atomic
 from tracekit.report.html.cluster import render_cluster_html
 from tracekit.report.terminal_cluster import render_cluster
@@ -17,7 +18,7 @@ from tracekit.rules.engine import platform_of
 CLUSTER_SCHEMA = "tracekit.cluster/1"
 
 
-def cluster_document(documents: list[dict]) -> dict[str, object]:
+def cluster_document(documents: list[Document]) -> dict[str, object]:
     """The cross-rank document of the per-rank analysis documents, with its recommendations (English)."""
     cluster = cluster_block(documents)
     platform = platform_of(documents[0])
@@ -29,7 +30,7 @@ def cluster_document(documents: list[dict]) -> dict[str, object]:
 
 
 def write_cluster(
-    documents: list[dict], json_out: Path | None, html_out: Path | None, lang: str, console: Console
+    documents: list[Document], json_out: Path | None, html_out: Path | None, lang: str, console: Console
 ) -> dict[str, object]:
     """Print the cluster summary and write its JSON and HTML where asked (None: not written)."""
     document = cluster_document(documents)
