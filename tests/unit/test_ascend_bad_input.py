@@ -109,8 +109,8 @@ def test_acl_synchronize_calls_count_as_host_syncs(tmp_path: Path) -> None:
     trace = read_trace(write_rank(tmp_path, 0, events))
     kinds = {r["name"]: r["kind"] for r in trace.events.to_pylist()}
     assert kinds["AscendCL@aclrtSynchronizeDevice"] == Kind.SYNC == kinds["AscendCL@aclrtSynchronizeStream"]
-    syncs = analyze(trace)["host"]["sync_calls"]
-    assert (syncs["count"], syncs["total_ns"]) == (3, 10000)
+    syncs = analyze(trace).host.sync_calls
+    assert (syncs.count, syncs.total_ns) == (3, 10000)
 
 
 # --- the event policy and versions ---------------------------------------------------------------
@@ -121,7 +121,7 @@ def test_host_events_without_device_tasks_load_with_the_host_only_warning(tmp_pa
     trace = read_trace(write_rank(tmp_path, 0, events))
     assert HOST_ONLY_WARNING in trace.metadata["warnings"]
     document = analyze(trace)
-    assert document["ascend"]["h2d"]["count"] == 0
+    assert document.ascend.h2d.count == 0
 
 
 def test_timeline_without_events_is_bad_input(tmp_path: Path) -> None:

@@ -15,13 +15,14 @@ from rich.console import Console
 
 from tracekit.analysis.analyze import analyze
 from tracekit.analysis.definitions import DEFINITIONS
+from tracekit.analysis.document import Document, plain
 from tracekit.readers import read_trace
 from tracekit.report.formulas import DEFINITIONS_ZH
 from tracekit.report.html import render_html
 from tracekit.report.terminal import render_summary
 
 
-def _two_streams(tmp: Path) -> dict:
+def _two_streams(tmp: Path) -> Document:
     """Compute on stream 7: [10, 30] + [50, 60] µs; NCCL on stream 20: all-reduce [20, 40] of 1000
     fp32 over 4 ranks, all-gather [70, 80] of 400 fp32 over 2, a send [85, 90] of unknown size;
     a copy [35, 45]. W = [10, 90]: compute 30, communication 25 ([30, 40] + [70, 80] + [85, 90]),
@@ -38,11 +39,11 @@ def _two_streams(tmp: Path) -> dict:
     return analyze(read_trace(write_trace(tmp / "t.json", events)))
 
 
-def _compute_only(tmp: Path) -> dict:
+def _compute_only(tmp: Path) -> Document:
     return analyze(read_trace(write_trace(tmp / "c.json", [step(1, 0, 100), kernel("gemm", 10, 20)])))
 
 
-def _terminal(document: dict, width: int) -> list[str]:
+def _terminal(document: Document, width: int) -> list[str]:
     out = io.StringIO()
     render_summary(document, Console(file=out, width=width, color_system=None, legacy_windows=False))
     return out.getvalue().splitlines()
@@ -56,7 +57,7 @@ def _words(lines: list[str], first: str) -> list[str]:
 @pytest.mark.parametrize("width", [80, 120])
 def test_terminal_shows_the_split_overlap_and_collectives_at_the_width(tmp_path: Path, width: int) -> None:
     document = _two_streams(tmp_path)
-    assert document["devices"][0]["communication"]["split"] == {
+    assert plain(document.devices[0].communication.split) == {
         "window_ns": 80_000, "compute_ns": 30_000, "communication_ns": 25_000, "copies_ns": 5_000,
         "idle_ns": 20_000,
     }  # fmt: skip

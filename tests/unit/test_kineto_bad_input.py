@@ -174,7 +174,7 @@ def test_long_kernel_name_is_cut_and_analysed_quickly(tmp_path: Path) -> None:
     names = trace.events.column("name").to_pylist()
     assert max(map(len, names)) == MAX_NAME_CHARS
     assert any("cut" in w for w in trace.metadata["warnings"])
-    assert document["devices"][0]["hotspots"][0]["count"] == 1
+    assert document.devices[0].hotspots[0].count == 1
 
 
 def test_negative_duration_from_begin_end_pairs_is_dropped(tmp_path: Path) -> None:
