@@ -260,3 +260,134 @@ def write_rank(
             {"DeviceInfo": [device_info]},
         )
     return root
+
+
+# --- profiler databases (ascend_pytorch_profiler_*.db, msprof_*.db) ---------------------------------
+
+DB_TABLES = {
+    "STRING_IDS": "id INTEGER PRIMARY KEY, value TEXT",
+    "TASK": "startNs, endNs, deviceId, connectionId, globalTaskId, globalPid, taskType, contextId, streamId, "
+    "taskId, modelId",
+    "COMPUTE_TASK_INFO": "name, globalTaskId, blockNum, mixBlockNum, taskType, opType, inputDataTypes, "
+    "inputShapes, opState, waitNs",
+    "MEMCPY_INFO": "globalTaskId, size, memcpyOperation",
+    "CANN_API": "startNs, endNs, type, globalTid, connectionId, name",
+    "ENUM_API_TYPE": "id INTEGER PRIMARY KEY, name TEXT",
+    "PYTORCH_API": "startNs TEXT, endNs TEXT, globalTid, connectionId, name",  # torch_npu's text times
+    "COMMUNICATION_OP": "opName, startNs, endNs, connectionId",
+    "OVERLAP_ANALYSIS": "id INTEGER PRIMARY KEY, deviceId, startNs, endNs, type",
+    "STEP_TIME": "id, startNs, endNs",
+    "NPU_INFO": "id, name",
+    "RANK_DEVICE_MAP": "rankId, deviceId",
+}
+"""Tables of a torch_npu profiler DB with the columns the reader reads (formats-msprof.md §DB). The
+event columns are declared without a type, so each cell keeps the SQLite type it was given (the
+real DBs declare INTEGER, which turns texts of digits into integers)."""
+
+
+class ProfilerDb:
+    """Rows for a fake profiler DB; strings are interned in STRING_IDS (`string`)."""
+
+    def __init__(self) -> None:
+        self.strings: dict[str, int] = {}
+        self.rows: dict[str, list[tuple]] = {}
+
+    def string(self, text: str) -> int:
+        return self.strings.setdefault(text, len(self.strings) + 1)
+
+    def add(self, table: str, *row: object) -> None:
+        """One row of `table`, its values in the order of DB_TABLES (strings as given: use `string`
+        for ids)."""
+        self.rows.setdefault(table, []).append(row)
+
+    def write(self, path: Path, tables: dict[str, str] | None = None) -> Path:
+        """The DB as a file: STRING_IDS and TASK always, the other tables when they got rows."""
+        import sqlite3
+
+        schema = {**DB_TABLES, **(tables or {})}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(path) as db:
+            self.rows.setdefault("TASK", [])
+            self.rows["STRING_IDS"] = [(i, s) for s, i in self.strings.items()]
+            for name, rows in self.rows.items():
+                db.execute(f"CREATE TABLE {name} ({schema[name]})")
+                width = len(schema[name].split(","))
+                db.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * width)})", rows)
+        return path
+
+
+def mixed_profiler_db(path: Path) -> Path:
+    """A DB with every kind of row the reader tells apart, and cells of every SQLite type: FFTS+ parent
+    and sub-tasks, kernels (one COMPUTE_TASK_INFO id twice: the last row wins), copies, a collective
+    and its tasks, device-side waits, API calls of three levels, framework ops with text times and
+    steps, Overlap Analysis spans; NULLs, sentinels, texts of digits, reals and names stored as text."""
+    db = ProfilerDb()
+    s = db.string
+    ai_core, memcpy, wait, hccl = s("KERNEL_AICORE"), s("MEMCPY_ASYNC"), s("EVENT_WAIT_SQE"), s("HCCL")
+    for i in range(6):  # kernels 10..15 on stream 2, each with its compute info
+        db.add("TASK", 1000 + 1000 * i, 1800 + 1000 * i, 1, 50 + i, 10 + i, 0, ai_core, 2**32 - 1, 2, i, 0)
+        name, core = s(f"aclnnOp{i % 3}_Kernel"), s("AI_CORE" if i % 2 else "AI_VECTOR_CORE")
+        db.add(
+            "COMPUTE_TASK_INFO",
+            name,
+            10 + i,
+            8 * i,
+            0,
+            core,
+            s(f"Op{i % 3}"),
+            s("FLOAT16"),
+            s('"8,8"'),
+            s("static"),
+            i,
+        )
+    db.add(
+        "COMPUTE_TASK_INFO",
+        s("aclnnOp0_Redefined"),
+        10,
+        99,
+        1,
+        s("MIX_AIC"),
+        s("Op0"),
+        s("FLOAT"),
+        s("4"),
+        s("dynamic"),
+        7,
+    )
+    db.add("COMPUTE_TASK_INFO", s("no_id"), None, 1, 1, s("AI_CORE"), s("X"), s("X"), s("X"), s("X"), 0)
+    db.add("TASK", 8000, 9000, 1, 60, 20, 0, s("FFTS_PLUS"), 2**32 - 1, 3, 7, 0)  # FFTS+ parent
+    db.add("TASK", 8000, 8400, 1, 60, 21, 0, ai_core, 0, 3, 7, 0)  # its sub-tasks
+    db.add("TASK", 8400, 9000, 1, 60, 22, 0, ai_core, 1, 3, 7, 0)
+    db.add("TASK", 9500, 9900, 1, 61, 30, 0, memcpy, 2**32 - 1, 4, 8, 0)
+    db.add("TASK", 9900, 9950, None, 62, 31, 0, memcpy, 2**32 - 1, 4, 9, 0)  # no device: the DB's
+    db.add("MEMCPY_INFO", 30, 4096, 1)
+    db.add("MEMCPY_INFO", 31, 512, 3)
+    db.add("TASK", 10_000, 12_000, 1, 70, 40, 0, s("C_CORE_SQE"), 2**32 - 1, 5, 10, 0)  # a collective's task
+    db.add("TASK", 10_000, 11_000, 1, 70, 41, 0, wait, 2**32 - 1, 5, 11, 0)
+    db.add("TASK", "12500", "13000", 1, 71, 42, 0, str(hccl), 2**32 - 1, 5, 12, 0)  # digit texts
+    db.add("TASK", 13_000, 12_000, 1, 72, 43, 0, ai_core, 2**32 - 1, 2, 13, 0)  # end before start
+    db.add("TASK", None, 14_000, 1, 73, 44, 0, ai_core, 2**32 - 1, 2, 14, 0)  # dropped, counted
+    db.add("TASK", 14_000, 14_500.5, 1, 74, 45, 0, ai_core, 2**32 - 1, 2, 15, 0)  # a real end: dropped
+    db.add("TASK", 15_000, 15_200, 2**31, 75, 46, 0, "PlainText", 2**32 - 1, 2, 16, 0)  # device out of range
+    db.add("COMMUNICATION_OP", s("hcom_allReduce__1"), 10_000, 12_000, 70)
+    db.add("COMMUNICATION_OP", s("hcom_broadcast__2"), 12_400, 13_100, None)
+    levels = {20000: "acl", 15000: "runtime", 5000: "node"}
+    for key, level in levels.items():
+        db.add("ENUM_API_TYPE", key, level)
+    tid = (77 << 32) | 78
+    for i, (level, call) in enumerate(
+        [(20000, "aclnnOp0"), (15000, "aclrtSynchronizeStream"), (5000, "Op1")]
+    ):
+        db.add("CANN_API", 500 + 1000 * i, 700 + 1000 * i, level, tid, 50 + i, s(call))
+    db.add("CANN_API", 4000, 4100, 99, -5, 53, s("aclnnOp2"))  # unknown level, bad tid
+    db.add("CANN_API", 4200, 4300, 20000, tid, "0053", "a name stored as text")
+    db.add("PYTORCH_API", "100", "7000", tid, None, s("ProfilerStep#2"))
+    db.add("PYTORCH_API", "7000", "16000", tid, None, s("ProfilerStep#3"))
+    db.add("PYTORCH_API", "200", "900", tid, 0, s("aten::add"))
+    db.add("PYTORCH_API", "1e3", "2000", tid, 0, s("aten::mul"))  # an exponent: 1000 ns
+    db.add("PYTORCH_API", "300", "800", tid, 0, 99999)  # an id with no string
+    db.add("STEP_TIME", 2, 100, 7000)
+    for i, kind in enumerate([0, 1, 2, 3, 4, None]):
+        db.add("OVERLAP_ANALYSIS", i, 1 if i % 2 else None, 1000 * i, 1000 * i + 500, kind)
+    db.add("NPU_INFO", 0, "Ascend910B4")
+    db.add("RANK_DEVICE_MAP", 3, 1)
+    return db.write(path)

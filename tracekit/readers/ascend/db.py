@@ -6,22 +6,28 @@ CANN_API (launch link: connectionId), framework operators and steps from PYTORCH
 Overlap Analysis layer from OVERLAP_ANALYSIS. Column names differ between versions (blockDim /
 blockNum / block_dim); they are looked up, never assumed. Times go through `checked.ns`: a row whose
 start or end is NULL, not an integer or out of range is dropped and counted (docs/formats.md).
+
+Each table is fetched by whole columns (`Database.fetch`) and converted by `cells` (array
+operations; the scalar rules once per distinct value elsewhere); string ids are looked up once per
+distinct id, joins (TASK to COMPUTE_TASK_INFO and MEMCPY_INFO) are look-ups of sorted keys, and each
+table's events are appended as one block.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
-from typing import NamedTuple
+
+import numpy as np
 
 from tracekit.errors import TraceError
 from tracekit.model.schema import NONE, CopyDirection, Kind, MemoryKind
 from tracekit.model.steps import STEP_NAME
 from tracekit.readers import checked
-from tracekit.readers.ascend.rows import EventRows, OpAttributes
-from tracekit.readers.ascend.sqlite import Database
+from tracekit.readers.ascend import cells
+from tracekit.readers.ascend.rows import EventRows
+from tracekit.readers.ascend.sqlite import NULL, Database
 from tracekit.readers.ascend.timeline import HARDWARE, OVERLAP, OVERLAP_NAMES, device_task_kind
-from tracekit.readers.ascend.values import to_int, us_to_ns
+from tracekit.readers.ascend.values import per_distinct, to_int, us_to_ns
 from tracekit.readers.names import SYNC_CALL
 
 _API_LEVELS = {"acl": "AscendCL", "node": "Node", "hccl": "Hccl", "runtime": "Runtime", "model": "Model"}
@@ -48,20 +54,17 @@ _COMPUTE_OPTIONAL = (
     ("blockDim", "blockNum", "block_dim"), ("mixBlockDim", "mixBlockNum", "mix_block_dim"),
     ("opState", "op_state"), ("waitNs",),
 )  # fmt: skip
-
-
-class _Task(NamedTuple):
-    """One TASK row, converted."""
-
-    start: int
-    dur: int
-    device: int
-    connection: int
-    task_id: int
-    task_type: str
-    stream: int
-    number: int
-    context: int
+_COMPUTE_TEXTS = (
+    ("core_type", "taskType"), ("op_type", "opType"), ("op_state", "opState"),
+    ("input_dtypes", "inputDataTypes"), ("input_shapes", "inputShapes"),
+)  # fmt: skip
+"""Attribute, COMPUTE_TASK_INFO field named in warnings: in the order the fields are converted."""
+_COMPUTE_INTS = (("block_dim", "blockDim"), ("mix_block_dim", "mixBlockDim"), ("wait_ns", "waitNs"))
+_COMPUTE_POSITION = {
+    "name": 0, "taskType": 1, "opType": 2, "inputDataTypes": 3, "inputShapes": 4, "blockDim": 5,
+    "mixBlockDim": 6, "opState": 7, "waitNs": 8,
+}  # fmt: skip
+"""Where each field is among the fetched _COMPUTE_OPTIONAL columns (after globalTaskId)."""
 
 
 def read_database(path: Path, rows: EventRows, default_device: int) -> dict[str, object]:
@@ -76,18 +79,7 @@ def read_database(path: Path, rows: EventRows, default_device: int) -> dict[str,
         if not _pytorch_api(db, rows):
             _step_time(db, rows)
         _overlap(db, rows, device)
-        info: dict[str, object] = {"devices": [device]}
-        if "NPU_INFO" in db.tables:
-            names = db.select("NPU_INFO", ("name",))
-            info["chips"] = sorted({checked.text(name, "NPU_INFO.name") for (name,) in names})
-        if "RANK_DEVICE_MAP" in db.tables:
-            ranks = [
-                to_int(rank, "RANK_DEVICE_MAP.rankId", 0)
-                for (rank,) in db.select("RANK_DEVICE_MAP", ("rankId",))
-            ]
-            if ranks and ranks[0] != NONE:
-                info["rank"] = ranks[0]
-        return info
+        return _run_info(db, device)
 
 
 def read_step_trace_db(path: Path) -> list[dict[str, int | str | None]]:
@@ -96,158 +88,195 @@ def read_step_trace_db(path: Path) -> list[dict[str, int | str | None]]:
         present = db.columns("StepTraceTime")
         wanted = [column for column in ("step", *_STEP_TRACE_COLUMNS.values()) if column in present]
         data = db.select("StepTraceTime", tuple(wanted))
-    result = []
-    for row in data:
-        values = dict(zip(wanted, row, strict=True))
-        entry: dict[str, int | str | None] = {
-            "step": checked.text(values.get("step", ""), "StepTraceTime.step")
-        }
-        for key, column in _STEP_TRACE_COLUMNS.items():
-            entry[f"{key}_ns"] = us_to_ns(values.get(column), f"StepTraceTime.{column}")
-        result.append(entry)
-    return result
+    columns = dict(zip(wanted, zip(*data, strict=True), strict=True)) if data else {}
+    converted = {
+        "step": per_distinct(list(columns.get("step", [""] * len(data))), _step_text),
+        **{
+            f"{key}_ns": _step_trace_ns(columns.get(column), column, len(data))
+            for key, column in _STEP_TRACE_COLUMNS.items()
+        },
+    }
+    return [dict(zip(converted, values, strict=True)) for values in zip(*converted.values(), strict=True)]
 
 
-def _span(start: object, end: object, table: str) -> tuple[int, int] | None:
-    """(start ns, duration ns) of a row; None when a time is unusable (counted)."""
-    begin, finish = checked.ns(start, f"{table}.startNs"), checked.ns(end, f"{table}.endNs")
-    if checked.INVALID_NS in (begin, finish):
-        return None
-    return begin, finish - begin
+def _step_text(value: object) -> str:
+    return checked.text(value, "StepTraceTime.step")
 
 
-def _device(db: Database, default: int) -> int:
-    """The most frequent device id of TASK (bad ids are counted once, where the tasks are read)."""
-    with checked.collecting():
-        ids = Counter(
-            to_int(value, "TASK.deviceId", 0, checked.INT32_MAX)
-            for (value,) in db.select("TASK", (), (("deviceId",),))
-        )
-    ids.pop(NONE, None)
-    return ids.most_common(1)[0][0] if ids else default
+def _step_trace_ns(values: tuple | None, column: str, n: int) -> list[int | None]:
+    """One StepTraceTime column's µs as ns, once per distinct value (an absent column: None)."""
+    if values is None:
+        return [None] * n
+    return per_distinct(list(values), lambda value: us_to_ns(value, f"StepTraceTime.{column}"))
 
 
-def _communication_ops(db: Database, rows: EventRows, device: int) -> set[int]:
-    """Collectives as COMMUNICATION rows; returns their connection ids."""
-    if "COMMUNICATION_OP" not in db.tables:
-        return set()
-    connections = set()
-    for start, end, name, connection in db.select(
-        "COMMUNICATION_OP", ("startNs", "endNs"), (("opName",), ("connectionId",))
-    ):
-        span, link = (
-            _span(start, end, "COMMUNICATION_OP"),
-            to_int(connection, "COMMUNICATION_OP.connectionId"),
-        )
-        connections.add(link)
-        if span is not None:
-            rows.add(
-                db.text(name, "COMMUNICATION_OP.opName"), *span, Kind.COMMUNICATION, device=device,
-                correlation=link, layer="HCCL",
-            )  # fmt: skip
-    return connections
-
-
-def _compute_info(db: Database) -> dict[int, tuple[str, OpAttributes]]:
-    table = "COMPUTE_TASK_INFO"
-    if table not in db.tables:
-        return {}
-    info = {}
-    for task, name, core, op_type, dtypes, shapes, block, mix, state, wait in db.select(
-        table, ("globalTaskId",), _COMPUTE_OPTIONAL
-    ):
-        key = to_int(task, f"{table}.globalTaskId")
-        if key == NONE:
-            continue
-        info[key] = (
-            db.text(name, f"{table}.name"),
-            OpAttributes(
-                core_type=db.text(core, f"{table}.taskType"),
-                op_type=db.text(op_type, f"{table}.opType"),
-                op_state=db.text(state, f"{table}.opState"),
-                input_dtypes=db.text(dtypes, f"{table}.inputDataTypes"),
-                input_shapes=db.text(shapes, f"{table}.inputShapes").replace('"', ""),
-                block_dim=to_int(block, f"{table}.blockDim", 0),
-                mix_block_dim=to_int(mix, f"{table}.mixBlockDim", 0),
-                wait_ns=to_int(wait, f"{table}.waitNs", 0),
-            ),
-        )
+def _run_info(db: Database, device: int) -> dict[str, object]:
+    """Devices, chips (NPU_INFO) and rank (RANK_DEVICE_MAP), from tables of a few rows."""
+    info: dict[str, object] = {"devices": [device]}
+    if "NPU_INFO" in db.tables:
+        names = [name for (name,) in db.select("NPU_INFO", ("name",))]
+        info["chips"] = sorted(set(per_distinct(names, lambda name: checked.text(name, "NPU_INFO.name"))))
+    if "RANK_DEVICE_MAP" in db.tables:
+        (rank,) = db.fetch("RANK_DEVICE_MAP", ("rankId",))
+        ranks = cells.ints(rank, "RANK_DEVICE_MAP.rankId", 0)
+        if len(ranks) and ranks[0] != NONE:
+            info["rank"] = int(ranks[0])
     return info
 
 
-def _memcpy_info(db: Database) -> dict[int, tuple[int, int]]:
-    if "MEMCPY_INFO" not in db.tables:
-        return {}
-    found = db.select("MEMCPY_INFO", ("globalTaskId",), (("size",), ("memcpyOperation",)))
+def _device(db: Database, default: int) -> int:
+    """The most frequent device id of TASK, the first seen among equals (bad ids are counted once,
+    where the tasks are read)."""
+    (cells_,) = db.fetch("TASK", (), (("deviceId",),))
+    with checked.collecting():
+        ids = cells.ints(cells_, "TASK.deviceId", 0, checked.INT32_MAX)
+    ids = ids[ids != NONE]
+    if not len(ids):
+        return default
+    values, first, counts = np.unique(ids, return_index=True, return_counts=True)
+    most = counts == counts.max()
+    return int(values[most][np.argmin(first[most])])
+
+
+def _communication_ops(db: Database, rows: EventRows, device: int) -> np.ndarray | None:
+    """Collectives as COMMUNICATION rows; returns their connection ids (None: no such table or rows)."""
+    table = "COMMUNICATION_OP"
+    if table not in db.tables:
+        return None
+    start, end, name, connection = db.fetch(table, ("startNs", "endNs"), (("opName",), ("connectionId",)))
+    begin, dur, usable = cells.span(start, end, table)
+    links = cells.ints(connection, f"{table}.connectionId")
+    names = cells.texts(name.take(usable), f"{table}.opName", db.strings()).decoded()
+    rows.add_block(
+        names, start_ns=begin[usable], dur_ns=dur[usable], kind=Kind.COMMUNICATION, device=device,
+        correlation=links[usable], layer="HCCL",
+    )  # fmt: skip
+    return np.unique(links) if len(links) else None
+
+
+class _Compute:
+    """COMPUTE_TASK_INFO by globalTaskId (the last row of an id wins): names and attributes."""
+
+    def __init__(self, db: Database) -> None:
+        table, self.keys = "COMPUTE_TASK_INFO", np.empty(0, dtype=np.int64)
+        self.name, self.attributes = np.empty(0, dtype=object), {}
+        if table not in db.tables:
+            return
+        task, *optional = db.fetch(table, ("globalTaskId",), _COMPUTE_OPTIONAL)
+        keys = cells.ints(task, f"{table}.globalTaskId")
+        kept = keys != NONE
+        self.keys, last = cells.last_by_key(keys[kept])
+        column = {field: optional[at].take(kept) for field, at in _COMPUTE_POSITION.items()}
+        strings = db.strings()
+        self.name = cells.texts(column["name"], f"{table}.name", strings).decoded()[last]
+        for key, field in _COMPUTE_TEXTS:
+            texts = cells.texts(column[field], f"{table}.{field}", strings)
+            if key == "input_shapes":
+                unquoted = [text.replace('"', "") for text in texts.distinct]
+                texts = texts._replace(distinct=np.array(unquoted, dtype=object))
+            self.attributes[key] = texts.decoded()[last]
+        for key, field in _COMPUTE_INTS:
+            self.attributes[key] = cells.ints(column[field], f"{table}.{field}", 0)[last]
+
+
+def _memcpy_info(db: Database) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MEMCPY_INFO by globalTaskId (the last row of an id wins): sorted ids, sizes, operations."""
+    table = "MEMCPY_INFO"
+    if table not in db.tables:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    task, size, operation = db.fetch(table, ("globalTaskId",), (("size",), ("memcpyOperation",)))
+    keys = cells.ints(task, f"{table}.globalTaskId")
+    sizes = cells.ints(size, f"{table}.size", 0)
+    operations = cells.ints(operation, f"{table}.memcpyOperation")
+    keys, last = cells.last_by_key(keys)
+    return keys, sizes[last], operations[last]
+
+
+class _TaskColumns:
+    """TASK rows with usable times, converted once."""
+
+    def __init__(self, db: Database, device: int) -> None:
+        start, end, *optional = db.fetch("TASK", ("startNs", "endNs"), _TASK_OPTIONAL)
+        begin, dur, usable = cells.span(start, end, "TASK")
+        on, connection, task_id, task_type, stream, number, context = (c.take(usable) for c in optional)
+        self.start, self.dur = begin[usable], dur[usable]
+        self.device = np.where(on.kind == NULL, device, cells.ints(on, "TASK.deviceId", 0, checked.INT32_MAX))
+        self.connection = cells.ints(connection, "TASK.connectionId")
+        self.task_id = cells.ints(task_id, "TASK.globalTaskId")
+        self.task_type = cells.texts(task_type, "TASK.taskType", db.strings())
+        self.stream = cells.ints(stream, "TASK.streamId")
+        self.number = cells.ints(number, "TASK.taskId")
+        self.context = cells.ints(context, "TASK.contextId")
+
+    def ffts_parents(self) -> np.ndarray:
+        """Tasks without a context id whose (stream, task id, connection) also has sub-tasks."""
+        keys = np.stack([self.stream, self.number, self.connection], axis=1)
+        code = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1) if len(keys) else keys[:, 0]
+        has_subtasks = np.isin(code, code[self.context != NONE])
+        return (self.context == NONE) & has_subtasks
+
+
+def _tasks(db: Database, rows: EventRows, device: int, communication: np.ndarray | None) -> None:
+    """Device tasks. An FFTS+ parent task (its sub-tasks are the ones that ran) is a MARKER; a task
+    without compute info launched by a collective (same connection id) is a MARKER, unless it is a
+    device-side wait: the collective's COMMUNICATION row already covers it."""
+    compute, (copy_keys, copy_sizes, copy_operations) = _Compute(db), _memcpy_info(db)
+    tasks = _TaskColumns(db, device)
+    task_type = tasks.task_type.decoded()
+    parent = tasks.ffts_parents()
+    at = cells.look_up(compute.keys, tasks.task_id)
+    kernel = ~parent & (at >= 0)
+    copy = ~parent & ~kernel & (task_type == "MEMCPY_ASYNC")
+    kind = _other_kinds(tasks, communication)
+    kind = np.where(parent, Kind.MARKER, np.where(kernel, Kind.KERNEL, np.where(copy, Kind.MEMCPY, kind)))
+    kernel_at = np.where(kernel, at, 0)
+    name = np.where(kernel, compute.name[kernel_at] if len(compute.keys) else task_type, task_type)
+    attributes = {
+        key: np.where(kernel, values[kernel_at], "" if values.dtype == object else NONE)
+        for key, values in compute.attributes.items()
+    } if len(compute.keys) else {}  # fmt: skip
+    copy_at = cells.look_up(copy_keys, tasks.task_id)
+    found = copy & (copy_at >= 0)
+    size = np.where(found, copy_sizes[np.maximum(copy_at, 0)] if len(copy_keys) else NONE, NONE)
+    operation = np.where(found, copy_operations[np.maximum(copy_at, 0)] if len(copy_keys) else NONE, NONE)
+    rows.add_block(
+        name, start_ns=tasks.start, dur_ns=tasks.dur, kind=kind, device=tasks.device, stream=tasks.stream,
+        thread=tasks.stream, correlation=tasks.connection, layer=HARDWARE, task_type=task_type,
+        **attributes, **_copy_fields(copy, operation), bytes=np.where(copy, size, NONE),
+    )  # fmt: skip
+
+
+def _other_kinds(tasks: _TaskColumns, communication: np.ndarray | None) -> np.ndarray:
+    """The kind of each task taken as neither a kernel nor a copy: by its task type, a MARKER when
+    a collective launched it."""
+    present = communication is not None
+    by_type = np.array(
+        [int(device_task_kind(t, t, present)) for t in tasks.task_type.distinct.tolist()], dtype=np.int64
+    )
+    kind = by_type[tasks.task_type.codes] if len(by_type) else np.empty(0, dtype=np.int64)
+    launched = np.isin(tasks.connection, communication) if present else np.zeros(len(kind), dtype=bool)
+    busy = (kind == Kind.KERNEL) | (kind == Kind.COMMUNICATION)
+    return np.where(busy & launched, Kind.MARKER, kind)
+
+
+def _copy_fields(copy: np.ndarray, operation: np.ndarray) -> dict[str, np.ndarray]:
+    """copy_direction, src_memory and dst_memory of MEMCPY_ASYNC tasks (0 elsewhere)."""
+    direction = cells.per_distinct_code(
+        operation, lambda code: int(_MEMCPY_OPERATIONS.get(code, CopyDirection.OTHER)), np.int64
+    )
+    unknown = (MemoryKind.UNKNOWN, MemoryKind.UNKNOWN)
+    ends = {d: _ENDPOINTS.get(CopyDirection(d), unknown) for d in np.unique(direction).tolist()}
+    src = cells.per_distinct_code(direction, lambda d: int(ends[d][0]), np.int64)
+    dst = cells.per_distinct_code(direction, lambda d: int(ends[d][1]), np.int64)
     return {
-        to_int(task, "MEMCPY_INFO.globalTaskId"): (
-            to_int(size, "MEMCPY_INFO.size", 0),
-            to_int(operation, "MEMCPY_INFO.memcpyOperation"),
-        )
-        for task, size, operation in found
+        "copy_direction": np.where(copy, direction, 0),
+        "src_memory": np.where(copy, src, 0),
+        "dst_memory": np.where(copy, dst, 0),
     }
 
 
-def _task_rows(db: Database, device: int) -> list[_Task]:
-    """TASK rows with usable times, converted once."""
-    tasks = []
-    for start, end, on, connection, task_id, task_type, stream, number, context in db.select(
-        "TASK", ("startNs", "endNs"), _TASK_OPTIONAL
-    ):
-        span = _span(start, end, "TASK")
-        if span is None:
-            continue
-        on = device if on is None else to_int(on, "TASK.deviceId", 0, checked.INT32_MAX)
-        tasks.append(
-            _Task(
-                *span,
-                on,
-                to_int(connection, "TASK.connectionId"),
-                to_int(task_id, "TASK.globalTaskId"),
-                db.text(task_type, "TASK.taskType"),
-                to_int(stream, "TASK.streamId"),
-                to_int(number, "TASK.taskId"),
-                to_int(context, "TASK.contextId"),
-            )
-        )
-    return tasks
-
-
-def _tasks(db: Database, rows: EventRows, device: int, communication: set[int]) -> None:
-    """Device tasks. A task without compute info launched by a collective (same connection id) is a
-    MARKER, unless it is a device-side wait: the collective's COMMUNICATION row already covers it."""
-    compute = _compute_info(db)
-    copies = _memcpy_info(db)
-    tasks = _task_rows(db, device)
-    with_subtasks = {(t.stream, t.number, t.connection) for t in tasks if t.context != NONE}
-    for task in tasks:
-        common = {
-            "device": task.device, "stream": task.stream, "thread": task.stream,
-            "correlation": task.connection, "layer": HARDWARE, "task_type": task.task_type,
-        }  # fmt: skip
-        if task.context == NONE and (task.stream, task.number, task.connection) in with_subtasks:
-            # an FFTS+ parent task: its sub-tasks are the ones that ran (the timeline shows only those)
-            rows.add(task.task_type, task.start, task.dur, Kind.MARKER, **common)
-        elif task.task_id in compute:
-            name, attributes = compute[task.task_id]
-            rows.add(name, task.start, task.dur, Kind.KERNEL, **common, **attributes.fields())
-        elif task.task_type == "MEMCPY_ASYNC":
-            size, operation = copies.get(task.task_id, (NONE, NONE))
-            direction = _MEMCPY_OPERATIONS.get(operation, CopyDirection.OTHER)
-            src, dst = _ENDPOINTS.get(direction, (MemoryKind.UNKNOWN, MemoryKind.UNKNOWN))
-            rows.add(
-                task.task_type, task.start, task.dur, Kind.MEMCPY, copy_direction=direction, src_memory=src,
-                dst_memory=dst, bytes=size, **common,
-            )  # fmt: skip
-        else:
-            kind = device_task_kind(task.task_type, task.task_type, bool(communication))
-            if kind in (Kind.KERNEL, Kind.COMMUNICATION) and task.connection in communication:
-                kind = Kind.MARKER
-            rows.add(task.task_type, task.start, task.dur, kind, **common)
-
-
 def _api_levels(db: Database) -> dict[int, str]:
-    """ENUM_API_TYPE: API type id -> layer prefix (`AscendCL`, `Node`, ...)."""
+    """ENUM_API_TYPE (a few rows): API type id -> layer prefix (`AscendCL`, `Node`, ...)."""
     if "ENUM_API_TYPE" not in db.tables:
         return {}
     levels = {}
@@ -258,63 +287,78 @@ def _api_levels(db: Database) -> dict[int, str]:
 
 
 def _cann_api(db: Database, rows: EventRows) -> None:
-    if "CANN_API" not in db.tables:
+    table = "CANN_API"
+    if table not in db.tables:
         return
     levels = _api_levels(db)
-    for start, end, api_type, tid, connection, name in db.select(
-        "CANN_API", ("startNs", "endNs"), (("type",), ("globalTid",), ("connectionId",), ("name",))
-    ):
-        span = _span(start, end, "CANN_API")
-        if span is None:
-            continue
-        label = f"{levels.get(to_int(api_type, 'CANN_API.type'), 'Api')}@{db.text(name, 'CANN_API.name')}"
-        process, thread = _split_tid(tid, "CANN_API.globalTid")
-        rows.add(
-            label, *span, Kind.SYNC if SYNC_CALL.search(label) else Kind.RUNTIME, process=process,
-            thread=thread, correlation=to_int(connection, "CANN_API.connectionId"), layer="CANN",
-        )  # fmt: skip
+    start, end, api_type, tid, connection, name = db.fetch(
+        table, ("startNs", "endNs"), (("type",), ("globalTid",), ("connectionId",), ("name",))
+    )
+    begin, dur, usable = cells.span(start, end, table)
+    level = cells.ints(api_type.take(usable), f"{table}.type")
+    names = cells.texts(name.take(usable), f"{table}.name", db.strings())
+    pairs = np.stack([level, names.codes], axis=1)
+    distinct, index = np.unique(pairs, axis=0, return_inverse=True) if len(pairs) else (pairs, pairs[:, 0])
+    labels = [f"{levels.get(lv, 'Api')}@{names.distinct[code]}" for lv, code in distinct.tolist()]
+    sync = np.array([SYNC_CALL.search(label) is not None for label in labels], dtype=bool)
+    process, thread = cells.split_tid(tid.take(usable), f"{table}.globalTid")
+    index = index.reshape(-1)
+    rows.add_block(
+        np.array(labels, dtype=object)[index], start_ns=begin[usable], dur_ns=dur[usable],
+        kind=np.where(sync[index], Kind.SYNC, Kind.RUNTIME), process=process, thread=thread,
+        correlation=cells.ints(connection.take(usable), f"{table}.connectionId"), layer="CANN",
+    )  # fmt: skip
 
 
 def _pytorch_api(db: Database, rows: EventRows) -> int:
     """Framework operators; returns the number of ProfilerStep#N spans found."""
-    if "PYTORCH_API" not in db.tables:
+    table = "PYTORCH_API"
+    if table not in db.tables:
         return 0
-    steps = 0
-    for start, end, tid, name in db.select("PYTORCH_API", ("startNs", "endNs"), (("globalTid",), ("name",))):
-        span = _span(start, end, "PYTORCH_API")
-        if span is None:
-            continue
-        text = db.text(name, "PYTORCH_API.name")
-        step = STEP_NAME.match(text)
-        steps += step is not None
-        process, thread = _split_tid(tid, "PYTORCH_API.globalTid")
-        rows.add(
-            text, *span, Kind.STEP if step else Kind.CPU_OP, process=process, thread=thread,
-            step=to_int(step.group(1), "ProfilerStep") if step else NONE, layer="Python",
-        )  # fmt: skip
-    return steps
+    start, end, tid, name = db.fetch(table, ("startNs", "endNs"), (("globalTid",), ("name",)))
+    begin, dur, usable = cells.span(start, end, table)
+    names = cells.texts(name.take(usable), f"{table}.name", db.strings())
+    is_step = np.array([STEP_NAME.match(text) is not None for text in names.distinct.tolist()], dtype=bool)
+    step_rows = is_step[names.codes] if len(is_step) else np.zeros(0, dtype=bool)
+    process, thread = cells.split_tid(tid.take(usable), f"{table}.globalTid")
+    number = cells.per_distinct_code(names.codes[step_rows], lambda code: _step_number(names.distinct[code]))
+    step = np.full(len(step_rows), NONE, dtype=np.int64)
+    step[step_rows] = number.astype(np.int64)
+    rows.add_block(
+        names.decoded(), start_ns=begin[usable], dur_ns=dur[usable],
+        kind=np.where(step_rows, Kind.STEP, Kind.CPU_OP), process=process, thread=thread, step=step,
+        layer="Python",
+    )  # fmt: skip
+    return int(step_rows.sum())
+
+
+def _step_number(name: str) -> int:
+    return to_int(STEP_NAME.match(name).group(1), "ProfilerStep")
 
 
 def _step_time(db: Database, rows: EventRows) -> None:
-    if "STEP_TIME" not in db.tables:
+    table = "STEP_TIME"
+    if table not in db.tables:
         return
-    for step, start, end in db.select("STEP_TIME", ("id", "startNs", "endNs")):
-        span, number = _span(start, end, "STEP_TIME"), to_int(step, "STEP_TIME.id")
-        if span is not None and number != NONE:
-            rows.add(f"ProfilerStep#{number}", *span, Kind.STEP, step=number)
+    step, start, end = db.fetch(table, ("id", "startNs", "endNs"))
+    begin, dur, usable = cells.span(start, end, table)
+    number = cells.ints(step, f"{table}.id")
+    kept = usable & (number != NONE)
+    names = cells.per_distinct_code(number[kept], lambda n: f"ProfilerStep#{n}")
+    rows.add_block(names, start_ns=begin[kept], dur_ns=dur[kept], kind=Kind.STEP, step=number[kept])
 
 
 def _overlap(db: Database, rows: EventRows, device: int) -> None:
-    if "OVERLAP_ANALYSIS" not in db.tables:
+    table = "OVERLAP_ANALYSIS"
+    if table not in db.tables:
         return
-    for start, end, kind, on in db.select("OVERLAP_ANALYSIS", ("startNs", "endNs", "type"), (("deviceId",),)):
-        span, kind = _span(start, end, "OVERLAP_ANALYSIS"), to_int(kind, "OVERLAP_ANALYSIS.type")
-        if span is not None and 0 <= kind < len(OVERLAP_NAMES):
-            on = device if on is None else to_int(on, "OVERLAP_ANALYSIS.deviceId", 0, checked.INT32_MAX)
-            rows.add(OVERLAP_NAMES[kind], *span, Kind.MARKER, device=on, layer=OVERLAP)
-
-
-def _split_tid(global_tid: object, field: str) -> tuple[int, int]:
-    """(process, thread) from msprof's globalTid = pid << 32 | tid."""
-    value = to_int(global_tid, field)
-    return (value >> 32, value & 0xFFFFFFFF) if value >= 0 else (NONE, NONE)
+    start, end, kind, on = db.fetch(table, ("startNs", "endNs", "type"), (("deviceId",),))
+    begin, dur, usable = cells.span(start, end, table)
+    kind = cells.ints(kind, f"{table}.type")
+    kept = usable & (kind >= 0) & (kind < len(OVERLAP_NAMES))
+    on = on.take(kept)
+    device_of = np.where(on.kind == NULL, device, cells.ints(on, f"{table}.deviceId", 0, checked.INT32_MAX))
+    rows.add_block(
+        np.array(OVERLAP_NAMES, dtype=object)[kind[kept]], start_ns=begin[kept], dur_ns=dur[kept],
+        kind=Kind.MARKER, device=device_of, layer=OVERLAP,
+    )  # fmt: skip

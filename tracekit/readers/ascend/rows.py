@@ -2,13 +2,11 @@
 
 The Ascend columns (docs/model.md, "Optional Ascend columns") are appended after the EVENT_SCHEMA
 columns, so they travel with every row through filters such as `--steps`. Strings are "" and integers
-NONE (-1) when unknown. Rows arrive one at a time (`add`) or as whole columns (`add_block`, the
-timeline reader); `columns()` joins them once, in the order they were added.
+NONE (-1) when unknown. Rows arrive as whole columns (`add_block`, one block per table or file);
+`columns()` joins them once, in the order they were added.
 """
 
 from __future__ import annotations
-
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -33,48 +31,18 @@ _STRINGS = ("name", *STRING_COLUMNS)
 _DEFAULTS = {"copy_direction": 0, "src_memory": 0, "dst_memory": 0}
 
 
-@dataclass
-class OpAttributes:
-    """What op_summary / kernel_details (or the DB's COMPUTE_TASK_INFO) say about one device task."""
-
-    core_type: str = ""
-    op_type: str = ""
-    op_state: str = ""
-    input_dtypes: str = ""
-    input_shapes: str = ""
-    block_dim: int = NONE
-    mix_block_dim: int = NONE
-    wait_ns: int = NONE
-
-    def fields(self) -> dict[str, int | str]:
-        """The attributes as `EventRows.add` fields."""
-        return asdict(self)
-
-
 class EventRows:
-    """Events appended one at a time or by columns, turned into the canonical table plus the Ascend
-    columns."""
+    """Events appended by columns, turned into the canonical table plus the Ascend columns."""
 
     def __init__(self) -> None:
-        self._rows: dict[str, list] = {name: [] for name in (*_INTS, *_STRINGS)}
         self._blocks: list[dict[str, np.ndarray]] = []
 
     def __len__(self) -> int:
-        return sum(len(block["name"]) for block in self._blocks) + len(self._rows["name"])
-
-    def add(self, name: str, start_ns: int, dur_ns: int, kind: int, **fields: int | str) -> int:
-        """Append one event; unnamed fields take their default. Returns the row index."""
-        fields = {**fields, "name": name, "start_ns": start_ns, "dur_ns": dur_ns, "kind": int(kind)}
-        for column in _INTS:
-            self._rows[column].append(int(fields.get(column, _DEFAULTS.get(column, NONE))))
-        for column in _STRINGS:
-            self._rows[column].append(str(fields.get(column, "")))
-        return len(self) - 1
+        return sum(len(block["name"]) for block in self._blocks)
 
     def add_block(self, name: np.ndarray, **fields: np.ndarray | int | str) -> None:
         """Append len(name) events at once: each field an array of that length or one value for all."""
         n = len(name)
-        self._flush()
         block = {"name": np.asarray(name, dtype=object)}
         for column in _INTS:
             value = fields.get(column, _DEFAULTS.get(column, NONE))
@@ -85,7 +53,6 @@ class EventRows:
 
     def columns(self) -> dict[str, np.ndarray]:
         """Every column so far, rows in the order added (int64 arrays; strings as object arrays)."""
-        self._flush()
         if len(self._blocks) > 1:
             self._blocks = [{c: np.concatenate([b[c] for b in self._blocks]) for c in (*_INTS, *_STRINGS)}]
         if not self._blocks:
@@ -111,12 +78,6 @@ class EventRows:
         canonical["name"] = _strings(columns["name"])
         ascend = {field.name: _ascend_column(columns[field.name]) for field in ASCEND_FIELDS}
         return checked.event_table(canonical, len(columns["name"]), ascend)
-
-    def _flush(self) -> None:
-        if self._rows["name"]:
-            block = {c: np.array(v, dtype=np.int64 if c in _INTS else object) for c, v in self._rows.items()}
-            self._blocks.append(block)
-            self._rows = {name: [] for name in self._rows}
 
 
 def _strings(values: np.ndarray) -> pa.Array:
