@@ -1,7 +1,7 @@
 """Benchmark: each reader against its floor on generated files, in fresh processes, interleaved.
 
     .venv/bin/python bench/bench_readers.py [--formats kineto nsys ascend] [--sizes-mb 100 1000]
-                                            [--repeat 2] [--analyze]
+                                            [--rows 1e6 1e7] [--repeat 2] [--analyze]
 
 Floors, measured in the same run on the same file:
 - Kineto: a typed msgspec decode of traceEvents (bench_analyze.decode_only);
@@ -11,9 +11,11 @@ Floors, measured in the same run on the same file:
   op_summary files.
 `--analyze` adds the whole Ascend analysis (read + `analyze`), against the same floor. Files are
 generated once under bench/data/readers/ (Kineto by tiling a real trace, nsys and Ascend by
-`tracekit simulate`, bench/make_sim_trace.py). Each run reports wall time, CPU time (user + sys)
-and the child's peak RSS; the best wall time of `--repeat` runs counts. Results go to
-bench/data/readers_result.json and are printed as a table.
+`tracekit simulate`, bench/make_sim_trace.py). `--rows` sizes nsys and Ascend inputs by count
+instead: an nsys export of that many rows in all (bench/make_nsys_export.py, numpy columns, far
+faster than the simulator), an Ascend tree of about that many device tasks. Each run reports wall
+time, CPU time (user + sys) and the child's peak RSS; the best wall time of `--repeat` runs
+counts. Results go to bench/data/readers_result.json and are printed as a table.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import make_large_trace  # noqa: E402
 DATA = BENCH_DIR / "data" / "readers"
 RESULT = BENCH_DIR / "data" / "readers_result.json"
 BYTES_PER_EVENT = {"nsys": 51, "ascend": 456}  # make_sim_trace output per simulated record
+RECORDS_PER_DEVICE_TASK = 2.037  # case000's msprof output: 100,033 records, 49,118 device tasks
 _DEVICE = "start, end, deviceId, streamId, globalPid, correlationId"
 NSYS_COLUMNS = {  # what tracekit/readers/nsys/sqlite.py reads of each table
     "CUPTI_ACTIVITY_KIND_KERNEL": f"{_DEVICE}, demangledName, shortName",
@@ -161,11 +164,31 @@ def ensure_input(fmt: str, size_mb: float) -> Path:
     out = DATA / f"{size_mb:g}MB-{name}"
     if fmt == "kineto":
         return out if out.is_file() else make_large_trace.make(out, size_mb)
+    return _simulated(fmt, out, int(size_mb * 1e6 / BYTES_PER_EVENT[fmt]))
+
+
+def ensure_rows_input(fmt: str, rows: float) -> Path:
+    """An nsys export of `rows` rows in all, or an Ascend tree of about `rows` device tasks; made
+    when missing."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    count = f"{rows:g}".replace("e+0", "e").replace("e+", "e")
+    if fmt == "nsys":
+        out = DATA / f"{count}rows-report.sqlite"
+        if not out.is_file():  # in a child: a forked child's peak RSS starts at its parent's
+            script = [sys.executable, str(BENCH_DIR / "make_nsys_export.py"), "--rows", str(rows)]
+            subprocess.run([*script, "--out", str(out)], check=True, cwd=REPO)
+        return out
+    if fmt == "ascend":
+        return _simulated(fmt, DATA / f"{count}tasks-prof", int(rows * RECORDS_PER_DEVICE_TASK))
+    raise SystemExit(f"--rows: nsys and ascend only, not {fmt}")
+
+
+def _simulated(fmt: str, out: Path, events: int) -> Path:
+    """make_sim_trace's nsys export or Ascend PROF_ tree of `events` records at `out`."""
     if fmt == "ascend" and out.is_dir():
         return next(out.glob("PROF_*"))
     if fmt == "nsys" and out.is_file():
         return out
-    events = int(size_mb * 1e6 / BYTES_PER_EVENT[fmt])
     script = [
         sys.executable,
         str(BENCH_DIR / "make_sim_trace.py"),
@@ -200,13 +223,12 @@ def measure(label: str, commands: dict[str, list[str]], repeat: int) -> dict[str
     return {name: {"runs": r, "best": min(r, key=lambda x: x["wall_s"])} for name, r in runs.items()}
 
 
-def bench(fmt: str, size_mb: float, repeat: int, with_analysis: bool) -> dict[str, object]:
-    path = ensure_input(fmt, size_mb)
+def bench(fmt: str, path: Path, label: str, repeat: int, with_analysis: bool) -> dict[str, object]:
     me = [sys.executable, str(Path(__file__).resolve()), "--child"]
     commands = {"floor": [*me, f"{fmt}-floor", str(path)], "reader": [*me, "read", str(path)]}
     if with_analysis and fmt == "ascend":
         commands["analyze"] = [*me, "analyze", str(path)]
-    result = measure(f"{fmt} {size_mb:g} MB", commands, repeat)
+    result = measure(f"{fmt} {label}", commands, repeat)
     floor, floor_cpu = (result["floor"]["best"][key] for key in ("wall_s", "cpu_s"))
     ratios = {name: round(r["best"]["wall_s"] / floor, 2) for name, r in result.items() if name != "floor"}
     cpu = {name: round(r["best"]["cpu_s"] / floor_cpu, 2) for name, r in result.items() if name != "floor"}
@@ -246,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--formats", nargs="+", default=["kineto", "nsys", "ascend"])
     parser.add_argument("--sizes-mb", nargs="+", type=float, default=[100, 1000])
+    parser.add_argument("--rows", nargs="+", type=float, help="nsys rows / Ascend device tasks, not MB")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--analyze", action="store_true", help="also the whole Ascend analysis")
     parser.add_argument("--out", type=Path, default=RESULT, help="result JSON")
@@ -254,7 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(child(args.child[0], Path(args.child[1]))))
         return 0
-    results = [bench(f, s, args.repeat, args.analyze) for s in args.sizes_mb for f in args.formats]
+    if args.rows:
+        inputs = [(f, ensure_rows_input(f, n), f"{n:g} rows") for n in args.rows for f in args.formats]
+    else:
+        inputs = [(f, ensure_input(f, s), f"{s:g} MB") for s in args.sizes_mb for f in args.formats]
+    results = [bench(f, path, label, args.repeat, args.analyze) for f, path, label in inputs]
     date = datetime.now(UTC).isoformat(timespec="seconds")
     meta = {"date": date, "machine": bench_analyze.machine(), "revision": bench_analyze.revision()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
