@@ -3,6 +3,8 @@ tracekit/rules/library/) evaluated on the `cluster` block of a multi-rank run (d
 
 from __future__ import annotations
 
+import msgspec
+
 from tracekit.rules.catalogue import CLUSTER_RULES
 from tracekit.rules.engine import GROUP_ORDER, Texts, worth_it
 from tracekit.rules.model import FIRED, ClusterRule, Outcome
@@ -12,7 +14,8 @@ CLUSTER_TEXTS = {lang: merged(TEXTS[lang], CLUSTER_RULES, lang) for lang in LANG
 
 
 def recommend_cluster(cluster: dict, lang: str = "en", platform: str = "generic") -> dict[str, object]:
-    """The cluster's `recommendations`: fired cluster rules by group and gain, the others with why."""
+    """The cluster's `recommendations` (plain data, as the `tracekit.cluster/1` document it belongs
+    to): fired cluster rules by group and gain, the others with why."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r} (known: {', '.join(LANGUAGES)})")
     outcomes = [(rule, worth_it(rule.check(cluster))) for rule in CLUSTER_RULES]
@@ -21,8 +24,12 @@ def recommend_cluster(cluster: dict, lang: str = "en", platform: str = "generic"
     return {
         "lang": lang,
         "platform": platform,
-        "fired": [texts.fired(rule, outcome, rank, []) for rank, (rule, outcome) in enumerate(fired, 1)],
-        "checked": [texts.checked(rule, outcome) for rule, outcome in outcomes if outcome.status != FIRED],
+        "fired": msgspec.to_builtins(
+            [texts.fired(rule, outcome, rank, []) for rank, (rule, outcome) in enumerate(fired, 1)]
+        ),
+        "checked": msgspec.to_builtins(
+            [texts.checked(rule, outcome) for rule, outcome in outcomes if outcome.status != FIRED]
+        ),
     }
 
 

@@ -6,6 +6,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from tracekit.analysis.changes import Change
+from tracekit.analysis.document import Document
+from tracekit.analysis.document.device import Device
+from tracekit.analysis.document.whatif import ReplayEstimate, Whatif
 from tracekit.analysis.plan import MIN_SPEEDUP as MIN_SPEEDUP  # re-exported: the rules use it
 
 FIRED, NOT_FIRED, NOT_APPLICABLE = "fired", "not_fired", "not_applicable"
@@ -60,17 +63,22 @@ class Outcome:
 class Context:
     """What a rule reads: the analysis document, its busiest device and the platform."""
 
-    document: dict
-    device: dict | None
+    document: Document
+    device: Device | None
     platform: str  # "cuda" | "ascend" | "generic"
 
     @property
-    def whatif(self) -> dict:
-        return (self.device or {}).get("whatif", {})
+    def whatif(self) -> Whatif | None:
+        """The device's what-if block (None without a device or under measures_only)."""
+        return self.device.whatif if self.device else None
+
+    def estimate(self, change: str) -> ReplayEstimate | None:
+        """The replayed estimate of the change called `change` (None: not replayed)."""
+        return self.whatif.change(change) if self.whatif else None
 
     @property
     def steps(self) -> int:
-        return self.document["steps"]["count"]
+        return self.document.steps.count
 
 
 Texts = Mapping[str, Mapping[str, object]]
@@ -109,24 +117,29 @@ def older_analysis(field: str) -> Outcome:
     return not_applicable("older_analysis", field=field)
 
 
-def replayed_gain(estimate: dict, method: str, *assumptions: str) -> Gain:
+def replayed_gain(estimate: ReplayEstimate, method: str, *assumptions: str) -> Gain:
     """A Gain from a `whatif` estimate of the analysis (measured vs replayed step time)."""
     return Gain(
         metric="step_time",
-        speedup=estimate["speedup"],
+        speedup=estimate.speedup,
         method=method,
         assumptions=assumptions,
-        baseline_step_ns=estimate["baseline_step_ns"],
-        predicted_step_ns=estimate["predicted_step_ns"],
-        amdahl_bound=estimate["amdahl_bound"],
-        removable_share=estimate["removable_share"],
+        baseline_step_ns=estimate.baseline_step_ns,
+        predicted_step_ns=estimate.predicted_step_ns,
+        amdahl_bound=estimate.amdahl_bound,
+        removable_share=estimate.removable_share,
     )
 
 
-def replay_verdict(estimate: dict, fired: Callable[[], Outcome]) -> Outcome:
+def replayed(estimate: ReplayEstimate | None) -> bool:
+    """The replay applied the change and estimated its step time."""
+    return estimate is not None and estimate.applicable and estimate.speedup is not None
+
+
+def replay_verdict(estimate: ReplayEstimate | None, fired: Callable[[], Outcome]) -> Outcome:
     """Fire through `fired` when the replay found something to change (the engine then drops gains
     below MIN_SPEEDUP); else say why not."""
-    if not estimate.get("applicable") or estimate.get("speedup") is None:
+    if not replayed(estimate):
         return not_fired("nothing_to_change")
     return fired()
 

@@ -35,32 +35,33 @@ def check(ctx: Context) -> Outcome:
     is a finding while it gives more than it costs: throughput gain > latency cost (new step / old
     step), i.e. while the doubled batch's step grows by less than sqrt(2); past that knee of the
     throughput-latency curve each sample waits longer than throughput grows."""
-    if ctx.device is None or not ctx.whatif.get(CHANGE.name, {}).get("applicable"):
+    estimate = ctx.whatif.bigger_batch if ctx.whatif else None
+    if ctx.device is None or estimate is None or not estimate.applicable:
         return not_applicable("needs_steps_and_device")
     if training(ctx):
         return not_applicable("training")
-    kernels, estimate = ctx.whatif["kernels"], ctx.whatif[CHANGE.name]
-    if estimate["throughput_gain"] is None:
+    kernels = ctx.whatif.kernels
+    if estimate.throughput_gain is None:
         return not_fired("nothing_to_change")
-    cost = estimate["predicted_step_ns"] / max(estimate["baseline_step_ns"], 1)
-    if estimate["throughput_gain"] <= cost:
-        return not_fired("costs_more_latency", gain=estimate["throughput_gain"], cost=cost)
+    cost = estimate.predicted_step_ns / max(estimate.baseline_step_ns, 1)
+    if estimate.throughput_gain <= cost:
+        return not_fired("costs_more_latency", gain=estimate.throughput_gain, cost=cost)
     return Outcome(
         FIRED,
-        params={"median": fmt_ns(kernels["median_ns"]), "factor": estimate["factor"]},
+        params={"median": fmt_ns(kernels.median_ns), "factor": estimate.factor},
         evidence=(
-            Evidence("ev.kernel_median", fmt_ns(kernels["median_ns"]), "whatif.kernels"),
-            Evidence("ev.short_kernels", fmt_share(kernels["short_share"]), "whatif.kernels"),
+            Evidence("ev.kernel_median", fmt_ns(kernels.median_ns), "whatif.kernels"),
+            Evidence("ev.short_kernels", fmt_share(kernels.short_share), "whatif.kernels"),
             Evidence("ev.kernel_utilization", fmt_share(kernel_utilization(ctx)), "kernel_utilization"),
         ),
         gain=Gain(
             metric="throughput",
-            speedup=estimate["throughput_gain"],
+            speedup=estimate.throughput_gain,
             method="method.bigger_batch",
             assumptions=("assume.linear_work", "assume.memory_fits"),
-            baseline_step_ns=estimate["baseline_step_ns"],
-            predicted_step_ns=estimate["predicted_step_ns"],
-            amdahl_bound=estimate["amdahl_bound"],
+            baseline_step_ns=estimate.baseline_step_ns,
+            predicted_step_ns=estimate.predicted_step_ns,
+            amdahl_bound=estimate.amdahl_bound,
             latency_cost=cost,
         ),
     )

@@ -23,22 +23,22 @@ BUSY_FOR_CONTENTION = 0.3
 
 def check(ctx: Context) -> Outcome:
     """Several streams whose operators never overlap: each takes every core; limit cores per operator."""
-    if ctx.device is None or "kernels" not in ctx.whatif:
+    if ctx.device is None or ctx.whatif is None:
         return not_applicable("needs_device")
     if training(ctx):
         return not_applicable("training")
-    kernels = ctx.whatif["kernels"]
-    if kernels.get("instances", 1) < 2 or kernels["streams"] < 2:
-        return not_fired("one_instance", streams=kernels["streams"])
-    overlap = 1 - kernels["union_ns"] / kernels["sum_ns"] if kernels["sum_ns"] else 0.0
+    kernels = ctx.whatif.kernels
+    if kernels.instances < 2 or kernels.streams < 2:
+        return not_fired("one_instance", streams=kernels.streams)
+    overlap = 1 - kernels.union_ns / kernels.sum_ns if kernels.sum_ns else 0.0
     if overlap > SERIALIZED_OVERLAP_MAX or kernel_utilization(ctx) < BUSY_FOR_CONTENTION:
         return not_fired("streams_overlap", overlap=overlap)
-    share = (1 - 1 / kernels["streams"]) * kernel_utilization(ctx)
+    share = (1 - 1 / kernels.streams) * kernel_utilization(ctx)
     return Outcome(
         FIRED,
-        params={"streams": kernels["streams"], "overlap": fmt_share(overlap)},
+        params={"streams": kernels.streams, "overlap": fmt_share(overlap)},
         evidence=(
-            Evidence("ev.kernel_streams", str(kernels["streams"]), "whatif.kernels"),
+            Evidence("ev.kernel_streams", str(kernels.streams), "whatif.kernels"),
             Evidence("ev.kernel_overlap", fmt_share(overlap), "whatif.kernel_overlap"),
             Evidence("ev.kernel_utilization", fmt_share(kernel_utilization(ctx)), "kernel_utilization"),
         ),

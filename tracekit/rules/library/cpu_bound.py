@@ -24,13 +24,13 @@ def check(ctx: Context) -> Outcome:
     CPU operators between them): run it in k workers, pipelined with the rest of the step
     (whatif.pipeline); the gain decides whether it fires. One worker (plain pipelining) is the
     smaller alternative, in the actions."""
-    pipeline = ctx.whatif.get("pipeline") or {}
-    if pipeline.get("applicable") and "workers_speedup" not in pipeline:
+    pipeline = ctx.whatif.pipeline if ctx.whatif else None
+    if pipeline is not None and pipeline.applicable and pipeline.workers_speedup is None:
         return older_analysis("whatif.pipeline.workers")
     found = stages(ctx)
     if ctx.device is None or found is None:
         return not_applicable("needs_steps_and_device")
-    host, base = found["host_stage_ns"], found["baseline_step_ns"]
+    host, base = found.host_stage_ns, found.baseline_step_ns
     if host <= 0:
         return not_fired("no_host_stage")
     share = host / max(base, 1)
@@ -39,22 +39,22 @@ def check(ctx: Context) -> Outcome:
         params={
             "share": fmt_share(share),
             "host": fmt_ns(host),
-            "workers": found["workers"],
-            "pipelined": f"x{found['speedup']:.2f}",
+            "workers": found.workers,
+            "pipelined": f"x{found.speedup:.2f}",
         },
         evidence=(
             Evidence("ev.host_stage", fmt_ns(host), "whatif.pipeline"),
-            Evidence("ev.rest_of_step", fmt_ns(found["rest_ns"]), "whatif.pipeline"),
+            Evidence("ev.rest_of_step", fmt_ns(found.rest_ns), "whatif.pipeline"),
             Evidence("ev.host_share", fmt_share(share), "whatif.pipeline"),
         ),
         gain=Gain(
             metric="throughput",
-            speedup=found["workers_speedup"],
+            speedup=found.workers_speedup,
             method="method.cpu_bound",
             assumptions=("assume.stage_workers", "assume.overlap_host"),
             baseline_step_ns=base,
-            predicted_step_ns=found["workers_step_ns"],
-            amdahl_bound=found["amdahl_bound"],
+            predicted_step_ns=found.workers_step_ns,
+            amdahl_bound=found.amdahl_bound,
             removable_share=share,
         ),
     )

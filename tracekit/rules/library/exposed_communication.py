@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tracekit.analysis.document.communication import Collective
 from tracekit.formatting import fmt_ns, fmt_share
 from tracekit.rules.model import (
     FIRED,
@@ -25,28 +26,25 @@ def check(ctx: Context) -> Outcome:
     """Communication not under compute: overlap it, make it cheaper; its removal is the bound."""
     if ctx.device is None:
         return not_applicable("needs_device")
-    if "communication" not in ctx.device:
+    communication = ctx.device.communication
+    if communication is None:  # written before the block, or under measures_only
         return older_analysis("devices[].communication")
-    communication = ctx.device["communication"]
-    if communication is None:
-        return not_applicable("needs_device")
-    if not communication["communication_ns"]:
+    if not communication.communication_ns:
         return not_fired("no_communication")
-    share = communication["exposed_share"] or 0.0
+    share = communication.exposed_share or 0.0
     if share < EXPOSED_SHARE_MIN:
         return not_fired("communication_hidden", share=fmt_share(share), minimum=fmt_share(EXPOSED_SHARE_MIN))
-    split = communication["split"]
-    hideable = min(communication["exposed_ns"], split["compute_ns"] - communication["overlap_ns"])
+    hideable = min(communication.exposed_ns, communication.split.compute_ns - communication.overlap_ns)
     return Outcome(
         FIRED,
-        params={"share": fmt_share(share), "time": fmt_ns(communication["exposed_ns"])},
+        params={"share": fmt_share(share), "time": fmt_ns(communication.exposed_ns)},
         evidence=(
             Evidence(
-                "ev.exposed_communication", fmt_ns(communication["exposed_ns"]), "communication.exposed_ns"
+                "ev.exposed_communication", fmt_ns(communication.exposed_ns), "communication.exposed_ns"
             ),
             Evidence("ev.exposed_communication_share", fmt_share(share), "communication.exposed_ns"),
             Evidence(
-                "ev.overlap_ratio", fmt_share(communication["overlap_ratio"]), "communication.overlap_ratio"
+                "ev.overlap_ratio", fmt_share(communication.overlap_ratio), "communication.overlap_ratio"
             ),
             Evidence("ev.hideable_under_compute", fmt_ns(max(hideable, 0)), "communication.split"),
         ),
@@ -58,23 +56,17 @@ def check(ctx: Context) -> Outcome:
             amdahl_bound=amdahl(share),
             removable_share=share,
         ),
-        offenders=_collective_rows(communication["collectives"]),
+        offenders=_collective_rows(communication.collectives),
         planned=False,
     )
 
 
-def _collective_rows(collectives: list[dict]) -> dict[str, list] | None:
+def _collective_rows(collectives: list[Collective]) -> dict[str, list] | None:
     if not collectives:
         return None
-    ordered = sorted(collectives, key=lambda row: -row["total_ns"])
+    ordered = sorted(collectives, key=lambda row: -row.total_ns)
     rows = [
-        [
-            row["type"],
-            row["count"],
-            fmt_ns(row["total_ns"]),
-            _gbps(row["algbw_gbps"]),
-            _gbps(row["busbw_gbps"]),
-        ]
+        [row.type, row.count, fmt_ns(row.total_ns), _gbps(row.algbw_gbps), _gbps(row.busbw_gbps)]
         for row in ordered
     ]
     return {"columns": ["col.collective", "col.count", "col.total", "col.algbw", "col.busbw"], "rows": rows}

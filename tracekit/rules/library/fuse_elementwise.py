@@ -42,23 +42,21 @@ MIN_CHAIN = 2  # two element-wise kernels in a row or more can become one
 def check(ctx: Context) -> Outcome:
     """Element-wise operators launched one after another: fusing each chain into one kernel saves
     all but one dispatch and launch per chain and the intermediate tensors' memory traffic."""
-    if ctx.device is None or not ctx.device["launch"]["kernels_with_launch"]:
+    if ctx.device is None or not ctx.device.launch or not ctx.device.launch.kernels_with_launch:
         return not_applicable("needs_launch_links")
-    if "graph_launch" in ctx.whatif and CHANGE.name not in ctx.whatif:  # the other levers estimated
-        return older_analysis(f"whatif.{CHANGE.name}")
-    estimate = ctx.whatif.get(CHANGE.name, {})
+    if ctx.estimate("graph_launch") is not None and ctx.estimate(CHANGE.name) is None:  # the others
+        return older_analysis(f"whatif.{CHANGE.name}")  # were estimated: an analysis before this one
+    estimate = ctx.estimate(CHANGE.name)
 
     def fired() -> Outcome:
         return Outcome(
             FIRED,
             params={
-                "share": fmt_share(estimate["removable_share"]),
-                "predicted": fmt_ns(estimate["predicted_step_ns"]),
+                "share": fmt_share(estimate.removable_share),
+                "predicted": fmt_ns(estimate.predicted_step_ns),
             },
             evidence=(
-                Evidence(
-                    "ev.targeted_share", fmt_share(estimate["removable_share"]), "whatif.removable_share"
-                ),
+                Evidence("ev.targeted_share", fmt_share(estimate.removable_share), "whatif.removable_share"),
             ),
             gain=replayed_gain(estimate, "method.fuse_elementwise", "assume.fusable"),
         )

@@ -29,21 +29,18 @@ GRAPH_KERNEL_GAP_NS = 112  # median gap between a graph's kernels, same recordin
 def check(ctx: Context) -> Outcome:
     """Kernels launched one by one: capture the step as a graph (or fuse its kernels); the plan
     replays it, after the changes its precondition needs (no synchronization inside the step)."""
-    if ctx.device is None or not ctx.device["launch"]["kernels_with_launch"]:
+    if ctx.device is None or not ctx.device.launch or not ctx.device.launch.kernels_with_launch:
         return not_applicable("needs_launch_links")
-    launch, bubbles = ctx.device["launch"], ctx.device["bubbles"]
-    host_wait = bubbles["by_cause"]["host_wait"]["total_ns"] / max(ctx.device["window_ns"], 1)
+    launch = ctx.device.launch
+    host_wait = ctx.device.bubbles.by_cause.host_wait.total_ns / max(ctx.device.window_ns, 1)
+    short = fmt_share(launch.short_kernel_share or 0)
     return Outcome(
         FIRED,
-        params={"short": fmt_share(launch["short_kernel_share"] or 0), "wait": fmt_share(host_wait)},
+        params={"short": short, "wait": fmt_share(host_wait)},
         evidence=(
-            Evidence(
-                "ev.short_kernel_share",
-                fmt_share(launch["short_kernel_share"] or 0),
-                "launch.short_kernel_share",
-            ),
+            Evidence("ev.short_kernel_share", short, "launch.short_kernel_share"),
             Evidence("ev.host_wait_share", fmt_share(host_wait), "bubbles.cause"),
-            Evidence("ev.launch_call", fmt_ns(launch["call_p50_ns"]), "launch.delay"),
+            Evidence("ev.launch_call", fmt_ns(launch.call_p50_ns), "launch.delay"),
         ),
         gain=Gain("step_time", None, "method.graph_launch", ("assume.graph_capturable",)),
     )

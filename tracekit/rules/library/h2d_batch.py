@@ -47,22 +47,19 @@ def check(ctx: Context) -> Outcome:
     copies = h2d(ctx)
     if copies is None or not ctx.steps:
         return not_applicable("needs_steps_and_device")
-    if (copies["per_step"] or 0) < BATCHABLE_COPIES_PER_STEP:
-        return not_fired("few_copies", per_step=copies["per_step"] or 0, minimum=BATCHABLE_COPIES_PER_STEP)
-    estimate = ctx.whatif.get(CHANGE.name, {})
-    cost = ctx.whatif["copy_cost"]
+    if (copies.per_step or 0) < BATCHABLE_COPIES_PER_STEP:
+        return not_fired("few_copies", per_step=copies.per_step or 0, minimum=BATCHABLE_COPIES_PER_STEP)
+    estimate = ctx.estimate(CHANGE.name)
 
     def fired() -> Outcome:
         return Outcome(
             FIRED,
-            params={"per_step": copies["per_step"], "predicted": fmt_ns(estimate["predicted_step_ns"])},
+            params={"per_step": copies.per_step, "predicted": fmt_ns(estimate.predicted_step_ns)},
             evidence=(
-                Evidence("ev.copies_per_step", f"{copies['per_step']:.1f}", "copies.per_step"),
-                Evidence("ev.median_copy", _known_bytes(copies["sizes"]["median"]), "copies.sizes"),
-                Evidence("ev.copy_fixed_cost", fmt_ns(cost["fixed_ns"]), "whatif.copy_cost"),
-                Evidence(
-                    "ev.targeted_share", fmt_share(estimate["removable_share"]), "whatif.removable_share"
-                ),
+                Evidence("ev.copies_per_step", f"{copies.per_step:.1f}", "copies.per_step"),
+                Evidence("ev.median_copy", _known_bytes(copies.sizes.median), "copies.sizes"),
+                Evidence("ev.copy_fixed_cost", fmt_ns(ctx.whatif.copy_cost.fixed_ns), "whatif.copy_cost"),
+                Evidence("ev.targeted_share", fmt_share(estimate.removable_share), "whatif.removable_share"),
             ),
             gain=replayed_gain(
                 estimate, "method.batch_h2d", "assume.inputs_in_one_buffer", "assume.copy_fit"

@@ -21,30 +21,20 @@ LEAK_MIN_GROWTH = 1 << 20
 
 def check(ctx: Context) -> Outcome:
     """Device memory allocated at the end of each step keeps growing: a leak."""
-    memory = (ctx.device or {}).get("memory")
+    memory = ctx.device.memory if ctx.device else None
     if not memory:
         return not_applicable("needs_memory_samples")
-    growth = memory.get("growth_per_step_bytes") or 0
-    total = (memory.get("end_bytes") or 0) - (memory.get("start_bytes") or 0)
-    if (
-        (memory.get("growing_steps_share") or 0) < LEAK_GROWING_SHARE
-        or growth <= 0
-        or total < LEAK_MIN_GROWTH
-    ):
+    growth = memory.growth_per_step_bytes or 0
+    total = memory.end_bytes - memory.start_bytes
+    if (memory.growing_steps_share or 0) < LEAK_GROWING_SHARE or growth <= 0 or total < LEAK_MIN_GROWTH:
         return not_fired("memory_flat", growth=fmt_bytes(max(int(growth), 0)))
     return Outcome(
         FIRED,
-        params={"growth": fmt_bytes(int(growth)), "share": fmt_share(memory["growing_steps_share"])},
+        params={"growth": fmt_bytes(int(growth)), "share": fmt_share(memory.growing_steps_share)},
         evidence=(
             Evidence("ev.growth_per_step", fmt_bytes(int(growth)), "memory.growth_per_step_bytes"),
-            Evidence(
-                "ev.growing_steps", fmt_share(memory["growing_steps_share"]), "memory.growing_steps_share"
-            ),
-            Evidence(
-                "ev.peak_memory",
-                fmt_bytes(None if memory.get("peak_bytes") is None else int(memory["peak_bytes"])),
-                "memory.peak_bytes",
-            ),
+            Evidence("ev.growing_steps", fmt_share(memory.growing_steps_share), "memory.growing_steps_share"),
+            Evidence("ev.peak_memory", fmt_bytes(int(memory.peak_bytes)), "memory.peak_bytes"),
         ),
         gain=Gain(
             metric="memory", speedup=None, method="method.memory", assumptions=("assume.memory_trend",)

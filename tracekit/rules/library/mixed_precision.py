@@ -8,6 +8,7 @@ from itertools import accumulate
 
 from tracekit.analysis.changes import Change, ChangeInputs, Edit, Edited, device_intervals, launch_host_ns
 from tracekit.analysis.columns import Columns
+from tracekit.analysis.document.operators import Operator
 from tracekit.analysis.precision import Bf16
 from tracekit.analysis.replay import Entry, Op, StepModel
 from tracekit.formatting import fmt_ns, fmt_share
@@ -23,14 +24,14 @@ def check(ctx: Context) -> Outcome:
     bf16 time from its operator's roofline and the GPU's peaks (tracekit/analysis/precision.py)."""
     if ctx.platform != "cuda" or ctx.device is None:
         return not_applicable("needs_cuda_kernel_names")
-    groups = ctx.device.get("operators", [])
-    if any(g.get("family") in TENSOR_FAMILIES and g.get("dtype") in ("bf16", "fp16") for g in groups):
+    groups = ctx.device.operators or []
+    if any(g.family in TENSOR_FAMILIES and g.dtype in ("bf16", "fp16") for g in groups):
         return not_fired("already_mixed")
-    estimate = ctx.whatif.get(CHANGE.name, {})
-    if not estimate.get("applicable"):
+    estimate = ctx.estimate(CHANGE.name)
+    if estimate is None or not estimate.applicable:
         return _without_model(ctx)
-    fp32 = [g for g in groups if g.get("dtype") == "fp32"]
-    share = sum(g["device_ns"] for g in fp32) / max(ctx.device["busy_ns"], 1)
+    fp32 = [g for g in groups if g.dtype == "fp32"]
+    share = sum(g.device_ns for g in fp32) / max(ctx.device.busy_ns, 1)
     return Outcome(
         FIRED,
         params={"share": fmt_share(share)},
@@ -47,16 +48,16 @@ def check(ctx: Context) -> Outcome:
 
 def _without_model(ctx: Context) -> Outcome:
     """No dtypes recorded or no GPU row: say what is missing when fp32 GEMM kernels are present."""
-    fp32 = [h for h in ctx.device["hotspots"] if FP32_GEMM.search(h["name"])]
+    fp32 = [h for h in ctx.device.hotspots if FP32_GEMM.search(h.name)]
     if not fp32:
         return not_fired("fp32_small", share=0.0)
     return not_applicable("needs_shapes_and_gpu")
 
 
-def _operator_rows(groups: list[dict]) -> dict[str, list]:
+def _operator_rows(groups: list[Operator]) -> dict[str, list]:
     return {
         "columns": ["col.operator", "col.count", "col.total"],
-        "rows": [[g["name"], g["count"], fmt_ns(g["device_ns"])] for g in groups],
+        "rows": [[g.name, g.count, fmt_ns(g.device_ns)] for g in groups],
     }
 
 

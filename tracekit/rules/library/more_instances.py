@@ -23,37 +23,37 @@ INSTANCES_MIN_GAIN = 1.3
 def check(ctx: Context) -> Outcome:
     """One stream leaves the device idle between short operators: run several instances, up to the
     throughput bound of the busiest resource (`whatif.more_instances`)."""
-    if ctx.device is None or not ctx.whatif.get("more_instances", {}).get("applicable"):
+    if ctx.device is None or ctx.whatif is None or not ctx.whatif.more_instances.applicable:
         return not_applicable("needs_steps_and_device")
     if training(ctx):
         return not_applicable("training")
-    estimate, kernels = ctx.whatif["more_instances"], ctx.whatif["kernels"]
-    bubbles_per_step = ctx.device["bubbles"]["count"] / max(ctx.steps, 1)
-    if kernels["streams"] > 1:
-        return not_fired("already_parallel", streams=kernels["streams"])
+    estimate, kernels = ctx.whatif.more_instances, ctx.whatif.kernels
+    bubbles_per_step = ctx.device.bubbles.count / max(ctx.steps, 1)
+    if kernels.streams > 1:
+        return not_fired("already_parallel", streams=kernels.streams)
     if kernel_utilization(ctx) >= LOW_UTILIZATION:
         return not_fired("device_busy", utilization=kernel_utilization(ctx))
-    if bubbles_per_step < 1 or estimate["throughput_bound"] < INSTANCES_MIN_GAIN:
-        return not_fired("no_room", bound=estimate["throughput_bound"])
-    instances = estimate["suggested_instances"]
-    speedup = min(instances, estimate["throughput_bound"])
+    if bubbles_per_step < 1 or estimate.throughput_bound < INSTANCES_MIN_GAIN:
+        return not_fired("no_room", bound=estimate.throughput_bound)
+    instances = estimate.suggested_instances
+    speedup = min(instances, estimate.throughput_bound)
     return Outcome(
         FIRED,
         params={"instances": instances, "utilization": fmt_share(kernel_utilization(ctx))},
         evidence=(
             Evidence("ev.kernel_utilization", fmt_share(kernel_utilization(ctx)), "kernel_utilization"),
             Evidence("ev.bubbles_per_step", f"{bubbles_per_step:.1f}", "bubbles"),
-            Evidence("ev.compute_share", fmt_share(estimate["compute_share"]), "whatif.engine_share"),
-            Evidence("ev.copy_share", fmt_share(estimate["copy_share"]), "whatif.engine_share"),
-            Evidence("ev.host_busy_share", fmt_share(estimate["host_share"]), "whatif.engine_share"),
+            Evidence("ev.compute_share", fmt_share(estimate.compute_share), "whatif.engine_share"),
+            Evidence("ev.copy_share", fmt_share(estimate.copy_share), "whatif.engine_share"),
+            Evidence("ev.host_busy_share", fmt_share(estimate.host_share), "whatif.engine_share"),
         ),
         gain=Gain(
             metric="throughput",
             speedup=speedup,
             method="method.more_instances",
             assumptions=("assume.engines", "assume.host_parallel", "assume.latency_grows"),
-            amdahl_bound=estimate["throughput_bound"],
-            removable_share=1 - 1 / estimate["throughput_bound"],
+            amdahl_bound=estimate.throughput_bound,
+            removable_share=1 - 1 / estimate.throughput_bound,
         ),
     )
 

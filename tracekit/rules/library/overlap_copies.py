@@ -37,17 +37,17 @@ def check(ctx: Context) -> Outcome:
     copies = h2d(ctx)
     if copies is None or not ctx.steps:
         return not_applicable("needs_steps_and_device")
-    if not copies["exposed_share"]:
+    if not copies.exposed_share:
         return not_fired("copies_hidden", share=0.0, minimum=0.0)
-    estimate = ctx.whatif.get(CHANGE.name, {})
+    estimate = ctx.estimate(CHANGE.name)
 
     def fired() -> Outcome:
         return Outcome(
             FIRED,
-            params={"share": fmt_share(copies["exposed_share"])},
+            params={"share": fmt_share(copies.exposed_share)},
             evidence=(
-                Evidence("ev.exposed_share", fmt_share(copies["exposed_share"]), "copies.exposed_share"),
-                Evidence("ev.copy_time", fmt_ns(copies["busy_ns"]), "copies.busy_ns"),
+                Evidence("ev.exposed_share", fmt_share(copies.exposed_share), "copies.exposed_share"),
+                Evidence("ev.copy_time", fmt_ns(copies.busy_ns), "copies.busy_ns"),
             ),
             gain=replayed_gain(estimate, "method.overlap_copies", "assume.prefetch"),
         )

@@ -45,22 +45,20 @@ def check(ctx: Context) -> Outcome:
         return not_applicable("needs_device")
     if ctx.platform == "ascend":
         return not_applicable("no_pinned_info")
-    if not copies["pageable_count"]:
+    if not copies.pageable_count:
         return not_fired("no_pageable")
-    estimate = ctx.whatif.get(CHANGE.name, {})
-    if not estimate.get("applicable"):
+    estimate = ctx.estimate(CHANGE.name)
+    if estimate is None or not estimate.applicable:
         return not_applicable("needs_pinned_rate")
 
     def fired() -> Outcome:
         return Outcome(
             FIRED,
-            params={"count": copies["pageable_count"], "bytes": fmt_bytes(copies["pageable_bytes"])},
+            params={"count": copies.pageable_count, "bytes": fmt_bytes(copies.pageable_bytes)},
             evidence=(
-                Evidence("ev.pageable_copies", f"{copies['pageable_count']:,}", "copies.pageable_pinned"),
-                Evidence("ev.pageable_bytes", fmt_bytes(copies["pageable_bytes"]), "copies.pageable_pinned"),
-                Evidence(
-                    "ev.targeted_share", fmt_share(estimate["removable_share"]), "whatif.removable_share"
-                ),
+                Evidence("ev.pageable_copies", f"{copies.pageable_count:,}", "copies.pageable_pinned"),
+                Evidence("ev.pageable_bytes", fmt_bytes(copies.pageable_bytes), "copies.pageable_pinned"),
+                Evidence("ev.targeted_share", fmt_share(estimate.removable_share), "whatif.removable_share"),
             ),
             gain=replayed_gain(estimate, "method.pin_memory", "assume.pinned_cost"),
         )

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from tracekit.analysis.changes import Change, ChangeInputs, Edit, Edited, device_intervals, entries_in
 from tracekit.analysis.columns import Columns
+from tracekit.analysis.document.ascend import DynamicShapeFinding
 from tracekit.analysis.replay import Op, StepModel
 from tracekit.formatting import fmt_ns, fmt_share
 from tracekit.model.schema import CopyDirection, Kind
@@ -27,8 +28,8 @@ def check(ctx: Context) -> Outcome:
     """Operators with data-dependent output shapes (nonzero, boolean masks, unique): the host waits
     for the device to learn each size. CUDA: the plan replays them static; Ascend: from the
     dynamic-shape finding, bounded by the idle time before those operators."""
-    dynamic = ctx.document.get("ascend", {}).get("dynamic_shape")
-    if dynamic is not None and dynamic.get("evaluated"):
+    dynamic = ctx.document.ascend.dynamic_shape if ctx.document.ascend else None
+    if dynamic is not None and dynamic.evaluated:
         return _ascend_dynamic_shapes(ctx, dynamic)
     if ctx.device is None or not ctx.steps:
         return not_applicable("needs_steps_and_device")
@@ -37,17 +38,17 @@ def check(ctx: Context) -> Outcome:
     )
 
 
-def _ascend_dynamic_shapes(ctx: Context, dynamic: dict) -> Outcome:
-    if not dynamic["detected"] or ctx.device is None:
+def _ascend_dynamic_shapes(ctx: Context, dynamic: DynamicShapeFinding) -> Outcome:
+    if not dynamic.detected or ctx.device is None:
         return not_fired("none_found")
-    share = dynamic["idle_before_ns"] / max(ctx.device["window_ns"], 1)
+    share = dynamic.idle_before_ns / max(ctx.device.window_ns, 1)
     return Outcome(
         FIRED,
         planned=False,
-        params={"per_step": dynamic["count"] / max(dynamic["steps"], 1)},
+        params={"per_step": dynamic.count / max(dynamic.steps, 1)},
         evidence=(
-            Evidence("ev.dynamic_ops", f"{dynamic['count']:,}", "ascend.dynamic_shape"),
-            Evidence("ev.idle_before", fmt_ns(dynamic["idle_before_ns"]), "ascend.dynamic_shape"),
+            Evidence("ev.dynamic_ops", f"{dynamic.count:,}", "ascend.dynamic_shape"),
+            Evidence("ev.idle_before", fmt_ns(dynamic.idle_before_ns), "ascend.dynamic_shape"),
             Evidence("ev.targeted_share", fmt_share(share), "whatif.removable_share"),
         ),
         gain=Gain(
