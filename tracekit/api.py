@@ -27,7 +27,7 @@ from tracekit.api_frames import (
     steps_table,
     to_pandas,
 )
-from tracekit.cli.ranks import rank_of, rank_sources
+from tracekit.cli.ranks import rank_in, rank_sources
 from tracekit.cli.units import parse_duration_ns, parse_step_range
 from tracekit.model import trace as model
 from tracekit.perfmodel.hardware import find_hardware, hardware_names
@@ -161,7 +161,7 @@ def check_lang(lang: str) -> str:
 def rank_ids(traces: list[model.Trace]) -> list[int]:
     """Each trace's rank id (Ascend rank, Kineto distributedInfo), or its position when the ranks are
     not all known and distinct."""
-    ranks = [rank_of({"trace": {"metadata": t.metadata}}) for t in traces]
+    ranks = [rank_in(t.metadata) for t in traces]
     if None in ranks or len(set(ranks)) != len(ranks):
         return list(range(len(traces)))
     return ranks

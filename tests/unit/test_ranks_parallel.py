@@ -13,6 +13,7 @@ import pytest
 from tests.ascend_builder import task, write_rank
 from tests.kineto_builder import kernel, nccl_kernel, runtime, step, write_trace
 from tracekit.analysis.analyze import Options
+from tracekit.analysis.document import Document
 from tracekit.cli import ranks
 from tracekit.cli.ranks import RankSource, analyse_ranks, rank_sources
 from tracekit.errors import TraceError
@@ -42,9 +43,16 @@ def kineto_ranks(tmp_path: Path) -> Path:
 
 
 def kernel_busy_us(document: dict) -> float:
-    """Kernel busy time of the rank's one device: its gemms (10 µs each) and the 50 µs all-reduce."""
+    """Kernel busy time of the rank's one device in its JSON: its gemms (10 µs each) and the 50 µs
+    all-reduce."""
     (device,) = document["devices"]
     return device["kernel_busy_ns"] / 1000
+
+
+def busy_us(document: Document) -> float:
+    """kernel_busy_us of an analysis Document."""
+    (device,) = document.devices
+    return device.kernel_busy_ns / 1000
 
 
 def test_a_folder_of_kineto_traces_is_one_rank_per_trace_file(kineto_ranks: Path) -> None:
@@ -56,10 +64,10 @@ def test_the_pool_gives_the_serial_documents_in_rank_order(kineto_ranks: Path) -
     sources = rank_sources([kineto_ranks])
     pooled = analyse_ranks(sources, Options(), jobs=2)
     serial = analyse_ranks(sources, Options(), jobs=1)
-    assert pooled == serial
-    assert [d["trace"]["metadata"]["distributed"]["rank"] for d in pooled] == [0, 1, 2]
-    assert [kernel_busy_us(d) for d in pooled] == [60, 70, 80]  # ranks 0-2: 1-3 gemms
-    assert all(d["recommendations"]["lang"] == "en" for d in pooled)  # computed in the worker
+    assert pooled == serial  # the Documents pickled back from the workers are the ones made here
+    assert [d.trace.metadata["distributed"]["rank"] for d in pooled] == [0, 1, 2]
+    assert [busy_us(d) for d in pooled] == [60, 70, 80]  # ranks 0-2: 1-3 gemms
+    assert all(d.recommendations.lang == "en" for d in pooled)  # computed in the worker
 
 
 def test_one_rank_stays_in_this_process(kineto_ranks: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,7 +76,7 @@ def test_one_rank_stays_in_this_process(kineto_ranks: Path, monkeypatch: pytest.
 
     monkeypatch.setattr(ranks, "ProcessPoolExecutor", no_pool)
     sources = rank_sources([kineto_ranks / "a.pt.trace.json"])
-    assert [kernel_busy_us(d) for d in analyse_ranks(sources, Options(), jobs=4)] == [80]
+    assert [busy_us(d) for d in analyse_ranks(sources, Options(), jobs=4)] == [80]
     assert len(analyse_ranks(rank_sources([kineto_ranks]), Options(), jobs=1)) == 3
 
 
@@ -88,8 +96,8 @@ def test_an_ascend_cluster_folder_is_one_source_per_rank(tmp_path: Path) -> None
     sources = rank_sources([cluster])
     assert [Path(s.path).name for s in sources] == ["rank0_ascend_pt", "rank1_ascend_pt"]
     documents = analyse_ranks(sources, Options(), jobs=2)
-    assert [d["trace"]["metadata"]["ascend"]["rank"] for d in documents] == [0, 1]
-    assert [d["devices"][0]["kernel_busy_ns"] for d in documents] == [10_000, 11_000]
+    assert [d.trace.metadata["ascend"]["rank"] for d in documents] == [0, 1]
+    assert [d.devices[0].kernel_busy_ns for d in documents] == [10_000, 11_000]
 
 
 def test_a_folder_without_any_trace_is_bad_input(tmp_path: Path) -> None:

@@ -1,12 +1,12 @@
 """Many ranks: find them in the paths given, then read and analyse each whole rank in a worker.
 
 A rank is a trace file (Kineto, nsys, ...) or one Ascend rank directory. Each worker reads AND
-analyses one rank at a time and sends back only its document (plain data, recommendations
-included), so a worker holds at most one rank's events. Workers are a local process pool (every
-core by default), or a Dask distributed cluster (`--scheduler`, the `tracekit[cluster]` extra),
-whose workers must read the rank paths (a shared file system). One rank, or `--jobs 1`, stays in
-this process. Documents come back in the order of the ranks found, whatever order workers finish.
-"""
+analyses one rank at a time and sends back only its document (a Document, which pickles;
+recommendations included), so a worker holds at most one rank's events. Workers are a local
+process pool (every core by default), or a Dask distributed cluster (`--scheduler`, the
+`tracekit[cluster]` extra), whose workers must read the rank paths (a shared file system). One
+rank, or `--jobs 1`, stays in this process. Documents come back in the order of the ranks found,
+whatever order workers finish."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from tracekit.errors import TraceError
 
 if TYPE_CHECKING:
     from tracekit.analysis.analyze import Options
+    from tracekit.analysis.document import Document
 
 CLUSTER_EXTRA = "tracekit[cluster]"
 SCHEDULER_ENV = "TRACEKIT_SCHEDULER"
@@ -100,7 +101,7 @@ def _is_other_trace(file: Path) -> bool:
         return False
 
 
-def analyse_rank(source: RankSource, options: Options) -> list[dict] | tuple[str, str]:
+def analyse_rank(source: RankSource, options: Options) -> list[Document] | tuple[str, str]:
     """Read and analyse one rank: its documents with their English recommendations, or, for bad
     input, (path, problem) (a TraceError does not survive pickling back from a worker)."""
     from tracekit.analysis.analyze import analyze
@@ -121,7 +122,7 @@ def analyse_rank(source: RankSource, options: Options) -> list[dict] | tuple[str
 
 def analyse_ranks(
     sources: list[RankSource], options: Options, jobs: int | None = None, scheduler: str | None = None
-) -> list[dict]:
+) -> list[Document]:
     """The documents of every rank, by rank id (those without one last, ties in the order of
     `sources`). `jobs`: local worker processes (None: every core); `scheduler`: a Dask scheduler
     address, which takes the place of the local pool."""
@@ -139,7 +140,7 @@ def available_cores() -> int:
     return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
-def _documents(result: list[dict] | tuple[str, str]) -> list[dict]:
+def _documents(result: list[Document] | tuple[str, str]) -> list[Document]:
     if isinstance(result, tuple):
         raise TraceError(*result)
     return result
@@ -179,9 +180,13 @@ def _absolute(source: RankSource) -> RankSource:
     return RankSource(str(Path(source.path).resolve()), source.format_name, select)
 
 
-def rank_of(document: dict) -> int | None:
+def rank_of(document: Document) -> int | None:
     """The rank id the trace records (Ascend rank id, Kineto distributedInfo), if any."""
-    metadata = document["trace"]["metadata"]
+    return rank_in(document.trace.metadata)
+
+
+def rank_in(metadata: dict) -> int | None:
+    """The rank id in a reader's metadata (Ascend rank id, Kineto distributedInfo), if any."""
     for block in ("ascend", "distributed"):
         rank = metadata.get(block, {}).get("rank")
         if isinstance(rank, int) and not isinstance(rank, bool):
@@ -189,11 +194,11 @@ def rank_of(document: dict) -> int | None:
     return None
 
 
-def sort_by_rank(documents: list[dict]) -> list[dict]:
+def sort_by_rank(documents: list[Document]) -> list[Document]:
     """Documents by rank id, those without one last; equal ids keep their order."""
     return sorted(documents, key=_rank_key)
 
 
-def _rank_key(document: dict) -> tuple[bool, int]:
+def _rank_key(document: Document) -> tuple[bool, int]:
     rank = rank_of(document)
     return (rank is None, rank or 0)
