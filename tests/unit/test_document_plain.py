@@ -1,6 +1,8 @@
-"""Every leaf of the analysis document is plain Python (dict, list, str, int, float, bool, None):
-no numpy scalar or array, no tuple where the JSON contract has a list (issue 17). Walked on real
-traces of every reader, on hand-built nsys and Ascend traces, and on the cross-rank cluster block."""
+"""Every leaf of the analysis document is plain Python (str, int, float, bool, None in Structs,
+lists and dicts): no numpy scalar or array, no tuple where the JSON contract has a list (issue 17).
+Walked twice, on the Structs' field values (msgspec keeps what a Struct was built with, a numpy
+float64 included) and on plain(document); on real traces of every reader, on hand-built nsys and
+Ascend traces, and on the cross-rank cluster block."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
+import numpy as np
 import pytest
 from ascend_builder import collective, kernel_row, python_op, task, write_rank
 from conftest import GPU_DATA, ROOT, shared_trace
@@ -16,10 +20,13 @@ from nsys_builder import DEVICE, DTOH, HTOD, PAGEABLE, PINNED, Export
 
 from tracekit.analysis.analyze import Options, analyze
 from tracekit.analysis.cluster import cluster_block
+from tracekit.analysis.document import Document, plain
+from tracekit.analysis.document.recommendations import Recommendations
 from tracekit.readers import read_trace, read_traces
 from tracekit.rules import CHANGES, recommend, recommend_cluster
 
-PLAIN = (dict, list, str, int, float, bool, type(None))
+LEAVES = (str, int, float, bool, type(None))
+PLAIN = (dict, list, *LEAVES)
 SAMPLES = sorted((ROOT / "sample_traces").glob("*.json.gz"))
 GPU_TRACES = [
     GPU_DATA / name
@@ -51,23 +58,59 @@ def impure_leaves(value: object, path: str = "$") -> Iterator[str]:
         yield f"{path}: {type(value).__module__}.{type(value).__qualname__}"
 
 
-def assert_plain(document: dict) -> None:
-    leaks = sorted({re.sub(r"\[\d+\]", "[]", leak) for leak in impure_leaves(document)})
-    assert leaks == []
+def impure_fields(value: object, path: str = "$") -> Iterator[str]:
+    """The path and type of every value of a Struct's fields (and of their lists and dicts, down to
+    the leaves) whose exact type is not a plain JSON leaf."""
+    if isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            yield from impure_fields(getattr(value, name), f"{path}.{name}")
+    elif type(value) is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                yield f"{path} key {key!r}: {type(key).__name__}"
+            yield from impure_fields(item, f"{path}.{key}")
+    elif type(value) is list:
+        for index, item in enumerate(value):
+            yield from impure_fields(item, f"{path}[{index}]")
+    elif type(value) not in LEAVES:
+        yield f"{path}: {type(value).__module__}.{type(value).__qualname__}"
 
 
-def full_document(trace) -> dict:
+def _leaks(found: Iterator[str]) -> list[str]:
+    return sorted({re.sub(r"\[\d+\]", "[]", leak) for leak in found})
+
+
+def assert_plain(document: Document | dict) -> None:
+    """No impure value in the Structs' fields, nor in the plain data the JSON is written from."""
+    assert _leaks(impure_fields(document)) == []
+    assert _leaks(impure_leaves(plain(document) if isinstance(document, msgspec.Struct) else document)) == []
+
+
+def full_document(trace) -> Document:
     """What `tracekit analyze` writes: the analysis with the rules' changes, and its recommendations."""
     document = analyze(trace, Options(), CHANGES)
-    document["recommendations"] = recommend(document)
-    return document
+    recommendations = msgspec.convert(recommend(document), Recommendations)
+    return msgspec.structs.replace(document, recommendations=recommendations)
 
 
 def test_the_walk_finds_numpy_scalars_arrays_and_tuples() -> None:
-    import numpy as np
-
     leaks = list(impure_leaves({"a": [1, np.float64(0.5)], "b": (1, 2), "c": {"d": np.arange(2)}, "e": True}))
     assert leaks == ["$.a[1]: numpy.float64", "$.b: builtins.tuple", "$.c.d: numpy.ndarray"]
+
+
+def test_the_field_walk_finds_numpy_values_a_struct_was_built_with(tmp_path: Path) -> None:
+    """msgspec does not check a Struct's constructor arguments: a numpy float64 (a float subclass)
+    or int64 stays in the field, and under a free-form dict (metadata) anything goes."""
+    document = analyze(read_trace(write_trace(tmp_path / "t.json", [step(1, 0, 100), kernel("k", 10, 20)])))
+    assert _leaks(impure_fields(document)) == []
+    device = msgspec.structs.replace(document.devices[0], utilization=np.float64(0.2), busy_ns=np.int64(20))
+    trace = msgspec.structs.replace(document.trace, metadata={"gpus": [{"sm_count": np.int32(132)}]})
+    leaky = msgspec.structs.replace(document, devices=[device], trace=trace)
+    assert _leaks(impure_fields(leaky)) == [
+        "$.devices[].busy_ns: numpy.int64",
+        "$.devices[].utilization: numpy.float64",
+        "$.trace.metadata.gpus[].sm_count: numpy.int32",
+    ]
 
 
 @pytest.mark.parametrize("path", SAMPLES + GPU_TRACES + CORPUS, ids=lambda p: p.name.split(".")[0])
@@ -77,8 +120,6 @@ def test_real_kineto_documents_are_plain(path: Path) -> None:
 
 def test_an_even_count_median_is_a_python_float() -> None:
     """The mean of the two middle values was float + numpy int64: a numpy float64 in the document."""
-    import numpy as np
-
     from tracekit.analysis.stats import median, summary
 
     assert type(median(np.array([1, 4], dtype=np.int64))) is float
@@ -111,8 +152,8 @@ def _nsys_export() -> Export:
 
 def test_an_nsys_export_document_is_plain(tmp_path: Path) -> None:
     document = full_document(read_trace(_nsys_export().write(tmp_path / "report.sqlite")))
-    assert document["trace"]["format"] == "nsys"
-    assert (document["steps"]["count"], document["devices"][0]["h2d"]["count"]) == (2, 2)
+    assert document.trace.format == "nsys"
+    assert (document.steps.count, document.devices[0].h2d.count) == (2, 2)
     assert_plain(document)
 
 
@@ -134,7 +175,7 @@ def test_an_ascend_document_and_its_cluster_block_are_plain(tmp_path: Path) -> N
     for rank, matmul_us in ((0, 100.0), (1, 150.0)):
         _ascend_rank(tmp_path / "job", rank, matmul_us)
     documents = [full_document(trace) for trace in read_traces(tmp_path / "job")]
-    assert [d["trace"]["format"] for d in documents] == ["ascend", "ascend"]
+    assert [d.trace.format for d in documents] == ["ascend", "ascend"]
     for document in documents:
         assert_plain(document)
     cluster = cluster_block(documents)
@@ -142,7 +183,7 @@ def test_an_ascend_document_and_its_cluster_block_are_plain(tmp_path: Path) -> N
     assert_plain({"cluster": cluster, "recommendations": recommend_cluster(cluster, "en", "ascend")})
 
 
-def _kineto_rank(tmp_path: Path, rank: int, compute_us: float, collective: str) -> dict:
+def _kineto_rank(tmp_path: Path, rank: int, compute_us: float, collective: str) -> Document:
     """Two steps: an H2D copy, compute, then a collective; distributedInfo names the rank."""
     events = []
     for n, t0 in enumerate((0, 300), 1):
