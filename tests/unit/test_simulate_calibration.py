@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tracekit.analysis.analyze import analyze
+from tracekit.analysis.document import Document
 from tracekit.readers import read_trace
 from tracekit.simulate.device import Simulation, Summary
 from tracekit.simulate.emit_kineto import write_kineto
@@ -57,7 +58,7 @@ def test_case000_table_side_by_side(table: list, capsys: pytest.CaptureFixture[s
         assert abs(sim_l / pub_l - 1) <= LATENCY_TOLERANCE, (variant, batch, sim_l, pub_l)
 
 
-def _analysis(tmp_path: Path, name: str, inferences: int) -> dict:
+def _analysis(tmp_path: Path, name: str, inferences: int) -> Document:
     scenario = with_run(load(name), inferences=inferences)
     simulation = Simulation(scenario.workload, scenario.host, scenario.device, scenario.run)
     path = tmp_path / f"{name.replace('/', '_')}.pt.trace.json.gz"
@@ -67,25 +68,25 @@ def _analysis(tmp_path: Path, name: str, inferences: int) -> dict:
 
 
 @pytest.fixture(scope="module")
-def profiles(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+def profiles(tmp_path_factory: pytest.TempPathFactory) -> tuple[Document, Document]:
     folder = tmp_path_factory.mktemp("profiles")
     return _analysis(folder, "case000", 100), _analysis(folder, "case000/optimized", 60)
 
 
-def test_baseline_profile_matches_case000(profiles: tuple[dict, dict]) -> None:
+def test_baseline_profile_matches_case000(profiles: tuple[Document, Document]) -> None:
     """28 H2D per inference, 53.6 % of the time in exposed H2D, 10 % compute (docs/simulator.md)."""
-    baseline = profiles[0]["devices"][0]
-    assert baseline["h2d"]["per_step"] == 28.0
-    assert abs(baseline["h2d"]["exposed_share"] - 0.536) <= 0.05
-    assert abs(baseline["kernel_utilization"] - 0.10) <= 0.05
+    baseline = profiles[0].devices[0]
+    assert baseline.h2d.per_step == 28.0
+    assert abs(baseline.h2d.exposed_share - 0.536) <= 0.05
+    assert abs(baseline.kernel_utilization - 0.10) <= 0.05
 
 
-def test_optimized_profile_matches_case000_table2(profiles: tuple[dict, dict]) -> None:
+def test_optimized_profile_matches_case000_table2(profiles: tuple[Document, Document]) -> None:
     """2 copies per inference, 10.4 % H2D, 72 % compute, 81.3 % fewer bubbles (at least 70 %)."""
-    baseline, optimized = (p["devices"][0] for p in profiles)
-    steps = (profiles[0]["steps"]["count"], profiles[1]["steps"]["count"])
-    assert optimized["h2d"]["per_step"] == 2.0
-    assert abs(optimized["h2d"]["exposed_share"] - 0.104) <= 0.05
-    assert abs(optimized["kernel_utilization"] - 0.72) <= 0.08
-    per_inference = (baseline["bubbles"]["count"] / steps[0], optimized["bubbles"]["count"] / steps[1])
+    baseline, optimized = (p.devices[0] for p in profiles)
+    steps = (profiles[0].steps.count, profiles[1].steps.count)
+    assert optimized.h2d.per_step == 2.0
+    assert abs(optimized.h2d.exposed_share - 0.104) <= 0.05
+    assert abs(optimized.kernel_utilization - 0.72) <= 0.08
+    per_inference = (baseline.bubbles.count / steps[0], optimized.bubbles.count / steps[1])
     assert per_inference[1] <= 0.30 * per_inference[0]

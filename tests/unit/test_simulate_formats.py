@@ -103,17 +103,20 @@ def test_nsys_export_has_the_core_tables(tmp_path: Path) -> None:
 
 def _metrics(path: Path) -> dict:
     document = analyze(read_trace(path))
-    device = document["devices"][0]
+    device = document.devices[0]
     copy_keys = ("count", "per_step", "bytes", "busy_ns", "exposed_ns")
+    causes = device.bubbles.by_cause
     return {
-        "steps": document["steps"]["count"],
-        "step_durations": document["steps"]["duration_ns"],
-        "utilization": {k: device[k] for k in ("operations", "window_ns", "busy_ns", "kernel_busy_ns")},
-        "bubbles": {k: device["bubbles"][k] for k in ("count", "total_ns", "p50_ns", "max_ns")},
-        "causes": {k: v["count"] for k, v in device["bubbles"]["by_cause"].items()},
-        "h2d": {k: device["h2d"][k] for k in copy_keys},
-        "d2h": {k: device["d2h"][k] for k in copy_keys},
-        "launch": device["launch"],
+        "steps": document.steps.count,
+        "step_durations": document.steps.duration_ns,
+        "utilization": {
+            k: getattr(device, k) for k in ("operations", "window_ns", "busy_ns", "kernel_busy_ns")
+        },
+        "bubbles": {k: getattr(device.bubbles, k) for k in ("count", "total_ns", "p50_ns", "max_ns")},
+        "causes": {k: getattr(causes, k).count for k in causes.__struct_fields__},
+        "h2d": {k: getattr(device.h2d, k) for k in copy_keys},
+        "d2h": {k: getattr(device.d2h, k) for k in copy_keys},
+        "launch": device.launch,
     }
 
 
@@ -143,10 +146,10 @@ def test_cli_lists_scenarios_and_writes_a_trace(tmp_path: Path) -> None:
               "--aicore", "8|8", "--batch-h2d", "--seed", "5", "-o", str(out)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    device = analyze(read_trace(out))["devices"][0]
-    assert device["h2d"]["count"] == 3 * 2
-    assert device["h2d"]["pinned_count"] == 6
-    assert device["operations"] == 3 * (53 + 2 + 1)  # operators, batched H2D groups, output copy
+    device = analyze(read_trace(out)).devices[0]
+    assert device.h2d.count == 3 * 2
+    assert device.h2d.pinned_count == 6
+    assert device.operations == 3 * (53 + 2 + 1)  # operators, batched H2D groups, output copy
 
 
 @pytest.mark.parametrize(
