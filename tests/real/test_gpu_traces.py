@@ -46,15 +46,15 @@ def _independent_utilization(path: Path) -> float:
 @pytest.mark.parametrize("path", SEPARATE_RUNS, ids=lambda p: p.name.split(".")[0])
 def test_separate_copies_per_step(path: Path) -> None:
     analysis = analyze(read_trace(path))
-    device = analysis["devices"][0]
-    assert analysis["steps"]["count"] == 10
-    assert (analysis["steps"]["first"], analysis["steps"]["last"]) == (3, 12)
-    h2d = device["h2d"]
-    assert (h2d["count"], h2d["per_step"]) == (280, 28.0)
-    assert (h2d["pageable_count"], h2d["pinned_count"]) == (200, 80)
-    assert (h2d["pageable_bytes"], h2d["pinned_bytes"]) == (10 * 1_298_432, 10 * 524_288)
-    assert (device["d2h"]["count"], device["d2h"]["per_step"]) == (10, 1.0)
-    assert device["utilization"] == pytest.approx(_independent_utilization(path), rel=1e-12)
+    device = analysis.devices[0]
+    assert analysis.steps.count == 10
+    assert (analysis.steps.first, analysis.steps.last) == (3, 12)
+    h2d = device.h2d
+    assert (h2d.count, h2d.per_step) == (280, 28.0)
+    assert (h2d.pageable_count, h2d.pinned_count) == (200, 80)
+    assert (h2d.pageable_bytes, h2d.pinned_bytes) == (10 * 1_298_432, 10 * 524_288)
+    assert (device.d2h.count, device.d2h.per_step) == (10, 1.0)
+    assert device.utilization == pytest.approx(_independent_utilization(path), rel=1e-12)
 
 
 @pytest.mark.parametrize("path", SEPARATE_RUNS, ids=lambda p: p.name.split(".")[0])
@@ -70,10 +70,8 @@ def test_every_step_has_exactly_28_h2d_copies(path: Path) -> None:
 
 def test_batched_copy_is_one_pinned_h2d_per_step() -> None:
     analysis = analyze(read_trace(BATCHED))
-    h2d = analysis["devices"][0]["h2d"]
-    assert analysis["steps"]["count"] == 10
-    assert (h2d["count"], h2d["per_step"], h2d["pinned_count"], h2d["pageable_count"]) == (10, 1.0, 10, 0)
-    assert h2d["bytes"] == 10 * STEP_BYTES
-    assert analysis["devices"][0]["utilization"] == pytest.approx(
-        _independent_utilization(BATCHED), rel=1e-12
-    )
+    h2d = analysis.devices[0].h2d
+    assert analysis.steps.count == 10
+    assert (h2d.count, h2d.per_step, h2d.pinned_count, h2d.pageable_count) == (10, 1.0, 10, 0)
+    assert h2d.bytes == 10 * STEP_BYTES
+    assert analysis.devices[0].utilization == pytest.approx(_independent_utilization(BATCHED), rel=1e-12)

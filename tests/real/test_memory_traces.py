@@ -18,6 +18,7 @@ import pytest
 from conftest import GPU_DATA, shared_trace
 
 from tracekit.analysis.analyze import analyze
+from tracekit.analysis.document.device import Memory
 from tracekit.model.schema import Kind
 from tracekit.readers import read_trace
 
@@ -39,10 +40,10 @@ def _raw_memory_events(path: Path) -> list[dict]:
     return [e for e in events if e.get("name") == "[memory]" and e.get("ph") == "i"]
 
 
-def _memory_block(path: Path) -> tuple[dict, dict]:
+def _memory_block(path: Path) -> tuple[Memory, dict]:
     trace = read_trace(path)
-    (device,) = analyze(trace)["devices"]
-    return device["memory"], trace.metadata
+    (device,) = analyze(trace).devices
+    return device.memory, trace.metadata
 
 
 def test_leak_grows_one_mib_per_step() -> None:
@@ -50,14 +51,14 @@ def test_leak_grows_one_mib_per_step() -> None:
     block, metadata = _memory_block(path)
     raw = _raw_memory_events(path)
     assert len(raw) == 110  # 70 CUDA + 40 CPU; the CPU ones are not read
-    assert block["samples"] == 70
+    assert block.samples == 70
     steps = zip(range(3, 13), LEAK_AT_STEP_END, strict=True)
-    assert block["per_step"] == [{"step": n, "allocated_bytes": b} for n, b in steps]
-    assert block["growth_per_step_bytes"] == MIB
-    assert block["growing_steps_share"] == 1.0
+    assert [(s.step, s.allocated_bytes) for s in block.per_step] == list(steps)
+    assert block.growth_per_step_bytes == MIB
+    assert block.growing_steps_share == 1.0
     cuda = [e["args"]["Total Allocated"] for e in raw if e["args"]["Device Type"] == 1]
-    assert (block["peak_bytes"], block["start_bytes"], block["end_bytes"]) == (max(cuda), cuda[0], cuda[-1])
-    assert block["end_bytes"] == LEAK_AT_STEP_END[-1]
+    assert (block.peak_bytes, block.start_bytes, block.end_bytes) == (max(cuda), cuda[0], cuda[-1])
+    assert block.end_bytes == LEAK_AT_STEP_END[-1]
     assert "warnings" not in metadata  # the trace gives Total Allocated
 
 
@@ -65,16 +66,16 @@ def test_steady_loop_does_not_grow() -> None:
     path = _gpu_trace("memory_steady")
     block, _ = _memory_block(path)
     assert len(_raw_memory_events(path)) == 120  # 80 CUDA + 40 CPU
-    assert block["samples"] == 80
-    assert block["per_step"] == [{"step": n, "allocated_bytes": 0} for n in range(3, 13)]
-    assert block["growth_per_step_bytes"] == 0.0
-    assert block["growing_steps_share"] == 0.0
-    assert block["peak_bytes"] == MIB + 3 * 512  # the step's tensor and its three 512 B blocks
+    assert block.samples == 80
+    assert [(s.step, s.allocated_bytes) for s in block.per_step] == [(n, 0) for n in range(3, 13)]
+    assert block.growth_per_step_bytes == 0.0
+    assert block.growing_steps_share == 0.0
+    assert block.peak_bytes == MIB + 3 * 512  # the step's tensor and its three 512 B blocks
 
 
 def test_traces_without_profile_memory_have_no_memory_block() -> None:
-    (device,) = analyze(read_trace(_gpu_trace("h2d_batched")))["devices"]
-    assert device["memory"] is None
+    (device,) = analyze(read_trace(_gpu_trace("h2d_batched"))).devices
+    assert device.memory is None
 
 
 def test_resnet50_2021_samples_are_the_running_sum_of_sizes() -> None:
@@ -92,12 +93,12 @@ def test_resnet50_2021_samples_are_the_running_sum_of_sizes() -> None:
     (warning,) = trace.metadata["warnings"]
     assert "no Total Allocated" in warning
 
-    block = analyze(trace)["devices"][0]["memory"]
-    assert block["samples"] == 8_220
-    assert block["peak_bytes"] == 2_791_636_480 == running.max()
-    assert (block["start_bytes"], block["end_bytes"]) == (19_267_584, 0)  # first: the input batch (H2D)
-    assert block["per_step"] == [{"step": n, "allocated_bytes": 0} for n in range(5, 11)]
-    assert block["growth_per_step_bytes"] == 0.0
-    assert block["growing_steps_share"] == 0.0
-    series = block["series"]
-    assert len(series["time_ns"]) <= 1000 and max(series["allocated_bytes"]) == block["peak_bytes"]
+    block = analyze(trace).devices[0].memory
+    assert block.samples == 8_220
+    assert block.peak_bytes == 2_791_636_480 == running.max()
+    assert (block.start_bytes, block.end_bytes) == (19_267_584, 0)  # first: the input batch (H2D)
+    assert [(s.step, s.allocated_bytes) for s in block.per_step] == [(n, 0) for n in range(5, 11)]
+    assert block.growth_per_step_bytes == 0.0
+    assert block.growing_steps_share == 0.0
+    series = block.series
+    assert len(series.time_ns) <= 1000 and max(series.allocated_bytes) == block.peak_bytes
