@@ -7,12 +7,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import pytest
 from conftest import SHARED_TRACES, shared_trace
 
 from tracekit.analysis.analyze import analyze
 from tracekit.analysis.cluster import cluster_block
+from tracekit.analysis.document.recommendations import Recommendations
 from tracekit.model.schema import Kind
 from tracekit.readers import read_traces
 from tracekit.rules import CHANGES, recommend
@@ -46,15 +48,15 @@ def _first_compute_or_communication(trace) -> int:
 @pytest.mark.parametrize("rank", [0, 1])
 def test_communication_and_free_match_step_trace_time(level1: list, rank: int) -> None:
     trace = level1[rank]
-    block = analyze(trace)["devices"][0]["communication"]
-    split = block["split"]
+    block = analyze(trace).devices[0].communication
+    split = block.split
     msprof = _step_trace(LEVEL1 / f"rank{rank}_ascend_pt")
-    assert block["communication_ns"] == round(msprof["Communication"])  # to the ns: the same HCCL op spans
-    assert split["compute_ns"] == pytest.approx(msprof["Computing"], abs=25)
-    assert block["exposed_ns"] == pytest.approx(msprof["Communication(Not Overlapped)"], abs=25)
+    assert block.communication_ns == round(msprof["Communication"])  # to the ns: the same HCCL op spans
+    assert split.compute_ns == pytest.approx(msprof["Computing"], abs=25)
+    assert block.exposed_ns == pytest.approx(msprof["Communication(Not Overlapped)"], abs=25)
     # msprof's Free is counted from the first compute or communication task, W from the first copy
-    lead = _first_compute_or_communication(trace) - analyze(trace)["devices"][0]["window"]["start_ns"]
-    assert split["copies_ns"] + split["idle_ns"] - lead == pytest.approx(msprof["Free"], abs=US)
+    lead = _first_compute_or_communication(trace) - analyze(trace).devices[0].window.start_ns
+    assert split.copies_ns + split.idle_ns - lead == pytest.approx(msprof["Free"], abs=US)
 
 
 def test_the_training_step_is_mostly_exposed_hccl(level1: list) -> None:
@@ -94,7 +96,7 @@ def test_per_rank_profiler_numbers_match_msprof_analyze_cluster_output() -> None
 
 @pytest.mark.parametrize("rank", [0, 1])
 def test_exposed_communication_is_the_top_finding_of_the_hccl_bound_step(level1: list, rank: int) -> None:
-    recommendations = recommend(analyze(level1[rank], changes=CHANGES))
-    top = recommendations["fired"][0]
-    assert top["id"] == "exposed-communication"
-    assert top["gain"]["removable_share"] == pytest.approx([0.7223, 0.7024][rank], abs=1e-4)
+    recommendations = msgspec.convert(recommend(analyze(level1[rank], changes=CHANGES)), Recommendations)
+    top = recommendations.fired[0]
+    assert top.id == "exposed-communication"
+    assert top.gain.removable_share == pytest.approx([0.7223, 0.7024][rank], abs=1e-4)
