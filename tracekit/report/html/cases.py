@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from tracekit.analysis.document.recommendations import CaseStudy
+
 CASES: dict[str, dict[str, tuple[str, str]]] = {
     "000": {
         "en": (
@@ -80,12 +82,13 @@ _ID_IN_REF = re.compile(r"(?:^|/)(\d{3})_[^/]*$")
 _ID_IN_TITLE = re.compile(r"\b(\d{3})\b")
 
 
-def case_id(case_study: dict) -> str | None:
-    """The case id of a recommendation's case study: its `id`, else read from its reference or title."""
-    if str(case_study.get("id", "")) in CASES:
-        return str(case_study["id"])
-    for pattern, field in ((_ID_IN_REF, "ref"), (_ID_IN_TITLE, "title")):
-        match = pattern.search(str(case_study.get(field) or ""))
+def case_id(case_study: CaseStudy) -> str | None:
+    """The case id of a recommendation's case study: its `id`, else read from its reference or title
+    (a document written before the id)."""
+    if case_study.id in CASES:
+        return case_study.id
+    for pattern, found in ((_ID_IN_REF, case_study.ref), (_ID_IN_TITLE, case_study.title)):
+        match = pattern.search(found)
         if match and match.group(1) in CASES:
             return match.group(1)
     return None
