@@ -110,12 +110,42 @@ class Export:
         """The fields as int64 columns, each row converted by numpy (no Python list per column)."""
         values = [sql if alias in exact else f"coalesce({sql}, {NONE})" for alias, sql in fields.items()]
         sql = f"SELECT {', '.join(values)} FROM {quoted(table)} WHERE {where}"
-        dtype = np.dtype([(f"c{i}", np.int64) for i in range(len(fields))])
-        rows = np.fromiter(self.db.execute(sql), dtype=dtype)
-        return {alias: np.ascontiguousarray(rows[f"c{i}"]) for i, alias in enumerate(fields)}
+        columns = arrow_integer_columns(self.db, sql)
+        if columns is None:
+            dtype = np.dtype([(f"c{i}", np.int64) for i in range(len(fields))])
+            rows = np.fromiter(self.db.execute(sql), dtype=dtype)
+            columns = [np.ascontiguousarray(rows[f"c{i}"]) for i in range(len(fields))]
+        return dict(zip(fields, columns, strict=True))
 
     def rows(self, sql: str) -> list[tuple]:
         return self.db.execute(sql).fetchall()
+
+
+def arrow_integer_columns(db: sqlite3.Connection, sql: str) -> list[np.ndarray] | None:
+    """The int64 columns of a query whose every value is an integer, fetched by ADBC's SQLite driver
+    (the `fast` extra: Arrow columns, no Python object per value) from the same file, read-only and
+    immutable; None without the driver or when its answer is anything but int64 columns without
+    NULLs (then sqlite3 fetches them)."""
+    try:
+        import adbc_driver_sqlite.dbapi as adbc
+    except ImportError:
+        return None
+    file = db.execute("PRAGMA database_list").fetchone()[2]
+    if not file:
+        return None
+    try:
+        with adbc.connect(sqlite_uri(Path(file))) as connection, connection.cursor() as cursor:
+            cursor.execute(sql)
+            table = cursor.fetch_arrow_table()
+    except adbc.Error:
+        return None
+    if any(column.type != pa.int64() or column.null_count for column in table.columns):
+        return None
+    return [_writable(column.to_numpy()) for column in table.columns]
+
+
+def _writable(values: np.ndarray) -> np.ndarray:
+    return values if values.flags.writeable else values.copy()
 
 
 @contextmanager
@@ -205,10 +235,9 @@ def string_texts(
         except OverflowError:  # an id past int64 names no string; SQL says so the same way
             return None
         chosen = np.where(found >= 0, found, chosen)
-    used, codes = np.unique(chosen, return_inverse=True)
-    counts = np.bincount(codes, minlength=len(used)).tolist()
+    used, codes, counts = _distinct_positions(chosen, len(values) + 1)
     dictionary = []
-    for position, count in zip(used.tolist(), counts, strict=True):
+    for position, count in zip(used, counts, strict=True):
         value = values[position] if position < len(values) else None
         with checked.collecting() as problems:
             dictionary.append(checked.text(value, field(table, name), fallback))
@@ -226,9 +255,36 @@ def _positions(ids: np.ndarray, column: list | np.ndarray, values: list) -> np.n
         wanted = np.fromiter((v if v is not None else 0 for v in column), dtype=np.int64, count=len(column))
     if not len(ids):
         return np.full(len(column), -1, dtype=np.int64)
-    at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+    at = _id_index(ids, wanted)
     present = np.array([value is not None for value in values], dtype=bool)
-    return np.where(known & (ids[at] == wanted) & present[at], at, -1)
+    return np.where(known & (at >= 0) & present[np.maximum(at, 0)], at, -1)
+
+
+_DENSE_IDS = 4
+"""StringIds whose id range is at most this many times their count (plus 1024) are looked up by a
+direct table (nsys numbers them 0..n-1), others by binary search."""
+
+
+def _id_index(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Per wanted id: its index in the sorted distinct `ids`, else -1 (a table indexed by id when the
+    ids are dense: no search per row)."""
+    low, high = int(ids[0]), int(ids[-1])
+    if high - low > _DENSE_IDS * len(ids) + 1024:
+        at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+        return np.where(ids[at] == wanted, at, -1)
+    table = np.full(high - low + 1, -1, dtype=np.int64)
+    table[ids - low] = np.arange(len(ids))
+    inside = (wanted >= low) & (wanted <= high)
+    return np.where(inside, table[np.where(inside, wanted, low) - low], -1)
+
+
+def _distinct_positions(chosen: np.ndarray, size: int) -> tuple[list[int], np.ndarray, list[int]]:
+    """np.unique(chosen, return_inverse=True) and the counts, for positions in [0, size): by counting,
+    not sorting."""
+    counts = np.bincount(chosen, minlength=size)
+    used = counts > 0
+    codes = (np.cumsum(used) - 1)[chosen]
+    return np.flatnonzero(used).tolist(), codes, counts[used].tolist()
 
 
 def optional_integer(value: object, name: str) -> int | None:
