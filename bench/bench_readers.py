@@ -9,7 +9,8 @@ Floors, measured in the same run on the same file:
   adbc-driver-sqlite is installed (the `bench` extra), else sqlite3 fetchall into numpy;
 - Ascend PROF_ tree: a typed msgspec decode of the timeline JSON plus pyarrow's CSV read of the
   op_summary files.
-`--analyze` adds the whole Ascend analysis (read + `analyze`), against the same floor. Files are
+`--analyze` adds the whole Ascend analysis (read + `analyze`), against the same floor; nsys is also
+read with ADBC's driver hidden (`sqlite3`: the path without the `fast` extra). Files are
 generated once under bench/data/readers/ (Kineto by tiling a real trace, nsys and Ascend by
 `tracekit simulate`, bench/make_sim_trace.py). `--rows` sizes nsys and Ascend inputs by count
 instead: an nsys export of that many rows in all (bench/make_nsys_export.py, numpy columns, far
@@ -93,6 +94,8 @@ def child(mode: str, path: Path) -> dict[str, object]:
     elif mode == "analyze":
         rows = _analyze(path)
     else:
+        if mode == "read-sqlite3":  # the reader without ADBC's driver (the `fast` extra)
+            sys.modules["adbc_driver_sqlite"] = sys.modules["adbc_driver_sqlite.dbapi"] = None
         from tracekit.readers import read_trace
 
         rows = read_trace(path).events.num_rows
@@ -228,6 +231,8 @@ def bench(fmt: str, path: Path, label: str, repeat: int, with_analysis: bool) ->
     commands = {"floor": [*me, f"{fmt}-floor", str(path)], "reader": [*me, "read", str(path)]}
     if with_analysis and fmt == "ascend":
         commands["analyze"] = [*me, "analyze", str(path)]
+    if fmt == "nsys":
+        commands["sqlite3"] = [*me, "read-sqlite3", str(path)]
     result = measure(f"{fmt} {label}", commands, repeat)
     floor, floor_cpu = (result["floor"]["best"][key] for key in ("wall_s", "cpu_s"))
     ratios = {name: round(r["best"]["wall_s"] / floor, 2) for name, r in result.items() if name != "floor"}
@@ -248,12 +253,9 @@ def table(results: list[dict]) -> str:
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
     for r in results:
         floor = r["floor"]["best"]["wall_s"]
-        for name in ("reader", "analyze"):
+        for name, what in (("reader", ""), ("sqlite3", ", sqlite3 only"), ("analyze", " read + analyze")):
             if name in r:
-                best, what = (
-                    r[name]["best"],
-                    r["format"] if name == "reader" else f"{r['format']} read + analyze",
-                )
+                best, what = r[name]["best"], r["format"] + what
                 cells = [what, f"{r['bytes'] / 1e6:,.0f} MB", f"{floor:.2f}", f"{best['wall_s']:.2f}"]
                 cells += [
                     f"{r['ratio_to_floor'][name]:.2f}",
