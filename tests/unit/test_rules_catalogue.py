@@ -9,6 +9,7 @@ import pytest
 from conftest import ROOT
 
 from tracekit.analysis.analyze import analyze
+from tracekit.analysis.document.whatif import REPLAYED_CHANGES, ReplayEstimate, Whatif
 from tracekit.readers import read_trace
 from tracekit.rules import CHANGES, CLUSTER_RULES, RULES, library, recommend
 from tracekit.rules.texts import LANGUAGES, TEXTS
@@ -47,6 +48,18 @@ def test_the_changes_are_the_rules_changes() -> None:
     assert [change.name for change in CHANGES if not change.latency] == ["bigger_batch"]
 
 
+def test_the_changes_are_the_replayed_fields_of_the_whatif_block() -> None:
+    """Each rule's change has its field in the typed what-if block (REPLAYED_CHANGES) and each such
+    field is a change of a rule; an analysis with the changes fills every one."""
+    names = [change.name for change in CHANGES]
+    assert set(names) == set(REPLAYED_CHANGES) and len(REPLAYED_CHANGES) == len(names)
+    assert set(names) <= set(Whatif.__struct_fields__)
+    whatif = analyze(read_trace(SAMPLE), changes=CHANGES).devices[0].whatif
+    estimates = {name: whatif.change(name) for name in names}
+    assert all(isinstance(estimate, ReplayEstimate) for estimate in estimates.values()), estimates
+    assert whatif.change("plan") is None  # a block of every analysis, not a replayed change
+
+
 def test_every_change_named_in_an_enabled_by_exists() -> None:
     names = {change.name for change in CHANGES}
     named = {name for change in CHANGES for name in change.enabled_by}
@@ -62,14 +75,14 @@ def test_without_changes_the_analysis_has_no_estimates_and_no_lever_fires() -> N
     recommendations still evaluate (no replayed lever fires)."""
     trace = read_trace(SAMPLE)
     bare = analyze(trace)
-    whatif = bare["devices"][0]["whatif"]
-    assert not {change.name for change in CHANGES} & whatif.keys()
-    assert whatif["plan"]["steps"] == [] and whatif["causes"] == []
-    checked = {rule["id"]: rule for rule in recommend(bare)["checked"]}
-    assert checked["h2d-batch"]["status"] == "not_fired"
-    assert checked["h2d-batch"]["reason"] == "the replay found nothing to change"
+    whatif = bare.devices[0].whatif
+    assert [whatif.change(change.name) for change in CHANGES] == [None] * len(CHANGES)
+    assert whatif.plan.steps == [] and whatif.causes == []
+    checked = {rule.id: rule for rule in recommend(bare).checked}
+    assert checked["h2d-batch"].status == "not_fired"
+    assert checked["h2d-batch"].reason == "the replay found nothing to change"
     full = recommend(analyze(trace, changes=CHANGES))
-    assert full["fired"][0]["id"] == "h2d-batch"
+    assert full.fired[0].id == "h2d-batch"
 
 
 def test_an_unknown_copy_size_is_told_unknown_not_zero_bytes() -> None:
