@@ -3,39 +3,49 @@ shared by the terminal summary and the HTML report."""
 
 from __future__ import annotations
 
+from tracekit.analysis.document import Document
+from tracekit.analysis.document.device import Device
+from tracekit.analysis.document.whatif import Attribution, StepTimes
 
-def attributed_device(document: dict, device_id: object) -> dict | None:
+
+def attributed_device(document: Document, device_id: int | None) -> Device | None:
     """The device with `device_id` (the one the recommendations were computed on), else the busiest
     (most busy time, the first on a tie); None without devices."""
-    devices = document.get("devices") or []
+    devices = document.devices
     for device in devices:
-        if device_id is not None and device.get("id") == device_id:
+        if device_id is not None and device.id == device_id:
             return device
-    return max(devices, key=lambda d: d.get("busy_ns") or 0) if devices else None
+    return max(devices, key=lambda d: d.busy_ns) if devices else None
 
 
-def attribution_of(device: dict | None) -> dict | None:
+def attribution_of(device: Device | None) -> Attribution | None:
     """The device's attribution block when it has replayed steps, else None."""
-    block = ((device or {}).get("whatif") or {}).get("attribution")
-    return block if block and block.get("steps") and block.get("categories") else None
+    whatif = device.whatif if device is not None else None
+    block = whatif.attribution if whatif is not None else None
+    return block if block is not None and block.steps and block.categories else None
 
 
-def step_total(step: dict, categories: list[str]) -> int:
+def category_ns(step: StepTimes | None, name: str) -> int:
+    """The time `step` attributes to the category `name`: 0 without a step, or for a category the
+    document lists but this tracekit does not know."""
+    return getattr(step, name, 0) if step is not None else 0
+
+
+def step_total(step: StepTimes | None, categories: list[str]) -> int:
     """A step's time: the sum of its categories (they partition it)."""
-    return sum(step.get(name) or 0 for name in categories)
+    return sum(category_ns(step, name) for name in categories)
 
 
-def median_step_number(block: dict) -> int | None:
+def median_step_number(block: Attribution) -> int | None:
     """The number of the replayed step whose attribution is the median one."""
-    median = block.get("median_step") or {}
-    for step in block["steps"]:
-        if all((step.get(name) or 0) == (median.get(name) or 0) for name in block["categories"]):
-            return step.get("step")
+    for step in block.steps:
+        if all(category_ns(step, name) == category_ns(block.median_step, name) for name in block.categories):
+            return step.step
     return None
 
 
-def largest_categories(totals: dict, categories: list[str], count: int) -> list[tuple[str, int]]:
+def largest_categories(totals: StepTimes | None, categories: list[str], count: int) -> list[tuple[str, int]]:
     """The `count` largest non-empty categories with their time, largest first (document order on a
     tie)."""
-    present = [(name, totals.get(name) or 0) for name in categories if (totals.get(name) or 0) > 0]
+    present = [(name, ns) for name in categories if (ns := category_ns(totals, name)) > 0]
     return sorted(present, key=lambda item: -item[1])[:count]
