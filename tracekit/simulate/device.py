@@ -21,94 +21,20 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections import deque
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from tracekit.simulate.host_lock import HostLock
+from tracekit.simulate.machine import FIRST_STREAM, Device, Host
+from tracekit.simulate.noise import Noise
+from tracekit.simulate.queues import Pool, Stream, Task, core_needs, pools
 from tracekit.simulate.timeline import Api, Record, RecordKind, Unit
+from tracekit.simulate.workload import Input, Operator, Run, Workload
 
-FIRST_STREAM = 2  # stream id of instance 0 (msprof numbers physical streams from small integers)
 _COMPUTE_UNITS = (Unit.CUBE, Unit.VECTOR, Unit.AICPU)
 _HOLD, _WAIT, _WORK = 0, 1, 2  # host time under the shared lock, a device wait, host time without it
-
-
-@dataclass(frozen=True)
-class Operator:
-    """One operator of the model. `work_ns` is core-nanoseconds per sample; `dtype` as msprof names it."""
-
-    name: str
-    unit: Unit
-    fixed_ns: float
-    work_ns: float
-    dynamic: bool = False
-    dtype: str = "FLOAT16"
-
-
-@dataclass(frozen=True)
-class Input:
-    """One model input: bytes per sample, and the group it is batched with under batch H2D."""
-
-    name: str
-    bytes_per_sample: int
-    group: str
-
-
-@dataclass(frozen=True)
-class Workload:
-    """A model: its inputs, operators in launch order, and its output size."""
-
-    name: str
-    inputs: tuple[Input, ...]
-    operators: tuple[Operator, ...]
-    output_bytes_per_sample: int
-
-
-@dataclass(frozen=True)
-class Host:
-    """Host-side costs, in ns."""
-
-    launch_ns: float  # one operator launch call
-    copy_ns: float  # one copy call (also the base of a batched copy call)
-    batch_entry_ns: float  # each input of a batched copy call, on top of launch_ns
-    sync_ns: float  # returning from a synchronize once the stream has drained (no lock needed)
-    prep_ns: float  # per inference, before its first call (outside the latency)
-    prep_per_sample_ns: float  # per sample of the batch, on top of prep_ns
-    shape_ns: float  # shape inference after a dynamic-shape operator ends
-    submit_ns: float  # from the end of a call until the device sees the task
-    stage_bytes_per_ns: float  # staging pageable inputs into pinned memory (no lock needed), = GB/s
-    shared_lock: bool  # calls and preparation of all instances serialise
-    lock_quantum_ns: float  # longest a thread keeps the shared lock while others wait
-
-
-@dataclass(frozen=True)
-class Device:
-    """The accelerator: core pools, copy engines and dispatch cost."""
-
-    name: str
-    cube_cores: int
-    vector_cores: int
-    aicpu_cores: int
-    copy_engines: int  # per direction
-    copy_fixed_ns: float  # per copy, whatever its size
-    h2d_bytes_per_ns: float  # = GB/s
-    d2h_bytes_per_ns: float
-    dispatch_ns: float  # operator dispatch after its predecessor on the stream ended
-    redispatch_ns: float  # an operator that had to wait for cores is dispatched again when they free
-    noise: float  # sigma of the lognormal noise on every duration
-
-
-@dataclass(frozen=True)
-class Run:
-    """One run: how many inferences, batch size, instances, core limit, batch H2D, seed."""
-
-    inferences: int
-    batch: int
-    instances: int = 1
-    aicore: tuple[int, int] | None = None  # (cube, vector) cores per operator: ge.aicoreNum
-    batch_h2d: bool = False
-    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,117 +63,23 @@ class _CopyPlan:
     host_ns: float
 
 
-@dataclass(eq=False)
-class _Task:
-    """A device task waiting for, or holding, its resource."""
-
-    kind: RecordKind
-    name: str
-    unit: Unit
-    need: int
-    base_ns: float
-    instance: int
-    correlation: int
-    step: int
-    nbytes: int = -1
-    dynamic: bool = False
-    done: bool = False
-    waiter: Generator | None = None
-
-
-@dataclass(eq=False)
-class _Pool:
-    """Identical units (cores or copy engines) taken whole by tasks in FIFO order."""
-
-    free: int
-    waiting: deque = field(default_factory=deque)
-
-
-@dataclass(eq=False)
-class _Stream:
-    queue: deque = field(default_factory=deque)
-    busy: bool = False
-
-
-class _Noise:
-    """Lognormal factors with mean 1, drawn in blocks from one generator."""
-
-    def __init__(self, rng: np.random.Generator, sigma: float, block: int = 8192) -> None:
-        self._rng, self._sigma, self._block = rng, sigma, block
-        self._values: list[float] = []
-        self._next = 0
-
-    def __call__(self) -> float:
-        if self._sigma == 0:
-            return 1.0
-        if self._next == len(self._values):
-            draws = self._rng.lognormal(-(self._sigma**2) / 2, self._sigma, self._block)
-            self._values, self._next = draws.tolist(), 0
-        self._next += 1
-        return self._values[self._next - 1]
-
-
-class _HostLock:
-    """The host lock of `Host.shared_lock`: one thread runs host work at a time.
-
-    The holder keeps the lock across consecutive calls until it blocks on the device, ends, or has
-    held it for `Host.lock_quantum_ns` while others wait (an interpreter's switch interval); the
-    lock then passes to the longest-waiting thread. Without a shared lock every thread runs at once.
-    """
-
-    def __init__(self, host: Host, hold: Callable[[Generator, int, int], None]) -> None:
-        self._shared, self._quantum, self._hold = host.shared_lock, host.lock_quantum_ns, hold
-        self._owner: Generator | None = None
-        self._since = 0
-        self._waiting: deque[tuple[Generator, int]] = deque()
-
-    def enter(self, thread: Generator, duration: int, now: int) -> int | None:
-        """Start time of the hold, or None when the thread must wait (it is started later)."""
-        if not self._shared:
-            return now
-        if self._owner is None:
-            self._owner, self._since = thread, now
-            return now
-        if self._owner is thread:
-            if not self._waiting or now - self._since < self._quantum:
-                return now
-            self._waiting.append((thread, duration))
-            self._pass(now)
-            return None
-        self._waiting.append((thread, duration))
-        return None
-
-    def leave(self, thread: Generator, now: int) -> None:
-        """The thread blocks or ends: pass the lock on if it held it."""
-        if self._owner is thread:
-            self._pass(now)
-
-    def _pass(self, now: int) -> None:
-        if not self._waiting:
-            self._owner = None
-            return
-        thread, duration = self._waiting.popleft()
-        self._owner, self._since = thread, now
-        self._hold(thread, now, duration)
-
-
 class Simulation:
     """One run of a workload on a device; iterate `records()`, then read `summary()`."""
 
     def __init__(self, workload: Workload, host: Host, device: Device, run: Run) -> None:
         _check(workload, device, run)
         self.workload, self.host, self.device, self.run = workload, host, device, run
-        self._noise = _Noise(np.random.default_rng(run.seed), device.noise)
+        self._noise = Noise(np.random.default_rng(run.seed), device.noise)
         self._heap: list[tuple[int, int, Callable, object]] = []
         self._order = itertools.count()
         self._ids = itertools.count(1)
         self._steps = itertools.count(1)
         self.now = 0
-        self._lock = _HostLock(host, self._hold)
+        self._lock = HostLock(host, self._hold)
         self._out: list[Record] = []
-        self._pools = _pools(device)
-        self._need = _core_needs(device, run)
-        self._streams = [_Stream() for _ in range(run.instances)]
+        self._pools = pools(device)
+        self._need = core_needs(device, run)
+        self._streams = [Stream() for _ in range(run.instances)]
         self._copies = _copy_plan(workload, host, run)
         self._staged_bytes = sum(copy.nbytes for copy in self._copies)
         self._latencies: list[int] = []
@@ -315,7 +147,7 @@ class Simulation:
             )
             self._end = max(self._end, self.now)
 
-    def _call(self, instance: int, step: int, api: Api, host_ns: float, task: _Task) -> Generator:
+    def _call(self, instance: int, step: int, api: Api, host_ns: float, task: Task) -> Generator:
         """A host call that hands `task` to the device when it returns."""
         start = yield _HOLD, host_ns
         task.correlation, task.step = next(self._ids), step
@@ -353,27 +185,27 @@ class Simulation:
 
     # --- device -------------------------------------------------------------------------------------
 
-    def _copy_task(self, copy: _CopyPlan, instance: int) -> _Task:
+    def _copy_task(self, copy: _CopyPlan, instance: int) -> Task:
         base = self.device.copy_fixed_ns + copy.nbytes / self.device.h2d_bytes_per_ns
-        return _Task(RecordKind.COPY, copy.name, Unit.H2D, 1, base, instance, -1, -1, nbytes=copy.nbytes)
+        return Task(RecordKind.COPY, copy.name, Unit.H2D, 1, base, instance, -1, -1, nbytes=copy.nbytes)
 
-    def _output_task(self, instance: int) -> _Task:
+    def _output_task(self, instance: int) -> Task:
         nbytes = self.workload.output_bytes_per_sample * self.run.batch
         base = self.device.copy_fixed_ns + nbytes / self.device.d2h_bytes_per_ns
-        return _Task(RecordKind.COPY, "output", Unit.D2H, 1, base, instance, -1, -1, nbytes=nbytes)
+        return Task(RecordKind.COPY, "output", Unit.D2H, 1, base, instance, -1, -1, nbytes=nbytes)
 
-    def _op_task(self, op: Operator, instance: int) -> _Task:
+    def _op_task(self, op: Operator, instance: int) -> Task:
         need = self._need[op.unit]
         base = op.fixed_ns + op.work_ns * self.run.batch / need
-        return _Task(RecordKind.OP, op.name, op.unit, need, base, instance, -1, -1, dynamic=op.dynamic)
+        return Task(RecordKind.OP, op.name, op.unit, need, base, instance, -1, -1, dynamic=op.dynamic)
 
-    def _arrive(self, task: _Task) -> None:
+    def _arrive(self, task: Task) -> None:
         stream = self._streams[task.instance]
         stream.queue.append(task)
         if not stream.busy:
             self._dispatch(stream)
 
-    def _dispatch(self, stream: _Stream) -> None:
+    def _dispatch(self, stream: Stream) -> None:
         """Start the stream's next task: operators after the dispatch gap, copies at once."""
         if not stream.queue:
             stream.busy = False
@@ -385,7 +217,7 @@ class Simulation:
         else:
             self._request(task)
 
-    def _request(self, task: _Task) -> None:
+    def _request(self, task: Task) -> None:
         pool = self._pools[task.unit]
         if not pool.waiting and pool.free >= task.need:
             pool.free -= task.need
@@ -393,7 +225,7 @@ class Simulation:
         else:
             pool.waiting.append(task)
 
-    def _start(self, task: _Task) -> None:
+    def _start(self, task: Task) -> None:
         duration = max(1, round(task.base_ns * self._noise()))
         self._out.append(
             Record(
@@ -404,7 +236,7 @@ class Simulation:
         )  # fmt: skip
         self._at(self.now + duration, self._finish, task)
 
-    def _finish(self, task: _Task) -> None:
+    def _finish(self, task: Task) -> None:
         pool = self._pools[task.unit]
         pool.free += task.need
         self._wake(pool)
@@ -414,7 +246,7 @@ class Simulation:
             waiter, task.waiter = task.waiter, None
             self._resume(waiter, None)
 
-    def _wake(self, pool: _Pool) -> None:
+    def _wake(self, pool: Pool) -> None:
         """Freed units go to waiting tasks in FIFO order: a copy starts, an operator that waited for
         cores keeps them while it is dispatched again (contention costs a second dispatch)."""
         while pool.waiting and pool.free >= pool.waiting[0].need:
@@ -448,26 +280,6 @@ def _check(workload: Workload, device: Device, run: Run) -> None:
 def _split(total: int, parts: int) -> list[int]:
     """Inferences per instance: as even as possible, the first ones take the remainder."""
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
-
-
-def _pools(device: Device) -> dict[Unit, _Pool]:
-    return {
-        Unit.CUBE: _Pool(device.cube_cores),
-        Unit.VECTOR: _Pool(device.vector_cores),
-        Unit.AICPU: _Pool(device.aicpu_cores),
-        Unit.H2D: _Pool(device.copy_engines),
-        Unit.D2H: _Pool(device.copy_engines),
-    }
-
-
-def _core_needs(device: Device, run: Run) -> dict[Unit, int]:
-    """Cores one operator takes: all of its pool, or the ge.aicoreNum-style limit."""
-    cube, vector = run.aicore or (device.cube_cores, device.vector_cores)
-    return {
-        Unit.CUBE: min(cube, device.cube_cores),
-        Unit.VECTOR: min(vector, device.vector_cores),
-        Unit.AICPU: 1,
-    }
 
 
 def _copy_plan(workload: Workload, host: Host, run: Run) -> tuple[_CopyPlan, ...]:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from tracekit.simulate.device import Device
+from tracekit.simulate.machine import Device
 from tracekit.simulate.output import atomic_file
 from tracekit.simulate.timeline import PREP_NAME, Api, Record, RecordKind, Unit
 

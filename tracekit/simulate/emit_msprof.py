@@ -28,9 +28,10 @@ from typing import BinaryIO
 
 import numpy as np
 
-from tracekit.simulate.device import FIRST_STREAM, Device, Workload
+from tracekit.simulate.machine import FIRST_STREAM, Device
 from tracekit.simulate.output import BUFFER_BYTES, atomic_directory
 from tracekit.simulate.timeline import PREP_NAME, Api, Record, RecordKind, Unit
+from tracekit.simulate.workload import Workload
 
 EPOCH_NS = 1_795_219_200 * 10**9  # 2026-11-21T00:00:00Z: msprof timestamps are Unix-epoch µs
 STAMP = "20261121000000"  # the files' %Y%m%d%H%M%S, matching EPOCH_NS

@@ -16,8 +16,8 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from tracekit.simulate.device import Device
 from tracekit.simulate.emit_kineto import NCCL_KERNELS
+from tracekit.simulate.machine import Device
 from tracekit.simulate.output import atomic_path
 from tracekit.simulate.timeline import PREP_NAME, Api, Record, RecordKind, Unit
 

@@ -23,9 +23,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tracekit.simulate.device import FIRST_STREAM, Device, Operator, Workload
+from tracekit.simulate.machine import FIRST_STREAM, Device
 from tracekit.simulate.scenarios import SCENARIO_DIR, document, scenario_files
 from tracekit.simulate.timeline import Api, Record, RecordKind, Unit
+from tracekit.simulate.workload import Operator, Workload
 
 ELEMENT_BYTES = 4  # float32 messages
 COMPUTE_STREAM, COMM_STREAM = FIRST_STREAM, FIRST_STREAM + 1

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from tracekit.simulate.device import Device, Host, Input, Operator, Run, Workload
+from tracekit.simulate.machine import Device, Host
 from tracekit.simulate.timeline import Unit
+from tracekit.simulate.workload import Input, Operator, Run, Workload
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 _UNITS = {"cube": Unit.CUBE, "vector": Unit.VECTOR, "aicpu": Unit.AICPU}
