@@ -57,13 +57,17 @@ def _text(text: str) -> Builder:
 
 def analysis_document(trace: Path) -> dict:
     """The analysis `tracekit analyze` writes for `trace`."""
+    import msgspec
+
     from tracekit.analysis.analyze import analyze
+    from tracekit.analysis.document import encode
+    from tracekit.analysis.document.recommendations import Recommendations
     from tracekit.readers import read_trace
     from tracekit.rules import CHANGES, recommend
 
     document = analyze(read_trace(trace), changes=CHANGES)
-    document["recommendations"] = recommend(document, "en")
-    return json.loads(json.dumps(document))
+    recommendations = msgspec.convert(recommend(document, "en"), Recommendations)
+    return json.loads(encode(msgspec.structs.replace(document, recommendations=recommendations)))
 
 
 def analysis_files(good_trace: Path) -> dict[str, Builder]:
