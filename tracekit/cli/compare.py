@@ -6,7 +6,10 @@ Exit codes of check: 0 pass (or inconclusive, with a warning), 1 regression, 2 b
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
+import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +32,9 @@ EXIT_REGRESSION = 1
 EXIT_INCONCLUSIVE = 3
 ASCEND_DIRECTORY_MARKS = ("PROF_", "_ascend_pt")  # a directory that is one trace, not a folder of them
 PARALLEL_MIN_BYTES = 8 << 20  # inputs smaller than this analyse faster in one process than with workers
+OUTPUT_SCHEMA = re.compile(rb'^\s*\{\s*"schema"\s*:\s*"(tracekit\.\w+)/\d+"')
+TRACE_SOURCE = re.compile(rb'"trace"\s*:\s*\{\s*"source"\s*:\s*"((?:[^"\\]|\\.)*)"')
+HEAD_BYTES = 4096
 
 
 def diff_command(
@@ -174,7 +180,7 @@ def _loaded(path: Path, full: bool) -> _Loaded:
     try:
         traces = read_traces(path)
     except TraceError as exc:
-        return _Loaded({}, [], (exc.path, exc.problem))
+        return _Loaded({}, [], (exc.path, _tracekit_output(path) or exc.problem))
     warnings = [f"{t.source}: {warning}" for t in traces for warning in t.metadata.get("warnings", [])]
     if len(traces) == 1:
         return _Loaded({"": run_of(traces[0], full)}, warnings)
@@ -183,6 +189,43 @@ def _loaded(path: Path, full: bool) -> _Loaded:
         ranks = list(range(len(traces)))
     runs = {f"rank{rank}": run_of(trace, full) for rank, trace in zip(ranks, traces, strict=True)}
     return _Loaded(runs, warnings)
+
+
+def _tracekit_output(path: Path) -> str | None:
+    """What to say when `path` is a document tracekit wrote (an analysis JSON, say) instead of a
+    trace: check and diff analyse the traces themselves. None for anything else."""
+    head = _head(path)
+    schema = OUTPUT_SCHEMA.match(head)
+    if schema is None:
+        return None
+    source = _analysed_trace(head) if schema[1] == b"tracekit.analysis" else None
+    trace = f": {source}" if source else ""
+    return f"is a {schema[1].decode()} document, not a trace: give the trace it was made from{trace}"
+
+
+def _analysed_trace(head: bytes) -> str | None:
+    """The trace.source of an analysis JSON's first bytes, if they hold it."""
+    found = TRACE_SOURCE.search(head)
+    try:
+        return json.loads(b'"' + found[1] + b'"') if found else None
+    except ValueError:
+        return None
+
+
+def _head(path: Path) -> bytes:
+    """The first bytes of a regular file, uncompressed when it is gzip; empty when it cannot be read
+    (or is a FIFO, a device: opening one may block)."""
+    try:
+        if not path.is_file():
+            return b""
+        with path.open("rb") as file:
+            head = file.read(HEAD_BYTES)
+            if head.startswith(b"\x1f\x8b"):
+                file.seek(0)
+                head = gzip.GzipFile(fileobj=file).read(HEAD_BYTES)
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return b""
+    return head
 
 
 def _shown(loaded: _Loaded) -> dict[str, Run]:

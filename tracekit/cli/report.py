@@ -1,15 +1,18 @@
 """`tracekit report`: the HTML report again from an analysis JSON; and the HTML output of `analyze`.
 
-Bad input (missing file, not JSON, truncated, another schema) is a TraceError: one line, exit 2.
-The input is only read; the report is written atomically.
+The analysis JSON may be gzip-compressed (.json.gz). Bad input (missing file, not JSON, truncated,
+another schema, a field of the wrong type) is a TraceError: one line, exit 2. The input is only
+read; the report is written atomically.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import zlib
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,8 +20,15 @@ from tracekit.choices import LANGUAGES
 from tracekit.errors import TraceError
 from tracekit.report.files import check_output_paths, write_text_atomic
 
+if TYPE_CHECKING:
+    import msgspec
+
+    from tracekit.analysis.document import Document
+    from tracekit.analysis.document.recommendations import Recommendations
+
 ANALYSIS_SCHEMA = "tracekit.analysis/1"
 ANALYSIS_SUFFIX = ".analysis.json"
+GZIP_MAGIC = b"\x1f\x8b"
 DEFAULT_OUTPUT_DIR = Path("reports")
 REQUIRED_BLOCKS = {"trace": dict, "steps": dict, "devices": list, "definitions": dict}
 
@@ -27,7 +37,10 @@ LANG_METAVAR = "|".join(LANGUAGES)
 
 
 def report_command(
-    analysis: Annotated[Path, typer.Argument(help="An analysis JSON written by `tracekit analyze`.")],
+    analysis: Annotated[
+        Path,
+        typer.Argument(help="An analysis JSON written by `tracekit analyze`, plain or gzipped (.json.gz)."),
+    ],
     html_path: Annotated[
         str | None,
         typer.Option(
@@ -62,7 +75,7 @@ def check_lang(lang: str) -> str:
     return lang
 
 
-def write_report(document: dict, path: Path, lang: str, recommendations: dict | None) -> None:
+def write_report(document: Document, path: Path, lang: str, recommendations: Recommendations | None) -> None:
     """Render the report of `document` and write it atomically to `path`."""
     from tracekit.report.html import render_html
 
@@ -87,8 +100,9 @@ def trace_name(trace: Path) -> str:
 
 
 def default_report_path(analysis: Path) -> Path:
-    """reports/x.analysis.json -> reports/x.html (other names: .json -> .html, else + .html)."""
-    name = analysis.name
+    """reports/x.analysis.json -> reports/x.html (other names: .json -> .html, else + .html; a .gz
+    goes first)."""
+    name = analysis.name.removesuffix(".gz")
     if name.endswith(ANALYSIS_SUFFIX):
         stem = name.removesuffix(ANALYSIS_SUFFIX)
     else:
@@ -96,9 +110,25 @@ def default_report_path(analysis: Path) -> Path:
     return analysis.with_name(f"{stem or 'report'}.html")
 
 
-def load_analysis(path: Path) -> dict:
-    """The analysis document in `path`, or a TraceError saying what is wrong with the file."""
-    document = _parse_json(path, _read_text(path))
+def load_analysis(path: Path) -> Document:
+    """The analysis document in `path` (JSON, or gzip-compressed JSON), or a TraceError saying what
+    is wrong with the file."""
+    import msgspec
+
+    from tracekit.analysis.document import decode
+
+    data = _read_bytes(path)
+    try:
+        document = decode(data)
+        if document.schema == ANALYSIS_SCHEMA:
+            return document
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        pass  # what is wrong is said below, in the words of the checks
+    return _converted(path, _checked(path, _parse_json(path, _text(path, data))))
+
+
+def _checked(path: Path, document: object) -> dict:
+    """The parsed JSON when it is an object of the analysis schema with every required block."""
     if not isinstance(document, dict):
         raise TraceError(
             path, f"not a tracekit analysis: the JSON is a {type(document).__name__}, not an object"
@@ -113,7 +143,29 @@ def load_analysis(path: Path) -> dict:
     return document
 
 
-def _read_text(path: Path) -> str:
+def _converted(path: Path, document: dict) -> Document:
+    """The parsed JSON (NaN and Infinity read as null, a BOM skipped) as a Document, or a TraceError
+    naming the field that does not fit."""
+    import msgspec
+
+    from tracekit.analysis.document import to_document
+
+    try:
+        return to_document(document)
+    except msgspec.ValidationError as exc:
+        raise TraceError(path, f"not a valid tracekit analysis: {field_problem(exc)}") from None
+
+
+def field_problem(exc: msgspec.ValidationError) -> str:
+    """msgspec's "Expected `int`, got `str` - at `$.devices[0].busy_ns`" as "devices[0].busy_ns:
+    expected `int`, got `str`"."""
+    message, _, where = str(exc).partition(" - at ")
+    field = where.strip("`").removeprefix("$").removeprefix(".") or "the document"
+    return f"{field}: {message[:1].lower()}{message[1:]}"
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, uncompressed when it is gzip."""
     if not path.exists():
         raise TraceError(path, "no such file")
     if path.is_dir():
@@ -122,8 +174,23 @@ def _read_text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise TraceError(path, f"cannot read: {exc.strerror or exc}") from None
+    if data.startswith(GZIP_MAGIC):
+        data = _gunzipped(path, data)
     if not data.strip():
         raise TraceError(path, "empty file")
+    return data
+
+
+def _gunzipped(path: Path, data: bytes) -> bytes:
+    try:
+        return gzip.decompress(data)
+    except EOFError:
+        raise TraceError(path, "truncated gzip: the compressed stream ends early") from None
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise TraceError(path, f"not gzip: {exc}") from None
+
+
+def _text(path: Path, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
