@@ -13,6 +13,7 @@ import pytest
 from conftest import GPU_DATA
 from typer.testing import CliRunner
 
+from tracekit.analysis.document.recommendations import Recommendations
 from tracekit.cli.main import app
 from tracekit.compare.budget import default_budgets, parse_budget
 from tracekit.compare.check import check
@@ -87,7 +88,7 @@ def diffs(runs: dict[str, Run]) -> dict[str, dict]:
     return {key: diff(runs[base], runs[new]) for key, (base, new) in PAIRS.items()}
 
 
-def _recommendations(runs: dict[str, Run], key: str) -> tuple[dict, dict]:
+def _recommendations(runs: dict[str, Run], key: str) -> tuple[Recommendations, Recommendations]:
     base, new = PAIRS[key]
     return recommend(runs[base].document), recommend(runs[new].document)
 
@@ -151,7 +152,7 @@ def test_appeared_operators_are_listed(runs: dict[str, Run], diffs: dict[str, di
 
 def test_recommendations_that_appeared_or_vanished(runs: dict[str, Run], diffs: dict[str, dict]) -> None:
     (table,) = _parse(_page(runs, diffs, "chain80")).tables["cmp-sec-recommendations"]
-    base, new = ([item["id"] for item in side["fired"]] for side in _recommendations(runs, "chain80"))
+    base, new = ([item.id for item in side.fired] for side in _recommendations(runs, "chain80"))
     rows = [(row[0][0], row[1][0]) for row in table[1:]]
     assert rows == (
         [("appeared", i) for i in new if i not in base]

@@ -4,15 +4,16 @@ sentence that says why when there are no operators, no shapes or no hardware row
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from html.parser import HTMLParser
 
+import msgspec
 import pytest
 from conftest import GPU_DATA, ROOT
 
 from tracekit.analysis.analyze import analyze
+from tracekit.analysis.document import Document
 from tracekit.readers import read_trace
 from tracekit.report.html import render_html
 from tracekit.report.html.i18n import STRINGS
@@ -102,35 +103,35 @@ def _texts(parsed_table: dict) -> list[list[str]]:
 
 
 @pytest.fixture(scope="module")
-def bf16() -> dict:
+def bf16() -> Document:
     return analyze(read_trace(BF16))
 
 
 @pytest.fixture(scope="module")
-def unknown_device() -> dict:
+def unknown_device() -> Document:
     """The bf16 trace as if recorded on a GPU the hardware table does not know."""
     trace = read_trace(BF16)
     trace.metadata["gpus"] = [{**gpu, "name": "Mystery GPU 9000"} for gpu in trace.metadata["gpus"]]
     return analyze(trace)
 
 
-def test_table_shows_each_operator_with_its_numbers_and_hints(bf16: dict) -> None:
+def test_table_shows_each_operator_with_its_numbers_and_hints(bf16: Document) -> None:
     hardware, operators = _section(render_html(bf16, "en")).tables
     assert not hardware["sortable"] and operators["sortable"]
     assert [header for header, _ in operators["head"]] == [
         "operator", "shapes", "dtype", "count", "time", "TFLOP/s", "GB/s", "% of peak", "bound",
     ]  # fmt: skip
     assert _texts(operators) == BF16_ROWS
-    for row, op in zip(operators["rows"], bf16["devices"][0]["operators"], strict=True):
+    for row, op in zip(operators["rows"], bf16.devices[0].operators, strict=True):
         assert all("formula: " in hint and "window: every call of the operator" in hint for _, hint in row)
-        assert f"{op['flops'] / op['device_ns'] / 1e3:,.1f}" == row[5][0]  # TFLOP/s = FLOPs / device time
+        assert f"{op.flops / op.device_ns / 1e3:,.1f}" == row[5][0]  # TFLOP/s = FLOPs / device time
     mm_peak_hint = operators["rows"][0][7][1]
     assert "here: 3.33 ms / 4.17 ms; roofline = max(FLOPs / bf16 peak 989.5 TFLOP/s, bytes / 4,800 GB/s)" in (
         mm_peak_hint
     )
 
 
-def test_hardware_row_names_the_peaks_used_and_where_it_came_from(bf16: dict) -> None:
+def test_hardware_row_names_the_peaks_used_and_where_it_came_from(bf16: Document) -> None:
     hardware = _section(render_html(bf16, "en")).tables[0]
     (row,) = _texts(hardware)
     assert row[:5] == ["NVIDIA H200 SXM", "NVIDIA H200", "the device name in the trace", "bf16 989.5 TFLOP/s",
@@ -138,7 +139,7 @@ def test_hardware_row_names_the_peaks_used_and_where_it_came_from(bf16: dict) ->
     assert row[5].startswith("NVIDIA H200 datasheet")
 
 
-def test_roofline_has_one_point_per_operator_under_the_bf16_roof(bf16: dict) -> None:
+def test_roofline_has_one_point_per_operator_under_the_bf16_roof(bf16: Document) -> None:
     page = render_html(bf16, "en")
     (chart_id,) = _section(page).chart_ids
     roof, points = _charts(page)[chart_id]["data"]
@@ -163,7 +164,7 @@ def test_roofline_has_one_point_per_operator_under_the_bf16_roof(bf16: dict) -> 
     assert layout["xaxis"]["title"]["text"] == "arithmetic intensity (FLOP/byte)"
 
 
-def test_chinese_section_has_no_english_label(bf16: dict) -> None:
+def test_chinese_section_has_no_english_label(bf16: Document) -> None:
     page = render_html(bf16, "zh")
     section = _section(page)
     ours = [key for key in STRINGS["en"] if key.startswith(("ops.", "sec.operators", "hot.sort_hint"))]
@@ -182,7 +183,7 @@ def test_chinese_section_has_no_english_label(bf16: dict) -> None:
     assert "次数 3" in chart["data"][1]["hovertext"][0]
 
 
-def test_unknown_device_shows_rates_without_peak_or_roof(unknown_device: dict) -> None:
+def test_unknown_device_shows_rates_without_peak_or_roof(unknown_device: Document) -> None:
     page = render_html(unknown_device, "en")
     section = _section(page)
     assert section.texts[1] == (
@@ -223,23 +224,27 @@ def test_no_operators_is_one_sentence_and_the_notes(lang: str) -> None:
     assert section.tables == [] and section.chart_ids == []
     assert section.texts[1] == STRINGS[lang]["ops.none"]
     assert section.texts[2] == STRINGS[lang]["ops.notes"]
-    assert section.texts[3:] == document["devices"][0]["operators_summary"]["notes"]
+    assert section.texts[3:] == document.devices[0].operators_summary.notes
 
 
-def test_emptied_and_older_blocks_render_without_breaking(bf16: dict) -> None:
-    emptied = copy.deepcopy(bf16)
-    emptied["devices"][0].update(operators=[], hardware=None)
+def _with_device(document: Document, **fields: object) -> Document:
+    """`document` with the first device's `fields` replaced."""
+    device = msgspec.structs.replace(document.devices[0], **fields)
+    return msgspec.structs.replace(document, devices=[device, *document.devices[1:]])
+
+
+def test_emptied_and_older_blocks_render_without_breaking(bf16: Document) -> None:
+    emptied = _with_device(bf16, operators=[], hardware=None)
     section = _section(render_html(emptied, "en"))
     assert section.texts[1:] == [STRINGS["en"]["ops.none"]] and section.chart_ids == []
-    older = copy.deepcopy(bf16)
-    for key in ("operators", "operators_summary", "hardware"):
-        del older["devices"][0][key]
+    older = _with_device(bf16, operators=None, operators_summary=None, hardware=None)
     assert 'id="sec-operators"' not in render_html(older, "en")
 
 
-def test_hostile_operator_names_stay_text(bf16: dict) -> None:
-    hostile = copy.deepcopy(bf16)
-    hostile["devices"][0]["operators"][0]["name"] = "</script><img src=x onerror=alert(1)>"
+def test_hostile_operator_names_stay_text(bf16: Document) -> None:
+    operators = bf16.devices[0].operators
+    named = msgspec.structs.replace(operators[0], name="</script><img src=x onerror=alert(1)>")
+    hostile = _with_device(bf16, operators=[named, *operators[1:]])
     page = render_html(hostile, "en")
     assert "<img src=x" not in page
     section = _section(page)

@@ -3,7 +3,6 @@ there and none of them breaking when it is not; English and Chinese; the CLI tha
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import re
@@ -12,11 +11,22 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import msgspec
 import pytest
 from ascend_builder import task, write_rank
 from conftest import ROOT
 
 from tracekit.analysis.analyze import analyze
+from tracekit.analysis.document import Document, encode
+from tracekit.analysis.document.recommendations import Recommendations
+from tracekit.analysis.document.trace import (
+    Lane,
+    StepDurations,
+    Steps,
+    StepSeries,
+    TimelineEvents,
+    TraceInfo,
+)
 from tracekit.readers import read_trace, read_traces
 from tracekit.report.html import MAX_REPORT_BYTES, render_html
 from tracekit.report.html.i18n import STRINGS
@@ -40,16 +50,17 @@ CSS_NETWORK_LOAD = re.compile(r"""(?:url\(\s*["']?\s*(?:https?:)?//|@import)""",
 
 
 @pytest.fixture(scope="module")
-def document() -> dict:
+def document() -> Document:
     return analyze(read_trace(SIM_BASELINE), changes=CHANGES)
 
 
 @pytest.fixture(scope="module")
-def recommendations() -> dict:
+def recommendations() -> Recommendations:
     """Recommendations as the rules engine writes them (test data for the renderer)."""
-    return {
+    plain = {
         "lang": "en",
         "platform": "cuda",
+        "device": None,
         "fired": [
             {
                 "id": "pageable_h2d",
@@ -102,6 +113,7 @@ def recommendations() -> dict:
             {"id": "launch_bound", "title": "Launch-bound", "status": "not_fired", "reason": "kernels long"},
         ],
     }
+    return msgspec.convert(plain, Recommendations)
 
 
 class _Page(HTMLParser):
@@ -193,7 +205,9 @@ def _data_island(parsed: _Page) -> dict:
 # --- self-contained, size, structure -------------------------------------------------------------
 
 
-def test_report_is_self_contained_and_under_budget(document: dict, recommendations: dict) -> None:
+def test_report_is_self_contained_and_under_budget(
+    document: Document, recommendations: Recommendations
+) -> None:
     page = render_html(document, "en", recommendations)
     assert len(page.encode("utf-8")) < MAX_REPORT_BYTES
     parsed = _parse(page)
@@ -210,7 +224,7 @@ def test_report_is_self_contained_and_under_budget(document: dict, recommendatio
     assert "default-src 'none'" in ours  # the browser refuses any fetch
 
 
-def test_every_section_is_there(document: dict, recommendations: dict) -> None:
+def test_every_section_is_there(document: Document, recommendations: Recommendations) -> None:
     page = render_html(document, "en", recommendations)
     for section in ("summary", "recommendations", "checked", "timeline", "hotspots", "operators", "bubbles",
                     "steps", "copies", "blocking", "metadata", "glossary"):  # fmt: skip
@@ -219,28 +233,30 @@ def test_every_section_is_there(document: dict, recommendations: dict) -> None:
     assert '<html lang="en">' in page
 
 
-def test_each_chart_div_has_its_data(document: dict, recommendations: dict) -> None:
+def test_each_chart_div_has_its_data(document: Document, recommendations: Recommendations) -> None:
     parsed = _parse(render_html(document, "en", recommendations))
     charts = _data_island(parsed)["charts"]
     # attribution, timeline, hotspots, 2 bubbles, steps
     assert parsed.chart_ids == list(charts) and len(charts) == 6
     assert _data_island(parsed)["config"]["displaylogo"] is False
     timeline = next(spec for spec in charts.values() if spec["type"] == "timeline")
-    assert len(timeline["lane"]) == document["timeline"]["shown_events"]
+    assert len(timeline["lane"]) == document.timeline.shown_events
     assert {"kernel", "memcpy"} <= set(timeline["kinds"])
 
 
-def test_every_number_in_a_table_carries_its_formula(document: dict, recommendations: dict) -> None:
+def test_every_number_in_a_table_carries_its_formula(
+    document: Document, recommendations: Recommendations
+) -> None:
     page = render_html(document, "en", recommendations)
     assert _parse(page).numbers_without_hint == []  # hints of cells, or of their column header
     cards = re.findall(r'<div class="card" title="([^"]*)"', page)
     assert len(cards) == 7
     assert all("formula: " in card and "window: " in card for card in cards)
-    assert document["definitions"]["utilization"] in page
+    assert document.definitions["utilization"] in page
 
 
 def test_recommendations_are_ranked_with_gain_actions_and_case_study(
-    document: dict, recommendations: dict
+    document: Document, recommendations: Recommendations
 ) -> None:
     page = render_html(document, "en", recommendations)
     first, second = page.index("Batch the 28 H2D copies"), page.index("Pin the host buffers")
@@ -254,7 +270,7 @@ def test_recommendations_are_ranked_with_gain_actions_and_case_study(
     assert 'class="data sortable"' in page
 
 
-def test_chinese_report_has_chinese_ui(document: dict, recommendations: dict) -> None:
+def test_chinese_report_has_chinese_ui(document: Document, recommendations: Recommendations) -> None:
     page = render_html(document, "zh", recommendations)
     assert '<html lang="zh-CN">' in page
     for title in ("优化建议", "内核热点", "步骤时延", "术语表", "已检查但未触发的规则"):
@@ -271,7 +287,7 @@ def test_languages_have_the_same_strings_and_fields() -> None:
         assert fields == sorted(re.findall(r"{(\w+)}", STRINGS["zh"][key])), key
 
 
-def test_unknown_language_is_refused(document: dict) -> None:
+def test_unknown_language_is_refused(document: Document) -> None:
     with pytest.raises(ValueError, match="fr"):
         render_html(document, "fr")
 
@@ -279,23 +295,22 @@ def test_unknown_language_is_refused(document: dict) -> None:
 # --- missing blocks, hostile names, huge inputs --------------------------------------------------
 
 
-def _remove(document: dict, block: str) -> dict:
-    """A copy of `document` without `block` (or with it empty), as older or CPU-only analyses are."""
-    partial = copy.deepcopy(document)
-    if block == "timeline":
-        partial["timeline"] = None
-    elif block in ("series", "throughput_per_s"):
-        del partial["steps"][block]
-    elif block == "devices":
-        partial["devices"] = []
-    elif block == "whatif":
-        for device in partial["devices"]:
-            device.pop("whatif", None)
-    elif block == "steps":
-        partial["steps"] = {"count": 0, "first": None, "last": None, "duration_ns": {}}
-    else:
-        partial.pop(block, None)
-    return partial
+def _remove(document: Document, block: str) -> Document:
+    """`document` without `block` (None, or empty), as older or CPU-only analyses are."""
+    replace = msgspec.structs.replace
+    if block in ("series", "throughput_per_s"):
+        return replace(document, steps=replace(document.steps, **{block: None}))
+    if block == "devices":
+        return replace(document, devices=[])
+    if block == "whatif":
+        return replace(document, devices=[replace(device, whatif=None) for device in document.devices])
+    if block == "steps":
+        durations = StepDurations(p50=None, p90=None, p99=None, mean=None, max=None)
+        steps = Steps(count=0, first=None, last=None, duration_ns=durations, throughput_per_s=None)
+        return replace(document, steps=steps)
+    if block == "definitions":
+        return replace(document, definitions={})
+    return replace(document, **{block: None})
 
 
 @pytest.mark.parametrize(
@@ -312,7 +327,7 @@ def _remove(document: dict, block: str) -> dict:
     ],
 )
 def test_missing_blocks_leave_their_part_out(
-    document: dict, block: str, section_left_out: str | None, charts: int
+    document: Document, block: str, section_left_out: str | None, charts: int
 ) -> None:
     page = render_html(_remove(document, block), "en")
     parsed = _parse(page)
@@ -325,12 +340,24 @@ def test_missing_blocks_leave_their_part_out(
         assert "This analysis carries no recommendations." in page
 
 
-def test_hostile_names_cannot_break_out(document: dict) -> None:
-    hostile = copy.deepcopy(document)
+def _warned_trace(document: Document, warnings: list[str]) -> TraceInfo:
+    """The document's trace block with the reader's `warnings`."""
+    metadata = {**document.trace.metadata, "warnings": warnings}
+    return msgspec.structs.replace(document.trace, metadata=metadata)
+
+
+def test_hostile_names_cannot_break_out(document: Document) -> None:
+    replace = msgspec.structs.replace
     name = '</script><script>alert(1)</script><img src="https://evil.example/x.png">'
-    hostile["devices"][0]["hotspots"][0]["name"] = name
-    hostile["timeline"]["events"]["name"][0] = name
-    hostile["trace"]["metadata"]["warnings"] = [name]
+    device, timeline = document.devices[0], document.timeline
+    hotspots = [replace(device.hotspots[0], name=name), *device.hotspots[1:]]
+    events = replace(timeline.events, name=[name, *timeline.events.name[1:]])
+    hostile = replace(
+        document,
+        devices=[replace(device, hotspots=hotspots), *document.devices[1:]],
+        timeline=replace(timeline, events=events),
+        trace=_warned_trace(document, [name]),
+    )
     page = render_html(hostile, "en")
     parsed = _parse(page)
     assert len(parsed.scripts) == 4  # data island, PlotlyConfig, plotly.js, report.js
@@ -338,24 +365,28 @@ def test_hostile_names_cannot_break_out(document: dict) -> None:
     assert parsed.network_refs == [] and "<img" not in _without_plotly(page)
 
 
-def test_huge_inputs_stay_under_budget(document: dict) -> None:
-    huge = copy.deepcopy(document)
+def test_huge_inputs_stay_under_budget(document: Document) -> None:
+    replace = msgspec.structs.replace
     count = 200_000
-    huge["timeline"]["events"] = {
-        "lane": [i % 2 for i in range(count)],
-        "start_ns": list(range(count)),
-        "dur_ns": [1 + i % 97 for i in range(count)],
-        "kind": ["kernel"] * count,
-        "name": [f"kernel_{i}_" + "x" * 150 for i in range(count)],
-    }
-    huge["timeline"]["lanes"] = [
-        {"id": 0, "label": "a", "kind": "host"},
-        {"id": 1, "label": "b", "kind": "stream"},
-    ]
-    hotspot = huge["devices"][0]["hotspots"][0]
-    huge["devices"][0]["hotspots"] = [{**hotspot, "name": f"k{i}" + "y" * 300} for i in range(20_000)]
-    huge["trace"]["metadata"]["warnings"] = ["w" * 10_000] * 10_000
-    huge["steps"]["series"] = {"step": list(range(2000)), "duration_ns": [10**6] * 2000, "stride": 50}
+    events = TimelineEvents(
+        lane=[i % 2 for i in range(count)],
+        start_ns=list(range(count)),
+        dur_ns=[1 + i % 97 for i in range(count)],
+        kind=["kernel"] * count,
+        name=[f"kernel_{i}_" + "x" * 150 for i in range(count)],
+    )
+    lanes = [Lane(id=0, label="a", kind="host"), Lane(id=1, label="b", kind="stream")]
+    device = document.devices[0]
+    hotspot = device.hotspots[0]
+    hotspots = [replace(hotspot, name=f"k{i}" + "y" * 300) for i in range(20_000)]
+    series = StepSeries(step=list(range(2000)), duration_ns=[10**6] * 2000, stride=50)
+    huge = replace(
+        document,
+        timeline=replace(document.timeline, events=events, lanes=lanes),
+        devices=[replace(device, hotspots=hotspots), *document.devices[1:]],
+        steps=replace(document.steps, series=series),
+        trace=_warned_trace(document, ["w" * 10_000] * 10_000),
+    )
     page = render_html(huge, "en")
     assert len(page.encode("utf-8")) < MAX_REPORT_BYTES
     assert "first 100 of 20000 rows shown" in page.replace(",", "")
@@ -435,11 +466,11 @@ def test_unknown_language_is_a_usage_error(tmp_path: Path, command: str) -> None
     ],
 )
 def test_report_refuses_bad_input_in_one_line(
-    tmp_path: Path, document: dict, content: bytes | str | None, problem: str
+    tmp_path: Path, document: Document, content: bytes | str | None, problem: str
 ) -> None:
     path = tmp_path / "in.analysis.json"
     if content == "truncated":
-        whole = json.dumps(document, indent=2).encode()
+        whole = msgspec.json.format(encode(document), indent=2)
         content = whole[: len(whole) // 2]
     if content is not None:
         path.write_bytes(content)

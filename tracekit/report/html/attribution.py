@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import zlib
 
+from tracekit.analysis.document.device import Device
+from tracekit.analysis.document.whatif import Attribution, StepAttribution
 from tracekit.formatting import fmt_ns, fmt_share
 from tracekit.report.html.charts import NS_PER_MS, base_layout, plotly_text
 from tracekit.report.html.context import Context, Translate
 from tracekit.report.html.markup import Cell, Column, element, paragraph, table, text
 from tracekit.report.step_attribution import (
     attribution_of,
+    category_ns,
     largest_categories,
     median_step_number,
     step_total,
@@ -49,10 +52,10 @@ def category_colour(name: str) -> str:
     return CATEGORY_COLOURS.get(name) or SPARE_COLOURS[zlib.crc32(name.encode()) % len(SPARE_COLOURS)]
 
 
-def attribution_section(ctx: Context, device: dict | None) -> str:
+def attribution_section(ctx: Context, device: Device | None) -> str:
     """Reading of the median step, the stacked bars, and the median step's table; a note when the
     device has no replayed step, nothing without a device or an attribution block."""
-    if device is None or not (device.get("whatif") or {}).get("attribution"):
+    if device is None or device.whatif is None or device.whatif.attribution is None:
         return ""
     block = attribution_of(device)
     if block is None:
@@ -64,13 +67,13 @@ def attribution_section(ctx: Context, device: dict | None) -> str:
     )
 
 
-def median_reading(ctx: Context, device: dict, block: dict) -> str:
+def median_reading(ctx: Context, device: Device, block: Attribution) -> str:
     """One line: the median step's time and its two largest categories with their shares."""
-    t, median = ctx.t, block.get("median_step") or {}
-    total = step_total(median, block["categories"])
+    t, median = ctx.t, block.median_step
+    total = step_total(median, block.categories)
     parts = [
         t("attr.part", category=category_label(t, name), share=fmt_share(ns / total if total else None))
-        for name, ns in largest_categories(median, block["categories"], READING_CATEGORIES)
+        for name, ns in largest_categories(median, block.categories, READING_CATEGORIES)
     ]
     line = t(
         "attr.reading",
@@ -82,10 +85,10 @@ def median_reading(ctx: Context, device: dict, block: dict) -> str:
     return element("p", text(line), class_="reading", title=hint)
 
 
-def attribution_chart(block: dict, t: Translate) -> dict[str, object] | None:
+def attribution_chart(block: Attribution, t: Translate) -> dict[str, object] | None:
     """One stacked bar per replayed step, one trace per category with any time (document order)."""
-    categories, steps = block["categories"], block["steps"]
-    shown = [name for name in categories if any((step.get(name) or 0) > 0 for step in steps)]
+    categories, steps = block.categories, block.steps
+    shown = [name for name in categories if any(category_ns(step, name) > 0 for step in steps)]
     if not shown:
         return None
     totals = [step_total(step, categories) for step in steps]
@@ -102,16 +105,18 @@ def attribution_chart(block: dict, t: Translate) -> dict[str, object] | None:
     }
 
 
-def _category_bars(name: str, steps: list[dict], totals: list[int], t: Translate) -> dict[str, object]:
+def _category_bars(
+    name: str, steps: list[StepAttribution], totals: list[int], t: Translate
+) -> dict[str, object]:
     """One category's slice of every step's bar; `customdata` holds the exact nanoseconds."""
     label = category_label(t, name)
-    times = [step.get(name) or 0 for step in steps]
+    times = [category_ns(step, name) for step in steps]
     formula = plotly_text(t("attr.hover_formula"))
     hover = [
         t(
             "attr.hover",
             category=plotly_text(label),
-            step=step.get("step"),
+            step=step.step,
             time=fmt_ns(ns),
             ns=f"{ns:,}",
             share=fmt_share(ns / total if total else None),
@@ -123,7 +128,7 @@ def _category_bars(name: str, steps: list[dict], totals: list[int], t: Translate
     return {
         "type": "bar",
         "name": plotly_text(label),
-        "x": [f"#{step.get('step')}" for step in steps],
+        "x": [f"#{step.step}" for step in steps],
         "y": [ns / NS_PER_MS for ns in times],
         "customdata": times,
         "marker": {"color": category_colour(name)},
@@ -132,9 +137,9 @@ def _category_bars(name: str, steps: list[dict], totals: list[int], t: Translate
     }
 
 
-def _median_table(ctx: Context, device: dict, block: dict) -> str:
+def _median_table(ctx: Context, device: Device, block: Attribution) -> str:
     """The median step's categories with time, share and meaning; the step time last."""
-    t, median, categories = ctx.t, block.get("median_step") or {}, block["categories"]
+    t, median, categories = ctx.t, block.median_step, block.categories
     total = step_total(median, categories)
     window = _median_window(ctx, device, block)
     time_hint = ctx.hint("whatif.attribution", window)
@@ -152,7 +157,7 @@ def _median_table(ctx: Context, device: dict, block: dict) -> str:
             Cell(_meaning(t, name)),
         ]
         for name in categories
-        if (ns := median.get(name) or 0) > 0
+        if (ns := category_ns(median, name)) > 0
     ]
     rows.append(
         [Cell(t("attr.total")), Cell(fmt_ns(total), total, time_hint, numeric=True), Cell("-"), Cell("")]
@@ -173,10 +178,10 @@ def _meaning(t: Translate, name: str) -> str:
         return ""
 
 
-def _median_window(ctx: Context, device: dict, block: dict) -> str:
-    return ctx.t("attr.median_window", device=device.get("id"), step=median_step_number(block) or "-")
+def _median_window(ctx: Context, device: Device, block: Attribution) -> str:
+    return ctx.t("attr.median_window", device=device.id, step=median_step_number(block) or "-")
 
 
-def _window_fields(device: dict, block: dict) -> dict[str, object]:
-    numbers = [step.get("step") for step in block["steps"]]
-    return {"device": device.get("id"), "first": numbers[0], "last": numbers[-1], "count": len(numbers)}
+def _window_fields(device: Device, block: Attribution) -> dict[str, object]:
+    numbers = [step.step for step in block.steps]
+    return {"device": device.id, "first": numbers[0], "last": numbers[-1], "count": len(numbers)}

@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import msgspec
+
+from tracekit.analysis.document.device import Bubbles, CauseTotal
+from tracekit.analysis.document.operators import Hardware, Operator
+from tracekit.analysis.document.stats import Hotspot
+from tracekit.analysis.document.trace import StepDurations, Steps, Timeline, TimelineEvents
 from tracekit.formatting import fmt_ns
 
 Translate = Callable[..., str]
@@ -53,21 +59,21 @@ def base_layout(height: int, x_title: str = "", y_title: str = "") -> dict[str, 
 
 
 def timeline_chart(
-    timeline: dict, t: Translate, max_events: int = MAX_TIMELINE_EVENTS
+    timeline: Timeline, t: Translate, max_events: int = MAX_TIMELINE_EVENTS
 ) -> dict[str, object] | None:
     """Lanes and events of the representative step (the `max_events` longest), for report.js."""
-    events = _longest_events(timeline["events"], max_events)
+    events = _longest_events(timeline.events, max_events)
     if not events["lane"]:
         return None
     names = sorted(set(events["name"]))
     name_index = {name: i for i, name in enumerate(names)}
     kinds = [kind for kind in KIND_COLOURS if kind in set(events["kind"])]
     kind_index = {kind: i for i, kind in enumerate(kinds)}
-    lanes = timeline["lanes"]
+    lanes = timeline.lanes
     return {
         "type": "timeline",
-        "lanes": [lane["label"] for lane in lanes],
-        "lane_ids": [lane["id"] for lane in lanes],
+        "lanes": [lane.label for lane in lanes],
+        "lane_ids": [lane.id for lane in lanes],
         "kinds": kinds,
         "kind_labels": [t(f"kind.{kind}") for kind in kinds],
         "colours": [KIND_COLOURS[kind] for kind in kinds],
@@ -77,31 +83,31 @@ def timeline_chart(
         "dur": events["dur_ns"],
         "kind": [kind_index[kind] for kind in events["kind"]],
         "name": [name_index[name] for name in events["name"]],
-        "span_ns": max(0, timeline["end_ns"] - timeline["start_ns"]),
+        "span_ns": max(0, timeline.end_ns - timeline.start_ns),
         "labels": {"axis": t("tl.axis"), "start": t("tl.start"), "duration": t("tl.duration")},
     }
 
 
-def _longest_events(events: dict, limit: int) -> dict[str, list]:
-    """The `limit` longest events, in their original order (all of them when there are fewer)."""
-    count = len(events["lane"])
-    keys = ("lane", "start_ns", "dur_ns", "kind", "name")
-    if count <= limit:
-        return {key: list(events[key]) for key in keys}
-    durations = events["dur_ns"]
-    kept = sorted(sorted(range(count), key=lambda i: -durations[i])[:limit])
-    return {key: [events[key][i] for i in kept] for key in keys}
+def _longest_events(events: TimelineEvents, limit: int) -> dict[str, list]:
+    """The `limit` longest events' columns, in their original order (all of them when there are
+    fewer)."""
+    columns = msgspec.structs.asdict(events)
+    if len(events.lane) <= limit:
+        return {key: list(column) for key, column in columns.items()}
+    durations = events.dur_ns
+    kept = sorted(sorted(range(len(durations)), key=lambda i: -durations[i])[:limit])
+    return {key: [column[i] for i in kept] for key, column in columns.items()}
 
 
-def hotspots_chart(hotspots: list[dict], t: Translate) -> dict[str, object] | None:
+def hotspots_chart(hotspots: list[Hotspot], t: Translate) -> dict[str, object] | None:
     """Horizontal bars: total time of the top kernel groups, largest on top."""
     top = hotspots[:MAX_HOTSPOT_BARS]
     if not top:
         return None
-    names = [clip_label(h["name"]) for h in reversed(top)]
+    names = [clip_label(h.name) for h in reversed(top)]
     hover = [
-        f"{plotly_text(h['name'][:200])}<br>{t('col.total')} {fmt_ns(h['total_ns'])} · {t('col.share')} "
-        f"{100 * (h['share'] or 0):.1f} % · {t('col.count')} {h['count']:,}"
+        f"{plotly_text(h.name[:200])}<br>{t('col.total')} {fmt_ns(h.total_ns)} · {t('col.share')} "
+        f"{100 * (h.share or 0):.1f} % · {t('col.count')} {h.count:,}"
         for h in reversed(top)
     ]
     layout = base_layout(80 + 26 * len(top), t("hot.chart_axis"))
@@ -109,7 +115,7 @@ def hotspots_chart(hotspots: list[dict], t: Translate) -> dict[str, object] | No
     trace = {
         "type": "bar",
         "orientation": "h",
-        "x": [h["total_ns"] / NS_PER_MS for h in reversed(top)],
+        "x": [h.total_ns / NS_PER_MS for h in reversed(top)],
         "y": unique_labels(names),
         "marker": {"color": BAR_COLOUR},
         "hovertext": hover,
@@ -118,17 +124,17 @@ def hotspots_chart(hotspots: list[dict], t: Translate) -> dict[str, object] | No
     return {"type": "figure", "data": [trace], "layout": layout}
 
 
-def bubble_histogram_chart(bubbles: dict, t: Translate) -> dict[str, object] | None:
+def bubble_histogram_chart(bubbles: Bubbles, t: Translate) -> dict[str, object] | None:
     """Bubble counts per decade bin of length, hover giving the bin's total idle time."""
-    bins = bubbles.get("histogram") or []
-    if not bubbles.get("count") or not bins:
+    bins = bubbles.histogram
+    if not bubbles.count or not bins:
         return None
     trace = {
         "type": "bar",
-        "x": [b["bin"] for b in bins],
-        "y": [b["count"] for b in bins],
+        "x": [b.bin for b in bins],
+        "y": [b.count for b in bins],
         "marker": {"color": BAR_COLOUR},
-        "hovertext": [f"{b['bin']}: {b['count']:,} · {t('col.total')} {fmt_ns(b['total_ns'])}" for b in bins],
+        "hovertext": [f"{b.bin}: {b.count:,} · {t('col.total')} {fmt_ns(b.total_ns)}" for b in bins],
         "hoverinfo": "text",
     }
     layout = base_layout(300, t("bub.axis_length"), t("bub.axis_count"))
@@ -136,18 +142,23 @@ def bubble_histogram_chart(bubbles: dict, t: Translate) -> dict[str, object] | N
     return {"type": "figure", "data": [trace], "layout": layout}
 
 
-def bubble_causes_chart(bubbles: dict, t: Translate) -> dict[str, object] | None:
+def bubble_causes(bubbles: Bubbles) -> list[tuple[str, CauseTotal]]:
+    """(cause, its count and idle time) in the document's order: sync_wait, host_wait, other."""
+    return list(msgspec.structs.asdict(bubbles.by_cause).items())
+
+
+def bubble_causes_chart(bubbles: Bubbles, t: Translate) -> dict[str, object] | None:
     """Idle time per cause (sync_wait, host_wait, other)."""
-    causes = bubbles.get("by_cause") or {}
-    if not bubbles.get("count") or not causes:
+    if not bubbles.count:
         return None
-    keys = list(causes)
+    causes = bubble_causes(bubbles)
+    keys = [key for key, _ in causes]
     trace = {
         "type": "bar",
         "x": keys,
-        "y": [causes[key]["total_ns"] / NS_PER_MS for key in keys],
+        "y": [cause.total_ns / NS_PER_MS for _, cause in causes],
         "marker": {"color": [CAUSE_COLOURS.get(key, BAR_COLOUR) for key in keys]},
-        "hovertext": [_cause_hover(key, causes[key], t) for key in keys],
+        "hovertext": [_cause_hover(key, cause, t) for key, cause in causes],
         "hoverinfo": "text",
     }
     layout = base_layout(300, t("col.cause"), t("bub.axis_time"))
@@ -155,15 +166,15 @@ def bubble_causes_chart(bubbles: dict, t: Translate) -> dict[str, object] | None
     return {"type": "figure", "data": [trace], "layout": layout}
 
 
-def _cause_hover(key: str, cause: dict, t: Translate) -> str:
+def _cause_hover(key: str, cause: CauseTotal, t: Translate) -> str:
     meaning = f"<br>{plotly_text(t(f'cause.{key}'))}" if key in CAUSE_COLOURS else ""
-    return f"{plotly_text(key)}: {cause['count']:,} · {fmt_ns(cause['total_ns'])}{meaning}"
+    return f"{plotly_text(key)}: {cause.count:,} · {fmt_ns(cause.total_ns)}{meaning}"
 
 
-def step_series_chart(steps: dict, t: Translate) -> dict[str, object] | None:
+def step_series_chart(steps: Steps, t: Translate) -> dict[str, object] | None:
     """Duration of each step (every stride-th when subsampled), with the p50 and p99 lines."""
-    series = steps.get("series") or {}
-    numbers, durations = series.get("step") or [], series.get("duration_ns") or []
+    series = steps.series
+    numbers, durations = (series.step, series.duration_ns) if series is not None else ([], [])
     if not numbers or len(numbers) != len(durations):
         return None
     line = {
@@ -176,14 +187,13 @@ def step_series_chart(steps: dict, t: Translate) -> dict[str, object] | None:
         "hovertemplate": f"{t('steps.axis_step')} %{{x}}<br>%{{y:.4g}} ms<extra></extra>",
     }
     layout = base_layout(320, t("steps.axis_step"), t("steps.axis_duration"))
-    layout["shapes"], layout["annotations"] = _percentile_lines(steps.get("duration_ns") or {})
+    layout["shapes"], layout["annotations"] = _percentile_lines(steps.duration_ns)
     return {"type": "figure", "data": [line], "layout": layout}
 
 
-def _percentile_lines(durations: dict) -> tuple[list[dict], list[dict]]:
+def _percentile_lines(durations: StepDurations) -> tuple[list[dict], list[dict]]:
     shapes, notes = [], []
-    for key, dash in (("p50", "dot"), ("p99", "dash")):
-        value = durations.get(key)
+    for key, value, dash in (("p50", durations.p50, "dot"), ("p99", durations.p99, "dash")):
         if value is None:
             continue
         y = value / NS_PER_MS
@@ -213,29 +223,31 @@ def _percentile_lines(durations: dict) -> tuple[list[dict], list[dict]]:
     return shapes, notes
 
 
-def roofline_points(operators: list[dict]) -> list[dict]:
+def roofline_points(operators: list[Operator]) -> list[Operator]:
     """The top operators (by device time) that a log-log roofline can place: FLOPs and bytes modelled,
     intensity and achieved TFLOP/s above zero."""
-    placed = [op for op in operators if min(op.get("intensity") or 0, op.get("achieved_tflops") or 0) > 0]
+    placed = [op for op in operators if min(op.intensity or 0, op.achieved_tflops or 0) > 0]
     return placed[:MAX_ROOFLINE_POINTS]
 
 
-def roofline_chart(operators: list[dict], hardware: dict | None, t: Translate) -> dict[str, object] | None:
+def roofline_chart(
+    operators: list[Operator], hardware: Hardware | None, t: Translate
+) -> dict[str, object] | None:
     """Achieved TFLOP/s over arithmetic intensity (both log), one point per operator sized by device
     time, under the roof min(peak, intensity x bandwidth) of each precision the points were held to."""
     points = roofline_points(operators)
     if not points:
         return None
-    largest = max(op["device_ns"] for op in points)
+    largest = max(op.device_ns for op in points)
     scatter = {
         "type": "scatter",
         "mode": "markers",
         "name": t("ops.points"),
-        "x": [op["intensity"] for op in points],
-        "y": [op["achieved_tflops"] for op in points],
+        "x": [op.intensity for op in points],
+        "y": [op.achieved_tflops for op in points],
         "marker": {
-            "size": [roofline_marker_size(op["device_ns"], largest) for op in points],
-            "color": [BOUND_COLOURS.get(op.get("bound") or "", NO_BOUND_COLOUR) for op in points],
+            "size": [roofline_marker_size(op.device_ns, largest) for op in points],
+            "color": [BOUND_COLOURS.get(op.bound or "", NO_BOUND_COLOUR) for op in points],
             "opacity": 0.85,
             "line": {"width": 1, "color": "#ffffff"},
         },
@@ -256,23 +268,23 @@ def roofline_marker_size(device_ns: float, largest_ns: float) -> float:
     return round(8 + 32 * (device_ns / largest_ns) ** 0.5, 1) if largest_ns > 0 else 8.0
 
 
-def roof_peaks(points: list[dict]) -> dict[str, float]:
+def roof_peaks(points: list[Operator]) -> dict[str, float]:
     """precision -> peak TFLOP/s the points were compared with, in the points' order."""
     peaks: dict[str, float] = {}
     for op in points:
-        if op.get("precision") and op.get("peak_tflops"):
-            peaks.setdefault(op["precision"], op["peak_tflops"])
+        if op.precision and op.peak_tflops:
+            peaks.setdefault(op.precision, op.peak_tflops)
     return peaks
 
 
-def _roof_lines(points: list[dict], hardware: dict | None, t: Translate) -> list[dict]:
+def _roof_lines(points: list[Operator], hardware: Hardware | None, t: Translate) -> list[dict]:
     """One line per precision: the memory slope up to the ridge, then the flat compute peak."""
-    bandwidth = (hardware or {}).get("memory_gbps")
+    bandwidth = hardware.memory_gbps if hardware is not None else None
     peaks = roof_peaks(points)
     if not bandwidth or not peaks:
         return []
     ridges = [peak * 1e3 / bandwidth for peak in peaks.values()]  # FLOP/byte where the two roofs meet
-    intensities = [op["intensity"] for op in points] + ridges
+    intensities = [op.intensity for op in points] + ridges
     low, high = min(intensities) / ROOF_MARGIN, max(intensities) * ROOF_MARGIN
     lines = []
     for i, ((precision, peak), ridge) in enumerate(zip(peaks.items(), ridges, strict=True)):
@@ -292,14 +304,14 @@ def _roof_lines(points: list[dict], hardware: dict | None, t: Translate) -> list
     return lines
 
 
-def _operator_hover(op: dict, t: Translate) -> str:
-    share = op.get("peak_share")
+def _operator_hover(op: Operator, t: Translate) -> str:
+    share = op.peak_share
     lines = [
-        plotly_text(op["name"][:200]),
-        plotly_text(shapes_text(op.get("shapes") or [])[:200] or "-"),
-        f"{plotly_text(op.get('dtype') or '-')} · {t('ops.col.count')} {op['count']:,} · "
-        f"{t('ops.col.time')} {fmt_ns(op['device_ns'])}",
-        f"{op['achieved_tflops']:,.1f} TFLOP/s · {op['intensity']:,.1f} FLOP/byte"
+        plotly_text(op.name[:200]),
+        plotly_text(shapes_text(op.shapes)[:200] or "-"),
+        f"{plotly_text(op.dtype or '-')} · {t('ops.col.count')} {op.count:,} · "
+        f"{t('ops.col.time')} {fmt_ns(op.device_ns)}",
+        f"{op.achieved_tflops:,.1f} TFLOP/s · {op.intensity:,.1f} FLOP/byte"
         + ("" if share is None else f" · {t('ops.col.peak')} {100 * share:.1f} %"),
     ]
     return "<br>".join(lines)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from tracekit import __version__
+from tracekit.analysis.document.recommendations import Recommendations as RecommendationsBlock
 from tracekit.report.ci import format_change, format_value, verdict_message
 from tracekit.report.html import compare_sections as sections
 from tracekit.report.html.context import Context
@@ -19,7 +20,7 @@ from tracekit.report.html.i18n import LANGUAGES, translator
 from tracekit.report.html.markup import Cell, Column, bullet_list, element, paragraph, table, text
 from tracekit.report.html.render import contents_and_sections, html_page
 
-Recommendations = tuple[dict | None, dict | None]  # (BASE's, NEW's)
+Recommendations = tuple[RecommendationsBlock | None, RecommendationsBlock | None]  # (BASE's, NEW's)
 STATUSES = ("regression", "inconclusive", "pass")
 
 

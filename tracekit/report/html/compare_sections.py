@@ -4,12 +4,13 @@ document has nothing for it."""
 
 from __future__ import annotations
 
+from tracekit.analysis.document.recommendations import Fired, Recommendations
 from tracekit.report.ci import format_change, format_value
 from tracekit.report.html import compare_charts
+from tracekit.report.html.cells import MAX_TABLE_ROWS, capped_rows_note, count_cell, ns_cell
 from tracekit.report.html.compare_charts import SIDES, operator_label
 from tracekit.report.html.context import Context
 from tracekit.report.html.markup import Cell, Column, bullet_list, element, paragraph, table, text
-from tracekit.report.html.sections import MAX_TABLE_ROWS, capped_rows_note, count_cell, ns_cell
 
 HEADLINE_PATHS = (
     "step.p50",
@@ -203,13 +204,13 @@ def _names(ctx: Context, key: str, names: list[str]) -> str:
 # --- recommendations -----------------------------------------------------------------------------
 
 
-def recommendations_section(ctx: Context, base: dict | None, new: dict | None) -> str:
+def recommendations_section(ctx: Context, base: Recommendations | None, new: Recommendations | None) -> str:
     """The recommendations that fired on NEW only (appeared), on BASE only (vanished), then on both."""
     t = ctx.t
     if base is None or new is None:
         return paragraph(t("cmp.rec.absent"), "note")
-    before = {item["id"]: item for item in base.get("fired") or []}
-    after = {item["id"]: item for item in new.get("fired") or []}
+    before = {item.id: item for item in base.fired}
+    after = {item.id: item for item in new.fired}
     groups = {
         "appeared": [after[i] for i in after if i not in before],
         "vanished": [before[i] for i in before if i not in after],
@@ -226,16 +227,16 @@ def recommendations_section(ctx: Context, base: dict | None, new: dict | None) -
         Column(t("cmp.rec.new_rank"), t("cmp.rec.rank_hint"), numeric=True),
     ]
     rows = [
-        [t(f"cmp.rec.{key}"), item["id"], item.get("title") or "-",
-         _rank_cell(before.get(item["id"])), _rank_cell(after.get(item["id"]))]
+        [t(f"cmp.rec.{key}"), item.id, item.title or "-", _rank_cell(before.get(item.id)),
+         _rank_cell(after.get(item.id))]
         for key, items in groups.items()
         for item in items
     ]  # fmt: skip
     return paragraph(summary, "summary") + table(columns, rows)
 
 
-def _rank_cell(item: dict | None) -> Cell:
-    rank = None if item is None else item.get("rank")
+def _rank_cell(item: Fired | None) -> Cell:
+    rank = None if item is None else item.rank
     return Cell("-" if rank is None else f"#{rank}", rank, numeric=True)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tracekit.analysis.document import Document
+from tracekit.analysis.document.device import Device
 from tracekit.formatting import fmt_ns
 from tracekit.report.formulas import formula
 from tracekit.report.html.markup import element, text
@@ -14,9 +16,10 @@ Translate = Callable[..., str]
 
 @dataclass
 class Context:
-    """State of one rendering: texts in one language, and the charts emitted so far."""
+    """State of one rendering: texts in one language, and the charts emitted so far. `document` is
+    the analysis Document, or for the cluster, diff and check pages their own (plain dict) document."""
 
-    document: dict
+    document: Document | dict
     t: Translate
     max_timeline_events: int
     charts: dict[str, dict] = field(default_factory=dict)
@@ -25,6 +28,8 @@ class Context:
     @property
     def definitions(self) -> dict[str, str]:
         """The analysis' own metric definitions: metric name -> window and formula in words."""
+        if isinstance(self.document, Document):
+            return self.document.definitions
         return self.document.get("definitions") or {}
 
     def formula(self, key: str) -> str:
@@ -43,22 +48,21 @@ class Context:
         """Hover text of a number: its formula and its window."""
         return f"{self.t('hint.formula')}: {self.formula(key)}\n{self.t('hint.window')}: {window}"
 
-    def device_window(self, device: dict) -> str:
+    def device_window(self, device: Device) -> str:
         """W of a device, in words and length."""
-        window = self.t("window.device", device=device["id"])
-        return f"{window} (|W| = {fmt_ns(device.get('window_ns'))})"
+        window = self.t("window.device", device=device.id)
+        return f"{window} (|W| = {fmt_ns(device.window_ns)})"
 
     def steps_window(self) -> str:
-        """The host step spans the step statistics cover."""
-        steps = self.document.get("steps") or {}
-        if not steps.get("count"):
+        """The host step spans the step statistics cover (of the analysis document)."""
+        steps = self.document.steps
+        if not steps.count:
             return self.t("card.no_steps")
-        return self.t("window.steps", first=steps["first"], last=steps["last"])
+        return self.t("window.steps", first=steps.first, last=steps.last)
 
     def trace_window(self) -> str:
-        """The capture span, in words and length."""
-        span = ((self.document.get("trace") or {}).get("capture_span") or {}).get("duration_ns")
-        return f"{self.t('window.trace')} ({fmt_ns(span)})"
+        """The capture span, in words and length (of the analysis document)."""
+        return f"{self.t('window.trace')} ({fmt_ns(self.document.trace.capture_span.duration_ns)})"
 
     def chart(self, spec: dict | None, label: str, captioned: bool = True) -> str:
         """A chart container for `spec` (drawn by report.js), or nothing when there is no data.

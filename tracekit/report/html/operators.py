@@ -7,26 +7,28 @@ own notes. When there are no operators, no input shapes or no hardware row, one 
 
 from __future__ import annotations
 
+from tracekit.analysis.document.device import Device
+from tracekit.analysis.document.operators import Hardware, Operator, OperatorsSummary
 from tracekit.formatting import fmt_ns
 from tracekit.report.html import charts
+from tracekit.report.html.cells import MAX_TABLE_ROWS, capped_rows_note, count_cell, ns_cell, share_cell
 from tracekit.report.html.context import Context
 from tracekit.report.html.markup import Cell, Column, element, paragraph, table, text
-from tracekit.report.html.sections import MAX_TABLE_ROWS, capped_rows_note, count_cell, ns_cell, share_cell
 
 BOUNDS = ("compute", "memory")
 HARDWARE_SOURCES = ("trace", "option")  # how the hardware row was chosen: the trace's name, --device
 
 
-def operators_section(ctx: Context, device: dict) -> str:
+def operators_section(ctx: Context, device: Device) -> str:
     """Hardware row, roofline and operator table; "" for analyses older than the operator block."""
-    summary = device.get("operators_summary")
+    summary = device.operators_summary
     if summary is None:
         return ""
-    operators, hardware = device.get("operators") or [], device.get("hardware")
+    operators, hardware = device.operators or [], device.hardware
     if not operators:
         return paragraph(ctx.t("ops.none"), "note") + _analysis_notes(ctx, summary)
-    window = ctx.t("window.operators", device=device["id"])
-    sentences = _status_sentences(ctx, operators, hardware, summary.get("device_name"))
+    window = ctx.t("window.operators", device=device.id)
+    sentences = _status_sentences(ctx, operators, hardware, summary.device_name)
     chart = ctx.chart(charts.roofline_chart(operators, hardware, ctx.t), ctx.t("ops.roofline"))
     shown = operators[:MAX_TABLE_ROWS]
     return (
@@ -35,13 +37,13 @@ def operators_section(ctx: Context, device: dict) -> str:
         + chart
         + paragraph(ctx.t("hot.sort_hint"), "note")
         + _operator_table(ctx, shown, hardware, window)
-        + capped_rows_note(ctx, max(summary.get("groups") or 0, len(operators)), len(shown))
+        + capped_rows_note(ctx, max(summary.groups, len(operators)), len(shown))
         + _analysis_notes(ctx, summary)
     )
 
 
 def _status_sentences(
-    ctx: Context, operators: list[dict], hardware: dict | None, device_name: str | None
+    ctx: Context, operators: list[Operator], hardware: Hardware | None, device_name: str | None
 ) -> list[str]:
     """Why part of the section is missing: no hardware row, no input shapes, no FLOP model."""
     t, sentences = ctx.t, []
@@ -49,7 +51,7 @@ def _status_sentences(
         sentences.append(t("ops.unknown_device", device=device_name))
     elif hardware is None:
         sentences.append(t("ops.unnamed_device"))
-    if not any(op.get("shapes") for op in operators):
+    if not any(op.shapes for op in operators):
         sentences.append(t("ops.no_shapes"))
     elif not charts.roofline_points(operators):
         sentences.append(t("ops.no_roofline"))
@@ -59,14 +61,13 @@ def _status_sentences(
 # --- hardware row --------------------------------------------------------------------------------
 
 
-def _hardware_table(ctx: Context, operators: list[dict], hardware: dict) -> str:
+def _hardware_table(ctx: Context, operators: list[Operator], hardware: Hardware) -> str:
     """The hardware-table row the roofline used: name, the peaks the operators were held to, source."""
     t = ctx.t
     window = t("window.hardware")
     peaks = charts.roof_peaks(operators)
     peaks_used = ", ".join(f"{precision} {peak:,.1f} TFLOP/s" for precision, peak in peaks.items())
-    bandwidth = hardware.get("memory_gbps")
-    source = hardware.get("source")
+    bandwidth, source = hardware.memory_gbps, hardware.source
     columns = [
         Column(t("ops.col.hardware")),
         Column(t("ops.col.device_name")),
@@ -76,12 +77,12 @@ def _hardware_table(ctx: Context, operators: list[dict], hardware: dict) -> str:
         Column(t("ops.col.reference")),
     ]
     row = [
-        Cell(" ".join(str(part) for part in (hardware.get("vendor"), hardware.get("name")) if part)),
-        Cell(hardware.get("device_name") or "-"),
-        Cell(t(f"ops.source.{source}") if source in HARDWARE_SOURCES else str(source or "-")),
+        Cell(" ".join(part for part in (hardware.vendor, hardware.name) if part)),
+        Cell(hardware.device_name or "-"),
+        Cell(t(f"ops.source.{source}") if source in HARDWARE_SOURCES else source or "-"),
         Cell(peaks_used or "-"),
         Cell("-" if bandwidth is None else f"{bandwidth:,.0f}", bandwidth, numeric=True),
-        Cell("; ".join([*(hardware.get("sources") or []), *filter(None, [hardware.get("note")])])),
+        Cell("; ".join([*hardware.sources, *filter(None, [hardware.note])])),
     ]
     return element("h3", text(t("ops.hardware"))) + table(columns, [row])
 
@@ -89,7 +90,7 @@ def _hardware_table(ctx: Context, operators: list[dict], hardware: dict) -> str:
 # --- operator table ------------------------------------------------------------------------------
 
 
-def _operator_table(ctx: Context, operators: list[dict], hardware: dict | None, window: str) -> str:
+def _operator_table(ctx: Context, operators: list[Operator], hardware: Hardware | None, window: str) -> str:
     """One sortable row per operator and input signature, by device time."""
     t = ctx.t
     columns = [
@@ -105,24 +106,24 @@ def _operator_table(ctx: Context, operators: list[dict], hardware: dict | None, 
     ]
     rows = [
         [
-            Cell(op["name"]),
-            Cell(charts.shapes_text(op.get("shapes") or []) or "-"),
+            Cell(op.name),
+            Cell(charts.shapes_text(op.shapes) or "-"),
             Cell(_dtype_text(op)),
-            count_cell(op.get("count")),
-            ns_cell(op.get("device_ns")),
-            _rate_cell(op.get("achieved_tflops")),
-            _rate_cell(op.get("achieved_gbps")),
-            share_cell(op.get("peak_share"), _peak_hint(ctx, op, hardware, window)),
-            Cell(t(f"ops.bound.{op['bound']}") if op.get("bound") in BOUNDS else "-"),
+            count_cell(op.count),
+            ns_cell(op.device_ns),
+            _rate_cell(op.achieved_tflops),
+            _rate_cell(op.achieved_gbps),
+            share_cell(op.peak_share, _peak_hint(ctx, op, hardware, window)),
+            Cell(t(f"ops.bound.{op.bound}") if op.bound in BOUNDS else "-"),
         ]
         for op in operators
     ]
     return table(columns, rows, sortable=True)
 
 
-def _dtype_text(op: dict) -> str:
+def _dtype_text(op: Operator) -> str:
     """The compute dtype, with the peak's precision when it differs (fp32 GEMMs run as TF32)."""
-    dtype, precision = op.get("dtype") or "-", op.get("precision")
+    dtype, precision = op.dtype or "-", op.precision
     return f"{dtype} ({precision})" if precision and precision != dtype else dtype
 
 
@@ -131,23 +132,23 @@ def _rate_cell(value: float | None) -> Cell:
     return Cell("-" if value is None else f"{value:,.1f}", value, numeric=True)
 
 
-def _peak_hint(ctx: Context, op: dict, hardware: dict | None, window: str) -> str | None:
+def _peak_hint(ctx: Context, op: Operator, hardware: Hardware | None, window: str) -> str | None:
     """The share of peak's formula with this operator's own terms; None (the column's hint) without."""
-    if op.get("peak_share") is None or op.get("roofline_ns") is None:
+    if op.peak_share is None or op.roofline_ns is None:
         return None
-    bandwidth = f"{(hardware or {}).get('memory_gbps') or 0:,.0f}"
-    terms = {"roofline": fmt_ns(op["roofline_ns"]), "time": fmt_ns(op["device_ns"]), "bandwidth": bandwidth}
-    if op.get("peak_tflops"):
-        peak = f"{op['peak_tflops']:,.1f}"
-        detail = ctx.t("ops.peak_detail", precision=op["precision"], peak=peak, **terms)
+    bandwidth = f"{(hardware.memory_gbps if hardware is not None else None) or 0:,.0f}"
+    terms = {"roofline": fmt_ns(op.roofline_ns), "time": fmt_ns(op.device_ns), "bandwidth": bandwidth}
+    if op.peak_tflops:
+        peak = f"{op.peak_tflops:,.1f}"
+        detail = ctx.t("ops.peak_detail", precision=op.precision, peak=peak, **terms)
     else:
         detail = ctx.t("ops.memory_detail", **terms)
     return f"{ctx.hint('operators.peak_share', window)}\n{detail}"
 
 
-def _analysis_notes(ctx: Context, summary: dict) -> str:
+def _analysis_notes(ctx: Context, summary: OperatorsSummary) -> str:
     """The analysis' notes (operators_summary.notes), as it wrote them."""
-    notes = summary.get("notes") or []
+    notes = summary.notes
     if not notes:
         return ""
     items = "".join(element("li", text(note)) for note in notes)

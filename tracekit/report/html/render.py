@@ -15,17 +15,24 @@ from importlib import resources
 from pathlib import PurePath
 
 from tracekit import __version__
-from tracekit.report.html import sections
+from tracekit.analysis.document import Document
+from tracekit.analysis.document.recommendations import Recommendations
+from tracekit.report.html.ascend_findings import ascend_section
 from tracekit.report.html.attribution import attribution_section
+from tracekit.report.html.bubbles import bubbles_section
 from tracekit.report.html.charts import MAX_TIMELINE_EVENTS
 from tracekit.report.html.communication import communication_section
 from tracekit.report.html.context import Context
 from tracekit.report.html.copies import blocking_section, copies_section
 from tracekit.report.html.first import do_first_section
+from tracekit.report.html.hotspots import host_hotspots_section, hotspots_section
 from tracekit.report.html.i18n import HTML_LANG, LANGUAGES, translator
 from tracekit.report.html.markup import element, text
+from tracekit.report.html.metadata import glossary_section, metadata_section
 from tracekit.report.html.operators import operators_section
 from tracekit.report.html.recommendations import checked_section, recommendations_section
+from tracekit.report.html.steps import steps_section, timeline_section
+from tracekit.report.html.summary import busiest_device, summary_section
 from tracekit.report.step_attribution import attributed_device
 
 MAX_REPORT_BYTES = 6_000_000  # plotly.min.js is ~4.8 MB of it
@@ -46,7 +53,7 @@ PLOTLY_CONFIG = {
 }
 
 
-def render_html(document: dict, lang: str = "en", recommendations: dict | None = None) -> str:
+def render_html(document: Document, lang: str = "en", recommendations: Recommendations | None = None) -> str:
     """The report as HTML text, under MAX_REPORT_BYTES whatever the trace size.
 
     `recommendations` defaults to the document's own `recommendations` block. The timeline is
@@ -55,7 +62,7 @@ def render_html(document: dict, lang: str = "en", recommendations: dict | None =
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
     if recommendations is None:
-        recommendations = document.get("recommendations")
+        recommendations = document.recommendations
     max_events = MAX_TIMELINE_EVENTS
     while True:
         page = _page(Context(document, translator(lang), max_events, lang=lang), lang, recommendations)
@@ -64,7 +71,7 @@ def render_html(document: dict, lang: str = "en", recommendations: dict | None =
         max_events //= 2
 
 
-def _page(ctx: Context, lang: str, recommendations: dict | None) -> str:
+def _page(ctx: Context, lang: str, recommendations: Recommendations | None) -> str:
     name = _trace_name(ctx.document)
     body = _header(ctx, name) + _main(ctx, recommendations)
     return html_page(lang, ctx.t("report.title", name=name), body, ctx.charts)
@@ -92,17 +99,17 @@ def html_page(lang: str, title: str, body: str, charts: dict[str, dict]) -> str:
 
 
 def _header(ctx: Context, name: str) -> str:
-    t, trace = ctx.t, ctx.document.get("trace") or {}
+    t, source = ctx.t, ctx.document.trace.source
     return element(
         "header",
         element("h1", text(t("report.title", name=name)))
-        + element("p", text(t("report.generated", version=__version__, source=trace.get("source", "-"))))
+        + element("p", text(t("report.generated", version=__version__, source=source)))
         + element("p", text(t("report.offline")), class_="note")
         + element("noscript", element("p", text(t("report.no_js")), class_="warning")),
     )
 
 
-def _main(ctx: Context, recommendations: dict | None) -> str:
+def _main(ctx: Context, recommendations: Recommendations | None) -> str:
     return contents_and_sections(ctx.t, _sections(ctx, recommendations))
 
 
@@ -124,38 +131,36 @@ def contents_and_sections(t: Callable[..., str], sections: list[tuple[str, str]]
     return toc + element("main", body)
 
 
-def _sections(ctx: Context, recommendations: dict | None) -> list[tuple[str, str]]:
-    device = sections.busiest_device(ctx.document)
+def _sections(ctx: Context, recommendations: Recommendations | None) -> list[tuple[str, str]]:
+    device = busiest_device(ctx.document)
+    recommended_on = recommendations.device if recommendations is not None else None
     found = [
         ("sec.do_first", do_first_section(ctx, recommendations)),
-        ("sec.summary", sections.summary_section(ctx, device)),
-        (
-            "sec.attribution",
-            attribution_section(ctx, attributed_device(ctx.document, (recommendations or {}).get("device"))),
-        ),
+        ("sec.summary", summary_section(ctx, device)),
+        ("sec.attribution", attribution_section(ctx, attributed_device(ctx.document, recommended_on))),
         ("sec.recommendations", recommendations_section(ctx, recommendations)),
         ("sec.checked", checked_section(ctx, recommendations)),
-        ("sec.timeline", sections.timeline_section(ctx)),
+        ("sec.timeline", timeline_section(ctx)),
     ]
     if device is not None:
         found += [
-            ("sec.hotspots", sections.hotspots_section(ctx, device)),
+            ("sec.hotspots", hotspots_section(ctx, device)),
             ("sec.operators", operators_section(ctx, device)),
-            ("sec.bubbles", sections.bubbles_section(ctx, device)),
+            ("sec.bubbles", bubbles_section(ctx, device)),
             ("sec.communication", communication_section(ctx, device)),
         ]
     else:
-        found.append(("sec.host_hotspots", sections.host_hotspots_section(ctx)))
-    found.append(("sec.steps", sections.steps_section(ctx)))
+        found.append(("sec.host_hotspots", host_hotspots_section(ctx)))
+    found.append(("sec.steps", steps_section(ctx)))
     if device is not None:
         found += [
             ("sec.copies", copies_section(ctx, device)),
             ("sec.blocking", blocking_section(ctx, device)),
         ]
     found += [
-        ("sec.ascend", sections.ascend_section(ctx)),
-        ("sec.metadata", sections.metadata_section(ctx)),
-        ("sec.glossary", sections.glossary_section(ctx)),
+        ("sec.ascend", ascend_section(ctx)),
+        ("sec.metadata", metadata_section(ctx)),
+        ("sec.glossary", glossary_section(ctx)),
     ]
     return found
 
@@ -164,8 +169,8 @@ def _anchor(key: str) -> str:
     return key.replace(".", "-")
 
 
-def _trace_name(document: dict) -> str:
-    source = str((document.get("trace") or {}).get("source") or "trace")
+def _trace_name(document: Document) -> str:
+    source = document.trace.source or "trace"
     return PurePath(source).name or source
 
 
