@@ -110,7 +110,7 @@ def analyze(
 def analyze_trace(trace: model.Trace, options: Options, lang: str = "en") -> Analysis:
     """The analysis of one trace with its recommendations in `lang`."""
     document = analyze_events(trace, options, changes=CHANGES)
-    document["recommendations"] = recommend(document, lang)
+    document.recommendations = recommend(document, lang)
     return Analysis(document, analysed_events(trace, options))
 
 

@@ -116,7 +116,7 @@ def analyse_rank(source: RankSource, options: Options) -> list[Document] | tuple
     except TraceError as exc:
         return (exc.path, exc.problem)
     for document in documents:
-        document["recommendations"] = recommend(document, "en")
+        document.recommendations = recommend(document, "en")
     return documents
 
 
