@@ -16,6 +16,7 @@ from nsys_builder import Export
 from tracekit.analysis.analyze import Options
 from tracekit.analysis.ascend import DEFINITIONS as ASCEND_DEFINITIONS_EN
 from tracekit.analysis.definitions import DEFINITIONS
+from tracekit.analysis.document import Document
 from tracekit.api import analyze_trace
 from tracekit.readers import read_traces
 from tracekit.report.formulas import ASCEND_DEFINITIONS_ZH, DEFINITIONS_ZH
@@ -27,7 +28,7 @@ H2D28 = ROOT / "sample_traces" / "h2d28_separate.pt.trace.json.gz"
 ASCEND_LEVEL2 = SHARED / "traces" / "msprof" / "msinsight-torchnpu-level2" / "rank0_ascend_pt"
 
 
-def _report(path: Path, lang: str = "en") -> tuple[str, dict]:
+def _report(path: Path, lang: str = "en") -> tuple[str, Document]:
     document = analyze_trace(read_traces(path)[0], Options(), lang).document
     return render_html(document, lang), document
 
@@ -55,7 +56,7 @@ def _busy_trace(tmp: Path) -> Path:
 
 def test_report_opens_with_the_top_findings_and_their_gains() -> None:
     page, document = _report(H2D28)
-    fired = document["recommendations"]["fired"]
+    fired = document.recommendations.fired
     assert len(fired) >= 3
     assert page.index('<section id="sec-do_first">') < page.index('<section id="sec-summary">')
     assert '<section id="sec-do_first">' in page.split("<main>")[1][:40]  # the first section of the page
@@ -64,19 +65,18 @@ def test_report_opens_with_the_top_findings_and_their_gains() -> None:
     items = re.findall(r"<li>(.*?)</li>", first, re.S)
     assert len(items) == 3
     for item, finding in zip(items, expected, strict=True):
-        gain = finding["gain"]
-        kind = "throughput" if gain["metric"] == "throughput" else "step time"
-        assert _text(item).startswith(f"{finding['title']} \u00d7{gain['speedup']:.2f} {kind}")
-        assert f'href="#rule-{finding["id"]}"' in item and f'id="rule-{finding["id"]}"' in page
-    plan = document["recommendations"]["plan"]
-    assert f"(\u00d7{plan['speedup']:.2f})" in _text(first)
+        gain = finding.gain
+        kind = "throughput" if gain.metric == "throughput" else "step time"
+        assert _text(item).startswith(f"{finding.title} \u00d7{gain.speedup:.2f} {kind}")
+        assert f'href="#rule-{finding.id}"' in item and f'id="rule-{finding.id}"' in page
+    assert f"(\u00d7{document.recommendations.plan.speedup:.2f})" in _text(first)
 
 
 def test_nothing_to_do_first_is_a_sentence(tmp_path: Path) -> None:
     page, document = _report(_busy_trace(tmp_path))
-    assert document["recommendations"]["fired"] == []
+    assert document.recommendations.fired == []
     first = _section(page, "sec-do_first")
-    checked = len(document["recommendations"]["checked"])
+    checked = len(document.recommendations.checked)
     assert f"none of the {checked} rules found something" in _text(first) and "<ol" not in first
 
 
@@ -87,9 +87,7 @@ def test_nothing_to_do_first_is_a_sentence(tmp_path: Path) -> None:
 def test_case_studies_are_told_without_paths(lang: str) -> None:
     page, document = _report(H2D28, lang)
     assert "seeds/" not in page and ".txt" not in _text(_section(page, "sec-recommendations"))
-    cited = {
-        case_id(rule["case_study"]) for rule in document["recommendations"]["fired"] if rule["case_study"]
-    }
+    cited = {case_id(rule.case_study) for rule in document.recommendations.fired if rule.case_study}
     assert cited and None not in cited
     for case in cited:
         title, found = CASES[case][lang]
@@ -128,7 +126,7 @@ def test_ascend_report_has_no_cuda_only_rows(tmp_path: Path) -> None:
 @pytest.mark.skipif(not ASCEND_LEVEL2.exists(), reason="needs ../shared/traces (msprof level2)")
 def test_real_ascend_copies_have_no_memory_kind_columns() -> None:
     page, document = _report(ASCEND_LEVEL2)
-    assert document["devices"][0]["h2d"]["count"] == 14  # SOURCE.md: 14 H2D copies
+    assert document.devices[0].h2d.count == 14  # SOURCE.md: 14 H2D copies
     copies = _section(page, "sec-copies")
     assert "H2D" in copies and "pageable" not in copies and ">pinned<" not in copies
 
@@ -144,7 +142,7 @@ def test_unknown_byte_counts_read_unknown(tmp_path: Path) -> None:
         memcpy("Memcpy DtoH", 300.0, 5.0, None),
     ]
     page, document = _report(write_trace(tmp_path / "no_bytes.json", events))
-    assert document["devices"][0]["h2d"]["bytes_unknown_count"] == 3
+    assert document.devices[0].h2d.bytes_unknown_count == 3
     rows = {
         _text(row).split(" ")[0]: _text(row)
         for row in re.findall(r"<tr>(.*?)</tr>", _section(page, "sec-copies"))
@@ -173,11 +171,11 @@ def test_chinese_report_translates_glossary_hints_and_evidence() -> None:
         assert html.escape(DEFINITIONS_ZH[key], quote=False) in glossary
         if DEFINITIONS_ZH[key] != english:
             assert html.escape(english, quote=False) not in page  # not in hints or evidence either
-    evidence = [item for rule in document["recommendations"]["fired"] for item in rule["evidence"]]
-    translated = [item for item in evidence if item["formula"] in DEFINITIONS.values()]
+    evidence = [item for rule in document.recommendations.fired for item in rule.evidence]
+    translated = [item for item in evidence if item.formula in DEFINITIONS.values()]
     assert translated  # the rules cite definitions; the zh report shows them in Chinese
     english_page, _ = _report(H2D28, "en")
-    assert all(html.escape(item["formula"], quote=False) in english_page for item in translated)
+    assert all(html.escape(item.formula, quote=False) in english_page for item in translated)
 
 
 # --- no ProfilerStep: the --steps hint --------------------------------------------------------------
@@ -195,7 +193,7 @@ def test_without_steps_the_summary_suggests_step_markers(tmp_path: Path) -> None
     path = export.write(tmp_path / "ranges.sqlite")
     for lang, words in (("en", "the most frequent ranges in this trace"), ("zh", "最常见的区间")):
         page, document = _report(path, lang)
-        assert document["trace"]["marker_names"] == ["sample", "decode step"]
+        assert document.trace.marker_names == ["sample", "decode step"]
         summary = _text(_section(page, "sec-summary"))
         assert words in summary and "--steps nvtx:NAME" in summary
         assert "--steps nvtx:sample, --steps 'nvtx:decode step'" in summary
@@ -206,14 +204,14 @@ def test_without_steps_the_summary_suggests_step_markers(tmp_path: Path) -> None
 )
 def test_ascend_section_shows_no_raw_values() -> None:
     page, document = _report(SHARED / "traces" / "msprof" / "msinsight-msprof-db" / "msprof_0.db")
-    assert [step["step"] for step in document["ascend"]["time_breakdown"]] == [None]  # no step number
+    assert [step.step for step in document.ascend.time_breakdown] == [None]  # no step number
     ascend = _text(_section(page, "sec-ascend"))
     assert "None" not in ascend and "{" not in ascend
 
 
 def test_checked_rules_list_the_not_applicable_ones_apart() -> None:
     page, document = _report(H2D28)
-    statuses = [rule["status"] for rule in document["recommendations"]["checked"]]
+    statuses = [rule.status for rule in document.recommendations.checked]
     assert {"not_fired", "not_applicable"} <= set(statuses)
     shown = re.findall(r"<td[^>]*>(did not fire|not applicable)</td>", _section(page, "sec-checked"))
     assert len(shown) == len(statuses)
