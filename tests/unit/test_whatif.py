@@ -100,13 +100,18 @@ def test_whatif_block_numbers(tmp_path: Path) -> None:
 
 def test_cpu_bound_with_no_host_or_device_stage_does_not_fire() -> None:
     """A replayed step of 0 ns (found by fuzzing an Ascend kernel_details.csv): nothing to divide."""
+    from document_builder import built_document
+    from msgspec.structs import replace
+
+    from tracekit.analysis.document.whatif import Pipeline
     from tracekit.analysis.whatif import _stage_gains
     from tracekit.rules.library import cpu_bound
     from tracekit.rules.model import Context
 
-    stages = {"applicable": True, **_stage_gains(0.0, 0.0, 0.0)}
-    device = {"whatif": {"pipeline": stages}, "kernel_utilization": 0.0}
-    document = {"steps": {"count": 1}, "trace": {}}
+    document = built_document()
+    (device,) = document.devices
+    stages = Pipeline(applicable=True, steps=1, **_stage_gains(0.0, 0.0, 0.0))
+    device = replace(device, whatif=replace(device.whatif, pipeline=stages), kernel_utilization=0.0)
     outcome = cpu_bound.check(Context(document, device, "ascend"))
     assert (outcome.status, outcome.reason) == ("not_fired", "no_host_stage")
 
