@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import gzip
 import hashlib
 import itertools
 import json
@@ -55,10 +54,9 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import recording
 import torch
 
-WAIT, WARMUP, ACTIVE = 1, 2, 10
-WARMUP_ITERS = 20  # un-profiled iterations first (cuBLAS/cuDNN init, allocator, graph upload, compile)
 UNPROFILED_WARM = 10  # after the profiler has stopped, before the timed iterations
 UNPROFILED_ITERS = 100  # timed un-profiled iterations (median, p10, p90)
 CHILD_TIMEOUT_S = 120
@@ -387,9 +385,7 @@ KNEE_CANDIDATES = (32, 64, 128, 256, 512, 1024, 2048, 4096)
 KNEE_MARGIN = 1.5  # at 2N the device time of a forward is >= 1.5 x the host time of one (profiled too)
 # more-instances
 INST_D, INST_LAYERS, INST_B = 1024, 6, 64
-# h2d-batch (as record_h2d_trace.py), sizes in KiB
-H2D_PAGEABLE_KIB = [4, 8, 16, 32, 64, 128, 256, 4, 8, 16, 32, 64, 128, 256, 4, 8, 16, 32, 64, 128]
-H2D_PINNED_KIB = [4, 8, 16, 32, 64, 128, 256, 4]
+# h2d-batch: record_h2d_trace.py's workload (its host tensor sizes: recording.H2D_*_KIB)
 H2D_FEAT = 256
 
 
@@ -413,16 +409,7 @@ def _event_ms(fn: Callable[[], Any], reps: int = 10) -> float:
     """Median CUDA-event time of fn() in ms (after 3 untimed calls)."""
     for _ in range(3):
         fn()
-    ts = []
-    for _ in range(reps):
-        e0 = torch.cuda.Event(enable_timing=True)
-        e1 = torch.cuda.Event(enable_timing=True)
-        e0.record()
-        fn()
-        e1.record()
-        e1.synchronize()
-        ts.append(e0.elapsed_time(e1))
-    return round(statistics.median(ts), 4)
+    return round(statistics.median([recording.event_ms(fn) for _ in range(reps)]), 4)
 
 
 def build_copy_size(pinned: bool, n_copies: int, nbytes: int) -> Recording:
@@ -596,17 +583,7 @@ def build_chain(mode: str) -> Recording:
 
         return Recording(step, mode=mode, first_call_s=compile_s)
     assert mode == "graph"
-    with torch.no_grad():
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
-            for _ in range(3):
-                model(static_in)
-        torch.cuda.current_stream().wait_stream(side)
-        g = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(g):
-            static_out = model(static_in)
-    torch.cuda.synchronize()
+    g, static_out = recording.capture_graph(lambda: model(static_in))
 
     def gstep(i: int) -> None:
         g.replay()
@@ -901,16 +878,17 @@ def build_h2d(batched: bool) -> Recording:
     model = torch.nn.Sequential(torch.nn.Linear(H2D_FEAT, 64), torch.nn.ReLU(), torch.nn.Linear(64, 8)).to(
         dev
     )
-    sizes = [k * 256 for k in H2D_PAGEABLE_KIB + H2D_PINNED_KIB]
+    sizes = [k * 256 for k in recording.H2D_PAGEABLE_KIB + recording.H2D_PINNED_KIB]
     if batched:
         host_buf = torch.arange(sum(sizes), dtype=torch.float32).remainder_(7.0).pin_memory()
     else:
         pageable = [
-            torch.full((k * 256,), float(i % 5), dtype=torch.float32) for i, k in enumerate(H2D_PAGEABLE_KIB)
+            torch.full((k * 256,), float(i % 5), dtype=torch.float32)
+            for i, k in enumerate(recording.H2D_PAGEABLE_KIB)
         ]
         pinned = [
             torch.full((k * 256,), float(i % 3), dtype=torch.float32).pin_memory()
-            for i, k in enumerate(H2D_PINNED_KIB)
+            for i, k in enumerate(recording.H2D_PINNED_KIB)
         ]
 
     def step(i: int) -> float:
@@ -968,18 +946,6 @@ BUILDERS: dict[str, Callable[[], Recording]] = {
 # ------------------------------------------------------------------------------------ recording
 
 
-def gzip_file(raw: str) -> str:
-    gz = raw + ".gz"
-    with (
-        open(raw, "rb") as f_in,
-        open(gz, "wb") as f_out,
-        gzip.GzipFile(filename="", mode="wb", fileobj=f_out, compresslevel=9, mtime=0) as g,
-    ):
-        g.write(f_in.read())
-    os.remove(raw)
-    return gz
-
-
 def record(name: str, workdir: str) -> str:
     """Record one trace and its un-profiled timing (in this process); return the JSON path."""
     assert torch.cuda.is_available(), "needs a CUDA GPU"
@@ -990,29 +956,15 @@ def record(name: str, workdir: str) -> str:
     rec = BUILDERS[base_name(name)]()
     step = rec.step
 
-    for i in range(WARMUP_ITERS):
-        step(i)
-    torch.cuda.synchronize()
-
+    recording.warm_up(step)
     raw = os.path.join(workdir, f"{name}.pt.trace.json")
-    acts = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
-    sched = torch.profiler.schedule(wait=WAIT, warmup=WARMUP, active=ACTIVE, repeat=1)
     t0 = time.perf_counter()
-    with torch.profiler.profile(
-        activities=acts,
-        schedule=sched,
-        record_shapes=True,
-        on_trace_ready=lambda p: p.export_chrome_trace(raw),
-    ) as prof:
-        for i in range(WAIT + WARMUP + ACTIVE):
-            step(WARMUP_ITERS + i)
-            prof.step()
-    torch.cuda.synchronize()
+    recording.profile_steps(step, raw, recording.WARMUP_ITERS, record_shapes=True)
     profiled_s = time.perf_counter() - t0
-    gz = gzip_file(raw)
+    gz = recording.gzip_file(raw)
 
     # un-profiled, same process, after the profiled part
-    k0 = WARMUP_ITERS + WAIT + WARMUP + ACTIVE
+    k0 = recording.WARMUP_ITERS + recording.WAIT + recording.WARMUP + recording.ACTIVE
     for i in range(UNPROFILED_WARM):
         step(k0 + i)
     torch.cuda.synchronize()
@@ -1079,36 +1031,7 @@ GEMM_OPS = {
 }
 
 
-def ns(us: float) -> int:
-    """Microsecond float with 3 decimals -> integer nanoseconds."""
-    return round(float(us) * 1000)
-
-
-def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for s, e in sorted(intervals):
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
-        else:
-            out.append((s, e))
-    return out
-
-
-def _length(merged: list[tuple[int, int]]) -> int:
-    return sum(e - s for s, e in merged)
-
-
-def _intersection(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:
-    i = j = total = 0
-    while i < len(a) and j < len(b):
-        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
-        if hi > lo:
-            total += hi - lo
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return total
+ns = recording.ns
 
 
 def _dtype_class(t: str) -> str:
@@ -1123,33 +1046,14 @@ def _dtype_class(t: str) -> str:
 
 def analyze(path: str) -> dict[str, Any]:
     """Parse one trace with plain json; return per-step counts and a few distributions."""
-    with gzip.open(path, "rb") as f:
-        text = f.read().decode()
-    doc = json.loads(text)
+    text, doc = recording.load_trace(path)
     ev: list[dict[str, Any]] = doc["traceEvents"]
-    steps = sorted(
-        (
-            (e["name"], float(e["ts"]), float(e["ts"]) + float(e["dur"]), ns(e["dur"]))
-            for e in ev
-            if e.get("ph") == "X"
-            and str(e.get("name", "")).startswith("ProfilerStep#")
-            and e.get("cat") != "gpu_user_annotation"
-        ),
-        key=lambda s: s[1],
-    )
+    steps = recording.cpu_steps(ev)
 
     def step_of(t: float) -> int | None:
-        for k, (_, a, b, _) in enumerate(steps):
-            if a <= t <= b:
-                return k
-        return None
+        return recording.step_index(steps, t)
 
-    corr: dict[int, dict[str, Any]] = {}
-    for e in ev:
-        if e.get("cat") in ("cuda_runtime", "cuda_driver") and e.get("ph") == "X":
-            c = e.get("args", {}).get("correlation")
-            if c is not None:
-                corr[int(c)] = e
+    corr = recording.launches(ev)
 
     per = [
         {
@@ -1180,7 +1084,7 @@ def analyze(path: str) -> dict[str, Any]:
             continue
         cat = e.get("cat")
         args = e.get("args", {}) or {}
-        if cat in ("cuda_runtime", "cuda_driver"):
+        if cat in recording.RUNTIME_CATS:
             k = step_of(float(e["ts"]))
             if k is None:
                 outside[f"rt:{e['name']}"] += 1
@@ -1217,10 +1121,9 @@ def analyze(path: str) -> dict[str, Any]:
             else:
                 outside[f"annotation:{e['name']}"] += 1
             continue
-        if cat not in ("kernel", "gpu_memcpy", "gpu_memset"):
+        if cat not in recording.GPU_CATS:
             continue
-        c = args.get("correlation")
-        launch = corr.get(int(c)) if c is not None else None
+        launch = recording.launch_of(e, corr)
         k = step_of(float(launch["ts"])) if launch is not None else None
         if k is None:
             outside[f"{cat}:{e['name'][:60]}"] += 1
@@ -1249,13 +1152,13 @@ def analyze(path: str) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     for (sname, _, _, dur), d in zip(steps, per, strict=True):
         rt = d["rt"]
-        kmerged, cmerged = _merge(d["k_iv"]), _merge(d["c_iv"])
+        kmerged, cmerged = recording.merge(d["k_iv"]), recording.merge(d["c_iv"])
         row: dict[str, Any] = {
             "step": sname,
             "profiled_step_ns": dur,
-            "gpu_busy_ns": _length(_merge(d["all_iv"])),
+            "gpu_busy_ns": recording.covered(recording.merge(d["all_iv"])),
             "kernel_sum_ns": sum(b - a for a, b in d["k_iv"]),
-            "copy_kernel_overlap_ns": _intersection(cmerged, kmerged),
+            "copy_kernel_overlap_ns": recording.overlap(cmerged, kmerged),
             "kernels": len(d["kernels"]),
             "h2d_pageable": len(d["h2d_pageable"]),
             "h2d_pageable_bytes": sum(d["h2d_pageable"]),
@@ -1298,10 +1201,7 @@ def analyze(path: str) -> dict[str, Any]:
         row["_gemm_shapes"] = sorted(d["gemm_shapes"])
         rows.append(row)
 
-    header = {
-        k: doc.get(k)
-        for k in ("cupti_version", "cuda_runtime_version", "cuda_driver_version", "schemaVersion")
-    }
+    header = {k: doc.get(k) for k in recording.VERSION_KEYS}
     distinct_shapes = len({s for r in rows for s in r["_gemm_shapes"]})
     return {
         "file": os.path.basename(path),
@@ -1480,16 +1380,16 @@ CHECKS: dict[str, list[Check]] = {
     "instances_1": [("kernel_streams", "==", 1), ("launch_threads", "==", 1)],
     "instances_2": [("kernel_streams", "==", 2), ("launch_threads", "==", 2)],
     "h2d_separate": [
-        ("h2d_pageable", "==", len(H2D_PAGEABLE_KIB)),
-        ("h2d_pageable_bytes", "==", sum(H2D_PAGEABLE_KIB) * 1024),
-        ("h2d_pinned", "==", len(H2D_PINNED_KIB)),
-        ("h2d_pinned_bytes", "==", sum(H2D_PINNED_KIB) * 1024),
+        ("h2d_pageable", "==", len(recording.H2D_PAGEABLE_KIB)),
+        ("h2d_pageable_bytes", "==", sum(recording.H2D_PAGEABLE_KIB) * 1024),
+        ("h2d_pinned", "==", len(recording.H2D_PINNED_KIB)),
+        ("h2d_pinned_bytes", "==", sum(recording.H2D_PINNED_KIB) * 1024),
         ("d2h", "==", 1),
     ],
     "h2d_batched": [
         ("h2d_pageable", "==", 0),
         ("h2d_pinned", "==", 1),
-        ("h2d_pinned_bytes", "==", (sum(H2D_PAGEABLE_KIB) + sum(H2D_PINNED_KIB)) * 1024),
+        ("h2d_pinned_bytes", "==", (sum(recording.H2D_PAGEABLE_KIB) + sum(recording.H2D_PINNED_KIB)) * 1024),
         ("d2h", "==", 1),
     ],
 }
@@ -1506,10 +1406,10 @@ OPS: dict[str, Callable[[float, float], bool]] = {
 def run_checks(name: str, a: dict[str, Any]) -> tuple[list[str], list[str]]:
     """Return (passed, failed) check descriptions for one recording's trace."""
     passed, failed = [], []
-    if a["n_steps"] != ACTIVE:
-        failed.append(f"steps == {ACTIVE} (got {a['n_steps']})")
+    if a["n_steps"] != recording.ACTIVE:
+        failed.append(f"steps == {recording.ACTIVE} (got {a['n_steps']})")
     else:
-        passed.append(f"steps == {ACTIVE}")
+        passed.append(f"steps == {recording.ACTIVE}")
     gpu_outside = {
         k: v for k, v in a["outside"].items() if not k.startswith(("rt:", "cpu_op:", "annotation:"))
     }
@@ -1635,11 +1535,7 @@ def _sha256(path: str) -> str:
 
 
 def env_info() -> dict[str, Any]:
-    smi = subprocess.run(
-        ["nvidia-smi", "--query-gpu=name,driver_version,clocks.max.sm,memory.total", "--format=csv,noheader"],
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    smi = recording.nvidia_smi("name,driver_version,clocks.max.sm,memory.total")
     parts = [p.strip() for p in smi.split(",")]
     props = torch.cuda.get_device_properties(0)
     return {
@@ -1672,7 +1568,7 @@ def run_children(names: list[str], workdir: str, log: list[str]) -> dict[str, st
         t0 = time.monotonic()
         try:
             r = subprocess.run(
-                [sys.executable, os.path.abspath(__file__), "--one", name, workdir],
+                recording.one_recording(__file__, name, workdir),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
@@ -1918,8 +1814,7 @@ def assemble(workdir: str, outdir: str, status: dict[str, str], log: list[str]) 
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) == 4 and argv[1] == "--one":
-        print(record(argv[2], argv[3]))
+    if recording.ran_one(argv, record):
         return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("workdir")

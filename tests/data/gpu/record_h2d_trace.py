@@ -22,45 +22,20 @@ warmup=2, active=10).
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
-import platform
 import subprocess
 import sys
 from collections import Counter
 from typing import Any
 
+import recording
 import torch
 
 # Sizes in KiB (float32 => 256 elements per KiB).
-PAGEABLE_KIB: list[int] = [
-    4,
-    8,
-    16,
-    32,
-    64,
-    128,
-    256,
-    4,
-    8,
-    16,
-    32,
-    64,
-    128,
-    256,
-    4,
-    8,
-    16,
-    32,
-    64,
-    128,
-]
-PINNED_KIB: list[int] = [4, 8, 16, 32, 64, 128, 256, 4]
+PAGEABLE_KIB: list[int] = recording.H2D_PAGEABLE_KIB
+PINNED_KIB: list[int] = recording.H2D_PINNED_KIB
 FEAT = 256  # the flat input is viewed as (rows, FEAT)
-WAIT, WARMUP, ACTIVE = 1, 2, 10
-WARMUP_ITERS = 20  # un-profiled iterations first (cuBLAS init, allocator)
-
 RECORDINGS: list[str] = [
     "h2d28_separate_run1",
     "h2d28_separate_run2",
@@ -122,66 +97,19 @@ def record(name: str, outdir: str) -> str:
             s = y.sum()
             return s.cpu().item()  # 1 D2H (syncs)
 
-    for _ in range(WARMUP_ITERS):
-        step()
-    torch.cuda.synchronize()
-
+    recording.warm_up(lambda i: step())
     raw = os.path.join(outdir, f"{name}.pt.trace.json")
-    acts = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
-    sched = torch.profiler.schedule(wait=WAIT, warmup=WARMUP, active=ACTIVE, repeat=1)
-    with torch.profiler.profile(
-        activities=acts,
-        schedule=sched,
-        on_trace_ready=lambda p: p.export_chrome_trace(raw),
-    ) as prof:
-        for _ in range(WAIT + WARMUP + ACTIVE):
-            step()
-            prof.step()
-    torch.cuda.synchronize()
-
-    gz = raw + ".gz"
-    with (
-        open(raw, "rb") as f_in,
-        open(gz, "wb") as f_out,
-        gzip.GzipFile(filename="", mode="wb", fileobj=f_out, compresslevel=9, mtime=0) as g,
-    ):
-        g.write(f_in.read())
-    os.remove(raw)
-    return gz
-
-
-def _steps(events: list[dict[str, Any]]) -> list[tuple[str, float, float]]:
-    """CPU-side ProfilerStep#N windows as (name, start, end)."""
-    out = [
-        (e["name"], float(e["ts"]), float(e["ts"]) + float(e["dur"]))
-        for e in events
-        if e.get("ph") == "X"
-        and e.get("name", "").startswith("ProfilerStep#")
-        and e.get("cat") != "gpu_user_annotation"
-    ]
-    return sorted(out, key=lambda s: s[1])
+    recording.profile_steps(lambda i: step(), raw)
+    return recording.gzip_file(raw)
 
 
 def verify(path: str) -> str:
     """Count per-step copies/kernels with plain json; return a report."""
-    with gzip.open(path, "rb") as f:
-        text = f.read().decode()
-    doc = json.loads(text)
+    text, doc = recording.load_trace(path)
     ev: list[dict[str, Any]] = doc["traceEvents"]
-    lines = [
-        f"== {os.path.basename(path)}  ({os.path.getsize(path)} B gz, {len(text)} B json, {len(ev)} events)"
-    ]
+    lines = [recording.trace_line(path, text, ev)]
     lines.append(f"top-level keys: {sorted(doc.keys())}")
-    for k in (
-        "baseTimeNanoseconds",
-        "cupti_version",
-        "cuda_runtime_version",
-        "cuda_driver_version",
-        "schemaVersion",
-        "trace_id",
-        "displayTimeUnit",
-    ):
-        lines.append(f"  {k}: {doc.get(k, '<absent>')!r}")
+    lines += recording.header_lines(doc, (*recording.HEADER_KEYS, "trace_id", "displayTimeUnit"))
     props = doc.get("deviceProperties")
     if props:
         lines.append(f"  deviceProperties[0]: {json.dumps(props[0])[:300]}")
@@ -201,8 +129,8 @@ def verify(path: str) -> str:
     if ex:
         lines.append(f"example gpu_memcpy event: {json.dumps(ex)}")
 
-    steps = _steps(ev)
-    lines.append(f"ProfilerStep count: {len(steps)}: {[s[0] for s in steps]}")
+    steps = recording.cpu_steps(ev)
+    lines.append(f"ProfilerStep count: {len(steps)}: {[s.name for s in steps]}")
     gpu_steps = [
         e["name"]
         for e in ev
@@ -210,37 +138,23 @@ def verify(path: str) -> str:
     ]
     lines.append(f"gpu_user_annotation ProfilerStep count: {len(gpu_steps)}")
 
-    # correlation id -> CPU launch timestamp (cuda_runtime / cuda_driver)
-    corr_ts: dict[int, float] = {}
-    for e in ev:
-        if e.get("cat") in ("cuda_runtime", "cuda_driver") and e.get("ph") == "X":
-            c = e.get("args", {}).get("correlation")
-            if c is not None:
-                corr_ts[int(c)] = float(e["ts"])
-
-    def step_of(t: float) -> str | None:
-        for n, a, b in steps:
-            if a <= t <= b:
-                return n
-        return None
-
-    per: dict[str, Counter] = {s[0]: Counter() for s in steps}
+    calls = recording.launches(ev)
+    per: list[Counter] = [Counter() for _ in steps]
     outside = Counter()
     for e in ev:
         cat = e.get("cat")
         if e.get("ph") != "X":
             continue
-        if cat in ("cuda_runtime", "cuda_driver"):
-            s = step_of(float(e["ts"]))
-            (per[s] if s else outside)[f"rt:{e['name']}"] += 1
+        if cat in recording.RUNTIME_CATS:
+            k = recording.step_index(steps, float(e["ts"]))
+            (per[k] if k is not None else outside)[f"rt:{e['name']}"] += 1
             continue
-        if cat not in ("gpu_memcpy", "kernel", "gpu_memset"):
+        if cat not in recording.GPU_CATS:
             continue
-        c = e.get("args", {}).get("correlation")
-        t = corr_ts.get(int(c)) if c is not None else None
-        s = step_of(t) if t is not None else None
+        launch = recording.launch_of(e, calls)
+        k = recording.step_index(steps, float(launch["ts"]) if launch is not None else None)
         key = "kernel" if cat == "kernel" else e["name"]
-        tgt = per[s] if s else outside
+        tgt = per[k] if k is not None else outside
         tgt[key] += 1
         if cat == "gpu_memcpy":
             tgt[f"bytes:{e['name']}"] += int(e.get("args", {}).get("bytes", 0))
@@ -248,15 +162,15 @@ def verify(path: str) -> str:
             tgt[f"k:{e['name'][:70]}"] += 1
 
     table = [
-        f"{n}: {dict(sorted((k, v) for k, v in c.items() if not k.startswith(('k:', 'rt:'))))}"
-        for n, c in per.items()
+        f"{s.name}: {dict(sorted((k, v) for k, v in c.items() if not k.startswith(('k:', 'rt:'))))}"
+        for s, c in zip(steps, per, strict=True)
     ]
     lines.append("per-step GPU activity (by correlation -> CPU launch in step window):")
     lines += ["  " + t for t in table]
-    distinct = {json.dumps(dict(sorted(c.items()))) for c in per.values()}
+    distinct = {json.dumps(dict(sorted(c.items()))) for c in per}
     lines.append(f"all steps identical (incl. kernel names + runtime calls): {len(distinct) == 1}")
     if per:
-        first = next(iter(per.values()))
+        first = per[0]
         lines.append(
             "first step kernels: "
             + json.dumps({k[2:]: v for k, v in sorted(first.items()) if k.startswith("k:")})
@@ -270,46 +184,21 @@ def verify(path: str) -> str:
     return "\n".join(lines)
 
 
-def env_info() -> str:
-    """GPU / driver / torch versions."""
-    smi = subprocess.run(
-        ["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    return "\n".join(
-        [
-            f"nvidia-smi: {smi}",
-            f"torch {torch.__version__}, torch.version.cuda {torch.version.cuda}, "
-            f"cudnn {torch.backends.cudnn.version()}",
-            f"device: {torch.cuda.get_device_name(0)}, capability {torch.cuda.get_device_capability(0)}",
-            f"python {platform.python_version()}, {platform.platform()}",
-        ]
-    )
-
-
 def main(argv: list[str]) -> int:
-    if len(argv) == 4 and argv[1] == "--one":
-        print(record(argv[2], argv[3]))
+    if recording.ran_one(argv, record):
         return 0
-    if len(argv) != 2:
-        print(__doc__)
+    outdir = recording.out_folder(argv, __doc__)
+    if outdir is None:
         return 2
-    outdir = argv[1]
-    os.makedirs(outdir, exist_ok=True)
-    assert torch.cuda.is_available(), "needs a CUDA GPU"
-    report = [env_info()]
+    report = [recording.env_report()]
     sizes = PAGEABLE_KIB + PINNED_KIB
     report.append(f"pageable KiB ({len(PAGEABLE_KIB)}): {PAGEABLE_KIB} = {sum(PAGEABLE_KIB) * 1024} B")
     report.append(f"pinned KiB ({len(PINNED_KIB)}): {PINNED_KIB} = {sum(PINNED_KIB) * 1024} B")
     report.append(f"total per step: {sum(sizes) * 1024} B")
     for name in RECORDINGS:  # each recording in a fresh process
-        subprocess.run([sys.executable, os.path.abspath(__file__), "--one", name, outdir], check=True)
+        subprocess.run(recording.one_recording(__file__, name, outdir), check=True)
         report.append(verify(os.path.join(outdir, f"{name}.pt.trace.json.gz")))
-    out = "\n\n".join(report)
-    print(out)
-    with open(os.path.join(outdir, "truth.txt"), "w") as f:
-        f.write(out + "\n")
+    recording.write_truth(outdir, report)
     return 0
 
 

@@ -21,16 +21,15 @@ case: operator, shapes, dtype, FLOPs, median ms, TFLOP/s) and ``environment.json
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import recording
 import torch
 import torch.nn.functional as F
 
@@ -145,13 +144,8 @@ def event_median_ms(run: Callable[[], torch.Tensor]) -> float:
     torch.cuda.synchronize()
     times = []
     for _ in range(REPS):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         torch.cuda._sleep(QUEUE_CYCLES)
-        start.record()
-        run()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end))
+        times.append(recording.event_ms(run))
     return statistics.median(times)
 
 
@@ -169,20 +163,11 @@ def record_trace(path: str, cases: list[Case], record_shapes: bool) -> None:
             prof.step()
     plain = path.removesuffix(".gz")
     prof.export_chrome_trace(plain)
-    with (
-        open(plain, "rb") as src,
-        open(path, "wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as out,
-    ):
-        out.write(src.read())
-    os.remove(plain)
+    recording.gzip_file(plain)
 
 
 def environment() -> dict[str, object]:
-    smi = subprocess.run(
-        ["nvidia-smi", "--query-gpu=name,driver_version,clocks.max.sm", "--format=csv,noheader"],
-        capture_output=True, text=True, check=False,
-    ).stdout.strip()  # fmt: skip
+    smi = recording.nvidia_smi("name,driver_version,clocks.max.sm")
     props = torch.cuda.get_device_properties(0)
     return {
         "gpu": props.name,

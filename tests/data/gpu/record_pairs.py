@@ -28,11 +28,10 @@ wait=1, warmup=2, active=10) after 20 un-profiled warm-up iterations.
 
 from __future__ import annotations
 
-import gzip
+import functools
 import itertools
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -43,10 +42,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import recording
 import torch
-
-WAIT, WARMUP, ACTIVE = 1, 2, 10
-WARMUP_ITERS = 20  # un-profiled iterations first (cuBLAS init, allocator, graph upload)
 
 RECORDINGS: list[str] = [
     "decode_eager",
@@ -87,34 +84,11 @@ class Block(torch.nn.Module):
         return x + self.act(self.fc(x))
 
 
-def profile_steps(step: Callable[[int], Any], raw: str, profile_memory: bool = False) -> str:
+def trace_steps(step: Callable[[int], Any], raw: str, profile_memory: bool = False) -> str:
     """Warm up, profile WAIT+WARMUP+ACTIVE iterations, export, gzip; return the .gz path."""
-    for i in range(WARMUP_ITERS):
-        step(i)
-    torch.cuda.synchronize()
-
-    acts = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
-    sched = torch.profiler.schedule(wait=WAIT, warmup=WARMUP, active=ACTIVE, repeat=1)
-    with torch.profiler.profile(
-        activities=acts,
-        schedule=sched,
-        profile_memory=profile_memory,
-        on_trace_ready=lambda p: p.export_chrome_trace(raw),
-    ) as prof:
-        for i in range(WAIT + WARMUP + ACTIVE):
-            step(WARMUP_ITERS + i)
-            prof.step()
-    torch.cuda.synchronize()
-
-    gz = raw + ".gz"
-    with (
-        open(raw, "rb") as f_in,
-        open(gz, "wb") as f_out,
-        gzip.GzipFile(filename="", mode="wb", fileobj=f_out, compresslevel=9, mtime=0) as g,
-    ):
-        g.write(f_in.read())
-    os.remove(raw)
-    return gz
+    recording.warm_up(step)
+    recording.profile_steps(step, raw, recording.WARMUP_ITERS, profile_memory=profile_memory)
+    return recording.gzip_file(raw)
 
 
 def make_decode_step(graph: bool) -> Callable[[int], Any]:
@@ -135,18 +109,7 @@ def make_decode_step(graph: bool) -> Callable[[int], Any]:
 
         return eager_step
 
-    # Capture as the PyTorch CUDA-graph docs describe: warm up on a side stream first.
-    with torch.no_grad():
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
-            for _ in range(3):
-                model(static_in)
-        torch.cuda.current_stream().wait_stream(side)
-        g = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(g):
-            static_out = model(static_in)
-    torch.cuda.synchronize()
+    g, static_out = recording.capture_graph(lambda: model(static_in))
 
     def graph_step(i: int) -> None:
         static_in.copy_(tokens[i % N_TOKENS], non_blocking=True)
@@ -210,15 +173,8 @@ def make_cpu_bound_step() -> Callable[[int], Any]:
         w = torch.randn(64 * r, 64 * r, device="cuda") / (64 * r) ** 0.5
         for _ in range(3):
             gpu_part(v0, r, w)
-        ts = []
-        for _ in range(10):
-            e0 = torch.cuda.Event(enable_timing=True)
-            e1 = torch.cuda.Event(enable_timing=True)
-            e0.record()
-            gpu_part(v0, r, w)
-            e1.record()
-            e1.synchronize()
-            ts.append(e0.elapsed_time(e1) * 1e-3)
+        run = functools.partial(gpu_part, v0, r, w)
+        ts = [recording.event_ms(run) * 1e-3 for _ in range(10)]
         t_gpu = statistics.median(ts)
         timings[r] = t_gpu
         if best is None or abs(t_gpu - GPU_TARGET_S) < abs(best[0] - GPU_TARGET_S):
@@ -248,15 +204,15 @@ def record(name: str, outdir: str) -> str:
     assert torch.cuda.is_available(), "needs a CUDA GPU"
     raw = os.path.join(outdir, f"{name}.pt.trace.json")
     if name == "decode_eager":
-        return profile_steps(make_decode_step(graph=False), raw)
+        return trace_steps(make_decode_step(graph=False), raw)
     if name == "decode_graph":
-        return profile_steps(make_decode_step(graph=True), raw)
+        return trace_steps(make_decode_step(graph=True), raw)
     if name == "memory_leak":
-        return profile_steps(make_memory_step(leak=True), raw, profile_memory=True)
+        return trace_steps(make_memory_step(leak=True), raw, profile_memory=True)
     if name == "memory_steady":
-        return profile_steps(make_memory_step(leak=False), raw, profile_memory=True)
+        return trace_steps(make_memory_step(leak=False), raw, profile_memory=True)
     if name == "cpu_bound":
-        return profile_steps(make_cpu_bound_step(), raw)
+        return trace_steps(make_cpu_bound_step(), raw)
     raise ValueError(name)
 
 
@@ -264,37 +220,7 @@ def record(name: str, outdir: str) -> str:
 # (plain json/gzip only from here on)
 
 
-def ns(us: float) -> int:
-    """Microsecond float with 3 decimals -> integer nanoseconds."""
-    return round(float(us) * 1000)
-
-
-def _steps(events: list[dict[str, Any]]) -> list[tuple[str, float, float]]:
-    """CPU-side ProfilerStep#N windows as (name, start, end)."""
-    out = [
-        (e["name"], float(e["ts"]), float(e["ts"]) + float(e["dur"]))
-        for e in events
-        if e.get("ph") == "X"
-        and e.get("name", "").startswith("ProfilerStep#")
-        and e.get("cat") != "gpu_user_annotation"
-    ]
-    return sorted(out, key=lambda s: s[1])
-
-
-def _union_ns(intervals: list[tuple[float, float]]) -> int:
-    """Length of the union of [start, end) microsecond intervals, in ns."""
-    total = 0
-    cur_s = cur_e = None
-    for s, e in sorted((ns(a), ns(b)) for a, b in intervals):
-        if cur_e is None or s > cur_e:
-            if cur_e is not None:
-                total += cur_e - cur_s
-            cur_s, cur_e = s, e
-        else:
-            cur_e = max(cur_e, e)
-    if cur_e is not None:
-        total += cur_e - cur_s
-    return total
+ns = recording.ns
 
 
 def _med(xs: list[int]) -> float | int:
@@ -303,40 +229,20 @@ def _med(xs: list[int]) -> float | int:
 
 def analyze(path: str) -> tuple[list[str], dict[str, Any]]:
     """Parse one trace with plain json; return (report lines, summary)."""
-    with gzip.open(path, "rb") as f:
-        text = f.read().decode()
-    doc = json.loads(text)
+    text, doc = recording.load_trace(path)
     ev: list[dict[str, Any]] = doc["traceEvents"]
     name = os.path.basename(path).split(".")[0]
-    lines = [
-        f"== {os.path.basename(path)}  ({os.path.getsize(path)} B gz, {len(text)} B json, {len(ev)} events)"
-    ]
-    for k in (
-        "baseTimeNanoseconds",
-        "cupti_version",
-        "cuda_runtime_version",
-        "cuda_driver_version",
-        "schemaVersion",
-    ):
-        lines.append(f"  {k}: {doc.get(k, '<absent>')!r}")
+    lines = [recording.trace_line(path, text, ev), *recording.header_lines(doc)]
     lines.append(f"cats: {dict(Counter(e.get('cat', '<none>') for e in ev))}")
 
-    steps = _steps(ev)
-    lines.append(f"ProfilerStep count: {len(steps)}: {[s[0] for s in steps]}")
+    steps = recording.cpu_steps(ev)
+    lines.append(f"ProfilerStep count: {len(steps)}: {[s.name for s in steps]}")
 
     def step_of(t: float) -> str | None:
-        for n, a, b in steps:
-            if a <= t <= b:
-                return n
-        return None
+        k = recording.step_index(steps, t)
+        return None if k is None else steps[k].name
 
-    # correlation id -> CPU runtime/driver call
-    corr: dict[int, dict[str, Any]] = {}
-    for e in ev:
-        if e.get("cat") in ("cuda_runtime", "cuda_driver") and e.get("ph") == "X":
-            c = e.get("args", {}).get("correlation")
-            if c is not None:
-                corr[int(c)] = e
+    corr = recording.launches(ev)
 
     per: dict[str, dict[str, Any]] = {
         s[0]: {"rt": Counter(), "kernels": [], "memcpy": [], "memset": [], "gpu": []} for s in steps
@@ -346,23 +252,22 @@ def analyze(path: str) -> tuple[list[str], dict[str, Any]]:
         if e.get("ph") != "X":
             continue
         cat = e.get("cat")
-        if cat in ("cuda_runtime", "cuda_driver"):
+        if cat in recording.RUNTIME_CATS:
             s = step_of(float(e["ts"]))
             if s:
                 per[s]["rt"][e["name"]] += 1
             else:
                 outside[f"rt:{e['name']}"] += 1
             continue
-        if cat not in ("kernel", "gpu_memcpy", "gpu_memset"):
+        if cat not in recording.GPU_CATS:
             continue
-        c = e.get("args", {}).get("correlation")
-        launch = corr.get(int(c)) if c is not None else None
+        launch = recording.launch_of(e, corr)
         s = step_of(float(launch["ts"])) if launch is not None else None
         if s is None:
             outside[f"{cat}:{e['name'][:60]}"] += 1
             continue
         d = per[s]
-        d["gpu"].append((float(e["ts"]), float(e["ts"]) + float(e["dur"])))
+        d["gpu"].append((ns(e["ts"]), ns(float(e["ts"]) + float(e["dur"]))))
         rec = {
             "name": e["name"],
             "ts": float(e["ts"]),
@@ -373,25 +278,17 @@ def analyze(path: str) -> tuple[list[str], dict[str, Any]]:
         }
         {"kernel": d["kernels"], "gpu_memcpy": d["memcpy"], "gpu_memset": d["memset"]}[cat].append(rec)
 
-    # exact dur fields (no float end - start rounding)
-    dur_by_name = {
-        e["name"]: ns(e["dur"])
-        for e in ev
-        if e.get("ph") == "X"
-        and e.get("name", "").startswith("ProfilerStep#")
-        and e.get("cat") != "gpu_user_annotation"
-    }
-    step_dur = [dur_by_name[s[0]] for s in steps]
+    step_dur = [s.dur_ns for s in steps]  # exact dur fields (no float end - start rounding)
 
     lines.append(
         "per step: name | CPU dur ns | kernels | memcpy | memset | GPU busy ns (union) | "
         "kernel sum ns | runtime calls"
     )
     summary: dict[str, Any] = {"name": name, "steps": []}
-    for (sname, _, _), dur in zip(steps, step_dur, strict=True):
+    for (sname, _, _, _), dur in zip(steps, step_dur, strict=True):
         d = per[sname]
         d["kernels"].sort(key=lambda r: r["ts"])
-        busy = _union_ns(d["gpu"])
+        busy = recording.covered(recording.merge(d["gpu"]))
         ksum = sum(r["dur_ns"] for r in d["kernels"])
         rt = dict(sorted(d["rt"].items()))
         lines.append(
@@ -491,7 +388,7 @@ def analyze(path: str) -> tuple[list[str], dict[str, Any]]:
         )
         ends = []
         nets = []
-        for sname, a, b in steps:
+        for sname, a, b, _ in steps:
             se = [e for e in cuda_mem if a <= float(e["ts"]) <= b]
             by = [int(e["args"].get("Bytes", 0)) for e in se]
             allocs = [x for x in by if x > 0]
@@ -566,39 +463,17 @@ def compare_decode(outdir: str) -> str:
     return "\n".join(lines)
 
 
-def env_info() -> str:
-    """GPU / driver / torch versions."""
-    smi = subprocess.run(
-        ["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    return "\n".join(
-        [
-            f"nvidia-smi: {smi}",
-            f"torch {torch.__version__}, torch.version.cuda {torch.version.cuda}, "
-            f"cudnn {torch.backends.cudnn.version()}, numpy {np.__version__}",
-            f"device: {torch.cuda.get_device_name(0)}, capability {torch.cuda.get_device_capability(0)}",
-            f"python {platform.python_version()}, {platform.platform()}, {os.cpu_count()} CPUs",
-        ]
-    )
-
-
 def main(argv: list[str]) -> int:
-    if len(argv) == 4 and argv[1] == "--one":
-        print(record(argv[2], argv[3]))
+    if recording.ran_one(argv, record):
         return 0
-    if len(argv) != 2:
-        print(__doc__)
+    outdir = recording.out_folder(argv, __doc__)
+    if outdir is None:
         return 2
-    outdir = argv[1]
-    os.makedirs(outdir, exist_ok=True)
-    assert torch.cuda.is_available(), "needs a CUDA GPU"
-    report = [env_info()]
+    report = [recording.env_report(f", numpy {np.__version__}")]
     rc = 0
     for name in RECORDINGS:  # each recording in a fresh process
         r = subprocess.run(
-            [sys.executable, os.path.abspath(__file__), "--one", name, outdir],
+            recording.one_recording(__file__, name, outdir),
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -612,10 +487,7 @@ def main(argv: list[str]) -> int:
             continue
         report.append(verify(os.path.join(outdir, f"{name}.pt.trace.json.gz")))
     report.append(compare_decode(outdir))
-    out = "\n\n".join(report)
-    print(out)
-    with open(os.path.join(outdir, "truth.txt"), "w") as f:
-        f.write(out + "\n")
+    recording.write_truth(outdir, report)
     return rc
 
 

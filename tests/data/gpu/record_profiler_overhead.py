@@ -21,7 +21,6 @@ JSON holds every median and fit, the environment, and the traces are written gzi
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import platform
@@ -30,12 +29,19 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+import recording
 import torch
 
 NS = (0, 64, 256)
-WARMUP_ITERS = 20
 UNPROFILED_ITERS = 100
-WAIT, WARMUP, ACTIVE = 1, 2, 10
+
+
+def adds(x: torch.Tensor, n: int) -> torch.Tensor:
+    """n `aten::add` of 1, one after the other."""
+    y = x
+    for _ in range(n):
+        y = y.add(1)
+    return y
 
 
 def adds_step(device: str) -> Callable[[int], Callable[[], None]]:
@@ -46,9 +52,7 @@ def adds_step(device: str) -> Callable[[int], Callable[[], None]]:
         x = torch.zeros(1, device=device)
 
         def step() -> None:
-            y = x
-            for _ in range(n):
-                y = y.add(1)
+            adds(x, n)
             torch.cuda.synchronize()
 
         return step
@@ -60,18 +64,7 @@ def graph_step(n: int) -> Callable[[], None]:
     x = torch.zeros(1, device="cuda")
     if n == 0:
         return lambda: torch.cuda.synchronize()
-    graph = torch.cuda.CUDAGraph()
-    stream = torch.cuda.Stream()
-    with torch.cuda.stream(stream):
-        for _ in range(3):
-            y = x
-            for _ in range(n):
-                y = y.add(1)
-    torch.cuda.synchronize()
-    with torch.cuda.graph(graph):
-        y = x
-        for _ in range(n):
-            y = y.add(1)
+    graph, _ = recording.capture_graph(lambda: adds(x, n))
 
     def step() -> None:
         graph.replay()
@@ -94,27 +87,11 @@ def unprofiled_ns(step: Callable[[], None]) -> float:
 
 def profiled_ns(step: Callable[[], None], trace_path: str) -> float:
     """The median ProfilerStep# duration (ns) of a trace recorded around the step."""
-    acts = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
-    sched = torch.profiler.schedule(wait=WAIT, warmup=WARMUP, active=ACTIVE, repeat=1)
-    with torch.profiler.profile(
-        activities=acts,
-        schedule=sched,
-        record_shapes=True,
-        on_trace_ready=lambda p: p.export_chrome_trace(trace_path),
-    ) as prof:
-        for _ in range(WAIT + WARMUP + ACTIVE):
-            step()
-            prof.step()
+    recording.profile_steps(lambda i: step(), trace_path, record_shapes=True)
     with open(trace_path) as f:
         events = json.load(f)["traceEvents"]
     steps = [e["dur"] * 1e3 for e in events if str(e.get("name", "")).startswith("ProfilerStep#")]
-    with (
-        open(trace_path, "rb") as f_in,
-        open(trace_path + ".gz", "wb") as f_out,
-        gzip.GzipFile(filename="", mode="wb", fileobj=f_out, compresslevel=9, mtime=0) as g,
-    ):
-        g.write(f_in.read())
-    os.remove(trace_path)
+    recording.gzip_file(trace_path)
     return float(statistics.median(steps))
 
 
@@ -145,8 +122,7 @@ def main() -> int:
         rows = []
         for n in NS:
             step = make(n)
-            for _ in range(WARMUP_ITERS):
-                step()
+            recording.warm_up(lambda i, step=step: step())
             trace = os.path.join(args.traces, f"profiler_overhead_{name}_{n}.pt.trace.json")
             prof = profiled_ns(step, trace)
             unprof = unprofiled_ns(step)
