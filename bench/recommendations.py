@@ -32,6 +32,7 @@ import argparse
 import statistics
 import sys
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tracekit.analysis.analyze import Options, analyze  # noqa: E402
+from tracekit.analysis.document import Document  # noqa: E402
+from tracekit.analysis.document.device import Device  # noqa: E402
+from tracekit.analysis.document.recommendations import Recommendations  # noqa: E402
 from tracekit.readers import read_trace  # noqa: E402
 from tracekit.rules import CHANGES, RULES, recommend  # noqa: E402
 
@@ -80,32 +84,32 @@ def evaluate(pair: dict, calibrated: bool = False) -> Result:
     before = _recommended(folder / pair["before_trace"], before_step)
     after = _recommended(folder / pair["after_trace"], after_step)
     rule = pair["expected_rule"]
-    rank, gain = _find(before["recommendations"], rule)
-    measured = _measured(pair)
+    rank, gain = _find(before.recommendations, rule)
     return Result(
         pair=pair["id"],
         rule=rule,
-        measured=measured,
+        measured=_measured(pair),
         fired_before=rank is not None,
         rank=rank,
-        fired_after=_find(after["recommendations"], rule)[0] is not None,
+        fired_after=_find(after.recommendations, rule)[0] is not None,
         predicted=_predicted(before, rule, gain, pair.get("action")),
-        worked=_worked(pair, measured),
+        worked=worked(pair),
         single=pair.get("single_bottleneck", True),
         before=_workload(pair["before"]),
         after=_workload(pair["after"]),
     )
 
 
-def _worked(pair: dict, measured: float) -> bool:
+def worked(pair: dict) -> bool:
     """The fix paid: the leak is gone; a step x1.1 faster; a throughput lever's gain above its
     latency cost (after / before unprofiled step: past that, each sample waits longer than
-    throughput grows; for a doubled batch, a gain above sqrt(2))."""
+    throughput grows; for a doubled batch, a gain above sqrt(2)). tests/real/test_recommendations.py
+    tests the pairs this selects."""
     if pair["metric"] == "memory":
         return True
     if pair["metric"] == "throughput":
-        return measured > pair["unprofiled_after_ns"] / pair["unprofiled_before_ns"]
-    return measured >= FASTER
+        return pair["measured_speedup"] > pair["unprofiled_after_ns"] / pair["unprofiled_before_ns"]
+    return pair["measured_speedup"] >= FASTER
 
 
 def _workload(recording: str) -> str:
@@ -119,45 +123,46 @@ def _measured(pair: dict) -> float:
     return float(pair["measured_speedup"])
 
 
-def _recommended(path: Path, unprofiled_ns: int | None) -> dict:
+def _recommended(path: Path, unprofiled_ns: int | None) -> Document:
     document = analyze(read_trace(path), Options(unprofiled_step_ns=unprofiled_ns), CHANGES)
-    document["recommendations"] = recommend(document)
+    document.recommendations = recommend(document)
     return document
 
 
-def _find(block: dict, rule: str) -> tuple[int | None, float | None]:
+def _find(block: Recommendations, rule: str) -> tuple[int | None, float | None]:
     """The rank, within its group (latency levers and throughput levers are ranked apart), of the
     finding that is the rule or lists it as an alternative, and its gain."""
-    for finding in block["fired"]:
-        alternative = next((a for a in finding.get("alternatives", []) if a["id"] == rule), None)
-        if finding["id"] == rule or alternative is not None:
-            same_group = [f for f in block["fired"] if f.get("group") == finding.get("group")]
-            gain = alternative["speedup"] if alternative else (finding["gain"] or {}).get("speedup")
+    for finding in block.fired:
+        alternative = next((a for a in finding.alternatives if a.id == rule), None)
+        if finding.id == rule or alternative is not None:
+            same_group = [f for f in block.fired if f.group == finding.group]
+            gain = alternative.speedup if alternative else finding.gain.speedup if finding.gain else None
             return same_group.index(finding) + 1, gain
     return None, None
 
 
-def _predicted(document: dict, rule: str, gain: float | None, action: str | None) -> float | None:
+def _predicted(document: Document, rule: str, gain: float | None, action: str | None) -> float | None:
     """The rule's own estimate on "before", fired or not (module docstring); `action` names the
     alternative the pair measured where a rule offers two (cpu-bound: "one worker")."""
-    if not document["devices"]:
+    if not document.devices:
         return gain
-    device = max(document["devices"], key=lambda d: d["busy_ns"])
+    device = max(document.devices, key=lambda d: d.busy_ns)
     if action == "one worker":
-        return device["whatif"]["pipeline"].get("speedup")
+        return device.whatif.pipeline.speedup
     if rule in ESTIMATES:
         return ESTIMATES[rule](device)
-    alone = device["whatif"].get(CHANGE_OF.get(rule), {})
-    return alone.get("speedup") if alone.get("applicable") else gain
+    alone = device.whatif.change(CHANGE_OF.get(rule, ""))
+    return alone.speedup if alone is not None and alone.applicable else gain
 
 
-ESTIMATES = {
-    "bigger-batch": lambda device: device["whatif"]["bigger_batch"].get("throughput_gain"),
-    "more-instances": lambda device: device["whatif"]["more_instances"].get("throughput_bound"),
-    "cpu-bound": lambda device: device["whatif"]["pipeline"].get("workers_speedup"),
-    "memory-growth": lambda device: (device.get("memory") or {}).get("growth_per_step_bytes"),
+ESTIMATES: dict[str, Callable[[Device], float | None]] = {
+    "bigger-batch": lambda device: device.whatif.bigger_batch.throughput_gain,
+    "more-instances": lambda device: device.whatif.more_instances.throughput_bound,
+    "cpu-bound": lambda device: device.whatif.pipeline.workers_speedup,
+    "memory-growth": lambda device: device.memory.growth_per_step_bytes if device.memory else None,
 }
-"""Where a rule without a replayed latency change keeps its estimate in the analysis."""
+"""Where a rule without a replayed latency change keeps its estimate in the analysis (also read by
+tests/real/test_recommendations.py)."""
 
 
 def totals(results: list[Result]) -> dict[str, object]:

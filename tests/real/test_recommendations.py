@@ -4,14 +4,16 @@ predicts for "before with the change" is within 30 % of the measured "after"."""
 
 from __future__ import annotations
 
-import json
 import tomllib
 from functools import cache
 
 import pytest
 from conftest import ROOT, shared_trace
 
+from bench.recommendations import ESTIMATES, worked
 from tracekit.analysis.analyze import Options, analyze
+from tracekit.analysis.document import Document, decode, encode
+from tracekit.analysis.document.recommendations import Fired
 from tracekit.readers import read_trace
 from tracekit.rules import CHANGES, RULES, recommend
 from tracekit.rules.texts import TEXTS
@@ -26,29 +28,30 @@ GRAPH_MEDIAN_STEP_NS = 163_965  # SOURCE.md: decode_graph, median of the 10 Prof
 
 
 @cache
-def _document(path: str) -> dict:
-    return json.loads(json.dumps(analyze(read_trace(path), changes=CHANGES)))
+def _document(path: str) -> Document:
+    """The analysis as its JSON reads back (`tracekit report` re-evaluates the rules on that)."""
+    return decode(encode(analyze(read_trace(path), changes=CHANGES)))
 
 
-def _fired(path: str) -> dict[str, dict]:
-    return {r["id"]: r for r in recommend(_document(path))["fired"]}
+def _fired(path: str) -> dict[str, Fired]:
+    return {r.id: r for r in recommend(_document(path)).fired}
 
 
 @pytest.mark.parametrize("run", ["run1", "run2", "run3"])
 def test_batched_h2d_fires_before_and_predicts_after(run: str) -> None:
     before = _fired(str(GPU / f"h2d28_separate_{run}.pt.trace.json.gz"))
     after_path = str(GPU / "h2d_batched.pt.trace.json.gz")
-    measured_after = _document(after_path)["steps"]["duration_ns"]["p50"]
-    predicted = before["h2d-batch"]["gain"]["predicted_step_ns"]
+    measured_after = _document(after_path).steps.duration_ns.p50
+    predicted = before["h2d-batch"].gain.predicted_step_ns
     assert abs(predicted - measured_after) / measured_after <= TOLERANCE, (predicted, measured_after)
     assert "h2d-batch" not in _fired(after_path)
 
 
 def test_graph_launch_fires_on_eager_decode_and_predicts_the_graph() -> None:
     eager = _fired(str(GPU / "decode_eager.pt.trace.json.gz"))
-    predicted = eager["graph-launch"]["gain"]["predicted_step_ns"]
+    predicted = eager["graph-launch"].gain.predicted_step_ns
     assert abs(predicted - GRAPH_MEDIAN_STEP_NS) / GRAPH_MEDIAN_STEP_NS <= TOLERANCE, predicted
-    assert eager["graph-launch"]["rank"] == 1
+    assert eager["graph-launch"].rank == 1
     assert "graph-launch" not in _fired(str(GPU / "decode_graph.pt.trace.json.gz"))
 
 
@@ -59,28 +62,28 @@ def test_cpu_bound_host_stage_is_the_preprocessing() -> None:
     """The host stage (CPU work before the step's first launch) is the 2.13 ms preprocessing, within
     5 %; the gain is that of the host stage run by workers, bounded by the rest of the step."""
     document = _document(str(GPU / "cpu_bound.pt.trace.json.gz"))
-    stages = document["devices"][0]["whatif"]["pipeline"]
-    assert stages["host_stage_ns"] == pytest.approx(PREPROCESS_MEDIAN_NS, rel=0.05)
-    gain = _fired(str(GPU / "cpu_bound.pt.trace.json.gz"))["cpu-bound"]["gain"]
-    assert gain["speedup"] == pytest.approx(stages["baseline_step_ns"] / stages["workers_step_ns"], rel=1e-4)
-    assert gain["predicted_step_ns"] >= stages["rest_ns"]
+    stages = document.devices[0].whatif.pipeline
+    assert stages.host_stage_ns == pytest.approx(PREPROCESS_MEDIAN_NS, rel=0.05)
+    gain = _fired(str(GPU / "cpu_bound.pt.trace.json.gz"))["cpu-bound"].gain
+    assert gain.speedup == pytest.approx(stages.baseline_step_ns / stages.workers_step_ns, rel=1e-4)
+    assert gain.predicted_step_ns >= stages.rest_ns
 
 
 def test_the_tensorboard_plugin_sample_with_no_dataloader_workers_is_cpu_bound() -> None:
     """kineto's tb_plugin sample `resnet50_num_workers_0` (the DataLoader in the training process, the
     plugin tutorial's bottleneck): the host stage is the DataLoader's work, and cpu-bound fires."""
     path = shared_trace("kineto/kineto-tbplugin-resnet50/worker0.1623143089861.pt.trace.json.gz")
-    stages = _document(str(path))["devices"][0]["whatif"]["pipeline"]
-    assert stages["host_stage_ns"] > 0.3 * stages["baseline_step_ns"]
-    assert _fired(str(path))["cpu-bound"]["gain"]["speedup"] == pytest.approx(stages["workers_speedup"])
+    stages = _document(str(path)).devices[0].whatif.pipeline
+    assert stages.host_stage_ns > 0.3 * stages.baseline_step_ns
+    assert _fired(str(path))["cpu-bound"].gain.speedup == pytest.approx(stages.workers_speedup)
 
 
 def test_case000_baseline_batches_h2d_first_and_lists_instances_and_batch_as_throughput_levers() -> None:
-    fired = recommend(_document(str(SAMPLES / "sim_case000_baseline.pt.trace.json.gz")))["fired"]
-    by_id = {r["id"]: r for r in fired}
-    assert fired[0]["id"] == "h2d-batch" and fired[0]["gain"]["plan_step"] == 1
-    assert [r["id"] for r in fired if r["group"] == "throughput"][:2] == ["more-instances", "bigger-batch"]
-    assert all(by_id[i]["gain"]["speedup"] > 1.5 for i in ("h2d-batch", "more-instances", "bigger-batch"))
+    fired = recommend(_document(str(SAMPLES / "sim_case000_baseline.pt.trace.json.gz"))).fired
+    by_id = {r.id: r for r in fired}
+    assert fired[0].id == "h2d-batch" and fired[0].gain.plan_step == 1
+    assert [r.id for r in fired if r.group == "throughput"][:2] == ["more-instances", "bigger-batch"]
+    assert all(by_id[i].gain.speedup > 1.5 for i in ("h2d-batch", "more-instances", "bigger-batch"))
 
 
 def test_case000_optimized_fires_neither_batching_nor_instances_nor_a_bigger_batch() -> None:
@@ -89,24 +92,24 @@ def test_case000_optimized_fires_neither_batching_nor_instances_nor_a_bigger_bat
     2 x step / (2 x busy) = x1.38, but for x1.45 the step time: it costs more than it gives."""
     document = _document(str(SAMPLES / "sim_case000_optimized.pt.trace.json.gz"))
     block = recommend(document)
-    assert not {"h2d-batch", "more-instances", "bigger-batch"} & {r["id"] for r in block["fired"]}
-    batch = document["devices"][0]["whatif"]["bigger_batch"]
-    assert batch["predicted_step_ns"] == batch["capacity_floor_ns"] == 2 * batch["device_busy_ns"]
-    cost = batch["predicted_step_ns"] / batch["baseline_step_ns"]
-    assert 1 < batch["throughput_gain"] <= cost
-    checked = {r["id"]: r for r in block["checked"]}
-    assert checked["bigger-batch"]["reason"].startswith("a twice larger batch gains")
+    assert not {"h2d-batch", "more-instances", "bigger-batch"} & {r.id for r in block.fired}
+    batch = document.devices[0].whatif.bigger_batch
+    assert batch.predicted_step_ns == batch.capacity_floor_ns == 2 * batch.device_busy_ns
+    cost = batch.predicted_step_ns / batch.baseline_step_ns
+    assert 1 < batch.throughput_gain <= cost
+    checked = {r.id: r for r in block.checked}
+    assert checked["bigger-batch"].reason.startswith("a twice larger batch gains")
 
 
 def test_one_cause_is_one_finding_with_alternatives() -> None:
     """The demo trace's 21 synchronizations per step are its pageable copies: batching them is the
     finding; pinning and removing syncs act on the same time and are its alternatives."""
     block = recommend(_document(str(SAMPLES / "h2d28_separate.pt.trace.json.gz")))
-    first = block["fired"][0]
-    assert first["id"] == "h2d-batch"
-    assert {a["id"] for a in first["alternatives"]} >= {"pin-memory", "host-syncs"}
-    assert not {"pin-memory", "host-syncs"} & {r["id"] for r in block["fired"]}
-    reasons = {r["id"]: r["reason"] for r in block["checked"]}
+    first = block.fired[0]
+    assert first.id == "h2d-batch"
+    assert {a.id for a in first.alternatives} >= {"pin-memory", "host-syncs"}
+    assert not {"pin-memory", "host-syncs"} & {r.id for r in block.fired}
+    reasons = {r.id: r.reason for r in block.checked}
     assert "h2d-batch" in reasons["pin-memory"]
 
 
@@ -114,37 +117,29 @@ def test_plan_numbers_add_up() -> None:
     """Each planned change's gain applies on top of the previous ones: the product of the gains is
     the cumulative speedup, and baseline / cumulative is the predicted step."""
     block = recommend(_document(str(SAMPLES / "h2d28_separate.pt.trace.json.gz")))
-    planned = [r for r in block["fired"] if r["gain"] and r["gain"].get("plan_step")]
-    assert [r["id"] for r in planned] == block["plan"]["steps"]
+    planned = [r for r in block.fired if r.gain and r.gain.plan_step]
+    assert [r.id for r in planned] == block.plan.steps
     product = 1.0
     for r in planned:
-        product *= r["gain"]["speedup"]
-        assert r["gain"]["cumulative_speedup"] == pytest.approx(product, rel=1e-9)
-    plan = block["plan"]
-    assert plan["predicted_step_ns"] == pytest.approx(plan["baseline_step_ns"] / plan["speedup"], abs=1)
+        product *= r.gain.speedup
+        assert r.gain.cumulative_speedup == pytest.approx(product, rel=1e-9)
+    plan = block.plan
+    assert plan.predicted_step_ns == pytest.approx(plan.baseline_step_ns / plan.speedup, abs=1)
 
 
 def test_every_rule_is_listed_once() -> None:
     block = recommend(_document(str(SAMPLES / "sim_case000_baseline.pt.trace.json.gz")), "zh")
-    ids = [r["id"] for r in block["fired"]] + [r["id"] for r in block["checked"]]
+    ids = [r.id for r in block.fired] + [r.id for r in block.checked]
     assert len(ids) == len(set(ids)) == len(RULES)
-    assert block["lang"] == "zh"
-    assert block["fired"][0]["title"] == TEXTS["zh"]["h2d-batch.title"] != TEXTS["en"]["h2d-batch.title"]
+    assert block.lang == "zh"
+    assert block.fired[0].title == TEXTS["zh"]["h2d-batch.title"] != TEXTS["en"]["h2d-batch.title"]
 
 
 # --- the before/after corpus (tests/data/gpu/corpus.toml, recorded on an H200) ----------------------
 
 CORPUS_PAIRS = {p["id"]: p for p in tomllib.loads((GPU / "corpus.toml").read_text())["pair"]}
-
-
-def _worked(pair: dict) -> bool:
-    """A step x1.1 faster, or a throughput gain above its latency cost (bench/recommendations.py)."""
-    if pair["metric"] == "throughput":
-        return pair["measured_speedup"] > pair["unprofiled_after_ns"] / pair["unprofiled_before_ns"]
-    return pair["measured_speedup"] > 1.1
-
-
-FASTER = sorted(i for i, p in CORPUS_PAIRS.items() if _worked(p))
+FASTER = sorted(i for i, p in CORPUS_PAIRS.items() if worked(p))
+"""The pairs whose fix worked, by the bench's criterion (bench/recommendations.py, `worked`)."""
 WITHIN_30 = (
     "pin-memory-32mib", "overlap-copies", "host-syncs", "graph-launch", "mixed-precision-conv-notf32",
     "mixed-precision-xformer-tf32", "h2d-batch", "bigger-batch", "compile-fusion", "static-shapes",
@@ -155,59 +150,51 @@ WITHIN_30 = (
 """The pairs whose predicted gain is within 30 % of the measured one today (docs/benchmarks.md)."""
 
 
-def _corpus_block(name: str, unprofiled_ns: int | None = None) -> dict:
+def _corpus_document(name: str, unprofiled_ns: int | None = None) -> Document:
     trace = read_trace(GPU / "corpus" / f"{name}.pt.trace.json.gz")
     document = analyze(trace, Options(unprofiled_step_ns=unprofiled_ns), CHANGES)
-    return {"document": document, "recommendations": recommend(document)}
+    document.recommendations = recommend(document)
+    return document
 
 
-def _fired_or_alternative(block: dict) -> set[str]:
-    fired = block["recommendations"]["fired"]
-    return {f["id"] for f in fired} | {a["id"] for f in fired for a in f["alternatives"]}
+def _fired_or_alternative(document: Document) -> set[str]:
+    fired = document.recommendations.fired
+    return {f.id for f in fired} | {a.id for f in fired for a in f.alternatives}
 
 
 @pytest.mark.parametrize("pair", FASTER)
 def test_every_fix_that_made_the_step_faster_is_recommended_on_before(pair: str) -> None:
     truth = CORPUS_PAIRS[pair]
-    assert truth["expected_rule"] in _fired_or_alternative(_corpus_block(truth["before"]))
-
-
-ESTIMATES = {
-    "bigger-batch": ("bigger_batch", "throughput_gain"),
-    "cpu-bound": ("pipeline", "workers_speedup"),
-}
-"""Where a rule without a replayed latency change keeps its estimate (whatif block, key)."""
+    assert truth["expected_rule"] in _fired_or_alternative(_corpus_document(truth["before"]))
 
 
 @pytest.mark.parametrize("pair", WITHIN_30)
 def test_predicted_gain_within_30_percent_of_the_unprofiled_measurement(pair: str) -> None:
-    """The rule's estimate on "before", fired or not: the change alone, replayed; a bigger batch's
-    throughput gain; cpu-bound's k workers."""
+    """The rule's estimate on "before", fired or not: the change alone, replayed; else where the
+    bench reads it (bench/recommendations.py, ESTIMATES): a bigger batch's throughput gain,
+    cpu-bound's k workers."""
     truth = CORPUS_PAIRS[pair]
-    whatif = _corpus_block(truth["before"])["document"]["devices"][0]["whatif"]
+    device = _corpus_document(truth["before"]).devices[0]
     change = {r.id: r.change.name for r in RULES if r.change and r.change.latency}.get(truth["expected_rule"])
-    block, key = (change, "speedup") if change else ESTIMATES[truth["expected_rule"]]
-    predicted = whatif[block][key]
+    predicted = device.whatif.change(change).speedup if change else ESTIMATES[truth["expected_rule"]](device)
     assert abs(predicted / truth["measured_speedup"] - 1) <= TOLERANCE, (predicted, truth["measured_speedup"])
 
 
 def test_calibration_to_the_unprofiled_step_brings_the_graph_prediction_within_5_percent() -> None:
     """chain80_eager: profiled 2.48 ms, unprofiled 1.85 ms; graph replay measured x11.78 unprofiled."""
     truth = CORPUS_PAIRS["graph-launch"]
-    whatif = _corpus_block(truth["before"], truth["unprofiled_before_ns"])["document"]["devices"][0]["whatif"]
-    assert whatif["calibration"]["host_bound"] and whatif["calibration"]["host_scale"] < 1
-    assert whatif["calibration"]["calibrated_step_ns"] == pytest.approx(
-        truth["unprofiled_before_ns"], rel=0.001
-    )
-    assert whatif["graph_launch"]["speedup"] == pytest.approx(truth["measured_speedup"], rel=0.05)
+    whatif = _corpus_document(truth["before"], truth["unprofiled_before_ns"]).devices[0].whatif
+    assert whatif.calibration.host_bound and whatif.calibration.host_scale < 1
+    assert whatif.calibration.calibrated_step_ns == pytest.approx(truth["unprofiled_before_ns"], rel=0.001)
+    assert whatif.graph_launch.speedup == pytest.approx(truth["measured_speedup"], rel=0.05)
 
 
 def test_a_device_bound_step_is_not_calibrated() -> None:
     truth = CORPUS_PAIRS["mixed-precision-conv-notf32"]
-    calibration = _corpus_block(truth["before"], truth["unprofiled_before_ns"])["document"]["devices"][0][
-        "whatif"
-    ]["calibration"]
-    assert not calibration["host_bound"] and calibration["host_scale"] == 1.0
+    calibration = (
+        _corpus_document(truth["before"], truth["unprofiled_before_ns"]).devices[0].whatif.calibration
+    )
+    assert not calibration.host_bound and calibration.host_scale == 1.0
 
 
 def _simulated_throughput(name: str, batch: int, inferences: int) -> float:
@@ -233,8 +220,8 @@ def test_bigger_batch_against_the_simulator_at_twice_the_batch(
         scenario, batch, inferences
     )
     document = _document(str(SAMPLES / f"{sample}.pt.trace.json.gz"))
-    predicted = document["devices"][0]["whatif"]["bigger_batch"]["throughput_gain"]
-    fired = "bigger-batch" in {r["id"] for r in recommend(document)["fired"]}
+    predicted = document.devices[0].whatif.bigger_batch.throughput_gain
+    fired = "bigger-batch" in {r.id for r in recommend(document).fired}
     assert fired == (measured > 2**0.5)
     if fired:
         assert abs(predicted / measured - 1) <= TOLERANCE, (predicted, measured)
