@@ -9,6 +9,17 @@ SPLIT_PARTS: dict[str, str] = {
     "copies": "|union of copies and memsets minus compute and communication|",
     "idle": "|W| minus the three (no operation runs)",
 }
+_CAUSES = {
+    "sync_wait": "a synchronize call (or device-side sync) overlaps the bubble",
+    "host_wait": "the launch call of the operation ending the bubble started after the bubble began",
+}
+_HOTSPOT_SHARE = "group total / sum of all kernel durations"
+_ALGBW = "sum bytes / sum durations over sized kernels (bytes/ns = GB/s)"
+_BUSBW = (
+    "sum(bytes x factor) / sum durations with nccl-tests' factor over n = group size: all-reduce "
+    "2(n-1)/n; all-gather, reduce-scatter, all-to-all (n-1)/n; broadcast, send/recv 1"
+)
+_WAIT_RATIO = "wait / (wait + transit)"
 
 DEFINITIONS: dict[str, str] = {
     "window": "W = [first start, last end] of the device's operations (kernels, copies, memsets, "
@@ -20,9 +31,10 @@ DEFINITIONS: dict[str, str] = {
     "overlap)",
     "kernel_utilization": "|union of kernels (compute and communication)| / |W|",
     "bubbles": "maximal intervals inside W where the device runs no operation, length >= threshold",
-    "bubbles.cause": "sync_wait: a synchronize call (or device-side sync) overlaps the bubble; else "
-    "host_wait: the launch call of the operation ending the bubble started after the bubble began; "
-    "else other",
+    "bubbles.cause": f"sync_wait: {_CAUSES['sync_wait']}; else host_wait: {_CAUSES['host_wait']}; else other",
+    "bubbles.cause.sync_wait": _CAUSES["sync_wait"],
+    "bubbles.cause.host_wait": _CAUSES["host_wait"],
+    "bubbles.cause.other": "neither of the two",
     "bubbles.percentiles": "nearest rank: the ceil(p/100 * n)-th smallest bubble",
     "copies.busy_ns": "|union of the direction's copies|",
     "copies.share_of_busy": "copies.busy_ns / busy_ns",
@@ -45,20 +57,20 @@ DEFINITIONS: dict[str, str] = {
     "(Not Overlapped)'); exposed_share = exposed_ns / |W|",
     "communication.collectives": "communication kernels by type (Collective name arg, else the c10d/nccl "
     "operator or NCCL NVTX range that launched it, else the kernel or op name): count, total_ns (sum of "
-    "durations), busy_ns "
-    "(union), bytes (max(in, out) message), algbw_gbps = sum bytes / sum durations over sized kernels "
-    "(bytes/ns = GB/s), busbw_gbps = sum(bytes x factor) / "
-    "sum durations with nccl-tests' factor over n = group size: all-reduce 2(n-1)/n; all-gather, "
-    "reduce-scatter, all-to-all (n-1)/n; broadcast, send/recv 1",
+    f"durations), busy_ns (union), bytes (max(in, out) message), algbw_gbps = {_ALGBW}, "
+    f"busbw_gbps = {_BUSBW}",
+    "communication.algbw_gbps": _ALGBW,
+    "communication.busbw_gbps": _BUSBW,
     "communication.instances": "the first 2000 collectives by start: type, step, sequence (0, 1, ... among "
     "the step's collectives of that type, in start order), start_ns, end_ns, bytes",
     "communication.profiler": "Ascend only, from msprof's communication.json (its own numbers, summed over "
     "its steps and operators of each type): elapse_ns = transit_ns + wait_ns + idle_ns per operator, "
     "transit = data moving, wait = waiting for the peer ranks (synchronization_ns: the part of the wait "
-    "msprof counts as synchronizing), idle = the rest (launch); wait_ratio = wait / (wait + transit), "
+    f"msprof counts as synchronizing), idle = the rest (launch); wait_ratio = {_WAIT_RATIO}, "
     "synchronization_ratio = synchronization / (synchronization + transit); per link type (HCCS, PCIE, "
     "RDMA, SDMA, SIO) bytes "
     "(MB x 10^6), transit_ns and bandwidth_gbps = bytes / transit_ns",
+    "communication.wait_ratio": _WAIT_RATIO,
     "steps.duration_ns": "host-side ProfilerStep#N span durations; percentiles by nearest rank",
     "steps.throughput_per_s": "1 s / mean step duration: steps per second when steps run one after another",
     "steps.series": "each step's duration in start order (every stride-th step when there are more than "
@@ -66,7 +78,8 @@ DEFINITIONS: dict[str, str] = {
     "host.sync_calls": "cudaDeviceSynchronize / cudaStreamSynchronize calls of the host, count and time "
     "(nsys rule cuda_api_sync)",
     "hotspots": "kernels grouped by short name (no return type, template arguments or parameters); "
-    "share = group total / sum of all kernel durations",
+    f"share = {_HOTSPOT_SHARE}",
+    "hotspots.share": _HOTSPOT_SHARE,
     "launch.delay": "kernel start - (launch call start + launch call duration), clipped at 0",
     "launch.short_kernel_share": "kernels shorter than their own launch call / kernels with a known "
     "launch call",

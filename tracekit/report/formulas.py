@@ -16,6 +16,17 @@ _SPLIT_PARTS_ZH: dict[str, str] = {
     "copies": "|拷贝与内存置位的并集减去计算和通信|",
     "idle": "|W| 减去这三者（没有任何操作运行）",
 }
+_CAUSES_ZH = {
+    "sync_wait": "某个同步调用（或设备端同步）与空泡重叠",
+    "host_wait": "结束空泡的那个操作的启动调用晚于空泡开始",
+}
+_HOTSPOT_SHARE_ZH = "组内总时长 / 所有内核时长之和"
+_ALGBW_ZH = "有大小的内核的字节总和 / 时长总和（字节/ns = GB/s）"
+_BUSBW_ZH = (
+    "Σ(字节 × 系数) / 时长总和，系数取 nccl-tests 的定义，n 为组大小：all-reduce 2(n-1)/n；all-gather、"
+    "reduce-scatter、all-to-all (n-1)/n；broadcast、send/recv 1"
+)
+_WAIT_RATIO_ZH = "等待时间 / (等待时间 + 传输时间)"
 
 DEFINITIONS_ZH: dict[str, str] = {
     "window": "W = 设备操作（内核、拷贝、内存置位、通信内核）的 [最早开始, 最晚结束]；与 nsys 和 HTA 的窗口相同",
@@ -25,8 +36,10 @@ DEFINITIONS_ZH: dict[str, str] = {
     "utilization_sum": "操作时长之和 / |W|（nsys gpu_time_util；多流重叠时可超过 1）",
     "kernel_utilization": "|内核（计算与通信）的并集| / |W|",
     "bubbles": "W 内设备不运行任何操作、且长度 >= 阈值的极大区间",
-    "bubbles.cause": "sync_wait：某个同步调用（或设备端同步）与空泡重叠；否则 host_wait：结束空泡的那个操作的"
-    "启动调用晚于空泡开始；否则 other",
+    "bubbles.cause": f"sync_wait：{_CAUSES_ZH['sync_wait']}；否则 host_wait：{_CAUSES_ZH['host_wait']}；否则 other",
+    "bubbles.cause.sync_wait": _CAUSES_ZH["sync_wait"],
+    "bubbles.cause.host_wait": _CAUSES_ZH["host_wait"],
+    "bubbles.cause.other": "以上两者都不是",
     "bubbles.percentiles": "最近秩：第 ceil(p/100 * n) 小的空泡",
     "copies.busy_ns": "|该方向拷贝的并集|",
     "copies.share_of_busy": "copies.busy_ns / busy_ns",
@@ -46,21 +59,24 @@ DEFINITIONS_ZH: dict[str, str] = {
     "communication.exposed_ns": "|通信并集减去计算并集|（msprof 的 'Communication (Not Overlapped)'）；"
     "exposed_share = exposed_ns / |W|",
     "communication.collectives": "按类型（Collective name 参数，否则启动它的 c10d/nccl 算子或 NCCL NVTX 区间，否则内核或算子名）统计的通信内核：次数、"
-    "total_ns（时长之和）、busy_ns（并集）、bytes（max(输入, 输出) 消息大小）、algbw_gbps = 有大小的内核的字节"
-    "总和 / 时长总和（字节/ns = GB/s）、busbw_gbps = Σ(字节 × 系数) / 时长总和，系数取 nccl-tests 的定义，"
-    "n 为组大小：all-reduce 2(n-1)/n；all-gather、reduce-scatter、all-to-all (n-1)/n；broadcast、send/recv 1",
+    f"total_ns（时长之和）、busy_ns（并集）、bytes（max(输入, 输出) 消息大小）、algbw_gbps = {_ALGBW_ZH}、"
+    f"busbw_gbps = {_BUSBW_ZH}",
+    "communication.algbw_gbps": _ALGBW_ZH,
+    "communication.busbw_gbps": _BUSBW_ZH,
     "communication.instances": "按开始时间的前 2000 个集合通信：类型、步骤、序号（该步骤内同类型集合通信按开始"
     "顺序编号 0, 1, ...）、start_ns、end_ns、bytes",
     "communication.profiler": "仅昇腾，来自 msprof 的 communication.json（其自身数值，按类型对其各步骤和算子求和）："
     "每个算子 elapse_ns = transit_ns + wait_ns + idle_ns，transit = 数据传输，wait = 等待其他 rank"
-    "（synchronization_ns：msprof 计为与其他 rank 同步的那部分等待），idle = 其余（下发）；wait_ratio = wait / (wait + transit)，"
+    f"（synchronization_ns：msprof 计为与其他 rank 同步的那部分等待），idle = 其余（下发）；wait_ratio = {_WAIT_RATIO_ZH}，"
     "synchronization_ratio = synchronization / (synchronization + transit)；按链路类型（HCCS、PCIE、RDMA、SDMA、SIO）"
     "给出字节（MB x 10^6）、transit_ns 和 bandwidth_gbps = 字节 / transit_ns",
+    "communication.wait_ratio": _WAIT_RATIO_ZH,
     "steps.duration_ns": "主机端 ProfilerStep#N 区间的时长；分位数取最近秩",
     "steps.throughput_per_s": "1 s / 平均步骤时长：步骤依次执行时每秒的步骤数",
     "steps.series": "按开始顺序的每个步骤的时长（超过 2000 步时每隔 stride 步取一个）",
     "host.sync_calls": "主机的 cudaDeviceSynchronize / cudaStreamSynchronize 调用：次数与时间（nsys 规则 cuda_api_sync）",
-    "hotspots": "按短名（去掉返回类型、模板参数和形参）分组的内核；share = 组内总时长 / 所有内核时长之和",
+    "hotspots": f"按短名（去掉返回类型、模板参数和形参）分组的内核；share = {_HOTSPOT_SHARE_ZH}",
+    "hotspots.share": _HOTSPOT_SHARE_ZH,
     "launch.delay": "内核开始 - (启动调用开始 + 启动调用时长)，小于 0 时取 0",
     "launch.short_kernel_share": "比自身启动调用还短的内核 / 启动调用已知的内核",
     "memory.allocated": "每次分配或释放后该设备已分配的总字节数（PyTorch profiler 的 [memory] 采样，"

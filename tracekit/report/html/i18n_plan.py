@@ -87,10 +87,6 @@ PLAN_EN: dict[str, str] = {
     "attr.col.share": "share",
     "attr.col.meaning": "what it holds",
     "attr.total": "step time",
-    "formula.whatif.attribution": "exclusive partition of the step's critical path: walking back from the "
-    "step's end along what bound each start (launch call, stream order, host order, awaited work), each "
-    "nanosecond goes to exactly one category; the categories sum to the step time",
-    "formula.attribution.share": "category time / step time, on the same step",
     # plan and groups
     "rec.group.latency": "Step time, in plan order",
     "rec.group.throughput": "Throughput levers (latency cost {cost})",
@@ -148,9 +144,6 @@ PLAN_ZH: dict[str, str] = {
     "attr.col.share": "占比",
     "attr.col.meaning": "包含的内容",
     "attr.total": "步骤时间",
-    "formula.whatif.attribution": "步骤关键路径的互斥划分：从步骤结束处沿着约束每个开始时刻的因素"
-    "（启动调用、流内顺序、主机顺序、所等待的工作）回溯，每一纳秒只归入一个类别；各类别之和等于步骤时间",
-    "formula.attribution.share": "类别时间 / 同一步骤的步骤时间",
     "rec.group.latency": "步骤时间（按计划顺序）",
     "rec.group.throughput": "吞吐量手段（时延代价 {cost}）",
     "rec.group.throughput_free": "吞吐量手段",
