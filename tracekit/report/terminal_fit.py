@@ -10,6 +10,7 @@ from typing import Literal
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 NAME_MIN_WIDTH = 24  # narrower than this, optional columns make room for the name
 _MEASURE = Console(file=io.StringIO(), width=10_000, color_system=None, legacy_windows=False)
@@ -59,7 +60,7 @@ def _table(title: str, columns: list[Column], rows: list[list[str]], name: str |
     if name is not None:
         table.add_column(name, no_wrap=True, overflow="ellipsis")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*map(Text, row))  # as written: a formula's "[first start, last end]" is no markup
     return table
 
 
