@@ -50,8 +50,8 @@ def _terminal(document: Document, width: int) -> list[str]:
 
 
 def _words(lines: list[str], first: str) -> list[str]:
-    """The words of the line that starts with `first`."""
-    return next(line.split() for line in lines if line.split()[:1] == [first])
+    """The words of the table row that starts with `first` (not a wrapped formula's next line)."""
+    return next(line.split() for line in lines if line.startswith(f"{first} "))
 
 
 @pytest.mark.parametrize("width", [80, 120])

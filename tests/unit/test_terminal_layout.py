@@ -18,6 +18,7 @@ from nsys_builder import DEVICE, HTOD, PINNED, Export
 from rich.console import Console
 
 from tracekit.analysis.analyze import Options
+from tracekit.analysis.document import Document
 from tracekit.api import analyze_trace
 from tracekit.readers import read_traces
 from tracekit.report.terminal import render_summary
@@ -70,17 +71,17 @@ def _ascend(tmp: Path) -> Path:
 BUILDERS = {"kineto": _kineto, "nsys": _nsys, "ascend": _ascend}
 
 
-def _summary(path: Path, width: int, options: Options | None = None) -> tuple[str, dict]:
+def _summary(path: Path, width: int, options: Options | None = None) -> tuple[str, Document]:
     document = analyze_trace(read_traces(path)[0], options or Options()).document
     out = io.StringIO()
     render_summary(document, Console(file=out, width=width, color_system=None, legacy_windows=False))
     return out.getvalue(), document
 
 
-def _shown_names(document: dict) -> list[str]:
-    names = [h["name"] for d in document["devices"] for h in d["hotspots"]]
-    names += [op["name"] for d in document["devices"] for op in (d.get("operators") or [])[:TERMINAL_ROWS]]
-    return names + [h["name"] for h in document["host"]["cpu_op_hotspots"] if not document["devices"]]
+def _shown_names(document: Document) -> list[str]:
+    names = [h.name for d in document.devices for h in d.hotspots]
+    names += [op.name for d in document.devices for op in (d.operators or [])[:TERMINAL_ROWS]]
+    return names + [h.name for h in document.host.cpu_op_hotspots if not document.devices]
 
 
 def _whole_or_cut(name: str, lines: list[str]) -> bool:
@@ -120,17 +121,17 @@ def test_long_kernel_names_are_cut_with_an_ellipsis(tmp_path: Path, width: int) 
 def test_without_steps_the_summary_suggests_the_step_marker(tmp_path: Path) -> None:
     output, document = _summary(_nsys(tmp_path), 120)
     (tmp_path / "long_names.sqlite").unlink()
-    assert document["steps"]["count"] == 0
-    assert document["trace"]["marker_names"] == ["decode_step_with_a_name"]
+    assert document.steps.count == 0
+    assert document.trace.marker_names == ["decode_step_with_a_name"]
     assert "--steps nvtx:NAME" in output and "--steps nvtx:decode_step_with_a_name" in output
     marked, marked_document = _summary(_nsys(tmp_path), 120, Options(step_marker="decode_step_with_a_name"))
-    assert marked_document["steps"]["count"] == 4 and marked_document["trace"]["marker_names"] == []
+    assert marked_document.steps.count == 4 and marked_document.trace.marker_names == []
     assert "nvtx:NAME" not in marked
 
 
 def test_not_applicable_rules_are_listed_apart(tmp_path: Path) -> None:
     output, document = _summary(_kineto(tmp_path), 1000)  # one line per list
-    statuses = {r["id"]: r["status"] for r in document["recommendations"]["checked"]}
+    statuses = {r.id: r.status for r in document.recommendations.checked}
     lines = output.splitlines()
     fired_not = next(line for line in lines if line.startswith("checked, did not fire:"))
     not_applicable = next(line for line in lines if line.startswith("not applicable"))
@@ -147,7 +148,7 @@ def test_no_recommendation_is_a_sentence_not_an_empty_table(tmp_path: Path) -> N
         events.append(kernel("gemm", t0 + 20, 9800.0, n + 1))
     path = write_trace(tmp_path / "busy.json", events)
     output, document = _summary(path, 80)
-    assert document["recommendations"]["fired"] == []
+    assert document.recommendations.fired == []
     assert "Recommendations: none" in output
     assert "┏" not in output and "recommendation │" not in output
 
