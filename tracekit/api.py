@@ -17,6 +17,8 @@ import pyarrow as pa
 from tracekit.analysis.analyze import Options, marker_steps, select_steps
 from tracekit.analysis.analyze import analyze as analyze_events
 from tracekit.analysis.columns import Columns
+from tracekit.analysis.document import Document
+from tracekit.analysis.document.recommendations import PlanSummary
 from tracekit.api_frames import (
     bubbles_table,
     copies_table,
@@ -212,9 +214,10 @@ def _device(name: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Analysis:
-    """The analysis of one trace: the `tracekit.analysis/1` document and the events it was made from."""
+    """The analysis of one trace: the typed `tracekit.analysis/1` document (Structs whose fields are
+    the JSON's keys, docs/json.md) and the events it was made from."""
 
-    document: dict
+    document: Document
     events: pa.Table
 
     def __repr__(self) -> str:
@@ -225,35 +228,42 @@ class Analysis:
 
     @property
     def source(self) -> str:
-        return self.document["trace"]["source"]
+        return self.document.trace.source
 
     @property
     def format(self) -> str:
-        return self.document["trace"]["format"]
+        return self.document.trace.format
 
     @property
     def devices(self) -> list[int]:
         """Ids of the devices that ran at least one operation."""
-        return [block["id"] for block in self.document["devices"]]
+        return [block.id for block in self.document.devices]
 
     @property
     def step_count(self) -> int:
-        return self.document["steps"]["count"]
+        return self.document.steps.count
 
     @property
     def step_p50_ns(self) -> int | None:
         """Median step duration (nearest rank), None without steps."""
-        return self.document["steps"]["duration_ns"]["p50"]
+        return self.document.steps.duration_ns.p50
 
     @property
     def predicted_step_ns(self) -> int | None:
         """The step time predicted after every planned change, None without a plan."""
-        return self.document["recommendations"]["plan"]["predicted_step_ns"]
+        plan = self._plan
+        return plan.predicted_step_ns if plan else None
 
     @property
     def speedup(self) -> float | None:
         """Step time now / predicted after the plan's changes."""
-        return self.document["recommendations"]["plan"]["speedup"]
+        plan = self._plan
+        return plan.speedup if plan else None
+
+    @property
+    def _plan(self) -> PlanSummary | None:
+        recommendations = self.document.recommendations
+        return recommendations.plan if recommendations else None
 
     @cached_property
     def _columns(self) -> Columns:
@@ -313,7 +323,7 @@ class Analysis:
     def to_html(self, path: str | Path, lang: str = "en") -> Path:
         """Write the self-contained HTML report (recommendations in `lang`) atomically to `path`."""
         check_lang(lang)
-        own = self.document["recommendations"]
-        recommendations = own if own["lang"] == lang else recommend(self.document, lang)
+        own = self.document.recommendations
+        recommendations = own if own and own.lang == lang else recommend(self.document, lang)
         write_text_atomic(Path(path), render_html(self.document, lang, recommendations))
         return Path(path)

@@ -10,14 +10,20 @@ A number the document leaves unknown (None) is null in Arrow, NaN in a float64 p
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from enum import IntEnum
 
 import numpy as np
 import pyarrow as pa
+from msgspec.structs import asdict
 
 from tracekit.analysis.bubbles import CAUSES, bubble_causes, find_bubbles
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.copies import REPORTED_DIRECTIONS
+from tracekit.analysis.document import Document
+from tracekit.analysis.document.base import Block
+from tracekit.analysis.document.device import Device
+from tracekit.analysis.document.recommendations import Fired
 from tracekit.model.schema import CopyDirection, Kind, MemoryKind
 from tracekit.model.steps import step_spans
 
@@ -86,20 +92,19 @@ BUBBLES = pa.schema(
 )
 
 
-def bubbles_table(cols: Columns, document: dict) -> pa.Table:
+def bubbles_table(cols: Columns, document: Document) -> pa.Table:
     """Every bubble of every device (idle interval inside its window, at least the threshold long)."""
-    threshold = document["options"]["bubble_threshold_ns"]
-    parts = [_device_bubbles(cols, block, threshold) for block in document["devices"]]
+    threshold = document.options.bubble_threshold_ns
+    parts = [_device_bubbles(cols, block, threshold) for block in document.devices]
     return pa.concat_tables(parts) if parts else BUBBLES.empty_table()
 
 
-def _device_bubbles(cols: Columns, block: dict, threshold_ns: int) -> pa.Table:
-    ops = cols.device_ops(block["id"])
-    window = block["window"]
-    bubbles = find_bubbles(cols, ops, window["start_ns"], window["end_ns"], threshold_ns)
-    causes = bubble_causes(cols, ops, bubbles, block["id"]).astype(np.int8)
+def _device_bubbles(cols: Columns, block: Device, threshold_ns: int) -> pa.Table:
+    ops = cols.device_ops(block.id)
+    bubbles = find_bubbles(cols, ops, block.window.start_ns, block.window.end_ns, threshold_ns)
+    causes = bubble_causes(cols, ops, bubbles, block.id).astype(np.int8)
     arrays = [
-        np.full(len(bubbles), block["id"], dtype=np.int64),
+        np.full(len(bubbles), block.id, dtype=np.int64),
         bubbles.starts,
         bubbles.ends,
         bubbles.ends - bubbles.starts,
@@ -127,9 +132,9 @@ HOTSPOTS = pa.schema(
 )
 
 
-def hotspots_table(document: dict) -> pa.Table:
+def hotspots_table(document: Document) -> pa.Table:
     """The kernel hotspots of each device, ranked by total time."""
-    return _rows_table(HOTSPOTS, _device_rows(document, "hotspots"))
+    return _rows_table(HOTSPOTS, _device_rows(document, lambda device: device.hotspots))
 
 
 OPERATORS = pa.schema(
@@ -159,11 +164,11 @@ OPERATORS = pa.schema(
 )
 
 
-def operators_table(document: dict) -> pa.Table:
+def operators_table(document: Document) -> pa.Table:
     """The framework operators of each device by device time; shapes and dtypes as JSON text."""
     rows = [
-        {**row, "shapes": json.dumps(row.get("shapes")), "dtypes": json.dumps(row.get("dtypes"))}
-        for row in _device_rows(document, "operators")
+        {**row, "shapes": json.dumps(row["shapes"]), "dtypes": json.dumps(row["dtypes"])}
+        for row in _device_rows(document, lambda device: device.operators or [])
     ]
     return _rows_table(OPERATORS, rows)
 
@@ -190,11 +195,11 @@ COPIES = pa.schema(
 )
 
 
-def copies_table(document: dict) -> pa.Table:
+def copies_table(document: Document) -> pa.Table:
     """One row per device and copy direction (h2d, d2h, d2d)."""
     rows = [
-        {**block[key], "device": block["id"], "direction": key}
-        for block in document["devices"]
+        {**asdict(block.copies(key)), "device": block.id, "direction": key}
+        for block in document.devices
         for key in REPORTED_DIRECTIONS
     ]
     return _rows_table(COPIES, rows)  # every device has the three rows: labels in that order
@@ -219,22 +224,25 @@ RECOMMENDATIONS = pa.schema(
 )
 
 
-def recommendations_table(document: dict) -> pa.Table:
+def recommendations_table(document: Document) -> pa.Table:
     """The fired findings in rank order, with their gains; actions one per line."""
-    rows = [
-        {
-            **finding,
-            **(finding.get("gain") or {}),
-            "upper_bound": bool((finding.get("gain") or {}).get("upper_bound")),
-            "actions": "\n".join(finding.get("actions") or []),
-        }
-        for finding in document["recommendations"]["fired"]
-    ]
-    return _rows_table(RECOMMENDATIONS, rows)
+    fired = document.recommendations.fired if document.recommendations else []
+    return _rows_table(RECOMMENDATIONS, [_finding_row(finding) for finding in fired])
 
 
-def _device_rows(document: dict, key: str) -> list[dict]:
-    return [{**row, "device": block["id"]} for block in document["devices"] for row in block.get(key) or []]
+def _finding_row(finding: Fired) -> dict:
+    gain = asdict(finding.gain) if finding.gain else {}
+    return {
+        **asdict(finding),
+        **gain,
+        "upper_bound": bool(gain.get("upper_bound")),
+        "actions": "\n".join(finding.actions),
+    }
+
+
+def _device_rows(document: Document, rows_of: Callable[[Device], list[Block]]) -> list[dict]:
+    """Each row of each device (as a dict of its fields) with the device's id."""
+    return [{**asdict(row), "device": block.id} for block in document.devices for row in rows_of(block)]
 
 
 def _rows_table(schema: pa.Schema, rows: list[dict]) -> pa.Table:

@@ -13,6 +13,7 @@ from ascend_builder import task, write_rank
 from kineto_builder import kernel, memcpy, runtime, step, write_trace
 
 import tracekit
+from tracekit.analysis.document import Document
 from tracekit.errors import TraceError
 from tracekit.model.schema import CopyDirection, Kind, MemoryKind
 
@@ -89,10 +90,11 @@ def test_typed_attributes_read_the_document(analysis: tracekit.Analysis) -> None
     assert analysis.source.endswith("tiny.json") and analysis.format == "kineto"
     assert analysis.devices == [0]
     assert (analysis.step_count, analysis.step_p50_ns) == (2, 100_000)
-    assert analysis.speedup == document["recommendations"]["plan"]["speedup"]
-    assert analysis.predicted_step_ns == document["recommendations"]["plan"]["predicted_step_ns"]
-    fired = document["recommendations"]["fired"]
-    assert analysis.recommendations["id"].tolist() == [f["id"] for f in fired]
+    assert isinstance(document, Document)
+    assert analysis.speedup == document.recommendations.plan.speedup
+    assert analysis.predicted_step_ns == document.recommendations.plan.predicted_step_ns
+    fired = document.recommendations.fired
+    assert analysis.recommendations["id"].tolist() == [f.id for f in fired]
     assert analysis.recommendations["rank"].tolist() == list(range(1, len(fired) + 1))
 
 
@@ -108,11 +110,11 @@ def test_options_reach_the_analysis(trace_path: Path) -> None:
     analysis = tracekit.analyze(trace_path, top=1, steps=(2, 2), lang="zh")
     assert analysis.hotspots[["name", "count"]].values.tolist() == [["gemm", 1]]  # step 2: one gemm
     assert analysis.steps["step"].tolist() == [2]
-    assert analysis.document["options"]["steps"] == [2, 2]
-    assert analysis.document["recommendations"]["lang"] == "zh"
+    assert analysis.document.options.steps == [2, 2]
+    assert analysis.document.recommendations.lang == "zh"
     wide = tracekit.analyze(trace_path, bubble_threshold="20us")
     assert wide.bubbles["dur_ns"].tolist() == [30_000, 46_000]
-    assert wide.document["devices"][0]["bubbles"]["total_ns"] == 76_000
+    assert wide.document.devices[0].bubbles.total_ns == 76_000
 
 
 def test_json_and_html_outputs(analysis: tracekit.Analysis, tmp_path: Path) -> None:

@@ -12,8 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 from ascend_builder import task, write_rank
 from kineto_builder import kernel, memcpy, runtime, step, write_trace
+from msgspec.structs import asdict
 
 import tracekit
+from tracekit.analysis.document import Document
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_traces" / "h2d28_separate.pt.trace.json.gz"
@@ -42,7 +44,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def document() -> dict:
+def document() -> Document:
     """The analysis of the sample with every kernel group listed."""
     return tracekit.analyze(SAMPLE, top=10_000).document
 
@@ -52,9 +54,9 @@ def _sql(query: str, path: Path) -> tuple:
     return row
 
 
-def test_kernels_read_back_with_the_analysis_count_and_time(exported: dict, document: dict) -> None:
-    hotspots = document["devices"][0]["hotspots"]
-    expected = (sum(h["count"] for h in hotspots), sum(h["total_ns"] for h in hotspots))
+def test_kernels_read_back_with_the_analysis_count_and_time(exported: dict, document: Document) -> None:
+    hotspots = document.devices[0].hotspots
+    expected = (sum(h.count for h in hotspots), sum(h.total_ns for h in hotspots))
     assert expected[0] == 70  # the 7 kernels of each of the 10 steps (tests/data/gpu/SOURCE.md)
     frame = pd.read_parquet(exported["kernels"])
     assert (len(frame), int(frame["dur_ns"].sum())) == expected
@@ -65,40 +67,39 @@ def test_kernels_read_back_with_the_analysis_count_and_time(exported: dict, docu
     assert _sql("SELECT sum(count), sum(total_ns) FROM FILE", exported["hotspots"]) == expected
 
 
-def test_copies_read_back_with_the_analysis_totals(exported: dict, document: dict) -> None:
-    h2d = document["devices"][0]["h2d"]
+def test_copies_read_back_with_the_analysis_totals(exported: dict, document: Document) -> None:
+    h2d = document.devices[0].h2d
     frame = pd.read_parquet(exported["copies"])
     copies = frame[frame["copy_direction"] == "h2d"]
     assert (len(copies), int(copies["dur_ns"].sum()), int(copies["bytes"].sum())) == (
-        h2d["count"],
-        h2d["total_ns"],
-        h2d["bytes"],
+        h2d.count,
+        h2d.total_ns,
+        h2d.bytes,
     )
     query = "SELECT count(*), sum(dur_ns), sum(bytes) FROM FILE WHERE copy_direction = 'h2d'"
-    assert _sql(query, exported["copies"]) == (h2d["count"], h2d["total_ns"], h2d["bytes"])
-    assert h2d["count"] == 280  # 28 copies in each of the 10 steps
+    assert _sql(query, exported["copies"]) == (h2d.count, h2d.total_ns, h2d.bytes)
+    assert h2d.count == 280  # 28 copies in each of the 10 steps
     pageable = "SELECT count(*) FROM FILE WHERE copy_direction = 'h2d' AND src_memory = 'pageable'"
-    assert _sql(pageable, exported["copies"]) == (h2d["pageable_count"],)
+    assert _sql(pageable, exported["copies"]) == (h2d.pageable_count,)
 
 
-def test_bubbles_and_steps_read_back_with_the_analysis_numbers(exported: dict, document: dict) -> None:
-    bubbles = document["devices"][0]["bubbles"]
+def test_bubbles_and_steps_read_back_with_the_analysis_numbers(exported: dict, document: Document) -> None:
+    bubbles = document.devices[0].bubbles
     assert _sql("SELECT count(*), sum(dur_ns), max(dur_ns) FROM FILE", exported["bubbles"]) == (
-        bubbles["count"],
-        bubbles["total_ns"],
-        bubbles["max_ns"],
+        bubbles.count,
+        bubbles.total_ns,
+        bubbles.max_ns,
     )
     by_cause = dict(
         duckdb.sql(f"SELECT cause, count(*) FROM '{exported['bubbles']}' GROUP BY cause").fetchall()
     )
-    assert by_cause == {
-        cause: block["count"] for cause, block in bubbles["by_cause"].items() if block["count"]
-    }
-    steps = document["steps"]
+    causes = asdict(bubbles.by_cause)
+    assert by_cause == {cause: block.count for cause, block in causes.items() if block.count}
+    steps = document.steps
     frame = pd.read_parquet(exported["steps"])
-    assert frame["step"].tolist() == steps["series"]["step"]
-    assert frame["duration_ns"].tolist() == steps["series"]["duration_ns"]
-    assert int(frame["duration_ns"].sum()) == round(steps["duration_ns"]["mean"] * steps["count"])
+    assert frame["step"].tolist() == steps.series.step
+    assert frame["duration_ns"].tolist() == steps.series.duration_ns
+    assert int(frame["duration_ns"].sum()) == round(steps.duration_ns.mean * steps.count)
 
 
 def test_events_keep_the_canonical_columns_with_labels(exported: dict) -> None:

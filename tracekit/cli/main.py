@@ -43,6 +43,7 @@ from tracekit.report.files import check_output_paths, to_json, write_text_atomic
 
 if TYPE_CHECKING:
     from tracekit.analysis.analyze import Options
+    from tracekit.analysis.document import Document
 
 EXIT_BAD_INPUT = 2
 PROGRESS_MIN_BYTES = 16 << 20  # files this large take over a second to read
@@ -218,14 +219,19 @@ def analyze_command(
 
 
 def _write_html_reports(
-    trace: Path, html_path: str | None, lang: str, labels: list[str], documents: list[dict], console: Console
+    trace: Path,
+    html_path: str | None,
+    lang: str,
+    labels: list[str],
+    documents: list[Document],
+    console: Console,
 ) -> None:
     """One HTML report per document, its recommendations in `lang`."""
     from tracekit.rules import recommend
 
     for label, document in zip(labels, documents, strict=True):
         out = html_output_path(trace, html_path, label)
-        recommendations = document["recommendations"] if lang == "en" else recommend(document, lang)
+        recommendations = document.recommendations if lang == "en" else recommend(document, lang)
         write_report(document, out, lang, recommendations)
         console.print(f"HTML report written to {out}")
 
@@ -347,7 +353,7 @@ def _output_path(trace: Path, json_path: str | None, label: str) -> Path:
     return DEFAULT_OUTPUT_DIR / f"{name}.analysis.json"
 
 
-def _rank_labels(documents: list[dict]) -> list[str]:
+def _rank_labels(documents: list[Document]) -> list[str]:
     """ "" for a single trace; else `rank<N>` per document (the rank id it records, or its position)."""
     if len(documents) == 1:
         return [""]
