@@ -76,3 +76,26 @@ def test_sparse_string_ids_give_the_same_names_as_dense_ones(tmp_path: Path) -> 
     assert _read(sparse) == _read(dense)
     ids = np.array([0, 5, 9])
     assert export_db._id_index(ids, np.array([5, 6, -1, 9, 2**62])).tolist() == [1, -1, -1, 2, -1]
+
+
+@pytest.mark.parametrize(("odd", "stored"), [("700 ns", "text"), (700.5, "real"), (None, "null")])
+def test_a_late_value_of_another_type_reads_as_without_the_driver(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, odd: object, stored: str
+) -> None:
+    pytest.importorskip(
+        "adbc_driver_sqlite.dbapi", reason="the `fast` extra (adbc-driver-sqlite) is not installed"
+    )
+    path = _export(tmp_path)
+    kernels = "FROM CUPTI_ACTIVITY_KIND_KERNEL"
+    with sqlite3.connect(path) as db:  # the 4th kernel's start: a text, a real, a NULL
+        db.execute("UPDATE CUPTI_ACTIVITY_KIND_KERNEL SET start = ? WHERE rowid = 4", (odd,))
+        assert db.execute(f"SELECT typeof(start) {kernels} WHERE rowid = 4").fetchone() == (stored,)
+    assert export_db.arrow_integer_columns(sqlite3.connect(path), f"SELECT start {kernels}") is None
+    with_adbc = _read(path)
+    monkeypatch.setitem(sys.modules, "adbc_driver_sqlite", None)
+    monkeypatch.setitem(sys.modules, "adbc_driver_sqlite.dbapi", None)
+    assert _read(path) == with_adbc
+    assert len(with_adbc[0]) == 12 and with_adbc[1] == [
+        "1 value(s) of CUPTI_ACTIVITY_KIND_KERNEL.start: missing, not an integer or out of range; "
+        "event dropped"
+    ]

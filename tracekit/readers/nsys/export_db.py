@@ -87,8 +87,10 @@ class Export:
         the other fields (read as NONE, as `ints` reads NULL); a `NULL` field, a column the table
         lacks, stays a list of None."""
         computed = {alias: sql for alias, sql in fields.items() if sql != "NULL"}
-        if exact is not None and computed and self._integers_only(table, computed, exact, where):
-            columns = self._integer_columns(table, computed, exact, where)
+        columns = (
+            self._integer_columns(table, computed, exact, where) if exact is not None and computed else None
+        )
+        if columns is not None:
             n = len(next(iter(columns.values())))
             return {alias: columns[alias] if alias in columns else [None] * n for alias in fields}
         sql = f"SELECT {', '.join(fields.values())} FROM {quoted(table)} WHERE {where}"
@@ -106,12 +108,16 @@ class Export:
 
     def _integer_columns(
         self, table: str, fields: dict[str, str], exact: tuple[str, ...], where: str
-    ) -> dict[str, np.ndarray]:
-        """The fields as int64 columns, each row converted by numpy (no Python list per column)."""
+    ) -> dict[str, np.ndarray] | None:
+        """The fields as int64 columns when every value is an SQLite integer (NULL allowed outside
+        `exact`, read as NONE), else None: by ADBC's driver when installed (it refuses any other
+        type), else after one SQLite scan of the types, each row converted by numpy."""
         values = [sql if alias in exact else f"coalesce({sql}, {NONE})" for alias, sql in fields.items()]
         sql = f"SELECT {', '.join(values)} FROM {quoted(table)} WHERE {where}"
         columns = arrow_integer_columns(self.db, sql)
         if columns is None:
+            if not self._integers_only(table, fields, exact, where):
+                return None
             dtype = np.dtype([(f"c{i}", np.int64) for i in range(len(fields))])
             rows = np.fromiter(self.db.execute(sql), dtype=dtype)
             columns = [np.ascontiguousarray(rows[f"c{i}"]) for i in range(len(fields))]
@@ -121,11 +127,15 @@ class Export:
         return self.db.execute(sql).fetchall()
 
 
+ARROW_BATCH_ROWS = 1 << 20
+"""Rows per Arrow batch from ADBC (its default, 1024, makes joining the batches cost more than the fetch)."""
+
+
 def arrow_integer_columns(db: sqlite3.Connection, sql: str) -> list[np.ndarray] | None:
-    """The int64 columns of a query whose every value is an integer, fetched by ADBC's SQLite driver
-    (the `fast` extra: Arrow columns, no Python object per value) from the same file, read-only and
-    immutable; None without the driver or when its answer is anything but int64 columns without
-    NULLs (then sqlite3 fetches them)."""
+    """The int64 columns of a query, fetched by ADBC's SQLite driver (the `fast` extra: Arrow columns,
+    no Python object per value) from the same file, read-only and immutable; None without the driver,
+    or unless every value is an SQLite integer (the driver refuses a value of another type than the
+    column's first ones; a column it did not type int64, or with a NULL, is refused here)."""
     try:
         import adbc_driver_sqlite.dbapi as adbc
     except ImportError:
@@ -135,9 +145,10 @@ def arrow_integer_columns(db: sqlite3.Connection, sql: str) -> list[np.ndarray] 
         return None
     try:
         with adbc.connect(sqlite_uri(Path(file))) as connection, connection.cursor() as cursor:
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(ARROW_BATCH_ROWS)})
             cursor.execute(sql)
             table = cursor.fetch_arrow_table()
-    except adbc.Error:
+    except (adbc.Error, OSError):  # OSError: a value of another type than the column's first ones
         return None
     if any(column.type != pa.int64() or column.null_count for column in table.columns):
         return None
