@@ -16,7 +16,7 @@ from dataclasses import asdict, replace
 
 import msgspec
 
-from tracekit.analysis.document import Document, to_document
+from tracekit.analysis.document import Document
 from tracekit.analysis.document.device import Device
 from tracekit.analysis.document.recommendations import (
     Alternative,
@@ -58,8 +58,6 @@ def recommend(document: Document, lang: str = "en") -> Recommendations:
     of one cause under their finding, and every other rule checked with the reason."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r} (known: {', '.join(LANGUAGES)})")
-    if isinstance(document, dict):  # TRANSITION (issue 17): a JSON read as dicts (cli `report`)
-        document = to_document(document)
     ctx = Context(document, busiest_device(document), platform_of(document))
     outcomes = {rule.id: (rule, _decided(rule, ctx)) for rule in RULES}
     fired = _ranked([pair for pair in outcomes.values() if pair[1].status == FIRED])
