@@ -28,7 +28,7 @@ def bubbles_section(ctx: Context, device: Device) -> str:
     window = ctx.device_window(device)
     summary_html = element("p", text(summary), title=ctx.hint("bubbles", window))
     plots = ctx.chart(charts.bubble_histogram_chart(bubbles, t), t("bub.histogram")) + ctx.chart(
-        charts.bubble_causes_chart(bubbles, t), t("bub.causes")
+        charts.bubble_causes_chart(bubbles, t, ctx.lang), t("bub.causes")
     )
     return (
         summary_html
@@ -55,7 +55,7 @@ def _causes_table(ctx: Context, bubbles: Bubbles, window: str) -> str:
             count_cell(cause.count),
             ns_cell(cause.total_ns),
             share_cell(cause.total_ns / idle if idle else None),
-            Cell(t(f"cause.{key}") if key in charts.CAUSE_COLOURS else ""),
+            Cell(ctx.formula(f"bubbles.cause.{key}") if key in charts.CAUSE_COLOURS else ""),
         ]
         for key, cause in charts.bubble_causes(bubbles)
     ]

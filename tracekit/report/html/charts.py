@@ -16,6 +16,7 @@ from tracekit.analysis.document.operators import Hardware, Operator
 from tracekit.analysis.document.stats import Hotspot
 from tracekit.analysis.document.trace import StepDurations, Steps, Timeline, TimelineEvents
 from tracekit.formatting import fmt_ns
+from tracekit.report.formulas import formula
 
 Translate = Callable[..., str]
 
@@ -147,8 +148,8 @@ def bubble_causes(bubbles: Bubbles) -> list[tuple[str, CauseTotal]]:
     return list(msgspec.structs.asdict(bubbles.by_cause).items())
 
 
-def bubble_causes_chart(bubbles: Bubbles, t: Translate) -> dict[str, object] | None:
-    """Idle time per cause (sync_wait, host_wait, other)."""
+def bubble_causes_chart(bubbles: Bubbles, t: Translate, lang: str) -> dict[str, object] | None:
+    """Idle time per cause (sync_wait, host_wait, other), each with its definition in `lang`."""
     if not bubbles.count:
         return None
     causes = bubble_causes(bubbles)
@@ -158,7 +159,7 @@ def bubble_causes_chart(bubbles: Bubbles, t: Translate) -> dict[str, object] | N
         "x": keys,
         "y": [cause.total_ns / NS_PER_MS for _, cause in causes],
         "marker": {"color": [CAUSE_COLOURS.get(key, BAR_COLOUR) for key in keys]},
-        "hovertext": [_cause_hover(key, cause, t) for key, cause in causes],
+        "hovertext": [_cause_hover(key, cause, lang) for key, cause in causes],
         "hoverinfo": "text",
     }
     layout = base_layout(300, t("col.cause"), t("bub.axis_time"))
@@ -166,8 +167,8 @@ def bubble_causes_chart(bubbles: Bubbles, t: Translate) -> dict[str, object] | N
     return {"type": "figure", "data": [trace], "layout": layout}
 
 
-def _cause_hover(key: str, cause: CauseTotal, t: Translate) -> str:
-    meaning = f"<br>{plotly_text(t(f'cause.{key}'))}" if key in CAUSE_COLOURS else ""
+def _cause_hover(key: str, cause: CauseTotal, lang: str) -> str:
+    meaning = f"<br>{plotly_text(formula(f'bubbles.cause.{key}', lang))}" if key in CAUSE_COLOURS else ""
     return f"{plotly_text(key)}: {cause.count:,} · {fmt_ns(cause.total_ns)}{meaning}"
 
 
