@@ -75,8 +75,8 @@ DEFINITIONS: dict[str, str] = {
     "steps.throughput_per_s": "1 s / mean step duration: steps per second when steps run one after another",
     "steps.series": "each step's duration in start order (every stride-th step when there are more than "
     "2000)",
-    "host.sync_calls": "cudaDeviceSynchronize / cudaStreamSynchronize calls of the host, count and time "
-    "(nsys rule cuda_api_sync)",
+    "host.sync_calls": "cudaDeviceSynchronize / cudaStreamSynchronize calls of the host (on Ascend "
+    "aclrtSynchronizeDevice / aclrtSynchronizeStream), count and time (nsys rule cuda_api_sync)",
     "hotspots": "kernels grouped by short name (no return type, template arguments or parameters); "
     f"share = {_HOTSPOT_SHARE}",
     "hotspots.share": _HOTSPOT_SHARE,

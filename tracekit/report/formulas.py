@@ -74,7 +74,8 @@ DEFINITIONS_ZH: dict[str, str] = {
     "steps.duration_ns": "主机端 ProfilerStep#N 区间的时长；分位数取最近秩",
     "steps.throughput_per_s": "1 s / 平均步骤时长：步骤依次执行时每秒的步骤数",
     "steps.series": "按开始顺序的每个步骤的时长（超过 2000 步时每隔 stride 步取一个）",
-    "host.sync_calls": "主机的 cudaDeviceSynchronize / cudaStreamSynchronize 调用：次数与时间（nsys 规则 cuda_api_sync）",
+    "host.sync_calls": "主机的 cudaDeviceSynchronize / cudaStreamSynchronize 调用（昇腾上为 aclrtSynchronizeDevice / "
+    "aclrtSynchronizeStream）：次数与时间（nsys 规则 cuda_api_sync）",
     "hotspots": f"按短名（去掉返回类型、模板参数和形参）分组的内核；share = {_HOTSPOT_SHARE_ZH}",
     "hotspots.share": _HOTSPOT_SHARE_ZH,
     "launch.delay": "内核开始 - (启动调用开始 + 启动调用时长)，小于 0 时取 0",
