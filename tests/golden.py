@@ -10,12 +10,15 @@ from pathlib import Path
 from conftest import SHARED_TRACES  # noqa: F401 (test_golden reads it here): ../shared, or TRACEKIT_SHARED
 
 from tracekit.analysis.analyze import analyze
+from tracekit.analysis.document import plain
+from tracekit.analysis.document.device import CopySummary, Device
 from tracekit.errors import TraceError
 from tracekit.readers import read_traces
 from tracekit.rules import CHANGES, recommend
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "data" / "golden"
+DIRECTIONS = ("h2d", "d2h", "d2d")
 
 SHARED_INPUTS = (
     "kineto/hta/negative_queue_length_values_check/rank0.json.gz",
@@ -81,27 +84,31 @@ def key_numbers(trace) -> dict[str, object]:
         "format": trace.format,
         "events": trace.events.num_rows,
         "warnings": len(trace.metadata.get("warnings", [])),
-        "steps": {"count": document["steps"]["count"], "duration_ns": document["steps"]["duration_ns"]},
-        "devices": [_device(device) for device in document["devices"]],
-        "host_sync_calls": document["host"]["sync_calls"]["count"],
+        "steps": {"count": document.steps.count, "duration_ns": plain(document.steps.duration_ns)},
+        "devices": [_device(device) for device in document.devices],
+        "host_sync_calls": document.host.sync_calls.count,
         "recommendations": [
-            [fired["id"], _round(fired["gain"].get("speedup"))] for fired in recommendations["fired"]
+            [fired.id, _round(fired.gain.speedup if fired.gain else None)] for fired in recommendations.fired
         ],
     }
 
 
-def _device(device: dict) -> dict[str, object]:
-    copies = {d: [device[d][k] for k in ("count", "bytes", "total_ns")] for d in ("h2d", "d2h", "d2d")}
+def _device(device: Device) -> dict[str, object]:
+    copies = {d: _copies(device.copies(d)) for d in DIRECTIONS}
     return {
-        "id": device["id"],
-        "operations": device["operations"],
-        "window_ns": device["window_ns"],
-        "busy_ns": device["busy_ns"],
-        "kernel_busy_ns": device["kernel_busy_ns"],
+        "id": device.id,
+        "operations": device.operations,
+        "window_ns": device.window_ns,
+        "busy_ns": device.busy_ns,
+        "kernel_busy_ns": device.kernel_busy_ns,
         "copies": copies,
-        "bubbles": [device["bubbles"]["count"], device["bubbles"]["total_ns"]],
-        "hotspots": [[h["name"], h["count"], h["total_ns"]] for h in device["hotspots"][:5]],
+        "bubbles": [device.bubbles.count, device.bubbles.total_ns],
+        "hotspots": [[h.name, h.count, h.total_ns] for h in device.hotspots[:5]],
     }
+
+
+def _copies(summary: CopySummary) -> list[int]:
+    return [summary.count, summary.bytes, summary.total_ns]
 
 
 def _round(value: object) -> object:
