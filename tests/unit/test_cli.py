@@ -115,7 +115,7 @@ def test_analyze_prints_summary_and_writes_json_without_touching_the_input(tmp_p
         "analyze", str(SAMPLE), "--json", str(out), "--no-html", "--top", "3", "--bubble-threshold", "10us"
     )
     assert result.returncode == 0, result.stderr
-    assert "Utilization" in result.stdout and "busy / |W|" in result.stdout
+    assert "Utilization" in result.stdout and "busy_ns / |W|" in result.stdout  # its definition
     document = json.loads(out.read_text())
     assert document["schema"] == "tracekit.analysis/1"
     assert document["options"] == {
