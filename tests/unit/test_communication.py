@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import msgspec
 import pyarrow.compute as pc
 import pytest
 from kineto_builder import cpu_op, kernel, memcpy, nccl_kernel, runtime, step, write_trace
@@ -177,7 +176,7 @@ def test_a_streamed_read_keeps_the_collective_columns(
 
 def _recommended(tmp_path: Path, events: list[dict]) -> Recommendations:
     document = analyze(read_trace(write_trace(tmp_path / "r.json", events)), changes=CHANGES)
-    return msgspec.convert(recommend(document), Recommendations)
+    return recommend(document)
 
 
 def test_exposed_communication_fires_with_its_amdahl_bound(tmp_path: Path) -> None:
