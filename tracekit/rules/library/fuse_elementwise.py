@@ -44,9 +44,9 @@ def check(ctx: Context) -> Outcome:
     all but one dispatch and launch per chain and the intermediate tensors' memory traffic."""
     if ctx.device is None or not ctx.device.launch or not ctx.device.launch.kernels_with_launch:
         return not_applicable("needs_launch_links")
-    if ctx.estimate("graph_launch") is not None and ctx.estimate(CHANGE.name) is None:  # the others
-        return older_analysis(f"whatif.{CHANGE.name}")  # were estimated: an analysis before this one
     estimate = ctx.estimate(CHANGE.name)
+    if ctx.estimate("graph_launch") is not None and estimate is None:  # the other levers estimated
+        return older_analysis(f"whatif.{CHANGE.name}")
 
     def fired() -> Outcome:
         return Outcome(
