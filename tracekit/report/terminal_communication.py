@@ -8,13 +8,13 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from tracekit.analysis.definitions import SPLIT_PARTS
 from tracekit.analysis.document.communication import Collective, Communication, Link, ProfilerCommunication
 from tracekit.analysis.document.device import Device
 from tracekit.formatting import fmt_copy_bytes, fmt_ns, fmt_share
 from tracekit.report.formulas import formula
 from tracekit.report.terminal_fit import Column, fitted_table
 
-SPLIT_PARTS = ("compute", "communication", "copies", "idle")
 _METRIC_COLUMNS = [
     Column("part", "left"), Column("time"), Column("share of W"), Column("formula", "left", wrap=True),
 ]  # fmt: skip
