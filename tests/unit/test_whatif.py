@@ -9,11 +9,14 @@ With `wrapped`, each copy call sits inside an `aten::to` CPU op [9+20i, 17+20i).
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from kineto_builder import cpu_op, kernel, memcpy, runtime, step, write_trace
 
+from tracekit.analysis import replay as replay_module
 from tracekit.analysis.changes import fit_copy_cost
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.replay import build_step, replay
@@ -96,6 +99,34 @@ def test_whatif_block_numbers(tmp_path: Path) -> None:
     # no pageable copies, one synchronization: nothing to pin, no mid-step sync to remove
     assert not block["pin_memory"]["applicable"]
     assert not block["remove_host_syncs"]["applicable"]
+
+
+def test_each_change_edits_and_replays_a_step_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The estimate, the plan's rounds and the claims edit and replay the same step with the same
+    change: each edit runs once per step model (host syncs twice: on the measured step, and in the
+    plan's second round on the batched one; it applies to neither), and replaying the same entries
+    again is looked up: two replays in all, the batched step (estimate, then the plan's first round)
+    and the measured one (the plan's baseline, every unchanged trial, the second round). Same
+    numbers as without the caches."""
+    trace, cols, _ = _model(tmp_path, False)
+    calls: list[str] = []
+
+    def counted(change):
+        def edit(inputs):
+            made = change.edit(inputs)
+            return None if made is None else lambda model, c: calls.append(change.name) or made(model, c)
+
+        return replace(change, edit=edit)
+
+    timelines = []
+    real = replay_module.replay_timeline
+    monkeypatch.setattr(replay_module, "replay_timeline", lambda *a: timelines.append(1) or real(*a))
+    batch, syncs = (c for c in CHANGES if c.name in ("batch_h2d", "remove_host_syncs"))
+    block = whatif_block(trace.events, cols, 0, changes=[counted(batch), counted(syncs)])
+    assert Counter(calls) == {"batch_h2d": 1, "remove_host_syncs": 2}
+    assert len(timelines) == 2
+    assert block["batch_h2d"]["predicted_step_ns"] == 46 * US
+    assert [(s["change"], s["predicted_step_ns"]) for s in block["plan"]["steps"]] == [("batch_h2d", 46 * US)]
 
 
 def test_cpu_bound_with_no_host_or_device_stage_does_not_fire() -> None:

@@ -21,7 +21,7 @@ from tracekit.analysis.batch_growth import doubled_work_factors
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.copies import host_memory
 from tracekit.analysis.precision import Bf16, bf16_effects
-from tracekit.analysis.replay import Entry, Op, StepModel
+from tracekit.analysis.replay import Entry, Op, StepModel, interval_arrays
 from tracekit.model.intervals import (
     Intervals,
     clip,
@@ -172,12 +172,12 @@ def _h2d_rows(cols: Columns, device: int) -> np.ndarray:
 def units(model: StepModel, targets: list[int], allowed: set[int]) -> list[tuple[int, int, list[int]]]:
     """For each target entry, the outermost CPU operation around it whose entries are all `allowed`
     (e.g. `aten::to` around a copy), else the entry itself: (start, end, entry indices), by start."""
-    entries = Intervals(*interval_arrays([(e.a, e.b) for e in model.entries]))
-    held = _Held(entries)
-    found: dict[tuple[int, int], list[int]] = {}
-    for target, span in zip(targets, _unit_spans(model, entries, targets, allowed), strict=True):
-        found.setdefault(span, held.inside(*span) or [target])
-    return sorted((a, b, inside) for (a, b), inside in found.items())
+    first: dict[tuple[int, int], int] = {}  # each span and the first target it holds
+    for target, span in zip(targets, _unit_spans(model, model.entry_spans, targets, allowed), strict=True):
+        first.setdefault(span, target)
+    inside = _Held(model.entry_spans).inside_each(list(first))
+    pairs = zip(first.items(), inside, strict=True)
+    return sorted((a, b, held or [target]) for ((a, b), target), held in pairs)
 
 
 def _unit_spans(
@@ -185,7 +185,7 @@ def _unit_spans(
 ) -> list[tuple[int, int]]:
     """Each target's span: the first CPU operation in (start, end) order (the outermost) that holds
     it and no entry outside `allowed`, else the target entry itself. Sorts and searches, no pairs."""
-    cpu = Intervals(*interval_arrays(model.cpu_ops))
+    cpu = model.cpu_spans
     others = [i for i in range(len(model.entries)) if i not in allowed]
     eligible = ~holds_any(cpu, Intervals(entries.starts[others], entries.ends[others]))
     around = Intervals(cpu.starts[eligible], cpu.ends[eligible])
@@ -201,31 +201,46 @@ class _Held:
     """The entries inside a span [a, b] (start >= a, end <= b), from the entries sorted by start:
     a span costs the entries that start in it."""
 
+    SHORT = 16  # spans starting this few entries or fewer are filtered in Python, not numpy
+
     def __init__(self, entries: Intervals) -> None:
         self.order = np.argsort(entries.starts, kind="stable")
         self.starts, self.ends = entries.starts[self.order], entries.ends[self.order]
 
-    def inside(self, a: int, b: int) -> list[int]:
-        lo, hi = np.searchsorted(self.starts, a, side="left"), np.searchsorted(self.starts, b, side="right")
-        return sorted(self.order[lo:hi][self.ends[lo:hi] <= b].tolist())
+    def inside_each(self, spans: list[tuple[int, int]]) -> list[list[int]]:
+        """For each span, the indices of the entries inside it, ascending: two searches for all the
+        spans at once, then each span's candidates filtered by end."""
+        if not spans:
+            return []
+        a, b = interval_arrays(spans)
+        los = np.searchsorted(self.starts, a, side="left").tolist()
+        his = np.searchsorted(self.starts, b, side="right").tolist()
+        order, ends = self.order.tolist(), self.ends.tolist()
+        return [
+            sorted(order[i] for i in range(lo, hi) if ends[i] <= end)
+            if hi - lo <= self.SHORT
+            else sorted(self.order[lo:hi][self.ends[lo:hi] <= end].tolist())
+            for lo, hi, end in zip(los, his, b.tolist(), strict=True)
+        ]
 
 
 def rebuild(
     model: StepModel, replaced: list[tuple[int, int, list[int]]], make: Callable[[int, int, list[int]], Entry]
 ) -> tuple[list[Entry], list[tuple[int, Op]]]:
     """Entries with each unit's entries replaced by the one entry `make` returns (a zero-time entry
-    removes the unit); detached operations are re-anchored to the new entry list."""
+    removes the unit); detached operations are re-anchored to the new entry list (an operation
+    placed after a removed entry follows the last entry kept before it)."""
     first_of = {inside[0]: (a, b, inside) for a, b, inside in replaced}
-    dropped = {i for _, _, inside in replaced for i in inside}
-    entries: list[Entry] = []
-    new_index: dict[int, int] = {}
-    for index, entry in enumerate(model.entries):
-        if index in first_of:
-            entries.append(make(*first_of[index]))
-        elif index not in dropped:
-            entries.append(entry)
-        new_index[index] = len(entries) - 1
-    detached = [(new_index.get(i, -1), op) for i, op in model.detached]
+    kept = np.ones(len(model.entries), dtype=bool)
+    kept[[i for _, _, inside in replaced for i in inside]] = False
+    kept[list(first_of)] = True
+    entries = [
+        make(*first_of[index]) if index in first_of else entry
+        for index, entry, keep in zip(range(len(kept)), model.entries, kept.tolist(), strict=True)
+        if keep
+    ]
+    new_index = (np.cumsum(kept) - 1).tolist()  # old entry index -> index of the entry it became or follows
+    detached = [(new_index[i] if 0 <= i < len(new_index) else -1, op) for i, op in model.detached]
     return entries, detached
 
 
@@ -256,11 +271,13 @@ def copy_targets(model: StepModel, cols: Columns, keep: Callable[[Op], bool]) ->
     """Entries launching H2D copies that `keep` selects; entries any unit may contain (copies, syncs,
     calls that launch nothing)."""
     targets, allowed = [], set()
+    flags = iter(cols.h2d_copy[[op.row for entry in model.entries for op in entry.ops]].tolist())
     for index, entry in enumerate(model.entries):
-        copies = [op for op in entry.ops if is_h2d(cols, op)]
+        h2d = [next(flags) for _ in entry.ops]
+        copies = [op for op, is_copy in zip(entry.ops, h2d, strict=True) if is_copy]
         if copies and len(copies) == len(entry.ops) and all(keep(op) for op in copies):
             targets.append(index)
-        if all(is_h2d(cols, op) for op in entry.ops):
+        if all(h2d):
             allowed.add(index)
     return targets, allowed
 
@@ -272,8 +289,8 @@ def synchronizing(model: StepModel) -> list[int]:
 
 def entries_in(model: StepModel, ranges: list[tuple[int, int]]) -> set[int]:
     """Entries inside any of the host ranges."""
-    entries = Intervals(*interval_arrays([(e.a, e.b) for e in model.entries]))
-    return set(np.flatnonzero(held_by_any(entries, Intervals(*interval_arrays(ranges)))).tolist())
+    inside = held_by_any(model.entry_spans, Intervals(*interval_arrays(ranges)))
+    return set(np.flatnonzero(inside).tolist())
 
 
 def launch_host_ns(model: StepModel) -> int:
@@ -296,14 +313,6 @@ def is_kernel(cols: Columns, op: Op) -> bool:
 
 def device_intervals(ops: list[Op]) -> list[tuple[int, int]]:
     return [(op.start, op.start + op.dur) for op in ops]
-
-
-def interval_arrays(intervals: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
-    """(starts, ends) arrays of a list of intervals."""
-    if not intervals:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    starts, ends = zip(*intervals, strict=True)
-    return np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
 
 
 def busy_ns(cols: Columns, rows: np.ndarray, lo: int | None = None, hi: int | None = None) -> int:

@@ -16,7 +16,11 @@ where everything ran and what bound it: the critical path (tracekit/analysis/att
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -25,6 +29,7 @@ import pyarrow as pa
 
 from tracekit.analysis.columns import Columns
 from tracekit.gcpause import gc_paused
+from tracekit.model.intervals import Intervals
 from tracekit.model.schema import DEVICE_KINDS, NONE, Kind
 
 UNBOUNDED = -(1 << 62)
@@ -87,6 +92,36 @@ class StepModel:
     dynamic_ops: list[tuple[int, int]] = field(default_factory=list)  # data-dependent-shape operators
     scalar_reads: list[tuple[int, int]] = field(default_factory=list)  # .item() and kin on the host
 
+    @cached_property
+    def entry_spans(self) -> Intervals:
+        """The entries' measured host ranges [a, b), in entry order (made once per model: the
+        changes ask for them per step; models are not changed in place)."""
+        return _read_only(interval_arrays([(e.a, e.b) for e in self.entries]))
+
+    @cached_property
+    def cpu_spans(self) -> Intervals:
+        """`cpu_ops` as arrays (made once per model)."""
+        return _read_only(interval_arrays(self.cpu_ops))
+
+
+def _read_only(arrays: tuple[np.ndarray, np.ndarray]) -> Intervals:
+    for array in arrays:
+        array.setflags(write=False)  # shared by every change that reads them
+    return Intervals(*arrays)
+
+
+def interval_arrays(intervals: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) arrays of a list of intervals."""
+    if not intervals:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    starts, ends = zip(*intervals, strict=True)
+    return np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
+
+
+_MODEL_FIELDS = fields(StepModel)
+_REPLAYED_FIELDS = ("start", "end", "prior_end", "min_lag", "min_gap")  # what a replay reads besides
+# the entries and detached operations
+
 
 class OpRun(NamedTuple):
     """Where the replay put one operation, and what bound its start: its launch (`host`; `by` is the
@@ -120,8 +155,40 @@ class Timeline:
 
 
 def replay(model: StepModel, entries: list[Entry] | None = None, detached=None) -> int:
-    """The step's duration when its entries and operations run as given (default: as measured)."""
-    return replay_timeline(model, entries, detached).duration
+    """The step's duration when its entries and operations run as given (default: as measured);
+    inside `shared_replays`, a replay of the same objects again is looked up, not replayed."""
+    entries = model.entries if entries is None else entries
+    detached = model.detached if detached is None else detached
+    durations = _DURATIONS.get()
+    if durations is None:
+        return replay_timeline(model, entries, detached).duration
+    key = (*(id(getattr(model, name)) for name in _REPLAYED_FIELDS), id(entries), id(detached))
+    if key not in durations:  # the value holds what the key's ids name, so no id is reused meanwhile
+        durations[key] = (replay_timeline(model, entries, detached).duration, model, entries, detached)
+    return durations[key][0]
+
+
+_DURATIONS: ContextVar[dict | None] = ContextVar("replay_durations", default=None)
+
+
+@contextmanager
+def shared_replays() -> Iterator[None]:
+    """Within the block, `replay` of a step whose replayed fields (_REPLAYED_FIELDS), entries and
+    detached operations are the same objects as in an earlier replay returns that replay's
+    duration. Models, entries and operations are never changed in place (changes build new ones:
+    `dataclasses.replace`), so the same objects replay to the same duration; the what-if's plan
+    replays the same steps many times."""
+    token = _DURATIONS.set({})
+    try:
+        yield
+    finally:
+        _DURATIONS.reset(token)
+
+
+def model_identity(model: StepModel) -> tuple[int, ...]:
+    """The identities of the model's field values: equal for a model and its `replace` copy with the
+    same values, so a cache holding the model may key on it."""
+    return tuple(id(getattr(model, f.name)) for f in _MODEL_FIELDS)
 
 
 def replay_timeline(model: StepModel, entries: list[Entry] | None = None, detached=None) -> Timeline:
@@ -133,75 +200,87 @@ def replay_timeline(model: StepModel, entries: list[Entry] | None = None, detach
 def _replayed(model: StepModel, entries: list[Entry], detached) -> Timeline:
     detached = model.detached if detached is None else detached
     after = _detached_by_entry(detached, len(entries))
-    state = _State(model, Timeline(model.start), dict(model.prior_end))
-    clock, previous_b = model.start, model.start
-    for _, op in after.get(-1, []):
-        state.run(op, UNBOUNDED, -1)
+    timeline = Timeline(model.start)
+    state = _State(model.min_gap, timeline.ops, dict(model.prior_end))
+    run, min_lag = state.run, model.min_lag
+    begins, ends, awaited = timeline.begins, timeline.ends, timeline.awaited
+    clock = previous_b = model.start
+    for _, op in after.get(-1, ()):
+        run(op, UNBOUNDED, -1)
     for index, entry in enumerate(entries):
         begin = clock + (entry.a - previous_b)
-        own = [state.run(op, begin + (op.lag if op.host_bound else model.min_lag), index) for op in entry.ops]
-        clock = state.entry_end(entry, begin, own)
+        own = [run(op, begin + (op.lag if op.host_bound else min_lag), index) for op in entry.ops]
+        clock, waited = (begin + entry.dur, -1) if entry.ret is None else state.returned(entry, begin, own)
+        begins.append(begin)
+        ends.append(clock)
+        awaited.append(waited)
         previous_b = entry.b
-        for _, op in after.get(index, []):
-            state.run(op, UNBOUNDED, -1)
-    timeline = state.timeline
+        for _, op in after.get(index, ()):
+            run(op, UNBOUNDED, -1)
     timeline.host_end = clock + (model.end - previous_b)
     timeline.end = max(timeline.host_end, max(state.stream_end.values(), default=timeline.host_end))
     return timeline
 
 
-@dataclass
 class _State:
-    """The replay in progress: each stream's end and latest operation."""
+    """The replay in progress: each stream's end and latest operation (the inner loop of every
+    replay: plain attributes, each read once per operation)."""
 
-    model: StepModel
-    timeline: Timeline
-    stream_end: dict[int, int]
-    last_on: dict[int, int] = field(default_factory=dict)
-    run_of: dict[int, int] = field(default_factory=dict)  # table row -> index in timeline.ops
+    __slots__ = ("last_on", "min_gap", "run_of", "runs", "stream_end")
+
+    def __init__(self, min_gap: int, runs: list[OpRun], stream_end: dict[int, int]) -> None:
+        self.min_gap, self.runs, self.stream_end = min_gap, runs, stream_end
+        self.last_on: dict[int, int] = {}
+        self.run_of: dict[int, int] = {}  # table row -> index in timeline.ops
 
     def run(self, op: Op, ready: int, entry: int) -> int:
         """Run one operation at max(ready, previous end on its stream + gap, end of the operation it
         waits for + its measured wait); its index in ops."""
-        previous = self.stream_end.get(op.stream, UNBOUNDED)
-        gap = self.model.min_gap if op.host_bound or op.after >= 0 else op.gap
-        bound, by = ("host", entry) if ready > UNBOUNDED else ("measured", -1)
-        if previous == UNBOUNDED and ready == UNBOUNDED:
-            ready = op.start  # a detached operation first on its stream keeps its measured start
-        if previous > UNBOUNDED and previous + gap > ready:
-            ready, bound, by = previous + gap, "stream", self.last_on.get(op.stream, -1)
-        waited = self.run_of.get(op.after, -1)
-        if waited >= 0 and self.timeline.ops[waited].end + op.after_gap > ready:
-            ready, bound, by = self.timeline.ops[waited].end + op.after_gap, "stream", waited
-        self.run_of[op.row] = len(self.timeline.ops)
-        self.stream_end[op.stream] = ready + op.dur
-        self.last_on[op.stream] = len(self.timeline.ops)
-        self.timeline.ops.append(OpRun(op, ready, ready + op.dur, bound, by))
-        return len(self.timeline.ops) - 1
-
-    def entry_end(self, entry: Entry, begin: int, own: list[int]) -> int:
-        """When the entry returns (a synchronizing one: `ret` after the work it awaits)."""
-        awaited = -1
-        if entry.ret is None:
-            end = begin + entry.dur
+        stream = op.stream
+        previous = self.stream_end.get(stream, UNBOUNDED)
+        if ready > UNBOUNDED:
+            bound, by = "host", entry
         else:
-            pool = own if entry.waits_own else list(self.last_on.values())
-            awaited = max(pool, key=lambda i: self.timeline.ops[i].end, default=-1)
-            until = self.timeline.ops[awaited].end if awaited >= 0 else begin
-            if not entry.waits_own and max(self.stream_end.values(), default=begin) > until:
-                until, awaited = max(self.stream_end.values()), -1  # work from before the step
-            awaited = awaited if until > begin else -1
-            end = max(begin, until) + entry.ret
-        self.timeline.begins.append(begin)
-        self.timeline.ends.append(end)
-        self.timeline.awaited.append(awaited)
-        return end
+            bound, by = "measured", -1
+            if previous == UNBOUNDED and ready == UNBOUNDED:
+                ready = op.start  # a detached operation first on its stream keeps its measured start
+        if previous > UNBOUNDED:
+            gap = self.min_gap if op.host_bound or op.after >= 0 else op.gap
+            if previous + gap > ready:
+                ready, bound, by = previous + gap, "stream", self.last_on.get(stream, -1)
+        runs = self.runs
+        if op.after >= 0:
+            waited = self.run_of.get(op.after, -1)
+            if waited >= 0 and runs[waited].end + op.after_gap > ready:
+                ready, bound, by = runs[waited].end + op.after_gap, "stream", waited
+        index = len(runs)
+        end = ready + op.dur
+        self.run_of[op.row] = index
+        self.stream_end[stream] = end
+        self.last_on[stream] = index
+        runs.append(_new_run(OpRun, (op, ready, end, bound, by)))
+        return index
+
+    def returned(self, entry: Entry, begin: int, own: list[int]) -> tuple[int, int]:
+        """When a synchronizing entry returns (`ret` after the work it awaits), and the operation it
+        waited for (its index in ops, or -1)."""
+        runs = self.runs
+        pool = own if entry.waits_own else list(self.last_on.values())
+        awaited = max(pool, key=lambda i: runs[i].end, default=-1)
+        until = runs[awaited].end if awaited >= 0 else begin
+        if not entry.waits_own and max(self.stream_end.values(), default=begin) > until:
+            until, awaited = max(self.stream_end.values()), -1  # work from before the step
+        return max(begin, until) + entry.ret, awaited if until > begin else -1
+
+
+_new_run = tuple.__new__  # OpRun without its Python-level __new__ (one per operation per replay)
 
 
 def _detached_by_entry(detached: list[tuple[int, Op]], count: int) -> dict[int, list[tuple[int, Op]]]:
     grouped: dict[int, list[tuple[int, Op]]] = {}
-    for index, op in detached:
-        grouped.setdefault(min(index, count - 1), []).append((index, op))
+    last = count - 1
+    for item in detached:
+        grouped.setdefault(item[0] if item[0] < last else last, []).append(item)
     return grouped
 
 

@@ -21,10 +21,11 @@ import pyarrow as pa
 
 from tracekit.analysis.attribution import CATEGORIES, Segment, attribution, median_attribution
 from tracekit.analysis.calibration import HOST_CATEGORIES, calibrated
-from tracekit.analysis.changes import Change, ChangeInputs, Edit, busy_ns, interval_arrays
+from tracekit.analysis.changes import Change, ChangeInputs, Edit, Edited, busy_ns, interval_arrays
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.plan import causes, claimed, plan, step_path
-from tracekit.analysis.replay import StepModel, build_step, replay
+from tracekit.analysis.replay import StepModel, build_step, model_identity, replay, shared_replays
+from tracekit.gcpause import gc_paused
 from tracekit.model.intervals import Intervals, clip, holds_any, subtract, total_length, union
 from tracekit.model.schema import NONE, Kind
 from tracekit.model.steps import step_spans
@@ -47,12 +48,27 @@ def whatif_block(
 ) -> dict[str, object]:
     """Predicted step times for each change, over up to MAX_REPLAYED_STEPS steps of the trace (host
     time calibrated to `unprofiled_ns`, the step measured without the profiler, when given)."""
+    with shared_replays(), gc_paused():  # the estimates, the plan and the claims edit and replay
+        # the same steps; the edits and replays make many acyclic objects, freed as they go
+        return _whatif_block(table, cols, device, hardware, unprofiled_ns, changes)
+
+
+def _whatif_block(
+    table: pa.Table,
+    cols: Columns,
+    device: int,
+    hardware: Hardware | None,
+    unprofiled_ns: int | None,
+    changes: Sequence[Change],
+) -> dict[str, object]:
     models, calibration = calibrated(step_models(table, cols, device), cols, unprofiled_ns)
     paths = [step_path(model, cols) for model in models]
+    lengths = [sum(segment.length for segment in path) for path in paths]  # the replayed steps
     inputs = ChangeInputs(table, cols, device, hardware)
     edits = {change.name: _edit_of(change, inputs) for change in changes}
     block: dict[str, object] = {
-        change.name: _change_estimate(change, models, paths, inputs, edits[change.name]) for change in changes
+        change.name: _change_estimate(change, models, paths, lengths, inputs, edits[change.name])
+        for change in changes
     }
     cost = inputs.copy_cost
     block["copy_cost"] = {
@@ -73,8 +89,26 @@ def whatif_block(
 
 
 def _edit_of(change: Change, inputs: ChangeInputs) -> Edit:
-    """The change's edit on this device; one that edits no step when it cannot be predicted here."""
-    return change.edit(inputs) or _no_edit
+    """The change's edit on this device, made once per step (`_once`); one that edits no step when
+    it cannot be predicted here."""
+    edit = change.edit(inputs)
+    return _no_edit if edit is None else _once(edit)
+
+
+def _once(edit: Edit) -> Edit:
+    """The edit, computed once per step model: the estimate, the plan's first round and the claims
+    edit the same models. A model is keyed by its field values' identities (a `replace` copy with
+    the same values is the same step) and held, so no id is reused; edits are pure functions of
+    the model and the columns."""
+    done: dict[tuple[int, ...], tuple[StepModel, Columns, Edited | None]] = {}
+
+    def edited(model: StepModel, cols: Columns) -> Edited | None:
+        key = (*model_identity(model), id(cols))
+        if key not in done:
+            done[key] = (model, cols, edit(model, cols))
+        return done[key][2]
+
+    return edited
 
 
 def _no_edit(model: StepModel, cols: Columns) -> None:
@@ -82,10 +116,15 @@ def _no_edit(model: StepModel, cols: Columns) -> None:
 
 
 def _change_estimate(
-    change: Change, models: list[StepModel], paths: list[list[Segment]], inputs: ChangeInputs, edit: Edit
+    change: Change,
+    models: list[StepModel],
+    paths: list[list[Segment]],
+    lengths: list[int],
+    inputs: ChangeInputs,
+    edit: Edit,
 ) -> dict:
     """The change's replayed estimate; a throughput lever's hook then adds its throughput gain."""
-    estimate = _estimate(models, paths, inputs.cols, edit)
+    estimate = _estimate(models, paths, lengths, inputs.cols, edit)
     return change.throughput(estimate, models, inputs) if change.throughput else estimate
 
 
@@ -130,13 +169,16 @@ def step_models(table: pa.Table, cols: Columns, device: int) -> list[StepModel]:
     return models
 
 
-def _estimate(models: list[StepModel], paths: list[list[Segment]], cols: Columns, edit: Edit) -> dict:
+def _estimate(
+    models: list[StepModel], paths: list[list[Segment]], lengths: list[int], cols: Columns, edit: Edit
+) -> dict:
+    """The change's median measured and predicted step and claimed share; `lengths`: each path's
+    total (the replayed step, = measured, uncalibrated)."""
     measured, predicted, shares = [], [], []
-    for model, path in zip(models, paths, strict=True):
+    for model, path, length in zip(models, paths, lengths, strict=True):
         edited = edit(model, cols)
         if edited is None:
             continue
-        length = sum(segment.length for segment in path)  # the replayed step (= measured, uncalibrated)
         measured.append(length)
         predicted.append(max(replay(model, edited.entries, edited.detached), edited.floor_ns))
         shares.append(total_length(claimed(path, edited.targeted)) / max(length, 1))
@@ -234,7 +276,7 @@ def _host_stage(model: StepModel, device_busy: Intervals) -> int:
     and metadata ops among the launches); its bare gaps are the launching code, the profiler's
     bookkeeping or a thread waiting for a hand-off: none of it is a stage another worker could run
     ahead."""
-    entries = Intervals(*interval_arrays([(e.a, e.b) for e in model.entries]))
+    entries = model.entry_spans
     spans = Intervals(*interval_arrays(model.cpu_ops + model.markers))
     holds_a_call = holds_any(spans, entries)
     taken = union(
