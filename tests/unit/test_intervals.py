@@ -19,6 +19,7 @@ from tracekit.model.intervals import (
     gaps,
     held_by_any,
     holds_any,
+    innermost_holder,
     intersection,
     lengths_by_group,
     lengths_within,
@@ -204,6 +205,43 @@ def test_containment_queries_match_pairwise_checks(outer: Intervals, inner: Inte
     first = [next(((a, b) for a, b in by_order if a <= c and d <= b), None) for c, d in inner_pairs]
     found = first_holder(outer, inner).tolist()
     assert [outer_pairs[k] if k >= 0 else None for k in found] == first
+
+
+def _innermost_by_parents(starts: list[int], ends: list[int], t: int) -> int:
+    """The row-by-row definition: each span's parent from the nesting stack, then from the last span
+    starting at or before t up the parents while the span ends before t."""
+    parent, stack = [], []
+    for i in range(len(starts)):
+        while stack and ends[stack[-1]] < ends[i]:
+            stack.pop()
+        parent.append(stack[-1] if stack else -1)
+        stack.append(i)
+    i = int(np.searchsorted(starts, t, side="right")) - 1
+    while i != -1 and ends[i] < t:
+        i = parent[i]
+    return i
+
+
+@settings(max_examples=MAX_EXAMPLES, deadline=None)
+@given(interval_sets(), st.lists(st.integers(min_value=MASK_LO, max_value=MASK_HI), max_size=12))
+def test_innermost_holder_matches_the_parent_walk(spans: Intervals, times: list[int]) -> None:
+    """innermost_holder equals walking up the nesting stack's parents, on spans sorted by start,
+    longest first (nested, partly overlapping, empty and reversed ones, shared starts); the spans of
+    a real thread (at epoch-ns times) give the same answer."""
+    order = np.lexsort((spans.starts - spans.ends, spans.starts))
+    starts, ends = spans.starts[order], spans.ends[order]
+    expected = [_innermost_by_parents(starts.tolist(), ends.tolist(), t) for t in times]
+    assert innermost_holder(starts, ends, np.array(times, dtype=np.int64)).tolist() == expected
+    shifted = innermost_holder(starts + EPOCH_NS, ends + EPOCH_NS, np.array(times, dtype=np.int64) + EPOCH_NS)
+    assert shifted.tolist() == expected
+
+
+def test_innermost_holder_on_nested_spans() -> None:
+    """[0, 10) holds [2, 6) holds [3, 4); [7, 9) is a sibling: the innermost holder of each time."""
+    starts, ends = np.array([0, 2, 3, 7]), np.array([10, 6, 4, 9])
+    times = np.array([-1, 0, 2, 3, 4, 5, 6, 7, 9, 10, 11])
+    assert innermost_holder(starts, ends, times).tolist() == [-1, 0, 1, 2, 2, 1, 1, 3, 3, 0, -1]
+    assert innermost_holder(starts[:0], ends[:0], times).tolist() == [-1] * len(times)
 
 
 @settings(max_examples=MAX_EXAMPLES, deadline=None)

@@ -162,3 +162,12 @@ def test_nsys_export_has_a_note_and_its_gpu(tmp_path: Path) -> None:
     assert device.operators == []
     assert device.hardware.name == "H200 SXM"
     assert any("no CPU operators" in n for n in device.operators_summary.notes)
+
+
+def test_launch_on_a_thread_without_cpu_operators_is_not_attributed(tmp_path: Path) -> None:
+    """A launch with no external id on a thread that has no CPU operator: no launching operator
+    (the search by time finds none), whatever the other thread holds at that time."""
+    other_thread = {**runtime("cudaLaunchKernel", 104, 1, correlation=5), "tid": 999}
+    evs = [*events(), other_thread, kernel("stray_kernel", 160, 4, correlation=5)]
+    summary = device_block(write(tmp_path / "t.json", evs)).operators_summary
+    assert (summary.device_ns, summary.attributed_ns) == (39_000, 32_000)

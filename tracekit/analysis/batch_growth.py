@@ -14,15 +14,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import numpy as np
 import pyarrow as pa
 
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.operator_links import operator_rows
-from tracekit.analysis.precision import INPUT_COLUMNS, operator_call
+from tracekit.analysis.precision import INPUT_COLUMNS, operator_calls
 from tracekit.analysis.roofline import precision, unit_times
 from tracekit.model.schema import NONE, Kind
-from tracekit.perfmodel import estimate, has_model
+from tracekit.perfmodel import has_model
 from tracekit.perfmodel.cost import Cost
 from tracekit.perfmodel.hardware import Hardware
 
@@ -36,49 +35,36 @@ def doubled_work_factors(
     kernels = cols.device_ops(device)
     kernels = kernels[cols.kind[kernels] == Kind.KERNEL]
     owners = operator_rows(table, cols, kernels, has_model)
-    by_owner: dict[int, list[int]] = defaultdict(list)
-    for kernel, owner in zip(kernels.tolist(), owners.tolist(), strict=True):
+    names = [cols.names[code] for code in cols.name_code[kernels].tolist()]
+    durations, rows = cols.dur[kernels].tolist(), kernels.tolist()
+    by_owner: dict[int, list[int]] = defaultdict(list)  # positions in `kernels`
+    for position, owner in enumerate(owners.tolist()):
         if owner != NONE:
-            by_owner[owner].append(kernel)
-    text = {c: table.column(c).combine_chunks() for c in INPUT_COLUMNS}
-    costs = _Costs(cols, text)
+            by_owner[owner].append(position)
+    known = operator_calls(table, cols)
     factors: dict[int, float] = {}
-    for owner, rows in by_owner.items():
-        share = _roofline_share(cols, costs.of(owner), rows, row)
+    for owner, positions in by_owner.items():
+        share = _roofline_share(known.of(owner)[1], [(names[i], durations[i]) for i in positions], row)
         if share is not None:
-            factors.update(dict.fromkeys(rows, 1.0 + share))
+            factors.update(dict.fromkeys([rows[i] for i in positions], 1.0 + share))
     return factors
 
 
-class _Costs:
-    """Each operator's modelled cost, estimated once per distinct call (name, shapes, dtypes,
-    values): a model's operators repeat every step."""
-
-    def __init__(self, cols: Columns, text: dict[str, pa.DictionaryArray]) -> None:
-        self.cols, self.text, self.known = cols, text, {}
-        self.codes = [text[c].indices.to_numpy(zero_copy_only=False) for c in INPUT_COLUMNS]
-
-    def of(self, owner: int) -> Cost | None:
-        key = (int(self.cols.name_code[owner]), *(int(codes[owner]) for codes in self.codes))
-        if key not in self.known:
-            call = operator_call(self.cols, self.text, owner)
-            self.known[key] = estimate(call) if call is not None else None
-        return self.known[key]
-
-
-def _roofline_share(cols: Columns, cost: Cost | None, rows: list[int], row: Hardware) -> float | None:
-    """The operator's roofline time over its kernels' time, at most 1; None without a model."""
-    device_ns = int(np.sum(cols.dur[rows]))
-    limit = _roofline_ns(cost, cols, rows, row) if cost is not None else None
+def _roofline_share(cost: Cost | None, kernels: list[tuple[str, int]], row: Hardware) -> float | None:
+    """The operator's roofline time over its kernels' (name, duration) time, at most 1; None
+    without a model."""
+    device_ns = sum(ns for _, ns in kernels)
+    limit = _roofline_ns(cost, kernels, row) if cost is not None else None
     if limit is None or device_ns <= 0:
         return None
     return min(limit / device_ns, 1.0)
 
 
-def _roofline_ns(cost: Cost, cols: Columns, rows: list[int], row: Hardware) -> float | None:
+def _roofline_ns(cost: Cost, kernels: list[tuple[str, int]], row: Hardware) -> float | None:
     memory_ns = cost.bytes / row.memory_gbps
     if cost.flops is None:
         return memory_ns
-    names = {cols.names[cols.name_code[r]]: (int(cols.dur[r]), 1) for r in rows}
-    peak = row.peak(precision(cost.dtype, unit_times(names, cost.dtype)))
+    # the kernels' execution units decide the peak of fp32 work only (tf32 on tensor cores)
+    names = {name: (ns, 1) for name, ns in kernels} if cost.dtype == "fp32" else None
+    peak = row.peak(precision(cost.dtype, unit_times(names, cost.dtype) if names is not None else None))
     return max(cost.flops / (peak * 1e3), memory_ns) if peak else None

@@ -33,6 +33,12 @@ class Columns:
     launch: np.ndarray
 
     @cached_property
+    def derived(self) -> dict[object, object]:
+        """What analyses derive from these columns and share, made once per analysis (keyed by the
+        module that makes it: tracekit/analysis/operator_links.py)."""
+        return {}
+
+    @cached_property
     def end(self) -> np.ndarray:
         """start + dur, computed once."""
         return self.start + self.dur

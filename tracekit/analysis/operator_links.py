@@ -15,26 +15,76 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit.analysis.columns import Columns
+from tracekit.model.intervals import innermost_holder
 from tracekit.model.schema import NONE, Kind
 
 
 def operator_rows(
     table: pa.Table, cols: Columns, ops: np.ndarray, modelled: Callable[[str], bool]
 ) -> np.ndarray:
-    """For each device operation in `ops`, the table row of the CPU operator it is reported under, or NONE."""
-    cpu = np.flatnonzero(cols.kind == Kind.CPU_OP)
-    calls = cols.launch[ops]
+    """For each device operation in `ops`, the table row of the CPU operator it is reported under, or NONE.
+
+    The launching operator of every launch call is found once per table (`_Links`, kept in
+    `cols.derived`), and its reported operator once per predicate: the analyses ask per device, and
+    for kernels, operations and elementwise operators."""
+    links = _links(table, cols)
+    leaf = links.leaf_of(cols.launch[ops])
+    found = leaf != NONE
+    if found.any():
+        leaf[found] = links.reported(modelled, leaf[found])
+    return leaf
+
+
+class _Links:
+    """The launching CPU operator (NONE: none) of each distinct launch call of the table, and per
+    predicate the reported operator of each distinct launching operator."""
+
+    def __init__(self, table: pa.Table, cols: Columns) -> None:
+        self.cols, self.cpu = cols, np.flatnonzero(cols.kind == Kind.CPU_OP)
+        self.calls = np.unique(cols.launch[cols.launch != NONE])
+        self.thread = _thread_codes(table) if len(self.cpu) else np.empty(0, dtype=np.int64)
+        self.leaves = _leaves(cols, self.thread, self.cpu, self.calls)
+        self.by_predicate: dict[Callable[[str], bool], tuple[np.ndarray, np.ndarray]] = {}
+
+    def leaf_of(self, calls: np.ndarray) -> np.ndarray:
+        """Each call's launching operator (a copy; NONE for NONE and for unknown rows)."""
+        return _lookup(self.calls, self.leaves, calls)
+
+    def reported(self, modelled: Callable[[str], bool], leaves: np.ndarray) -> np.ndarray:
+        """Each launching operator's outermost enclosing operator that `modelled` names, else itself."""
+        if modelled not in self.by_predicate:
+            distinct = np.unique(self.leaves[self.leaves != NONE])
+            flags = np.array([modelled(n) for n in self.cols.names] or [False], dtype=bool)
+            candidates = self.cpu[flags[self.cols.name_code[self.cpu]]]
+            outer = _outermost_modelled(self.cols, self.thread, candidates, distinct)
+            self.by_predicate[modelled] = (distinct, outer)
+        return _lookup(*self.by_predicate[modelled], leaves)
+
+
+def _links(table: pa.Table, cols: Columns) -> _Links:
+    key = ("operator_links", id(table))
+    if key not in cols.derived:
+        cols.derived[key] = (table, _Links(table, cols))  # the table held: its id is not reused
+    return cols.derived[key][1]
+
+
+def _lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """values[i] where keys[i] (sorted, distinct) == wanted, else NONE."""
+    if len(keys) == 0:
+        return np.full(len(wanted), NONE, dtype=np.int64)
+    slot = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[slot] == wanted, values[slot], NONE).astype(np.int64)
+
+
+def _leaves(cols: Columns, thread: np.ndarray, cpu: np.ndarray, calls: np.ndarray) -> np.ndarray:
+    """Each call's launching CPU operator: the one its external id names, else the innermost on its
+    thread holding its start."""
     if len(cpu) == 0:
-        return np.full(len(ops), NONE, dtype=np.int64)
-    thread = _thread_codes(table)
+        return np.full(len(calls), NONE, dtype=np.int64)
     leaf = _by_external_id(cols, cpu, calls)
-    missing = np.flatnonzero((leaf == NONE) & (calls != NONE))
+    missing = np.flatnonzero(leaf == NONE)
     if len(missing):
         leaf[missing] = _innermost_enclosing(cols, thread, cpu, calls[missing])
-    flags = np.array([modelled(n) for n in cols.names] or [False], dtype=bool)
-    candidates = cpu[flags[cols.name_code[cpu]]]
-    found = leaf != NONE
-    leaf[found] = _outermost_modelled(cols, thread, candidates, leaf[found])
     return leaf
 
 
@@ -61,31 +111,18 @@ def _by_external_id(cols: Columns, cpu: np.ndarray, calls: np.ndarray) -> np.nda
 
 
 def _innermost_enclosing(cols: Columns, thread: np.ndarray, cpu: np.ndarray, calls: np.ndarray) -> np.ndarray:
-    """The innermost CPU op on each call's thread whose span holds the call's start, or NONE."""
+    """The innermost CPU op on each call's thread whose span holds the call's start, or NONE: per
+    thread, one sort of its ops and one lifted search for all its calls (intervals.innermost_holder)."""
     result = np.full(len(calls), NONE, dtype=np.int64)
     for code in np.unique(thread[calls]):
         ops = cpu[thread[cpu] == code]
         ops = ops[np.lexsort((-cols.dur[ops], cols.start[ops]))]
-        parent = _parents(cols.start[ops], cols.end[ops])
+        if len(ops) == 0:
+            continue  # no CPU op on the calls' thread
         queries = np.flatnonzero(thread[calls] == code)
-        for q in queries:
-            t = cols.start[calls[q]]
-            i = int(np.searchsorted(cols.start[ops], t, side="right")) - 1
-            while i != NONE and cols.end[ops[i]] < t:
-                i = parent[i]
-            result[q] = ops[i] if i != NONE else NONE
+        held = innermost_holder(cols.start[ops], cols.end[ops], cols.start[calls[queries]])
+        result[queries] = np.where(held >= 0, ops[np.maximum(held, 0)], NONE)
     return result
-
-
-def _parents(start: np.ndarray, end: np.ndarray) -> list[int]:
-    """Index of each span's innermost enclosing span (spans sorted by start, longest first), or NONE."""
-    parent, stack = [], []
-    for i in range(len(start)):
-        while stack and end[stack[-1]] < end[i]:
-            stack.pop()
-        parent.append(stack[-1] if stack else NONE)
-        stack.append(i)
-    return parent
 
 
 def _outermost_modelled(

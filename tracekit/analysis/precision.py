@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.operator_links import operator_rows
@@ -67,19 +68,17 @@ def bf16_effects(table: pa.Table, cols: Columns, device: int, row: Hardware | No
         return Bf16()
     ops = _device_work(cols, device)
     owner = operator_rows(table, cols, ops, has_model)
-    text = {c: table.column(c).combine_chunks() for c in INPUT_COLUMNS}
-    calls: dict[int, OpCall | None] = {}
+    known = operator_calls(table, cols)
+    seen: set[int] = set()
     factors: dict[int, float] = {}
     casts: dict[int, list[int]] = {}
     floor = _shortest(cols, ops)
     for op, cpu in zip(ops.tolist(), owner.tolist(), strict=True):
         if cpu == NONE:
             continue
-        first = cpu not in calls
-        if first:
-            calls[cpu] = operator_call(cols, text, cpu)
-        call = calls[cpu]
-        cost = estimate(call) if call is not None else None
+        first = cpu not in seen
+        seen.add(cpu)
+        call, cost = known.of(cpu)
         factor = _factor(cost, call.name if call else "", cols.names[cols.name_code[op]], row)
         if factor < 1:
             factors[op] = factor
@@ -101,6 +100,33 @@ def _device_work(cols: Columns, device: int) -> np.ndarray:
         cols.copy_direction[ops], [CopyDirection.H2D, CopyDirection.D2H]
     )
     return ops[~host_copy & (cols.kind[ops] != Kind.COMMUNICATION)]
+
+
+class OperatorCalls:
+    """Each CPU operator's recorded call and modelled cost, parsed and estimated once per distinct
+    call (name, shapes, dtypes, values; a model's operators repeat every step), for all the analyses
+    of one table (`operator_calls`)."""
+
+    def __init__(self, table: pa.Table, cols: Columns) -> None:
+        self.cols, self.known = cols, {}
+        self.text = {c: table.column(c).combine_chunks() for c in INPUT_COLUMNS}
+        self.codes = [pc.fill_null(self.text[c].indices, -1).to_numpy() for c in INPUT_COLUMNS]
+
+    def of(self, cpu: int) -> tuple[OpCall | None, Cost | None]:
+        """The call of the CPU operator at row `cpu` and its cost (None: no model covers it)."""
+        key = (int(self.cols.name_code[cpu]), *(int(codes[cpu]) for codes in self.codes))
+        if key not in self.known:
+            call = operator_call(self.cols, self.text, cpu)
+            self.known[key] = (call, estimate(call) if call is not None else None)
+        return self.known[key]
+
+
+def operator_calls(table: pa.Table, cols: Columns) -> OperatorCalls:
+    """The table's `OperatorCalls`, made on first use and kept in `cols.derived`."""
+    key = ("operator_calls", id(table))
+    if key not in cols.derived:
+        cols.derived[key] = (table, OperatorCalls(table, cols))  # the table held: its id is not reused
+    return cols.derived[key][1]
 
 
 def operator_call(cols: Columns, text: dict[str, pa.DictionaryArray], cpu: int) -> OpCall | None:

@@ -150,6 +150,29 @@ def first_holder(outer: Intervals, inner: Intervals) -> np.ndarray:
     return np.where(found, order[first], -1)
 
 
+def innermost_holder(starts: np.ndarray, ends: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """For spans sorted by start (ties: the longest first), the index of the innermost span holding
+    each time t (start <= t <= end), -1 when none does; "innermost" as the nesting stack defines it:
+    a span's parent is the latest earlier span not popped, a span pops the earlier ones ending
+    before it. Walking up from the last span starting at or before t to the first that ends at or
+    after t gives, with the stack's ends nondecreasing from top to bottom, the largest index
+    j <= that span with end >= t: binary lifting over running maxima of the ends, O((n + q) log n)."""
+    starts, ends, times = _as_int64(starts), _as_int64(ends), _as_int64(times)
+    position = np.searchsorted(starts, times, side="right") - 1
+    if len(starts) == 0:
+        return position  # all -1
+    windows = [ends]  # windows[k][j]: the largest end among spans j - 2**k + 1 .. j
+    while 2 ** len(windows) <= len(starts):
+        width, last = 2 ** (len(windows) - 1), windows[-1]
+        windows.append(np.concatenate([last[:width], np.maximum(last[width:], last[:-width])]))
+    for k in range(len(windows) - 1, -1, -1):  # skip the longest run ending at `position` that ends before t
+        width = 2**k
+        skip = (position - width + 1 >= 0) & (windows[k][np.maximum(position, 0)] < times)
+        position = np.where(skip, position - width, position)
+    found = (position >= 0) & (ends[np.maximum(position, 0)] >= times)
+    return np.where(found, position, -1)
+
+
 def _sweep(a: Intervals, b: Intervals, keep: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Intervals:
     a, b = union(*a), union(*b)
     points = np.concatenate([a.starts, a.ends, b.starts, b.ends])
