@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,7 +224,7 @@ def _head(path: Path) -> bytes:
             if head.startswith(b"\x1f\x8b"):
                 file.seek(0)
                 head = gzip.GzipFile(fileobj=file).read(HEAD_BYTES)
-    except (OSError, EOFError, gzip.BadGzipFile):
+    except (OSError, EOFError, zlib.error):  # gzip.BadGzipFile is an OSError
         return b""
     return head
 
