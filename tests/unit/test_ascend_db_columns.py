@@ -4,7 +4,8 @@ The row path (tracekit/readers/ascend/db.py, sqlite.py and rows.py at ROW_PATH_C
 git history; both read the real DBs of ../shared/traces/msprof, a hand-built DB with cells of every
 SQLite type (ascend_builder.mixed_profiler_db) and the bad-input corpus: same table, same run info,
 same warnings in the same order (none of these inputs has two kinds of problem in one table, the one
-case where the order could differ: the column path reports them column by column).
+case where the order could differ: the column path reports them column by column); with ADBC's
+driver fetching the tables of integers and without it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,17 @@ REAL_DBS = (
 )
 ANALYSIS_DB = "msprof/msinsight-torchnpu-db-level1/rank0_ascend_pt/ASCEND_PROFILER_OUTPUT/analysis.db"
 _MODULES = ("db", "sqlite", "rows")
+
+
+@pytest.fixture(autouse=True, params=["adbc", "sqlite3"])
+def fetch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test with ADBC's driver (the `fast` extra, where installed) and with sqlite3 only."""
+    if request.param == "adbc":
+        pytest.importorskip("adbc_driver_sqlite.dbapi", reason="the `fast` extra is not installed")
+    else:
+        monkeypatch.setitem(sys.modules, "adbc_driver_sqlite", None)
+        monkeypatch.setitem(sys.modules, "adbc_driver_sqlite.dbapi", None)
+    return request.param
 
 
 @pytest.fixture(scope="module")

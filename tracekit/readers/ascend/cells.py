@@ -66,15 +66,16 @@ def texts(cells: Cells, field: str, strings: dict[object, object]) -> Texts:
     """A string column (`text_of` per cell): ids looked up in STRING_IDS once per distinct id, the
     other cells converted once per distinct value; what a text notes counted per row holding it."""
     integer, null = cells.kind == INTEGER, cells.kind == NULL
-    ids, id_codes = np.unique(cells.ints[integer], return_inverse=True)
+    ids, id_codes = distinct(cells.ints[integer])
     counts = np.bincount(id_codes, minlength=len(ids))
-    distinct = [*_counted(ids.tolist(), counts, lambda key: text_of(key, field, strings)), ""]
-    codes = np.full(len(cells.kind), len(distinct) - 1, dtype=np.int64)  # NULL: ""
+    by_id = [*_counted(ids.tolist(), counts, lambda key: text_of(key, field, strings)), ""]
+    codes = np.full(len(cells.kind), len(by_id) - 1, dtype=np.int64)  # NULL: ""
     codes[integer] = id_codes
     other = ~integer & ~null
-    others = per_distinct(cells.other[other].tolist(), lambda value: text_of(value, field, strings))
-    codes[other] = len(distinct) + np.arange(len(others))
-    return Texts(np.array([*distinct, *others], dtype=object), codes)
+    found = cells.other[other].tolist() if other.any() else []
+    others = per_distinct(found, lambda value: text_of(value, field, strings))
+    codes[other] = len(by_id) + np.arange(len(others))
+    return Texts(np.array([*by_id, *others], dtype=object), codes)
 
 
 def text_of(value: object, field: str, strings: dict[object, object]) -> str:
@@ -91,15 +92,44 @@ def per_distinct_code(
     codes: np.ndarray, convert: Callable[[int], object], dtype: type = object
 ) -> np.ndarray:
     """convert(code) per row, computed once per distinct code; what it notes counted per row."""
-    distinct, index = np.unique(codes, return_inverse=True)
-    results = _counted(distinct.tolist(), np.bincount(index, minlength=len(distinct)), convert)
+    values, index = distinct(codes)
+    results = _counted(values.tolist(), np.bincount(index, minlength=len(values)), convert)
     return np.array(results, dtype=dtype)[index] if len(index) else np.empty(0, dtype=dtype)
+
+
+_DENSE = 4
+"""Integers spread over at most this many times their count (plus 1024) are counted, not sorted."""
+
+
+def _span_of(values: np.ndarray) -> tuple[int, bool]:
+    """The smallest value, and whether the values are dense enough to be counted."""
+    if not len(values):
+        return 0, False
+    low, high = int(values.min()), int(values.max())
+    return low, high - low <= _DENSE * len(values) + 1024
+
+
+def distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(values, return_inverse=True) of int64 values: by counting when they are dense (ids,
+    codes), else by sorting."""
+    low, dense = _span_of(values)
+    if not dense:
+        unique, inverse = np.unique(values, return_inverse=True)
+        return unique, inverse.reshape(-1)
+    used = np.bincount(values - low) > 0
+    return np.flatnonzero(used) + low, (np.cumsum(used) - 1)[values - low]
 
 
 def last_by_key(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct keys, sorted, and for each the last row holding it (a dict built row by row)."""
-    distinct, first_from_end = np.unique(keys[::-1], return_index=True)
-    return distinct, len(keys) - 1 - first_from_end
+    low, dense = _span_of(keys)
+    if not dense:
+        unique, first_from_end = np.unique(keys[::-1], return_index=True)
+        return unique, len(keys) - 1 - first_from_end
+    last = np.full(int(keys.max()) - low + 1, -1, dtype=np.int64)
+    np.maximum.at(last, keys - low, np.arange(len(keys)))
+    held = last >= 0
+    return np.flatnonzero(held) + low, last[held]
 
 
 def look_up(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:

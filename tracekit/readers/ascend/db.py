@@ -25,7 +25,7 @@ from tracekit.model.steps import STEP_NAME
 from tracekit.readers import checked
 from tracekit.readers.ascend import cells
 from tracekit.readers.ascend.rows import EventRows
-from tracekit.readers.ascend.sqlite import NULL, Database
+from tracekit.readers.ascend.sqlite import NULL, Cells, Database
 from tracekit.readers.ascend.timeline import HARDWARE, OVERLAP, OVERLAP_NAMES, device_task_kind
 from tracekit.readers.ascend.values import per_distinct, to_int, us_to_ns
 from tracekit.readers.names import SYNC_CALL
@@ -72,9 +72,10 @@ def read_database(path: Path, rows: EventRows, default_device: int) -> dict[str,
     with Database(path) as db:
         if not {"TASK", "STRING_IDS"} <= db.tables:
             raise TraceError(path, "not an Ascend profiler DB (no TASK / STRING_IDS tables)")
-        device = _device(db, default_device)
+        task = db.fetch("TASK", (), (("startNs",), ("endNs",), *_TASK_OPTIONAL))  # required: in _tasks
+        device = _device(task[2], default_device)
         communication = _communication_ops(db, rows, device)
-        _tasks(db, rows, device, communication)
+        _tasks(db, rows, task, device, communication)
         _cann_api(db, rows)
         if not _pytorch_api(db, rows):
             _step_time(db, rows)
@@ -124,12 +125,11 @@ def _run_info(db: Database, device: int) -> dict[str, object]:
     return info
 
 
-def _device(db: Database, default: int) -> int:
+def _device(device_ids: Cells, default: int) -> int:
     """The most frequent device id of TASK, the first seen among equals (bad ids are counted once,
     where the tasks are read)."""
-    (cells_,) = db.fetch("TASK", (), (("deviceId",),))
     with checked.collecting():
-        ids = cells.ints(cells_, "TASK.deviceId", 0, checked.INT32_MAX)
+        ids = cells.ints(device_ids, "TASK.deviceId", 0, checked.INT32_MAX)
     ids = ids[ids != NONE]
     if not len(ids):
         return default
@@ -195,8 +195,9 @@ def _memcpy_info(db: Database) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 class _TaskColumns:
     """TASK rows with usable times, converted once."""
 
-    def __init__(self, db: Database, device: int) -> None:
-        start, end, *optional = db.fetch("TASK", ("startNs", "endNs"), _TASK_OPTIONAL)
+    def __init__(self, db: Database, task: list[Cells], device: int) -> None:
+        db.select_columns("TASK", ("startNs", "endNs"))  # an input error without them
+        start, end, *optional = task
         begin, dur, usable = cells.span(start, end, "TASK")
         on, connection, task_id, task_type, stream, number, context = (c.take(usable) for c in optional)
         self.start, self.dur = begin[usable], dur[usable]
@@ -210,18 +211,22 @@ class _TaskColumns:
 
     def ffts_parents(self) -> np.ndarray:
         """Tasks without a context id whose (stream, task id, connection) also has sub-tasks."""
+        subtask = self.context != NONE
+        if not subtask.any():
+            return np.zeros(len(subtask), dtype=bool)
         keys = np.stack([self.stream, self.number, self.connection], axis=1)
-        code = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1) if len(keys) else keys[:, 0]
-        has_subtasks = np.isin(code, code[self.context != NONE])
-        return (self.context == NONE) & has_subtasks
+        code = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1)
+        return ~subtask & np.isin(code, code[subtask])
 
 
-def _tasks(db: Database, rows: EventRows, device: int, communication: np.ndarray | None) -> None:
+def _tasks(
+    db: Database, rows: EventRows, task: list[Cells], device: int, communication: np.ndarray | None
+) -> None:
     """Device tasks. An FFTS+ parent task (its sub-tasks are the ones that ran) is a MARKER; a task
     without compute info launched by a collective (same connection id) is a MARKER, unless it is a
     device-side wait: the collective's COMMUNICATION row already covers it."""
     compute, (copy_keys, copy_sizes, copy_operations) = _Compute(db), _memcpy_info(db)
-    tasks = _TaskColumns(db, device)
+    tasks = _TaskColumns(db, task, device)
     task_type = tasks.task_type.decoded()
     parent = tasks.ffts_parents()
     at = cells.look_up(compute.keys, tasks.task_id)
@@ -297,12 +302,15 @@ def _cann_api(db: Database, rows: EventRows) -> None:
     begin, dur, usable = cells.span(start, end, table)
     level = cells.ints(api_type.take(usable), f"{table}.type")
     names = cells.texts(name.take(usable), f"{table}.name", db.strings())
-    pairs = np.stack([level, names.codes], axis=1)
-    distinct, index = np.unique(pairs, axis=0, return_inverse=True) if len(pairs) else (pairs, pairs[:, 0])
-    labels = [f"{levels.get(lv, 'Api')}@{names.distinct[code]}" for lv, code in distinct.tolist()]
+    level_values, level_codes = cells.distinct(level)
+    pairs, index = cells.distinct(level_codes * len(names.distinct) + names.codes)  # (level, name)
+    labels = [
+        f"{levels.get(int(level_values[pair // len(names.distinct)]), 'Api')}@"
+        f"{names.distinct[pair % len(names.distinct)]}"
+        for pair in pairs.tolist()
+    ]
     sync = np.array([SYNC_CALL.search(label) is not None for label in labels], dtype=bool)
     process, thread = cells.split_tid(tid.take(usable), f"{table}.globalTid")
-    index = index.reshape(-1)
     rows.add_block(
         np.array(labels, dtype=object)[index], start_ns=begin[usable], dur_ns=dur[usable],
         kind=np.where(sync[index], Kind.SYNC, Kind.RUNTIME), process=process, thread=thread,

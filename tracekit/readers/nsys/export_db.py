@@ -21,6 +21,7 @@ import pyarrow as pa
 from tracekit.errors import TraceError
 from tracekit.model.schema import NONE
 from tracekit.readers import checked
+from tracekit.readers.arrow_sqlite import integer_columns
 from tracekit.readers.source import require_file
 
 CUDA = "CUPTI_ACTIVITY_KIND_"
@@ -127,36 +128,10 @@ class Export:
         return self.db.execute(sql).fetchall()
 
 
-ARROW_BATCH_ROWS = 1 << 20
-"""Rows per Arrow batch from ADBC (its default, 1024, makes joining the batches cost more than the fetch)."""
-
-
 def arrow_integer_columns(db: sqlite3.Connection, sql: str) -> list[np.ndarray] | None:
-    """The int64 columns of a query, fetched by ADBC's SQLite driver (the `fast` extra: Arrow columns,
-    no Python object per value) from the same file, read-only and immutable; None without the driver,
-    or unless every value is an SQLite integer (the driver refuses a value of another type than the
-    column's first ones; a column it did not type int64, or with a NULL, is refused here)."""
-    try:
-        import adbc_driver_sqlite.dbapi as adbc
-    except ImportError:
-        return None
+    """The int64 columns of a query by ADBC's driver, from the file `db` reads (`arrow_sqlite`)."""
     file = db.execute("PRAGMA database_list").fetchone()[2]
-    if not file:
-        return None
-    try:
-        with adbc.connect(sqlite_uri(Path(file))) as connection, connection.cursor() as cursor:
-            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(ARROW_BATCH_ROWS)})
-            cursor.execute(sql)
-            table = cursor.fetch_arrow_table()
-    except (adbc.Error, OSError):  # OSError: a value of another type than the column's first ones
-        return None
-    if any(column.type != pa.int64() or column.null_count for column in table.columns):
-        return None
-    return [_writable(column.to_numpy()) for column in table.columns]
-
-
-def _writable(values: np.ndarray) -> np.ndarray:
-    return values if values.flags.writeable else values.copy()
+    return integer_columns(sqlite_uri(Path(file)), sql) if file else None
 
 
 @contextmanager
