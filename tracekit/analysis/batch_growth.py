@@ -12,59 +12,83 @@ the device's shortest kernel).
 
 from __future__ import annotations
 
-from collections import defaultdict
-
+import numpy as np
 import pyarrow as pa
 
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.operator_links import operator_rows
 from tracekit.analysis.precision import INPUT_COLUMNS, operator_calls
-from tracekit.analysis.roofline import precision, unit_times
+from tracekit.analysis.roofline import precision
 from tracekit.model.schema import NONE, Kind
 from tracekit.perfmodel import has_model
 from tracekit.perfmodel.cost import Cost
 from tracekit.perfmodel.hardware import Hardware
+from tracekit.perfmodel.tensor_cores import SIMT, TENSOR, kernel_unit
 
 
 def doubled_work_factors(
     table: pa.Table, cols: Columns, device: int, row: Hardware | None
 ) -> dict[int, float]:
-    """For each kernel (table row) of `device` whose operator has a model: 1 + u (module docstring)."""
+    """For each kernel (table row) of `device` whose operator has a model: 1 + u (module docstring).
+
+    Per distinct call one cost, per operator one roofline share (array passes over the kernels)."""
     if row is None or row.memory_gbps is None or not set(INPUT_COLUMNS) <= set(table.column_names):
         return {}
     kernels = cols.device_ops(device)
     kernels = kernels[cols.kind[kernels] == Kind.KERNEL]
     owners = operator_rows(table, cols, kernels, has_model)
-    names = [cols.names[code] for code in cols.name_code[kernels].tolist()]
-    durations, rows = cols.dur[kernels].tolist(), kernels.tolist()
-    by_owner: dict[int, list[int]] = defaultdict(list)  # positions in `kernels`
-    for position, owner in enumerate(owners.tolist()):
-        if owner != NONE:
-            by_owner[owner].append(position)
-    known = operator_calls(table, cols)
-    factors: dict[int, float] = {}
-    for owner, positions in by_owner.items():
-        share = _roofline_share(known.of(owner)[1], [(names[i], durations[i]) for i in positions], row)
-        if share is not None:
-            factors.update(dict.fromkeys([rows[i] for i in positions], 1.0 + share))
-    return factors
+    kernels, owners = kernels[owners != NONE], owners[owners != NONE]
+    if len(kernels) == 0:
+        return {}
+    distinct, first, owner_of = np.unique(owners, return_index=True, return_inverse=True)
+    group, costs = operator_calls(table, cols).cost_groups(distinct)
+    tf32 = _tensor_over_simt(cols, kernels, owner_of, len(distinct))
+    limits, known = _roofline_ns(costs, group, tf32, row)
+    device_ns = np.bincount(owner_of, weights=cols.dur[kernels], minlength=len(distinct))  # exact below 2**53
+    valid = known & (device_ns > 0)
+    share = np.minimum(limits / np.where(valid, device_ns, 1), 1.0)
+    keep = valid[owner_of]
+    order = np.lexsort((np.arange(len(kernels)), first[owner_of]))  # by operator (first kernel), then kernel
+    order = order[keep[order]]
+    return dict(zip(kernels[order].tolist(), (1.0 + share[owner_of[order]]).tolist(), strict=True))
 
 
-def _roofline_share(cost: Cost | None, kernels: list[tuple[str, int]], row: Hardware) -> float | None:
-    """The operator's roofline time over its kernels' (name, duration) time, at most 1; None
-    without a model."""
-    device_ns = sum(ns for _, ns in kernels)
-    limit = _roofline_ns(cost, kernels, row) if cost is not None else None
-    if limit is None or device_ns <= 0:
-        return None
-    return min(limit / device_ns, 1.0)
+def _tensor_over_simt(cols: Columns, kernels: np.ndarray, owner_of: np.ndarray, count: int) -> np.ndarray:
+    """Per operator: does its kernels' tensor-core time exceed their SIMT time, each distinct kernel
+    name counted once with the duration of its last kernel (the fp32 rule of roofline.precision)."""
+    first_code = {}
+    for code, name in enumerate(cols.names):
+        first_code.setdefault(name, code)
+    names = np.array([first_code[name] for name in cols.names] or [0])[
+        cols.name_code[kernels]
+    ]  # one per text
+    order = np.lexsort((np.arange(len(kernels)), names, owner_of))
+    owner, name = owner_of[order], names[order]
+    picked = order[np.r_[(owner[1:] != owner[:-1]) | (name[1:] != name[:-1]), True]]
+    unit_of = {code: kernel_unit(cols.names[code], "fp32") for code in np.unique(names).tolist()}
+    units = np.array([unit_of[code] for code in names[picked].tolist()], dtype=object)
+    ns = cols.dur[kernels][picked].astype(np.float64)
+    tensor = np.bincount(owner_of[picked], weights=np.where(units == TENSOR, ns, 0), minlength=count)
+    simt = np.bincount(owner_of[picked], weights=np.where(units == SIMT, ns, 0), minlength=count)
+    return tensor > simt
 
 
-def _roofline_ns(cost: Cost, kernels: list[tuple[str, int]], row: Hardware) -> float | None:
-    memory_ns = cost.bytes / row.memory_gbps
-    if cost.flops is None:
-        return memory_ns
-    # the kernels' execution units decide the peak of fp32 work only (tf32 on tensor cores)
-    names = {name: (ns, 1) for name, ns in kernels} if cost.dtype == "fp32" else None
-    peak = row.peak(precision(cost.dtype, unit_times(names, cost.dtype) if names is not None else None))
-    return max(cost.flops / (peak * 1e3), memory_ns) if peak else None
+def _roofline_ns(
+    costs: list[Cost | None], group: np.ndarray, tf32: np.ndarray, row: Hardware
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per operator: max(FLOPs / peak, bytes / bandwidth) at the peak of its dtype (fp32 work on
+    tensor cores: TF32), and whether it is known (a model and a peak)."""
+    limits = np.zeros((len(costs), 2))  # [:, 1]: fp32 work counted as TF32
+    known = np.zeros((len(costs), 2), dtype=bool)
+    for g, cost in enumerate(costs):
+        if cost is None:
+            continue
+        memory_ns = cost.bytes / row.memory_gbps
+        for column, on_tensor_cores in enumerate((False, True)):
+            peak = row.peak(precision(cost.dtype, {TENSOR: int(on_tensor_cores), SIMT: 0}))
+            if cost.flops is None:
+                limits[g, column], known[g, column] = memory_ns, True
+            elif peak:
+                limits[g, column], known[g, column] = max(cost.flops / (peak * 1e3), memory_ns), True
+    column = tf32.astype(int)
+    return limits[group, column], known[group, column]

@@ -112,6 +112,14 @@ class OperatorCalls:
         self.text = {c: table.column(c).combine_chunks() for c in INPUT_COLUMNS}
         self.codes = [pc.fill_null(self.text[c].indices, -1).to_numpy() for c in INPUT_COLUMNS]
 
+    def cost_groups(self, rows: np.ndarray) -> tuple[np.ndarray, list[Cost | None]]:
+        """For CPU operator rows, each one's group of equal calls and each group's cost."""
+        if len(rows) == 0:
+            return np.empty(0, dtype=np.int64), []
+        keys = np.stack([self.cols.name_code[rows], *(codes[rows] for codes in self.codes)], axis=1)
+        _, first, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        return group.reshape(-1), [self.of(int(rows[i]))[1] for i in first.tolist()]
+
     def of(self, cpu: int) -> tuple[OpCall | None, Cost | None]:
         """The call of the CPU operator at row `cpu` and its cost (None: no model covers it)."""
         key = (int(self.cols.name_code[cpu]), *(int(codes[cpu]) for codes in self.codes))
