@@ -8,10 +8,12 @@ Floors, measured in the same run on the same file:
 - nsys SQLite: a column fetch of every column the reader reads, through ADBC when
   adbc-driver-sqlite is installed (the `bench` extra), else sqlite3 fetchall into numpy;
 - Ascend PROF_ tree: a typed msgspec decode of the timeline JSON plus pyarrow's CSV read of the
-  op_summary files.
-`--analyze` adds the whole Ascend analysis (read + `analyze`), against the same floor; nsys is also
-read with ADBC's driver hidden (`sqlite3`: the path without the `fast` extra). Files are
-generated once under bench/data/readers/ (Kineto by tiling a real trace, nsys and Ascend by
+  op_summary files;
+- Ascend DB (`ascend-db`, `--rows` only: a msprof_0.db of that many device tasks written by
+  bench/make_ascend_db.py): the same column fetch as nsys, of every column the DB reader reads.
+`--analyze` adds the whole Ascend analysis (read + `analyze`), against the same floor; nsys and the
+Ascend DB are also read with ADBC's driver hidden (`sqlite3`: the path without the `fast` extra).
+Files are generated once under bench/data/readers/ (Kineto by tiling a real trace, nsys and Ascend by
 `tracekit simulate`, bench/make_sim_trace.py). `--rows` sizes nsys and Ascend inputs by count
 instead: an nsys export of that many rows in all (bench/make_nsys_export.py, numpy columns, far
 faster than the simulator), an Ascend tree of about that many device tasks. Each run reports wall
@@ -54,6 +56,14 @@ NSYS_COLUMNS = {  # what tracekit/readers/nsys/sqlite.py reads of each table
     "NVTX_EVENTS": "start, end, globalTid, text, textId, eventType",
     "StringIds": "id, value",
 }  # fmt: skip
+ASCEND_DB_COLUMNS = {  # what tracekit/readers/ascend/db.py reads of each table
+    "TASK": "startNs, endNs, deviceId, connectionId, globalTaskId, taskType, streamId, taskId, contextId",
+    "COMPUTE_TASK_INFO": "globalTaskId, name, taskType, opType, inputDataTypes, inputShapes, blockDim, "
+    "mixBlockDim, opState, waitNs",
+    "CANN_API": "startNs, endNs, type, globalTid, connectionId, name",
+    "PYTORCH_API": "startNs, endNs, globalTid, name",
+    "STRING_IDS": "id, value",
+}
 Scalar = int | float | str | None
 
 
@@ -88,7 +98,9 @@ def child(mode: str, path: Path) -> dict[str, object]:
         bench_analyze.decode_only(path)
         return {}
     if mode == "nsys-floor":
-        rows = _nsys_floor(path)
+        rows = _column_floor(path, NSYS_COLUMNS)
+    elif mode == "ascend-db-floor":
+        rows = _column_floor(path, ASCEND_DB_COLUMNS)
     elif mode == "ascend-floor":
         rows = _ascend_floor(path)
     elif mode == "analyze":
@@ -102,10 +114,11 @@ def child(mode: str, path: Path) -> dict[str, object]:
     return {"rows": rows, "seconds": round(time.perf_counter() - started, 3)}
 
 
-def _nsys_floor(path: Path) -> int:
+def _column_floor(path: Path, wanted: dict[str, str]) -> int:
+    """Fetch every column the reader reads (ADBC when installed, else sqlite3 into numpy)."""
     uri = f"file:{path.resolve()}?mode=ro&immutable=1"
     tables = {row[0] for row in sqlite3.connect(uri, uri=True).execute("SELECT name FROM sqlite_master")}
-    queries = [f"SELECT {columns} FROM {table}" for table, columns in NSYS_COLUMNS.items() if table in tables]
+    queries = [f"SELECT {columns} FROM {table}" for table, columns in wanted.items() if table in tables]
     try:
         import adbc_driver_sqlite.dbapi as adbc
     except ImportError:
@@ -183,7 +196,13 @@ def ensure_rows_input(fmt: str, rows: float) -> Path:
         return out
     if fmt == "ascend":
         return _simulated(fmt, DATA / f"{count}tasks-prof", int(rows * RECORDS_PER_DEVICE_TASK))
-    raise SystemExit(f"--rows: nsys and ascend only, not {fmt}")
+    if fmt == "ascend-db":
+        out = DATA / f"{count}tasks-db" / "msprof_0.db"
+        if not out.is_file():
+            script = [sys.executable, str(BENCH_DIR / "make_ascend_db.py"), "--tasks", str(rows)]
+            subprocess.run([*script, "--out", str(out)], check=True, cwd=REPO)
+        return out
+    raise SystemExit(f"--rows: nsys, ascend and ascend-db only, not {fmt}")
 
 
 def _simulated(fmt: str, out: Path, events: int) -> Path:
@@ -231,7 +250,7 @@ def bench(fmt: str, path: Path, label: str, repeat: int, with_analysis: bool) ->
     commands = {"floor": [*me, f"{fmt}-floor", str(path)], "reader": [*me, "read", str(path)]}
     if with_analysis and fmt == "ascend":
         commands["analyze"] = [*me, "analyze", str(path)]
-    if fmt == "nsys":
+    if fmt in ("nsys", "ascend-db"):
         commands["sqlite3"] = [*me, "read-sqlite3", str(path)]
     result = measure(f"{fmt} {label}", commands, repeat)
     floor, floor_cpu = result["floor"]["best"]["wall_s"], _least_cpu(result["floor"])
