@@ -2,13 +2,16 @@
 decode of the same file, on tiled traces of 0.1, 1 and 5 GB (and 10 GB with --ten).
 
     .venv/bin/python bench/bench_kineto.py [--sizes 0.1,1,5] [--ten] [--repeat 2] [--dir DIR] [--keep]
+        [--before REV]
 
 Traces are made by bench/make_large_trace.py in DIR (default: a new folder under the temporary
 directory), deleted at the end unless --keep. Each measurement runs in a fresh subprocess, interleaved
 (floor, read, analyze, floor, ...); wall time is taken around the process, CPU time and the largest
 single-process RSS come from os.wait4 (workers the child waited for included; Linux counts the bench's
 own RSS at the fork in it, so the bench keeps little), and the peak RSS of the whole process tree (the
-child and its reader workers, summed) is sampled from /proc every 20 ms. The
+child and its reader workers, summed) is sampled from /proc every 20 ms. `--before REV` adds `analyze`
+with the tracekit package of git revision REV (extracted beside the traces), interleaved with the
+others, for before/after numbers under the same load. The
 best time and the largest RSS of the runs count. Results: printed, and bench/data/kineto_result.json.
 """
 
@@ -46,6 +49,7 @@ class Runs:
 
     name: str
     command: list[str]
+    cwd: str = str(REPO)  # `python -m tracekit` imports the tracekit of this folder
     wall_s: list[float] = field(default_factory=list)
     cpu_s: list[float] = field(default_factory=list)
     rss_bytes: list[int] = field(default_factory=list)  # largest single process (ru_maxrss)
@@ -84,11 +88,11 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def run_once(command: list[str]) -> tuple[float, float, int, int]:
+def run_once(command: list[str], cwd: str = str(REPO)) -> tuple[float, float, int, int]:
     """(wall s, CPU s, ru_maxrss bytes, tree peak bytes) of one run; raises when it fails."""
     with tempfile.TemporaryFile() as err:
         began = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=REPO)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=cwd)
         peak = [0]
         done = threading.Event()
 
@@ -109,13 +113,16 @@ def run_once(command: list[str]) -> tuple[float, float, int, int]:
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, peak[0]
 
 
-def commands(trace: Path, out: Path, floor: bool, analyze: bool) -> list[Runs]:
-    """The floor (unless too large to hold), the reader alone, and analyze with JSON and HTML."""
+def commands(trace: Path, out: Path, floor: bool, analyze: bool, before: Path | None = None) -> list[Runs]:
+    """The floor (unless too large to hold), the reader alone, and analyze with JSON and HTML (and
+    with the tracekit of `before`, another revision, when given)."""
     python = sys.executable
     runs = [Runs("read", [python, __file__, "--read-only", str(trace)])]
     if analyze:
         command = [python, "-m", "tracekit", "analyze", str(trace), "--json", str(out / "a.json")]
         runs.append(Runs("analyze", [*command, "--html", str(out / "a.html")]))
+        if before is not None:
+            runs.append(Runs("before", [*command, "--html", str(out / "a.html")], str(before)))
     if floor:
         runs.insert(0, Runs("floor", [python, bench_analyze.__file__, "--decode-only", str(trace)]))
     return runs
@@ -124,7 +131,7 @@ def commands(trace: Path, out: Path, floor: bool, analyze: bool) -> list[Runs]:
 def measure(runs: list[Runs], repeat: int) -> None:
     for i in range(repeat):
         for r in runs:
-            wall, cpu, rss, tree = run_once(r.command)
+            wall, cpu, rss, tree = run_once(r.command, r.cwd)
             r.wall_s.append(wall)
             r.cpu_s.append(cpu)
             r.rss_bytes.append(rss)
@@ -133,7 +140,9 @@ def measure(runs: list[Runs], repeat: int) -> None:
             print(f"{line}, RSS {rss / 1e6:6.0f} MB (tree {tree / 1e6:6.0f} MB)", flush=True)
 
 
-def bench_size(size_gb: float, folder: Path, repeat: int, keep: bool, analyze: bool) -> dict[str, object]:
+def bench_size(
+    size_gb: float, folder: Path, repeat: int, keep: bool, analyze: bool, before: Path | None = None
+) -> dict[str, object]:
     """Make a trace of about `size_gb` GB, measure it, delete it unless `keep`."""
     trace = folder / f"tiled_{size_gb:g}gb.pt.trace.json"
     if not trace.exists():  # in a child: a child's peak RSS counts its parent's at the fork
@@ -143,7 +152,7 @@ def bench_size(size_gb: float, folder: Path, repeat: int, keep: bool, analyze: b
     floor = size < 6e9  # a bare decode of 10 GB holds ~20 GB of objects: more than this machine has
     out = Path(tempfile.mkdtemp(prefix="tracekit-bench-out-"))
     try:
-        runs = commands(trace, out, floor, analyze)
+        runs = commands(trace, out, floor, analyze, before)
         print(f"{trace.name}: {size / 1e9:.2f} GB, {repeat} run(s) each", flush=True)
         measure(runs, repeat)
     finally:
@@ -152,6 +161,16 @@ def bench_size(size_gb: float, folder: Path, repeat: int, keep: bool, analyze: b
             trace.unlink()
     best = {r.name: r.best() for r in runs}
     return {"size_gb": size_gb, "bytes": size, "runs": [asdict(r) for r in runs], "best": best}
+
+
+def checkout(revision: str, folder: Path) -> Path:
+    """The `tracekit` package of a git revision, extracted into a new folder under `folder`."""
+    target = Path(tempfile.mkdtemp(prefix="tracekit-before-", dir=folder))
+    archive = subprocess.run(
+        ["git", "archive", revision, "tracekit"], cwd=REPO, capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
 
 
 def verdicts(result: dict[str, object]) -> list[str]:
@@ -174,6 +193,8 @@ def verdicts(result: dict[str, object]) -> list[str]:
                 line += ")"
         line += f", tree RSS {analyze['tree_rss_bytes'] / 1e9:.2f} GB"
         line += f", read alone {best['read']['wall_s']:.2f} s"
+        if "before" in best:
+            line += f"; before: {best['before']['wall_s']:.2f} s, CPU {best['before']['cpu_s']:.2f} s"
         if size["bytes"] >= 9e9:
             met = analyze["tree_rss_bytes"] <= RSS_TARGET_BYTES
             line += f" (RSS target <= 2 GB: {'PASS' if met else 'FAIL'})"
@@ -189,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=None, help="where the traces are made")
     parser.add_argument("--keep", action="store_true", help="keep the traces")
     parser.add_argument("--analyze-up-to", type=float, default=100.0, help="GB; larger traces: reader only")
+    parser.add_argument(
+        "--before", metavar="REV", help="also analyze with the tracekit of git revision REV, interleaved"
+    )
     parser.add_argument("--read-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.read_only:
@@ -204,9 +228,15 @@ def main(argv: list[str] | None = None) -> int:
         "load_average": os.getloadavg(),
         "sizes": [],
     }
+    before = checkout(args.before, folder) if args.before else None
+    if before is not None:
+        result["before"] = bench_analyze._git("rev-parse", "--short", args.before)
     for size in sizes:
         repeat = 1 if size >= 5 else args.repeat
-        result["sizes"].append(bench_size(size, folder, repeat, args.keep, size <= args.analyze_up_to))
+        analyze = size <= args.analyze_up_to
+        result["sizes"].append(bench_size(size, folder, repeat, args.keep, analyze, before))
+    if before is not None:
+        shutil.rmtree(before, ignore_errors=True)
     if not args.keep and args.dir is None:
         shutil.rmtree(folder, ignore_errors=True)
     print("\n".join(verdicts(result)))
