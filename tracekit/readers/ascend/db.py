@@ -178,6 +178,20 @@ class _Compute:
         for key, field in _COMPUTE_INTS:
             self.attributes[key] = cells.ints(column[field], f"{table}.{field}", 0)[last]
 
+    def for_tasks(
+        self, kernel: np.ndarray, at: np.ndarray, other_names: np.ndarray
+    ) -> tuple[np.ndarray, dict]:
+        """Names (the kernel's where `kernel`, else `other_names`) and attributes ("" and NONE
+        elsewhere) of tasks whose row here is `at`."""
+        if not len(self.keys):
+            return other_names, {}
+        at = np.where(kernel, at, 0)
+        attributes = {
+            key: np.where(kernel, values[at], "" if values.dtype == object else NONE)
+            for key, values in self.attributes.items()
+        }
+        return np.where(kernel, self.name[at], other_names), attributes
+
 
 def _memcpy_info(db: Database) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MEMCPY_INFO by globalTaskId (the last row of an id wins): sorted ids, sizes, operations."""
@@ -209,6 +223,11 @@ class _TaskColumns:
         self.number = cells.ints(number, "TASK.taskId")
         self.context = cells.ints(context, "TASK.contextId")
 
+    def of_type(self, task_type: str) -> np.ndarray:
+        """Which tasks have this task type (compared once per distinct type)."""
+        same = np.array([t == task_type for t in self.task_type.distinct.tolist()], dtype=bool)
+        return same[self.task_type.codes]
+
     def ffts_parents(self) -> np.ndarray:
         """Tasks without a context id whose (stream, task id, connection) also has sub-tasks."""
         subtask = self.context != NONE
@@ -225,29 +244,21 @@ def _tasks(
     """Device tasks. An FFTS+ parent task (its sub-tasks are the ones that ran) is a MARKER; a task
     without compute info launched by a collective (same connection id) is a MARKER, unless it is a
     device-side wait: the collective's COMMUNICATION row already covers it."""
-    compute, (copy_keys, copy_sizes, copy_operations) = _Compute(db), _memcpy_info(db)
+    compute, copies = _Compute(db), _memcpy_info(db)
     tasks = _TaskColumns(db, task, device)
     task_type = tasks.task_type.decoded()
     parent = tasks.ffts_parents()
     at = cells.look_up(compute.keys, tasks.task_id)
     kernel = ~parent & (at >= 0)
-    copy = ~parent & ~kernel & (task_type == "MEMCPY_ASYNC")
-    kind = _other_kinds(tasks, communication)
-    kind = np.where(parent, Kind.MARKER, np.where(kernel, Kind.KERNEL, np.where(copy, Kind.MEMCPY, kind)))
-    kernel_at = np.where(kernel, at, 0)
-    name = np.where(kernel, compute.name[kernel_at] if len(compute.keys) else task_type, task_type)
-    attributes = {
-        key: np.where(kernel, values[kernel_at], "" if values.dtype == object else NONE)
-        for key, values in compute.attributes.items()
-    } if len(compute.keys) else {}  # fmt: skip
-    copy_at = cells.look_up(copy_keys, tasks.task_id)
-    found = copy & (copy_at >= 0)
-    size = np.where(found, copy_sizes[np.maximum(copy_at, 0)] if len(copy_keys) else NONE, NONE)
-    operation = np.where(found, copy_operations[np.maximum(copy_at, 0)] if len(copy_keys) else NONE, NONE)
+    copy = ~parent & ~kernel & tasks.of_type("MEMCPY_ASYNC")
+    kind = np.select(
+        [parent, kernel, copy], [Kind.MARKER, Kind.KERNEL, Kind.MEMCPY], _other_kinds(tasks, communication)
+    )
+    name, attributes = compute.for_tasks(kernel, at, task_type)
     rows.add_block(
         name, start_ns=tasks.start, dur_ns=tasks.dur, kind=kind, device=tasks.device, stream=tasks.stream,
         thread=tasks.stream, correlation=tasks.connection, layer=HARDWARE, task_type=task_type,
-        **attributes, **_copy_fields(copy, operation), bytes=np.where(copy, size, NONE),
+        **attributes, **_copy_fields(copies, tasks.task_id, copy),
     )  # fmt: skip
 
 
@@ -264,8 +275,18 @@ def _other_kinds(tasks: _TaskColumns, communication: np.ndarray | None) -> np.nd
     return np.where(busy & launched, Kind.MARKER, kind)
 
 
-def _copy_fields(copy: np.ndarray, operation: np.ndarray) -> dict[str, np.ndarray]:
-    """copy_direction, src_memory and dst_memory of MEMCPY_ASYNC tasks (0 elsewhere)."""
+def _copy_fields(
+    copies: tuple[np.ndarray, np.ndarray, np.ndarray], task_id: np.ndarray, copy: np.ndarray
+) -> dict[str, np.ndarray]:
+    """bytes, copy_direction, src_memory and dst_memory of MEMCPY_ASYNC tasks from MEMCPY_INFO (NONE
+    bytes and 0 elsewhere)."""
+    keys, sizes, operations = copies
+    at = cells.look_up(keys, task_id)
+    found = copy & (at >= 0)
+    size = np.where(found, sizes[np.maximum(at, 0)], NONE) if len(keys) else np.full(len(copy), NONE)
+    operation = (
+        np.where(found, operations[np.maximum(at, 0)], NONE) if len(keys) else np.full(len(copy), NONE)
+    )
     direction = cells.per_distinct_code(
         operation, lambda code: int(_MEMCPY_OPERATIONS.get(code, CopyDirection.OTHER)), np.int64
     )
@@ -274,6 +295,7 @@ def _copy_fields(copy: np.ndarray, operation: np.ndarray) -> dict[str, np.ndarra
     src = cells.per_distinct_code(direction, lambda d: int(ends[d][0]), np.int64)
     dst = cells.per_distinct_code(direction, lambda d: int(ends[d][1]), np.int64)
     return {
+        "bytes": np.where(copy, size, NONE),
         "copy_direction": np.where(copy, direction, 0),
         "src_memory": np.where(copy, src, 0),
         "dst_memory": np.where(copy, dst, 0),
