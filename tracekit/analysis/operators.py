@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from tracekit.analysis.columns import Columns
+from tracekit.analysis.columns import Columns, distinct_rows
 from tracekit.analysis.names import short_kernel_name
 from tracekit.analysis.operator_links import operator_rows
 from tracekit.analysis.roofline import roofline, tensor_core_summary, unit_times
@@ -102,15 +102,17 @@ def _groups(
     if len(ops) == 0:
         return []
     codes = _signature_codes(table, cols, owner, ascend)
-    signatures, sig = np.unique(np.stack(codes, axis=1), axis=0, return_inverse=True)
-    sig = sig.reshape(-1)
+    first, sig = distinct_rows(*codes)
+    signatures = np.stack(codes, axis=1)[first]  # in lexicographic order
     instances = np.bincount(sig[np.unique(owner, return_index=True)[1]], minlength=len(signatures))
     text = {c: _strings(table, c) for c in ("op_type", *_SIGNATURE_COLUMNS)}
     busy = _busy_share(cols.start[ops], cols.end[ops], owner)
+    by_signature = np.argsort(sig, kind="stable")  # each signature's operations in table order
+    bounds = np.searchsorted(sig[by_signature], np.arange(len(signatures) + 1)).tolist()
     groups: dict[tuple, dict] = {}
     for s, codes_of in enumerate(signatures):
         call = _call(cols, text, codes_of, ascend)
-        mine = sig == s
+        mine = by_signature[bounds[s] : bounds[s + 1]]
         key = (call.name, call.shapes, call.dtypes)
         group = groups.setdefault(key, _new_group(call))
         group["device_ns"] += int(busy[mine].sum())

@@ -22,7 +22,7 @@ import pyarrow as pa
 from tracekit.analysis.attribution import CATEGORIES, Segment, attribution, median_attribution
 from tracekit.analysis.calibration import HOST_CATEGORIES, calibrated
 from tracekit.analysis.changes import Change, ChangeInputs, Edit, Edited, busy_ns, interval_arrays
-from tracekit.analysis.columns import Columns
+from tracekit.analysis.columns import Columns, distinct_rows
 from tracekit.analysis.plan import causes, claimed, plan, step_path
 from tracekit.analysis.replay import StepModel, build_step, model_identity, replay, shared_replays
 from tracekit.gcpause import gc_paused
@@ -317,11 +317,11 @@ def _instances(cols: Columns, kernels: np.ndarray, table: pa.Table | None) -> in
     linked = calls != NONE
     if table is None or not linked.any():
         return 1 if len(kernels) else 0
-    threads = np.stack(
-        [table.column("process").to_numpy()[calls[linked]], table.column("thread").to_numpy()[calls[linked]]],
-        axis=1,
-    )
-    pairs = np.unique(np.column_stack([threads, cols.stream[kernels[linked]]]), axis=0)
+    process = table.column("process").to_numpy()[calls[linked]]
+    thread = table.column("thread").to_numpy()[calls[linked]]
+    stream = cols.stream[kernels[linked]]
+    first, _ = distinct_rows(process, thread, stream)  # each (process, thread, stream) once
+    pairs = np.stack([process[first], thread[first], stream[first]], axis=1)
     shared_streams = np.unique(pairs[:, 2], return_counts=True)
     owned = pairs[np.isin(pairs[:, 2], shared_streams[0][shared_streams[1] == 1])]
-    return max(len(np.unique(owned[:, :2], axis=0)), 1)
+    return max(len(distinct_rows(owned[:, 0], owned[:, 1])[0]), 1)
