@@ -72,6 +72,14 @@ def test_a_missing_field_names_its_block(tmp_path: Path) -> None:
         load_analysis(_written(tmp_path, document))
 
 
+def test_a_lone_surrogate_escape_is_one_line(tmp_path: Path) -> None:
+    """json.loads reads "\\ud800" (half a UTF-16 pair, no text): refused, not an internal error."""
+    document = json.loads(OLD.read_text())
+    document["trace"]["source"] = "\ud800"
+    with pytest.raises(TraceError, match="a string holds a lone surrogate escape"):
+        load_analysis(_written(tmp_path, document))
+
+
 def test_nan_reads_as_unknown_where_a_field_may_be_unknown(tmp_path: Path) -> None:
     text = OLD.read_text()
     document = json.loads(text)

@@ -68,7 +68,7 @@ def _kernel_columns(path: Path) -> list[tuple]:
 
 
 def _communication(path: Path) -> dict:
-    return msgspec.to_builtins(analyze(read_trace(path))["devices"][0]["communication"])
+    return msgspec.to_builtins(analyze(read_trace(path)).devices[0].communication)
 
 
 def test_builder_schemas_are_those_of_the_real_export() -> None:

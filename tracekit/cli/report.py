@@ -154,6 +154,9 @@ def _converted(path: Path, document: dict) -> Document:
         return to_document(document)
     except msgspec.ValidationError as exc:
         raise TraceError(path, f"not a valid tracekit analysis: {field_problem(exc)}") from None
+    except UnicodeEncodeError:  # json.loads reads "\\ud800" (a lone surrogate), which is no text
+        problem = "not a valid tracekit analysis: a string holds a lone surrogate escape"
+        raise TraceError(path, problem) from None
 
 
 def field_problem(exc: msgspec.ValidationError) -> str:

@@ -163,15 +163,17 @@ class BlockDimFinding(Block, kw_only=True):
 
 
 class Breakdown(Block, kw_only=True):
-    e2e_ns: int
-    compute_ns: int
-    communication_ns: int
-    communication_not_overlapped_ns: int
-    free_ns: int
+    """tracekit's own (every field known) or msprof's (a CSV cell may be empty: null)."""
+
+    e2e_ns: int | None
+    compute_ns: int | None
+    communication_ns: int | None
+    communication_not_overlapped_ns: int | None
+    free_ns: int | None
 
 
 class StepTraceTime(Breakdown, kw_only=True):
-    bubble_ns: int
+    bubble_ns: int | None
     preparing_ns: int | None
 
 
