@@ -75,7 +75,7 @@ def test_a_missing_field_names_its_block(tmp_path: Path) -> None:
 def test_a_lone_surrogate_escape_is_one_line(tmp_path: Path) -> None:
     """json.loads reads "\\ud800" (half a UTF-16 pair, no text): refused, not an internal error."""
     document = json.loads(OLD.read_text())
-    document["trace"]["source"] = "\ud800"
+    document["trace"]["\ud800"] = 1  # as a key: matching it to the fields needs UTF-8
     with pytest.raises(TraceError, match="a string holds a lone surrogate escape"):
         load_analysis(_written(tmp_path, document))
 
