@@ -146,4 +146,16 @@ DEFINITIONS: dict[str, str] = {
     "along what bound each start (launch call, stream order, host order, awaited work), each nanosecond goes "
     "to exactly one category; the categories sum to the step time",
     "attribution.share": "category time / step time, on the same step",
+    "plan": "the plan's changes applied one after another in the replay (greedy by gain), each on top "
+    "of the previous; cumulative speedup = baseline step time / predicted step time",
+    "plan.gain": "step time before this change / after it, replayed on top of the plan's earlier steps",
+    "plan.predicted_step_ns": "predicted step time with this change and the plan's earlier ones "
+    "(replay of the measured steps; baseline: their median)",
+    "plan.cumulative_speedup": "baseline step time / step time after this step",
+    "gain.latency_cost": "latency cost = predicted step time / measured step time (the changed step "
+    "does more work)",
+    "gain.speedup": "measured step time / predicted step time (replay); for throughput: work per second "
+    "after / before",
+    "gain.alternative": "gain of this change alone, replayed on the measured steps; it acts on the "
+    "same time as the finding above",
 }

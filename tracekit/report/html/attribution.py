@@ -62,7 +62,7 @@ def attribution_section(ctx: Context, device: Device | None) -> str:
         return paragraph(ctx.t("attr.none"), "note")
     return (
         median_reading(ctx, device, block)
-        + ctx.chart(attribution_chart(block, ctx.t), ctx.t("attr.chart"))
+        + ctx.chart(attribution_chart(block, ctx.t, ctx.formula("attribution.share")), ctx.t("attr.chart"))
         + _median_table(ctx, device, block)
     )
 
@@ -85,7 +85,7 @@ def median_reading(ctx: Context, device: Device, block: Attribution) -> str:
     return element("p", text(line), class_="reading", title=hint)
 
 
-def attribution_chart(block: Attribution, t: Translate) -> dict[str, object] | None:
+def attribution_chart(block: Attribution, t: Translate, share_formula: str) -> dict[str, object] | None:
     """One stacked bar per replayed step, one trace per category with any time (document order)."""
     categories, steps = block.categories, block.steps
     shown = [name for name in categories if any(category_ns(step, name) > 0 for step in steps)]
@@ -100,18 +100,18 @@ def attribution_chart(block: Attribution, t: Translate) -> dict[str, object] | N
     layout["margin"] = {**layout["margin"], "t": 60}
     return {
         "type": "figure",
-        "data": [_category_bars(name, steps, totals, t) for name in shown],
+        "data": [_category_bars(name, steps, totals, t, share_formula) for name in shown],
         "layout": layout,
     }
 
 
 def _category_bars(
-    name: str, steps: list[StepAttribution], totals: list[int], t: Translate
+    name: str, steps: list[StepAttribution], totals: list[int], t: Translate, share_formula: str
 ) -> dict[str, object]:
     """One category's slice of every step's bar; `customdata` holds the exact nanoseconds."""
     label = category_label(t, name)
     times = [category_ns(step, name) for step in steps]
-    formula = plotly_text(t("attr.hover_formula"))
+    formula = plotly_text(f"{t('attr.col.share')} = {share_formula}")
     hover = [
         t(
             "attr.hover",

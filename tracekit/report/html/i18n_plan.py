@@ -78,7 +78,6 @@ PLAN_EN: dict[str, str] = {
     "attr.axis_step": "step",
     "attr.axis_time": "time on the critical path (ms)",
     "attr.hover": "{category}<br>step {step}: {time} ({ns} ns), {share} of {total}",
-    "attr.hover_formula": "exclusive partition of the step's critical path; share = category time / step time",
     "attr.window": "device {device}, replayed steps #{first}..#{last} ({count} steps)",
     "attr.median_window": "device {device}, the median replayed step by length (#{step})",
     "attr.none": "No step of this device was replayed, so its time has no attribution.",
@@ -94,8 +93,6 @@ PLAN_EN: dict[str, str] = {
     "rec.group.memory": "Memory",
     "plan.line": "Predicted step time after the plan: {baseline} → {predicted} ({speedup})",
     "plan.line_upper": "Predicted step time after the plan: {baseline} → {predicted} ({speedup}, upper bound)",
-    "plan.hint": "the plan's changes applied one after another in the replay (greedy by gain), each on top "
-    "of the previous; cumulative speedup = baseline step time / predicted step time",
     "plan.upper_note": "The step is host-bound under the profiler, which inflates host time: the predictions "
     "are upper bounds (--unprofiled-step calibrates them).",
     "plan.baseline": "as measured",
@@ -104,26 +101,16 @@ PLAN_EN: dict[str, str] = {
     "plan.col.gain": "its gain",
     "plan.col.after": "step time after",
     "plan.col.cumulative": "cumulative",
-    "plan.hint.gain": "step time before this change / after it, replayed on top of the plan's earlier steps",
-    "plan.hint.after": "predicted step time with this change and the plan's earlier ones (replay of the "
-    "measured steps; baseline: their median)",
-    "plan.hint.cumulative": "baseline step time / step time after this step",
     "thr.note": "These raise throughput (work per second) and lengthen each step; they are not ranked "
     "against the step-time changes above.",
     "thr.cost": "{title}: step time {cost} ({baseline} → {predicted})",
-    "thr.hint.cost": "latency cost = predicted step time / measured step time (the changed step does more "
-    "work)",
     # findings
     "rec.upper_bound": "upper bound",
     "rec.plan_step": "Place in the plan",
     "rec.plan_step_value": "{step} of {count}",
     "rec.cumulative": "Cumulative speedup (plan up to here)",
     "rec.latency_cost": "Latency cost (new step time / old)",
-    "rec.hint.speedup": "measured step time / predicted step time (replay); for throughput: work per second "
-    "after / before",
     "rec.alternatives": "Alternatives for the same cause",
-    "rec.alt_hint": "gain of this change alone, replayed on the measured steps; it acts on the same time as "
-    "the finding above",
 }
 
 PLAN_ZH: dict[str, str] = {
@@ -135,7 +122,6 @@ PLAN_ZH: dict[str, str] = {
     "attr.axis_step": "步骤",
     "attr.axis_time": "关键路径上的时间（毫秒）",
     "attr.hover": "{category}<br>步骤 {step}：{time}（{ns} ns），占 {total} 的 {share}",
-    "attr.hover_formula": "步骤关键路径的互斥划分；占比 = 类别时间 / 步骤时间",
     "attr.window": "设备 {device}，重放步骤 #{first}..#{last}（共 {count} 步）",
     "attr.median_window": "设备 {device}，按时长取中位的重放步骤（#{step}）",
     "attr.none": "此设备没有重放任何步骤，因此没有时间归因。",
@@ -150,8 +136,6 @@ PLAN_ZH: dict[str, str] = {
     "rec.group.memory": "内存",
     "plan.line": "执行计划后的预测步骤时间：{baseline} → {predicted}（{speedup}）",
     "plan.line_upper": "执行计划后的预测步骤时间：{baseline} → {predicted}（{speedup}，上限）",
-    "plan.hint": "计划中的改动在重放中依次叠加（按收益贪心选择），每一项都在前面各项的基础上；"
-    "累计加速比 = 基线步骤时间 / 预测步骤时间",
     "plan.upper_note": "在性能分析器下该步骤受主机限制，而分析器会拉长主机时间：这些预测是上限"
     "（用 --unprofiled-step 校准）。",
     "plan.baseline": "实测",
@@ -160,20 +144,14 @@ PLAN_ZH: dict[str, str] = {
     "plan.col.gain": "本项收益",
     "plan.col.after": "之后的步骤时间",
     "plan.col.cumulative": "累计",
-    "plan.hint.gain": "本项改动前 / 后的步骤时间，在计划前面各步的基础上重放",
-    "plan.hint.after": "加上本项及计划前面各项改动后的预测步骤时间（重放实测步骤；基线为其中位数）",
-    "plan.hint.cumulative": "基线步骤时间 / 本步之后的步骤时间",
     "thr.note": "这些手段提高吞吐量（每秒完成的工作），但每个步骤会变长；它们不与上面缩短步骤时间的改动一起排序。",
     "thr.cost": "{title}：步骤时间 {cost}（{baseline} → {predicted}）",
-    "thr.hint.cost": "时延代价 = 预测步骤时间 / 实测步骤时间（改动后的步骤完成更多工作）",
     "rec.upper_bound": "上限",
     "rec.plan_step": "在计划中的位置",
     "rec.plan_step_value": "第 {step} 步，共 {count} 步",
     "rec.cumulative": "累计加速比（计划到此为止）",
     "rec.latency_cost": "时延代价（新步骤时间 / 原步骤时间）",
-    "rec.hint.speedup": "实测步骤时间 / 预测步骤时间（重放）；吞吐量：改动后 / 改动前每秒完成的工作",
     "rec.alternatives": "针对同一原因的其他做法",
-    "rec.alt_hint": "单独做这项改动的收益，在实测步骤上重放；它作用于与上面这项相同的时间",
 }
 PLAN_EN |= {f"attr.cat.{name}": label for name, label in CATEGORY_LABELS_EN.items()}
 PLAN_EN |= {f"attr.def.{name}": meaning for name, meaning in CATEGORY_MEANINGS_EN.items()}

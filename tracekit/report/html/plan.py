@@ -63,7 +63,7 @@ def plan_block(ctx: Context, plan: PlanSummary | None, findings: list[Fired]) ->
         predicted=fmt_ns(plan.predicted_step_ns),
         speedup=times(plan.speedup),
     )
-    hint = f"{t('hint.formula')}: {t('plan.hint')}"
+    hint = _formula(ctx, "plan")
     note = paragraph(t("plan.upper_note"), "note") if plan.upper_bound else ""
     return element("p", text(line), class_="plan", title=hint) + _plan_table(ctx, plan, findings) + note
 
@@ -90,9 +90,9 @@ def _plan_table(ctx: Context, plan: PlanSummary, findings: list[Fired]) -> str:
     columns = [
         Column(t("plan.col.step"), numeric=True),
         Column(t("plan.col.change")),
-        Column(t("plan.col.gain"), _formula(ctx, "plan.hint.gain"), numeric=True),
-        Column(t("plan.col.after"), _formula(ctx, "plan.hint.after"), numeric=True),
-        Column(t("plan.col.cumulative"), _formula(ctx, "plan.hint.cumulative"), numeric=True),
+        Column(t("plan.col.gain"), _formula(ctx, "plan.gain"), numeric=True),
+        Column(t("plan.col.after"), _formula(ctx, "plan.predicted_step_ns"), numeric=True),
+        Column(t("plan.col.cumulative"), _formula(ctx, "plan.cumulative_speedup"), numeric=True),
     ]
     return table(columns, rows)
 
@@ -112,7 +112,7 @@ def throughput_note(ctx: Context, findings: list[Fired]) -> str:
                     predicted=fmt_ns(finding.gain.predicted_step_ns),
                 )
             ),
-            title=_formula(ctx, "thr.hint.cost"),
+            title=_formula(ctx, "gain.latency_cost"),
         )
         for finding in findings
         if finding.gain and finding.gain.latency_cost is not None
@@ -125,7 +125,7 @@ def alternatives_block(ctx: Context, alternatives: list[Alternative]) -> str:
     """The other actions on the same cause: title and gain alone."""
     if not alternatives:
         return ""
-    hint = _formula(ctx, "rec.alt_hint")
+    hint = _formula(ctx, "gain.alternative")
     items = "".join(
         element(
             "li",
@@ -147,4 +147,4 @@ def _ns(value: int | None) -> Cell:
 
 
 def _formula(ctx: Context, key: str) -> str:
-    return f"{ctx.t('hint.formula')}: {ctx.t(key)}"
+    return f"{ctx.t('hint.formula')}: {ctx.formula(key)}"

@@ -86,7 +86,7 @@ def _status(ctx: Context, status: str) -> str:
 def _recommendation(ctx: Context, rule: Fired, plan_steps: int) -> str:
     t = ctx.t
     speedup = rule.gain.speedup if rule.gain else None
-    hint = f"{t('hint.formula')}: {t('rec.hint.speedup')}"
+    hint = f"{t('hint.formula')}: {ctx.formula('gain.speedup')}"
     badge = element("span", text(times(speedup)), class_="speedup", title=hint) if speedup else ""
     heading = element(
         "h4",
@@ -183,7 +183,7 @@ def _gain_facts(ctx: Context, gain: GainInfo, plan_steps: int) -> list[tuple[str
             (
                 t("rec.speedup"),
                 f"{times(gain.speedup)} ({metric_label})",
-                f"{formula}: {t('rec.hint.speedup')}",
+                f"{formula}: {ctx.formula('gain.speedup')}",
             )
         )
     if gain.plan_step is not None:
@@ -192,13 +192,23 @@ def _gain_facts(ctx: Context, gain: GainInfo, plan_steps: int) -> list[tuple[str
         )
     if gain.cumulative_speedup is not None:
         items.append(
-            (t("rec.cumulative"), times(gain.cumulative_speedup), f"{formula}: {t('plan.hint.cumulative')}")
+            (
+                t("rec.cumulative"),
+                times(gain.cumulative_speedup),
+                f"{formula}: {ctx.formula('plan.cumulative_speedup')}",
+            )
         )
     if gain.baseline_step_ns is not None or gain.predicted_step_ns is not None:
         step_times = f"{fmt_ns(gain.baseline_step_ns)} → {fmt_ns(gain.predicted_step_ns)}"
         items.append((t("rec.step_time"), step_times, None))
     if gain.latency_cost is not None:
-        items.append((t("rec.latency_cost"), times(gain.latency_cost), f"{formula}: {t('thr.hint.cost')}"))
+        items.append(
+            (
+                t("rec.latency_cost"),
+                times(gain.latency_cost),
+                f"{formula}: {ctx.formula('gain.latency_cost')}",
+            )
+        )
     if gain.amdahl_bound is not None:
         items.append((t("rec.amdahl"), times(gain.amdahl_bound), None))
     if gain.removable_share is not None:
