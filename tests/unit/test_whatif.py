@@ -17,6 +17,7 @@ import pytest
 from kineto_builder import cpu_op, kernel, memcpy, runtime, step, write_trace
 
 from tracekit.analysis import replay as replay_module
+from tracekit.analysis import whatif as whatif_module
 from tracekit.analysis.changes import fit_copy_cost
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.replay import build_step, replay
@@ -127,6 +128,25 @@ def test_each_change_edits_and_replays_a_step_once(tmp_path: Path, monkeypatch: 
     assert len(timelines) == 2
     assert block["batch_h2d"]["predicted_step_ns"] == 46 * US
     assert [(s["change"], s["predicted_step_ns"]) for s in block["plan"]["steps"]] == [("batch_h2d", 46 * US)]
+
+
+def test_the_calibration_replays_outside_the_shared_replays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The calibration's bisection replays a new scaled step each time: inside `shared_replays` every
+    one would be held until the block ends (a 90 MB trace's peak 245 -> 780 MB)."""
+    trace, cols, _ = _model(tmp_path, False)
+    shared_during_calibration = []
+    real = whatif_module.calibrated
+
+    def calibrated(*args):
+        shared_during_calibration.append(replay_module._DURATIONS.get() is not None)
+        return real(*args)
+
+    monkeypatch.setattr(whatif_module, "calibrated", calibrated)
+    block = whatif_block(trace.events, cols, 0, unprofiled_ns=50 * US, changes=CHANGES)
+    assert shared_during_calibration == [False]
+    assert block["calibration"]["unprofiled_step_ns"] == 50 * US
 
 
 def test_cpu_bound_with_no_host_or_device_stage_does_not_fire() -> None:

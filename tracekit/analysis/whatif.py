@@ -48,9 +48,12 @@ def whatif_block(
 ) -> dict[str, object]:
     """Predicted step times for each change, over up to MAX_REPLAYED_STEPS steps of the trace (host
     time calibrated to `unprofiled_ns`, the step measured without the profiler, when given)."""
-    with shared_replays(), gc_paused():  # the estimates, the plan and the claims edit and replay
-        # the same steps; the edits and replays make many acyclic objects, freed as they go
-        return _whatif_block(table, cols, device, hardware, unprofiled_ns, changes)
+    with gc_paused():  # the edits and replays make many acyclic objects, freed as they go
+        models, calibration = calibrated(step_models(table, cols, device), cols, unprofiled_ns)
+        # the calibration's bisection replays new scaled steps each time: outside the shared
+        # replays, which hold every step they replayed until the block ends
+        with shared_replays():  # the estimates, the plan and the claims edit and replay the same steps
+            return _whatif_block(table, cols, device, hardware, (models, calibration), changes)
 
 
 def _whatif_block(
@@ -58,10 +61,10 @@ def _whatif_block(
     cols: Columns,
     device: int,
     hardware: Hardware | None,
-    unprofiled_ns: int | None,
+    calibrated_models: tuple[list[StepModel], dict | None],
     changes: Sequence[Change],
 ) -> dict[str, object]:
-    models, calibration = calibrated(step_models(table, cols, device), cols, unprofiled_ns)
+    models, calibration = calibrated_models
     paths = [step_path(model, cols) for model in models]
     lengths = [sum(segment.length for segment in path) for path in paths]  # the replayed steps
     inputs = ChangeInputs(table, cols, device, hardware)
