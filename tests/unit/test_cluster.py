@@ -3,6 +3,7 @@ matched collectives, pipeline stage balance (docs/metrics.md, "Cluster")."""
 
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 import sys
@@ -14,9 +15,10 @@ from ascend_builder import collective, metadata, python_op, task, write_rank
 from kineto_builder import kernel, nccl_kernel, step, write_trace
 
 from tracekit.analysis.analyze import analyze
-from tracekit.analysis.cluster import cluster_block, z_scores
+from tracekit.analysis.cluster import CLUSTER_DEFINITIONS, cluster_block, z_scores
 from tracekit.analysis.document import Document
 from tracekit.readers import read_trace, read_traces
+from tracekit.report.formulas import CLUSTER_DEFINITIONS_ZH
 from tracekit.report.html.cluster import render_cluster_html
 from tracekit.rules import recommend_cluster
 from tracekit.simulate.ranks import load_ranks
@@ -180,6 +182,8 @@ def test_the_cluster_report_shows_every_section(three_ranks: dict, lang: str) ->
         assert f'id="{key.replace(".", "-")}"' in page
     assert "cl.sec.pipeline".replace(".", "-") not in page  # all-reduce ranks: no pipeline section
     assert page.count('class="chart"') == 1
+    shown = {"en": CLUSTER_DEFINITIONS, "zh": CLUSTER_DEFINITIONS_ZH}[lang]["cluster.collectives"]
+    assert html.escape(shown, quote=True) in page  # the formulas in the page's language
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,13 @@ from tracekit.analysis.ascend import DEFINITIONS as ASCEND_DEFINITIONS
 from tracekit.analysis.cluster import CLUSTER_DEFINITIONS
 from tracekit.analysis.definitions import DEFINITIONS, SPLIT_PARTS
 from tracekit.readers import read_trace
-from tracekit.report.formulas import ASCEND_DEFINITIONS_ZH, DEFINITIONS_ZH, formula, translated_formula
+from tracekit.report.formulas import (
+    ASCEND_DEFINITIONS_ZH,
+    CLUSTER_DEFINITIONS_ZH,
+    DEFINITIONS_ZH,
+    formula,
+    translated_formula,
+)
 from tracekit.report.html.copies import BLOCKING_KINDS
 from tracekit.report.html.i18n import STRINGS
 from tracekit.report.terminal import render_summary
@@ -30,6 +36,8 @@ _LITERAL_KEY = re.compile(r"""(?:\bformula|\.hint)\(\s*["']([a-z0-9_.]+)["']""")
 def test_both_languages_define_the_same_keys() -> None:
     assert set(DEFINITIONS_ZH) == set(DEFINITIONS)
     assert set(ASCEND_DEFINITIONS_ZH) == set(ASCEND_DEFINITIONS)
+    assert set(CLUSTER_DEFINITIONS_ZH) == set(CLUSTER_DEFINITIONS)
+    assert formula("cluster.pipeline", "zh") == CLUSTER_DEFINITIONS_ZH["cluster.pipeline"]
     assert all(text.strip() for text in [*DEFINITIONS.values(), *DEFINITIONS_ZH.values()])
 
 

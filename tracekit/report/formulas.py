@@ -1,13 +1,15 @@
 """Every formula text the reports show, in one place: `formula(key, lang)` gives the definition `key`
 in English (tracekit/analysis/definitions.py, the JSON `definitions` block) or in Simplified Chinese
 (DEFINITIONS_ZH below, keyed like the English); the Ascend findings' definitions likewise
-(tracekit/analysis/ascend.py, ASCEND_DEFINITIONS_ZH). The terminal summary and the HTML report both
+(tracekit/analysis/ascend.py, ASCEND_DEFINITIONS_ZH) and the cluster document's
+(tracekit/analysis/cluster.py, CLUSTER_DEFINITIONS_ZH). The terminal summary and the HTML report both
 read them; tests/unit/test_formulas.py checks that both languages have the same keys and that the
 report's own text tables hold no formula.
 """
 
 from __future__ import annotations
 
+from tracekit.analysis.cluster import CLUSTER_DEFINITIONS
 from tracekit.analysis.definitions import DEFINITIONS
 
 _SPLIT_PARTS_ZH: dict[str, str] = {
@@ -156,8 +158,28 @@ ASCEND_DEFINITIONS_ZH: dict[str, str] = {
     "通信任务；并与 Overlap Analysis 层和 step_trace_time.csv 对比",
 }
 
+CLUSTER_DEFINITIONS_ZH: dict[str, str] = {
+    "cluster.rank": "distributedInfo.rank（Kineto）、Ascend rank 目录的 rank，否则为 trace 在输入中的位置",
+    "cluster.per_rank": "每个 rank 最忙的设备：步骤 p50（主机步骤跨度），以及它在设备窗口上的通信划分"
+    "（devices[].communication）：计算、通信（并集）、暴露的通信、拷贝、空闲",
+    "cluster.slow_rank": "计算时间最多的 rank；当它超过其余 rank 的中位数 >= 5 % 时为慢 rank（否则对步骤 p50 同样判断）；"
+    "z = (x - 均值) / 各 rank 的总体标准差，3 个 rank 起给出；每个 rank 都在集合通信处等它，所以它每步超出中位数的部分"
+    "就是步骤会损失的时间：预测步骤 = 最慢步骤 p50 - 超出量 / 步骤数",
+    "cluster.collectives": "按（步骤、类型、步骤内序号）跨 rank 匹配的集合通信；到达偏差 = 最晚开始 - 最早开始"
+    "（最早的 rank 要等这么久；需要所有 rank 共用一个时钟）；时长离散 = 最长 - 最短时长（与时钟无关：早到 rank 的内核"
+    "包含了它的等待）",
+    "cluster.pipeline": "每个 rank 的阶段时间 = (计算 + 拷贝 + 传输) / 步骤数，传输 = 在每个 rank 上都匹配到的集合通信中"
+    "各 rank 最短时长之和（纯传输，不含等待）；吞吐量 = 1 / 最慢阶段（步/秒）；均衡度 = 平均阶段 / 最慢阶段；"
+    "均衡后的吞吐量 = 1 / 平均阶段；当 send/recv 是各 rank 的主要集合通信（流水线并行）时适用",
+    "cluster.profiler": "Ascend：profiler 自己的 step_trace_time.csv，按步骤求和（msprof-analyze 的 "
+    "cluster_step_trace_time.csv 有相同的行）",
+}
 
-_BY_LANG = {"en": DEFINITIONS, "zh": DEFINITIONS_ZH}
+
+_BY_LANG = {
+    "en": {**DEFINITIONS, **CLUSTER_DEFINITIONS},
+    "zh": {**DEFINITIONS_ZH, **CLUSTER_DEFINITIONS_ZH},
+}
 _KEY_OF_TEXT = {text: key for key, text in DEFINITIONS.items()}
 
 

@@ -26,7 +26,9 @@ def render_cluster_html(cluster: dict, lang: str = "en", recommendations: list[d
     """The cluster report of a `cluster` block; `recommendations`: the cross-rank findings, if any."""
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
-    ctx = Context({"definitions": cluster.get("definitions") or {}}, _translator(lang), max_timeline_events=0)
+    ctx = Context(
+        {"definitions": cluster.get("definitions") or {}}, _translator(lang), max_timeline_events=0, lang=lang
+    )
     title = ctx.t("cl.title", ranks=cluster["ranks"])
     sections = [
         ("cl.sec.recommendations", _recommendations(ctx, recommendations)),

@@ -50,7 +50,7 @@ def render_check_html(
 def _context(document: dict, lang: str) -> Context:
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
-    return Context(document, translator(lang), max_timeline_events=0)
+    return Context(document, translator(lang), max_timeline_events=0, lang=lang)
 
 
 def _diff_sections(ctx: Context, diff: dict, recommendations: Recommendations) -> list[tuple[str, str]]:
