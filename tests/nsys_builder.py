@@ -213,6 +213,22 @@ class Export:
         self.rows.setdefault(table, []).append(row)
 
 
+def two_step_export() -> Export:
+    """Two NVTX steps, each: a launched kernel, a pageable async H2D, a synchronous D2H and a memset."""
+    e = Export()
+    for n, t in enumerate((0, 1000), 1):
+        e.nvtx(f"ProfilerStep#{n}", t + 50, t + 950)
+        e.kernel(
+            "void gemm<float>(int)", t + 120, t + 220, e.call("cudaLaunchKernel_v7000", t + 100, t + 110)
+        )
+        e.memcpy(
+            t + 310, t + 410, 1000, HTOD, PAGEABLE, DEVICE, e.call("cudaMemcpyAsync_v3020", t + 300, t + 305)
+        )
+        e.memcpy(t + 510, t + 610, 500, DTOH, DEVICE, PINNED, e.call("cudaMemcpy_v3020", t + 500, t + 700))
+        e.memset(t + 810, t + 820, 64, DEVICE, e.call("cudaMemsetAsync_v3020", t + 800, t + 805))
+    return e
+
+
 def quoted(identifier: str) -> str:
     """An SQL identifier quoted, so tests can build tables with odd names."""
     return '"' + identifier.replace('"', '""') + '"'

@@ -15,7 +15,7 @@ import pytest
 from ascend_builder import collective, kernel_row, python_op, step_trace_row, task, write_rank
 from conftest import GPU_DATA, ROOT, shared_trace
 from kineto_builder import cpu_op, kernel, memcpy, memory, nccl_kernel, runtime, step, write_trace
-from nsys_builder import DEVICE, DTOH, HTOD, PAGEABLE, PINNED, Export
+from nsys_builder import two_step_export
 
 from tracekit.analysis.analyze import Options, analyze
 from tracekit.analysis.document import SCHEMA, Document, decode, encode, plain
@@ -80,19 +80,7 @@ def _kineto(tmp: Path) -> Path:
 
 
 def _nsys(tmp: Path) -> Path:
-    """Two NVTX steps, each: a launched kernel, a pageable async H2D, a synchronous D2H, a memset."""
-    e = Export()
-    for n, t in enumerate((0, 1000), 1):
-        e.nvtx(f"ProfilerStep#{n}", t + 50, t + 950)
-        e.kernel(
-            "void gemm<float>(int)", t + 120, t + 220, e.call("cudaLaunchKernel_v7000", t + 100, t + 110)
-        )
-        e.memcpy(
-            t + 310, t + 410, 1000, HTOD, PAGEABLE, DEVICE, e.call("cudaMemcpyAsync_v3020", t + 300, t + 305)
-        )
-        e.memcpy(t + 510, t + 610, 500, DTOH, DEVICE, PINNED, e.call("cudaMemcpy_v3020", t + 500, t + 700))
-        e.memset(t + 810, t + 820, 64, DEVICE, e.call("cudaMemsetAsync_v3020", t + 800, t + 805))
-    return e.write(tmp / "built.sqlite")
+    return two_step_export().write(tmp / "built.sqlite")
 
 
 def _ascend(tmp: Path) -> Path:

@@ -16,7 +16,7 @@ import pytest
 from ascend_builder import collective, kernel_row, python_op, task, write_rank
 from conftest import GPU_DATA, ROOT, shared_trace
 from kineto_builder import kernel, memcpy, nccl_kernel, step, write_trace
-from nsys_builder import DEVICE, DTOH, HTOD, PAGEABLE, PINNED, Export
+from nsys_builder import two_step_export
 
 from tracekit.analysis.analyze import Options, analyze
 from tracekit.analysis.cluster import cluster_block
@@ -134,24 +134,8 @@ def test_an_even_count_median_is_a_python_float() -> None:
     }
 
 
-def _nsys_export() -> Export:
-    """Two steps, each: a launched kernel, a pageable async H2D, a synchronous D2H and a memset."""
-    e = Export()
-    for n, t in enumerate((0, 1000), 1):
-        e.nvtx(f"ProfilerStep#{n}", t + 50, t + 950)
-        e.kernel(
-            "void gemm<float>(int)", t + 120, t + 220, e.call("cudaLaunchKernel_v7000", t + 100, t + 110)
-        )
-        e.memcpy(
-            t + 310, t + 410, 1000, HTOD, PAGEABLE, DEVICE, e.call("cudaMemcpyAsync_v3020", t + 300, t + 305)
-        )
-        e.memcpy(t + 510, t + 610, 500, DTOH, DEVICE, PINNED, e.call("cudaMemcpy_v3020", t + 500, t + 700))
-        e.memset(t + 810, t + 820, 64, DEVICE, e.call("cudaMemsetAsync_v3020", t + 800, t + 805))
-    return e
-
-
 def test_an_nsys_export_document_is_plain(tmp_path: Path) -> None:
-    document = full_document(read_trace(_nsys_export().write(tmp_path / "report.sqlite")))
+    document = full_document(read_trace(two_step_export().write(tmp_path / "report.sqlite")))
     assert document.trace.format == "nsys"
     assert (document.steps.count, document.devices[0].h2d.count) == (2, 2)
     assert_plain(document)
