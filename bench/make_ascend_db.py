@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import time
 from pathlib import Path
 
 import numpy as np
+from bulk_sqlite import bulk_database, insert_columns
 
 TASKS_PER_STEP = 1000
-CHUNK = 200_000
 SCHEMA = """
 CREATE TABLE STRING_IDS (id INTEGER PRIMARY KEY, value TEXT);
 CREATE TABLE TASK (startNs INTEGER, endNs INTEGER, deviceId INTEGER, connectionId INTEGER,
@@ -51,24 +50,18 @@ def write(out: Path, tasks: int, seed: int = 0) -> dict[str, int]:
     ids = np.arange(tasks)
     launch = start - rng.integers(20_000, 60_000, tasks)
     steps = -(-tasks // TASKS_PER_STEP)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    db = sqlite3.connect(tmp, isolation_level=None)
-    try:
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")
-        db.executescript(SCHEMA)
-        db.execute("BEGIN")
+    with bulk_database(out, SCHEMA) as db:
         db.executemany("INSERT INTO STRING_IDS VALUES (?, ?)", [(i, s) for s, i in sid.items()])
         db.execute("INSERT INTO ENUM_API_TYPE VALUES (?, 'acl')", (ACL,))
         task_sql = (
             f"INSERT INTO TASK VALUES (?, ?, 0, ?, ?, 1, {sid['KERNEL_AICORE']}, {NO_CONTEXT}, 2, ?, 0)"
         )
-        _insert(db, task_sql, start, start + dur, ids, ids, ids % 65536)
+        insert_columns(db, task_sql, start, start + dur, ids, ids, ids % 65536)
         attributes = f"{sid['AI_CORE']}, ?, {sid['FLOAT16']}, {sid['8,8']}, {sid['static']}, 0"
-        _insert(db, f"INSERT INTO COMPUTE_TASK_INFO VALUES (?, ?, 24, 0, {attributes})", op, ids, op + 200)
-        _insert(
+        insert_columns(
+            db, f"INSERT INTO COMPUTE_TASK_INFO VALUES (?, ?, 24, 0, {attributes})", op, ids, op + 200
+        )
+        insert_columns(
             db,
             f"INSERT INTO CANN_API VALUES (?, ?, {ACL}, {TID}, ?, ?)",
             launch,
@@ -77,13 +70,14 @@ def write(out: Path, tasks: int, seed: int = 0) -> dict[str, int]:
             op + 200,
         )
         aten = np.array([sid[f"aten::op{i}"] for i in range(200)])[op]
-        _insert(
+        insert_columns(
             db,
             f"INSERT INTO PYTORCH_API VALUES (?, ?, {TID}, ?, ?)",
             launch - 5_000,
             launch + 9_000,
             ids,
             aten,
+            text=(0, 1),
         )
         heads = np.arange(steps) * TASKS_PER_STEP
         tails = np.minimum(heads + TASKS_PER_STEP, tasks) - 1
@@ -93,22 +87,10 @@ def write(out: Path, tasks: int, seed: int = 0) -> dict[str, int]:
             [(len(sid) + i, f"ProfilerStep#{i}") for i in range(steps)],
         )
         names = len(sid) + np.arange(steps)
-        _insert(db, f"INSERT INTO PYTORCH_API VALUES (?, ?, {TID}, NULL, ?)", first, last, names)
-        db.execute("COMMIT")
-    finally:
-        db.close()
-    tmp.replace(out)
+        insert_columns(
+            db, f"INSERT INTO PYTORCH_API VALUES (?, ?, {TID}, NULL, ?)", first, last, names, text=(0, 1)
+        )
     return {"tasks": tasks, "compute_info": tasks, "cann_api": tasks, "pytorch_api": tasks + steps}
-
-
-def _insert(db: sqlite3.Connection, sql: str, *columns: np.ndarray) -> None:
-    """executemany over the columns, CHUNK rows at a time; TEXT columns get their ints as text."""
-    text = "PYTORCH_API" in sql
-    for at in range(0, len(columns[0]), CHUNK):
-        parts = [c[at : at + CHUNK].tolist() for c in columns]
-        if text:
-            parts[0], parts[1] = map(str, parts[0]), map(str, parts[1])
-        db.executemany(sql, zip(*parts, strict=True))
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bulk_sqlite import bulk_database, insert_columns
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
@@ -38,7 +39,6 @@ from tracekit.simulate.emit_nsys import (  # noqa: E402
 )
 
 OPS_PER_STEP = 1000
-CHUNK = 200_000
 LAUNCH, COPY, SYNC = "cudaLaunchKernel_v7000", "cudaMemcpyAsync_v3020", "cudaStreamSynchronize_v3020"
 NCCL = ("ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevComm *, unsigned long, ncclWork *)",)
 HTOD, PINNED, DEVICE, STREAM = 1, 1, 2, 7
@@ -103,22 +103,11 @@ def write(out: Path, rows: int, copy_every: int = 20, seed: int = 0) -> dict[str
     string_id = {text: i + 1 for i, text in enumerate(strings)}
     correlation = np.arange(1, g["ops"] + 1)
     tid = global_tid(0)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    db = sqlite3.connect(tmp, isolation_level=None)
-    try:
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")
-        db.executescript(SCHEMA)
-        db.execute("BEGIN")
+    with bulk_database(out, SCHEMA) as db:
         db.executemany("INSERT INTO StringIds VALUES (?, ?)", [(i, s) for s, i in string_id.items()])
         counts = _activity(db, g, correlation, tid, string_id)
         counts |= _steps(db, g, tid, string_id)
         _describe(db, g)
-        db.execute("COMMIT")
-    finally:
-        db.close()
-    tmp.replace(out)
     return counts
 
 
@@ -127,16 +116,18 @@ def _activity(db: sqlite3.Connection, g: dict, correlation: np.ndarray, tid: int
     copy = g["is_copy"]
     api_name = np.where(copy, ids[COPY], ids[LAUNCH])
     host_end = g["host_start"] + g["call"]
-    _insert(db, _RUNTIME_INSERT, g["host_start"], host_end, np.full(g["ops"], tid), correlation, api_name)
+    insert_columns(
+        db, _RUNTIME_INSERT, g["host_start"], host_end, np.full(g["ops"], tid), correlation, api_name
+    )
     device_end = g["device_start"] + g["duration"]
     kernel = ~copy
     name = np.array([ids[n] for n in g["names"]])[g["kernel_choice"][kernel]]
     k_start, k_end, k_corr = g["device_start"][kernel], device_end[kernel], correlation[kernel]
     stream, pid = np.full(len(k_start), STREAM), np.full(len(k_start), GLOBAL_PID)
-    _insert(db, _KERNEL_INSERT, k_start, k_end, stream, k_corr, pid, name, name, k_corr)
+    insert_columns(db, _KERNEL_INSERT, k_start, k_end, stream, k_corr, pid, name, name, k_corr)
     c_start, c_end, c_corr = g["device_start"][copy], device_end[copy], correlation[copy]
     stream, pid = np.full(len(c_start), STREAM), np.full(len(c_start), GLOBAL_PID)
-    _insert(db, _MEMCPY_INSERT, c_start, c_end, stream, c_corr, pid, g["bytes"][copy])
+    insert_columns(db, _MEMCPY_INSERT, c_start, c_end, stream, c_corr, pid, g["bytes"][copy])
     return {"runtime": g["ops"], "kernels": int(kernel.sum()), "memcpys": int(copy.sum())}
 
 
@@ -148,17 +139,13 @@ def _steps(db: sqlite3.Connection, g: dict, tid: int, ids: dict) -> dict:
     sync_end = np.maximum(sync_start + 2_000, g["device_start"][tails] + g["duration"][tails] + 1_000)
     sync_corr = g["ops"] + 1 + np.arange(g["steps"])
     n = g["steps"]
-    _insert(db, _RUNTIME_INSERT, sync_start, sync_end, np.full(n, tid), sync_corr, np.full(n, ids[SYNC]))
+    insert_columns(
+        db, _RUNTIME_INSERT, sync_start, sync_end, np.full(n, tid), sync_corr, np.full(n, ids[SYNC])
+    )
     step_start = g["host_start"][heads] - 500
     texts = np.array([f"ProfilerStep#{i}" for i in range(n)], dtype=object)
-    _insert(db, _NVTX_INSERT, step_start, sync_end + 500, texts, np.full(n, tid))
+    insert_columns(db, _NVTX_INSERT, step_start, sync_end + 500, texts, np.full(n, tid))
     return {"sync_calls": n, "nvtx_steps": n}
-
-
-def _insert(db: sqlite3.Connection, sql: str, *columns: np.ndarray) -> None:
-    """executemany over the columns, CHUNK rows at a time (Python ints, as sqlite3 binds them)."""
-    for at in range(0, len(columns[0]), CHUNK):
-        db.executemany(sql, zip(*(c[at : at + CHUNK].tolist() for c in columns), strict=True))
 
 
 def _describe(db: sqlite3.Connection, g: dict) -> None:
