@@ -13,17 +13,29 @@ def launch_rows(table: pa.Table) -> np.ndarray:
 
     Host calls are RUNTIME or SYNC rows off the device; only device rows get a link.
     """
+    result = np.full(table.num_rows, NONE, dtype=np.int64)
+    rows, calls = launch_pairs(table)
+    result[rows] = calls
+    return result
+
+
+def launch_pairs(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """The device rows that have a launch call, and that call's row (the first in table order among
+    calls sharing the correlation id): the calls sorted by id once, one search per device row."""
     correlation = table.column("correlation").to_numpy()
     device = table.column("device").to_numpy()
     kind = table.column("kind").to_numpy()
     is_call = (device == NONE) & np.isin(kind, [Kind.RUNTIME, Kind.SYNC]) & (correlation != NONE)
     call_rows = np.flatnonzero(is_call)
-    call_rows = call_rows[np.argsort(correlation[call_rows], kind="stable")]
-    result = np.full(len(correlation), NONE, dtype=np.int64)
+    call_ids = correlation[call_rows]
+    if len(call_ids) and not bool(np.all(call_ids[1:] >= call_ids[:-1])):
+        order = np.argsort(call_ids, kind="stable")
+        call_rows, call_ids = call_rows[order], call_ids[order]
+    rows = np.flatnonzero((device != NONE) & (correlation != NONE))
     if len(call_rows) == 0:
-        return result
-    sorted_ids = correlation[call_rows]
-    slot = np.minimum(np.searchsorted(sorted_ids, correlation), len(call_rows) - 1)
-    linked = (sorted_ids[slot] == correlation) & (correlation != NONE) & (device != NONE)
-    result[linked] = call_rows[slot[linked]]
-    return result
+        return rows[:0], rows[:0]
+    wanted = correlation[rows]
+    slot = np.searchsorted(call_ids, wanted)
+    np.minimum(slot, len(call_ids) - 1, out=slot)
+    found = call_ids[slot] == wanted
+    return rows[found], call_rows[slot[found]]

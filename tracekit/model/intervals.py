@@ -173,6 +173,22 @@ def innermost_holder(starts: np.ndarray, ends: np.ndarray, times: np.ndarray) ->
     return np.where(found, position, -1)
 
 
+def latest_started(
+    starts: np.ndarray, ends: np.ndarray, values: np.ndarray, times: np.ndarray, missing: int
+) -> np.ndarray:
+    """For spans sorted by start, per time t the value of the last span starting at or before t
+    (ties: the later one) when that span holds t (start <= t < end), else `missing`. The answer is
+    the same between two consecutive span bounds, so it is found once per bound: the times cost one
+    search among the bounds and one look-up each, O(n log n + q log n)."""
+    starts, ends, values, times = _as_int64(starts), _as_int64(ends), _as_int64(values), _as_int64(times)
+    bounds = np.unique(np.concatenate([starts, ends]))
+    slot = np.searchsorted(starts, bounds, side="right") - 1
+    at = np.maximum(slot, 0)  # no bound when there is no span: then every index array is empty
+    at_bounds = np.where((slot >= 0) & (bounds < ends[at]), values[at], missing)
+    lookup = np.concatenate([np.array([missing], dtype=np.int64), at_bounds])  # [0]: before every bound
+    return lookup[np.searchsorted(bounds, times, side="right")]
+
+
 def _sweep(a: Intervals, b: Intervals, keep: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Intervals:
     a, b = union(*a), union(*b)
     points = np.concatenate([a.starts, a.ends, b.starts, b.ends])

@@ -13,7 +13,8 @@ import re
 import numpy as np
 import pyarrow as pa
 
-from tracekit.model.correlation import launch_rows
+from tracekit.model.correlation import launch_pairs
+from tracekit.model.intervals import latest_started
 from tracekit.model.schema import NONE, Kind
 
 STEP_NAME = re.compile(r"^ProfilerStep#(\d+)$")
@@ -41,22 +42,14 @@ def assign_steps(table: pa.Table) -> pa.Table:
         return table
     step = table.column("step").to_numpy().copy()
     open_rows = step == NONE
-    start = table.column("start_ns").to_numpy()
-    by_time = _step_at(start, numbers, starts, ends)
-    step[open_rows] = by_time[open_rows]
-    launch = launch_rows(table)
-    launched = np.where(launch != NONE, by_time[np.maximum(launch, 0)], NONE)
-    device_rows = open_rows & (table.column("device").to_numpy() != NONE) & (launched != NONE)
-    step[device_rows] = launched[device_rows]
+    by_time = latest_started(starts, ends, numbers, table.column("start_ns").to_numpy(), NONE)
+    np.copyto(step, by_time, where=open_rows)
+    rows, calls = launch_pairs(table)
+    launched = by_time[calls]
+    taken = open_rows[rows] & (launched != NONE)
+    step[rows[taken]] = launched[taken]
     index = table.schema.get_field_index("step")
     return table.set_column(index, "step", pa.array(step, type=pa.int64()))
-
-
-def _step_at(times: np.ndarray, numbers: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Step number of the span holding each time, NONE outside every span."""
-    slot = np.searchsorted(starts, times, side="right") - 1
-    inside = (slot >= 0) & (times < ends[np.maximum(slot, 0)])
-    return np.where(inside, numbers[np.maximum(slot, 0)], NONE)
 
 
 def steps_from_markers(table: pa.Table, name: str) -> pa.Table | None:
