@@ -38,4 +38,6 @@ def launch_pairs(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     slot = np.searchsorted(call_ids, wanted)
     np.minimum(slot, len(call_ids) - 1, out=slot)
     found = call_ids[slot] == wanted
+    if found.all():  # the usual case: no row is left out, no copy of the rows
+        return rows, call_rows[slot]
     return rows[found], call_rows[slot[found]]

@@ -40,14 +40,17 @@ def assign_steps(table: pa.Table) -> pa.Table:
     numbers, starts, ends = step_spans(table)
     if len(numbers) == 0:
         return table
-    step = table.column("step").to_numpy().copy()
-    open_rows = step == NONE
-    by_time = latest_started(starts, ends, numbers, table.column("start_ns").to_numpy(), NONE)
-    np.copyto(step, by_time, where=open_rows)
+    given = table.column("step").to_numpy()
+    open_rows = given == NONE
+    step = latest_started(starts, ends, numbers, table.column("start_ns").to_numpy(), NONE)  # by time
     rows, calls = launch_pairs(table)
-    launched = by_time[calls]
+    launched = step[calls]  # the launch call's step by time
     taken = open_rows[rows] & (launched != NONE)
-    step[rows[taken]] = launched[taken]
+    np.copyto(step, given, where=~open_rows)
+    if taken.all():  # the usual case: no copy of the rows
+        step[rows] = launched
+    else:
+        step[rows[taken]] = launched[taken]
     index = table.schema.get_field_index("step")
     return table.set_column(index, "step", pa.array(step, type=pa.int64()))
 
