@@ -75,7 +75,15 @@ def test_sparse_string_ids_give_the_same_names_as_dense_ones(tmp_path: Path) -> 
         db.execute("UPDATE CUPTI_ACTIVITY_KIND_RUNTIME SET nameId = nameId * ?", (factor,))
     assert _read(sparse) == _read(dense)
     ids = np.array([0, 5, 9])
-    assert export_db._id_index(ids, np.array([5, 6, -1, 9, 2**62])).tolist() == [1, -1, -1, 2, -1]
+    wanted = np.array([5, 6, -1, 9, 2**62, -(2**63), 0, 3])
+    assert export_db._id_lookup(ids, np.arange(3), wanted, -1).tolist() == [1, -1, -1, 2, -1, -1, 0, -1]
+    for other in (
+        [3, 5, 9],
+        [-5, 5, 9],
+        [0, 5, 2**40],
+    ):  # ids from 3: table; a negative id, far apart: search
+        found = export_db._id_lookup(np.array(other), np.arange(3), wanted, -1).tolist()
+        assert found == [other.index(w) if w in other else -1 for w in wanted.tolist()]
 
 
 @pytest.mark.parametrize(("odd", "stored"), [("700 ns", "text"), (700.5, "real"), (None, "null")])

@@ -11,15 +11,16 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-ARROW_BATCH_ROWS = 1 << 20
-"""Rows per Arrow batch from ADBC (its default, 1024, makes joining the batches cost more than the fetch)."""
+ARROW_BATCH_ROWS = 1 << 30
+"""Rows per Arrow batch from ADBC: every row in one batch, whose columns become NumPy arrays without
+a copy (its default, 1024, makes joining the batches cost more than the fetch)."""
 
 
-def integer_columns(uri: str, sql: str) -> list[np.ndarray] | None:
+def integer_columns(uri: str, sql: str, writable: bool = True) -> list[np.ndarray] | None:
     """The int64 columns of a query on the database at `uri` (read-only, immutable), or None without
     the driver, or unless every value is an SQLite integer (the driver refuses a value of another
     type than the column's first ones; a column it did not type int64, or with a NULL, is refused
-    here)."""
+    here). `writable=False`: the arrays may be read-only views of Arrow's buffers (no copy)."""
     try:
         import adbc_driver_sqlite.dbapi as adbc
     except ImportError:
@@ -33,7 +34,7 @@ def integer_columns(uri: str, sql: str) -> list[np.ndarray] | None:
         return None
     if any(column.type != pa.int64() or column.null_count for column in table.columns):
         return None
-    return [_writable(column.to_numpy()) for column in table.columns]
+    return [_writable(column.to_numpy()) if writable else column.to_numpy() for column in table.columns]
 
 
 def _writable(values: np.ndarray) -> np.ndarray:

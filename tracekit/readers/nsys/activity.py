@@ -33,7 +33,9 @@ DATA_LOSS = re.compile(r"might be missing|were lost|dropped", re.IGNORECASE)
 
 def pid_of(global_id: np.ndarray) -> np.ndarray:
     """Process id packed in an nsys globalPid / globalTid: bits 24..47."""
-    return (np.asarray(global_id, dtype=np.int64) >> PID_BITS) & _ID_MASK
+    pid = np.right_shift(np.asarray(global_id, dtype=np.int64), PID_BITS)
+    pid &= _ID_MASK
+    return pid
 
 
 def tid_of(global_tid: np.ndarray) -> np.ndarray:
@@ -44,7 +46,10 @@ def tid_of(global_tid: np.ndarray) -> np.ndarray:
 def correlation_key(pid: np.ndarray, correlation: np.ndarray) -> np.ndarray:
     """Correlation ids are unique per process only: combine them with the pid; 0 means none."""
     correlation = np.asarray(correlation, dtype=np.int64)
-    return np.where(correlation > 0, (np.asarray(pid, dtype=np.int64) << 32) | correlation, NONE)
+    key = np.left_shift(np.asarray(pid, dtype=np.int64), 32)
+    key |= correlation
+    key[correlation <= 0] = NONE
+    return key
 
 
 def times(values: Sequence[object], field: str) -> np.ndarray:
@@ -76,13 +81,13 @@ def _exact_int64(values: Sequence[object]) -> np.ndarray | None:
 
 def kernel_rows(common: dict[str, np.ndarray], names: Names) -> pa.Table:
     """Kernels; NCCL-style names become communication."""
-    kind = np.where(_flags(names, COMMUNICATION), Kind.COMMUNICATION, Kind.KERNEL)
+    kind = np.where(_flags(names, COMMUNICATION), np.int8(Kind.COMMUNICATION), np.int8(Kind.KERNEL))
     return _device_rows(common, names, kind)
 
 
 def copy_rows(common: dict[str, np.ndarray], names: Names, copy: dict[str, np.ndarray]) -> pa.Table:
     """Memory copies: `copy` holds bytes, copy_direction, src_memory and dst_memory."""
-    return _device_rows({**common, **copy}, names, np.full(len(names), Kind.MEMCPY))
+    return _device_rows({**common, **copy}, names, np.full(len(names), Kind.MEMCPY, dtype=np.int8))
 
 
 def memset_rows(
@@ -90,14 +95,14 @@ def memset_rows(
 ) -> pa.Table:
     """Memsets with their byte counts; the kind of memory set goes to `dst_memory`."""
     columns = {**common, "bytes": size, "dst_memory": np.asarray(memory, dtype=np.int8)}
-    return _device_rows(columns, names, np.full(len(names), Kind.MEMSET))
+    return _device_rows(columns, names, np.full(len(names), Kind.MEMSET, dtype=np.int8))
 
 
 def sync_rows(common: dict[str, np.ndarray], names: Names) -> pa.Table:
     """CUPTI's record of a synchronization, on the device it waited for."""
     stream = np.asarray(common["stream"], dtype=np.int64)
     common = {**common, "stream": np.where(stream == NO_STREAM, NONE, stream)}
-    return _device_rows(common, names, np.full(len(names), Kind.SYNC))
+    return _device_rows(common, names, np.full(len(names), Kind.SYNC, dtype=np.int8))
 
 
 def api_rows(
@@ -109,7 +114,7 @@ def api_rows(
     sync = name_flags([api_base_name(n) for n in distinct], SYNC_CALL)[codes] if len(codes) else codes > 0
     columns = {
         **_span(start, end),
-        "kind": np.where(sync, Kind.SYNC, Kind.RUNTIME),
+        "kind": np.where(sync, np.int8(Kind.SYNC), np.int8(Kind.RUNTIME)),
         "name": name_array(names),
         "process": pid,
         "thread": tid_of(global_tid),
@@ -182,8 +187,9 @@ def _span(start: np.ndarray, end: np.ndarray) -> dict[str, np.ndarray]:
     invalid, so the event is dropped without being counted twice; an end before the start gives a
     negative duration, which `checked.event_table` drops and counts."""
     start = np.where(end == INVALID_NS, INVALID_NS, start)
-    known = start != INVALID_NS
-    return {"start_ns": start, "dur_ns": np.where(known, end - np.where(known, start, 0), 0)}
+    dur = np.subtract(end, start)  # wraps where the start is invalid: those durations are 0
+    dur[start == INVALID_NS] = 0
+    return {"start_ns": start, "dur_ns": dur}
 
 
 def _flags(names: Names, pattern) -> np.ndarray:
@@ -199,9 +205,10 @@ def name_array(names: Names) -> pa.Array:
 
 
 def distinct_names(names: Names) -> tuple[list[str], np.ndarray]:
-    """The distinct names and, per row, the index of its name among them."""
+    """The distinct names and, per row, the index of its name among them (int32: the dictionary's own
+    indices, not copied)."""
     array = name_array(names)
-    return array.dictionary.to_pylist(), array.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+    return array.dictionary.to_pylist(), array.indices.to_numpy(zero_copy_only=False)
 
 
 def _counted(distinct: list[str], codes: np.ndarray, convert) -> list:

@@ -84,9 +84,9 @@ class Export:
     ) -> dict[str, list | np.ndarray]:
         """Columns of the table's rows, keyed like `fields` (alias -> SQL expression), as lists of the
         values as stored. With `exact` (the aliases whose NULL means something: times, string ids),
-        int64 arrays fetched straight into numpy when every value is an SQLite integer, or NULL in
-        the other fields (read as NONE, as `ints` reads NULL); a `NULL` field, a column the table
-        lacks, stays a list of None."""
+        int64 arrays (possibly read-only) fetched straight into numpy when every value is an SQLite
+        integer, or NULL in the other fields (read as NONE, as `ints` reads NULL); a `NULL` field, a
+        column the table lacks, stays a list of None."""
         computed = {alias: sql for alias, sql in fields.items() if sql != "NULL"}
         columns = (
             self._integer_columns(table, computed, exact, where) if exact is not None and computed else None
@@ -129,9 +129,10 @@ class Export:
 
 
 def arrow_integer_columns(db: sqlite3.Connection, sql: str) -> list[np.ndarray] | None:
-    """The int64 columns of a query by ADBC's driver, from the file `db` reads (`arrow_sqlite`)."""
+    """The int64 columns of a query by ADBC's driver, from the file `db` reads (`arrow_sqlite`);
+    read-only (the reader's conversions make new arrays)."""
     file = db.execute("PRAGMA database_list").fetchone()[2]
-    return integer_columns(sqlite_uri(Path(file)), sql) if file else None
+    return integer_columns(sqlite_uri(Path(file)), sql, writable=False) if file else None
 
 
 @contextmanager
@@ -214,13 +215,10 @@ def string_texts(
     if strings is None or not all(plain):
         return None
     ids, values = strings
-    chosen = np.full(len(rows[keys[0]]) if keys else 0, len(values), dtype=np.int64)  # len(values): none
-    for column in reversed(columns):  # the first column that names a string wins
-        try:
-            found = _positions(ids, column, values)
-        except OverflowError:  # an id past int64 names no string; SQL says so the same way
-            return None
-        chosen = np.where(found >= 0, found, chosen)
+    try:
+        chosen = _first_named(ids, values, columns)
+    except OverflowError:  # an id past int64 names no string; SQL says so the same way
+        return None
     used, codes, counts = _distinct_positions(chosen, len(values) + 1)
     dictionary = []
     for position, count in zip(used, counts, strict=True):
@@ -229,47 +227,63 @@ def string_texts(
             dictionary.append(checked.text(value, field(table, name), fallback))
         for (noted_field, reason), noted in problems.counts.items():
             checked.note(noted_field, reason, noted * count)
-    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(dictionary, pa.string()))
+    return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(dictionary, pa.string()))
+
+
+def _first_named(ids: np.ndarray, values: list, columns: list[list | np.ndarray]) -> np.ndarray:
+    """Per row, the StringIds index of the first id column that names a string, else len(values):
+    a later column is looked up only for the rows still unnamed."""
+    chosen = _positions(ids, columns[0], values)
+    for column in columns[1:]:
+        unnamed = np.flatnonzero(chosen == len(values))
+        if len(unnamed) == 0:
+            break
+        subset = column[unnamed] if isinstance(column, np.ndarray) else [column[i] for i in unnamed.tolist()]
+        chosen[unnamed] = _positions(ids, subset, values)
+    return chosen
 
 
 def _positions(ids: np.ndarray, column: list | np.ndarray, values: list) -> np.ndarray:
-    """Per row: the index in StringIds of its id, when that names a non-NULL string; else -1."""
-    if isinstance(column, np.ndarray):
-        known, wanted = np.ones(len(column), dtype=bool), column
-    else:
-        known = np.fromiter((v is not None for v in column), dtype=bool, count=len(column))
-        wanted = np.fromiter((v if v is not None else 0 for v in column), dtype=np.int64, count=len(column))
+    """Per row: the index in StringIds of its id, when that names a non-NULL string; else len(values)."""
+    none = len(values)
     if not len(ids):
-        return np.full(len(column), -1, dtype=np.int64)
-    at = _id_index(ids, wanted)
-    present = np.array([value is not None for value in values], dtype=bool)
-    return np.where(known & (at >= 0) & present[np.maximum(at, 0)], at, -1)
+        return np.full(len(column), none, dtype=np.int64)
+    named = np.array([i if value is not None else none for i, value in enumerate(values)], dtype=np.int64)
+    if isinstance(column, np.ndarray):
+        return _id_lookup(ids, named, column, none)
+    known = np.fromiter((v is not None for v in column), dtype=bool, count=len(column))
+    wanted = np.fromiter((v if v is not None else 0 for v in column), dtype=np.int64, count=len(column))
+    found = _id_lookup(ids, named, wanted, none)
+    found[~known] = none
+    return found
 
 
 _DENSE_IDS = 4
-"""StringIds whose id range is at most this many times their count (plus 1024) are looked up by a
+"""StringIds of ids from 0 to at most this many times their count (plus 1024) are looked up by a
 direct table (nsys numbers them 0..n-1), others by binary search."""
 
 
-def _id_index(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Per wanted id: its index in the sorted distinct `ids`, else -1 (a table indexed by id when the
-    ids are dense: no search per row)."""
+def _id_lookup(ids: np.ndarray, by_index: np.ndarray, wanted: np.ndarray, missing: int) -> np.ndarray:
+    """Per wanted id: by_index at its index in the sorted distinct `ids`, else `missing` (a table
+    indexed by id when the ids are dense: no search per row)."""
     low, high = int(ids[0]), int(ids[-1])
-    if high - low > _DENSE_IDS * len(ids) + 1024:
-        at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
-        return np.where(ids[at] == wanted, at, -1)
-    table = np.full(high - low + 1, -1, dtype=np.int64)
-    table[ids - low] = np.arange(len(ids))
-    inside = (wanted >= low) & (wanted <= high)
-    return np.where(inside, table[np.where(inside, wanted, low) - low], -1)
+    if low < 0 or high > _DENSE_IDS * len(ids) + 1024:
+        at = np.searchsorted(ids, wanted)
+        np.minimum(at, len(ids) - 1, out=at)
+        return np.where(ids[at] == wanted, by_index[at], missing)
+    table = np.full(high + 2, missing, dtype=by_index.dtype)  # [high + 1]: every id above high
+    table[ids] = by_index
+    found = np.take(table, wanted, mode="clip")  # ids below 0 go to table[0]: set apart below
+    found[wanted < 0] = missing
+    return found
 
 
 def _distinct_positions(chosen: np.ndarray, size: int) -> tuple[list[int], np.ndarray, list[int]]:
-    """np.unique(chosen, return_inverse=True) and the counts, for positions in [0, size): by counting,
-    not sorting."""
+    """np.unique(chosen, return_inverse=True) (the codes as int32) and the counts, for positions in
+    [0, size): by counting, not sorting."""
     counts = np.bincount(chosen, minlength=size)
     used = counts > 0
-    codes = (np.cumsum(used) - 1)[chosen]
+    codes = (np.cumsum(used) - 1).astype(np.int32)[chosen]
     return np.flatnonzero(used).tolist(), codes, counts[used].tolist()
 
 
