@@ -1,6 +1,6 @@
-"""nsys SQLite integer columns: fetched by ADBC's driver (the `fast` extra) or by sqlite3, the same
-events; StringIds looked up by a direct table (dense ids) or by binary search (sparse ids), the same
-names."""
+"""nsys SQLite integer columns: fetched by ADBC's driver (a dependency) or by sqlite3 (the driver
+hidden: the fallback), the same events; StringIds looked up by a direct table (dense ids) or by
+binary search (sparse ids), the same names."""
 
 from __future__ import annotations
 
@@ -38,9 +38,7 @@ def _read(path: Path) -> tuple[list[dict], list[str] | None]:
 
 
 def test_adbc_and_sqlite3_fetch_the_same_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip(
-        "adbc_driver_sqlite.dbapi", reason="the `fast` extra (adbc-driver-sqlite) is not installed"
-    )
+    pytest.importorskip("adbc_driver_sqlite.dbapi", reason="adbc-driver-sqlite is not installed")
     path = _export(tmp_path)
     db = sqlite3.connect(path)
     starts, _ = export_db.arrow_integer_columns(db, "SELECT start, end FROM CUPTI_ACTIVITY_KIND_KERNEL")
@@ -90,9 +88,7 @@ def test_sparse_string_ids_give_the_same_names_as_dense_ones(tmp_path: Path) -> 
 def test_a_late_value_of_another_type_reads_as_without_the_driver(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, odd: object, stored: str
 ) -> None:
-    pytest.importorskip(
-        "adbc_driver_sqlite.dbapi", reason="the `fast` extra (adbc-driver-sqlite) is not installed"
-    )
+    pytest.importorskip("adbc_driver_sqlite.dbapi", reason="adbc-driver-sqlite is not installed")
     path = _export(tmp_path)
     kernels = "FROM CUPTI_ACTIVITY_KIND_KERNEL"
     with sqlite3.connect(path) as db:  # the 4th kernel's start: a text, a real, a NULL

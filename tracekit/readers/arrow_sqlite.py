@@ -1,9 +1,10 @@
-"""Integer columns of an SQLite query as Arrow, through ADBC's SQLite driver (the `fast` extra).
+"""Integer columns of an SQLite query as Arrow, through ADBC's SQLite driver (a dependency).
 
 The nsys and Ascend SQLite readers fetch their integer columns here when adbc-driver-sqlite is
-installed: the driver fills Arrow columns in C (no Python object per value), about 2.5x less CPU
-than numpy's `fromiter` over sqlite3 rows. Without the driver, or when a column is anything but
-int64 without NULLs, the caller fetches through sqlite3 as before; the values are the same.
+installed (it is by default): the driver fills Arrow columns in C (no Python object per value),
+about 2.5x less CPU than numpy's `fromiter` over sqlite3 rows. Without the driver, or when a column
+is anything but int64 without NULLs, the caller fetches through sqlite3 as before; the values are
+the same.
 """
 
 from __future__ import annotations
