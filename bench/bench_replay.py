@@ -55,7 +55,8 @@ def measure_one(path: Path) -> dict[str, object]:
     """Per-step costs for the trace at `path` (run in its own process)."""
     from tracekit.analysis.attribution import critical_path
     from tracekit.analysis.columns import Columns
-    from tracekit.analysis.replay import Op, build_step, replay_timeline
+    from tracekit.analysis.replay import Op, replay_timeline
+    from tracekit.analysis.step_model import build_step
     from tracekit.analysis.whatif import whatif_block
     from tracekit.model.steps import step_spans
     from tracekit.readers import read_trace

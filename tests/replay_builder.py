@@ -7,7 +7,8 @@ from pathlib import Path
 from kineto_builder import kernel, runtime, step, write_trace
 
 from tracekit.analysis.columns import Columns
-from tracekit.analysis.replay import StepModel, build_step, replay
+from tracekit.analysis.replay import StepModel, replay
+from tracekit.analysis.step_model import build_step
 from tracekit.readers import read_trace
 
 US = 1000

@@ -13,7 +13,8 @@ from replay_builder import US, kernel_chain, step_model
 
 from tracekit.analysis.attribution import CATEGORIES, Segment, attribution, critical_path
 from tracekit.analysis.columns import Columns
-from tracekit.analysis.replay import StepModel, build_step, replay
+from tracekit.analysis.replay import StepModel, replay
+from tracekit.analysis.step_model import build_step
 from tracekit.readers import read_trace
 
 

@@ -20,7 +20,8 @@ from kineto_builder import cpu_op, kernel, memcpy, runtime, step, write_trace
 from tracekit.analysis.attribution import _gap_splits
 from tracekit.analysis.changes import entries_in, units
 from tracekit.analysis.columns import Columns
-from tracekit.analysis.replay import DYNAMIC_SHAPE_OPS, SCALAR_READS, UNBOUNDED, StepModel, build_step
+from tracekit.analysis.replay import UNBOUNDED, StepModel
+from tracekit.analysis.step_model import DYNAMIC_SHAPE_OPS, SCALAR_READS, build_step
 from tracekit.analysis.whatif import _host_stage
 from tracekit.model.intervals import clip, subtract, total_length, union
 from tracekit.model.schema import DEVICE_KINDS, NONE, Kind

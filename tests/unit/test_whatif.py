@@ -20,7 +20,8 @@ from tracekit.analysis import replay as replay_module
 from tracekit.analysis import whatif as whatif_module
 from tracekit.analysis.changes import fit_copy_cost
 from tracekit.analysis.columns import Columns
-from tracekit.analysis.replay import build_step, replay
+from tracekit.analysis.replay import replay
+from tracekit.analysis.step_model import build_step
 from tracekit.analysis.whatif import whatif_block
 from tracekit.model.schema import CopyDirection, Kind
 from tracekit.readers import read_trace

@@ -24,7 +24,8 @@ from tracekit.analysis.calibration import HOST_CATEGORIES, calibrated
 from tracekit.analysis.changes import Change, ChangeInputs, Edit, Edited, busy_ns, interval_arrays
 from tracekit.analysis.columns import Columns, distinct_rows
 from tracekit.analysis.plan import causes, claimed, plan, step_path
-from tracekit.analysis.replay import StepModel, build_step, model_identity, replay, shared_replays
+from tracekit.analysis.replay import StepModel, model_identity, replay, shared_replays
+from tracekit.analysis.step_model import build_step
 from tracekit.gcpause import gc_paused
 from tracekit.model.intervals import Intervals, clip, holds_any, subtract, total_length, union
 from tracekit.model.schema import NONE, Kind
