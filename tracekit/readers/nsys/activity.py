@@ -54,23 +54,24 @@ def correlation_key(pid: np.ndarray, correlation: np.ndarray) -> np.ndarray:
 
 def times(values: Sequence[object], field: str) -> np.ndarray:
     """Integer ns times (nsys writes ns since the capture start): INVALID_NS where a value is unusable
-    or negative, noted per `field`; `checked.event_table` drops those events."""
+    or negative, noted per `field`; `checked.event_table` drops those events. An int64 array of
+    usable times comes back as it is (never modified)."""
     column = _exact_int64(values)
     if column is None:
         column = np.fromiter((checked.ns(v, field) for v in values), dtype=np.int64, count=len(values))
     negative = (column < 0) & (column != INVALID_NS)
     if negative.any():
         checked.note(field, "negative time; event dropped", int(negative.sum()))
-        column[negative] = INVALID_NS
+        column = np.where(negative, INVALID_NS, column)
     return column
 
 
 def _exact_int64(values: Sequence[object]) -> np.ndarray | None:
-    """The values as int64 when each is a Python int in range (or they are an int64 array), else None
-    (numpy would truncate floats and parse text such as `1_000` silently; those go through
-    `checked.ns`)."""
+    """The values as int64 when each is a Python int in range (or they are an int64 array: that array,
+    not a copy), else None (numpy would truncate floats and parse text such as `1_000` silently;
+    those go through `checked.ns`)."""
     if isinstance(values, np.ndarray) and values.dtype == np.int64:
-        return values.copy()
+        return values
     if not all(type(v) is int for v in values):
         return None
     try:
@@ -186,7 +187,8 @@ def _span(start: np.ndarray, end: np.ndarray) -> dict[str, np.ndarray]:
     """start_ns and dur_ns from `times` columns. An unusable end (noted by `times`) makes the start
     invalid, so the event is dropped without being counted twice; an end before the start gives a
     negative duration, which `checked.event_table` drops and counts."""
-    start = np.where(end == INVALID_NS, INVALID_NS, start)
+    unusable_end = end == INVALID_NS
+    start = np.where(unusable_end, INVALID_NS, start) if unusable_end.any() else start
     dur = np.subtract(end, start)  # wraps where the start is invalid: those durations are 0
     dur[start == INVALID_NS] = 0
     return {"start_ns": start, "dur_ns": dur}
