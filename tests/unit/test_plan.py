@@ -12,7 +12,7 @@ from replay_builder import US, kernel_chain, step_model
 
 from tracekit.analysis.changes import Edit, Edited, synchronizing
 from tracekit.analysis.columns import Columns
-from tracekit.analysis.plan import causes, claimed, plan, step_path
+from tracekit.analysis.plan import causes, claimed, path_time, plan, step_path
 from tracekit.analysis.replay import StepModel
 from tracekit.analysis.whatif import _instances
 from tracekit.analysis.workload import workload
@@ -141,7 +141,7 @@ def test_claims_and_causes(tmp_path: Path) -> None:
     40: one cause), c [60,120) clipped to the path = [60,95) = 35 (shares 10 with b < 17.5, none
     with a: its own), d [0,5) = 5 (inside no other)."""
     cols, model = step_model(tmp_path, kernel_chain(), 95)
-    path = step_path(model, cols)
+    path = path_time(step_path(model, cols))
     targets = {"a": [(10, 50)], "b": [(30, 40), (40, 70)], "c": [(60, 120)], "d": [(0, 5)]}
     claims = {name: claimed(path, [(lo * US, hi * US) for lo, hi in t]) for name, t in targets.items()}
     assert {name: total_length(c) // US for name, c in claims.items()} == {"a": 40, "b": 40, "c": 35, "d": 5}
@@ -152,7 +152,7 @@ def test_claims_and_causes(tmp_path: Path) -> None:
 def test_causes_chain_into_one_group(tmp_path: Path) -> None:
     """a [0,20), b [10,30), c [20,40): a-b and b-c share half: one cause of three (components)."""
     cols, model = step_model(tmp_path, kernel_chain(), 95)
-    path = step_path(model, cols)
+    path = path_time(step_path(model, cols))
     claims = {n: claimed(path, [(lo * US, (lo + 20) * US)]) for n, lo in [("a", 0), ("b", 10), ("c", 20)]}
     assert causes(claims) == [["a", "b", "c"]]
 

@@ -47,11 +47,14 @@ CATEGORIES = (
     "host_cpu",
     "other",
 )
+# plain ints: the walk looks them up per operation on the path (an enum member's lookup is slow)
+_COMMUNICATION, _MEMCPY, _H2D = int(Kind.COMMUNICATION), int(Kind.MEMCPY), int(CopyDirection.H2D)
 _COPY_DIRECTIONS = {
-    CopyDirection.H2D: "copy_h2d",
-    CopyDirection.D2H: "copy_d2h",
-    CopyDirection.D2D: "copy_d2d",
+    int(CopyDirection.H2D): "copy_h2d",
+    int(CopyDirection.D2H): "copy_d2h",
+    int(CopyDirection.D2D): "copy_d2d",
 }
+_H2D_PINNING = {int(MemoryKind.PAGEABLE): "copy_h2d_pageable", int(MemoryKind.PINNED): "copy_h2d_pinned"}
 
 
 @dataclass(frozen=True)
@@ -242,13 +245,12 @@ def _entry_category(entry: Entry) -> str:
 
 
 def _op_category(cols: Columns, row: int) -> str:
-    kind = cols.kind[row]
-    if kind == Kind.COMMUNICATION:
+    kind = cols.kind.item(row)
+    if kind == _COMMUNICATION:
         return "communication"
-    if kind != Kind.MEMCPY:
+    if kind != _MEMCPY:
         return "compute"
-    direction = cols.copy_direction[row]
-    if direction == CopyDirection.H2D:
-        pinning = {MemoryKind.PAGEABLE: "copy_h2d_pageable", MemoryKind.PINNED: "copy_h2d_pinned"}
-        return pinning.get(int(cols.src_memory[row]), "copy_h2d")
-    return _COPY_DIRECTIONS.get(int(direction), "copy_other")
+    direction = cols.copy_direction.item(row)
+    if direction == _H2D:
+        return _H2D_PINNING.get(cols.src_memory.item(row), "copy_h2d")
+    return _COPY_DIRECTIONS.get(direction, "copy_other")

@@ -130,12 +130,19 @@ def _median_length(current: list[tuple[StepModel, int]]) -> int:
 # --- claims and causes -----------------------------------------------------------------------------
 
 
-def claimed(path: list[Segment], targeted: list[tuple[int, int]]) -> Intervals:
-    """The critical-path time inside the intervals a change acts on (measured step coordinates)."""
-    if not targeted or not path:
+def path_time(path: list[Segment]) -> Intervals:
+    """The time a step's critical path covers (made once per step: every change's claim reads it)."""
+    return union(
+        np.array([s.start for s in path], dtype=np.int64), np.array([s.end for s in path], dtype=np.int64)
+    )
+
+
+def claimed(on_path: Intervals, targeted: list[tuple[int, int]]) -> Intervals:
+    """The critical-path time (`path_time`) inside the intervals a change acts on (measured step
+    coordinates)."""
+    if not targeted or len(on_path.starts) == 0:
         return Intervals.empty()
     starts, ends = (np.array(v, dtype=np.int64) for v in zip(*targeted, strict=True))
-    on_path = union(np.array([s.start for s in path]), np.array([s.end for s in path]))
     return intersection(union(starts, ends), on_path)
 
 

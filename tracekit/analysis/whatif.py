@@ -23,7 +23,7 @@ from tracekit.analysis.attribution import CATEGORIES, Segment, attribution, medi
 from tracekit.analysis.calibration import HOST_CATEGORIES, calibrated
 from tracekit.analysis.changes import Change, ChangeInputs, Edit, Edited, busy_ns, interval_arrays
 from tracekit.analysis.columns import Columns, distinct_rows
-from tracekit.analysis.plan import causes, claimed, plan, step_path
+from tracekit.analysis.plan import causes, claimed, path_time, plan, step_path
 from tracekit.analysis.replay import StepModel, model_identity, replay, shared_replays
 from tracekit.analysis.step_model import build_step
 from tracekit.gcpause import gc_paused
@@ -68,10 +68,11 @@ def _whatif_block(
     models, calibration = calibrated_models
     paths = [step_path(model, cols) for model in models]
     lengths = [sum(segment.length for segment in path) for path in paths]  # the replayed steps
+    on_paths = [path_time(path) for path in paths]
     inputs = ChangeInputs(table, cols, device, hardware)
     edits = {change.name: _edit_of(change, inputs) for change in changes}
     block: dict[str, object] = {
-        change.name: _change_estimate(change, models, paths, lengths, inputs, edits[change.name])
+        change.name: _change_estimate(change, models, on_paths, lengths, inputs, edits[change.name])
         for change in changes
     }
     cost = inputs.copy_cost
@@ -88,7 +89,7 @@ def _whatif_block(
     block["attribution"] = attribution_block(models, paths)
     latency = {change.name: edits[change.name] for change in changes if change.latency}
     block["plan"] = plan(models, cols, latency, {c.name: c.enabled_by for c in changes if c.enabled_by})
-    block["causes"] = causes(_claims_of_median_step(models, paths, cols, latency))
+    block["causes"] = causes(_claims_of_median_step(models, on_paths, cols, latency))
     return block
 
 
@@ -122,20 +123,21 @@ def _no_edit(model: StepModel, cols: Columns) -> None:
 def _change_estimate(
     change: Change,
     models: list[StepModel],
-    paths: list[list[Segment]],
+    on_paths: list[Intervals],
     lengths: list[int],
     inputs: ChangeInputs,
     edit: Edit,
 ) -> dict:
     """The change's replayed estimate; a throughput lever's hook then adds its throughput gain."""
-    estimate = _estimate(models, paths, lengths, inputs.cols, edit)
+    estimate = _estimate(models, on_paths, lengths, inputs.cols, edit)
     return change.throughput(estimate, models, inputs) if change.throughput else estimate
 
 
 def _claims_of_median_step(
-    models: list[StepModel], paths: list[list[Segment]], cols: Columns, edits: dict[str, Edit]
+    models: list[StepModel], on_paths: list[Intervals], cols: Columns, edits: dict[str, Edit]
 ) -> dict[str, object]:
-    """Each change's claimed critical-path time on the median-length step."""
+    """Each change's claimed critical-path time on the median-length step (`on_paths`: each step's
+    `path_time`)."""
     if not models:
         return {}
     k = int(np.argsort([m.end - m.start for m in models], kind="stable")[len(models) // 2])
@@ -143,7 +145,7 @@ def _claims_of_median_step(
     for name, edit in edits.items():
         edited = edit(models[k], cols)
         if edited is not None:
-            claims[name] = claimed(paths[k], edited.targeted)
+            claims[name] = claimed(on_paths[k], edited.targeted)
     return claims
 
 
@@ -174,18 +176,18 @@ def step_models(table: pa.Table, cols: Columns, device: int) -> list[StepModel]:
 
 
 def _estimate(
-    models: list[StepModel], paths: list[list[Segment]], lengths: list[int], cols: Columns, edit: Edit
+    models: list[StepModel], on_paths: list[Intervals], lengths: list[int], cols: Columns, edit: Edit
 ) -> dict:
     """The change's median measured and predicted step and claimed share; `lengths`: each path's
     total (the replayed step, = measured, uncalibrated)."""
     measured, predicted, shares = [], [], []
-    for model, path, length in zip(models, paths, lengths, strict=True):
+    for model, on_path, length in zip(models, on_paths, lengths, strict=True):
         edited = edit(model, cols)
         if edited is None:
             continue
         measured.append(length)
         predicted.append(max(replay(model, edited.entries, edited.detached), edited.floor_ns))
-        shares.append(total_length(claimed(path, edited.targeted)) / max(length, 1))
+        shares.append(total_length(claimed(on_path, edited.targeted)) / max(length, 1))
     return _summary(measured, predicted, shares)
 
 

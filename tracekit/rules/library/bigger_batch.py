@@ -4,7 +4,7 @@ replayed step into a throughput gain."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -79,7 +79,7 @@ class Growth:
     factors: dict[int, float]
 
     def of(self, cols: Columns, row: int, dur: int) -> int:
-        if cols.kind[row] == _MEMCPY:
+        if cols.kind.item(row) == _MEMCPY:
             return dur + round(self.cost.ns_per_byte * max(int(cols.bytes[row]), 0))
         if row in self.factors:
             return round(dur * self.factors[row])
@@ -91,9 +91,9 @@ def bigger_batch(model: StepModel, cols: Columns, growth: Growth) -> Edited:
     from the roofline therefore barely grow."""
 
     def grown(op: Op) -> Op:
-        return replace(op, dur=growth.of(cols, op.row, op.dur))
+        return op.with_dur(growth.of(cols, op.row, op.dur))
 
-    entries = [replace(e, ops=tuple(grown(op) for op in e.ops)) for e in model.entries]
+    entries = [e.with_ops(tuple(grown(op) for op in e.ops)) if e.ops else e for e in model.entries]
     detached = [(i, grown(op)) for i, op in model.detached]
     return Edited(entries, detached, [])
 

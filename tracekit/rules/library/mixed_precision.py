@@ -72,7 +72,7 @@ def mixed_precision(model: StepModel, cols: Columns, bf16: Bf16) -> Edited | Non
         return None
 
     def scaled(op: Op) -> Op:
-        return replace(op, dur=round(op.dur * factors[op.row])) if op.row in factors else op
+        return op.with_dur(round(op.dur * factors[op.row])) if op.row in factors else op
 
     host = launch_host_ns(model)
     entries: list[Entry] = []
@@ -81,7 +81,8 @@ def mixed_precision(model: StepModel, cols: Columns, bf16: Bf16) -> Edited | Non
             for dur in bf16.casts.get(op.row, []):
                 cast = replace(op, dur=dur, lag=model.min_lag, host_bound=True, after=-1)
                 entries.append(Entry(a=entry.a, b=entry.a, dur=host, ops=(cast,)))
-        entries.append(replace(entry, ops=tuple(scaled(op) for op in entry.ops)))
+        shortens = any(op.row in factors for op in entry.ops)  # else the entry stays as it is
+        entries.append(entry.with_ops(tuple(scaled(op) for op in entry.ops)) if shortens else entry)
     added = _casts_up_to(model, bf16)
     detached = [(i + added[min(i + 1, len(added) - 1)], scaled(op)) for i, op in model.detached]
     return Edited(entries, detached, device_intervals(shortened))
