@@ -61,32 +61,34 @@ def analyze(trace: Trace, options: Options = Options(), changes: Sequence[Change
         table = select_steps(trace, options.steps, table)
     cols = Columns.from_table(table)
     steps = step_summary(table)
-    return to_document({
-        "schema": SCHEMA,
-        "trace": _trace_block(trace, table, cols, steps["count"]),
-        "options": {
-            "top": options.top,
-            "bubble_threshold_ns": options.bubble_threshold_ns,
-            "gap_threshold_ns": options.gap_threshold_ns,
-            "steps": list(options.steps) if options.steps else None,
-            "step_marker": options.step_marker,
-            "kernel_names": "full" if options.full_kernel_names else "short",
-            "device": options.device,
-            "unprofiled_step_ns": options.unprofiled_step_ns,
-        },
-        "steps": steps,
-        "devices": [
-            _device_block(table, cols, d, options, steps["count"], trace.metadata, changes)
-            for d in cols.devices()
-        ],
-        "host": {
-            "cpu_op_hotspots": cpu_op_hotspots(cols, options.top),
-            "sync_calls": None if options.measures_only else sync_calls(cols, options.top),
-        },
-        "timeline": None if options.measures_only else step_timeline(table),
-        "definitions": DEFINITIONS,
-        **({} if options.measures_only else _ascend_block(trace, table, cols)),
-    })
+    return to_document(
+        {
+            "schema": SCHEMA,
+            "trace": _trace_block(trace, table, cols, steps["count"]),
+            "options": {
+                "top": options.top,
+                "bubble_threshold_ns": options.bubble_threshold_ns,
+                "gap_threshold_ns": options.gap_threshold_ns,
+                "steps": list(options.steps) if options.steps else None,
+                "step_marker": options.step_marker,
+                "kernel_names": "full" if options.full_kernel_names else "short",
+                "device": options.device,
+                "unprofiled_step_ns": options.unprofiled_step_ns,
+            },
+            "steps": steps,
+            "devices": [
+                _device_block(table, cols, d, options, steps["count"], trace.metadata, changes)
+                for d in cols.devices()
+            ],
+            "host": {
+                "cpu_op_hotspots": cpu_op_hotspots(cols, options.top),
+                "sync_calls": None if options.measures_only else sync_calls(cols, options.top),
+            },
+            "timeline": None if options.measures_only else step_timeline(table),
+            "definitions": DEFINITIONS,
+            **({} if options.measures_only else _ascend_block(trace, table, cols)),
+        }
+    )
 
 
 def marker_steps(trace: Trace, name: str) -> pa.Table:
