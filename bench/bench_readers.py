@@ -12,7 +12,7 @@ Floors, measured in the same run on the same file:
 - Ascend DB (`ascend-db`, `--rows` only: a msprof_0.db of that many device tasks written by
   bench/make_ascend_db.py): the same column fetch as nsys, of every column the DB reader reads.
 `--analyze` adds the whole Ascend analysis (read + `analyze`), against the same floor; nsys and the
-Ascend DB are also read with ADBC's driver hidden (`sqlite3`: the path without the `fast` extra).
+Ascend DB are also read with ADBC's driver hidden (`sqlite3`: the path where adbc-driver-sqlite is missing).
 Files are generated once under bench/data/readers/ (Kineto by tiling a real trace, nsys and Ascend by
 `tracekit simulate`, bench/make_sim_trace.py). `--rows` sizes nsys and Ascend inputs by count
 instead: an nsys export of that many rows in all (bench/make_nsys_export.py, numpy columns, far
@@ -106,7 +106,7 @@ def child(mode: str, path: Path) -> dict[str, object]:
     elif mode == "analyze":
         rows = _analyze(path)
     else:
-        if mode == "read-sqlite3":  # the reader without ADBC's driver (the `fast` extra)
+        if mode == "read-sqlite3":  # the reader without ADBC's driver (the sqlite3 fallback)
             sys.modules["adbc_driver_sqlite"] = sys.modules["adbc_driver_sqlite.dbapi"] = None
         from tracekit.readers import read_trace
 

@@ -40,9 +40,9 @@ _MODULES = ("db", "sqlite", "rows")
 
 @pytest.fixture(autouse=True, params=["adbc", "sqlite3"])
 def fetch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Each test with ADBC's driver (the `fast` extra, where installed) and with sqlite3 only."""
+    """Each test with ADBC's driver (a dependency; skipped where it is missing) and with sqlite3 only."""
     if request.param == "adbc":
-        pytest.importorskip("adbc_driver_sqlite.dbapi", reason="the `fast` extra is not installed")
+        pytest.importorskip("adbc_driver_sqlite.dbapi", reason="adbc-driver-sqlite is not installed")
     else:
         monkeypatch.setitem(sys.modules, "adbc_driver_sqlite", None)
         monkeypatch.setitem(sys.modules, "adbc_driver_sqlite.dbapi", None)
