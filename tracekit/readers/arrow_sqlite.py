@@ -12,9 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-ARROW_BATCH_ROWS = 1 << 30
-"""Rows per Arrow batch from ADBC: every row in one batch, whose columns become NumPy arrays without
-a copy (its default, 1024, makes joining the batches cost more than the fetch)."""
+BATCH_ROWS = 1 << 22
+"""Rows per Arrow batch from ADBC. The driver allocates a whole batch up front: one of 2^30 rows (to
+get every row in one batch, without the copy that joins batches) reserved gigabytes, and under an
+address-space limit (ulimit -v, strict overcommit) the driver then crashed instead of failing. 4 Mi
+rows keep a batch at 32 MiB a column, and a result of fewer rows, nsys's and msprof's usual tables,
+still comes in one batch, without a copy (ADBC's default of 1024 makes the joining cost more than
+the fetch)."""
 
 
 def integer_columns(uri: str, sql: str, writable: bool = True) -> list[np.ndarray] | None:
@@ -28,7 +32,7 @@ def integer_columns(uri: str, sql: str, writable: bool = True) -> list[np.ndarra
         return None
     try:
         with adbc.connect(uri) as connection, connection.cursor() as cursor:
-            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(ARROW_BATCH_ROWS)})
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
             cursor.execute(sql)
             table = cursor.fetch_arrow_table()
     except (adbc.Error, OSError):  # OSError: a value of another type than the column's first ones
