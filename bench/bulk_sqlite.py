@@ -1,35 +1,13 @@
-"""Writing large generated SQLite inputs for the benchmarks: one transaction, no journal, numpy
-columns inserted in chunks; the file replaced only once complete."""
+"""Numpy columns into the large generated SQLite inputs of the benchmarks, in chunks (the database
+itself: tracekit.simulate.output.bulk_database, as the simulator writes nsys exports)."""
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 
 CHUNK = 1 << 16  # rows per executemany
-
-
-@contextlib.contextmanager
-def bulk_database(out: Path, schema: str) -> Iterator[sqlite3.Connection]:
-    """A new database with `schema`, inside one transaction; it replaces `out` when the block ends."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    db = sqlite3.connect(tmp, isolation_level=None)
-    try:
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")
-        db.executescript(schema)
-        db.execute("BEGIN")
-        yield db
-        db.execute("COMMIT")
-    finally:
-        db.close()
-    tmp.replace(out)
 
 
 def insert_columns(

@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from bulk_sqlite import bulk_database, insert_columns
+from bulk_sqlite import insert_columns
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tracekit.simulate.output import bulk_database
 
 TASKS_PER_STEP = 1000
 SCHEMA = """

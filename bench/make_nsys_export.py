@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bulk_sqlite import bulk_database, insert_columns
+from bulk_sqlite import insert_columns
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
@@ -37,6 +37,7 @@ from tracekit.simulate.emit_nsys import (  # noqa: E402
     SCHEMA,
     global_tid,
 )
+from tracekit.simulate.output import bulk_database  # noqa: E402
 
 OPS_PER_STEP = 1000
 LAUNCH, COPY, SYNC = "cudaLaunchKernel_v7000", "cudaMemcpyAsync_v3020", "cudaStreamSynchronize_v3020"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tracekit.simulate.emit_kineto import NCCL_KERNELS
 from tracekit.simulate.machine import Device
-from tracekit.simulate.output import atomic_path
+from tracekit.simulate.output import bulk_database
 from tracekit.simulate.timeline import PREP_NAME, Api, Record, RecordKind, Unit
 
 SESSION_START_NS = 1_795_219_200 * 10**9  # 2026-11-21T00:00:00Z
@@ -108,22 +108,13 @@ def write_nsys(
     path: Path, records: Iterable[Record], device: Device, instances: int, *, batch_h2d: bool
 ) -> int:
     """Write the SQLite export; returns the number of activity rows."""
-    with atomic_path(path) as database:
-        db = sqlite3.connect(database, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode = OFF")
-            db.execute("PRAGMA synchronous = OFF")
-            db.executescript(SCHEMA)
-            db.execute("BEGIN")
-            rows = _Rows(db, batch_h2d)
-            for record in records:
-                rows.add(record)
-            threads = [(rows.string(f"instance {i}"), 0, global_tid(i)) for i in range(instances)]
-            rows.flush()
-            _describe(db, rows, device, threads)
-            db.execute("COMMIT")
-        finally:
-            db.close()
+    with bulk_database(path, SCHEMA) as db:
+        rows = _Rows(db, batch_h2d)
+        for record in records:
+            rows.add(record)
+        threads = [(rows.string(f"instance {i}"), 0, global_tid(i)) for i in range(instances)]
+        rows.flush()
+        _describe(db, rows, device, threads)
     return rows.count
 
 

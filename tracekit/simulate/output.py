@@ -6,6 +6,7 @@ import gzip
 import io
 import os
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,3 +59,20 @@ def atomic_directory(path: Path) -> Iterator[Path]:
         os.replace(temporary, path)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
+
+
+@contextmanager
+def bulk_database(path: Path, schema: str) -> Iterator[sqlite3.Connection]:
+    """A new SQLite database with `schema`, written in one transaction without a journal; it
+    appears at `path` only if the block completes."""
+    with atomic_path(path) as temporary:
+        db = sqlite3.connect(temporary, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode = OFF")
+            db.execute("PRAGMA synchronous = OFF")
+            db.executescript(schema)
+            db.execute("BEGIN")
+            yield db
+            db.execute("COMMIT")
+        finally:
+            db.close()
