@@ -94,7 +94,7 @@ def build_table(columns: dict[str, object], n: int) -> pa.Table:
     arrays = []
     for field in EVENT_SCHEMA:
         if field.name == "name":
-            arrays.append(_name_array(columns["name"]))
+            arrays.append(name_array(columns["name"]))
             continue
         values = columns.get(field.name)
         if values is None:
@@ -103,12 +103,18 @@ def build_table(columns: dict[str, object], n: int) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
 
 
+def numpy_type(column: str) -> np.dtype:
+    """The numpy type of an integer column of the event table."""
+    return _NUMPY_TYPES[column]
+
+
 def column_default(column: str) -> int:
     """The value of an integer column when the trace does not say: NONE, or 0 for the enums."""
     return 0 if column in ("kind", "copy_direction", "src_memory", "dst_memory") else NONE
 
 
-def _name_array(names: object) -> pa.Array:
+def name_array(names: object) -> pa.Array:
+    """Names (a sequence of str or an Arrow string or dictionary array) as the table's dictionary column."""
     array = names if isinstance(names, pa.Array) else pa.array(names, type=pa.string())
     if pa.types.is_dictionary(array.type):
         return array.cast(pa.dictionary(pa.int32(), pa.string()))

@@ -21,11 +21,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
 
-from tracekit.model.schema import NONE, build_table
+from tracekit.model.schema import NONE, build_table, column_default, name_array, numpy_type
 from tracekit.readers import timeunits
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -258,11 +259,49 @@ def float_us_to_ns(values_us: np.ndarray, field: str) -> np.ndarray:
     return converted
 
 
+class Block(NamedTuple):
+    """A reader's columns for `n` events of one source table, as `event_table` takes them."""
+
+    columns: dict[str, object]
+    n: int
+
+
 def event_table(columns: dict[str, object], n: int, extra: dict[str, pa.Array] | None = None) -> pa.Table:
     """The canonical table from a reader's columns, after the boundary checks: rows with an invalid
     or negative time, or an end past int64, are dropped; device ids outside [0, 2^31) and negative
     byte counts become NONE; names are cut at MAX_NAME_CHARS. Every change is noted. `extra`
     columns (a reader's optional ones, docs/model.md) are appended and filtered with the rows."""
+    return _checked_table(_converted(columns), n, extra)
+
+
+def blocks_table(blocks: list[Block]) -> pa.Table:
+    """One canonical table from several blocks, checked as `event_table` checks one: each block's
+    values converted, each column filled into one array for all blocks (a block without it gets
+    the column's default there), then the rows checked and the table built once."""
+    if len(blocks) == 1:
+        return event_table(*blocks[0])
+    converted = [Block(_converted(block.columns), block.n) for block in blocks]
+    total = sum(block.n for block in converted)
+    fields = {field for block in converted for field in block.columns} - {"name"}
+    columns = {field: _joined(converted, field, total) for field in sorted(fields)}
+    names = [name_array(block.columns["name"]) for block in converted]
+    columns["name"] = pa.chunked_array(names).unify_dictionaries().combine_chunks()
+    return _checked_table(columns, total)
+
+
+def _joined(blocks: list[Block], field: str, total: int) -> np.ndarray:
+    """One column of all blocks, written once into its final array."""
+    joined = np.empty(total, dtype=numpy_type(field))
+    start = 0
+    for block in blocks:
+        values = block.columns.get(field)
+        joined[start : start + block.n] = column_default(field) if values is None else values
+        start += block.n
+    return joined
+
+
+def _converted(columns: dict[str, object]) -> dict[str, object]:
+    """The integer columns converted and range-checked (`integers`)."""
     columns = dict(columns)
     for field in ("start_ns", "dur_ns", "stream", "process", "thread", "correlation", "external_id"):
         if field in columns:
@@ -271,6 +310,10 @@ def event_table(columns: dict[str, object], n: int, extra: dict[str, pa.Array] |
         columns["device"] = integers(columns["device"], "device", NONE, INT32_MAX)
     if "bytes" in columns:
         columns["bytes"] = integers(columns["bytes"], "bytes", NONE, INT64_MAX)
+    return columns
+
+
+def _checked_table(columns: dict[str, object], n: int, extra: dict[str, pa.Array] | None = None) -> pa.Table:
     keep = _valid_times(columns, n)
     table = build_table(columns, n)
     for name, array in (extra or {}).items():

@@ -80,26 +80,26 @@ def _exact_int64(values: Sequence[object]) -> np.ndarray | None:
         return None
 
 
-def kernel_rows(common: dict[str, np.ndarray], names: Names) -> pa.Table:
+def kernel_rows(common: dict[str, np.ndarray], names: Names) -> checked.Block:
     """Kernels; NCCL-style names become communication."""
     kind = np.where(_flags(names, COMMUNICATION), np.int8(Kind.COMMUNICATION), np.int8(Kind.KERNEL))
     return _device_rows(common, names, kind)
 
 
-def copy_rows(common: dict[str, np.ndarray], names: Names, copy: dict[str, np.ndarray]) -> pa.Table:
+def copy_rows(common: dict[str, np.ndarray], names: Names, copy: dict[str, np.ndarray]) -> checked.Block:
     """Memory copies: `copy` holds bytes, copy_direction, src_memory and dst_memory."""
     return _device_rows({**common, **copy}, names, np.full(len(names), Kind.MEMCPY, dtype=np.int8))
 
 
 def memset_rows(
     common: dict[str, np.ndarray], names: Names, size: np.ndarray, memory: Sequence[int]
-) -> pa.Table:
+) -> checked.Block:
     """Memsets with their byte counts; the kind of memory set goes to `dst_memory`."""
     columns = {**common, "bytes": size, "dst_memory": np.asarray(memory, dtype=np.int8)}
     return _device_rows(columns, names, np.full(len(names), Kind.MEMSET, dtype=np.int8))
 
 
-def sync_rows(common: dict[str, np.ndarray], names: Names) -> pa.Table:
+def sync_rows(common: dict[str, np.ndarray], names: Names) -> checked.Block:
     """CUPTI's record of a synchronization, on the device it waited for."""
     stream = np.asarray(common["stream"], dtype=np.int64)
     common = {**common, "stream": np.where(stream == NO_STREAM, NONE, stream)}
@@ -108,7 +108,7 @@ def sync_rows(common: dict[str, np.ndarray], names: Names) -> pa.Table:
 
 def api_rows(
     start: np.ndarray, end: np.ndarray, global_tid: np.ndarray, correlation: np.ndarray, names: Names
-) -> pa.Table:
+) -> checked.Block:
     """CUDA runtime and driver calls; synchronizing calls get the SYNC kind."""
     pid = pid_of(global_tid)
     distinct, codes = distinct_names(names)
@@ -121,10 +121,10 @@ def api_rows(
         "thread": tid_of(global_tid),
         "correlation": correlation_key(pid, correlation),
     }
-    return checked.event_table(columns, len(names))
+    return checked.Block(columns, len(names))
 
 
-def nvtx_rows(start: np.ndarray, end: np.ndarray, global_tid: np.ndarray, names: Names) -> pa.Table:
+def nvtx_rows(start: np.ndarray, end: np.ndarray, global_tid: np.ndarray, names: Names) -> checked.Block:
     """NVTX ranges and marks as markers; `ProfilerStep#N` ranges delimit steps."""
     distinct, codes = distinct_names(names)
     steps = np.array(_counted(distinct, codes, _step_number) or [NONE], dtype=np.int64)[codes]
@@ -136,7 +136,7 @@ def nvtx_rows(start: np.ndarray, end: np.ndarray, global_tid: np.ndarray, names:
         "thread": tid_of(global_tid),
         "step": steps,
     }
-    return checked.event_table(columns, len(names))
+    return checked.Block(columns, len(names))
 
 
 def device_common(
@@ -172,15 +172,14 @@ def diagnostic_warnings(entries: Iterable[tuple[str, str]]) -> list[str]:
     ]
 
 
-def assemble(blocks: list[pa.Table | None]) -> pa.Table:
+def assemble(blocks: list[checked.Block | None]) -> pa.Table:
     """One event table from the per-table blocks (None: table absent), with every event's step assigned."""
-    blocks = [block for block in blocks if block is not None and block.num_rows]
-    blocks = blocks or [checked.event_table({"name": []}, 0)]
-    return assign_steps(pa.concat_tables(blocks).unify_dictionaries().combine_chunks())
+    blocks = [block for block in blocks if block is not None and block.n]
+    return assign_steps(checked.blocks_table(blocks or [checked.Block({"name": []}, 0)]))
 
 
-def _device_rows(common: dict[str, np.ndarray], names: Names, kind: np.ndarray) -> pa.Table:
-    return checked.event_table({**common, "kind": kind, "name": name_array(names)}, len(names))
+def _device_rows(common: dict[str, np.ndarray], names: Names, kind: np.ndarray) -> checked.Block:
+    return checked.Block({**common, "kind": kind, "name": name_array(names)}, len(names))
 
 
 def _span(start: np.ndarray, end: np.ndarray) -> dict[str, np.ndarray]:

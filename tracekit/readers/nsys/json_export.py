@@ -15,7 +15,6 @@ from typing import Any
 
 import msgspec
 import numpy as np
-import pyarrow as pa
 
 from tracekit.errors import TraceError
 from tracekit.model.trace import Trace
@@ -145,12 +144,12 @@ def _common(events: list[_Cuda]) -> dict[str, np.ndarray]:
     return activity.device_common(start, end, *(_ints(events, field, "CudaEvent") for field in fields))
 
 
-def _kernels(events: list[_Cuda], strings: list[str]) -> pa.Table:
+def _kernels(events: list[_Cuda], strings: list[str]) -> checked.Block:
     names = [_string(strings, e.kernel.demangledName, e.kernel.shortName) for e in events]
     return activity.kernel_rows(_common(events), names)
 
 
-def _copies(events: list[_Cuda]) -> pa.Table:
+def _copies(events: list[_Cuda]) -> checked.Block:
     copies = [e.memcpy for e in events]
     codes = {field: _ints(copies, field, "memcpy").tolist() for field in ("copyKind", "srcKind", "dstKind")}
     kinds = [enums.COPY_KIND_NAMES.get(code, "CUDA_MEMCPY_KIND_UNKNOWN") for code in codes["copyKind"]]
@@ -163,7 +162,7 @@ def _copies(events: list[_Cuda]) -> pa.Table:
     return activity.copy_rows(_common(events), [enums.copy_display_name(kind) for kind in kinds], copy)
 
 
-def _memsets(events: list[_Cuda]) -> pa.Table:
+def _memsets(events: list[_Cuda]) -> checked.Block:
     memsets = [e.memset for e in events]
     size = _ints(memsets, "sizebytes", "memset")
     memory = _memory_kinds(_ints(memsets, "memKind", "memset").tolist())
@@ -174,11 +173,11 @@ def _memory_kinds(codes: list[int]) -> list[int]:
     return [enums.memory_kind(enums.MEMORY_KIND_NAMES.get(code, "")) for code in codes]
 
 
-def _syncs(events: list[_Cuda]) -> pa.Table:
+def _syncs(events: list[_Cuda]) -> checked.Block:
     return activity.sync_rows(_common(events), ["[CUDA synchronization]"] * len(events))
 
 
-def _calls(lines: list[_Line], strings: list[str]) -> pa.Table:
+def _calls(lines: list[_Line], strings: list[str]) -> checked.Block:
     calls = [line.TraceProcessEvent for line in lines if line.TraceProcessEvent is not None]
     classes = _ints(calls, "eventClass", "TraceProcessEvent")
     calls = [
@@ -190,7 +189,7 @@ def _calls(lines: list[_Line], strings: list[str]) -> pa.Table:
     return activity.api_rows(*span, *ids, names)
 
 
-def _nvtx(lines: list[_Line]) -> pa.Table:
+def _nvtx(lines: list[_Line]) -> checked.Block:
     events = [line.NvtxEvent for line in lines if line.NvtxEvent is not None]
     types = _ints(events, "Type", "NvtxEvent")
     ranges = [

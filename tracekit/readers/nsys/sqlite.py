@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit.model.trace import Trace
+from tracekit.readers import checked
 from tracekit.readers.nsys import activity, enums
 from tracekit.readers.nsys.export_db import (
     GRAPH,
@@ -82,7 +83,7 @@ def _common(table: str, rows: dict[str, list]) -> dict[str, np.ndarray]:
     return activity.device_common(start, end, *ids)
 
 
-def _kernels(export: Export) -> pa.Table | None:
+def _kernels(export: Export) -> checked.Block | None:
     ids = {"demangled": export.column(KERNEL, "demangledName"), "short": export.column(KERNEL, "shortName")}
     rows = _device_select(export, KERNEL, ids)
     if rows is None:
@@ -94,7 +95,7 @@ def _kernels(export: Export) -> pa.Table | None:
     return activity.kernel_rows(_common(KERNEL, rows), names)
 
 
-def _copies(export: Export) -> pa.Table | None:
+def _copies(export: Export) -> checked.Block | None:
     extra = {key: export.column(MEMCPY, key) for key in ("bytes", "copyKind", "srcKind", "dstKind")}
     rows = _device_select(export, MEMCPY, extra)
     if rows is None:
@@ -114,7 +115,7 @@ def _copies(export: Export) -> pa.Table | None:
     return activity.copy_rows(_common(MEMCPY, rows), pa.array(names.tolist(), pa.string()), copy)
 
 
-def _memsets(export: Export) -> pa.Table | None:
+def _memsets(export: Export) -> checked.Block | None:
     extra = {"bytes": export.column(MEMSET, "bytes"), "memKind": export.column(MEMSET, "memKind")}
     rows = _device_select(export, MEMSET, extra)
     if rows is None:
@@ -127,7 +128,7 @@ def _memsets(export: Export) -> pa.Table | None:
     return activity.memset_rows(_common(MEMSET, rows), names, ints(MEMSET, rows, "bytes"), memory)
 
 
-def _graphs(export: Export) -> pa.Table | None:
+def _graphs(export: Export) -> checked.Block | None:
     rows = _device_select(export, GRAPH, {"graph": export.column(GRAPH, "graphId")})
     if rows is None:
         return None
@@ -135,7 +136,7 @@ def _graphs(export: Export) -> pa.Table | None:
     return activity.kernel_rows(_common(GRAPH, rows), names)
 
 
-def _syncs(export: Export) -> pa.Table | None:
+def _syncs(export: Export) -> checked.Block | None:
     rows = _device_select(export, SYNC, {})
     return rows and activity.sync_rows(_common(SYNC, rows), ["[CUDA synchronization]"] * len(rows["start"]))
 
@@ -143,7 +144,7 @@ def _syncs(export: Export) -> pa.Table | None:
 # --- host activity ---------------------------------------------------------------------------------
 
 
-def _api_calls(export: Export) -> pa.Table | None:
+def _api_calls(export: Export) -> checked.Block | None:
     if not export.usable(RUNTIME):
         return None
     fields = {
@@ -163,7 +164,7 @@ def _api_calls(export: Export) -> pa.Table | None:
     return activity.api_rows(*span, *ids, names)
 
 
-def _nvtx(export: Export) -> pa.Table | None:
+def _nvtx(export: Export) -> checked.Block | None:
     if not export.usable(NVTX, ("start", "end", "eventType")):
         return None
     text = f"coalesce({export.column(NVTX, 'text')}, {export.string(NVTX, 'textId')})"

@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 
 from tracekit.errors import TraceError
 from tracekit.model.schema import CopyDirection, MemoryKind
@@ -123,7 +122,7 @@ def _missing_column(columns: Columns) -> str | None:
     return None if "Name" in columns else "Name"
 
 
-def _blocks(columns: Columns, cells: dict[str, list[str]], n: int) -> list[pa.Table]:
+def _blocks(columns: Columns, cells: dict[str, list[str]], n: int) -> list[checked.Block]:
     names = cells["Name"]
     common = _common(columns, cells, n)
     kinds = np.array([_category(name) for name in names], dtype=np.int8)
