@@ -173,9 +173,16 @@ def diagnostic_warnings(entries: Iterable[tuple[str, str]]) -> list[str]:
 
 
 def assemble(blocks: list[checked.Block | None]) -> pa.Table:
-    """One event table from the per-table blocks (None: table absent), with every event's step assigned."""
-    blocks = [block for block in blocks if block is not None and block.n]
-    return assign_steps(checked.blocks_table(blocks or [checked.Block({"name": []}, 0)]))
+    """One event table from the per-table blocks (None: table absent), with every event's step assigned.
+    Pass a list nothing else holds: the blocks' columns are then freed before the steps are assigned."""
+    table = _joined(blocks)
+    del blocks
+    return assign_steps(table)
+
+
+def _joined(blocks: list[checked.Block | None]) -> pa.Table:
+    present = [block for block in blocks if block is not None and block.n]
+    return checked.blocks_table(present or [checked.Block({"name": []}, 0)])
 
 
 def _device_rows(common: dict[str, np.ndarray], names: Names, kind: np.ndarray) -> checked.Block:

@@ -106,16 +106,16 @@ def read_nsys_json(path: Path) -> Trace:
     table = (lines[0].data or []) if lines else []
     strings = [s if isinstance(s, str) else "" for s in table]  # a stray value keeps the ids in place
     cuda = [line.CudaEvent for line in lines if line.CudaEvent is not None and _timed(line.CudaEvent)]
-    blocks = [
+    events = activity.assemble([
         _kernels([e for e in cuda if e.kernel is not None], strings),
         _copies([e for e in cuda if e.memcpy is not None]),
         _memsets([e for e in cuda if e.memset is not None]),
         _syncs([e for e in cuda if e.sync is not None]),
         _calls(lines, strings),
         _nvtx(lines),
-    ]
+    ])  # fmt: skip
     metadata = {"nsys": {"export": "json"}, "warnings": _diagnostics(lines)}
-    return Trace(events=activity.assemble(blocks), format="nsys-json", source=str(path), metadata=metadata)
+    return Trace(events=events, format="nsys-json", source=str(path), metadata=metadata)
 
 
 def _decode(path: Path) -> list[_Line]:

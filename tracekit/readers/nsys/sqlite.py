@@ -60,11 +60,14 @@ def sniff_nsys_sqlite(head: bytes) -> bool:
 def read_nsys_sqlite(path: Path) -> Trace:
     """Every CUDA and NVTX table of the export as canonical events; what is missing goes to warnings."""
     with open_export(path) as export:
-        blocks = [_kernels(export), _copies(export), _memsets(export), _graphs(export)]
-        blocks += [_api_calls(export), _syncs(export), _nvtx(export)]
-        events = with_collective_sizes(activity.assemble(blocks), sized_ranges(export))
+        events = with_collective_sizes(activity.assemble(_blocks(export)), sized_ranges(export))
         metadata = export_metadata(export)
     return Trace(events=events, format="nsys", source=str(path), metadata=metadata)
+
+
+def _blocks(export: Export) -> list[checked.Block | None]:
+    device = [_kernels(export), _copies(export), _memsets(export), _graphs(export)]
+    return [*device, _api_calls(export), _syncs(export), _nvtx(export)]
 
 
 # --- device activity -------------------------------------------------------------------------------
