@@ -54,6 +54,18 @@ def test_a_truncated_gzip_is_one_line(tmp_path: Path) -> None:
         load_analysis(packed)
 
 
+def test_a_gzip_analysis_is_decompressed_under_the_input_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packed = tmp_path / "big.analysis.json.gz"
+    packed.write_bytes(gzip.compress(b" " * (2 << 20) + OLD.read_bytes()))
+    monkeypatch.setenv("TRACEKIT_MAX_INPUT_SIZE", "1MiB")
+    with pytest.raises(TraceError, match="decompresses to more than 1 MiB"):
+        load_analysis(packed)
+    monkeypatch.delenv("TRACEKIT_MAX_INPUT_SIZE")
+    assert load_analysis(packed).schema == load_analysis(OLD).schema
+
+
 def test_a_field_of_the_wrong_type_names_its_path(tmp_path: Path) -> None:
     document = json.loads(OLD.read_text())
     document["devices"][0]["h2d"]["count"] = "many"

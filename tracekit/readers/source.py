@@ -9,6 +9,7 @@ are not regular files (FIFOs, devices), symbolic-link loops and unreadable files
 from __future__ import annotations
 
 import errno
+import io
 import mmap
 import os
 import stat
@@ -55,6 +56,12 @@ def read_buffer(path: Path) -> bytes | bytearray | memoryview:
             raw.seek(0)
             return _skip_bom(_gunzip(path, raw, max_input_bytes(path)))
         return _skip_bom(memoryview(mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ)))
+
+
+def gunzipped(path: Path, data: bytes) -> bytearray:
+    """gzip `data` (the bytes of `path`) decompressed under the limits of every input: the size limit
+    (`max_input_bytes`) and the bomb ratio; truncated or corrupt data is an input error."""
+    return _gunzip(path, io.BytesIO(data), max_input_bytes(path))
 
 
 def content_blocks(path: Path, block_bytes: int = _CHUNK) -> Iterator[bytes]:
