@@ -4,6 +4,7 @@ Recommendation texts come in the report's language from the rules; every formula
 definitions, English and Chinese) comes from tracekit/report/formulas.py. This table covers what the
 report itself writes; the attribution's and the plan's words are in i18n_plan.py, the diff and check
 reports' in i18n_compare.py, the opening ("Do this first") and the case studies' in i18n_summary.py,
+the communication section's in i18n_communication.py, the Ascend findings' in i18n_ascend.py, all
 merged into STRINGS. Both languages have exactly the same keys (checked by
 tests/unit/test_html_report.py).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tracekit.report.html.i18n_ascend import ASCEND_STRINGS
 from tracekit.report.html.i18n_communication import COMMUNICATION_STRINGS
 from tracekit.report.html.i18n_compare import COMPARE_EN, COMPARE_ZH
 from tracekit.report.html.i18n_plan import PLAN_EN, PLAN_ZH
@@ -208,26 +210,6 @@ EN: dict[str, str] = {
     "col.utilization": "utilization",
     "col.kernel_utilization": "kernel utilization",
     "col.bubbles": "bubbles",
-    # ascend
-    "asc.finding": "finding",
-    "asc.status": "status",
-    "asc.evidence": "evidence",
-    "asc.found": "found",
-    "asc.not_found": "not found",
-    "asc.not_evaluated": "not evaluated",
-    "asc.h2d": "{count} H2D copies, {total}, up to {max_per_step} per step",
-    "asc.ai_cpu": "{count} AI CPU operators, {total}",
-    "asc.dynamic_shape": "{count} dynamic-shape operators, task wait {wait}",
-    "asc.int64": "{count} operators with int64 inputs, {total}",
-    "asc.block_dim": "core counts {cores}",
-    "asc.breakdown": "Time per step: tracekit beside the profiler's own figures",
-    "asc.step": "step",
-    "asc.e2e": "step time",
-    "asc.compute": "compute",
-    "asc.communication": "communication",
-    "asc.not_overlapped": "uncovered communication",
-    "asc.free": "free",
-    "asc.profiler": "profiler",
     # metadata
     "meta.format": "format",
     "meta.source": "source",
@@ -419,25 +401,6 @@ ZH: dict[str, str] = {
     "col.utilization": "利用率",
     "col.kernel_utilization": "内核利用率",
     "col.bubbles": "空泡",
-    "asc.finding": "诊断项",
-    "asc.status": "状态",
-    "asc.evidence": "证据",
-    "asc.found": "发现",
-    "asc.not_found": "未发现",
-    "asc.not_evaluated": "未评估",
-    "asc.h2d": "{count} 次 H2D 拷贝，{total}，每步最多 {max_per_step} 次",
-    "asc.ai_cpu": "{count} 个 AI CPU 算子，{total}",
-    "asc.dynamic_shape": "{count} 个动态 shape 算子，任务等待 {wait}",
-    "asc.int64": "{count} 个带 int64 输入的算子，{total}",
-    "asc.block_dim": "核数 {cores}",
-    "asc.breakdown": "每步时间：tracekit 与 profiler 自身数据对照",
-    "asc.step": "步骤",
-    "asc.e2e": "步骤时间",
-    "asc.compute": "计算",
-    "asc.communication": "通信",
-    "asc.not_overlapped": "未被掩盖的通信",
-    "asc.free": "空闲",
-    "asc.profiler": "profiler",
     "meta.format": "格式",
     "meta.source": "来源",
     "meta.events": "事件数",
@@ -451,8 +414,8 @@ ZH: dict[str, str] = {
 }
 
 STRINGS: dict[str, dict[str, str]] = {
-    "en": EN | PLAN_EN | COMPARE_EN | SUMMARY_STRINGS["en"] | COMMUNICATION_STRINGS["en"],
-    "zh": ZH | PLAN_ZH | COMPARE_ZH | SUMMARY_STRINGS["zh"] | COMMUNICATION_STRINGS["zh"],
+    "en": EN | PLAN_EN | COMPARE_EN | SUMMARY_STRINGS["en"] | COMMUNICATION_STRINGS["en"] | ASCEND_STRINGS["en"],
+    "zh": ZH | PLAN_ZH | COMPARE_ZH | SUMMARY_STRINGS["zh"] | COMMUNICATION_STRINGS["zh"] | ASCEND_STRINGS["zh"],
 }
 
 

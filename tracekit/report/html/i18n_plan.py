@@ -5,7 +5,6 @@ tests/unit/test_html_report.py). Category meanings follow tracekit/analysis/attr
 """
 
 # Chinese texts use full-width punctuation, and a CJK character is two columns wide (as i18n.py).
-# ruff: noqa: RUF001, E501
 
 from __future__ import annotations
 
