@@ -63,6 +63,36 @@ def test_us_column_matches_the_scalar_conversion(raws: list[bytes]) -> None:
     assert column.warnings() == scalar.warnings()
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.booleans(),
+    st.booleans(),
+    st.integers(1, 17),
+    st.integers(0, 10),
+    st.lists(st.integers(0, 10**17), min_size=1, max_size=40),
+    st.integers(0, 40),
+)
+def test_cells_of_one_layout_back_to_back_match_the_scalar_conversion(
+    sign: bool, quoted: bool, whole_digits: int, decimals: int, numbers: list[int], other_at: int
+) -> None:
+    """A run of cells of one length and dot position (read as strided columns, without a gather),
+    with one cell of another layout somewhere in it or not."""
+    fractions = [str(n).zfill(decimals)[len(str(n).zfill(decimals)) - decimals :] for n in numbers]
+    wholes = [str(n % 10**whole_digits).zfill(whole_digits) for n in numbers]  # quoted: leading zeros
+    if not quoted:  # a JSON number: exactly `whole_digits` digits, no leading zero
+        wholes = [str(10 ** (whole_digits - 1) + n % (9 * 10 ** (whole_digits - 1))) for n in numbers]
+    texts = [w + (f".{f}" if f else "") for w, f in zip(wholes, fractions, strict=True)]
+    raws = [(f'"{"-" * sign}{t}"' if quoted else f"{'-' * sign}{t}").encode() for t in texts]
+    if other_at < len(raws):
+        raws.insert(other_at, b"8.559")
+    with checked.collecting() as scalar:
+        expected = [_scalar(raw) for raw in raws]
+    with checked.collecting() as column:
+        got = us_column_to_ns(binary_cells(raws), "ts", _scalar)
+    assert got.tolist() == expected
+    assert column.warnings() == scalar.warnings()
+
+
 def test_half_way_nanoseconds_round_to_even() -> None:
     raws = [b'"0.0005"', b'"0.0015"', b'"-0.0025"', b"1.00050001"]
     assert us_column_to_ns(binary_cells(raws), "ts", _scalar).tolist() == [0, 2, -2, 1001]
@@ -75,6 +105,12 @@ def test_integer_columns_match_to_int() -> None:
         with checked.collecting() as column:
             assert to_ints(plain, "f", 0).tolist() == expected
         assert column.warnings() == scalar.warnings()
+    texts_only = ["7", " 8 ", "x", "7", "N/A", "x", "2.5"]  # one type: each distinct text converted once
+    with checked.collecting() as scalar:
+        expected = [to_int(v, "f", 0) for v in texts_only]
+    with checked.collecting() as column:
+        assert to_ints(texts_only, "f", 0).tolist() == expected
+    assert column.warnings() == scalar.warnings()
     values = [1, None, 2**32 - 1, 2**64 - 1, -5, "7", " 8 ", "N/A", "x", 2.0, 2.5]
     with checked.collecting() as scalar:
         expected = [to_int(v, "f", 0) for v in values]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from decimal import Decimal
+from itertools import chain, repeat
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,6 +20,7 @@ import msgspec
 import numpy as np
 
 from tracekit.errors import TraceError
+from tracekit.gcpause import gc_paused
 from tracekit.model.schema import NONE, CopyDirection, Kind, MemoryKind
 from tracekit.model.steps import STEP_NAME
 from tracekit.readers import checked
@@ -73,6 +76,17 @@ _ENDPOINTS = {
 }
 
 
+def _endpoint_table(end: int) -> np.ndarray:
+    """The memory kind at one end (0 source, 1 destination) of a copy, indexed by its direction."""
+    table = np.zeros(max(CopyDirection) + 1, dtype=np.int64)
+    for direction in CopyDirection:
+        table[direction] = _ENDPOINTS.get(direction, (MemoryKind.UNKNOWN, MemoryKind.UNKNOWN))[end]
+    return table
+
+
+_SOURCE_MEMORY, _DESTINATION_MEMORY = _endpoint_table(0), _endpoint_table(1)
+
+
 class _Args(msgspec.Struct, frozen=True, gc=False):
     name: Scalar = None
     labels: Scalar = None
@@ -90,6 +104,11 @@ class _Args(msgspec.Struct, frozen=True, gc=False):
 
 
 _NO_ARGS = _Args()
+_PH, _PID, _TID, _NAME, _TS, _DUR, _ARGS = map(attrgetter, ("ph", "pid", "tid", "name", "ts", "dur", "args"))
+_CONNECTION = attrgetter("args.connection_id")
+_TASK_TYPE, _PHYSIC_STREAM, _STREAM = map(attrgetter, ("task_type", "physic_stream", "stream"))
+_OPERATION, _MEMCPY_DIRECTION = attrgetter("operation"), attrgetter("memcpy_direction")
+_SIZE, _DATA_SIZE, _COUNT, _DATA_TYPE = map(attrgetter, ("size", "data_size", "count", "data_type"))
 _NULL = msgspec.Raw(b"null")
 
 
@@ -133,30 +152,47 @@ def read_timelines(paths: list[Path], rows: EventRows, default_device: int) -> d
 
     Returns what was seen: the layers present and the device ids.
     """
+    with gc_paused():  # millions of new objects and no cycles: collections would only rescan them
+        return _read_timelines(paths, rows, default_device)
+
+
+def _read_timelines(paths: list[Path], rows: EventRows, default_device: int) -> dict[str, object]:
     files = [(path, decode(path)) for path in paths]
-    processes, threads, devices = _metadata([e for _, events in files for e in events if e.ph == "M"])
+    phases = [np.array(list(map(_PH, events)), dtype=object) for _, events in files]
+    meta = [_pick(events, np.flatnonzero(ph == "M")) for (_, events), ph in zip(files, phases, strict=True)]
+    processes, threads, devices = _metadata(chain.from_iterable(meta))
     layers = set(processes.values())
     if not layers & {HARDWARE, CANN, OVERLAP, *COMMUNICATION_LAYERS}:
         raise TraceError(
             paths[0], "not an msprof timeline: no Ascend Hardware, CANN or HCCL process metadata"
         )
-    columns = _joined([_timed(path, events, processes) for path, events in files])
-    comm_ops = any(
-        layer in COMMUNICATION_LAYERS and not _is_plane(threads, event)
-        for layer, event in zip(columns.layer.tolist(), columns.events, strict=True)
+    columns = _joined(
+        [_timed(path, events, ph == "X", processes) for (path, events), ph in zip(files, phases, strict=True)]
     )
+    communication = np.flatnonzero(np.isin(columns.layer, COMMUNICATION_LAYERS))
+    comm_ops = not _planes(threads, _pick(columns.events, communication)).all()
     usable = (columns.start != checked.INVALID_NS) & (columns.dur != checked.INVALID_NS)
     _add_layers(rows, _selected(columns, usable), devices, default_device, threads, comm_ops)
     return {"layers": sorted(layers), "devices": sorted(set(devices.values()) or {default_device})}
 
 
-def _timed(path: Path, events: list[_Event], processes: dict) -> _Columns:
+def _timed(path: Path, events: list[_Event], is_x: np.ndarray, processes: dict) -> _Columns:
     """The X events of known layers of one file, their times converted (unusable ones counted)."""
-    timed = [e for e in events if e.ph == "X" and e.pid in processes]
-    layer = np.array([processes[e.pid] for e in timed], dtype=object)
-    start = us_column_to_ns(binary_cells([e.ts for e in timed]), "ts", _time_of(path, "ts"))
-    dur = us_column_to_ns(binary_cells([e.dur for e in timed]), "dur", _time_of(path, "dur"))
-    return _Columns(timed, layer, start, dur)
+    layer = np.array(list(map(processes.get, map(_PID, events))), dtype=object)
+    keep = np.flatnonzero(is_x & np.not_equal(layer, None))
+    timed = _pick(events, keep)
+    start = us_column_to_ns(binary_cells(list(map(_TS, timed))), "ts", _time_of(path, "ts"))
+    dur = us_column_to_ns(binary_cells(list(map(_DUR, timed))), "dur", _time_of(path, "dur"))
+    return _Columns(timed, layer[keep], start, dur)
+
+
+def _pick(items: list, rows: np.ndarray) -> list:
+    """items[i] for each index of `rows`, in that order (one C-level look-up, no Python loop)."""
+    if len(rows) == len(items):
+        return items  # rows are the sorted indices of a mask: all of them
+    if len(rows) < 2:
+        return [items[i] for i in rows.tolist()]
+    return list(itemgetter(*rows.tolist())(items))
 
 
 def _time_of(path: Path, field: str):
@@ -178,13 +214,13 @@ def _joined(parts: list[_Columns]) -> _Columns:
     if len(parts) == 1:
         return parts[0]
     return _Columns(
-        [e for part in parts for e in part.events],
+        list(chain.from_iterable(part.events for part in parts)),
         *(np.concatenate([getattr(part, name) for part in parts]) for name in ("layer", "start", "dur")),
     )
 
 
 def _selected(columns: _Columns, keep: np.ndarray) -> _Columns:
-    events = columns.events if keep.all() else [columns.events[i] for i in np.flatnonzero(keep)]
+    events = _pick(columns.events, np.flatnonzero(keep))
     return _Columns(events, columns.layer[keep], columns.start[keep], columns.dur[keep])
 
 
@@ -206,8 +242,11 @@ def _metadata(events: Iterable[_Event]) -> tuple[dict, dict, dict]:
     return processes, threads, devices
 
 
-def _is_plane(threads: dict, event: _Event) -> bool:
-    return threads.get((event.pid, event.tid), "").startswith("Plane")
+def _planes(threads: dict, events: list[_Event]) -> np.ndarray:
+    """Per event, whether its thread is a "Plane" of a collective (its sub-tasks), once per thread."""
+    keys = list(zip(map(_PID, events), map(_TID, events), strict=True))
+    plane = cached_map(keys, lambda key: threads.get(key, "").startswith("Plane"))
+    return np.array(plane, dtype=bool)
 
 
 def _add_layers(
@@ -215,11 +254,12 @@ def _add_layers(
 ) -> None:
     """The usable events as rows, by layer, in file order."""
     events = columns.events
-    tid = to_ints([e.tid for e in events], "tid")
-    pid = to_ints([e.pid for e in events], "pid")
-    connection = to_ints([e.args.connection_id for e in events], "connection_id")
-    device = np.array(cached_map([e.pid for e in events], lambda p: devices.get(p, default_device)))
-    names = np.array([e.name for e in events], dtype=object)
+    pids = list(map(_PID, events))
+    tid = to_ints(list(map(_TID, events)), "tid")
+    pid = to_ints(pids, "pid")
+    connection = to_ints(list(map(_CONNECTION, events)), "connection_id")
+    device = np.fromiter(map(devices.get, pids, repeat(default_device)), dtype=np.int64, count=len(pids))
+    names = np.array(list(map(_NAME, events)), dtype=object)
     common = _Common(names, columns.start, columns.dur, columns.layer, tid, pid, connection, device)
     kind = np.full(len(events), -1, dtype=np.int64)
     fields: dict[str, np.ndarray] = {}
@@ -257,9 +297,9 @@ def _device_tasks(
     rows = np.flatnonzero(common.layer == HARDWARE)
     if not len(rows):
         return
-    n, tasks = len(kind), [events[i] for i in rows]
-    task_type = np.array(cached_map([e.args.task_type for e in tasks], _text), dtype=object)
-    stream = to_ints([_first_given(e.args.physic_stream, e.args.stream) for e in tasks], "Stream Id")
+    n, args = len(kind), list(map(_ARGS, _pick(events, rows)))
+    task_type = np.array(cached_map(list(map(_TASK_TYPE, args)), _text), dtype=object)
+    stream = to_ints(_first_given(args, _PHYSIC_STREAM, _STREAM), "Stream Id")
     stream = np.where(stream == NONE, common.tid[rows], stream)
     pairs = list(zip(common.name[rows].tolist(), task_type.tolist(), strict=True))
     kind[rows] = cached_map(pairs, lambda pair: int(device_task_kind(*pair, comm_ops)))
@@ -268,22 +308,20 @@ def _device_tasks(
     _field(fields, "task_type", n, "")[rows] = task_type
     copies = np.flatnonzero(common.name[rows] == "MEMCPY_ASYNC")
     if len(copies):
-        _copies(rows[copies], [tasks[i] for i in copies], task_type[copies], kind, fields)
+        _copies(rows[copies], _pick(args, copies), task_type[copies], kind, fields)
 
 
 def _copies(
-    rows: np.ndarray, tasks: list[_Event], task_type: np.ndarray, kind: np.ndarray, fields: dict
+    rows: np.ndarray, args: list[_Args], task_type: np.ndarray, kind: np.ndarray, fields: dict
 ) -> None:
     n = len(kind)
-    how = [(t, e.args.operation, e.args.memcpy_direction) for t, e in zip(task_type, tasks, strict=True)]
+    how = list(zip(task_type.tolist(), map(_OPERATION, args), map(_MEMCPY_DIRECTION, args), strict=True))
     direction = np.array(cached_map(how, lambda h: int(copy_direction(*h))), dtype=np.int64)
-    unknown = (MemoryKind.UNKNOWN, MemoryKind.UNKNOWN)
-    ends = {int(d): _ENDPOINTS.get(d, unknown) for d in CopyDirection}
-    size = to_ints([_first_given(e.args.size, e.args.data_size) for e in tasks], "size(B)", 0)
+    size = to_ints(_first_given(args, _SIZE, _DATA_SIZE), "size(B)", 0)
     kind[rows] = Kind.MEMCPY
     _field(fields, "copy_direction", n, 0)[rows] = direction
-    _field(fields, "src_memory", n, 0)[rows] = [int(ends[d][0]) for d in direction]
-    _field(fields, "dst_memory", n, 0)[rows] = [int(ends[d][1]) for d in direction]
+    _field(fields, "src_memory", n, 0)[rows] = _SOURCE_MEMORY[direction]
+    _field(fields, "dst_memory", n, 0)[rows] = _DESTINATION_MEMORY[direction]
     _field(fields, "bytes", n)[rows] = size
 
 
@@ -294,10 +332,10 @@ def _host_layers(
     n = len(kind)
     for layer in COMMUNICATION_LAYERS:
         rows = np.flatnonzero(common.layer == layer)
-        rows = rows[[not _is_plane(threads, events[i]) for i in rows]] if len(rows) else rows
+        rows = rows[~_planes(threads, _pick(events, rows))]
         kind[rows] = Kind.COMMUNICATION  # plane sub-tasks repeat the Ascend Hardware tasks: skipped
         _field(fields, "device", n)[rows] = common.device[rows]
-        _field(fields, "bytes", n)[rows] = _hccl_bytes([events[i].args for i in rows])
+        _field(fields, "bytes", n)[rows] = _hccl_bytes(list(map(_ARGS, _pick(events, rows))))
     rows = np.flatnonzero(common.layer == CANN)
     sync = cached_map(common.name[rows].tolist(), lambda name: bool(SYNC_CALL.search(name)))
     kind[rows] = np.where(np.array(sync, dtype=bool), Kind.SYNC, Kind.RUNTIME)
@@ -316,8 +354,8 @@ def _host_layers(
 def _hccl_bytes(args: list[_Args]) -> np.ndarray:
     """An HCCL op's message size: `count` elements of `data_type` (readers/collectives.py); NONE
     when either is missing."""
-    count = to_ints([a.count for a in args], "count", 0)
-    element = np.array(cached_map([a.data_type for a in args], dtype_bytes), dtype=np.int64)
+    count = to_ints(list(map(_COUNT, args)), "count", 0)
+    element = np.array(cached_map(list(map(_DATA_TYPE, args)), dtype_bytes), dtype=np.int64)
     return np.where((count != NONE) & (element != NONE), count * element, NONE)
 
 
@@ -331,8 +369,15 @@ def _step_number(name: str) -> int:
     return to_int(step.group(1), "step") if step else NONE
 
 
-def _first_given(first: Scalar, second: Scalar) -> Scalar:
-    return first if first is not None else second
+def _first_given(args: list[_Args], first: attrgetter, second: attrgetter) -> list[Scalar]:
+    """Per args, its `first` field, or its `second` where `first` is absent (null)."""
+    values = list(map(first, args))
+    if None not in values:
+        return values
+    chosen = np.array(values, dtype=object)
+    absent = np.flatnonzero(np.equal(chosen, None))
+    chosen[absent] = list(map(second, _pick(args, absent)))
+    return chosen.tolist()
 
 
 def _text(value: Scalar) -> str:

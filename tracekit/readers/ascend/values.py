@@ -8,6 +8,7 @@ and the `N/A` / 2^32-1 / 2^64-1 "no value" sentinels, which are absent, not unus
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
@@ -75,7 +76,7 @@ _FAST_CHARS = 32
 """Longest cell decoded as an array: a quote, a sign, 16 integer digits, a dot, 9 decimals, a quote."""
 _INT_DIGITS, _FRACTION_DIGITS = 16, 9
 _CHUNK_ROWS = 1 << 18
-"""Cells decoded per matrix (bounds the index matrix to a few tens of MB)."""
+"""Cells decoded per pass (bounds the temporary index and digit columns)."""
 DROPPED = "missing, not a finite number or out of range; event dropped"
 
 
@@ -109,7 +110,7 @@ def us_column_to_ns(
 def _decode_layouts(
     data: np.ndarray, offsets: np.ndarray, result: np.ndarray, field: str, out_of_range: str
 ) -> np.ndarray:
-    """Decode the cells of each common layout (length, quoted, signed, dot position) as one matrix;
+    """Decode the cells of each common layout (length, quoted, signed, dot position) by byte columns;
     returns which rows were decoded."""
     starts, lengths = offsets[:-1], np.diff(offsets)
     layout = _layouts(data, starts, lengths)
@@ -126,7 +127,7 @@ def _decode_layouts(
 
 
 def _layouts(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Per cell: length | quoted | signed | dot position packed in one int, -1 for a cell no matrix
+    """Per cell: length | quoted | signed | dot position packed in one int, -1 for a cell no column pass
     decodes (too long, empty, or holding several dots)."""
     n = len(starts)
     short = (lengths > 0) & (lengths <= _FAST_CHARS)
@@ -157,20 +158,37 @@ def _decode_layout(
         return 0
     if dot < length and not frac_cols:
         return 0
-    matrix = data[starts[:, None] + np.arange(length)]
-    digits = matrix[:, int_cols + frac_cols] - np.uint8(ord("0"))
-    valid = (digits < 10).all(axis=1)
+    column = _cell_columns(data, starts, length)
+    digits = [column(c) - np.uint8(ord("0")) for c in int_cols + frac_cols]
+    valid = np.logical_and.reduce([d < 10 for d in digits])
     if quoted:
-        valid &= matrix[:, -1] == ord('"')
-    digits = digits[valid].astype(np.int64)
-    whole = digits[:, : len(int_cols)] @ _POW10[len(int_cols) - 1 :: -1] if len(int_cols) else 0
-    fraction = digits[:, len(int_cols) :] @ _POW10[len(frac_cols) - 1 :: -1] if frac_cols else 0
-    ns, beyond = _scaled(np.asarray(whole), np.asarray(fraction) + np.zeros_like(whole), len(frac_cols))
+        valid &= column(length - 1) == ord('"')
+    digits = [d[valid] for d in digits]
+    whole = _horner(digits[: len(int_cols)], int(valid.sum()))
+    fraction = _horner(digits[len(int_cols) :], len(whole))
+    ns, beyond = _scaled(whole, fraction, len(frac_cols))
     ns = -ns if signed else ns
     target = rows[valid]
     result[target] = np.where(beyond, checked.INVALID_NS, ns)
     done[target] = True
     return int(beyond.sum())
+
+
+def _cell_columns(data: np.ndarray, starts: np.ndarray, length: int) -> Callable[[int], np.ndarray]:
+    """column(c): the byte at position c of each cell of one length (a strided view of `data` when
+    the cells lie back to back, else one gather)."""
+    first, n = int(starts[0]), len(starts)
+    if int(starts[-1]) - first == length * (n - 1):  # ascending cells of `length` bytes: contiguous
+        return lambda c: data[first + c : first + c + length * n : length]
+    return lambda c: data[starts + c]
+
+
+def _horner(digits: list[np.ndarray], n: int) -> np.ndarray:
+    """The numbers whose decimal digits (most significant first) are the given columns, as int64."""
+    number = np.zeros(n, dtype=np.int64)
+    for digit in digits:
+        number = number * 10 + digit
+    return number
 
 
 def _scaled(whole: np.ndarray, fraction: np.ndarray, decimals: int) -> tuple[np.ndarray, np.ndarray]:
@@ -193,22 +211,32 @@ def to_ints(
     its warnings counted once per cell that holds it."""
     types = set(map(type, values))
     if types <= {int, type(None)}:
-        absent = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
-        plain = [0 if v is None else v for v in values] if absent.any() else values
-        try:
-            column = np.fromiter(plain, dtype=np.int64, count=len(plain))
-        except OverflowError:  # 2^64-1 and other sentinels beyond int64: the general path
-            column = None
+        column, absent = _plain_ints(values, type(None) in types)
         if column is not None:
             return np.where(absent, NONE, _in_range(column, field, low, high, absent))
     return np.asarray(per_distinct(values, lambda v: to_int(v, field, low, high)), dtype=np.int64)
 
 
+def _plain_ints(values: list, has_none: bool) -> tuple[np.ndarray | None, np.ndarray]:
+    """Python ints and None (read as 0) as int64, and where None was; no column when an int is beyond
+    int64 (2^64-1 and other sentinels: the general path)."""
+    cells: list | np.ndarray = values
+    absent = np.zeros(len(values), dtype=bool)
+    if has_none:
+        cells = np.array(values, dtype=object)
+        absent = np.equal(cells, None)
+        cells[absent] = 0
+    try:
+        return np.fromiter(cells, dtype=np.int64, count=len(values)), absent
+    except OverflowError:
+        return None, absent
+
+
 def cached_map(values: list, convert: Callable[[object], object]) -> list:
     """convert(v) for each value, computed once per distinct value; for conversions that record no
     warnings (classifications, look-ups)."""
-    cache: dict = {}
-    return [cache[v] if v in cache else cache.setdefault(v, convert(v)) for v in values]
+    results = {value: convert(value) for value in dict.fromkeys(values)}
+    return list(map(results.__getitem__, values))
 
 
 def _in_range(
@@ -225,21 +253,18 @@ def _in_range(
 def per_distinct(values: list, convert: Callable[[object], object]) -> list:
     """convert(v) for each value, computed once per distinct value (by type and value); the warnings a
     conversion records are counted once per value converted."""
-    results: dict[tuple, tuple[object, checked.Problems]] = {}
-    seen: dict[tuple, int] = {}
-    out = []
-    for value in values:
-        key = (type(value), value)
-        found = results.get(key)
-        if found is None:
-            with checked.collecting() as problems:
-                found = results[key] = (convert(value), problems)
-        seen[key] = seen.get(key, 0) + 1
-        out.append(found[0])
-    for key, (_, problems) in results.items():
-        for (name, reason), count in problems.counts.items():
-            checked.note(name, reason, count * seen[key])
-    return out
+    keys = values if len(set(map(type, values))) <= 1 else list(zip(map(type, values), values, strict=True))
+    seen = Counter(keys)
+    results: dict = {}
+    recorded = []
+    for key in seen:
+        with checked.collecting() as problems:
+            results[key] = convert(key if keys is values else key[1])
+        recorded.append((key, problems))
+    for key, problems in recorded:
+        for (name, reason), noted in problems.counts.items():
+            checked.note(name, reason, noted * seen[key])
+    return list(map(results.__getitem__, keys))
 
 
 def optional_us_column_to_ns(cells: pa.Array, field: str) -> np.ndarray:
