@@ -28,6 +28,7 @@ from tracekit.readers.ascend.rows import EventRows
 from tracekit.readers.ascend.values import (
     binary_cells,
     cached_map,
+    distinct_codes,
     event_us_to_ns,
     per_distinct,
     to_int,
@@ -178,9 +179,10 @@ def _read_timelines(paths: list[Path], rows: EventRows, default_device: int) -> 
 
 def _timed(path: Path, events: list[_Event], is_x: np.ndarray, processes: dict) -> _Columns:
     """The X events of known layers of one file, their times converted (unusable ones counted)."""
-    layer = np.array(list(map(processes.get, map(_PID, events))), dtype=object)
-    keep = np.flatnonzero(is_x & np.not_equal(layer, None))
-    timed = _pick(events, keep)
+    xs = _pick(events, np.flatnonzero(is_x))
+    layer = np.array(list(map(processes.get, map(_PID, xs))), dtype=object)
+    keep = np.flatnonzero(np.not_equal(layer, None))
+    timed = _pick(xs, keep)
     start = us_column_to_ns(binary_cells(list(map(_TS, timed))), "ts", _time_of(path, "ts"))
     dur = us_column_to_ns(binary_cells(list(map(_DUR, timed))), "dur", _time_of(path, "dur"))
     return _Columns(timed, layer[keep], start, dur)
@@ -298,15 +300,21 @@ def _device_tasks(
     if not len(rows):
         return
     n, args = len(kind), list(map(_ARGS, _pick(events, rows)))
-    task_type = np.array(cached_map(list(map(_TASK_TYPE, args)), _text), dtype=object)
+    raw_types, type_code = distinct_codes(list(map(_TASK_TYPE, args)))
+    types = [_text(value) for value in raw_types]
+    task_type = np.array(types, dtype=object)[type_code]
     stream = to_ints(_first_given(args, _PHYSIC_STREAM, _STREAM), "Stream Id")
     stream = np.where(stream == NONE, common.tid[rows], stream)
-    pairs = list(zip(common.name[rows].tolist(), task_type.tolist(), strict=True))
-    kind[rows] = cached_map(pairs, lambda pair: int(device_task_kind(*pair, comm_ops)))
+    names, name_code = distinct_codes(common.name[rows].tolist())
+    pairs, pair_code = np.unique(name_code * len(types) + type_code, return_inverse=True)
+    pair_kind = [
+        device_task_kind(names[p // len(types)], types[p % len(types)], comm_ops) for p in pairs.tolist()
+    ]
+    kind[rows] = np.array(pair_kind, dtype=np.int64)[pair_code]
     for name, values in (("device", common.device[rows]), ("stream", stream), ("thread", stream)):
         _field(fields, name, n)[rows] = values
     _field(fields, "task_type", n, "")[rows] = task_type
-    copies = np.flatnonzero(common.name[rows] == "MEMCPY_ASYNC")
+    copies = np.flatnonzero(name_code == names.index("MEMCPY_ASYNC")) if "MEMCPY_ASYNC" in names else []
     if len(copies):
         _copies(rows[copies], _pick(args, copies), task_type[copies], kind, fields)
 

@@ -239,6 +239,13 @@ def cached_map(values: list, convert: Callable[[object], object]) -> list:
     return list(map(results.__getitem__, values))
 
 
+def distinct_codes(values: list) -> tuple[list, np.ndarray]:
+    """The distinct values (as a dict tells them apart), in order of first occurrence, and per value
+    the index of its own among them."""
+    index = {value: code for code, value in enumerate(dict.fromkeys(values))}
+    return list(index), np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
+
+
 def _in_range(
     column: np.ndarray, field: str, low: int, high: int, absent: np.ndarray | None = None
 ) -> np.ndarray:
