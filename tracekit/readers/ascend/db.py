@@ -26,7 +26,8 @@ from tracekit.readers import checked
 from tracekit.readers.ascend import cells
 from tracekit.readers.ascend.rows import EventRows
 from tracekit.readers.ascend.sqlite import NULL, Cells, Database
-from tracekit.readers.ascend.timeline import HARDWARE, OVERLAP, OVERLAP_NAMES, device_task_kind
+from tracekit.readers.ascend.tasks import device_task_kind
+from tracekit.readers.ascend.timeline import HARDWARE, OVERLAP, OVERLAP_NAMES
 from tracekit.readers.ascend.values import per_distinct, to_int, us_to_ns
 from tracekit.readers.names import SYNC_CALL
 
