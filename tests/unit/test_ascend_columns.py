@@ -52,15 +52,20 @@ cells = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(cells, max_size=30))
-def test_us_column_matches_the_scalar_conversion(raws: list[bytes]) -> None:
+def _assert_column_matches_scalars(raws: list[bytes]) -> None:
+    """The column decode gives each cell's scalar conversion, with the same counted warnings."""
     with checked.collecting() as scalar:
         expected = [_scalar(raw) for raw in raws]
     with checked.collecting() as column:
         got = us_column_to_ns(binary_cells(raws), "ts", _scalar)
     assert got.tolist() == expected
     assert column.warnings() == scalar.warnings()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(cells, max_size=30))
+def test_us_column_matches_the_scalar_conversion(raws: list[bytes]) -> None:
+    _assert_column_matches_scalars(raws)
 
 
 @settings(max_examples=200, deadline=None)
@@ -85,12 +90,7 @@ def test_cells_of_one_layout_back_to_back_match_the_scalar_conversion(
     raws = [(f'"{"-" * sign}{t}"' if quoted else f"{'-' * sign}{t}").encode() for t in texts]
     if other_at < len(raws):
         raws.insert(other_at, b"8.559")
-    with checked.collecting() as scalar:
-        expected = [_scalar(raw) for raw in raws]
-    with checked.collecting() as column:
-        got = us_column_to_ns(binary_cells(raws), "ts", _scalar)
-    assert got.tolist() == expected
-    assert column.warnings() == scalar.warnings()
+    _assert_column_matches_scalars(raws)
 
 
 def test_half_way_nanoseconds_round_to_even() -> None:
