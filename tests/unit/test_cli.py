@@ -133,6 +133,26 @@ def test_analyze_prints_summary_and_writes_json_without_touching_the_input(tmp_p
     assert hashlib.sha256(SAMPLE.read_bytes()).hexdigest() == before
 
 
+def test_a_json_name_ending_in_gz_is_written_gzipped_and_reported(tmp_path: Path) -> None:
+    plain, packed = tmp_path / "x.analysis.json", tmp_path / "x.analysis.json.gz"
+    for out in (plain, packed):
+        result = _run("analyze", str(SAMPLE), "--json", str(out), "--no-html")
+        assert result.returncode == 0, result.stderr
+    assert gzip.decompress(packed.read_bytes()) == plain.read_bytes()
+    result = _run("report", str(packed))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "x.html").is_file()
+
+
+def test_rank_labels_go_before_json_and_gz() -> None:
+    from tracekit.cli.main import _output_path
+
+    trace = Path("t.json")
+    assert _output_path(trace, "out/a.analysis.json.gz", "rank1") == Path("out/a.analysis.rank1.json.gz")
+    assert _output_path(trace, "out/a.json", "rank0") == Path("out/a.rank0.json")
+    assert _output_path(trace, "out/a.json.gz", "") == Path("out/a.json.gz")
+
+
 def test_default_json_goes_to_reports_folder(tmp_path: Path) -> None:
     result = _run("analyze", str(SAMPLE), cwd=tmp_path)
     assert result.returncode == 0, result.stderr

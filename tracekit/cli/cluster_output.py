@@ -9,7 +9,7 @@ from rich.console import Console
 
 from tracekit.analysis.cluster import cluster_block
 from tracekit.analysis.document import Document
-from tracekit.report.files import to_json, write_text_atomic
+from tracekit.report.files import write_json_atomic, write_text_atomic
 from tracekit.report.html.cluster import render_cluster_html
 from tracekit.report.terminal_cluster import render_cluster
 from tracekit.rules import recommend_cluster
@@ -36,7 +36,7 @@ def write_cluster(
     document = cluster_document(documents)
     render_cluster(document["cluster"], console, document["recommendations"]["fired"])
     if json_out is not None:
-        write_text_atomic(json_out, to_json(document))
+        write_json_atomic(json_out, document)
         console.print(f"Cluster JSON written to {json_out}")
     if html_out is not None:
         found = document["recommendations"]

@@ -23,7 +23,7 @@ from rich.console import Console
 from tracekit.cli.ranks import available_cores
 from tracekit.cli.report import LANG_HELP, LANG_METAVAR, check_lang
 from tracekit.errors import TraceError
-from tracekit.report.files import check_output_paths, to_json, write_text_atomic
+from tracekit.report.files import check_output_paths, to_json, write_json_atomic, write_text_atomic
 
 if TYPE_CHECKING:
     from tracekit.compare.run import Run
@@ -73,7 +73,7 @@ def diff_command(
             continue
         render_diff(document, _console())
         if document_path:
-            write_text_atomic(Path(document_path), to_json(document))
+            write_json_atomic(Path(document_path), document)
 
 
 def check_command(
@@ -315,7 +315,7 @@ def _write_outputs(
     else:
         render_check(document, _console())
         if json_path:
-            write_text_atomic(Path(json_path), to_json(document))
+            write_json_atomic(Path(json_path), document)
     for path, render in ((junit, junit_xml), (markdown_path, markdown), (sarif_path, sarif)):
         if path:
             write_text_atomic(path, render(document))

@@ -39,7 +39,7 @@ from tracekit.cli.report import (
 from tracekit.cli.simulate import simulate
 from tracekit.cli.units import parse_duration_ns, parse_step_range
 from tracekit.errors import TraceError
-from tracekit.report.files import check_output_paths, to_json, write_text_atomic
+from tracekit.report.files import check_output_paths, to_json, write_json_atomic
 
 if TYPE_CHECKING:
     from tracekit.analysis.analyze import Options
@@ -78,7 +78,7 @@ def analyze_command(
         typer.Option(
             "--json",
             metavar="FILE|-",
-            help="Where to write the JSON analysis ('-' for stdout). "
+            help="Where to write the JSON analysis ('-' for stdout; a name ending in .gz: gzipped). "
             "Default: reports/<trace name>.analysis.json",
         ),
     ] = None,
@@ -208,7 +208,7 @@ def analyze_command(
         render_summary(document, console)
         if not no_json:
             out = _output_path(trace, json_path, label)
-            write_text_atomic(out, to_json(document))
+            write_json_atomic(out, document)
             console.print(f"JSON analysis written to {out}")
         if not no_html:
             _write_html_reports(trace, html_path, lang, [label], [document], console)
@@ -345,10 +345,13 @@ def _console() -> Console:
 
 
 def _output_path(trace: Path, json_path: str | None, label: str) -> Path:
-    """--json FILE, else reports/<trace name>.analysis.json; with several ranks `.rank<N>` goes in."""
+    """--json FILE, else reports/<trace name>.analysis.json; with several ranks `.rank<N>` goes in
+    (before `.json` / `.json.gz`)."""
     if json_path:
         out = Path(json_path)
-        return out.with_name(f"{out.name.removesuffix('.json')}.{label}.json") if label else out
+        gz = ".gz" if out.name.endswith(".gz") else ""
+        stem = out.name.removesuffix(".gz").removesuffix(".json")
+        return out.with_name(f"{stem}.{label}.json{gz}") if label else out
     name = trace_name(trace) + (f".{label}" if label else "")
     return DEFAULT_OUTPUT_DIR / f"{name}.analysis.json"
 

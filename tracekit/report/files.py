@@ -7,6 +7,7 @@ naming it, checked before the work (`check_output_path`) and again when writing.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import os
 import tempfile
 from pathlib import Path
@@ -78,3 +79,10 @@ def _umask() -> int:
 def to_json(document: dict[str, object] | msgspec.Struct) -> str:
     """A document (typed, or plain data) as indented JSON text."""
     return msgspec.json.format(msgspec.json.encode(document), indent=2).decode() + "\n"
+
+
+def write_json_atomic(path: Path, document: dict[str, object] | msgspec.Struct) -> None:
+    """The document as JSON at `path` (atomically), gzip-compressed when the name ends in `.gz`
+    (`tracekit report` reads both)."""
+    data = to_json(document).encode("utf-8")
+    write_bytes_atomic(path, gzip.compress(data, mtime=0) if path.name.endswith(".gz") else data)
