@@ -232,6 +232,7 @@ def _add_layers(
     _device_tasks(common, events, kind, fields, comm_ops)
     _host_layers(common, events, kind, fields, threads)
     keep = kind >= 0
+    keep = slice(None) if keep.all() else keep  # usually every event: no copy of each column
     rows.add_block(
         names[keep], start_ns=columns.start[keep], dur_ns=columns.dur[keep], kind=kind[keep],
         correlation=connection[keep], layer=columns.layer[keep],
