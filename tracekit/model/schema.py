@@ -114,8 +114,9 @@ def column_default(column: str) -> int:
 
 
 def name_array(names: object) -> pa.Array:
-    """Names (a sequence of str or an Arrow string or dictionary array) as the table's dictionary column."""
-    array = names if isinstance(names, pa.Array) else pa.array(names, type=pa.string())
+    """Names (a sequence of str or an Arrow string or dictionary array) as the table's dictionary column
+    (a sequence goes to Arrow as a list: an object ndarray would go through pandas)."""
+    array = names if isinstance(names, pa.Array) else pa.array(list(names), type=pa.string())
     if pa.types.is_dictionary(array.type):
         return array.cast(pa.dictionary(pa.int32(), pa.string()))
     return array.dictionary_encode().cast(pa.dictionary(pa.int32(), pa.string()))

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pyarrow as pa
 
-from tracekit.model.schema import NONE, Kind
+from tracekit.model.schema import NONE, Kind, name_array
 from tracekit.model.steps import STEP_NAME, assign_steps
 from tracekit.readers import checked
 from tracekit.readers.checked import INVALID_NS
@@ -203,13 +203,6 @@ def _span(start: np.ndarray, end: np.ndarray) -> dict[str, np.ndarray]:
 def _flags(names: Names, pattern) -> np.ndarray:
     distinct, codes = distinct_names(names)
     return name_flags(distinct, pattern)[codes] if len(codes) else np.zeros(0, dtype=bool)
-
-
-def name_array(names: Names) -> pa.Array:
-    """Names as one dictionary-encoded Arrow array (a list of str is encoded once)."""
-    if isinstance(names, pa.Array):
-        return names if pa.types.is_dictionary(names.type) else names.dictionary_encode()
-    return pa.array(list(names), type=pa.string()).dictionary_encode()
 
 
 def distinct_names(names: Names) -> tuple[list[str], np.ndarray]:
