@@ -17,7 +17,8 @@ from tracekit.analysis.document.communication import Communication
 from tracekit.analysis.document.device import Device
 from tracekit.analysis.document.recommendations import Recommendations
 from tracekit.readers import read_trace
-from tracekit.readers.kineto import split, stream
+from tracekit.readers.chunked import driver, split
+from tracekit.readers.kineto import stream
 from tracekit.rules import CHANGES, recommend
 
 
@@ -157,7 +158,7 @@ def test_bus_factors_follow_nccl_tests() -> None:
 def test_a_streamed_read_keeps_the_collective_columns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(stream, "CHUNK_BYTES", 400)  # many chunks, most without an NCCL kernel
+    monkeypatch.setattr(driver, "CHUNK_BYTES", 400)  # many chunks, most without an NCCL kernel
     monkeypatch.setattr(split, "QUICK_WINDOW", 128)
     events = [step(n, 100 * n, 100) for n in range(1, 13)]
     events += [kernel("gemm", 100 * n + 10, 20) for n in range(1, 13)]

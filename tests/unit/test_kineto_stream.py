@@ -17,7 +17,8 @@ from kineto_builder import cpu_op, kernel, memcpy, memory, runtime, step, write_
 import tracekit.readers.kineto as kineto
 from tracekit.errors import TraceError
 from tracekit.readers import checked, read_trace
-from tracekit.readers.kineto import split, stream
+from tracekit.readers.chunked import driver, split, window
+from tracekit.readers.kineto import stream
 from tracekit.readers.source import read_buffer
 from tracekit.readers.spill import MEMORY_BUDGET_ENV
 
@@ -49,7 +50,7 @@ def _events(steps: int = 12) -> list[dict]:
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunks of about 400 bytes, so a built trace of a few KB is streamed in many of them."""
-    monkeypatch.setattr(stream, "CHUNK_BYTES", 400)
+    monkeypatch.setattr(driver, "CHUNK_BYTES", 400)
     monkeypatch.setattr(split, "QUICK_WINDOW", 128)
 
 
@@ -103,9 +104,9 @@ def test_header_after_and_before_the_events_is_read(tmp_path: Path, small_chunks
 def test_parallel_workers_give_the_same_table(
     tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(stream, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setenv(stream.JOBS_ENV, "2")
-    if stream.read_jobs(1 << 30) < 2:
+    monkeypatch.setattr(driver, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setenv(driver.JOBS_ENV, "2")
+    if driver.read_jobs(1 << 30) < 2:
         pytest.skip("one core: no workers")
     for gz in (False, True):
         path = write_trace(tmp_path / f"t{gz}.json", _events(), gz=gz)
@@ -116,11 +117,11 @@ def test_a_quick_cut_inside_a_name_is_read_again_with_exact_cuts(
     tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     passes = []
-    original = stream._Reader.run
-    monkeypatch.setattr(stream._Reader, "run", lambda self: passes.append(self.exact) or original(self))
+    original = driver._Reader.run
+    monkeypatch.setattr(driver._Reader, "run", lambda self: passes.append(self.exact) or original(self))
     # `}, {"` in the text where a name ends with `}, {` (escaped quotes inside a name never match);
     # events of 124 bytes, chunks of 450: each cut point falls after the name's `}, {"`
-    monkeypatch.setattr(stream, "CHUNK_BYTES", 450)
+    monkeypatch.setattr(driver, "CHUNK_BYTES", 450)
     events = [step(1, 0, 100), *[kernel(f"k{i}}}, {{", 10 + i, 1) for i in range(60)]]
     path = write_trace(tmp_path / "t.json", events)
     _same(_streamed(path), _whole(path))
@@ -258,8 +259,8 @@ def test_quick_cut_finds_the_last_boundary_before_the_limit() -> None:
 def test_gzip_stream_is_never_inflated_whole(tmp_path: Path, small_chunks: None) -> None:
     path = write_trace(tmp_path / "t.json.gz", _events(40), gz=True)
     content = gzip.decompress(path.read_bytes())
-    window = stream.Window(stream.Content(path), 1024)
-    assert window.fill(600) and len(window.buffer) < len(content) // 4
+    buffered = window.Window(window.Content(path), 1024)
+    assert buffered.fill(600) and len(buffered.buffer) < len(content) // 4
     table, _, _ = _streamed(path)
     assert np.all(table.column("dur_ns").to_numpy() >= 0)
 
@@ -282,7 +283,7 @@ def test_bad_input_corpus_reads_alike_streamed_and_whole(
 ) -> None:
     """Each file of tests/data/bad/kineto, cut in chunks of 200 bytes: the same table and warnings, or
     the same one-line error, as the whole read (a file the stream refuses is read whole)."""
-    monkeypatch.setattr(stream, "CHUNK_BYTES", 200)
+    monkeypatch.setattr(driver, "CHUNK_BYTES", 200)
 
     def streamed() -> tuple:
         with checked.collecting() as problems:

@@ -5,10 +5,10 @@ the 2021 capitalised ones (Kernel, Memcpy, Runtime, Operator), ROCm traces, and 
 (array form or {"traceEvents": [...]}, e.g. VizTracer) for CPU-side analysis. Only the fields tracekit
 needs are decoded, with a typed msgspec decoder.
 
-A file whose content fits one chunk (stream.CHUNK_BYTES) is decoded whole; a larger one is streamed:
-its events are decoded chunk by chunk, in worker processes when it is large (stream.py), and the
-table spills to a memory-mapped temporary file when it would not fit the memory budget (spill.py).
-Both give the same table.
+A file whose content fits one chunk (chunked/driver.py, CHUNK_BYTES) is decoded whole; a larger one is
+streamed: its events are decoded chunk by chunk, in worker processes when it is large (stream.py, on
+the driver of readers/chunked), and the table spills to a memory-mapped temporary file when it would
+not fit the memory budget (spill.py). Both give the same table.
 """
 
 from __future__ import annotations

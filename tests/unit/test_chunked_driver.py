@@ -1,0 +1,104 @@
+"""The format-independent streaming driver (tracekit/readers/chunked/driver.py) with a toy decode and
+collector: the collected elements are the whole array, in order, whatever the cuts and the workers."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from tracekit.readers.chunked import driver, split
+
+
+@dataclass
+class _Piece:
+    events: list
+    decoded: int
+
+
+def _decode(text: bytes | memoryview) -> _Piece | driver.Failure:
+    try:
+        events = msgspec.json.decode(text)
+    except msgspec.DecodeError as exc:
+        return driver.Failure(f"not valid JSON ({exc})")
+    return _Piece(events, len(events))
+
+
+@dataclass
+class _Collector:
+    events: list = field(default_factory=list)
+
+    def add(self, piece: _Piece) -> None:
+        self.events.extend(piece.events)
+
+
+def _events(count: int) -> list[dict]:
+    # every third name ends in `}, {`: `}, {"` in the text, where a quick cut does not decode
+    return [{"ph": "X", "name": f"k{n}" + ("}, {" if n % 3 == 0 else ""), "ts": n} for n in range(count)]
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(driver, "CHUNK_BYTES", 64 << 10)
+    monkeypatch.setattr(split, "QUICK_WINDOW", 4 << 10)
+
+
+def _read(path: Path) -> tuple[driver.Around, _Collector]:
+    made: list[_Collector] = []
+    result = driver.read_chunked(path, _decode, lambda: made.append(_Collector()) or made[-1])
+    assert not isinstance(result, bytes)
+    around, collector = result
+    assert collector is made[-1] and len(made) == 2  # a quick cut failed: read again with exact cuts
+    return around, collector
+
+
+@pytest.mark.parametrize("workers", [False, True])
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("form", ["array", "object"])
+def test_the_collected_elements_are_the_whole_array_in_order(
+    tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch, form: str, gz: bool, workers: bool
+) -> None:
+    if workers:
+        monkeypatch.setattr(driver, "PARALLEL_MIN_BYTES", 0)
+        monkeypatch.setenv(driver.JOBS_ENV, "2")
+        if driver.read_jobs(1 << 30) < 2:
+            pytest.skip("one core: no workers")
+    events = _events(100_000)  # about 4 MB
+    document = events if form == "array" else {"schemaVersion": 1, "traceEvents": events, "after": [1]}
+    text = json.dumps(document).encode()
+    path = tmp_path / ("t.json.gz" if gz else "t.json")
+    path.write_bytes(gzip.compress(text, 1) if gz else text)
+    around, collector = _read(path)
+    assert collector.events == events
+    assert (around.form, around.unterminated) == (form, False)
+    if form == "object":
+        assert around.head == b'{"schemaVersion": 1, "traceEvents": ['
+        assert around.tail == b', "after": [1]}'
+    else:
+        assert (around.head, around.tail) == (b"[", b"")
+
+
+def test_an_unterminated_array_is_read_up_to_its_last_element(tmp_path: Path, small_chunks: None) -> None:
+    events = _events(100_000)
+    text = json.dumps(events)
+    path = tmp_path / "crashed.json"
+    path.write_text(text[: text.rindex('{"ph"') + 20])  # the last event is cut
+    around, collector = _read(path)
+    assert collector.events == events[:-1]
+    assert around.unterminated and around.tail == b""
+
+
+def test_a_small_file_is_bytes_and_a_bad_chunk_is_located(tmp_path: Path, small_chunks: None) -> None:
+    small = tmp_path / "small.json"
+    small.write_text(json.dumps(_events(10)))
+    assert driver.read_chunked(small, _decode, _Collector) == small.read_bytes()
+    text = json.dumps(_events(100_000))
+    bad_at = text.index('"ts": 90000') + len('"ts": ')
+    path = tmp_path / "bad.json"
+    path.write_text(text[:bad_at] + "?" + text[bad_at + 1 :])
+    with pytest.raises(driver.Unstreamable, match=rf"\(byte {bad_at}\)"):
+        driver.read_chunked(path, _decode, _Collector)

@@ -1,0 +1,240 @@
+"""The streaming driver: a large JSON array of events (bare, or the `traceEvents` of an object) cut
+into chunks between events, each decoded by the reader's function, in worker processes when there
+are cores and the file is large, and given in file order to the reader's collector.
+
+The content is read as a stream (a .gz is inflated block by block, never whole), so memory holds a
+few chunks, not the file. Most chunks are cut by the quick rule (split.quick_cut), which the decode
+itself checks; when one such chunk does not decode, the file is read again with every cut exact
+(split.exact_cut), into a new collector.
+
+`read_chunked` raises `Unstreamable` where only a whole-file read says exactly what is wrong (the
+array is not found in the head, a chunk cut exactly does not decode...); the caller then reads the
+file whole, as for small files.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+
+from tracekit.readers.chunked import split
+from tracekit.readers.chunked.split import element_ends, exact_cut, find_events, quick_cut
+from tracekit.readers.chunked.window import BLOCK_BYTES, Content, Window
+from tracekit.readers.source import MAX_REPAIR_TRIES, content_size_hint
+
+CHUNK_BYTES = 16 << 20
+"""Bytes of events text per chunk; a file whose content is no larger is read whole."""
+HEAD_SCAN_BYTES = 1 << 20
+PARALLEL_MIN_BYTES = 64 << 20
+"""Smaller files are decoded in this process: workers would cost more than they save."""
+JOBS_ENV = "TRACEKIT_READ_JOBS"
+
+
+class Unstreamable(Exception):
+    """The file must be read whole to say exactly what is wrong with it (or to read it at all)."""
+
+
+class _Misfit(Exception):
+    """A chunk cut by the quick rule does not decode: read again, cutting every chunk exactly."""
+
+
+@dataclass
+class Failure:
+    """A chunk that does not decode: what the decoder said (located in the chunk: `$[i]`, byte b)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class Around:
+    """What lies around the array of events."""
+
+    head: bytes
+    """The content before the array's first element (up to and including `[`)."""
+    tail: bytes
+    """The content after the array's closing `]` (b"" when unterminated)."""
+    form: str
+    """The content's form: "array" (a bare array) or "object" ({"traceEvents": [...]})."""
+    unterminated: bool
+    """The content ended inside the array; the events up to the last complete one were read."""
+
+
+class Collector(Protocol):
+    """Takes the decoded pieces of one pass."""
+
+    def add(self, piece) -> None:
+        """Called in the main process, pieces in file order."""
+
+
+Decode = Callable[[bytes | memoryview], object]
+"""A chunk's events between brackets -> a piece (with an int attribute `decoded`) or a Failure."""
+
+
+def read_chunked(
+    path: Path, decode: Callable[[bytes | memoryview], object], collector: Callable[[], Collector]
+) -> tuple[Around, Collector] | bytes:
+    """The content as bytes when it fits one chunk (no decode); otherwise every chunk decoded by
+    `decode` (a module-level function: it runs in worker processes when the file is large) and given,
+    in file order, to one collector made by `collector()`; a quick-cut chunk that fails to decode makes
+    a second pass with exact cuts and a new collector; an exact chunk that fails raises Unstreamable
+    with the failure's message located in the whole file (event index and byte)."""
+    try:
+        return _Reader(path, decode, collector, exact=False).run()
+    except _Misfit:
+        return _Reader(path, decode, collector, exact=True).run()
+
+
+class _Reader:
+    """One pass over the content: cut, decode (here or in workers), collect in file order."""
+
+    def __init__(self, path: Path, decode: Decode, collector: Callable[[], Collector], exact: bool) -> None:
+        self.path, self.decode, self.exact = path, decode, exact
+        self.size_hint = content_size_hint(path)
+        self.collector = collector()
+        self.content = Content(path)
+        self.window = Window(self.content, CHUNK_BYTES + 4 * split.QUICK_WINDOW + BLOCK_BYTES)
+        self.in_flight: deque[tuple[object, bool, int]] = deque()  # (future or result, exact, offset)
+        self.events_before = 0  # events decoded in the chunks taken so far
+        self.form = "object"
+        self.cuts = 0
+        self.pool: ProcessPoolExecutor | None = None
+
+    def run(self) -> tuple[Around, Collector] | bytes:
+        try:
+            if not self.window.fill(CHUNK_BYTES + 1):
+                return self.window.bytes()
+            head = self._head()
+            jobs = read_jobs(self.size_hint)
+            self.pool = _pool(jobs) if jobs > 1 else None
+            self._cut_all(jobs)
+            tail, unterminated = self._last_chunk()
+            self._drain(0)
+        finally:
+            self.content.close()
+            if self.pool is not None:
+                self.pool.shutdown(cancel_futures=True)
+        return Around(head, tail, self.form, unterminated), self.collector
+
+    def _head(self) -> bytes:
+        found = find_events(self.window.bytes(0, HEAD_SCAN_BYTES)) or find_events(self.window.bytes())
+        if found is None:
+            raise Unstreamable("the traceEvents array is not in the head")
+        self.form, start = found
+        head = self.window.bytes(0, start)
+        self.window.consume(start)
+        return head
+
+    def _cut_all(self, jobs: int) -> None:
+        window = self.window
+        while window.fill(CHUNK_BYTES + 2 * split.QUICK_WINDOW):
+            with window.view() as unread:
+                cut = None if self.exact else quick_cut(unread, CHUNK_BYTES)
+                cut = cut or exact_cut(unread, CHUNK_BYTES)
+            if cut is None:
+                if not window.fill(2 * len(window)):  # an element longer than a chunk: look further
+                    return
+                continue
+            end, start = cut
+            if start < 0:
+                raise Unstreamable("no comma between two events")
+            self._submit(end, self.exact, jobs)
+            window.consume(start)
+            self.cuts += 1
+
+    def _last_chunk(self) -> tuple[bytes, bool]:
+        """Submit the events left at the end of the content; (the text after the array, whether the
+        array was left unterminated)."""
+        with self.window.view() as unread:
+            found = element_ends(unread)
+        if found.close is not None:
+            if self.cuts and not self.window.bytes(0, found.close).strip():
+                raise Unstreamable("a comma after the last event")
+            tail = self.window.bytes(found.close + 1)
+            self._submit(found.close, True, 1)
+            return tail, False
+        complete = int(found.element_ends[-1]) if len(found.element_ends) else 0
+        left = self.window.bytes(complete)
+        if self.form != "array" or not complete or left.count(b"}") >= MAX_REPAIR_TRIES:
+            raise Unstreamable("the content ends inside the array of events")
+        self._submit(complete, True, 1)
+        return b"", True
+
+    def _submit(self, end: int, exact: bool, jobs: int) -> None:
+        """Decode the unread bytes [0, end): here, or in a worker that reads them from the file (a
+        .gz: is sent them)."""
+        offset = self.window.offset
+        if self.pool is None:
+            with self.window.chunk_text(end) as text:
+                result = self.decode(text)
+        elif self.content.gzipped:
+            with self.window.chunk_text(end) as text:
+                result = self.pool.submit(self.decode, bytes(text))
+        else:
+            first = self.content.skip + offset - 1
+            result = self.pool.submit(decode_file_range, self.decode, str(self.path), first, first + end + 2)
+        self.in_flight.append((result, exact, offset))
+        self._drain(2 * jobs if self.pool is not None else 0)
+
+    def _drain(self, keep: int) -> None:
+        """Take finished chunks in file order until at most `keep` are in flight."""
+        while len(self.in_flight) > keep:
+            result, exact, offset = self.in_flight.popleft()
+            piece = result.result() if isinstance(result, Future) else result
+            if isinstance(piece, Failure):
+                if not exact:
+                    raise _Misfit
+                raise Unstreamable(self._located(piece.message, offset))
+            self.events_before += piece.decoded
+            self.collector.add(piece)
+
+    def _located(self, message: str, offset: int) -> str:
+        """A chunk's error message with its places in the whole file: the event's index, the byte."""
+        array = "$" if self.form == "array" else "$.traceEvents"
+        message = _EVENT_AT.sub(lambda m: f"`{array}[{self.events_before + int(m.group(1))}]", message)
+        return _BYTE_AT.sub(lambda m: f"(byte {offset + int(m.group(1)) - 1})", message)
+
+
+def read_jobs(size: int) -> int:
+    """Worker processes for a file of this size: every core for a large file (TRACEKIT_READ_JOBS
+    caps it), none inside a worker of the rank pool, or for a small file."""
+    setting = os.environ.get(JOBS_ENV, "")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    jobs = int(setting) if setting.isdigit() and int(setting) > 0 else cores
+    if size < PARALLEL_MIN_BYTES or multiprocessing.parent_process() is not None:
+        return 1
+    return min(jobs, cores)
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    pa.array([""])  # pyarrow imports pandas when first used: once here, not in every worker
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+
+
+_scratch = bytearray()
+"""A worker's buffer for the chunks it reads, reused from chunk to chunk."""
+
+
+def decode_file_range(decode: Decode, path: str, start: int, stop: int) -> object:
+    """`decode` the chunk whose bytes, with one byte before and after, are [start, stop) of the file."""
+    global _scratch
+    if len(_scratch) < stop - start:
+        _scratch = bytearray(stop - start)
+    with open(path, "rb") as file, memoryview(_scratch)[: stop - start] as text:
+        os.preadv(file.fileno(), [text], start)
+        text[0], text[-1] = ord("["), ord("]")
+        return decode(text)
+
+
+_EVENT_AT = re.compile(r"`\$\[(\d+)\]")
+_BYTE_AT = re.compile(r"\(byte (\d+)\)")
