@@ -95,6 +95,15 @@ def warn(message: str) -> None:
         problems.warn(message)
 
 
+def replay(problems: Problems) -> None:
+    """Record, in the read in progress, what another `collecting` block (a worker's, a thread's)
+    recorded: its warnings, then its counts, in their order."""
+    for message in problems.messages:
+        warn(message)
+    for (field, reason), count in problems.counts.items():
+        note(field, reason, count)
+
+
 # --- scalars ---------------------------------------------------------------------------------------
 
 

@@ -15,9 +15,12 @@ policy in `tracekit.readers` adds the host-only warning).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tracekit.errors import TraceError
+from tracekit.gcpause import gc_paused
 from tracekit.model.schema import NONE
 from tracekit.model.steps import assign_steps
 from tracekit.model.trace import Trace
@@ -34,7 +37,7 @@ from tracekit.readers.ascend.summaries import (
     read_op_statistic,
     read_step_trace_time,
 )
-from tracekit.readers.ascend.timeline import read_timelines
+from tracekit.readers.ascend.timeline import Timeline, add_timelines, read_timelines
 from tracekit.readers.ascend.values import to_int
 from tracekit.readers.source import decode_json, read_buffer
 
@@ -88,13 +91,14 @@ def _checked_rank(files: RankFiles, source: Path) -> Trace:
 def read_rank(files: RankFiles, source: Path) -> Trace:
     """Read one rank's files into the canonical table plus the Ascend columns and metadata."""
     rows = EventRows()
-    kernels = Kernels.joined([read_kernel_details(path) for path in files.kernels]) if files.kernels else None
+    with gc_paused():
+        kernels, timelines = _kernels_and_timelines(files)
     known = kernels.device[kernels.device != NONE] if kernels is not None else []
     device = int(known[0]) if len(known) else 0
     meta: dict[str, object] = {"producer": _producer(files), "rank": _rank(files)}
     if files.timelines:
         meta["events_from"] = "timeline"
-        meta.update(read_timelines(files.timelines, rows, device))
+        meta.update(add_timelines(timelines, rows, device))
         if kernels is not None and len(kernels):
             meta["kernel_details"] = {"rows": len(kernels), "matched": join_kernels(rows, kernels)}
     elif files.databases:
@@ -110,6 +114,36 @@ def read_rank(files: RankFiles, source: Path) -> Trace:
     meta.update(_summaries(files))
     meta["files"] = files.files()
     return Trace(events=table, format=FORMAT, source=str(source), metadata={"ascend": meta})
+
+
+def _kernels_and_timelines(files: RankFiles) -> tuple[Kernels | None, list[Timeline]]:
+    """The kernel details and the decoded timelines, read at the same time (the CSV in a thread
+    while the timeline's chunks are decoded, often in worker processes); their problems and errors
+    are recorded as if the kernel details had been read first."""
+    if not files.kernels:
+        return None, read_timelines(files.timelines)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        kernels = pool.submit(_collected, _read_kernels, files.kernels)
+        timelines = _collected(read_timelines, files.timelines)
+        kernels = kernels.result()
+    for result, problems in (kernels, timelines):
+        if isinstance(result, BaseException):
+            raise result
+        checked.replay(problems)
+    return kernels[0], timelines[0]
+
+
+def _read_kernels(paths: list[Path]) -> Kernels:
+    return Kernels.joined([read_kernel_details(path) for path in paths])
+
+
+def _collected(read: Callable[[list[Path]], object], paths: list[Path]) -> tuple[object, checked.Problems]:
+    """read(paths) or the exception it raised, with the problems it recorded."""
+    with checked.collecting() as problems:
+        try:
+            return read(paths), problems
+        except Exception as exc:  # raised again by the caller, in reading order
+            return exc, problems
 
 
 def _summaries(files: RankFiles) -> dict[str, object]:

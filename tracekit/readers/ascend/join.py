@@ -52,8 +52,7 @@ def _first_with(
 ) -> np.ndarray:
     """For each wanted (start, name code): the first of `rows` with both, else -1."""
     order = np.lexsort((rows, starts, codes))
-    keys = _pair_keys(codes[order], starts[order])
-    wanted = _pair_keys(want_code, want_start)
+    keys, wanted = _pair_keys(codes[order], starts[order], want_code, want_start)
     return _look_up(keys, rows[order], wanted)
 
 
@@ -101,11 +100,15 @@ def _nearest_in(rows: np.ndarray, starts: np.ndarray, want: np.ndarray) -> np.nd
     return np.where(take_left, r_left, r_right)
 
 
-def _pair_keys(codes: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """(code, start) pairs as one sortable structured array."""
-    keys = np.empty(len(codes), dtype=[("code", np.int64), ("start", np.int64)])
-    keys["code"], keys["start"] = codes, starts
-    return keys
+def _pair_keys(
+    codes: np.ndarray, starts: np.ndarray, want_code: np.ndarray, want_start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (code, start) pairs of the rows and of the wanted, as int64 keys ordered as the pairs are:
+    code x (distinct starts) + the start's rank among them (codes are below the rows' count)."""
+    distinct = np.unique(np.concatenate([starts, want_start]))
+    rank = lambda values: np.searchsorted(distinct, values)  # noqa: E731
+    width = max(len(distinct), 1)
+    return codes * width + rank(starts), want_code * width + rank(want_start)
 
 
 def _look_up(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:

@@ -98,32 +98,37 @@ def us_column_to_ns(
     like the scalar conversion; a number beyond checked.MAX_US µs is INVALID_NS, counted under
     `out_of_range`. `scalar(cell)` converts a cell of any other layout (an exponent, null, text)."""
     cells = cells.cast(pa.large_binary())
-    data = np.frombuffer(cells.buffers()[2] or b"", dtype=np.uint8)
-    offsets = np.frombuffer(cells.buffers()[1], dtype=np.int64)[cells.offset : cells.offset + len(cells) + 1]
-    result = np.full(len(cells), checked.INVALID_NS, dtype=np.int64)
-    done = _decode_layouts(data, offsets, result, field, out_of_range)
+    result, done, beyond = layout_ns(cells)
+    checked.note(field, out_of_range, int(beyond.sum()))
+    data, offsets = _cell_buffers(cells)
     for row in np.flatnonzero(~done):
         result[row] = scalar(bytes(data[offsets[row] : offsets[row + 1]]))
     return result
 
 
-def _decode_layouts(
-    data: np.ndarray, offsets: np.ndarray, result: np.ndarray, field: str, out_of_range: str
-) -> np.ndarray:
-    """Decode the cells of each common layout (length, quoted, signed, dot position) by byte columns;
-    returns which rows were decoded."""
+def layout_ns(cells: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cells of the common layouts (length, quoted, signed, dot position) decoded by byte columns,
+    without a warning: (ns, whether decoded, whether beyond checked.MAX_US µs). A cell left undecoded
+    and a number beyond range are INVALID_NS."""
+    data, offsets = _cell_buffers(cells.cast(pa.large_binary()))
     starts, lengths = offsets[:-1], np.diff(offsets)
+    result = np.full(len(starts), checked.INVALID_NS, dtype=np.int64)
+    done, beyond = np.zeros(len(starts), dtype=bool), np.zeros(len(starts), dtype=bool)
     layout = _layouts(data, starts, lengths)
-    done = np.zeros(len(starts), dtype=bool)
     order = np.argsort(layout, kind="stable")
     keys, first = np.unique(layout[order], return_index=True)
-    beyond = 0
     for key, rows in zip(keys.tolist(), np.split(order, first[1:]) if len(order) else [], strict=True):
         for chunk in range(0, len(rows) if key >= 0 else 0, _CHUNK_ROWS):
             part = rows[chunk : chunk + _CHUNK_ROWS]
-            beyond += _decode_layout(key, data, starts[part], part, result, done)
-    checked.note(field, out_of_range, beyond)
-    return done
+            _decode_layout(key, data, starts[part], part, result, done, beyond)
+    return result, done, beyond
+
+
+def _cell_buffers(cells: pa.LargeBinaryArray) -> tuple[np.ndarray, np.ndarray]:
+    """The bytes of large-binary cells and their offsets (one more than cells)."""
+    data = np.frombuffer(cells.buffers()[2] or b"", dtype=np.uint8)
+    offsets = np.frombuffer(cells.buffers()[1], dtype=np.int64)[cells.offset : cells.offset + len(cells) + 1]
+    return data, offsets
 
 
 def _layouts(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -145,9 +150,15 @@ def _layouts(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.nd
 
 
 def _decode_layout(
-    key: int, data: np.ndarray, starts: np.ndarray, rows: np.ndarray, result: np.ndarray, done: np.ndarray
-) -> int:
-    """Decode the cells of one layout; returns how many were numbers out of range (dropped)."""
+    key: int,
+    data: np.ndarray,
+    starts: np.ndarray,
+    rows: np.ndarray,
+    result: np.ndarray,
+    done: np.ndarray,
+    beyond: np.ndarray,
+) -> None:
+    """Decode the cells of one layout (marking those beyond range)."""
     dot, key = key % 64, key // 64
     signed, key = key % 2, key // 2
     quoted, length = key % 2, key // 2
@@ -155,9 +166,9 @@ def _decode_layout(
     int_end = min(dot, length - quoted)
     int_cols, frac_cols = list(range(body.start, int_end)), list(range(int_end + 1, body.stop))
     if not 1 <= len(int_cols) <= _INT_DIGITS or len(frac_cols) > _FRACTION_DIGITS:
-        return 0
+        return
     if dot < length and not frac_cols:
-        return 0
+        return
     column = _cell_columns(data, starts, length)
     digits = [column(c) - np.uint8(ord("0")) for c in int_cols + frac_cols]
     valid = np.logical_and.reduce([d < 10 for d in digits])
@@ -166,12 +177,12 @@ def _decode_layout(
     digits = [d[valid] for d in digits]
     whole = _horner(digits[: len(int_cols)], int(valid.sum()))
     fraction = _horner(digits[len(int_cols) :], len(whole))
-    ns, beyond = _scaled(whole, fraction, len(frac_cols))
+    ns, too_large = _scaled(whole, fraction, len(frac_cols))
     ns = -ns if signed else ns
     target = rows[valid]
-    result[target] = np.where(beyond, checked.INVALID_NS, ns)
+    result[target] = np.where(too_large, checked.INVALID_NS, ns)
     done[target] = True
-    return int(beyond.sum())
+    beyond[target] = too_large
 
 
 def _cell_columns(data: np.ndarray, starts: np.ndarray, length: int) -> Callable[[int], np.ndarray]:
