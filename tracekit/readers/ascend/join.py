@@ -104,10 +104,11 @@ def _pair_keys(
     codes: np.ndarray, starts: np.ndarray, want_code: np.ndarray, want_start: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The (code, start) pairs of the rows and of the wanted, as int64 keys ordered as the pairs are:
-    code x (distinct starts) + the start's rank among them (codes are below the rows' count)."""
-    distinct = np.unique(np.concatenate([starts, want_start]))
-    rank = lambda values: np.searchsorted(distinct, values)  # noqa: E731
-    width = max(len(distinct), 1)
+    code x (number of starts) + the start's rank among all starts (equal starts, equal ranks; codes
+    are below the number of rows)."""
+    every = np.sort(np.concatenate([starts, want_start]))
+    rank = lambda values: np.searchsorted(every, values)  # noqa: E731
+    width = max(len(every), 1)
     return codes * width + rank(starts), want_code * width + rank(want_start)
 
 

@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 from tracekit.model.schema import NONE
 from tracekit.readers import checked
 from tracekit.readers.ascend.values import (
     _in_range,
-    _plain_ints,
     binary_cells,
     distinct_codes,
     layout_ns,
@@ -42,11 +42,16 @@ class Scalars:
     def of(values: list) -> Scalars:
         """The column of these values."""
         types = set(map(type, values))
-        if types <= {int, type(None)}:
-            column, absent = _plain_ints(values, type(None) in types)
-            if column is not None:
-                return Scalars(column, absent)
-        return Scalars(objects=values)
+        if not types <= {int, type(None)}:  # floats, bools, texts: as they are
+            return Scalars(objects=values)
+        try:
+            if type(None) not in types:
+                return Scalars(np.fromiter(values, np.int64, len(values)), np.zeros(len(values), dtype=bool))
+            column = pa.array(values, pa.int64())
+        except OverflowError:  # beyond int64 (the 2^64-1 sentinel): as they are
+            return Scalars(objects=values)
+        absent = column.is_null().to_numpy(zero_copy_only=False)
+        return Scalars(column.fill_null(0).to_numpy(zero_copy_only=False), absent)
 
     def __len__(self) -> int:
         return len(self.ints) if self.objects is None else len(self.objects)
@@ -113,6 +118,13 @@ class Codes:
     def of(values: list) -> Codes:
         """The codes of these values (distinct as dict keys are, in order of first occurrence)."""
         return Codes(*distinct_codes(values))
+
+    @staticmethod
+    def of_texts(values: list[str]) -> Codes:
+        """Codes.of for texts, by Arrow's hash table (the same codes)."""
+        encoded = pa.array(values, pa.string()).dictionary_encode()
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        return Codes(encoded.dictionary.to_pylist(), codes)
 
     def __len__(self) -> int:
         return len(self.codes)

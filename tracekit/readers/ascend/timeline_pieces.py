@@ -118,8 +118,8 @@ class XColumns:
 _EVENT_FIELDS = ("pid", "tid", "name", "ts", "dur")
 _ARG_FIELDS = ("connection_id", "task_type", "physic_stream", "stream", "operation", "memcpy_direction")
 _ARG_FIELDS += ("size", "data_size", "count", "data_type")
-_KINDS = (Scalars, Scalars, Codes, Times, Times, Scalars, Codes, Scalars, Scalars, Codes, Codes)
-_KINDS += (Scalars, Scalars, Scalars, Codes)
+_KINDS = (Scalars.of, Scalars.of, Codes.of_texts, Times.of, Times.of, Scalars.of, Codes.of, Scalars.of)
+_KINDS += (Scalars.of, Codes.of, Codes.of, Scalars.of, Scalars.of, Scalars.of, Codes.of)
 
 
 @dataclass
@@ -134,13 +134,13 @@ class Piece:
 
 def to_piece(events: list[Event]) -> Piece:
     """The columns of decoded events."""
-    phases = Codes.of(list(map(attrgetter("ph"), events)))
+    phases = Codes.of_texts(list(map(attrgetter("ph"), events)))
     meta, xs = (_pick(events, _rows_of(phases, phase)) for phase in ("M", "X"))
     meta = [MetaEvent(e.name, e.pid, e.tid, e.args) for e in meta]  # no Raw: it would hold the chunk's buffer
     args = list(map(attrgetter("args"), xs))
     values = [list(map(attrgetter(name), xs)) for name in _EVENT_FIELDS]
     values += [list(map(attrgetter(name), args)) for name in _ARG_FIELDS]
-    return Piece(len(events), meta, XColumns(*(kind.of(v) for kind, v in zip(_KINDS, values, strict=True))))
+    return Piece(len(events), meta, XColumns(*(kind(v) for kind, v in zip(_KINDS, values, strict=True))))
 
 
 def _rows_of(codes: Codes, value: str) -> np.ndarray:
