@@ -22,6 +22,7 @@ from tracekit.errors import TraceError
 from tracekit.readers import checked
 from tracekit.readers.ascend.rows import ATTRIBUTE_COLUMNS, INT_COLUMNS
 from tracekit.readers.ascend.values import (
+    blank_cells,
     clean,
     distinct_cells,
     event_us_to_ns,
@@ -153,8 +154,8 @@ def read_csv(path: Path, required: tuple[str, ...], what: str) -> tuple[dict[str
         raise TraceError(path, f"not a {what} CSV: missing column(s) {', '.join(missing)}")
     blank = _blank_rows(table)
     table = table.filter(pa.array(~blank)) if blank.any() else table
-    width = table.num_columns
-    columns = {key: _cleaned(table.column(i)) if i < width else _empty(table) for key, i in index.items()}
+    width, n = table.num_columns, table.num_rows
+    columns = {key: _cleaned(table.column(i)) if i < width else blank_cells(n) for key, i in index.items()}
     return columns, table.num_rows
 
 
@@ -218,10 +219,6 @@ def _cleaned(column: pa.ChunkedArray) -> pa.Array:
     return pc.utf8_trim_whitespace(pc.utf8_trim(pc.utf8_trim_whitespace(column.combine_chunks()), '"'))
 
 
-def _empty(table: pa.Table) -> pa.Array:
-    return pa.array([""] * table.num_rows, type=pa.string())
-
-
 def read_kernel_details(path: Path) -> Kernels:
     """op_summary_*.csv or kernel_details.csv: one row per operator task; a row whose start or
     duration is unusable is left out (counted)."""
@@ -254,7 +251,7 @@ class _columns:
         return f"{self.path.name} {ALIASES[key][0]}"
 
     def cell(self, key: str) -> pa.Array:
-        return self.cells.get(key, pa.array([""] * self.n, type=pa.string()))
+        return self.cells[key] if key in self.cells else blank_cells(self.n)
 
     def times(self, key: str) -> np.ndarray:
         field = self.field(key)

@@ -91,6 +91,12 @@ def binary_cells(values: list) -> pa.LargeBinaryArray:
     )
 
 
+def blank_cells(n: int) -> pa.StringArray:
+    """n empty text cells (a missing column), without a Python string per cell."""
+    offsets = pa.py_buffer(np.zeros(n + 1, dtype=np.int32))
+    return pa.Array.from_buffers(pa.string(), n, [None, offsets, pa.py_buffer(b"")])
+
+
 def us_column_to_ns(
     cells: pa.Array, field: str, scalar: Callable[[bytes], int], out_of_range: str = DROPPED
 ) -> np.ndarray:
