@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -40,10 +42,13 @@ REPO = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import bench_analyze  # noqa: E402  (sibling script: run_once, machine, revision, decode_only)
+import bench_kineto  # noqa: E402  (sibling script: checkout)
 import make_large_trace  # noqa: E402
 
 DATA = BENCH_DIR / "data" / "readers"
 RESULT = BENCH_DIR / "data" / "readers_result.json"
+BEFORE_ENV = "BENCH_TRACEKIT_ROOT"
+"""Set in a child: the folder holding the `tracekit` package to read with (`--before`)."""
 BYTES_PER_EVENT = {"nsys": 51, "ascend": 456}  # make_sim_trace output per simulated record
 RECORDS_PER_DEVICE_TASK = 2.037  # case000's msprof output: 100,033 records, 49,118 device tasks
 _DEVICE = "start, end, deviceId, streamId, globalPid, correlationId"
@@ -106,6 +111,8 @@ def child(mode: str, path: Path) -> dict[str, object]:
     elif mode == "analyze":
         rows = _analyze(path)
     else:
+        if os.environ.get(BEFORE_ENV):  # the tracekit package of another revision
+            sys.path.insert(0, os.environ[BEFORE_ENV])
         if mode == "read-sqlite3":  # the reader without ADBC's driver (the sqlite3 fallback)
             sys.modules["adbc_driver_sqlite"] = sys.modules["adbc_driver_sqlite.dbapi"] = None
         from tracekit.readers import read_trace
@@ -245,9 +252,13 @@ def measure(label: str, commands: dict[str, list[str]], repeat: int) -> dict[str
     return {name: {"runs": r, "best": min(r, key=lambda x: x["wall_s"])} for name, r in runs.items()}
 
 
-def bench(fmt: str, path: Path, label: str, repeat: int, with_analysis: bool) -> dict[str, object]:
+def bench(
+    fmt: str, path: Path, label: str, repeat: int, with_analysis: bool, before: Path | None = None
+) -> dict[str, object]:
     me = [sys.executable, str(Path(__file__).resolve()), "--child"]
     commands = {"floor": [*me, f"{fmt}-floor", str(path)], "reader": [*me, "read", str(path)]}
+    if before is not None:  # `env` execs the child in place: its usage is the child's
+        commands["before"] = ["env", f"{BEFORE_ENV}={before}", *me, "read", str(path)]
     if with_analysis and fmt == "ascend":
         commands["analyze"] = [*me, "analyze", str(path)]
     if fmt in ("nsys", "ascend-db"):
@@ -277,7 +288,12 @@ def table(results: list[dict]) -> str:
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
     for r in results:
         floor = r["floor"]["best"]["wall_s"]
-        for name, what in (("reader", ""), ("sqlite3", ", sqlite3 only"), ("analyze", " read + analyze")):
+        for name, what in (
+            ("reader", ""),
+            ("before", " (--before)"),
+            ("sqlite3", ", sqlite3 only"),
+            ("analyze", " read + analyze"),
+        ):
             if name in r:
                 best, what = r[name]["best"], r["format"] + what
                 cells = [what, f"{r['bytes'] / 1e6:,.0f} MB", f"{floor:.2f}", f"{best['wall_s']:.2f}"]
@@ -298,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--analyze", action="store_true", help="also the whole Ascend analysis")
     parser.add_argument("--out", type=Path, default=RESULT, help="result JSON")
+    parser.add_argument("--before", metavar="REV", help="also read with the tracekit of git revision REV")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -307,7 +324,12 @@ def main(argv: list[str] | None = None) -> int:
         inputs = [(f, ensure_rows_input(f, n), f"{n:g} rows") for n in args.rows for f in args.formats]
     else:
         inputs = [(f, ensure_input(f, s), f"{s:g} MB") for s in args.sizes_mb for f in args.formats]
-    results = [bench(f, path, label, args.repeat, args.analyze) for f, path, label in inputs]
+    before = bench_kineto.checkout(args.before, DATA) if args.before else None
+    try:
+        results = [bench(f, path, label, args.repeat, args.analyze, before) for f, path, label in inputs]
+    finally:
+        if before is not None:
+            shutil.rmtree(before, ignore_errors=True)
     date = datetime.now(UTC).isoformat(timespec="seconds")
     meta = {"date": date, "machine": bench_analyze.machine(), "revision": bench_analyze.revision()}
     args.out.parent.mkdir(parents=True, exist_ok=True)

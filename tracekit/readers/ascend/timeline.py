@@ -4,6 +4,10 @@ Processes are recognised by their `process_name` metadata, never by pid number (
 pid, layer and device into the pid). `ts` is a decimal string of µs, decoded exactly to integer ns.
 Flow events (`HostToDevice`, `async_npu`, ...) are launch arrows and are skipped; the launch link is
 the `connection_id` that a CANN API call and the device task it launched both carry.
+
+Each file arrives as columns (timeline_pieces.py: decoded in chunks, in worker processes when it is
+large); here its events are given their layers and kinds, with the conversions and counted warnings
+of a whole read.
 """
 
 from __future__ import annotations
