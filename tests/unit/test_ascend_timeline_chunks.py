@@ -26,7 +26,7 @@ from tracekit.readers.ascend.values import (
     to_ints,
     us_column_to_ns,
 )
-from tracekit.readers.chunked import driver, split
+from tracekit.readers.chunked import driver, split, window
 
 SCALARS = st.one_of(
     st.none(),
@@ -165,6 +165,7 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch):
     def use(jobs: int) -> None:
         monkeypatch.setattr(driver, "CHUNK_BYTES", 4096)
         monkeypatch.setattr(split, "QUICK_WINDOW", 512)
+        monkeypatch.setattr(window, "READ_AHEAD", 256)  # chunks left unread here, workers read them
         monkeypatch.setattr(driver, "PARALLEL_MIN_BYTES", 0 if jobs > 1 else 1 << 60)
         monkeypatch.setenv(driver.JOBS_ENV, str(jobs))
 

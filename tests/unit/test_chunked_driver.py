@@ -11,7 +11,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from tracekit.readers.chunked import driver, split
+from tracekit.readers.chunked import driver, split, window
 
 
 @dataclass
@@ -102,3 +102,32 @@ def test_a_small_file_is_bytes_and_a_bad_chunk_is_located(tmp_path: Path, small_
     path.write_text(text[:bad_at] + "?" + text[bad_at + 1 :])
     with pytest.raises(driver.Unstreamable, match=rf"\(byte {bad_at}\)"):
         driver.read_chunked(path, _decode, _Collector)
+
+
+def test_workers_reading_a_plain_file_leave_the_chunks_unread_here(
+    tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With workers on a plain file, only the bytes around each cut point are read here; the
+    chunks, the elements and their order are those of reading everything."""
+    monkeypatch.setattr(driver, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setenv(driver.JOBS_ENV, "2")
+    if driver.read_jobs(1 << 30) < 2:
+        pytest.skip("one core: no workers")
+    monkeypatch.setattr(window, "READ_AHEAD", 256)
+    events = [{"ph": "X", "name": f"k{n}", "ts": n} for n in range(100_000)]  # no `}, {` in names
+    path = tmp_path / "t.json"
+    path.write_bytes(json.dumps(events).encode())
+    skipped: list[int] = []
+    original = window.Window.skip
+    monkeypatch.setattr(
+        window.Window, "skip", lambda self, size, keep: skipped.append(size) or original(self, size, keep)
+    )
+    read: list[int] = []
+    original_read = window.Content.read_into
+    monkeypatch.setattr(
+        window.Content, "read_into", lambda self, view: read.append(n := original_read(self, view)) or n
+    )
+    result = driver.read_chunked(path, _decode, _Collector)
+    assert not isinstance(result, bytes)
+    assert result[1].events == events
+    assert skipped and sum(read) < path.stat().st_size / 2

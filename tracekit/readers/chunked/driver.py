@@ -135,7 +135,12 @@ class _Reader:
 
     def _cut_all(self, jobs: int) -> None:
         window = self.window
-        while window.fill(CHUNK_BYTES + 2 * split.QUICK_WINDOW):
+        while True:
+            if self._skips() and window.skip(CHUNK_BYTES - split.QUICK_WINDOW, 3 * split.QUICK_WINDOW):
+                self._quick_cut_after_skip(jobs)
+                continue
+            if not window.fill(CHUNK_BYTES + 2 * split.QUICK_WINDOW):
+                return
             with window.view() as unread:
                 cut = None if self.exact else quick_cut(unread, CHUNK_BYTES)
                 cut = cut or exact_cut(unread, CHUNK_BYTES)
@@ -149,6 +154,26 @@ class _Reader:
             self._submit(end, self.exact, jobs)
             window.consume(start)
             self.cuts += 1
+
+    def _skips(self) -> bool:
+        """Whether chunks are cut without reading them here: quick cuts of a plain file that workers
+        read themselves (only the bytes around each cut point are read)."""
+        return self.pool is not None and not self.exact and not self.content.gzipped
+
+    def _quick_cut_after_skip(self, jobs: int) -> None:
+        """Cut at the last `}, {"` in the window's first QUICK_WINDOW bytes (the window starts
+        CHUNK_BYTES - QUICK_WINDOW bytes into the chunk); no such cut: the exact pass."""
+        skipped = CHUNK_BYTES - split.QUICK_WINDOW
+        if not self.window.fill(3 * split.QUICK_WINDOW):
+            raise _Misfit
+        with self.window.view() as unread:
+            cut = quick_cut(unread, split.QUICK_WINDOW)
+        if cut is None:
+            raise _Misfit
+        end, start = cut
+        self._submit(skipped + end, False, jobs, self.window.offset - skipped)  # from where the skip began
+        self.window.consume(start)
+        self.cuts += 1
 
     def _last_chunk(self) -> tuple[bytes, bool]:
         """Submit the events left at the end of the content; (the text after the array, whether the
@@ -168,10 +193,10 @@ class _Reader:
         self._submit(complete, True, 1)
         return b"", True
 
-    def _submit(self, end: int, exact: bool, jobs: int) -> None:
+    def _submit(self, end: int, exact: bool, jobs: int, offset: int | None = None) -> None:
         """Decode the unread bytes [0, end): here, or in a worker that reads them from the file (a
-        .gz: is sent them)."""
-        offset = self.window.offset
+        .gz: is sent them); the `end` bytes from content `offset` when given (skipped here)."""
+        offset = self.window.offset if offset is None else offset
         if self.pool is None:
             with self.window.chunk_text(end) as text:
                 result = self.decode(text)

@@ -8,6 +8,7 @@ the previous chunk) becomes `[` and the byte after it becomes `]`, so no copy is
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,6 +51,16 @@ class Content:
         view[:n] = self.pending[:n]
         self.pending = self.pending[n:]
         return n
+
+    def remaining(self) -> int | None:
+        """Bytes of a plain file not read yet; None for a .gz (its content size is not known)."""
+        if self.blocks is not None:
+            return None
+        return os.fstat(self.file.fileno()).st_size - self.file.tell()
+
+    def pass_over(self, size: int) -> None:
+        """Go past `size` bytes of a plain file without reading them."""
+        self.file.seek(size, os.SEEK_CUR)
 
     def close(self) -> None:
         self.file.close()
@@ -97,6 +108,18 @@ class Window:
         """Drop the first `size` unread bytes."""
         self.low += size
         self.offset += size
+
+    def skip(self, size: int, keep: int) -> bool:
+        """Drop the first `size` unread bytes, those not read yet left unread in the file (a plain file
+        holding at least `keep` more bytes after them); False, and nothing dropped, otherwise."""
+        remaining = self.content.remaining()
+        unread = len(self)
+        if remaining is None or size < unread or remaining - (size - unread) < keep:
+            return False
+        self.content.pass_over(size - unread)
+        self.low = self.high = 1
+        self.offset += size
+        return True
 
     def chunk_text(self, end: int) -> memoryview:
         """The unread bytes [0, end) between brackets, in place (release it when decoded)."""
