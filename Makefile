@@ -21,7 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check tracekit tests bench
 
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile  # every core; plain `pytest` runs serially
 
 # long fuzz runs over every reader and command: `make fuzz SECONDS=1800` (failures in .fuzz-failures/)
 SECONDS ?= 300
