@@ -137,6 +137,13 @@ def decode_json(path: Path, data: bytes | bytearray | memoryview, type: object =
         raise TraceError(path, f"{what} nested too deeply") from None
 
 
+UNTERMINATED = (
+    "the JSON array of events is not terminated (the tracer stopped mid-write?); read up to the last "
+    "complete event"
+)
+"""The warning for an array of events a tracer left unterminated, after the file's name."""
+
+
 def decode_json_array(path: Path, data, element_type: type, what: str = "JSON") -> list:
     """A JSON array of `element_type`. One that a tracer left unterminated (the Trace Event Format
     allows it) is read up to its last complete element, with a warning."""
@@ -146,10 +153,7 @@ def decode_json_array(path: Path, data, element_type: type, what: str = "JSON") 
         repaired = _terminated(data)
         if repaired is None:
             return decode_json(path, data, list[element_type], what)  # raises, saying what is wrong
-        checked.warn(
-            f"{path.name}: the JSON array of events is not terminated (the tracer stopped mid-write?); "
-            "read up to the last complete event"
-        )
+        checked.warn(f"{path.name}: {UNTERMINATED}")
         return decode_json(path, repaired, list[element_type], what)
     except (msgspec.ValidationError, RecursionError):
         return decode_json(path, data, list[element_type], what)

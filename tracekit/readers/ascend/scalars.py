@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 import pyarrow as pa
@@ -69,7 +70,7 @@ class Scalars:
         """The values of `rows`, in that order."""
         if self.objects is None:
             return Scalars(self.ints[rows], self.absent[rows])
-        return Scalars(objects=_picked(self.objects, rows))
+        return Scalars(objects=picked(self.objects, rows))
 
     def or_else(self, other: Scalars) -> Scalars:
         """Per row this value, or `other`'s where this one is null."""
@@ -219,6 +220,11 @@ class Times:
         )
 
 
-def _picked(items: list, rows: np.ndarray) -> list:
-    rows = rows.tolist()
-    return [items[i] for i in rows]
+def picked(items: list, rows: np.ndarray) -> list:
+    """items[i] for each of `rows` (ascending and distinct: all of them when there are as many), by
+    one C-level look-up."""
+    if len(rows) == len(items):
+        return items
+    if len(rows) < 2:
+        return [items[i] for i in rows.tolist()]
+    return list(itemgetter(*rows.tolist())(items))

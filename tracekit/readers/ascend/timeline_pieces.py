@@ -10,7 +10,7 @@ events of the file: the layers, devices and threads are the reader's (timeline.p
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,15 +20,11 @@ import numpy as np
 from tracekit.gcpause import gc_paused
 from tracekit.model.schema import NONE
 from tracekit.readers import checked
-from tracekit.readers.ascend.scalars import Codes, Scalars, Times
+from tracekit.readers.ascend.scalars import Codes, Scalars, Times, picked
 from tracekit.readers.chunked.driver import Failure, Unstreamable, read_chunked
-from tracekit.readers.source import decode_json_array, first_line, read_buffer
+from tracekit.readers.source import UNTERMINATED, decode_json_array, first_line, read_buffer
 
 Scalar = int | float | str | None
-UNTERMINATED = (
-    "the JSON array of events is not terminated (the tracer stopped mid-write?); read up to the last "
-    "complete event"
-)
 
 
 class _Args(msgspec.Struct, frozen=True, gc=False):
@@ -135,7 +131,7 @@ class Piece:
 def to_piece(events: list[Event]) -> Piece:
     """The columns of decoded events."""
     phases = Codes.of_texts(list(map(attrgetter("ph"), events)))
-    meta, xs = (_pick(events, _rows_of(phases, phase)) for phase in ("M", "X"))
+    meta, xs = (picked(events, _rows_of(phases, phase)) for phase in ("M", "X"))
     meta = [MetaEvent(e.name, e.pid, e.tid, e.args) for e in meta]  # no Raw: it would hold the chunk's buffer
     args = list(map(attrgetter("args"), xs))
     values = [list(map(attrgetter(name), xs)) for name in _EVENT_FIELDS]
@@ -148,15 +144,6 @@ def _rows_of(codes: Codes, value: str) -> np.ndarray:
     if value not in codes.values:
         return np.empty(0, dtype=np.int64)
     return np.flatnonzero(codes.codes == codes.values.index(value))
-
-
-def _pick(items: list, rows: np.ndarray) -> list:
-    """items[i] for each index of `rows`, in that order (one C-level look-up, no Python loop)."""
-    if len(rows) == len(items):
-        return items  # rows are the sorted indices of a mask: all of them
-    if len(rows) < 2:
-        return [items[i] for i in rows.tolist()]
-    return list(itemgetter(*rows.tolist())(items))
 
 
 def decode_chunk(text: bytes | memoryview) -> Piece | Failure:

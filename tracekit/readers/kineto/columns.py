@@ -97,7 +97,7 @@ class Piece:
     pair_keys: np.ndarray | None = None
     decoded: int = 0
     text_bytes: int = 0
-    problems: tuple[dict, list[str]] = ({}, [])
+    problems: checked.Problems | None = None  # a chunk's, noted when its piece is taken
 
 
 def to_piece(decoded: list, redecode: Callable[[], list], pair_here: bool) -> Piece:

@@ -28,15 +28,11 @@ from tracekit.readers.chunked.driver import Failure, Unstreamable, read_chunked
 from tracekit.readers.kineto import events as kinds
 from tracekit.readers.kineto.assemble import Assembly, default_of
 from tracekit.readers.kineto.columns import Piece, to_piece
-from tracekit.readers.source import content_size_hint, first_line
+from tracekit.readers.source import UNTERMINATED, content_size_hint, first_line
 from tracekit.readers.spill import SpillStore, Store, fits, memory_budget
 
 ROW_BYTES = sum(4 if pa.types.is_dictionary(f.type) else f.type.bit_width // 8 for f in EVENT_SCHEMA) + 12
 """Bytes of one table row (the name as its int32 code, plus the optional input-text codes)."""
-UNTERMINATED = (
-    "the JSON array of events is not terminated (the tracer stopped mid-write?); read up to the last "
-    "complete event"
-)
 
 
 @dataclass
@@ -55,8 +51,8 @@ def read_streamed(path: Path) -> Streamed | bytes:
         return result
     around, collector = result
     metadata = _document_header(around.head, around.tail, around.form)
-    for counts, messages in collector.problems:
-        _merge(counts, messages)
+    for problems in collector.problems:
+        checked.replay(problems)
     if around.unterminated:
         checked.warn(f"{path.name}: {UNTERMINATED}")
     table, warnings = collector.table()
@@ -70,7 +66,7 @@ class _Collector:
     def __init__(self, path: Path) -> None:
         self.size_hint = content_size_hint(path)
         self.budget = memory_budget(path)
-        self.problems: list[tuple[dict, list[str]]] = []
+        self.problems: list[checked.Problems] = []
         self.assembly: Assembly | None = None
 
     def add(self, piece: Piece) -> None:
@@ -108,7 +104,7 @@ def decode_chunk(text: bytes | memoryview) -> Piece | Failure:
             return Failure("trace JSON nested too deeply")
         del decoded
     piece.text_bytes = len(text) - 2
-    piece.problems = (dict(problems.counts), list(problems.messages))
+    piece.problems = problems
     return piece
 
 
@@ -129,10 +125,3 @@ def _document_header(head: bytes, tail: bytes, form: str) -> dict[str, object]:
     if bytes(document.traceEvents) not in (b"", b"null"):
         raise Unstreamable("a second traceEvents key")
     return kinds.header(document)
-
-
-def _merge(counts: dict, messages: list[str]) -> None:
-    for message in messages:
-        checked.warn(message)
-    for (name, reason), count in counts.items():
-        checked.note(name, reason, count)
