@@ -24,6 +24,7 @@ from tracekit.readers import checked
 from tracekit.readers.ascend.values import (
     _in_range,
     binary_cells,
+    converted_once,
     distinct_codes,
     layout_ns,
     to_ints,
@@ -151,13 +152,10 @@ class Codes:
         """convert(value) per row as int64, once per distinct value in order of first occurrence, its
         warnings counted once per row holding it (values.per_distinct)."""
         used, first, counts = np.unique(self.codes, return_index=True, return_counts=True)
+        order = np.argsort(first, kind="stable")
+        distinct = [self.values[code] for code in used[order].tolist()]
         results = np.zeros(len(self.values), dtype=np.int64)
-        for position in np.argsort(first, kind="stable").tolist():
-            code = int(used[position])
-            with checked.collecting() as problems:
-                results[code] = convert(self.values[code])
-            for (name, reason), noted in problems.counts.items():
-                checked.note(name, reason, noted * int(counts[position]))
+        results[used[order]] = converted_once(distinct, counts[order].tolist(), convert)
         return results[self.codes]
 
     @staticmethod

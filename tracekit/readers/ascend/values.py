@@ -279,16 +279,21 @@ def per_distinct(values: list, convert: Callable[[object], object]) -> list:
     conversion records are counted once per value converted."""
     keys = values if len(set(map(type, values))) <= 1 else list(zip(map(type, values), values, strict=True))
     seen = Counter(keys)
-    results: dict = {}
-    recorded = []
-    for key in seen:
-        with checked.collecting() as problems:
-            results[key] = convert(key if keys is values else key[1])
-        recorded.append((key, problems))
-    for key, problems in recorded:
-        for (name, reason), noted in problems.counts.items():
-            checked.note(name, reason, noted * seen[key])
+    distinct = [key if keys is values else key[1] for key in seen]
+    results = dict(zip(seen, converted_once(distinct, list(seen.values()), convert), strict=True))
     return list(map(results.__getitem__, keys))
+
+
+def converted_once(distinct: list, counts: list[int], convert: Callable[[object], object]) -> list:
+    """convert(value) for each distinct value, in order, the warnings it records counted once per
+    cell holding the value (`counts`)."""
+    results = []
+    for value, count in zip(distinct, counts, strict=True):
+        with checked.collecting() as problems:
+            results.append(convert(value))
+        for (name, reason), noted in problems.counts.items():
+            checked.note(name, reason, noted * count)
+    return results
 
 
 def optional_us_column_to_ns(cells: pa.Array, field: str) -> np.ndarray:
@@ -320,13 +325,7 @@ def distinct_cells(cells: pa.Array, convert: Callable[[str], object]) -> np.ndar
     once per cell holding that text); an object array, or int64 when every result is an int."""
     encoded = cells.dictionary_encode()
     texts, codes = encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
-    occurrences = np.bincount(codes, minlength=len(texts)).tolist()
-    results = []
-    for text, count in zip(texts, occurrences, strict=True):
-        with checked.collecting() as problems:
-            results.append(convert(text))
-        for (name, reason), noted in problems.counts.items():
-            checked.note(name, reason, noted * count)
+    results = converted_once(texts, np.bincount(codes, minlength=len(texts)).tolist(), convert)
     kind = np.int64 if results and all(type(r) is int for r in results) else object
     return np.array(results, dtype=kind)[codes] if len(codes) else np.empty(0, dtype=kind)
 
