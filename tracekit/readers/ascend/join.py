@@ -6,10 +6,10 @@ Both work on whole columns: the join is three look-ups of sorted keys, not a sca
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 
 from tracekit.model.schema import NONE, Kind
 from tracekit.readers.ascend.rows import EventRows
+from tracekit.readers.ascend.scalars import Codes
 from tracekit.readers.ascend.summaries import Kernels
 from tracekit.readers.ascend.timeline import COMMUNICATION_LAYERS, HARDWARE
 
@@ -27,11 +27,8 @@ def join_kernels(rows: EventRows, kernels: Kernels) -> int:
     matched by several rows takes the attributes of the last.
     """
     columns = rows.columns()
-    tasks = np.flatnonzero(np.isin(columns["layer"], [HARDWARE, *COMMUNICATION_LAYERS]))
-    names = [*columns["name"][tasks].tolist(), *kernels.name.tolist()]
-    codes = pa.array(names, pa.string()).dictionary_encode()
-    codes = codes.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    task_code, kernel_code = codes[: len(tasks)], codes[len(tasks) :]
+    tasks = np.flatnonzero(columns["layer"].among((HARDWARE, *COMMUNICATION_LAYERS)))
+    task_code, kernel_code = _name_codes(columns["name"].take(tasks), kernels.name)
     starts = columns["start_ns"]
     row = _first_with(tasks, starts[tasks], task_code, kernels.start_ns, kernel_code)
     is_busy = np.isin(columns["kind"][tasks], [Kind.KERNEL, Kind.COMMUNICATION])
@@ -43,8 +40,16 @@ def join_kernels(rows: EventRows, kernels: Kernels) -> int:
     matched = np.flatnonzero(row >= 0)
     last = len(matched) - 1 - np.unique(row[matched][::-1], return_index=True)[1]
     chosen = matched[last]
-    rows.set_attributes(row[chosen], {c: v[chosen] for c, v in kernels.attributes.items()})
+    rows.set_attributes(row[chosen], kernels.attributes_at(chosen))
     return len(matched)
+
+
+def _name_codes(tasks: Codes, kernels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the tasks' and the kernels' names, equal where the names are."""
+    index = {name: code for code, name in enumerate(tasks.values)}
+    kernel = Codes.of_texts(kernels.tolist())
+    remap = np.array([index.setdefault(name, len(index)) for name in kernel.values], dtype=np.int64)
+    return tasks.codes, remap[kernel.codes] if len(kernel.codes) else kernel.codes
 
 
 def _first_with(
@@ -123,7 +128,7 @@ def _look_up(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.nda
 def kernels_as_events(rows: EventRows, kernels: Kernels, device: int) -> list[int]:
     """op_summary / kernel_details as the only source: each row a device task, each Step Id a span."""
     hcom = np.fromiter((name.startswith("hcom_") for name in kernels.name), dtype=bool, count=len(kernels))
-    communication = np.isin(kernels.attributes["core_type"], _COMMUNICATION_CORES) | hcom
+    communication = kernels.attributes["core_type"].among(_COMMUNICATION_CORES) | hcom
     on = np.where(kernels.device != NONE, kernels.device, device)
     rows.add_block(
         kernels.name, start_ns=kernels.start_ns, dur_ns=kernels.dur_ns,

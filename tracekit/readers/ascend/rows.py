@@ -3,7 +3,8 @@
 The Ascend columns (docs/model.md, "Optional Ascend columns") are appended after the EVENT_SCHEMA
 columns, so they travel with every row through filters such as `--steps`. Strings are "" and integers
 NONE (-1) when unknown. Rows arrive as whole columns (`add_block`, one block per table or file);
-`columns()` joins them once, in the order they were added.
+`columns()` joins them once, in the order they were added. Text columns are held as codes of their
+distinct texts (scalars.Codes) from the reader to the table, never as one Python string per row.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pyarrow as pa
 
 from tracekit.model.schema import NONE
 from tracekit.readers import checked
+from tracekit.readers.ascend.scalars import Codes
 
 STRING_COLUMNS = ("layer", "task_type", "core_type", "op_type", "op_state", "input_dtypes", "input_shapes")
 INT_COLUMNS = ("block_dim", "mix_block_dim", "wait_ns")
@@ -30,44 +32,54 @@ _INTS = (*_CANONICAL_INTS, *INT_COLUMNS)
 _STRINGS = ("name", *STRING_COLUMNS)
 _DEFAULTS = {"copy_direction": 0, "src_memory": 0, "dst_memory": 0}
 
+Texts = np.ndarray | Codes | str
+"""A text column as given to add_block: texts, their codes, or one text for every row."""
+
 
 class EventRows:
     """Events appended by columns, turned into the canonical table plus the Ascend columns."""
 
     def __init__(self) -> None:
-        self._blocks: list[dict[str, np.ndarray]] = []
+        self._blocks: list[dict[str, np.ndarray | Codes]] = []
 
     def __len__(self) -> int:
         return sum(len(block["name"]) for block in self._blocks)
 
-    def add_block(self, name: np.ndarray, **fields: np.ndarray | int | str) -> None:
-        """Append len(name) events at once: each field an array of that length or one value for all."""
+    def add_block(self, name: np.ndarray | Codes, **fields: np.ndarray | Codes | int | str) -> None:
+        """Append len(name) events at once: each field an array of that length (texts also as
+        Codes) or one value for all."""
         n = len(name)
-        block = {"name": np.asarray(name, dtype=object)}
+        block: dict[str, np.ndarray | Codes] = {"name": coded(name, n)}
         for column in _INTS:
             value = fields.get(column, _DEFAULTS.get(column, NONE))
             block[column] = np.broadcast_to(np.asarray(value, dtype=np.int64), (n,))
         for column in STRING_COLUMNS:
-            block[column] = np.broadcast_to(np.asarray(fields.get(column, ""), dtype=object), (n,))
+            block[column] = coded(fields.get(column, ""), n)
         self._blocks.append(block)
 
-    def columns(self) -> dict[str, np.ndarray]:
-        """Every column so far, rows in the order added (int64 arrays; strings as object arrays)."""
-        if len(self._blocks) > 1:
-            self._blocks = [{c: np.concatenate([b[c] for b in self._blocks]) for c in (*_INTS, *_STRINGS)}]
+    def columns(self) -> dict[str, np.ndarray | Codes]:
+        """Every column so far, rows in the order added (int64 arrays; texts as Codes)."""
         if not self._blocks:
-            return {c: np.empty(0, dtype=np.int64 if c in _INTS else object) for c in (*_INTS, *_STRINGS)}
+            self._blocks = [{c: np.empty(0, dtype=np.int64) for c in _INTS}]
+            self._blocks[0].update({c: Codes([], np.empty(0, dtype=np.int64)) for c in _STRINGS})
+        if len(self._blocks) > 1:
+            blocks = self._blocks
+            self._blocks = [{c: np.concatenate([b[c] for b in blocks]) for c in _INTS}]
+            self._blocks[0].update({c: Codes.joined([b[c] for b in blocks]) for c in _STRINGS})
         block = self._blocks[0]
-        for column, values in block.items():
-            if not values.flags.writeable:
-                block[column] = values.copy()
+        for column in _INTS:
+            if not block[column].flags.writeable:
+                block[column] = block[column].copy()
         return block
 
-    def set_attributes(self, rows: np.ndarray, attributes: dict[str, np.ndarray]) -> None:
+    def set_attributes(self, rows: np.ndarray, attributes: dict[str, np.ndarray | Codes]) -> None:
         """Attach operator attributes (ATTRIBUTE_COLUMNS, one value per row of `rows`) to rows."""
         columns = self.columns()
         for column, values in attributes.items():
-            columns[column][rows] = values
+            if column in STRING_COLUMNS:
+                columns[column] = columns[column].assigned(rows, coded(values, len(rows)))
+            else:
+                columns[column][rows] = values
 
     def table(self) -> pa.Table:
         """The canonical table, after the boundary checks of `checked.event_table` (rows with a
@@ -75,17 +87,21 @@ class EventRows:
         appended and filtered with the rows."""
         columns = self.columns()
         canonical: dict[str, object] = {name: columns[name] for name in _CANONICAL_INTS}
-        canonical["name"] = _strings(columns["name"])
+        canonical["name"] = columns["name"].dictionary_array()
         ascend = {field.name: _ascend_column(columns[field.name]) for field in ASCEND_FIELDS}
         return checked.event_table(canonical, len(columns["name"]), ascend)
 
 
-def _strings(values: np.ndarray) -> pa.Array:
-    # from a list: pyarrow converts an object ndarray through pandas (0.5 s to import)
-    return pa.array(values.tolist(), type=pa.string()).dictionary_encode()
+def coded(texts: Texts, n: int) -> Codes:
+    """A text column of n rows as codes."""
+    if isinstance(texts, Codes):
+        return texts
+    if isinstance(texts, str):
+        return Codes.constant(texts, n)
+    return Codes.of_texts(np.asarray(texts, dtype=object).tolist())
 
 
-def _ascend_column(values: np.ndarray) -> pa.Array:
-    if values.dtype == object:
-        return _strings(values).cast(pa.dictionary(pa.int32(), pa.string()))
+def _ascend_column(values: np.ndarray | Codes) -> pa.Array:
+    if isinstance(values, Codes):
+        return values.dictionary_array()
     return pa.array(values, type=pa.int64())

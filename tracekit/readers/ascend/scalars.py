@@ -123,10 +123,33 @@ class Codes:
 
     @staticmethod
     def of_texts(values: list[str]) -> Codes:
-        """Codes.of for texts, by Arrow's hash table (the same codes)."""
+        """Codes.of for texts, by Arrow's hash table (the same codes); Codes.of when some are None."""
         encoded = pa.array(values, pa.string()).dictionary_encode()
+        if encoded.null_count:
+            return Codes.of(values)
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         return Codes(encoded.dictionary.to_pylist(), codes)
+
+    @staticmethod
+    def of_cells(cells: pa.Array, convert: Callable[[str], object]) -> Codes:
+        """convert(text) per text cell, once per distinct text, its warnings counted once per cell
+        holding it (values.distinct_cells, as codes)."""
+        encoded = cells.dictionary_encode()
+        texts, codes = encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
+        results = converted_once(texts, np.bincount(codes, minlength=len(texts)).tolist(), convert)
+        return Codes.merged(results, codes.astype(np.int64))
+
+    @staticmethod
+    def constant(value: object, n: int) -> Codes:
+        """`value` in each of n rows."""
+        return Codes([value], np.zeros(n, dtype=np.int64))
+
+    @staticmethod
+    def merged(values: list, codes: np.ndarray) -> Codes:
+        """Codes into `values` where some values may repeat: each distinct value once."""
+        index: dict = {}
+        remap = np.array([index.setdefault(value, len(index)) for value in values], dtype=np.int64)
+        return Codes(list(index), remap[codes] if len(codes) else np.empty(0, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -134,6 +157,30 @@ class Codes:
     def take(self, rows: np.ndarray) -> Codes:
         """The values of `rows`, in that order (the same distinct values)."""
         return Codes(self.values, self.codes[rows])
+
+    def relabeled(self, convert: Callable[[object], object]) -> Codes:
+        """convert(value) per row, as codes (computed once per distinct value)."""
+        return Codes.merged([convert(value) for value in self.values], self.codes)
+
+    def among(self, wanted: Sequence) -> np.ndarray:
+        """Per row, whether its value is one of `wanted`."""
+        hit = np.array([value in wanted for value in self.values], dtype=bool)
+        return hit[self.codes] if len(self.values) else np.zeros(len(self.codes), dtype=bool)
+
+    def assigned(self, rows: np.ndarray, other: Codes) -> Codes:
+        """These values with other's in `rows` (distinct rows, one per value of other)."""
+        values, codes = [*self.values, *other.values], self.codes.copy()
+        codes[rows] = other.codes + len(self.values)
+        return Codes.merged(values, codes)
+
+    def dictionary_array(self) -> pa.DictionaryArray:
+        """The values as Arrow's dictionary_encode of the texts gives them: int32 indices into the
+        values used, in order of first occurrence."""
+        encoded = pa.array(self.codes, pa.int64()).dictionary_encode()
+        used = [self.values[code] for code in encoded.dictionary.to_numpy(zero_copy_only=False).tolist()]
+        if None in used:  # null cells, not a null text
+            return pa.array(self.array().tolist(), pa.string()).dictionary_encode()
+        return pa.DictionaryArray.from_arrays(encoded.indices, pa.array(used, pa.string()))
 
     def array(self) -> np.ndarray:
         """The values as an object array."""

@@ -21,6 +21,7 @@ from pyarrow import csv as pa_csv
 from tracekit.errors import TraceError
 from tracekit.readers import checked
 from tracekit.readers.ascend.rows import ATTRIBUTE_COLUMNS, INT_COLUMNS
+from tracekit.readers.ascend.scalars import Codes
 from tracekit.readers.ascend.values import (
     blank_cells,
     clean,
@@ -83,7 +84,7 @@ STEP_TRACE_FIELDS = (
 @dataclass
 class Kernels:
     """The rows of op_summary / kernel_details, as columns: each row a device task of an operator.
-    `attributes` holds the rows.ATTRIBUTE_COLUMNS."""
+    `attributes` holds the rows.ATTRIBUTE_COLUMNS (texts as Codes)."""
 
     name: np.ndarray
     start_ns: np.ndarray
@@ -92,7 +93,7 @@ class Kernels:
     stream: np.ndarray
     task_id: np.ndarray
     device: np.ndarray
-    attributes: dict[str, np.ndarray]
+    attributes: dict[str, np.ndarray | Codes]
 
     def __len__(self) -> int:
         return len(self.name)
@@ -106,18 +107,26 @@ class Kernels:
         columns = {
             n: np.concatenate([getattr(p, n) for p in parts] or [np.empty(0, np.int64)]) for n in names
         }
-        attributes = {
-            c: np.concatenate([p.attributes[c] for p in parts] or [_EMPTY[c]]) for c in ATTRIBUTE_COLUMNS
-        }
+        attributes = {c: _joined([p.attributes[c] for p in parts] or [_EMPTY[c]]) for c in ATTRIBUTE_COLUMNS}
         return cls(**columns, attributes=attributes)
 
     def selected(self, keep: np.ndarray) -> Kernels:
         names = ("name", "start_ns", "dur_ns", "step", "stream", "task_id", "device")
-        attributes = {c: v[keep] for c, v in self.attributes.items()}
-        return Kernels(**{n: getattr(self, n)[keep] for n in names}, attributes=attributes)
+        return Kernels(**{n: getattr(self, n)[keep] for n in names}, attributes=self.attributes_at(keep))
+
+    def attributes_at(self, rows: np.ndarray) -> dict[str, np.ndarray | Codes]:
+        """The attributes of `rows` (indices or a mask)."""
+        return {c: v.take(rows) if isinstance(v, Codes) else v[rows] for c, v in self.attributes.items()}
 
 
-_EMPTY = {c: np.empty(0, dtype=np.int64 if c in INT_COLUMNS else object) for c in ATTRIBUTE_COLUMNS}
+def _joined(parts: list[np.ndarray | Codes]) -> np.ndarray | Codes:
+    return Codes.joined(parts) if isinstance(parts[0], Codes) else np.concatenate(parts)
+
+
+_EMPTY = {
+    c: np.empty(0, dtype=np.int64) if c in INT_COLUMNS else Codes([], np.empty(0, dtype=np.int64))
+    for c in ATTRIBUTE_COLUMNS
+}
 
 
 @dataclass
@@ -263,8 +272,8 @@ class _columns:
     def ints(self, key: str, low: int = checked.INT64_MIN, high: int = checked.INT64_MAX) -> np.ndarray:
         return text_ints(self.cell(key), self.field(key), low, high)
 
-    def texts(self, key: str) -> np.ndarray:
-        return distinct_cells(self.cell(key), lambda value: _text(value, self.field(key)))
+    def texts(self, key: str) -> Codes:
+        return Codes.of_cells(self.cell(key), lambda value: _text(value, self.field(key)))
 
     def names(self, key: str) -> np.ndarray:
         return distinct_cells(self.cell(key), lambda value: checked.text(value, self.field(key)))

@@ -57,7 +57,7 @@ class _Columns(NamedTuple):
     """The X events of known layers: their fields, and per event its layer and times in ns."""
 
     x: XColumns
-    layer: np.ndarray
+    layer: Codes
     start: np.ndarray
     dur: np.ndarray
 
@@ -82,7 +82,7 @@ def add_timelines(files: list[Timeline], rows: EventRows, default_device: int) -
             files[0][0], "not an msprof timeline: no Ascend Hardware, CANN or HCCL process metadata"
         )
     columns = _joined([_timed(path, x, processes) for path, _, x in files])
-    communication = np.flatnonzero(np.isin(columns.layer, COMMUNICATION_LAYERS))
+    communication = np.flatnonzero(columns.layer.among(COMMUNICATION_LAYERS))
     pid, tid = columns.x.pid.take(communication), columns.x.tid.take(communication)
     comm_ops = not _planes(threads, pid, tid).all()
     usable = (columns.start != checked.INVALID_NS) & (columns.dur != checked.INVALID_NS)
@@ -92,12 +92,12 @@ def add_timelines(files: list[Timeline], rows: EventRows, default_device: int) -
 
 def _timed(path: Path, x: XColumns, processes: dict) -> _Columns:
     """The X events of known layers of one file, their times converted (unusable ones counted)."""
-    layer = x.pid.codes().mapped(processes.get, dtype=object)
-    keep = np.flatnonzero(np.not_equal(layer, None))
+    layer = x.pid.codes().relabeled(processes.get)
+    keep = np.flatnonzero(~layer.among((None,)))
     timed = x.take(keep)
     start = timed.ts.to_ns("ts", _time_of(path, "ts"), DROPPED)
     dur = timed.dur.to_ns("dur", _time_of(path, "dur"), DROPPED)
-    return _Columns(timed, layer[keep], start, dur)
+    return _Columns(timed, layer.take(keep), start, dur)
 
 
 def _time_of(path: Path, field: str):
@@ -120,13 +120,14 @@ def _joined(parts: list[_Columns]) -> _Columns:
         return parts[0]
     return _Columns(
         XColumns.joined([part.x for part in parts]),
-        *(np.concatenate([getattr(part, name) for part in parts]) for name in ("layer", "start", "dur")),
+        Codes.joined([part.layer for part in parts]),
+        *(np.concatenate([getattr(part, name) for part in parts]) for name in ("start", "dur")),
     )
 
 
 def _selected(columns: _Columns, keep: np.ndarray) -> _Columns:
     rows = np.flatnonzero(keep)
-    return _Columns(columns.x.take(rows), columns.layer[rows], columns.start[rows], columns.dur[rows])
+    return _Columns(columns.x.take(rows), columns.layer.take(rows), columns.start[rows], columns.dur[rows])
 
 
 def _metadata(events: Iterable[MetaEvent]) -> tuple[dict, dict, dict]:
@@ -164,46 +165,48 @@ def _add_layers(
     tid, pid = x.tid.to_ints("tid"), x.pid.to_ints("pid")
     connection = x.connection.to_ints("connection_id")
     device = x.pid.codes().mapped(lambda value: devices.get(value, default_device))
-    names = x.name.array()
-    common = _Common(names, columns.start, columns.dur, columns.layer, tid, pid, connection, device)
+    common = _Common(x.name, columns.start, columns.dur, columns.layer, tid, pid, connection, device)
     kind = np.full(len(x), -1, dtype=np.int64)
-    fields: dict[str, np.ndarray] = {}
+    fields: dict[str, np.ndarray | Codes] = {}
     _device_tasks(common, x, kind, fields, comm_ops)
     _host_layers(common, x, kind, fields, threads)
     keep = kind >= 0
     keep = slice(None) if keep.all() else keep  # usually every event: no copy of each column
     rows.add_block(
-        names[keep], start_ns=columns.start[keep], dur_ns=columns.dur[keep], kind=kind[keep],
-        correlation=connection[keep], layer=columns.layer[keep],
-        **{name: values[keep] for name, values in fields.items()},
+        x.name.take(keep), start_ns=columns.start[keep], dur_ns=columns.dur[keep], kind=kind[keep],
+        correlation=connection[keep], layer=columns.layer.take(keep),
+        **{name: _rows_kept(values, keep) for name, values in fields.items()},
     )  # fmt: skip
 
 
+def _rows_kept(values: np.ndarray | Codes, keep: np.ndarray | slice) -> np.ndarray | Codes:
+    return values.take(keep) if isinstance(values, Codes) else values[keep]
+
+
 class _Common(NamedTuple):
-    name: np.ndarray
+    name: Codes
     start: np.ndarray
     dur: np.ndarray
-    layer: np.ndarray
+    layer: Codes
     tid: np.ndarray
     pid: np.ndarray
     connection: np.ndarray
     device: np.ndarray
 
 
-def _field(fields: dict[str, np.ndarray], name: str, n: int, default: int | str = NONE) -> np.ndarray:
+def _field(fields: dict[str, np.ndarray | Codes], name: str, n: int, default: int = NONE) -> np.ndarray:
     if name not in fields:
-        fields[name] = np.full(n, default, dtype=object if isinstance(default, str) else np.int64)
+        fields[name] = np.full(n, default, dtype=np.int64)
     return fields[name]
 
 
 def _device_tasks(common: _Common, x: XColumns, kind: np.ndarray, fields: dict, comm_ops: bool) -> None:
     """Ascend Hardware tasks: kernels, waits, bookkeeping, copies (with direction and bytes)."""
-    rows = np.flatnonzero(common.layer == HARDWARE)
+    rows = np.flatnonzero(common.layer.among((HARDWARE,)))
     if not len(rows):
         return
     n, type_codes = len(kind), x.task_type.take(rows)
     types = [_text(value) for value in type_codes.values]
-    task_type = np.array(types, dtype=object)[type_codes.codes]
     stream = x.physic_stream.take(rows).or_else(x.stream.take(rows)).to_ints("Stream Id")
     stream = np.where(stream == NONE, common.tid[rows], stream)
     names, name_code = x.name.values, x.name.codes[rows]
@@ -214,10 +217,10 @@ def _device_tasks(common: _Common, x: XColumns, kind: np.ndarray, fields: dict, 
     kind[rows] = np.array(pair_kind, dtype=np.int64)[pair_code]
     for name, values in (("device", common.device[rows]), ("stream", stream), ("thread", stream)):
         _field(fields, name, n)[rows] = values
-    _field(fields, "task_type", n, "")[rows] = task_type
+    fields["task_type"] = Codes.constant("", n).assigned(rows, type_codes.relabeled(_text))
     copies = np.flatnonzero(name_code == names.index("MEMCPY_ASYNC")) if "MEMCPY_ASYNC" in names else []
     if len(copies):
-        _copies(rows[copies], x, task_type[copies], kind, fields)
+        _copies(rows[copies], x, np.array(types, dtype=object)[type_codes.codes[copies]], kind, fields)
 
 
 def _copies(rows: np.ndarray, x: XColumns, task_type: np.ndarray, kind: np.ndarray, fields: dict) -> None:
@@ -238,21 +241,21 @@ def _host_layers(common: _Common, x: XColumns, kind: np.ndarray, fields: dict, t
     """Collectives, CANN API calls, the Overlap Analysis layer, framework operators and steps."""
     n = len(kind)
     for layer in COMMUNICATION_LAYERS:
-        rows = np.flatnonzero(common.layer == layer)
+        rows = np.flatnonzero(common.layer.among((layer,)))
         rows = rows[~_planes(threads, x.pid.take(rows), x.tid.take(rows))]
         kind[rows] = Kind.COMMUNICATION  # plane sub-tasks repeat the Ascend Hardware tasks: skipped
         _field(fields, "device", n)[rows] = common.device[rows]
         _field(fields, "bytes", n)[rows] = _hccl_bytes(x.count.take(rows), x.data_type.take(rows))
-    rows = np.flatnonzero(common.layer == CANN)
+    rows = np.flatnonzero(common.layer.among((CANN,)))
     sync = x.name.take(rows).mapped(lambda name: bool(SYNC_CALL.search(name)), dtype=bool)
     kind[rows] = np.where(sync, Kind.SYNC, Kind.RUNTIME)
     _process_thread(common, rows, fields)
-    rows = np.flatnonzero(common.layer == OVERLAP)
+    rows = np.flatnonzero(common.layer.among((OVERLAP,)))
     kind[rows] = Kind.MARKER
     _field(fields, "device", n)[rows] = common.device[rows]
-    rows = np.flatnonzero(np.isin(common.layer, HOST_LAYERS))
+    rows = np.flatnonzero(common.layer.among(HOST_LAYERS))
     step = x.name.take(rows).per_distinct(_step_number)
-    marker = common.layer[rows] == "MsprofTx"
+    marker = common.layer.take(rows).among(("MsprofTx",))
     kind[rows] = np.where(step != NONE, Kind.STEP, np.where(marker, Kind.MARKER, Kind.CPU_OP))
     _field(fields, "step", n)[rows] = step
     _process_thread(common, rows, fields)
