@@ -46,10 +46,8 @@ def join_kernels(rows: EventRows, kernels: Kernels) -> int:
 
 def _name_codes(tasks: Codes, kernels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the tasks' and the kernels' names, equal where the names are."""
-    index = {name: code for code, name in enumerate(tasks.values)}
-    kernel = Codes.of_texts(kernels.tolist())
-    remap = np.array([index.setdefault(name, len(index)) for name in kernel.values], dtype=np.int64)
-    return tasks.codes, remap[kernel.codes] if len(kernel.codes) else kernel.codes
+    both = Codes.joined([tasks, Codes.of_texts(kernels.tolist())]).codes
+    return both[: len(tasks)], both[len(tasks) :]
 
 
 def _first_with(

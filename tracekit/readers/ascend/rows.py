@@ -49,12 +49,12 @@ class EventRows:
         """Append len(name) events at once: each field an array of that length (texts also as
         Codes) or one value for all."""
         n = len(name)
-        block: dict[str, np.ndarray | Codes] = {"name": coded(name, n)}
+        block: dict[str, np.ndarray | Codes] = {"name": _coded(name, n)}
         for column in _INTS:
             value = fields.get(column, _DEFAULTS.get(column, NONE))
             block[column] = np.broadcast_to(np.asarray(value, dtype=np.int64), (n,))
         for column in STRING_COLUMNS:
-            block[column] = coded(fields.get(column, ""), n)
+            block[column] = _coded(fields.get(column, ""), n)
         self._blocks.append(block)
 
     def columns(self) -> dict[str, np.ndarray | Codes]:
@@ -77,7 +77,7 @@ class EventRows:
         columns = self.columns()
         for column, values in attributes.items():
             if column in STRING_COLUMNS:
-                columns[column] = columns[column].assigned(rows, coded(values, len(rows)))
+                columns[column] = columns[column].assigned(rows, _coded(values, len(rows)))
             else:
                 columns[column][rows] = values
 
@@ -92,7 +92,7 @@ class EventRows:
         return checked.event_table(canonical, len(columns["name"]), ascend)
 
 
-def coded(texts: Texts, n: int) -> Codes:
+def _coded(texts: Texts, n: int) -> Codes:
     """A text column of n rows as codes."""
     if isinstance(texts, Codes):
         return texts

@@ -24,6 +24,7 @@ from tracekit.readers import checked
 from tracekit.readers.ascend.values import (
     _in_range,
     binary_cells,
+    converted_cells,
     converted_once,
     distinct_codes,
     layout_ns,
@@ -134,9 +135,7 @@ class Codes:
     def of_cells(cells: pa.Array, convert: Callable[[str], object]) -> Codes:
         """convert(text) per text cell, once per distinct text, its warnings counted once per cell
         holding it (values.distinct_cells, as codes)."""
-        encoded = cells.dictionary_encode()
-        texts, codes = encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
-        results = converted_once(texts, np.bincount(codes, minlength=len(texts)).tolist(), convert)
+        results, codes = converted_cells(cells, convert)
         return Codes.merged(results, codes.astype(np.int64))
 
     @staticmethod
@@ -210,12 +209,9 @@ class Codes:
         """The parts one after another, their distinct values merged."""
         if len(parts) == 1:
             return parts[0]
-        index: dict = {}
-        codes = []
-        for part in parts:
-            remap = np.array([index.setdefault(v, len(index)) for v in part.values], dtype=np.int64)
-            codes.append(remap[part.codes] if len(part.codes) else np.empty(0, dtype=np.int64))
-        return Codes(list(index), np.concatenate(codes))
+        starts = np.cumsum([0, *(len(part.values) for part in parts[:-1])])
+        codes = np.concatenate([part.codes + start for part, start in zip(parts, starts, strict=True)])
+        return Codes.merged([value for part in parts for value in part.values], codes)
 
 
 @dataclass(frozen=True)
@@ -263,6 +259,11 @@ class Times:
             np.concatenate([part.pending + start for part, start in zip(parts, starts, strict=True)]),
             [raw for part in parts for raw in part.raw],
         )
+
+
+def taken(values: np.ndarray | Codes, rows: np.ndarray | slice) -> np.ndarray | Codes:
+    """The values of `rows` (indices, a mask or a slice) of an array or of Codes."""
+    return values.take(rows) if isinstance(values, Codes) else values[rows]
 
 
 def picked(items: list, rows: np.ndarray) -> list:

@@ -21,7 +21,7 @@ from pyarrow import csv as pa_csv
 from tracekit.errors import TraceError
 from tracekit.readers import checked
 from tracekit.readers.ascend.rows import ATTRIBUTE_COLUMNS, INT_COLUMNS
-from tracekit.readers.ascend.scalars import Codes
+from tracekit.readers.ascend.scalars import Codes, taken
 from tracekit.readers.ascend.values import (
     blank_cells,
     clean,
@@ -116,7 +116,7 @@ class Kernels:
 
     def attributes_at(self, rows: np.ndarray) -> dict[str, np.ndarray | Codes]:
         """The attributes of `rows` (indices or a mask)."""
-        return {c: v.take(rows) if isinstance(v, Codes) else v[rows] for c, v in self.attributes.items()}
+        return {column: taken(values, rows) for column, values in self.attributes.items()}
 
 
 def _joined(parts: list[np.ndarray | Codes]) -> np.ndarray | Codes:

@@ -28,7 +28,7 @@ from tracekit.model.schema import NONE, Kind
 from tracekit.model.steps import STEP_NAME
 from tracekit.readers import checked
 from tracekit.readers.ascend.rows import EventRows
-from tracekit.readers.ascend.scalars import Codes, Scalars
+from tracekit.readers.ascend.scalars import Codes, Scalars, taken
 from tracekit.readers.ascend.tasks import DESTINATION_MEMORY, SOURCE_MEMORY, copy_direction, device_task_kind
 from tracekit.readers.ascend.timeline_pieces import MetaEvent, Scalar, XColumns, read_file
 from tracekit.readers.ascend.values import DROPPED, cached_map, event_us_to_ns, to_int
@@ -175,12 +175,8 @@ def _add_layers(
     rows.add_block(
         x.name.take(keep), start_ns=columns.start[keep], dur_ns=columns.dur[keep], kind=kind[keep],
         correlation=connection[keep], layer=columns.layer.take(keep),
-        **{name: _rows_kept(values, keep) for name, values in fields.items()},
+        **{name: taken(values, keep) for name, values in fields.items()},
     )  # fmt: skip
-
-
-def _rows_kept(values: np.ndarray | Codes, keep: np.ndarray | slice) -> np.ndarray | Codes:
-    return values.take(keep) if isinstance(values, Codes) else values[keep]
 
 
 class _Common(NamedTuple):
@@ -217,7 +213,7 @@ def _device_tasks(common: _Common, x: XColumns, kind: np.ndarray, fields: dict, 
     kind[rows] = np.array(pair_kind, dtype=np.int64)[pair_code]
     for name, values in (("device", common.device[rows]), ("stream", stream), ("thread", stream)):
         _field(fields, name, n)[rows] = values
-    fields["task_type"] = Codes.constant("", n).assigned(rows, type_codes.relabeled(_text))
+    fields["task_type"] = Codes.constant("", n).assigned(rows, Codes.merged(types, type_codes.codes))
     copies = np.flatnonzero(name_code == names.index("MEMCPY_ASYNC")) if "MEMCPY_ASYNC" in names else []
     if len(copies):
         _copies(rows[copies], x, np.array(types, dtype=object)[type_codes.codes[copies]], kind, fields)

@@ -323,11 +323,17 @@ def text_ints(
 def distinct_cells(cells: pa.Array, convert: Callable[[str], object]) -> np.ndarray:
     """convert(text) for each cell, computed once per distinct text (the warnings it records counted
     once per cell holding that text); an object array, or int64 when every result is an int."""
-    encoded = cells.dictionary_encode()
-    texts, codes = encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
-    results = converted_once(texts, np.bincount(codes, minlength=len(texts)).tolist(), convert)
+    results, codes = converted_cells(cells, convert)
     kind = np.int64 if results and all(type(r) is int for r in results) else object
     return np.array(results, dtype=kind)[codes] if len(codes) else np.empty(0, dtype=kind)
+
+
+def converted_cells(cells: pa.Array, convert: Callable[[str], object]) -> tuple[list, np.ndarray]:
+    """convert(text) for each distinct text of the cells (converted_once: its warnings counted once
+    per cell holding it), and per cell the index of its text's result."""
+    encoded = cells.dictionary_encode()
+    texts, codes = encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
+    return converted_once(texts, np.bincount(codes, minlength=len(texts)).tolist(), convert), codes
 
 
 def _null_cells(cells: pa.Array) -> np.ndarray:
