@@ -44,7 +44,7 @@ def plan(
     """The greedy plan over up to MAX_PLANNED_STEPS evenly spaced steps (module docstring); the
     changes are tried in the order of `edits` (the first of equal gains goes first), and
     `enabled_by` names, per change, the changes that establish its precondition."""
-    current = [(model, 0) for model in _representative(models)]
+    current = [(models[i], 0) for i in representative(len(models))]
     if not current:
         return {"applicable": False, "steps": []}
     baseline = _median_length(current)
@@ -99,11 +99,11 @@ def _step(name: str, before: list, after: list, baseline: int, enables: str | No
     return {**step, "enables": enables} if enables else step
 
 
-def _representative(models: list[StepModel]) -> list[StepModel]:
-    if len(models) <= MAX_PLANNED_STEPS:
-        return list(models)
-    picks = np.unique(np.linspace(0, len(models) - 1, MAX_PLANNED_STEPS).astype(int))
-    return [models[i] for i in picks]
+def representative(count: int) -> list[int]:
+    """Indices of the up to MAX_PLANNED_STEPS evenly spaced steps of `count` that the plan replays."""
+    if count <= MAX_PLANNED_STEPS:
+        return list(range(count))
+    return np.unique(np.linspace(0, count - 1, MAX_PLANNED_STEPS).astype(int)).tolist()
 
 
 def _apply(current: list[tuple[StepModel, int]], cols: Columns, edit: Edit) -> list[tuple[StepModel, int]]:

@@ -14,18 +14,19 @@ Without changes, the block has no per-change estimates and an empty plan. docs/m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
 
-from tracekit.analysis.attribution import CATEGORIES, Segment, attribution, median_attribution
+from tracekit.analysis.attribution import CATEGORIES, median_attribution
 from tracekit.analysis.calibration import HOST_CATEGORIES, calibrated
 from tracekit.analysis.changes import Change, ChangeInputs, Edit, Edited, busy_ns, interval_arrays
 from tracekit.analysis.columns import Columns, distinct_rows
-from tracekit.analysis.plan import causes, claimed, path_time, plan, step_path
-from tracekit.analysis.replay import StepModel, model_identity, replay, shared_replays
+from tracekit.analysis.plan import causes, claimed, plan
+from tracekit.analysis.replay import StepModel, host_scaled, model_identity, shared_replays
 from tracekit.analysis.step_model import build_step
+from tracekit.analysis.whatif_steps import Estimate, StepWork, median_step, step_work
 from tracekit.gcpause import gc_paused
 from tracekit.model.intervals import Intervals, clip, holds_any, subtract, total_length, union
 from tracekit.model.schema import NONE, Kind
@@ -50,11 +51,13 @@ def whatif_block(
     """Predicted step times for each change, over up to MAX_REPLAYED_STEPS steps of the trace (host
     time calibrated to `unprofiled_ns`, the step measured without the profiler, when given)."""
     with gc_paused():  # the edits and replays make many acyclic objects, freed as they go
-        models, calibration = calibrated(step_models(table, cols, device), cols, unprofiled_ns)
+        built = step_models(table, cols, device)
+        models, calibration = calibrated(built, cols, unprofiled_ns)
         # the calibration's bisection replays new scaled steps each time: outside the shared
         # replays, which hold every step they replayed until the block ends
         with shared_replays():  # the estimates, the plan and the claims edit and replay the same steps
-            return _whatif_block(table, cols, device, hardware, (models, calibration), changes)
+            rebuilt = _rebuilder(table, cols, built, calibration)
+            return _whatif_block(table, cols, device, hardware, (models, calibration, rebuilt), changes)
 
 
 def _whatif_block(
@@ -62,18 +65,16 @@ def _whatif_block(
     cols: Columns,
     device: int,
     hardware: Hardware | None,
-    calibrated_models: tuple[list[StepModel], dict | None],
+    calibrated_models: tuple[list[StepModel], dict | None, Callable[[int], StepModel]],
     changes: Sequence[Change],
 ) -> dict[str, object]:
-    models, calibration = calibrated_models
-    paths = [step_path(model, cols) for model in models]
-    lengths = [sum(segment.length for segment in path) for path in paths]  # the replayed steps
-    on_paths = [path_time(path) for path in paths]
+    models, calibration, rebuilt = calibrated_models
     inputs = ChangeInputs(table, cols, device, hardware)
     edits = {change.name: _edit_of(change, inputs) for change in changes}
+    works = step_work(models, cols, edits, rebuilt)
+    attributions = [work.attribution for work in works]
     block: dict[str, object] = {
-        change.name: _change_estimate(change, models, on_paths, lengths, inputs, edits[change.name])
-        for change in changes
+        change.name: _change_estimate(change, models, works, inputs) for change in changes
     }
     cost = inputs.copy_cost
     block["copy_cost"] = {
@@ -81,16 +82,29 @@ def _whatif_block(
         "ns_per_byte": cost.ns_per_byte,
         "fitted_on": cost.fitted_on,
     }
-    block["more_instances"] = more_instances(models, cols, paths)
+    block["more_instances"] = more_instances(models, cols, attributions)
     block["pipeline"] = pipeline_stages(models, cols)
     block["kernels"] = kernel_profile(cols, device, table)
     block["steps_replayed"] = len(models)
     block["calibration"] = calibration
-    block["attribution"] = attribution_block(models, paths)
+    block["attribution"] = attribution_block(models, attributions)
     latency = {change.name: edits[change.name] for change in changes if change.latency}
     block["plan"] = plan(models, cols, latency, {c.name: c.enabled_by for c in changes if c.enabled_by})
-    block["causes"] = causes(_claims_of_median_step(models, on_paths, cols, latency))
+    block["causes"] = causes(_claims_of_median_step(models, works, cols, latency))
     return block
+
+
+def _rebuilder(
+    table: pa.Table, cols: Columns, built: list[StepModel], calibration: dict | None
+) -> Callable[[int], StepModel]:
+    """A new model equal to the i-th calibrated one: built again from its step's span, then scaled."""
+    k = calibration["host_scale"] if calibration else 1.0
+
+    def rebuilt(i: int) -> StepModel:
+        model = build_step(table, cols, built[i].step, built[i].start, built[i].end)
+        return host_scaled(model, k) if k < 1.0 else model
+
+    return rebuilt
 
 
 def _edit_of(change: Change, inputs: ChangeInputs) -> Edit:
@@ -121,37 +135,31 @@ def _no_edit(model: StepModel, cols: Columns) -> None:
 
 
 def _change_estimate(
-    change: Change,
-    models: list[StepModel],
-    on_paths: list[Intervals],
-    lengths: list[int],
-    inputs: ChangeInputs,
-    edit: Edit,
+    change: Change, models: list[StepModel], works: list[StepWork], inputs: ChangeInputs
 ) -> dict:
     """The change's replayed estimate; a throughput lever's hook then adds its throughput gain."""
-    estimate = _estimate(models, on_paths, lengths, inputs.cols, edit)
+    estimate = _estimate([work.estimates[change.name] for work in works])
     return change.throughput(estimate, models, inputs) if change.throughput else estimate
 
 
 def _claims_of_median_step(
-    models: list[StepModel], on_paths: list[Intervals], cols: Columns, edits: dict[str, Edit]
+    models: list[StepModel], works: list[StepWork], cols: Columns, edits: dict[str, Edit]
 ) -> dict[str, object]:
-    """Each change's claimed critical-path time on the median-length step (`on_paths`: each step's
-    `path_time`)."""
+    """Each change's claimed critical-path time on the median-length step."""
     if not models:
         return {}
-    k = int(np.argsort([m.end - m.start for m in models], kind="stable")[len(models) // 2])
+    k = median_step(models)
     claims = {}
     for name, edit in edits.items():
         edited = edit(models[k], cols)
         if edited is not None:
-            claims[name] = claimed(on_paths[k], edited.targeted)
+            claims[name] = claimed(works[k].on_path, edited.targeted)
     return claims
 
 
-def attribution_block(models: list[StepModel], paths: list[list[Segment]]) -> dict[str, object]:
-    """Critical-path attribution of each replayed step and of the median one (ns per category)."""
-    per_step = [attribution(path) for path in paths]
+def attribution_block(models: list[StepModel], per_step: list[dict[str, int]]) -> dict[str, object]:
+    """Critical-path attribution of each replayed step (`per_step`, ns per category) and of the
+    median one."""
     return {
         "categories": list(CATEGORIES),
         "median_step": median_attribution(per_step),
@@ -175,19 +183,10 @@ def step_models(table: pa.Table, cols: Columns, device: int) -> list[StepModel]:
     return models
 
 
-def _estimate(
-    models: list[StepModel], on_paths: list[Intervals], lengths: list[int], cols: Columns, edit: Edit
-) -> dict:
-    """The change's median measured and predicted step and claimed share; `lengths`: each path's
-    total (the replayed step, = measured, uncalibrated)."""
-    measured, predicted, shares = [], [], []
-    for model, on_path, length in zip(models, on_paths, lengths, strict=True):
-        edited = edit(model, cols)
-        if edited is None:
-            continue
-        measured.append(length)
-        predicted.append(max(replay(model, edited.entries, edited.detached), edited.floor_ns))
-        shares.append(total_length(claimed(on_path, edited.targeted)) / max(length, 1))
+def _estimate(per_step: list[Estimate | None]) -> dict:
+    """The change's median measured and predicted step and claimed share over the steps it edits."""
+    applied = [estimate for estimate in per_step if estimate is not None]
+    measured, predicted, shares = ([e[i] for e in applied] for i in range(3))
     return _summary(measured, predicted, shares)
 
 
@@ -206,13 +205,16 @@ def _summary(measured: list[int], predicted: list[int], shares: list[float]) -> 
     }
 
 
-def more_instances(models: list[StepModel], cols: Columns, paths: list[list[Segment]]) -> dict[str, object]:
+def more_instances(
+    models: list[StepModel], cols: Columns, attributions: list[dict[str, int]]
+) -> dict[str, object]:
     """Throughput bound of identical instances: each resource can give at most step time / its busy
     time in a step: the compute engine, the copy engines, and the driving host thread (instances
     that are threads of one process share it: the interpreter lock, the runtime's locks)."""
     if not models:
         return {"applicable": False, "steps": 0}
-    shares = np.array([_resource_shares(m, cols, p) for m, p in zip(models, paths, strict=True)])
+    pairs = zip(models, attributions, strict=True)
+    shares = np.array([_resource_shares(m, cols, totals) for m, totals in pairs])
     compute, copy, host = np.median(shares, axis=0)
     bound = 1 / max(compute, copy, host, 1e-9)
     return {
@@ -226,14 +228,14 @@ def more_instances(models: list[StepModel], cols: Columns, paths: list[list[Segm
     }
 
 
-def _resource_shares(model: StepModel, cols: Columns, path: list[Segment]) -> tuple[float, float, float]:
+def _resource_shares(model: StepModel, cols: Columns, totals: dict[str, int]) -> tuple[float, float, float]:
     """Busy share of the step for compute, copies and the driving host thread: the host's time on
     the step's critical path (launching, host work, synchronizing calls; not its waits)."""
     length = max(model.end - model.start, 1)
     kinds = cols.kind[model.rows]
     kernels = model.rows[np.isin(kinds, [Kind.KERNEL, Kind.COMMUNICATION, Kind.MEMSET])]
     copies = model.rows[kinds == Kind.MEMCPY]
-    host_busy = sum(s.length for s in path if s.category in HOST_CATEGORIES)
+    host_busy = sum(totals[category] for category in HOST_CATEGORIES)
     return busy_ns(cols, kernels) / length, busy_ns(cols, copies) / length, host_busy / length
 
 

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from tracekit.cli.ranks import available_cores
 from tracekit.cli.report import LANG_HELP, LANG_METAVAR, check_lang
 from tracekit.errors import TraceError
+from tracekit.parallel import available_cores
 from tracekit.report.files import check_output_paths, to_json, write_json_atomic, write_text_atomic
 
 if TYPE_CHECKING:

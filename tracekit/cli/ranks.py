@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracekit.errors import TraceError
+from tracekit.parallel import available_cores
 
 if TYPE_CHECKING:
     from tracekit.analysis.analyze import Options
@@ -132,12 +133,6 @@ def analyse_ranks(
         results = _on_pool(sources, options, jobs or available_cores())
     documents = [document for result in results for document in _documents(result)]
     return sort_by_rank(documents)
-
-
-def available_cores() -> int:
-    """The cores this process may run on."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
 def _documents(result: list[Document] | tuple[str, str]) -> list[Document]:

@@ -26,6 +26,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from tracekit.parallel import available_cores
 from tracekit.readers.chunked import split
 from tracekit.readers.chunked.split import element_ends, exact_cut, find_events, quick_cut
 from tracekit.readers.chunked.window import BLOCK_BYTES, Content, Window
@@ -232,7 +233,7 @@ def read_jobs(size: int) -> int:
     """Worker processes for a file of this size: every core for a large file (TRACEKIT_READ_JOBS
     caps it), none inside a worker of the rank pool, or for a small file."""
     setting = os.environ.get(JOBS_ENV, "")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = available_cores()
     jobs = int(setting) if setting.isdigit() and int(setting) > 0 else cores
     if size < PARALLEL_MIN_BYTES or multiprocessing.parent_process() is not None:
         return 1
