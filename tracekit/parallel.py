@@ -1,11 +1,13 @@
-"""Independent parts of one computation run in forked processes where there are cores to spare.
+"""Independent items of one computation shared with forked helpers where there are cores to spare.
 
-`forked_map` runs the first part here and each other part in a child forked for it (the child sees
-this process's objects as they are at the fork, copy-on-write, so nothing is pickled on the way in;
-its result comes back pickled). Where fork is not available, inside a worker process (a rank pool's,
-a reader's: their parent already spreads the work over the cores), or on one core, every part runs
-here, in order. A child that fails, dies or sends nothing has its part computed here again: the
-result is always what the parts computed one after another give.
+`shared_map` forks its helpers at once; each takes the next untaken item from a shared counter until
+none is left (a slow helper simply takes fewer). This process first does the work only it can do
+(`first`: steps whose edits and replays it caches for later), then takes items the same way. A
+helper sees this process's objects as they are at the fork, copy-on-write, so nothing is pickled on
+the way in; its results come back pickled. Where fork is not available, inside a worker process (a
+rank pool's, a reader's: their parent already spreads the work over the cores), or on one core,
+everything runs here, in order. Items a helper took and did not send back (it failed or died) are
+computed here again: the results are always what computing the items one after another gives.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import os
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-Part = TypeVar("Part")
 Result = TypeVar("Result")
+Item = TypeVar("Item")
+Other = TypeVar("Other")
 
 
 def available_cores() -> int:
@@ -35,44 +38,72 @@ def spare_jobs() -> int:
     return available_cores() if can_fork() else 1
 
 
-def forked_map(function: Callable[[Part], Result], parts: Sequence[Part]) -> list[Result]:
-    """`function` of each part, in order: parts[1:] in forked children when `spare_jobs` allows
-    (callers make as many parts as `spare_jobs` says), parts[0] in this process."""
-    if len(parts) <= 1 or not can_fork():
-        return [function(part) for part in parts]
+def shared_map(
+    items: Sequence[Item],
+    here: Callable[[Item], Result],
+    helper: Callable[[Item], Result],
+    first: Callable[[], Other],
+) -> tuple[Other, list[Result]]:
+    """`first()`, and the result of each item in order: `helper(item)` in a forked helper, `here(item)`
+    in this process (which starts taking items once `first()` is done)."""
+    helpers = min(spare_jobs() - 1, len(items))
+    if helpers < 1:
+        return first(), [here(item) for item in items]
     context = multiprocessing.get_context("fork")
-    children = [_started(context, function, part) for part in parts[1:]]
-    here = function(parts[0])
-    others = zip(children, parts[1:], strict=True)
-    return [here, *(_collected(child, function, part) for child, part in others)]
+    counter = context.Value("q", 0)
+    children = [_started(context, lambda: _taken(helper, items, counter)) for _ in range(helpers)]
+    try:
+        done, results = first(), dict(_taken(here, items, counter))
+        for child in children:
+            results.update(_collected(child))
+    finally:
+        for process, _ in children:
+            if process.is_alive():  # this process failed before collecting it
+                process.kill()
+                process.join()
+    return done, [results[i] if i in results else here(item) for i, item in enumerate(items)]
 
 
-def _started(context, function: Callable, part: object) -> tuple:
+def _taken(function: Callable[[Item], Result], items: Sequence[Item], counter) -> list[tuple[int, Result]]:
+    """(index, result) of each item this process takes from the shared counter."""
+    results = []
+    while (index := _next(counter)) < len(items):
+        results.append((index, function(items[index])))
+    return results
+
+
+def _next(counter) -> int:
+    with counter.get_lock():
+        index = counter.value
+        counter.value += 1
+    return index
+
+
+def _started(context, work: Callable[[], object]) -> tuple:
     receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(function, part, sending), daemon=True)
+    process = context.Process(target=_child, args=(work, sending), daemon=True)
     process.start()
     sending.close()  # the child's end: this process only reads
     return process, receiving
 
 
-def _child(function: Callable, part: object, sending) -> None:
+def _child(work: Callable[[], object], sending) -> None:
     try:
-        result = function(part)
-    except BaseException:  # the parent computes the part again and raises what it raises
+        result = work()
+    except BaseException:  # its items are computed again here, which raises what they raise
         sending.close()
         os._exit(1)
     sending.send(result)
     sending.close()
 
 
-def _collected(child: tuple, function: Callable[[Part], Result], part: Part) -> Result:
-    """The child's result, or the part computed here when the child sent none."""
+def _collected(child: tuple) -> list:
+    """The (index, result) pairs a helper sent; none when it sent nothing."""
     process, receiving = child
     try:
-        result, received = receiving.recv(), True
+        return receiving.recv()
     except (EOFError, OSError):
-        result, received = None, False
+        return []
     finally:
         receiving.close()
         process.join()
-    return result if received else function(part)

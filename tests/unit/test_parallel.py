@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -21,63 +22,104 @@ SAMPLE = REPO / "sample_traces" / "sim_case000_baseline.pt.trace.json.gz"
 needs_fork = pytest.mark.skipif(not parallel.can_fork(), reason="fork is not available in this process")
 
 
-def _pid_and_square(part: int) -> tuple[int, int]:
-    return os.getpid(), part * part
+def _pid_and_square(item: int) -> tuple[int, int]:
+    return os.getpid(), item * item
 
 
 @needs_fork
-def test_parts_after_the_first_run_in_children_and_come_back_in_order() -> None:
-    results = parallel.forked_map(_pid_and_square, [1, 2, 3])
-    assert [square for _, square in results] == [1, 4, 9]
-    pids = [pid for pid, _ in results]
-    assert pids[0] == os.getpid()
-    assert len({*pids[1:]} - {os.getpid()}) == 2  # one child per other part
+def test_items_come_back_in_order_and_helpers_take_some(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "spare_jobs", lambda: 3)
+    taken = multiprocessing.get_context("fork").Event()
+
+    def in_helper(item: int) -> tuple[int, int]:
+        taken.set()
+        return _pid_and_square(item)
+
+    done, results = parallel.shared_map(list(range(12)), _pid_and_square, in_helper, lambda: taken.wait(30))
+    assert done is True  # this process waited for a helper to take an item
+    assert [square for _, square in results] == [i * i for i in range(12)]
+    assert {pid for pid, _ in results} - {os.getpid()}
 
 
 @needs_fork
-def test_a_part_whose_child_fails_is_computed_here() -> None:
+def test_this_process_takes_items_only_after_its_own_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "spare_jobs", lambda: 2)
+    context = multiprocessing.get_context("fork")
+    helper_took, first_done = context.Event(), context.Event()
+
+    def in_helper(item: int) -> tuple[str, float]:
+        helper_took.set()
+        first_done.wait(30)
+        time.sleep(0.1)  # this process takes the other items meanwhile
+        return "helper", time.monotonic()
+
+    def first() -> float:
+        helper_took.wait(30)  # the helper starts and takes item 0 meanwhile
+        first_done.set()
+        return time.monotonic()
+
+    def in_here(item: int) -> tuple[str, float]:
+        return "here", time.monotonic()
+
+    finished, results = parallel.shared_map(list(range(4)), in_here, in_helper, first)
+    here = [at for who, at in results if who == "here"]
+    assert here and min(here) >= finished
+    assert results[0][0] == "helper"
+
+
+@needs_fork
+def test_items_whose_helper_fails_are_computed_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "spare_jobs", lambda: 2)
     parent = os.getpid()
 
-    def only_here(part: int) -> tuple[int, int]:
-        if os.getpid() != parent:
-            raise RuntimeError("fails in the child")
-        return _pid_and_square(part)
+    def fails(item: int) -> tuple[int, int]:
+        raise RuntimeError("fails in the helper")
 
-    assert parallel.forked_map(only_here, [5, 6]) == [(parent, 25), (parent, 36)]
+    def first() -> None:
+        time.sleep(0.2)  # the helper takes (and fails on) an item meanwhile
+
+    _, results = parallel.shared_map([5, 6], _pid_and_square, fails, first)
+    assert results == [(parent, 25), (parent, 36)]
 
 
-def test_a_worker_process_computes_every_part_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_worker_process_computes_every_item_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
     assert parallel.spare_jobs() == 1
-    assert parallel.forked_map(_pid_and_square, [1, 2]) == [(os.getpid(), 1), (os.getpid(), 4)]
+    done, results = parallel.shared_map([1, 2], _pid_and_square, _pid_and_square, lambda: "first")
+    assert (done, results) == ("first", [(os.getpid(), 1), (os.getpid(), 4)])
 
 
 def _analysed(monkeypatch: pytest.MonkeyPatch, jobs: int) -> bytes:
     monkeypatch.setattr(whatif_steps, "spare_jobs", lambda: jobs)
+    monkeypatch.setattr(parallel, "spare_jobs", lambda: jobs)
     monkeypatch.setattr(whatif_steps, "PARALLEL_MIN_OPS", 0)
     return encode(analyze(read_trace(SAMPLE), changes=CHANGES))
 
 
 @needs_fork
 def test_the_whatif_over_three_processes_gives_the_same_document(monkeypatch: pytest.MonkeyPatch) -> None:
-    splits: list[int] = []
-    real_parts = whatif_steps._parts
-    monkeypatch.setattr(whatif_steps, "_parts", lambda *a: splits.append(len(p := real_parts(*a))) or p)
+    shared: list[int] = []
+    real_split = whatif_steps._split
+    monkeypatch.setattr(whatif_steps, "_split", lambda *a: shared.append(len((p := real_split(*a))[1])) or p)
     serial = _analysed(monkeypatch, 1)
-    assert splits == [1]
+    assert shared == [0]
     assert _analysed(monkeypatch, 3) == serial
-    assert splits[1] == 3  # the sample's steps went to this process and two helpers
+    assert shared[1] > 0  # the sample's steps were shared with two helpers
 
 
-def test_the_plan_and_claims_steps_stay_in_this_process() -> None:
+def test_the_plan_and_claims_steps_are_done_here_and_the_rest_shared_largest_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     class Model:
         def __init__(self, ops: int, length: int) -> None:
             self.rows, self.start, self.end = range(ops), 0, length
 
+    monkeypatch.setattr(whatif_steps, "spare_jobs", lambda: 2)
     models = [Model(ops=100 * (i % 5 + 1), length=i) for i in range(32)]
-    parts = whatif_steps._parts(models, 2)
-    kept = {0, 4, 8, 13, 17, 22, 26, 31, whatif_steps.median_step(models)}
-    assert kept <= set(parts[0])
-    assert sorted(parts[0] + parts[1]) == list(range(32))
-    loads = [sum(len(models[i].rows) for i in part) for part in parts]
-    assert abs(loads[0] - loads[1]) <= 500  # balanced to within the largest step
+    kept, shared = whatif_steps._split(models)
+    assert kept == sorted({0, 4, 8, 13, 17, 22, 26, 31, whatif_steps.median_step(models)})
+    assert sorted(kept + shared) == list(range(32))
+    sizes = [len(models[i].rows) for i in shared]
+    assert sizes == sorted(sizes, reverse=True)
+    monkeypatch.setattr(whatif_steps, "spare_jobs", lambda: 1)
+    assert whatif_steps._split(models) == (list(range(32)), [])

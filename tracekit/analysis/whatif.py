@@ -71,7 +71,9 @@ def _whatif_block(
     models, calibration, rebuilt = calibrated_models
     inputs = ChangeInputs(table, cols, device, hardware)
     edits = {change.name: _edit_of(change, inputs) for change in changes}
-    works = step_work(models, cols, edits, rebuilt)
+    latency = {change.name: edits[change.name] for change in changes if change.latency}
+    enabled_by = {c.name: c.enabled_by for c in changes if c.enabled_by}
+    works, planned = step_work(models, cols, edits, rebuilt, lambda: plan(models, cols, latency, enabled_by))
     attributions = [work.attribution for work in works]
     block: dict[str, object] = {
         change.name: _change_estimate(change, models, works, inputs) for change in changes
@@ -88,8 +90,7 @@ def _whatif_block(
     block["steps_replayed"] = len(models)
     block["calibration"] = calibration
     block["attribution"] = attribution_block(models, attributions)
-    latency = {change.name: edits[change.name] for change in changes if change.latency}
-    block["plan"] = plan(models, cols, latency, {c.name: c.enabled_by for c in changes if c.enabled_by})
+    block["plan"] = planned
     block["causes"] = causes(_claims_of_median_step(models, works, cols, latency))
     return block
 

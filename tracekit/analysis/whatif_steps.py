@@ -1,14 +1,15 @@
 """The what-if's work on each replayed step, which no other step's needs: the step's critical path and
-each change's replayed estimate of it. The steps are split over the cores (tracekit/parallel.py):
-this process keeps the steps the plan and the claims edit again (their edits and replays are
-cached here), the others go to forked helpers by operation count; the numbers are the same as
-with every step computed here, one after another.
+each change's replayed estimate of it. The steps are shared with forked helpers (tracekit/parallel.py):
+this process first does the steps the plan and the claims edit again (their edits and replays are
+cached here) and the plan itself, then takes steps like the helpers, largest first; the numbers are
+the same as with every step computed here, one after another.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -18,11 +19,12 @@ from tracekit.analysis.columns import Columns
 from tracekit.analysis.plan import claimed, path_time, representative, step_path
 from tracekit.analysis.replay import StepModel, replay
 from tracekit.model.intervals import Intervals, total_length
-from tracekit.parallel import forked_map, spare_jobs
+from tracekit.parallel import shared_map, spare_jobs
 
 PARALLEL_MIN_OPS = 8192
 """Replayed steps holding fewer device operations in all are computed in this process: a helper
 would cost more than it saves."""
+Other = TypeVar("Other")
 Estimate = tuple[int, int, float]
 """One change on one step: (measured step, predicted step, share of the critical path claimed)."""
 
@@ -44,40 +46,41 @@ def median_step(models: list[StepModel]) -> int:
 
 
 def step_work(
-    models: list[StepModel], cols: Columns, edits: Mapping[str, Edit], rebuilt: Callable[[int], StepModel]
-) -> list[StepWork]:
-    """`StepWork` of every model, in order, the steps spread over the spare cores; a helper works on
-    `rebuilt(i)`, a new model equal to models[i] (the shared ones it would touch are copied page by
-    page on its first write, which costs more than building them again)."""
-    if not models:
-        return []
-    parts = _parts(models, spare_jobs())
+    models: list[StepModel],
+    cols: Columns,
+    edits: Mapping[str, Edit],
+    rebuilt: Callable[[int], StepModel],
+    alongside: Callable[[], Other],
+) -> tuple[list[StepWork], Other]:
+    """`StepWork` of every model, in order, and `alongside()` (work that replays the plan's steps
+    again), the steps shared with helpers on the spare cores; a helper works on `rebuilt(i)`, a new
+    model equal to models[i] (the shared ones it would touch are copied page by page on its first
+    write, which costs more than building them again)."""
+    kept, shared = _split(models)
 
-    def part_work(part: tuple[bool, list[int]]) -> list[StepWork]:
-        here, indices = part
-        return [_work(models[i] if here else rebuilt(i), cols, edits) for i in indices]
+    def first() -> tuple[list[StepWork], Other]:
+        return [_work(models[i], cols, edits) for i in kept], alongside()
 
-    done = forked_map(part_work, [(k == 0, indices) for k, indices in enumerate(parts)])
-    by_index = {}
-    for part, works in zip(parts, done, strict=True):
-        by_index.update(zip(part, works, strict=True))
-    return [by_index[i] for i in range(len(models))]
+    def here(i: int) -> StepWork:
+        return _work(models[i], cols, edits)
+
+    def helper(i: int) -> StepWork:
+        return _work(rebuilt(i), cols, edits)
+
+    (works_kept, other), works_shared = shared_map(shared, here, helper, first)
+    by_index = dict(zip(kept, works_kept, strict=True)) | dict(zip(shared, works_shared, strict=True))
+    return [by_index[i] for i in range(len(models))], other
 
 
-def _parts(models: list[StepModel], jobs: int) -> list[list[int]]:
-    """Model indices per process, the first this one's: the plan's and the claims' steps stay here;
-    the rest go, largest first, to the process with the fewest operations so far."""
-    everything = list(range(len(models)))
+def _split(models: list[StepModel]) -> tuple[list[int], list[int]]:
+    """Model indices done first here (the plan's and the claims' steps; every step when the steps are
+    small or the helpers would have none) and those shared, largest first."""
     sizes = [len(model.rows) for model in models]
-    if jobs <= 1 or sum(sizes) < PARALLEL_MIN_OPS:
-        return [everything]
+    if spare_jobs() <= 1 or sum(sizes) < PARALLEL_MIN_OPS:
+        return list(range(len(models))), []
     kept = sorted({*representative(len(models)), median_step(models)})
-    parts, loads = [kept, *([] for _ in range(jobs - 1))], [sum(sizes[i] for i in kept), *[0] * (jobs - 1)]
-    for i in sorted(set(everything) - set(kept), key=lambda i: -sizes[i]):
-        lightest = loads.index(min(loads))
-        parts[lightest].append(i)
-        loads[lightest] += sizes[i]
-    return [sorted(part) for part in parts if part]
+    shared = sorted(set(range(len(models))) - set(kept), key=lambda i: (-sizes[i], i))
+    return kept, shared
 
 
 def _work(model: StepModel, cols: Columns, edits: Mapping[str, Edit]) -> StepWork:
