@@ -25,7 +25,7 @@ from tracekit.analysis.operators import choose_hardware, operator_block
 from tracekit.analysis.steps import step_summary
 from tracekit.analysis.timeline import step_timeline
 from tracekit.analysis.utilization import busy_set, utilization
-from tracekit.analysis.whatif import whatif_block
+from tracekit.analysis.whatif import whatif_alongside
 from tracekit.analysis.workload import workload
 from tracekit.errors import TraceError
 from tracekit.model.steps import marker_names, steps_from_markers
@@ -156,18 +156,36 @@ def _device_block(
     hotspots = kernel_hotspots(cols, kernels, options.top, options.full_kernel_names)
     if options.measures_only:  # all that tracekit/compare reads (metrics.py, diff.py)
         return {**block, "hotspots": hotspots}
-    block["communication"] = communication_block(table, cols, ops, lo, hi)
-    profiler = profiler_communication((metadata.get("ascend") or {}).get("communication_json"))
-    if profiler and block["communication"]["collectives"]:
-        block["communication"]["profiler"] = profiler
-    block["blocking"] = blocking_copies(cols, ops, options.top)
-    block["hotspots"] = hotspots
-    block["launch"] = launch_summary(cols, kernels)
     hardware = choose_hardware(metadata, device, options.device)
-    block.update(operator_block(table, cols, device, hardware))
-    block["memory"] = memory_summary(cols, device)
-    block["whatif"] = whatif_block(table, cols, device, hardware.row, options.unprofiled_step_ns, changes)
-    return block
+
+    def without_whatif() -> dict[str, object]:  # computed while helpers replay the what-if's steps
+        return _communication_and_blocking(table, cols, ops, (lo, hi), metadata, options.top) | {
+            "hotspots": hotspots,
+            "launch": launch_summary(cols, kernels),
+            **operator_block(table, cols, device, hardware),
+            "memory": memory_summary(cols, device),
+        }
+
+    whatif, rest = whatif_alongside(
+        table, cols, device, hardware.row, options.unprofiled_step_ns, changes, without_whatif
+    )
+    return {**block, **rest, "whatif": whatif}
+
+
+def _communication_and_blocking(
+    table: pa.Table,
+    cols: Columns,
+    ops: np.ndarray,
+    window: tuple[int, int],
+    metadata: dict,
+    top: int,
+) -> dict[str, object]:
+    """The communication block (with the profiler's own numbers, Ascend) and the blocking copies."""
+    communication = communication_block(table, cols, ops, *window)
+    profiler = profiler_communication((metadata.get("ascend") or {}).get("communication_json"))
+    if profiler and communication["collectives"]:
+        communication["profiler"] = profiler
+    return {"communication": communication, "blocking": blocking_copies(cols, ops, top)}
 
 
 def _ascend_block(trace: Trace, table: pa.Table, cols: Columns) -> dict[str, object]:

@@ -26,7 +26,7 @@ from tracekit.analysis.columns import Columns, distinct_rows
 from tracekit.analysis.plan import causes, claimed, plan
 from tracekit.analysis.replay import StepModel, host_scaled, model_identity, shared_replays
 from tracekit.analysis.step_model import build_step
-from tracekit.analysis.whatif_steps import Estimate, StepWork, median_step, step_work
+from tracekit.analysis.whatif_steps import Estimate, Other, StepWork, median_step, step_work
 from tracekit.gcpause import gc_paused
 from tracekit.model.intervals import Intervals, clip, holds_any, subtract, total_length, union
 from tracekit.model.schema import NONE, Kind
@@ -50,6 +50,20 @@ def whatif_block(
 ) -> dict[str, object]:
     """Predicted step times for each change, over up to MAX_REPLAYED_STEPS steps of the trace (host
     time calibrated to `unprofiled_ns`, the step measured without the profiler, when given)."""
+    return whatif_alongside(table, cols, device, hardware, unprofiled_ns, changes, lambda: None)[0]
+
+
+def whatif_alongside(
+    table: pa.Table,
+    cols: Columns,
+    device: int,
+    hardware: Hardware | None,
+    unprofiled_ns: int | None,
+    changes: Sequence[Change],
+    alongside: Callable[[], Other],
+) -> tuple[dict[str, object], Other]:
+    """`whatif_block`, and `alongside()` computed in this process while helpers on the spare cores
+    replay steps (tracekit/analysis/whatif_steps.py): the analyses that do not need the what-if."""
     with gc_paused():  # the edits and replays make many acyclic objects, freed as they go
         built = step_models(table, cols, device)
         models, calibration = calibrated(built, cols, unprofiled_ns)
@@ -57,7 +71,8 @@ def whatif_block(
         # replays, which hold every step they replayed until the block ends
         with shared_replays():  # the estimates, the plan and the claims edit and replay the same steps
             rebuilt = _rebuilder(table, cols, built, calibration)
-            return _whatif_block(table, cols, device, hardware, (models, calibration, rebuilt), changes)
+            calibrated_models = (models, calibration, rebuilt)
+            return _whatif_block(table, cols, device, hardware, calibrated_models, changes, alongside)
 
 
 def _whatif_block(
@@ -67,13 +82,23 @@ def _whatif_block(
     hardware: Hardware | None,
     calibrated_models: tuple[list[StepModel], dict | None, Callable[[int], StepModel]],
     changes: Sequence[Change],
-) -> dict[str, object]:
+    alongside: Callable[[], Other],
+) -> tuple[dict[str, object], Other]:
     models, calibration, rebuilt = calibrated_models
     inputs = ChangeInputs(table, cols, device, hardware)
     edits = {change.name: _edit_of(change, inputs) for change in changes}
     latency = {change.name: edits[change.name] for change in changes if change.latency}
     enabled_by = {c.name: c.enabled_by for c in changes if c.enabled_by}
-    works, planned = step_work(models, cols, edits, rebuilt, lambda: plan(models, cols, latency, enabled_by))
+
+    def step_independent() -> tuple[dict[str, object], Other]:  # here, while helpers replay steps
+        independent = {
+            "pipeline": pipeline_stages(models, cols),
+            "kernels": kernel_profile(cols, device, table),
+            "plan": plan(models, cols, latency, enabled_by),
+        }
+        return independent, alongside()
+
+    works, (independent, other) = step_work(models, cols, edits, rebuilt, step_independent)
     attributions = [work.attribution for work in works]
     block: dict[str, object] = {
         change.name: _change_estimate(change, models, works, inputs) for change in changes
@@ -85,14 +110,14 @@ def _whatif_block(
         "fitted_on": cost.fitted_on,
     }
     block["more_instances"] = more_instances(models, cols, attributions)
-    block["pipeline"] = pipeline_stages(models, cols)
-    block["kernels"] = kernel_profile(cols, device, table)
+    block["pipeline"] = independent["pipeline"]
+    block["kernels"] = independent["kernels"]
     block["steps_replayed"] = len(models)
     block["calibration"] = calibration
     block["attribution"] = attribution_block(models, attributions)
-    block["plan"] = planned
+    block["plan"] = independent["plan"]
     block["causes"] = causes(_claims_of_median_step(models, works, cols, latency))
-    return block
+    return block, other
 
 
 def _rebuilder(
