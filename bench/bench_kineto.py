@@ -9,7 +9,8 @@ directory), deleted at the end unless --keep. Each measurement runs in a fresh s
 (floor, read, analyze, floor, ...); wall time is taken around the process, CPU time and the largest
 single-process RSS come from os.wait4 (workers the child waited for included; Linux counts the bench's
 own RSS at the fork in it, so the bench keeps little), and the peak RSS of the whole process tree (the
-child and its reader workers, summed) is sampled from /proc every 20 ms. `--before REV` adds `analyze`
+child, its reader workers and what-if helpers, summed; RSS and PSS, which splits the pages a forked
+helper shares with its parent) is sampled from /proc every 20 ms. `--before REV` adds `analyze`
 with the tracekit package of git revision REV (extracted beside the traces), interleaved with the
 others, for before/after numbers under the same load. The
 best time and the largest RSS of the runs count. Results: printed, and bench/data/kineto_result.json.
@@ -54,6 +55,7 @@ class Runs:
     cpu_s: list[float] = field(default_factory=list)
     rss_bytes: list[int] = field(default_factory=list)  # largest single process (ru_maxrss)
     tree_rss_bytes: list[int] = field(default_factory=list)  # sampled peak of the process tree
+    tree_pss_bytes: list[int] = field(default_factory=list)  # the same, shared pages split (PSS)
 
     def best(self) -> dict[str, float]:
         return {
@@ -61,6 +63,7 @@ class Runs:
             "cpu_s": min(self.cpu_s),
             "rss_bytes": max(self.rss_bytes),
             "tree_rss_bytes": max(self.tree_rss_bytes),
+            "tree_pss_bytes": max(self.tree_pss_bytes),
         }
 
 
@@ -73,32 +76,41 @@ def read_only(path: Path) -> None:
     print(json.dumps({"read_s": time.perf_counter() - began, "rows": rows}))
 
 
-def tree_rss(pid: int) -> int:
-    """RSS of a process and all its descendants, in bytes (0 once it is gone)."""
-    total, pending = 0, [pid]
+def tree_memory(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of a process and all its descendants, summed, in bytes (0 once they are gone): RSS
+    counts a page a forked helper shares with its parent once in each, PSS splits it between them (the
+    memory the tree holds)."""
+    rss, pss, pending = 0, 0, [pid]
     while pending:
         current = pending.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += next(int(line.split()[1]) << 10 for line in status.splitlines() if line[:6] == "VmRSS:")
+            rollup = _kib_fields(Path(f"/proc/{current}/smaps_rollup").read_text())
+            rss, pss = rss + rollup["Rss"], pss + rollup["Pss"]
             for task in Path(f"/proc/{current}/task").iterdir():
                 pending += [int(c) for c in (task / "children").read_text().split()]
-        except (OSError, StopIteration, ValueError):
+        except (OSError, KeyError, ValueError):
             continue
-    return total
+    return rss, pss
 
 
-def run_once(command: list[str], cwd: str = str(REPO)) -> tuple[float, float, int, int]:
-    """(wall s, CPU s, ru_maxrss bytes, tree peak bytes) of one run; raises when it fails."""
+def _kib_fields(text: str) -> dict[str, int]:
+    """The `Name: N kB` lines of a /proc file, in bytes."""
+    fields = (line.split() for line in text.splitlines())
+    return {f[0].rstrip(":"): int(f[1]) << 10 for f in fields if len(f) == 3 and f[2] == "kB"}
+
+
+def run_once(command: list[str], cwd: str = str(REPO)) -> tuple[float, float, int, tuple[int, int]]:
+    """(wall s, CPU s, ru_maxrss bytes, the tree's peak (RSS, PSS) bytes) of one run; raises when it
+    fails."""
     with tempfile.TemporaryFile() as err:
         began = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=cwd)
-        peak = [0]
+        peak = [0, 0]
         done = threading.Event()
 
         def sample() -> None:
             while not done.is_set():
-                peak[0] = max(peak[0], tree_rss(process.pid))
+                peak[:] = map(max, peak, tree_memory(process.pid))
                 done.wait(SAMPLE_S)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -110,7 +122,7 @@ def run_once(command: list[str], cwd: str = str(REPO)) -> tuple[float, float, in
         if os.waitstatus_to_exitcode(status) != 0:
             err.seek(0)
             raise RuntimeError(f"{' '.join(command)} failed: {err.read().decode(errors='replace')[-2000:]}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, peak[0]
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, (peak[0], peak[1])
 
 
 def commands(trace: Path, out: Path, floor: bool, analyze: bool, before: Path | None = None) -> list[Runs]:
@@ -131,13 +143,15 @@ def commands(trace: Path, out: Path, floor: bool, analyze: bool, before: Path | 
 def measure(runs: list[Runs], repeat: int) -> None:
     for i in range(repeat):
         for r in runs:
-            wall, cpu, rss, tree = run_once(r.command, r.cwd)
+            wall, cpu, rss, (tree, tree_pss) = run_once(r.command, r.cwd)
             r.wall_s.append(wall)
             r.cpu_s.append(cpu)
             r.rss_bytes.append(rss)
             r.tree_rss_bytes.append(tree)
+            r.tree_pss_bytes.append(tree_pss)
             line = f"  {r.name:<8} run {i + 1}/{repeat}: {wall:7.2f} s, CPU {cpu:7.2f} s"
-            print(f"{line}, RSS {rss / 1e6:6.0f} MB (tree {tree / 1e6:6.0f} MB)", flush=True)
+            line += f", RSS {rss / 1e6:6.0f} MB (tree {tree / 1e6:6.0f} MB, PSS {tree_pss / 1e6:6.0f} MB)"
+            print(line, flush=True)
 
 
 def bench_size(
@@ -191,7 +205,8 @@ def verdicts(result: dict[str, object]) -> list[str]:
                 line += f"; target <= {TIME_RATIO_TARGET}x) {verdict}"
             else:
                 line += ")"
-        line += f", tree RSS {analyze['tree_rss_bytes'] / 1e9:.2f} GB"
+        tree, pss = analyze["tree_rss_bytes"] / 1e9, analyze["tree_pss_bytes"] / 1e9
+        line += f", tree RSS {tree:.2f} GB (PSS {pss:.2f})"
         line += f", read alone {best['read']['wall_s']:.2f} s"
         if "before" in best:
             line += f"; before: {best['before']['wall_s']:.2f} s, CPU {best['before']['cpu_s']:.2f} s"

@@ -6,15 +6,18 @@ none is left (a slow helper simply takes fewer). This process first does the wor
 helper sees this process's objects as they are at the fork, copy-on-write, so nothing is pickled on
 the way in; its results come back pickled. Where fork is not available, inside a worker process (a
 rank pool's, a reader's: their parent already spreads the work over the cores), or on one core,
-everything runs here, in order. Items a helper took and did not send back (it failed or died) are
-computed here again: the results are always what computing the items one after another gives.
+everything runs here, in order. Items a helper took and did not send back (it failed, died or is
+stuck) are computed here again: the results are always what computing the items one after another
+gives.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Sequence
+from multiprocessing import connection
 from typing import TypeVar
 
 Result = TypeVar("Result")
@@ -51,25 +54,29 @@ def shared_map(
         return first(), [here(item) for item in items]
     context = multiprocessing.get_context("fork")
     counter = context.Value("q", 0)
-    children = [_started(context, lambda: _taken(helper, items, counter)) for _ in range(helpers)]
+    children = {}
     try:
-        done, results = first(), dict(_taken(here, items, counter))
-        for child in children:
-            results.update(_collected(child))
+        for _ in range(helpers):
+            children.update([_started(context, helper, items, counter)])
+        done, (results, longest) = first(), _taken(here, items, counter, None)
+        results.update(_collected(children, longest))
     finally:
-        for process, _ in children:
-            if process.is_alive():  # this process failed before collecting it
-                process.kill()
-                process.join()
+        _stopped(children)
     return done, [results[i] if i in results else here(item) for i, item in enumerate(items)]
 
 
-def _taken(function: Callable[[Item], Result], items: Sequence[Item], counter) -> list[tuple[int, Result]]:
-    """(index, result) of each item this process takes from the shared counter."""
-    results = []
+def _taken(function: Callable[[Item], Result], items: Sequence[Item], counter, sending) -> tuple[dict, float]:
+    """The result of each item this process takes from the shared counter, by index (each also sent
+    to the parent when `sending`), and the longest an item took, in seconds."""
+    results, longest = {}, 0.0
     while (index := _next(counter)) < len(items):
-        results.append((index, function(items[index])))
-    return results
+        began = time.perf_counter()
+        results[index] = function(items[index])
+        seconds = time.perf_counter() - began
+        longest = max(longest, seconds)
+        if sending is not None:
+            sending.send((index, results[index], seconds))
+    return results, longest
 
 
 def _next(counter) -> int:
@@ -79,31 +86,50 @@ def _next(counter) -> int:
     return index
 
 
-def _started(context, work: Callable[[], object]) -> tuple:
+def _started(context, function: Callable, items: Sequence, counter) -> tuple:
+    """(the end this process reads, the helper process) of a new helper."""
     receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(work, sending), daemon=True)
+    process = context.Process(target=_helper, args=(function, items, counter, sending), daemon=True)
     process.start()
-    sending.close()  # the child's end: this process only reads
-    return process, receiving
+    sending.close()  # the helper's end: this process only reads
+    return receiving, process
 
 
-def _child(work: Callable[[], object], sending) -> None:
+def _helper(function: Callable, items: Sequence, counter, sending) -> None:
     try:
-        result = work()
-    except BaseException:  # its items are computed again here, which raises what they raise
-        sending.close()
+        _taken(function, items, counter, sending)
+    except BaseException:  # the items it did not send are computed again here, raising what they raise
         os._exit(1)
-    sending.send(result)
     sending.close()
 
 
-def _collected(child: tuple) -> list:
-    """The (index, result) pairs a helper sent; none when it sent nothing."""
-    process, receiving = child
-    try:
-        return receiving.recv()
-    except (EOFError, OSError):
-        return []
-    finally:
+STUCK_AFTER_S = 60.0
+"""Helpers silent this long (and for STUCK_TIMES the longest item yet) are taken as stuck (a fork
+of a process whose other thread held a lock can deadlock): stopped, their items computed here."""
+STUCK_TIMES = 10
+
+
+def _collected(children: dict, longest: float) -> dict:
+    """The results the helpers send, by index, until each has closed its end (those are removed from
+    `children`) or all left are stuck."""
+    results = {}
+    while children:
+        ready = connection.wait(list(children), timeout=max(STUCK_AFTER_S, STUCK_TIMES * longest))
+        if not ready:
+            break
+        for receiving in ready:
+            try:
+                index, results[index], seconds = receiving.recv()
+                longest = max(longest, seconds)
+            except (EOFError, OSError):  # done, or died
+                _stopped({receiving: children.pop(receiving)})
+    return results
+
+
+def _stopped(children: dict) -> None:
+    """Close each reading end and end its helper (killed when still running)."""
+    for receiving, process in children.items():
         receiving.close()
+        if process.is_alive():
+            process.kill()
         process.join()

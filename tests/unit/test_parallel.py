@@ -82,6 +82,47 @@ def test_items_whose_helper_fails_are_computed_here(monkeypatch: pytest.MonkeyPa
     assert results == [(parent, 25), (parent, 36)]
 
 
+@needs_fork
+def test_a_stuck_helper_is_stopped_and_its_items_computed_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "spare_jobs", lambda: 2)
+    monkeypatch.setattr(parallel, "STUCK_AFTER_S", 0.5)
+    parent = os.getpid()
+    took = multiprocessing.get_context("fork").Event()
+
+    def deadlocks(item: int) -> tuple[int, int]:
+        took.set()
+        time.sleep(3600)  # as a helper blocked on a lock another thread held at the fork
+        return _pid_and_square(item)
+
+    began = time.monotonic()
+    _, results = parallel.shared_map([2, 3, 4], _pid_and_square, deadlocks, lambda: took.wait(30))
+    assert results == [(parent, 4), (parent, 9), (parent, 16)]
+    assert time.monotonic() - began < 30
+
+
+@needs_fork
+def test_items_a_helper_sent_before_it_died_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "spare_jobs", lambda: 2)
+    context = multiprocessing.get_context("fork")
+    helper_done = context.Event()
+    calls = context.Value("i", 0)
+
+    def dies_on_its_second(item: int) -> tuple[int, int]:
+        with calls.get_lock():
+            calls.value += 1
+            if calls.value == 2:
+                helper_done.set()
+                os._exit(3)
+        return _pid_and_square(item)
+
+    _, results = parallel.shared_map(
+        list(range(4)), _pid_and_square, dies_on_its_second, lambda: helper_done.wait(30)
+    )
+    assert [square for _, square in results] == [0, 1, 4, 9]
+    assert results[0][0] != os.getpid()  # the helper's first item came back before it died
+    assert all(pid == os.getpid() for pid, _ in results[1:])
+
+
 def test_a_worker_process_computes_every_item_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
     assert parallel.spare_jobs() == 1
