@@ -19,6 +19,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check tracekit tests bench
+	$(BIN)/ruff format --check tracekit tests bench
 
 test: lint
 	$(BIN)/python -m pytest -q -n auto --dist loadfile  # every core; plain `pytest` runs serially

@@ -241,9 +241,7 @@ def _gunzip(path: Path, raw, limit: int, stop_at_limit: bool = False) -> bytearr
 
 def _check_ratio(path: Path, produced: int, consumed: int) -> None:
     if produced > RATIO_CHECK_BYTES and produced > MAX_GZIP_RATIO * consumed:
-        raise TraceError(
-            path, f"gzip data expands over {MAX_GZIP_RATIO}:1 (a decompression bomb?); refused"
-        )
+        raise TraceError(path, f"gzip data expands over {MAX_GZIP_RATIO}:1 (a decompression bomb?); refused")
 
 
 def _too_large(limit: int) -> str:

@@ -413,9 +413,18 @@ ZH: dict[str, str] = {
     "gloss.ascend": "昇腾诊断",
 }
 
+
+def _merged(lang: str, *own: dict[str, str]) -> dict[str, str]:
+    """The language's own tables, then the shared modules' (a later key wins, as with `|`)."""
+    merged: dict[str, str] = {}
+    for part in (*own, SUMMARY_STRINGS[lang], COMMUNICATION_STRINGS[lang], ASCEND_STRINGS[lang]):
+        merged |= part
+    return merged
+
+
 STRINGS: dict[str, dict[str, str]] = {
-    "en": EN | PLAN_EN | COMPARE_EN | SUMMARY_STRINGS["en"] | COMMUNICATION_STRINGS["en"] | ASCEND_STRINGS["en"],
-    "zh": ZH | PLAN_ZH | COMPARE_ZH | SUMMARY_STRINGS["zh"] | COMMUNICATION_STRINGS["zh"] | ASCEND_STRINGS["zh"],
+    "en": _merged("en", EN, PLAN_EN, COMPARE_EN),
+    "zh": _merged("zh", ZH, PLAN_ZH, COMPARE_ZH),
 }
 
 

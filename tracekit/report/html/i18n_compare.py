@@ -1,7 +1,6 @@
 """The diff and check reports' own words in English and Simplified Chinese (merged into STRINGS by
 i18n.py; both languages have exactly the same keys)."""
 
-
 from __future__ import annotations
 
 COMPARE_EN: dict[str, str] = {
