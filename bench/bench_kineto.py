@@ -2,7 +2,7 @@
 decode of the same file, on tiled traces of 0.1, 1 and 5 GB (and 10 GB with --ten).
 
     .venv/bin/python bench/bench_kineto.py [--sizes 0.1,1,5] [--ten] [--repeat 2] [--dir DIR] [--keep]
-        [--before REV]
+        [--before REV | --before-dir DIR]
 
 Traces are made by bench/make_large_trace.py in DIR (default: a new folder under the temporary
 directory), deleted at the end unless --keep. Each measurement runs in a fresh subprocess, interleaved
@@ -12,7 +12,8 @@ own RSS at the fork in it, so the bench keeps little), and the peak RSS of the w
 child, its reader workers and what-if helpers, summed; RSS and PSS, which splits the pages a forked
 helper shares with its parent) is sampled from /proc every 20 ms. `--before REV` adds `analyze`
 with the tracekit package of git revision REV (extracted beside the traces), interleaved with the
-others, for before/after numbers under the same load. The
+others, for before/after numbers under the same load (`--before-dir DIR`: the package DIR/tracekit,
+extracted beforehand, on a machine without git). The
 best time and the largest RSS of the runs count. Results: printed, and bench/data/kineto_result.json.
 """
 
@@ -228,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--before", metavar="REV", help="also analyze with the tracekit of git revision REV, interleaved"
     )
+    parser.add_argument(
+        "--before-dir",
+        type=Path,
+        metavar="DIR",
+        help="the same with DIR/tracekit, a package extracted beforehand (where git is missing)",
+    )
     parser.add_argument("--read-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.read_only:
@@ -243,14 +250,16 @@ def main(argv: list[str] | None = None) -> int:
         "load_average": os.getloadavg(),
         "sizes": [],
     }
-    before = checkout(args.before, folder) if args.before else None
-    if before is not None:
+    before = checkout(args.before, folder) if args.before else args.before_dir
+    if args.before:
         result["before"] = bench_analyze._git("rev-parse", "--short", args.before)
+    elif before is not None:
+        result["before"] = str(before)
     for size in sizes:
         repeat = 1 if size >= 5 else args.repeat
         analyze = size <= args.analyze_up_to
         result["sizes"].append(bench_size(size, folder, repeat, args.keep, analyze, before))
-    if before is not None:
+    if args.before:
         shutil.rmtree(before, ignore_errors=True)
     if not args.keep and args.dir is None:
         shutil.rmtree(folder, ignore_errors=True)
