@@ -121,16 +121,3 @@ class Columns:
     def kernels(self, rows: np.ndarray) -> np.ndarray:
         """The subset of `rows` that are kernels (compute or communication)."""
         return rows[np.isin(self.kind[rows], [Kind.KERNEL, Kind.COMMUNICATION])]
-
-
-def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The rows made of the columns, as `np.unique(np.stack(columns, axis=1), axis=0,
-    return_index=True, return_inverse=True)` gives them (in lexicographic order: the index of each
-    distinct row's first occurrence, and each row's group), by ranking one column at a time and
-    combining the ranks into one key (1-D uniques: a row-wise unique sorts structured rows, slower)."""
-    key = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:
-        _, rank = np.unique(column, return_inverse=True)
-        width = int(rank.max()) + 1 if len(rank) else 1
-        key = np.unique(key * width + rank.reshape(-1), return_inverse=True)[1].reshape(-1)
-    return np.unique(key, return_index=True)[1], key

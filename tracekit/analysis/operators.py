@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from tracekit.analysis.columns import Columns, distinct_rows
+from tracekit.analysis.columns import Columns
 from tracekit.analysis.names import short_kernel_name
 from tracekit.analysis.operator_links import operator_rows
 from tracekit.analysis.roofline import roofline, tensor_core_summary, unit_times
+from tracekit.model.distinct import distinct_rows
 from tracekit.model.schema import NONE, Kind
 from tracekit.perfmodel import COMPUTE_FAMILIES, OpCall, estimate, has_model
 from tracekit.perfmodel.calls import ascend_call, kineto_call

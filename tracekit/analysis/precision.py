@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.operator_links import operator_rows
+from tracekit.model.distinct import distinct_rows
 from tracekit.model.schema import NONE, CopyDirection, Kind
 from tracekit.perfmodel import COMPUTE_FAMILIES, estimate, has_model
 from tracekit.perfmodel.calls import OpCall, kineto_call, nbytes
@@ -116,9 +117,8 @@ class OperatorCalls:
         """For CPU operator rows, each one's group of equal calls and each group's cost."""
         if len(rows) == 0:
             return np.empty(0, dtype=np.int64), []
-        keys = np.stack([self.cols.name_code[rows], *(codes[rows] for codes in self.codes)], axis=1)
-        _, first, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        return group.reshape(-1), [self.of(int(rows[i]))[1] for i in first.tolist()]
+        first, group = distinct_rows(self.cols.name_code[rows], *(codes[rows] for codes in self.codes))
+        return group, [self.of(int(rows[i]))[1] for i in first.tolist()]
 
     def of(self, cpu: int) -> tuple[OpCall | None, Cost | None]:
         """The call of the CPU operator at row `cpu` and its cost (None: no model covers it)."""

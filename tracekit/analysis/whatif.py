@@ -22,12 +22,13 @@ import pyarrow as pa
 from tracekit.analysis.attribution import CATEGORIES, median_attribution
 from tracekit.analysis.calibration import HOST_CATEGORIES, calibrated
 from tracekit.analysis.changes import Change, ChangeInputs, Edit, Edited, busy_ns, interval_arrays
-from tracekit.analysis.columns import Columns, distinct_rows
+from tracekit.analysis.columns import Columns
 from tracekit.analysis.plan import causes, claimed, plan
 from tracekit.analysis.replay import StepModel, host_scaled, model_identity, shared_replays
 from tracekit.analysis.step_model import build_step
 from tracekit.analysis.whatif_steps import Estimate, Other, StepWork, median_step, step_work
 from tracekit.gcpause import gc_paused
+from tracekit.model.distinct import distinct_rows
 from tracekit.model.intervals import Intervals, clip, holds_any, subtract, total_length, union
 from tracekit.model.schema import NONE, Kind
 from tracekit.model.steps import step_spans
