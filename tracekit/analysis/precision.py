@@ -52,6 +52,8 @@ KEPT_IN_FP32 = frozenset(
 )  # fmt: skip
 """PyTorch autocast's fp32 list (CUDA): these run in fp32 whatever their inputs."""
 INPUT_COLUMNS = ("input_shapes", "input_dtypes", "input_values")
+Calls = list[tuple[OpCall | None, Cost | None]]
+"""Per group of equal operator calls: its call and its modelled cost (None: none)."""
 
 
 @dataclass(frozen=True)
@@ -64,33 +66,62 @@ class Bf16:
 
 
 def bf16_effects(table: pa.Table, cols: Columns, device: int, row: Hardware | None) -> Bf16:
-    """The factors and the casts of bf16 autocast on `device` (module docstring)."""
+    """The factors and the casts of bf16 autocast on `device` (module docstring), each worked out once
+    per distinct call and kernel name (a model's operators repeat every step)."""
     if row is None or row.peak("bf16") is None or not set(INPUT_COLUMNS) <= set(table.column_names):
         return Bf16()
-    ops = _device_work(cols, device)
-    owner = operator_rows(table, cols, ops, has_model)
-    known = operator_calls(table, cols)
-    seen: set[int] = set()
-    factors: dict[int, float] = {}
-    casts: dict[int, list[int]] = {}
-    floor = _shortest(cols, ops)
-    for op, cpu in zip(ops.tolist(), owner.tolist(), strict=True):
-        if cpu == NONE:
-            continue
-        first = cpu not in seen
-        seen.add(cpu)
-        call, cost = known.of(cpu)
-        factor = _factor(cost, call.name if call else "", cols.names[cols.name_code[op]], row)
-        if factor < 1:
-            factors[op] = factor
-        if first and cost is not None and _autocast_runs_in_bf16(cost, call.name):
-            casts[op] = [
-                max(floor, round(1.5 * nbytes(shape, "fp32") / row.memory_gbps))
-                for shape in _fp32_inputs(call)
-            ]
+    work = _device_work(cols, device)
+    owner = operator_rows(table, cols, work, has_model)
+    ops, owner = work[owner != NONE], owner[owner != NONE]
+    cpus, first, of_op = np.unique(owner, return_index=True, return_inverse=True)
+    group, calls = operator_calls(table, cols).call_groups(cpus)
+    casts = _casts(ops, first, group, calls, _shortest(cols, work), row)  # group: of each of `cpus`
     if not casts:  # nothing autocast runs in bf16: no operator gets bf16 inputs either
         return Bf16()
-    return Bf16(_with_floor(factors, cols, ops), casts)
+    factor = _factors(cols, ops, group[of_op.reshape(-1)], calls, row)
+    shortened = factor < 1
+    factors = dict(zip(ops[shortened].tolist(), factor[shortened].tolist(), strict=True))
+    return Bf16(_with_floor(factors, cols, work), casts)
+
+
+def _factors(cols: Columns, ops: np.ndarray, group: np.ndarray, calls: Calls, row: Hardware) -> np.ndarray:
+    """Each operation's bf16 factor (`_factor`), by its operator's group of equal calls and its name."""
+    firsts, pair = distinct_rows(group, cols.name_code[ops])
+    names = [cols.names[code] for code in cols.name_code[ops[firsts]].tolist()]
+    pairs = [calls[g] for g in group[firsts].tolist()]
+    factor = [
+        _factor(cost, call.name if call else "", kernel, row)
+        for (call, cost), kernel in zip(pairs, names, strict=True)
+    ]
+    return np.array(factor, dtype=np.float64)[pair]
+
+
+def _casts(
+    ops: np.ndarray,
+    first: np.ndarray,
+    group: np.ndarray,
+    calls: Calls,
+    floor: int,
+    row: Hardware,
+) -> dict[int, list[int]]:
+    """Before the first operation of each operator autocast runs in bf16 (`first`: each distinct
+    operator's first operation, `group`: its calls' group), the durations of its fp32 inputs' casts."""
+    per_group: dict[int, list[int] | None] = {}
+    casts: dict[int, list[int]] = {}
+    for index, g in sorted(zip(first.tolist(), group.tolist(), strict=True)):
+        if g not in per_group:
+            call, cost = calls[g]
+            bf16 = cost is not None and _autocast_runs_in_bf16(cost, call.name)
+            fp32 = _fp32_inputs(call) if bf16 else None
+            per_group[g] = None if fp32 is None else [_cast_ns(shape, floor, row) for shape in fp32]
+        if per_group[g] is not None:
+            casts[int(ops[index])] = list(per_group[g])
+    return casts
+
+
+def _cast_ns(shape: tuple[int, ...], floor: int, row: Hardware) -> int:
+    """The cast of one fp32 input to bf16: reading 4 and writing 2 bytes per element."""
+    return max(floor, round(1.5 * nbytes(shape, "fp32") / row.memory_gbps))
 
 
 def _device_work(cols: Columns, device: int) -> np.ndarray:
@@ -115,10 +146,15 @@ class OperatorCalls:
 
     def cost_groups(self, rows: np.ndarray) -> tuple[np.ndarray, list[Cost | None]]:
         """For CPU operator rows, each one's group of equal calls and each group's cost."""
+        group, calls = self.call_groups(rows)
+        return group, [cost for _, cost in calls]
+
+    def call_groups(self, rows: np.ndarray) -> tuple[np.ndarray, Calls]:
+        """For CPU operator rows, each one's group of equal calls and each group's call and cost."""
         if len(rows) == 0:
             return np.empty(0, dtype=np.int64), []
         first, group = distinct_rows(self.cols.name_code[rows], *(codes[rows] for codes in self.codes))
-        return group, [self.of(int(rows[i]))[1] for i in first.tolist()]
+        return group, [self.of(int(rows[i])) for i in first.tolist()]
 
     def of(self, cpu: int) -> tuple[OpCall | None, Cost | None]:
         """The call of the CPU operator at row `cpu` and its cost (None: no model covers it)."""
@@ -173,12 +209,14 @@ def _factor(cost: Cost | None, operator: str, kernel: str, row: Hardware) -> flo
 
 
 def _with_floor(factors: dict[int, float], cols: Columns, ops: np.ndarray) -> dict[int, float]:
-    """Factors raised so that no kernel gets shorter than the device's shortest one."""
+    """Factors raised so that no kernel gets shorter than the device's shortest one (and none kept
+    for an operation that is no longer than it)."""
     if not factors or len(ops) == 0:
         return factors
     floor = _shortest(cols, ops)
-    return {
-        op: max(factor, floor / cols.dur[op]) if cols.dur[op] > 0 else 1.0
-        for op, factor in factors.items()
-        if cols.dur[op] > floor
-    }
+    rows = np.fromiter(factors, dtype=np.int64, count=len(factors))
+    factor = np.fromiter(factors.values(), dtype=np.float64, count=len(factors))
+    dur = cols.dur[rows]
+    kept = dur > floor  # floor >= 0: every kept duration is positive
+    raised = np.maximum(factor[kept], floor / dur[kept])
+    return dict(zip(rows[kept].tolist(), raised.tolist(), strict=True))
