@@ -23,7 +23,6 @@ from tracekit.model.trace import Trace
 from tracekit.readers.kineto.assemble import Assembly, default_of
 from tracekit.readers.kineto.columns import INPUT_COLUMNS, _parse_copy_name, to_piece
 from tracekit.readers.kineto.events import (
-    EXACT,
     FAST,
     KNOWN_SCHEMA_VERSIONS,
     _Args,
@@ -111,7 +110,7 @@ def _read_whole(path: Path, data) -> Streamed:
     metadata: dict[str, object] = {}
     with gc_paused():  # millions of new objects and no cycles: collections would only rescan them
         decoded = _decode(path, data, FAST, metadata)
-        piece = to_piece(decoded, partial(_decode, path, data, EXACT, {}), pair_here=True)
+        piece = to_piece(decoded, partial(_decode, path, data, found={}), pair_here=True)
         del data, decoded
         assembly = Assembly(Store(default_of))
         assembly.add(piece)

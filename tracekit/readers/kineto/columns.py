@@ -21,7 +21,7 @@ from tracekit.model.schema import NONE, CopyDirection, Kind, MemoryKind
 from tracekit.model.steps import STEP_NAME
 from tracekit.readers import checked, timeunits
 from tracekit.readers.collectives import kineto_collectives
-from tracekit.readers.kineto.events import IntOrStr
+from tracekit.readers.kineto.events import EXACT, TEXT_TIMES, IntOrStr
 from tracekit.readers.names import COMMUNICATION, SYNC_CALL, name_flags
 
 _COPY = re.compile(r"^Memcpy ([A-Z])to([A-Z])(?: \(([\w ]+?) -> ([\w ]+?)\))?")
@@ -100,17 +100,19 @@ class Piece:
     problems: checked.Problems | None = None  # a chunk's, noted when its piece is taken
 
 
-def to_piece(decoded: list, redecode: Callable[[], list], pair_here: bool) -> Piece:
-    """Convert decoded events; `redecode` gives them with exact-decimal times when floats cannot hold
-    the values. With `pair_here` (the whole trace), B/E pairs are closed now; else they are left to
-    `assemble`, which pairs them across pieces."""
+Redecode = Callable[[tuple[type, type]], list]
+"""The same events decoded again with other structs (events.TEXT_TIMES, events.EXACT)."""
+
+
+def to_piece(decoded: list, redecode: Redecode, pair_here: bool) -> Piece:
+    """Convert decoded events; `redecode` gives them with their times' text, or as exact decimals,
+    when floats cannot hold the values. With `pair_here` (the whole trace), B/E pairs are closed now;
+    else they are left to `assemble`, which pairs them across pieces."""
     events, memory, pairs = spans_and_memory(decoded)
     start_ns, dur_ns = _times(events)
     memory_ns = _times(memory)[0]
     if start_ns is None or memory_ns is None:
-        events, memory, pairs = spans_and_memory(redecode())
-        start_ns, dur_ns = _exact_times(events)
-        memory_ns = _exact_times(memory)[0]
+        events, memory, pairs, (start_ns, dur_ns, memory_ns) = _exact(redecode)
     phases = None
     if pair_here:
         events, start_ns, dur_ns = close_begin_end_pairs(events, start_ns, dur_ns)
@@ -162,6 +164,21 @@ def _times(events: list) -> tuple[np.ndarray | None, np.ndarray | None]:
 def _all_whole(events: list, field: str) -> bool:
     """True when the JSON wrote this field as an integer in every event."""
     return float not in set(map(type, map(attrgetter(field), events)))
+
+
+def _exact(redecode: Redecode) -> tuple[list, list, bool, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The spans, `[memory]` instants and B/E flag again, with exact ns (span starts, durations,
+    instants' times): from the times' text when all are plain decimals, else through Decimal."""
+    events, memory, pairs = spans_and_memory(redecode(TEXT_TIMES))
+    texts = [
+        list(map(bytes, map(attrgetter(f), found)))
+        for found, f in ((events, "ts"), (events, "dur"), (memory, "ts"))
+    ]
+    times = [timeunits.plain_decimal_ns(t) for t in texts]
+    if any(t is None for t in times):
+        events, memory, pairs = spans_and_memory(redecode(EXACT))
+        times = [*_exact_times(events), _exact_times(memory)[0]]
+    return events, memory, pairs, tuple(times)
 
 
 def _exact_times(events: list) -> tuple[np.ndarray, np.ndarray]:

@@ -1,7 +1,8 @@
 """The typed msgspec structs a Kineto / Chrome trace is decoded into, and its header.
 
 Only the fields tracekit needs are decoded. `_Event` reads times as written (int or float µs, the
-fast path); `_ExactEvent` reads them as exact decimals, for values a float cannot hold.
+fast path); where a float cannot hold them, `_TextTimesEvent` keeps their text and `_ExactEvent`,
+for text other than plain decimals, reads them as exact decimals.
 """
 
 from __future__ import annotations
@@ -81,6 +82,18 @@ class _ExactDocument(msgspec.Struct, gc=False):
     traceEvents: list[_ExactEvent] | None = None
 
 
+class _TextTimesEvent(_Event, gc=False):
+    """The same event with times as the text the JSON wrote (timeunits.plain_decimal_ns converts
+    them all at once); a missing duration is 0, as elsewhere."""
+
+    ts: msgspec.Raw = msgspec.Raw()
+    dur: msgspec.Raw = msgspec.Raw(b"0")
+
+
+class _TextTimesDocument(msgspec.Struct, gc=False):
+    traceEvents: list[_TextTimesEvent] | None = None
+
+
 class _Header(msgspec.Struct, gc=False):
     """The document around a streamed `traceEvents` array, which is replaced by `null`: a second
     `traceEvents` key would show as a value here."""
@@ -103,6 +116,7 @@ class _DeviceProperties(msgspec.Struct, gc=False):
 
 FAST = (_Event, _Document)
 EXACT = (_ExactEvent, _ExactDocument)
+TEXT_TIMES = (_TextTimesEvent, _TextTimesDocument)
 
 
 def header(document: _Document | _Header) -> dict[str, object]:

@@ -95,7 +95,7 @@ def decode_chunk(text: bytes | memoryview) -> Piece | Failure:
     with checked.collecting() as problems, gc_paused():
         try:
             decoded = msgspec.json.decode(text, type=list[kinds._Event])
-            piece = to_piece(decoded, partial(_exact, text), pair_here=False)
+            piece = to_piece(decoded, partial(_redecoded, text), pair_here=False)
         except msgspec.ValidationError as exc:
             return Failure(f"unexpected trace JSON content ({first_line(exc)})")
         except msgspec.DecodeError as exc:
@@ -108,8 +108,8 @@ def decode_chunk(text: bytes | memoryview) -> Piece | Failure:
     return piece
 
 
-def _exact(text: bytes) -> list:
-    return msgspec.json.decode(text, type=list[kinds._ExactEvent])
+def _redecoded(text: bytes, types: tuple[type, type]) -> list:
+    return msgspec.json.decode(text, type=list[types[0]])
 
 
 def _document_header(head: bytes, tail: bytes, form: str) -> dict[str, object]:
