@@ -16,13 +16,13 @@ from tracekit.errors import TraceError
 from tracekit.model.schema import NONE
 from tracekit.readers import checked, read_trace
 from tracekit.readers.ascend.values import (
-    binary_cells,
     event_us_to_ns,
     text_ints,
     to_int,
     to_ints,
     us_column_to_ns,
 )
+from tracekit.readers.decimal_cells import binary_cells
 
 EDGES = [
     b"null", b'"1e3"', b"1E-3", b'" 12.5 "', b'"12."', b'".5"', b'"-0.0025"', b'"0.0005"',

@@ -19,7 +19,6 @@ from tracekit.readers import checked, read_trace
 from tracekit.readers.ascend import join
 from tracekit.readers.ascend.scalars import Codes, Scalars, Times
 from tracekit.readers.ascend.values import (
-    binary_cells,
     event_us_to_ns,
     per_distinct,
     to_int,
@@ -27,6 +26,7 @@ from tracekit.readers.ascend.values import (
     us_column_to_ns,
 )
 from tracekit.readers.chunked import driver, split, window
+from tracekit.readers.decimal_cells import binary_cells
 
 SCALARS = st.one_of(
     st.none(),

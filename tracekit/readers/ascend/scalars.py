@@ -6,7 +6,7 @@ through (values.py), so values and counted warnings do not depend on how the fil
 - `Scalars`: numbers, texts or nulls: int64 with a null mask when every value is an int (or null)
   within int64, else the values themselves;
 - `Codes`: values looked up or classified once per distinct value (names, task types);
-- `Times`: decimal µs cells decoded by layout (values.layout_ns), the rare other cells kept raw
+- `Times`: decimal µs cells decoded by layout (decimal_cells.layout_ns), the rare other cells kept raw
   for the scalar conversion.
 """
 
@@ -23,13 +23,12 @@ from tracekit.model.schema import NONE
 from tracekit.readers import checked
 from tracekit.readers.ascend.values import (
     _in_range,
-    binary_cells,
     converted_cells,
     converted_once,
     distinct_codes,
-    layout_ns,
     to_ints,
 )
+from tracekit.readers.decimal_cells import binary_cells, layout_ns
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from tracekit.model.schema import NONE, CopyDirection, Kind, MemoryKind
 from tracekit.model.steps import STEP_NAME
 from tracekit.readers import checked, timeunits
 from tracekit.readers.collectives import kineto_collectives
+from tracekit.readers.decimal_cells import binary_cells, layout_ns
 from tracekit.readers.kineto.events import EXACT, TEXT_TIMES, IntOrStr
 from tracekit.readers.names import COMMUNICATION, SYNC_CALL, name_flags
 
@@ -168,17 +169,20 @@ def _all_whole(events: list, field: str) -> bool:
 
 def _exact(redecode: Redecode) -> tuple[list, list, bool, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """The spans, `[memory]` instants and B/E flag again, with exact ns (span starts, durations,
-    instants' times): from the times' text when all are plain decimals, else through Decimal."""
+    instants' times): from the times' text, a whole column at once (decimal_cells.layout_ns), when
+    every cell has a common layout and is in range; else each through Decimal, which notes the rest."""
     events, memory, pairs = spans_and_memory(redecode(TEXT_TIMES))
-    texts = [
-        list(map(bytes, map(attrgetter(f), found)))
-        for found, f in ((events, "ts"), (events, "dur"), (memory, "ts"))
-    ]
-    times = [timeunits.plain_decimal_ns(t) for t in texts]
+    times = [_text_ns(found, field) for found, field in ((events, "ts"), (events, "dur"), (memory, "ts"))]
     if any(t is None for t in times):
         events, memory, pairs = spans_and_memory(redecode(EXACT))
         times = [*_exact_times(events), _exact_times(memory)[0]]
     return events, memory, pairs, tuple(times)
+
+
+def _text_ns(events: list, field: str) -> np.ndarray | None:
+    """The field's exact ns from its JSON text; None when a cell needs the Decimal way."""
+    ns, done, beyond = layout_ns(binary_cells(list(map(attrgetter(field), events))))
+    return ns if done.all() and not beyond.any() else None
 
 
 def _exact_times(events: list) -> tuple[np.ndarray, np.ndarray]:

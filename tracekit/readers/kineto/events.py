@@ -83,8 +83,8 @@ class _ExactDocument(msgspec.Struct, gc=False):
 
 
 class _TextTimesEvent(_Event, gc=False):
-    """The same event with times as the text the JSON wrote (timeunits.plain_decimal_ns converts
-    them all at once); a missing duration is 0, as elsewhere."""
+    """The same event with times as the text the JSON wrote (decimal_cells.layout_ns converts them
+    all at once); a missing duration is 0, as elsewhere."""
 
     ts: msgspec.Raw = msgspec.Raw()
     dur: msgspec.Raw = msgspec.Raw(b"0")
