@@ -1,5 +1,6 @@
 """Kineto times past float precision (µs above 2^52 ns), read from their text: a whole column at once
-when every cell has a common layout (tracekit/readers/decimal_cells.py), else through Decimal."""
+when every cell has a common layout (tracekit/readers/decimal_cells.py), else through Decimal; a
+streamed chunk whose first time is past it is decoded text first."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from hypothesis import strategies as st
 from kineto_builder import kernel
 
 from tracekit.readers import read_trace
-from tracekit.readers.kineto import columns
+from tracekit.readers.chunked.driver import Failure
+from tracekit.readers.kineto import columns, stream
 
 
 @st.composite
@@ -61,3 +63,35 @@ def test_a_chunk_with_an_exponent_goes_the_decimal_way(
 def _written(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def _chunk(ts: str, dur: str = "1.5") -> bytes:
+    events = [kernel("a", 1000, 1.5), kernel("b", 1001, 2.25)]
+    return (
+        json.dumps(events)
+        .replace('"ts": 1000,', f'"ts": {ts},')
+        .replace('"dur": 1.5', f'"dur": {dur}')
+        .encode()
+    )
+
+
+@pytest.mark.parametrize("first", ["5299189887853.440", "4000000000000.5", "12"])
+def test_a_chunk_decoded_text_first_gives_the_float_first_piece(
+    first: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether a chunk's first time is past float precision only picks the faster way to the same ns."""
+    text = _chunk(first)
+    guess = stream.past_float_precision(text)
+    assert guess == (first == "5299189887853.440")
+    guessed = stream.decode_chunk(text)
+    monkeypatch.setattr(stream, "past_float_precision", lambda _: not guess)
+    other = stream.decode_chunk(text)
+    assert {k: v.tolist() for k, v in guessed.columns.items()} == {
+        k: v.tolist() for k, v in other.columns.items()
+    }
+
+
+def test_a_bad_time_is_reported_as_the_float_first_way_reports_it() -> None:
+    failure = stream.decode_chunk(_chunk("5299189887853.440", dur="[1]"))
+    assert isinstance(failure, Failure)
+    assert "Expected `int | float`, got `array`" in failure.message

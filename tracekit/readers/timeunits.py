@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-_EXACT_FRACTION_LIMIT_US = 2.0**52 * 1e-3  # ulp(x) <= 1e-3 µs below this: ns survive rounding
+EXACT_FRACTION_LIMIT_US = 2.0**52 * 1e-3  # ulp(x) <= 1e-3 µs below this: ns survive rounding
 _EXACT_INTEGER_LIMIT_US = 2.0**53
 
 
@@ -26,7 +26,7 @@ def exact_in_float(values_us: np.ndarray, written_as_integers: Callable[[], bool
     if len(values_us) == 0:
         return True
     largest = float(np.abs(values_us).max())
-    if largest < _EXACT_FRACTION_LIMIT_US:
+    if largest < EXACT_FRACTION_LIMIT_US:
         return True
     return largest < _EXACT_INTEGER_LIMIT_US and written_as_integers()
 

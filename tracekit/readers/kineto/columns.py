@@ -105,15 +105,19 @@ Redecode = Callable[[tuple[type, type]], list]
 """The same events decoded again with other structs (events.TEXT_TIMES, events.EXACT)."""
 
 
-def to_piece(decoded: list, redecode: Redecode, pair_here: bool) -> Piece:
-    """Convert decoded events; `redecode` gives them with their times' text, or as exact decimals,
-    when floats cannot hold the values. With `pair_here` (the whole trace), B/E pairs are closed now;
-    else they are left to `assemble`, which pairs them across pieces."""
-    events, memory, pairs = spans_and_memory(decoded)
-    start_ns, dur_ns = _times(events)
-    memory_ns = _times(memory)[0]
-    if start_ns is None or memory_ns is None:
-        events, memory, pairs, (start_ns, dur_ns, memory_ns) = _exact(redecode)
+def to_piece(decoded: list, redecode: Redecode, pair_here: bool, text_times: bool = False) -> Piece:
+    """Convert decoded events (with `text_times`, decoded with events.TEXT_TIMES); `redecode` gives
+    them with their times' text, or as exact decimals, when floats cannot hold the values. With
+    `pair_here` (the whole trace), B/E pairs are closed now; else they are left to `assemble`, which
+    pairs them across pieces."""
+    if text_times:
+        events, memory, pairs, (start_ns, dur_ns, memory_ns) = _exact(decoded, redecode)
+    else:
+        events, memory, pairs = spans_and_memory(decoded)
+        start_ns, dur_ns = _times(events)
+        memory_ns = _times(memory)[0]
+        if start_ns is None or memory_ns is None:
+            events, memory, pairs, (start_ns, dur_ns, memory_ns) = _exact(redecode(TEXT_TIMES), redecode)
     phases = None
     if pair_here:
         events, start_ns, dur_ns = close_begin_end_pairs(events, start_ns, dur_ns)
@@ -167,11 +171,14 @@ def _all_whole(events: list, field: str) -> bool:
     return float not in set(map(type, map(attrgetter(field), events)))
 
 
-def _exact(redecode: Redecode) -> tuple[list, list, bool, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The spans, `[memory]` instants and B/E flag again, with exact ns (span starts, durations,
-    instants' times): from the times' text, a whole column at once (decimal_cells.layout_ns), when
-    every cell has a common layout and is in range; else each through Decimal, which notes the rest."""
-    events, memory, pairs = spans_and_memory(redecode(TEXT_TIMES))
+def _exact(
+    decoded: list, redecode: Redecode
+) -> tuple[list, list, bool, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The spans, `[memory]` instants and B/E flag of events decoded with their times' text, with
+    exact ns (span starts, durations, instants' times): a whole column at once
+    (decimal_cells.layout_ns) when every cell has a common layout and is in range; else each through
+    Decimal (`redecode`), which notes the rest."""
+    events, memory, pairs = spans_and_memory(decoded)
     times = [_text_ns(found, field) for found, field in ((events, "ts"), (events, "dur"), (memory, "ts"))]
     if any(t is None for t in times):
         events, memory, pairs = spans_and_memory(redecode(EXACT))

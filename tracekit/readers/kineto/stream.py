@@ -14,6 +14,7 @@ caller then reads the file whole, as for small files.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -23,11 +24,12 @@ import pyarrow as pa
 
 from tracekit.gcpause import gc_paused
 from tracekit.model.schema import EVENT_SCHEMA
-from tracekit.readers import checked
+from tracekit.readers import checked, timeunits
 from tracekit.readers.chunked.driver import Failure, Unstreamable, read_chunked
 from tracekit.readers.kineto import events as kinds
 from tracekit.readers.kineto.assemble import Assembly, default_of
 from tracekit.readers.kineto.columns import Piece, to_piece
+from tracekit.readers.kineto.events import FAST, TEXT_TIMES
 from tracekit.readers.source import UNTERMINATED, content_size_hint, first_line
 from tracekit.readers.spill import SpillStore, Store, fits, memory_budget
 
@@ -94,18 +96,40 @@ def decode_chunk(text: bytes | memoryview) -> Piece | Failure:
     problems its conversion noted; a `Failure` when it is not valid or not the expected types."""
     with checked.collecting() as problems, gc_paused():
         try:
-            decoded = msgspec.json.decode(text, type=list[kinds._Event])
-            piece = to_piece(decoded, partial(_redecoded, text), pair_here=False)
+            piece = _text_times_piece(text) if past_float_precision(text) else None
+            piece = piece or to_piece(_redecoded(text, FAST), partial(_redecoded, text), pair_here=False)
         except msgspec.ValidationError as exc:
             return Failure(f"unexpected trace JSON content ({first_line(exc)})")
         except msgspec.DecodeError as exc:
             return Failure(f"not valid trace JSON ({first_line(exc)})")
         except RecursionError:
             return Failure("trace JSON nested too deeply")
-        del decoded
     piece.text_bytes = len(text) - 2
     piece.problems = problems
     return piece
+
+
+_FIRST_TIME = re.compile(rb'"ts"\s*:\s*"?(\d+)\.\d')
+FIRST_TIME_BYTES = 4096
+"""How far into a chunk its first time is looked for."""
+
+
+def past_float_precision(text: bytes | memoryview) -> bool:
+    """Whether the chunk's first time has a fraction and is past float precision (timeunits): its
+    others then almost surely are too, and are decoded from their text at once rather than as floats
+    first (either way the same exact ns)."""
+    found = _FIRST_TIME.search(bytes(text[:FIRST_TIME_BYTES]))
+    return found is not None and int(found.group(1)) >= timeunits.EXACT_FRACTION_LIMIT_US
+
+
+def _text_times_piece(text: bytes | memoryview) -> Piece | None:
+    """The piece of events decoded with their times' text; None where that fails (the float-first
+    way then decodes the chunk again, so that a bad input is reported as it always is)."""
+    try:
+        decoded = _redecoded(text, TEXT_TIMES)
+        return to_piece(decoded, partial(_redecoded, text), pair_here=False, text_times=True)
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+        return None
 
 
 def _redecoded(text: bytes, types: tuple[type, type]) -> list:
