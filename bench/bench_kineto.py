@@ -2,7 +2,7 @@
 decode of the same file, on tiled traces of 0.1, 1 and 5 GB (and 10 GB with --ten).
 
     .venv/bin/python bench/bench_kineto.py [--sizes 0.1,1,5] [--ten] [--repeat 2] [--dir DIR] [--keep]
-        [--before REV | --before-dir DIR]
+        [--before REV | --before-dir DIR] [--source TRACE]
 
 Traces are made by bench/make_large_trace.py in DIR (default: a new folder under the temporary
 directory), deleted at the end unless --keep. Each measurement runs in a fresh subprocess, interleaved
@@ -156,12 +156,21 @@ def measure(runs: list[Runs], repeat: int) -> None:
 
 
 def bench_size(
-    size_gb: float, folder: Path, repeat: int, keep: bool, analyze: bool, before: Path | None = None
+    size_gb: float,
+    folder: Path,
+    repeat: int,
+    keep: bool,
+    analyze: bool,
+    before: Path | None = None,
+    source: Path | None = None,
 ) -> dict[str, object]:
-    """Make a trace of about `size_gb` GB, measure it, delete it unless `keep`."""
-    trace = folder / f"tiled_{size_gb:g}gb.pt.trace.json"
+    """Make a trace of about `size_gb` GB (tiling `source`, else make_large_trace's own), measure it,
+    delete it unless `keep`."""
+    tiled = f"{source.name.split('.')[0]}_" if source else ""
+    trace = folder / f"tiled_{tiled}{size_gb:g}gb.pt.trace.json"
     if not trace.exists():  # in a child: a child's peak RSS counts its parent's at the fork
         make = [sys.executable, make_large_trace.__file__, "--size-mb", str(size_gb * 1000)]
+        make += ["--source", str(source)] if source else []
         subprocess.run([*make, "--out", str(trace)], check=True, cwd=REPO)
     size = trace.stat().st_size
     floor = size < 6e9  # a bare decode of 10 GB holds ~20 GB of objects: more than this machine has
@@ -235,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DIR",
         help="the same with DIR/tracekit, a package extracted beforehand (where git is missing)",
     )
+    parser.add_argument(
+        "--source", type=Path, help="the trace to tile (default: make_large_trace.py's, a V100 ResNet-50)"
+    )
     parser.add_argument("--read-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.read_only:
@@ -258,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         repeat = 1 if size >= 5 else args.repeat
         analyze = size <= args.analyze_up_to
-        result["sizes"].append(bench_size(size, folder, repeat, args.keep, analyze, before))
+        result["sizes"].append(bench_size(size, folder, repeat, args.keep, analyze, before, args.source))
     if args.before:
         shutil.rmtree(before, ignore_errors=True)
     if not args.keep and args.dir is None:
