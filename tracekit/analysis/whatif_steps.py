@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 
@@ -19,12 +18,11 @@ from tracekit.analysis.columns import Columns
 from tracekit.analysis.plan import claimed, path_time, representative, step_path
 from tracekit.analysis.replay import StepModel, replay
 from tracekit.model.intervals import Intervals, total_length
-from tracekit.parallel import shared_map, spare_jobs
+from tracekit.parallel import Other, shared_map, spare_jobs
 
 PARALLEL_MIN_OPS = 8192
 """Replayed steps holding fewer device operations in all are computed in this process: a helper
 would cost more than it saves."""
-Other = TypeVar("Other")
 Estimate = tuple[int, int, float]
 """One change on one step: (measured step, predicted step, share of the critical path claimed)."""
 
