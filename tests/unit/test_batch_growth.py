@@ -17,7 +17,7 @@ def test_factors_are_one_plus_the_roofline_share(tmp_path: Path, h200: Hardware)
     2 x 4096^3 / 494.5e3 = 278 us for 50 us: capped, x2. add of 1024^2 fp32 (12 MiB moved):
     12,582,912 / 4800 = 2,621 ns for 10 us: x1.262; for 4 us: x1.655; mul for 3 us: x1.874."""
     cols, trace = _effects_trace(tmp_path)
-    factors = doubled_work_factors(trace.events, cols, 0, h200)
+    factors = doubled_work_factors(trace.events, cols, 0, h200).among(cols.device_ops(0))
     row = {cols.names[cols.name_code[r]] + f"@{cols.start[r] // 100_000}": r for r in cols.device_ops(0)}
     moved = 3 * 1024 * 1024 * 4 / 4800
     assert SQUARE / 67e3 > 100_000 and SQUARE_BYTES / 4800 < 50_000
@@ -29,4 +29,4 @@ def test_factors_are_one_plus_the_roofline_share(tmp_path: Path, h200: Hardware)
 
 def test_no_hardware_no_factors(tmp_path: Path) -> None:
     cols, trace = _effects_trace(tmp_path)
-    assert doubled_work_factors(trace.events, cols, 0, None) == {}
+    assert len(doubled_work_factors(trace.events, cols, 0, None)) == 0

@@ -14,6 +14,7 @@ from tracekit.analysis.changes import CopyCost, pinned_cost
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.precision import Bf16
 from tracekit.analysis.replay import Op, replay
+from tracekit.analysis.row_values import RowValues
 from tracekit.model.schema import CopyDirection, Kind
 from tracekit.perfmodel.hardware import find_hardware
 from tracekit.rules.library.bigger_batch import Growth, bigger_batch, device_capacity
@@ -21,6 +22,8 @@ from tracekit.rules.library.host_syncs import remove_host_syncs
 from tracekit.rules.library.mixed_precision import mixed_precision
 from tracekit.rules.library.pin_memory import pin_memory
 from tracekit.rules.library.static_shapes import static_shapes
+
+NO_FACTORS = RowValues.of_mapping({})
 
 
 def _ops(entries) -> list[Op]:
@@ -154,7 +157,7 @@ def test_bigger_batch_grows_only_beyond_the_floor(tmp_path: Path) -> None:
     """floor 3 us: k0 stays 3 + (3 - 3) = 3, k1 becomes 13 + (13 - 3) = 23 (not 26).
     Replay: k0 [8,11), k1 [13,36), sync returns 40."""
     cols, model = step_model(tmp_path, _two_kernels(), 30)
-    edited = bigger_batch(model, cols, Growth(CopyCost(0.0, 1.0, "test"), 3 * US, {}))
+    edited = bigger_batch(model, cols, Growth(CopyCost(0.0, 1.0, "test"), 3 * US, NO_FACTORS))
     assert [op.dur for op in _ops(edited.entries)] == [3 * US, 23 * US]
     assert replay(model, edited.entries, edited.detached) == 40 * US
 
@@ -164,7 +167,7 @@ def test_bigger_batch_grows_a_kernel_with_a_roofline_share_by_its_factor(tmp_pat
     The capacity floor grows k1 by its factor and k0 (no factor) x2: busy 16 us x (6 + 16.25) / 16."""
     cols, model = step_model(tmp_path, _two_kernels(), 30)
     k1 = _ops(model.entries)[1]
-    growth = Growth(CopyCost(0.0, 1.0, "test"), 3 * US, {k1.row: 1.25})
+    growth = Growth(CopyCost(0.0, 1.0, "test"), 3 * US, RowValues.of_mapping({k1.row: 1.25}))
     edited = bigger_batch(model, cols, growth)
     assert [op.dur for op in _ops(edited.entries)] == [3 * US, 16_250]
     capacity = device_capacity([model], cols, growth)
@@ -180,7 +183,7 @@ def test_bigger_batch_grows_copies_by_their_bytes(tmp_path: Path) -> None:
         runtime("cudaDeviceSynchronize", 5, 10),
     ]
     cols, model = step_model(tmp_path, events, 20)
-    edited = bigger_batch(model, cols, Growth(CopyCost(1000.0, 1.5, "test"), 3 * US, {}))
+    edited = bigger_batch(model, cols, Growth(CopyCost(1000.0, 1.5, "test"), 3 * US, NO_FACTORS))
     assert [op.dur for op in _ops(edited.entries)] == [8 * US]
 
 
@@ -240,5 +243,5 @@ def test_device_capacity_of_a_doubled_batch(tmp_path: Path) -> None:
     32 us of device time when no kernel has a roofline share (each doubles: the bound stays
     conservative)."""
     cols, model = step_model(tmp_path, _two_kernels(), 30)
-    growth = Growth(CopyCost(0.0, 1.0, "test"), 3 * US, {})
+    growth = Growth(CopyCost(0.0, 1.0, "test"), 3 * US, NO_FACTORS)
     assert device_capacity([model], cols, growth) == {"device_busy_ns": 16 * US, "capacity_floor_ns": 32 * US}

@@ -19,6 +19,7 @@ from tracekit.analysis.columns import Columns
 from tracekit.analysis.operator_links import operator_rows
 from tracekit.analysis.precision import INPUT_COLUMNS, operator_calls
 from tracekit.analysis.roofline import precision
+from tracekit.analysis.row_values import RowValues
 from tracekit.model.schema import NONE, Kind
 from tracekit.perfmodel import has_model
 from tracekit.perfmodel.cost import Cost
@@ -26,21 +27,19 @@ from tracekit.perfmodel.hardware import Hardware
 from tracekit.perfmodel.tensor_cores import SIMT, TENSOR, kernel_unit
 
 
-def doubled_work_factors(
-    table: pa.Table, cols: Columns, device: int, row: Hardware | None
-) -> dict[int, float]:
+def doubled_work_factors(table: pa.Table, cols: Columns, device: int, row: Hardware | None) -> RowValues:
     """For each kernel (table row) of `device` whose operator has a model: 1 + u (module docstring).
 
     Per distinct call one cost, per operator one roofline share (array passes over the kernels)."""
     if row is None or row.memory_gbps is None or not set(INPUT_COLUMNS) <= set(table.column_names):
-        return {}
+        return RowValues.of_mapping({})
     kernels = cols.device_ops(device)
     kernels = kernels[cols.kind[kernels] == Kind.KERNEL]
     owners = operator_rows(table, cols, kernels, has_model)
     kernels, owners = kernels[owners != NONE], owners[owners != NONE]
     if len(kernels) == 0:
-        return {}
-    distinct, first, owner_of = np.unique(owners, return_index=True, return_inverse=True)
+        return RowValues.of_mapping({})
+    distinct, owner_of = np.unique(owners, return_inverse=True)
     group, costs = operator_calls(table, cols).cost_groups(distinct)
     tf32 = _tensor_over_simt(cols, kernels, owner_of, len(distinct))
     limits, known = _roofline_ns(costs, group, tf32, row)
@@ -48,9 +47,7 @@ def doubled_work_factors(
     valid = known & (device_ns > 0)
     share = np.minimum(limits / np.where(valid, device_ns, 1), 1.0)
     keep = valid[owner_of]
-    order = np.lexsort((np.arange(len(kernels)), first[owner_of]))  # by operator (first kernel), then kernel
-    order = order[keep[order]]
-    return dict(zip(kernels[order].tolist(), (1.0 + share[owner_of[order]]).tolist(), strict=True))
+    return RowValues.of(kernels[keep], 1.0 + share[owner_of[keep]])
 
 
 def _tensor_over_simt(cols: Columns, kernels: np.ndarray, owner_of: np.ndarray, count: int) -> np.ndarray:

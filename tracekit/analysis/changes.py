@@ -22,6 +22,7 @@ from tracekit.analysis.columns import Columns
 from tracekit.analysis.copies import host_memory
 from tracekit.analysis.precision import Bf16, bf16_effects
 from tracekit.analysis.replay import Entry, Op, StepModel, interval_arrays
+from tracekit.analysis.row_values import RowValues
 from tracekit.model.intervals import (
     Intervals,
     clip,
@@ -87,7 +88,7 @@ class ChangeInputs:
         return bf16_effects(self.table, self.cols, self.device, self.hardware)
 
     @cached_property
-    def doubled_work(self) -> dict[int, float]:
+    def doubled_work(self) -> RowValues:
         return doubled_work_factors(self.table, self.cols, self.device, self.hardware)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from tracekit.analysis.changes import Change, ChangeInputs, CopyCost, Edit, Edited, busy_ns
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.replay import Op, StepModel
+from tracekit.analysis.row_values import RowValues
 from tracekit.formatting import fmt_ns, fmt_share
 from tracekit.model.schema import Kind
 from tracekit.rules.common import kernel_utilization, training
@@ -76,13 +77,14 @@ class Growth:
 
     cost: CopyCost
     floor_ns: int
-    factors: dict[int, float]
+    factors: RowValues
 
-    def of(self, cols: Columns, row: int, dur: int) -> int:
+    def of(self, cols: Columns, row: int, dur: int, factors: dict[int, float]) -> int:
+        """The operation's grown time; `factors`: those of the step's rows (`self.factors.among`)."""
         if cols.kind.item(row) == _MEMCPY:
             return dur + round(self.cost.ns_per_byte * max(int(cols.bytes[row]), 0))
-        if row in self.factors:
-            return round(dur * self.factors[row])
+        if row in factors:
+            return round(dur * factors[row])
         return dur + (BATCH_FACTOR - 1) * max(dur - self.floor_ns, 0)
 
 
@@ -90,8 +92,10 @@ def bigger_batch(model: StepModel, cols: Columns, growth: Growth) -> Edited:
     """Every device operation of the step grown as `growth` says; launch-bound kernels and kernels far
     from the roofline therefore barely grow."""
 
+    factors = growth.factors.among(model.rows)
+
     def grown(op: Op) -> Op:
-        return op.with_dur(growth.of(cols, op.row, op.dur))
+        return op.with_dur(growth.of(cols, op.row, op.dur, factors))
 
     entries = [e.with_ops(tuple(grown(op) for op in e.ops)) if e.ops else e for e in model.entries]
     detached = [(i, grown(op)) for i, op in model.detached]
@@ -131,7 +135,8 @@ def _grown_share(cols: Columns, rows: np.ndarray, growth: Growth) -> float:
     """Summed device time after / before: kernels with a roofline share grow by their factor, every
     other operation by BATCH_FACTOR (its growth is not known: the bound stays conservative)."""
     before = int(cols.dur[rows].sum())
-    after = sum(int(cols.dur[r]) * growth.factors.get(r, BATCH_FACTOR) for r in rows.tolist())
+    factors = growth.factors.among(rows)
+    after = sum(int(cols.dur[r]) * factors.get(r, BATCH_FACTOR) for r in rows.tolist())
     return after / before if before else float(BATCH_FACTOR)
 
 

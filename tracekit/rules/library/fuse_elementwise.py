@@ -21,6 +21,7 @@ from tracekit.analysis.changes import (
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.operator_links import operator_rows
 from tracekit.analysis.replay import Entry, StepModel
+from tracekit.analysis.row_values import rows_among
 from tracekit.formatting import fmt_ns, fmt_share
 from tracekit.model.schema import NONE, Kind
 from tracekit.perfmodel.elementwise import MODELS as ELEMENTWISE
@@ -64,25 +65,24 @@ def check(ctx: Context) -> Outcome:
     return replay_verdict(estimate, fired)
 
 
-def pointwise_rows(inputs: ChangeInputs) -> frozenset[int]:
+def pointwise_rows(inputs: ChangeInputs) -> np.ndarray:
     """The device's kernels issued by an element-wise operator (tracekit/perfmodel/elementwise.py),
     the operator found as the operators view finds it (tracekit/analysis/operator_links.py)."""
     cols = inputs.cols
     kernels = cols.kernels(cols.device_ops(inputs.device))
     owners = operator_rows(inputs.table, cols, kernels, lambda name: name in ELEMENTWISE)
     linked = owners != NONE
-    names = np.array(cols.names, dtype=object)[cols.name_code[owners[linked]]] if linked.any() else []
-    pointwise = [
-        row for row, name in zip(kernels[linked].tolist(), names, strict=True) if name in ELEMENTWISE
-    ]
-    return frozenset(pointwise)
+    elementwise = np.array([name in ELEMENTWISE for name in cols.names] or [False], dtype=bool)
+    return np.sort(kernels[linked][elementwise[cols.name_code[owners[linked]]]])
 
 
-def fuse_elementwise(model: StepModel, cols: Columns, pointwise: frozenset[int]) -> Edited | None:
+def fuse_elementwise(model: StepModel, cols: Columns, pointwise_kernels: np.ndarray) -> Edited | None:
     """Each run of consecutive host work that only launches element-wise kernels becomes one unit:
     the host cost of the step's median element-wise unit (one dispatch and one launch) launching
     one kernel as long as the run's longest (a fused element-wise kernel reads the chain's inputs and
-    writes its output once: at most the traffic of its largest member)."""
+    writes its output once: at most the traffic of its largest member). `pointwise_kernels`: the
+    device's (`pointwise_rows`)."""
+    pointwise = rows_among(pointwise_kernels, model.rows)
     launchers = [
         i
         for i, e in enumerate(model.entries)
