@@ -75,13 +75,13 @@ def bf16_effects(table: pa.Table, cols: Columns, device: int, row: Hardware | No
     ops, owner = work[owner != NONE], owner[owner != NONE]
     cpus, first, of_op = np.unique(owner, return_index=True, return_inverse=True)
     group, calls = operator_calls(table, cols).call_groups(cpus)
-    casts = _casts(ops, first, group, calls, _shortest(cols, work), row)  # group: of each of `cpus`
+    floor = _shortest(cols, work)
+    casts = _casts(ops, first, group, calls, floor, row)  # group: of each of `cpus`
     if not casts:  # nothing autocast runs in bf16: no operator gets bf16 inputs either
         return Bf16()
     factor = _factors(cols, ops, group[of_op.reshape(-1)], calls, row)
     shortened = factor < 1
-    factors = dict(zip(ops[shortened].tolist(), factor[shortened].tolist(), strict=True))
-    return Bf16(_with_floor(factors, cols, work), casts)
+    return Bf16(_with_floor(ops[shortened], factor[shortened], cols, floor), casts)
 
 
 def _factors(cols: Columns, ops: np.ndarray, group: np.ndarray, calls: Calls, row: Hardware) -> np.ndarray:
@@ -208,14 +208,9 @@ def _factor(cost: Cost | None, operator: str, kernel: str, row: Hardware) -> flo
     return min(after / before, 1.0) if before > 0 else 1.0
 
 
-def _with_floor(factors: dict[int, float], cols: Columns, ops: np.ndarray) -> dict[int, float]:
-    """Factors raised so that no kernel gets shorter than the device's shortest one (and none kept
-    for an operation that is no longer than it)."""
-    if not factors or len(ops) == 0:
-        return factors
-    floor = _shortest(cols, ops)
-    rows = np.fromiter(factors, dtype=np.int64, count=len(factors))
-    factor = np.fromiter(factors.values(), dtype=np.float64, count=len(factors))
+def _with_floor(rows: np.ndarray, factor: np.ndarray, cols: Columns, floor: int) -> dict[int, float]:
+    """The shortened operations' factors (by table row), raised so that none gets shorter than the
+    device's shortest kernel `floor`, and none kept for an operation that is no longer than it."""
     dur = cols.dur[rows]
     kept = dur > floor  # floor >= 0: every kept duration is positive
     raised = np.maximum(factor[kept], floor / dur[kept])

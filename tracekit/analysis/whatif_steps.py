@@ -50,10 +50,11 @@ def step_work(
     rebuilt: Callable[[int], StepModel],
     alongside: Callable[[], Other],
 ) -> tuple[list[StepWork], Other]:
-    """`StepWork` of every model, in order, and `alongside()` (work that replays the plan's steps
-    again), the steps shared with helpers on the spare cores; a helper works on `rebuilt(i)`, a new
-    model equal to models[i] (the shared ones it would touch are copied page by page on its first
-    write, which costs more than building them again)."""
+    """`StepWork` of every model, in order, and `alongside()` (the plan, which replays the plan's steps
+    again, and whatever else this process computes meanwhile), the steps shared with helpers on the
+    spare cores; a helper works on `rebuilt(i)`, a new model equal to models[i] (the shared ones it
+    would touch are copied page by page on its first write, which costs more than building them
+    again)."""
     kept, shared = _split(models)
 
     def first() -> tuple[list[StepWork], Other]:

@@ -29,7 +29,6 @@ from tracekit.readers.chunked.driver import Failure, Unstreamable, read_chunked
 from tracekit.readers.kineto import events as kinds
 from tracekit.readers.kineto.assemble import Assembly, default_of
 from tracekit.readers.kineto.columns import Piece, to_piece
-from tracekit.readers.kineto.events import FAST, TEXT_TIMES
 from tracekit.readers.source import UNTERMINATED, content_size_hint, first_line
 from tracekit.readers.spill import SpillStore, Store, fits, memory_budget
 
@@ -97,7 +96,8 @@ def decode_chunk(text: bytes | memoryview) -> Piece | Failure:
     with checked.collecting() as problems, gc_paused():
         try:
             piece = _text_times_piece(text) if past_float_precision(text) else None
-            piece = piece or to_piece(_redecoded(text, FAST), partial(_redecoded, text), pair_here=False)
+            redecode = partial(_redecoded, text)
+            piece = piece or to_piece(redecode(kinds.FAST), redecode, pair_here=False)
         except msgspec.ValidationError as exc:
             return Failure(f"unexpected trace JSON content ({first_line(exc)})")
         except msgspec.DecodeError as exc:
@@ -126,7 +126,7 @@ def _text_times_piece(text: bytes | memoryview) -> Piece | None:
     """The piece of events decoded with their times' text; None where that fails (the float-first
     way then decodes the chunk again, so that a bad input is reported as it always is)."""
     try:
-        decoded = _redecoded(text, TEXT_TIMES)
+        decoded = _redecoded(text, kinds.TEXT_TIMES)
         return to_piece(decoded, partial(_redecoded, text), pair_here=False, text_times=True)
     except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
         return None
