@@ -131,3 +131,34 @@ def test_workers_reading_a_plain_file_leave_the_chunks_unread_here(
     assert not isinstance(result, bytes)
     assert result[1].events == events
     assert skipped and sum(read) < path.stat().st_size / 2
+
+
+def _plain_events(count: int) -> list[dict]:
+    return [{"ph": "X", "name": f"k{n}", "ts": n} for n in range(count)]  # no `}, {` in names
+
+
+def test_the_exact_scan_for_the_arrays_end_reads_only_the_last_windows(
+    tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = _plain_events(100_000)
+    path = tmp_path / "t.json"
+    path.write_bytes(json.dumps({"traceEvents": events, "traceName": "t"}).encode())
+    scanned: list[int] = []
+    original = driver.element_ends
+    monkeypatch.setattr(driver, "element_ends", lambda data: scanned.append(len(data)) or original(data))
+    made: list[_Collector] = []
+    around, collector = driver.read_chunked(path, _decode, lambda: made.append(_Collector()) or made[-1])
+    assert collector.events == events and len(made) == 1 and around.tail == b', "traceName": "t"}'
+    assert scanned and max(scanned) <= driver.TAIL_WINDOWS * split.QUICK_WINDOW
+
+
+def test_a_long_text_after_the_array_is_read_by_the_exact_pass(tmp_path: Path, small_chunks: None) -> None:
+    """The quick cut before the tail lands after the array's end: that chunk fails, the file is read
+    again with exact cuts, and every element and the text after the array are as written."""
+    events = _plain_events(100_000)
+    after = [{"name": f"m{n}", "args": {}} for n in range(20_000)]  # about 500 KB after the array
+    path = tmp_path / "t.json"
+    path.write_bytes(json.dumps({"traceEvents": events, "after": after}).encode())
+    around, collector = _read(path)
+    assert collector.events == events
+    assert json.loads(b"{" + around.tail.lstrip(b", ")) == {"after": after}

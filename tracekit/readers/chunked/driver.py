@@ -38,6 +38,8 @@ HEAD_SCAN_BYTES = 1 << 20
 PARALLEL_MIN_BYTES = 64 << 20
 """Smaller files are decoded in this process: workers would cost more than they save."""
 JOBS_ENV = "TRACEKIT_READ_JOBS"
+TAIL_WINDOWS = 3
+"""The last chunk is scanned exactly over at most this many quick-cut windows (split.QUICK_WINDOW)."""
 
 
 class Unstreamable(Exception):
@@ -117,6 +119,7 @@ class _Reader:
             jobs = read_jobs(self.size_hint)
             self.pool = _pool(jobs) if jobs > 1 else None
             self._cut_all(jobs)
+            self._cut_before_tail(jobs)
             tail, unterminated = self._last_chunk()
             self._drain(0)
         finally:
@@ -175,6 +178,22 @@ class _Reader:
         self._submit(skipped + end, False, jobs, self.window.offset - skipped)  # from where the skip began
         self.window.consume(start)
         self.cuts += 1
+
+    def _cut_before_tail(self, jobs: int) -> None:
+        """Quick-cut the content left after the last full chunk a few windows before its end, so that
+        the exact scan for the array's end reads those windows, not up to a chunk. The text after the
+        array is short in Kineto and Chrome traces (its header comes first); where it is longer than
+        the windows, the cut chunk holds the array's end and fails to decode, and the exact pass reads
+        the file."""
+        if self.exact or len(self.window) <= TAIL_WINDOWS * split.QUICK_WINDOW:
+            return
+        with self.window.view() as unread:
+            cut = quick_cut(unread, len(unread) - (TAIL_WINDOWS - 1) * split.QUICK_WINDOW)
+        if cut is not None:
+            end, start = cut
+            self._submit(end, False, jobs)
+            self.window.consume(start)
+            self.cuts += 1
 
     def _last_chunk(self) -> tuple[bytes, bool]:
         """Submit the events left at the end of the content; (the text after the array, whether the

@@ -34,6 +34,10 @@ from tracekit.readers.spill import SpillStore, Store, fits, memory_budget
 
 ROW_BYTES = sum(4 if pa.types.is_dictionary(f.type) else f.type.bit_width // 8 for f in EVENT_SCHEMA) + 12
 """Bytes of one table row (the name as its int32 code, plus the optional input-text codes)."""
+CAPACITY_HEADROOM = 2.0
+"""The in-memory store is allocated for this many times the rows the first piece foretells: pages never
+written cost nothing, and chunks differ in rows per byte by a third and more (growing a column copies
+it)."""
 
 
 @dataclass
@@ -86,7 +90,7 @@ class _Collector:
         if self.assembly is None:
             rows = first.rows * self.size_hint / max(first.text_bytes, 1) if first else 0
             store = Store if fits(rows * ROW_BYTES, self.budget) else SpillStore
-            self.assembly = Assembly(store(default_of, int(rows * 1.25) + 1024))
+            self.assembly = Assembly(store(default_of, int(rows * CAPACITY_HEADROOM) + 1024))
         return self.assembly
 
 
