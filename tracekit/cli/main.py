@@ -179,7 +179,6 @@ def analyze_command(
     ] = None,
 ) -> None:
     """Measure where the time goes in traces; print a summary and write JSON and an HTML report per rank."""
-    from tracekit.cli.cluster_output import write_cluster
     from tracekit.report.terminal import render_summary
 
     if memory_budget:
@@ -212,7 +211,9 @@ def analyze_command(
             console.print(f"JSON analysis written to {out}")
         if not no_html:
             _write_html_reports(trace, html_path, lang, [label], [document], console)
-    if len(documents) > 1:  # the cross-rank view (tracekit/cli/cluster_output.py)
+    if len(documents) > 1:  # the cross-rank view (imported here: one trace does not need it)
+        from tracekit.cli.cluster_output import write_cluster
+
         json_out = None if no_json else _output_path(trace, json_path, "cluster")
         html_out = None if no_html else html_output_path(trace, html_path, "cluster")
         write_cluster(documents, json_out, html_out, lang, console)
