@@ -41,6 +41,13 @@ def spare_jobs() -> int:
     return available_cores() if can_fork() else 1
 
 
+def beside(task: Callable[[], Result], main: Callable[[], Other]) -> tuple[Result, Other]:
+    """`task()` computed by a forked helper on a spare core while `main()` runs here; both here,
+    `main()` first, where no core is spare (or the helper fails)."""
+    done, (result,) = shared_map((None,), lambda _: task(), lambda _: task(), main)
+    return result, done
+
+
 def shared_map(
     items: Sequence[Item],
     here: Callable[[Item], Result],

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tracekit import parallel
+from tracekit.analysis import analyze as analysis
 from tracekit.analysis import whatif_steps
 from tracekit.analysis.analyze import analyze
 from tracekit.analysis.document import encode
@@ -130,10 +131,50 @@ def test_a_worker_process_computes_every_item_itself(monkeypatch: pytest.MonkeyP
     assert (done, results) == ("first", [(os.getpid(), 1), (os.getpid(), 4)])
 
 
+@needs_fork
+def test_beside_computes_the_task_in_a_helper_and_else_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "spare_jobs", lambda: 2)
+    taken = multiprocessing.get_context("fork").Event()
+    order: list[str] = []
+
+    def task() -> tuple[int, int]:
+        order.append("task")
+        taken.set()
+        return _pid_and_square(7)
+
+    def main() -> str:
+        taken.wait(30)  # the helper starts and takes the task meanwhile
+        order.append("main")
+        return "main"
+
+    (pid, square), done = parallel.beside(task, main)
+    assert (square, done) == (49, "main") and pid != os.getpid()
+    assert order == ["main"]  # the task's append was the helper's
+    monkeypatch.setattr(parallel, "spare_jobs", lambda: 1)
+    taken.set()
+    (pid, square), done = parallel.beside(task, main)
+    assert (pid, square, done) == (os.getpid(), 49, "main")
+    assert order == ["main", "main", "task"]  # one core: main first, then the task
+
+
+@needs_fork
+def test_a_task_whose_helper_fails_is_computed_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "spare_jobs", lambda: 2)
+    here = os.getpid()
+
+    def task() -> int:
+        if os.getpid() != here:
+            raise MemoryError("the helper ran out of memory")
+        return os.getpid()
+
+    assert parallel.beside(task, lambda: "main") == (here, "main")
+
+
 def _analysed(monkeypatch: pytest.MonkeyPatch, jobs: int) -> bytes:
     monkeypatch.setattr(whatif_steps, "spare_jobs", lambda: jobs)
     monkeypatch.setattr(parallel, "spare_jobs", lambda: jobs)
     monkeypatch.setattr(whatif_steps, "PARALLEL_MIN_OPS", 0)
+    monkeypatch.setattr(analysis, "HELPED_MIN_ROWS", 0)  # the measures beside the what-if, in a helper
     return encode(analyze(read_trace(SAMPLE), changes=CHANGES))
 
 

@@ -25,11 +25,12 @@ from tracekit.analysis.operators import choose_hardware, operator_block
 from tracekit.analysis.steps import step_summary
 from tracekit.analysis.timeline import step_timeline
 from tracekit.analysis.utilization import busy_set, utilization
-from tracekit.analysis.whatif import whatif_alongside
+from tracekit.analysis.whatif import whatif_block
 from tracekit.analysis.workload import workload
 from tracekit.errors import TraceError
 from tracekit.model.steps import marker_names, steps_from_markers
 from tracekit.model.trace import Trace
+from tracekit.parallel import beside
 
 MARKER_NAMES = 5  # annotation names offered as step markers when the trace has no steps
 
@@ -53,42 +54,64 @@ class Options:
 def analyze(trace: Trace, options: Options = Options(), changes: Sequence[Change] = ()) -> Document:
     """Every metric of the trace, per device (the typed `tracekit.analysis/1` document); the what-if
     block estimates `changes` (the rules' replay changes: `tracekit.rules.CHANGES`; none: no
-    per-change estimate, an empty plan)."""
+    per-change estimate, an empty plan). The what-if is computed here while a helper on a spare core
+    computes the rest (tracekit/parallel.py, `beside`)."""
     table = trace.events
     if options.step_marker is not None:
         table = marker_steps(trace, options.step_marker)
     if options.steps is not None:
         table = select_steps(trace, options.steps, table)
     cols = Columns.from_table(table)
+    devices = cols.devices()
+
+    def whatifs() -> list[dict[str, object] | None]:
+        return [_whatif(table, cols, d, options, trace.metadata, changes) for d in devices]
+
+    def measured() -> dict[str, object]:
+        return _measured(trace, table, cols, devices, options)
+
+    if options.measures_only or table.num_rows < HELPED_MIN_ROWS:
+        plain, per_device = measured(), whatifs()
+    else:
+        plain, per_device = beside(measured, whatifs)
+    for block, whatif in zip(plain["devices"], per_device, strict=True):
+        if whatif is not None:
+            block["whatif"] = whatif
+    return to_document(plain)
+
+
+HELPED_MIN_ROWS = 1 << 16
+"""Smaller tables are analysed in this process alone: a helper would cost about what it saves."""
+
+
+def _measured(
+    trace: Trace, table: pa.Table, cols: Columns, devices: list[int], options: Options
+) -> dict[str, object]:
+    """The document without its what-if blocks."""
     steps = step_summary(table)
-    return to_document(
-        {
-            "schema": SCHEMA,
-            "trace": _trace_block(trace, table, cols, steps["count"]),
-            "options": {
-                "top": options.top,
-                "bubble_threshold_ns": options.bubble_threshold_ns,
-                "gap_threshold_ns": options.gap_threshold_ns,
-                "steps": list(options.steps) if options.steps else None,
-                "step_marker": options.step_marker,
-                "kernel_names": "full" if options.full_kernel_names else "short",
-                "device": options.device,
-                "unprofiled_step_ns": options.unprofiled_step_ns,
-            },
-            "steps": steps,
-            "devices": [
-                _device_block(table, cols, d, options, steps["count"], trace.metadata, changes)
-                for d in cols.devices()
-            ],
-            "host": {
-                "cpu_op_hotspots": cpu_op_hotspots(cols, options.top),
-                "sync_calls": None if options.measures_only else sync_calls(cols, options.top),
-            },
-            "timeline": None if options.measures_only else step_timeline(table),
-            "definitions": DEFINITIONS,
-            **({} if options.measures_only else _ascend_block(trace, table, cols)),
-        }
-    )
+    return {
+        "schema": SCHEMA,
+        "trace": _trace_block(trace, table, cols, steps["count"]),
+        "options": {
+            "top": options.top,
+            "bubble_threshold_ns": options.bubble_threshold_ns,
+            "gap_threshold_ns": options.gap_threshold_ns,
+            "steps": list(options.steps) if options.steps else None,
+            "step_marker": options.step_marker,
+            "kernel_names": "full" if options.full_kernel_names else "short",
+            "device": options.device,
+            "unprofiled_step_ns": options.unprofiled_step_ns,
+        },
+        "steps": steps,
+        "devices": [_device_block(table, cols, d, options, steps["count"], trace.metadata) for d in devices],
+        "host": {
+            "cpu_op_hotspots": cpu_op_hotspots(cols, options.top),
+            "sync_calls": None if options.measures_only else sync_calls(cols, options.top),
+        },
+        "timeline": None if options.measures_only else step_timeline(table),
+        "definitions": DEFINITIONS,
+        **({} if options.measures_only else _ascend_block(trace, table, cols)),
+    }
 
 
 def marker_steps(trace: Trace, name: str) -> pa.Table:
@@ -133,14 +156,9 @@ def _trace_block(trace: Trace, table: pa.Table, cols: Columns, step_count: int) 
 
 
 def _device_block(
-    table: pa.Table,
-    cols: Columns,
-    device: int,
-    options: Options,
-    step_count: int,
-    metadata: dict,
-    changes: Sequence[Change],
+    table: pa.Table, cols: Columns, device: int, options: Options, step_count: int, metadata: dict
 ) -> dict[str, object]:
+    """The device's block without its what-if."""
     ops = cols.device_ops(device)
     kernels = cols.kernels(ops)
     block: dict[str, object] = {"id": device, "operations": len(ops)}
@@ -157,19 +175,26 @@ def _device_block(
     if options.measures_only:  # all that tracekit/compare reads (metrics.py, diff.py)
         return {**block, "hotspots": hotspots}
     hardware = choose_hardware(metadata, device, options.device)
-
-    def without_whatif() -> dict[str, object]:  # computed while helpers replay the what-if's steps
-        return _communication_and_blocking(table, cols, ops, (lo, hi), metadata, options.top) | {
+    return (
+        block
+        | _communication_and_blocking(table, cols, ops, (lo, hi), metadata, options.top)
+        | {
             "hotspots": hotspots,
             "launch": launch_summary(cols, kernels),
             **operator_block(table, cols, device, hardware),
             "memory": memory_summary(cols, device),
         }
-
-    whatif, rest = whatif_alongside(
-        table, cols, device, hardware.row, options.unprofiled_step_ns, changes, without_whatif
     )
-    return {**block, **rest, "whatif": whatif}
+
+
+def _whatif(
+    table: pa.Table, cols: Columns, device: int, options: Options, metadata: dict, changes: Sequence[Change]
+) -> dict[str, object] | None:
+    """The device's what-if block; None where only measures are asked for."""
+    if options.measures_only:
+        return None
+    hardware = choose_hardware(metadata, device, options.device)
+    return whatif_block(table, cols, device, hardware.row, options.unprofiled_step_ns, changes)
 
 
 def _communication_and_blocking(

@@ -26,7 +26,7 @@ from tracekit.analysis.columns import Columns
 from tracekit.analysis.plan import causes, claimed, plan
 from tracekit.analysis.replay import StepModel, host_scaled, model_identity, shared_replays
 from tracekit.analysis.step_model import build_step
-from tracekit.analysis.whatif_steps import Estimate, Other, StepWork, median_step, step_work
+from tracekit.analysis.whatif_steps import Estimate, StepWork, median_step, step_work
 from tracekit.gcpause import gc_paused
 from tracekit.model.distinct import distinct_rows
 from tracekit.model.intervals import Intervals, clip, holds_any, subtract, total_length, union
@@ -50,21 +50,8 @@ def whatif_block(
     changes: Sequence[Change] = (),
 ) -> dict[str, object]:
     """Predicted step times for each change, over up to MAX_REPLAYED_STEPS steps of the trace (host
-    time calibrated to `unprofiled_ns`, the step measured without the profiler, when given)."""
-    return whatif_alongside(table, cols, device, hardware, unprofiled_ns, changes, lambda: None)[0]
-
-
-def whatif_alongside(
-    table: pa.Table,
-    cols: Columns,
-    device: int,
-    hardware: Hardware | None,
-    unprofiled_ns: int | None,
-    changes: Sequence[Change],
-    alongside: Callable[[], Other],
-) -> tuple[dict[str, object], Other]:
-    """`whatif_block`, and `alongside()` computed in this process while helpers on the spare cores
-    replay steps (tracekit/analysis/whatif_steps.py): the analyses that do not need the what-if."""
+    time calibrated to `unprofiled_ns`, the step measured without the profiler, when given); the
+    steps are shared with helpers on the spare cores (tracekit/analysis/whatif_steps.py)."""
     with gc_paused():  # the edits and replays make many acyclic objects, freed as they go
         built = step_models(table, cols, device)
         models, calibration = calibrated(built, cols, unprofiled_ns)
@@ -72,8 +59,7 @@ def whatif_alongside(
         # replays, which hold every step they replayed until the block ends
         with shared_replays():  # the estimates, the plan and the claims edit and replay the same steps
             rebuilt = _rebuilder(table, cols, built, calibration)
-            calibrated_models = (models, calibration, rebuilt)
-            return _whatif_block(table, cols, device, hardware, calibrated_models, changes, alongside)
+            return _whatif_block(table, cols, device, hardware, (models, calibration, rebuilt), changes)
 
 
 def _whatif_block(
@@ -83,23 +69,21 @@ def _whatif_block(
     hardware: Hardware | None,
     calibrated_models: tuple[list[StepModel], dict | None, Callable[[int], StepModel]],
     changes: Sequence[Change],
-    alongside: Callable[[], Other],
-) -> tuple[dict[str, object], Other]:
+) -> dict[str, object]:
     models, calibration, rebuilt = calibrated_models
     inputs = ChangeInputs(table, cols, device, hardware)
     edits = {change.name: _edit_of(change, inputs) for change in changes}
     latency = {change.name: edits[change.name] for change in changes if change.latency}
     enabled_by = {c.name: c.enabled_by for c in changes if c.enabled_by}
 
-    def step_independent() -> tuple[dict[str, object], Other]:  # here, while helpers replay steps
-        independent = {
+    def step_independent() -> dict[str, object]:  # here, while helpers replay steps
+        return {
             "pipeline": pipeline_stages(models, cols),
             "kernels": kernel_profile(cols, device, table),
             "plan": plan(models, cols, latency, enabled_by),
         }
-        return independent, alongside()
 
-    works, (independent, other) = step_work(models, cols, edits, rebuilt, step_independent)
+    works, independent = step_work(models, cols, edits, rebuilt, step_independent)
     attributions = [work.attribution for work in works]
     block: dict[str, object] = {
         change.name: _change_estimate(change, models, works, inputs) for change in changes
@@ -118,7 +102,7 @@ def _whatif_block(
     block["attribution"] = attribution_block(models, attributions)
     block["plan"] = independent["plan"]
     block["causes"] = causes(_claims_of_median_step(models, works, cols, latency))
-    return block, other
+    return block
 
 
 def _rebuilder(
