@@ -83,11 +83,8 @@ def fuse_elementwise(model: StepModel, cols: Columns, pointwise_kernels: np.ndar
     writes its output once: at most the traffic of its largest member). `pointwise_kernels`: the
     device's (`pointwise_rows`)."""
     pointwise = rows_among(pointwise_kernels, model.rows)
-    launchers = [
-        i
-        for i, e in enumerate(model.entries)
-        if len(e.ops) == 1 and e.ops[0].row in pointwise and cols.kind[e.ops[0].row] == Kind.KERNEL
-    ]
+    compute = rows_among(pointwise_kernels, model.rows[cols.kind[model.rows] == Kind.KERNEL])  # no NCCL
+    launchers = [i for i, e in enumerate(model.entries) if len(e.ops) == 1 and e.ops[0].row in compute]
     allowed = {
         i for i, e in enumerate(model.entries) if e.ret is None and all(o.row in pointwise for o in e.ops)
     }
