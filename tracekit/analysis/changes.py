@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
 
 import numpy as np
 import pyarrow as pa
@@ -271,16 +272,14 @@ def waiting_ns(entries: list[Entry]) -> int:
 def copy_targets(model: StepModel, cols: Columns, keep: Callable[[Op], bool]) -> tuple[list[int], set[int]]:
     """Entries launching H2D copies that `keep` selects; entries any unit may contain (copies, syncs,
     calls that launch nothing)."""
-    targets, allowed = [], set()
-    flags = iter(cols.h2d_copy[[op.row for entry in model.entries for op in entry.ops]].tolist())
-    for index, entry in enumerate(model.entries):
-        h2d = [next(flags) for _ in entry.ops]
-        copies = [op for op, is_copy in zip(entry.ops, h2d, strict=True) if is_copy]
-        if copies and len(copies) == len(entry.ops) and all(keep(op) for op in copies):
-            targets.append(index)
-        if all(h2d):
-            allowed.add(index)
-    return targets, allowed
+    entries = model.entries
+    sizes = np.fromiter(map(len, map(attrgetter("ops"), entries)), dtype=np.int64, count=len(entries))
+    h2d = cols.h2d_copy[np.fromiter((op.row for e in entries for op in e.ops), np.int64, int(sizes.sum()))]
+    copies = np.bincount(np.repeat(np.arange(len(entries)), sizes)[h2d], minlength=len(entries))
+    only_copies = copies == sizes  # entries that launch nothing else (or nothing)
+    launching = np.flatnonzero(only_copies & (sizes > 0)).tolist()
+    targets = [i for i in launching if all(keep(op) for op in entries[i].ops)]
+    return targets, set(np.flatnonzero(only_copies).tolist())
 
 
 def synchronizing(model: StepModel) -> list[int]:
