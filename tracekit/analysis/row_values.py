@@ -31,6 +31,12 @@ class RowValues:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def at(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each of `rows`' value (0 where it has none), and whether it has one."""
+        at, found = _positions(self.rows, rows)
+        values = self.values[at] if len(self.values) else np.zeros(len(rows))
+        return np.where(found, values, 0.0), found
+
     def among(self, rows: np.ndarray) -> dict[int, float]:
         """row -> value for those of `rows` that have one."""
         at, found = _positions(self.rows, rows)

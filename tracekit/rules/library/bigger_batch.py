@@ -28,7 +28,6 @@ from tracekit.rules.model import (
 )
 
 BATCH_FACTOR = 2
-_MEMCPY = int(Kind.MEMCPY)  # a plain int: compared per operation (an enum member's lookup is slow)
 
 
 def check(ctx: Context) -> Outcome:
@@ -79,26 +78,28 @@ class Growth:
     floor_ns: int
     factors: RowValues
 
-    def of(self, cols: Columns, row: int, dur: int, factors: dict[int, float]) -> int:
-        """The operation's grown time; `factors`: those of the step's rows (`self.factors.among`)."""
-        if cols.kind.item(row) == _MEMCPY:
-            return dur + round(self.cost.ns_per_byte * max(int(cols.bytes[row]), 0))
-        if row in factors:
-            return round(dur * factors[row])
-        return dur + (BATCH_FACTOR - 1) * max(dur - self.floor_ns, 0)
+    def durations(self, cols: Columns, ops: list[Op]) -> np.ndarray:
+        """The operations' grown times: a copy by its bytes at the per-byte cost, a kernel with a
+        roofline share by its factor, any other beyond the floor by BATCH_FACTOR (rounded half to even,
+        as `round`)."""
+        rows = np.fromiter((op.row for op in ops), dtype=np.int64, count=len(ops))
+        dur = np.fromiter((op.dur for op in ops), dtype=np.int64, count=len(ops))
+        factor, known = self.factors.at(rows)
+        scaled = np.rint(dur * factor).astype(np.int64)
+        grown = np.where(known, scaled, dur + (BATCH_FACTOR - 1) * np.maximum(dur - self.floor_ns, 0))
+        per_byte = np.rint(self.cost.ns_per_byte * np.maximum(cols.bytes[rows], 0)).astype(np.int64)
+        return np.where(cols.kind[rows] == Kind.MEMCPY, dur + per_byte, grown)
 
 
 def bigger_batch(model: StepModel, cols: Columns, growth: Growth) -> Edited:
     """Every device operation of the step grown as `growth` says; launch-bound kernels and kernels far
     from the roofline therefore barely grow."""
-
-    factors = growth.factors.among(model.rows)
-
-    def grown(op: Op) -> Op:
-        return op.with_dur(growth.of(cols, op.row, op.dur, factors))
-
-    entries = [e.with_ops(tuple(grown(op) for op in e.ops)) if e.ops else e for e in model.entries]
-    detached = [(i, grown(op)) for i, op in model.detached]
+    ops = [op for e in model.entries for op in e.ops] + [op for _, op in model.detached]
+    grown = iter(growth.durations(cols, ops).tolist())
+    entries = [
+        e.with_ops(tuple(op.with_dur(next(grown)) for op in e.ops)) if e.ops else e for e in model.entries
+    ]
+    detached = [(i, op.with_dur(next(grown))) for i, op in model.detached]
     return Edited(entries, detached, [])
 
 
