@@ -4,13 +4,14 @@ replay by hand."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from kineto_builder import cpu_op, kernel, memcpy, runtime
 from replay_builder import US, step_model
 
-from tracekit.analysis.changes import CopyCost, pinned_cost
+from tracekit.analysis.changes import CopyCost, copy_targets, flagged_ops, pinned_cost
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.precision import Bf16
 from tracekit.analysis.replay import Op, replay
@@ -245,3 +246,23 @@ def test_device_capacity_of_a_doubled_batch(tmp_path: Path) -> None:
     cols, model = step_model(tmp_path, _two_kernels(), 30)
     growth = Growth(CopyCost(0.0, 1.0, "test"), 3 * US, NO_FACTORS)
     assert device_capacity([model], cols, growth) == {"device_busy_ns": 16 * US, "capacity_floor_ns": 32 * US}
+
+
+# --- the edits' building blocks --------------------------------------------------------------------
+
+
+def test_flagged_ops_counts_each_entrys_operations_and_the_marked_ones(tmp_path: Path) -> None:
+    cols, model = step_model(tmp_path, _pageable_step(), 90)  # the copy call, the launch, the sync
+    sizes, copies = flagged_ops(model, cols.h2d_copy)
+    assert sizes.tolist() == [1, 1, 0] and copies.tolist() == [1, 0, 0]
+    assert flagged_ops(model, cols.kernel_like)[1].tolist() == [0, 1, 0]
+    assert copy_targets(model, cols, lambda op: True) == ([0], {0, 2})
+    assert copy_targets(model, cols, lambda op: False) == ([], {0, 2})
+
+
+def test_an_operation_changed_equals_its_dataclass_replacement() -> None:
+    op = Op(row=3, stream=7, start=10, dur=5, lag=2, gap=1, host_bound=False)
+    assert op.changed(host_bound=True, lag=0) == dataclasses.replace(op, host_bound=True, lag=0)
+    assert op.with_dur(9) == dataclasses.replace(op, dur=9) and op.dur == 5
+    with pytest.raises(TypeError, match="no field 'speed'"):
+        op.changed(speed=2)

@@ -36,8 +36,6 @@ from tracekit.model.intervals import (
 from tracekit.model.schema import CopyDirection, Kind, MemoryKind
 from tracekit.perfmodel.hardware import Hardware
 
-KERNEL_LIKE = (int(Kind.KERNEL), int(Kind.MEMSET))  # operations a graph can capture as kernels
-
 
 @dataclass(frozen=True)
 class CopyCost:
@@ -272,14 +270,20 @@ def waiting_ns(entries: list[Entry]) -> int:
 def copy_targets(model: StepModel, cols: Columns, keep: Callable[[Op], bool]) -> tuple[list[int], set[int]]:
     """Entries launching H2D copies that `keep` selects; entries any unit may contain (copies, syncs,
     calls that launch nothing)."""
-    entries = model.entries
-    sizes = np.fromiter(map(len, map(attrgetter("ops"), entries)), dtype=np.int64, count=len(entries))
-    h2d = cols.h2d_copy[np.fromiter((op.row for e in entries for op in e.ops), np.int64, int(sizes.sum()))]
-    copies = np.bincount(np.repeat(np.arange(len(entries)), sizes)[h2d], minlength=len(entries))
+    sizes, copies = flagged_ops(model, cols.h2d_copy)
     only_copies = copies == sizes  # entries that launch nothing else (or nothing)
     launching = np.flatnonzero(only_copies & (sizes > 0)).tolist()
-    targets = [i for i in launching if all(keep(op) for op in entries[i].ops)]
+    targets = [i for i in launching if all(keep(op) for op in model.entries[i].ops)]
     return targets, set(np.flatnonzero(only_copies).tolist())
+
+
+def flagged_ops(model: StepModel, flag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per entry of the step: how many operations it launches, and how many of them `flag` (one bool
+    per table row) marks (array passes, not a loop over the entries)."""
+    entries = model.entries
+    sizes = np.fromiter(map(len, map(attrgetter("ops"), entries)), dtype=np.int64, count=len(entries))
+    marked = flag[np.fromiter((op.row for e in entries for op in e.ops), np.int64, int(sizes.sum()))]
+    return sizes, np.bincount(np.repeat(np.arange(len(entries)), sizes)[marked], minlength=len(entries))
 
 
 def synchronizing(model: StepModel) -> list[int]:
@@ -305,10 +309,6 @@ def launch_host_ns(model: StepModel) -> int:
 
 def is_h2d(cols: Columns, op: Op) -> bool:
     return bool(cols.h2d_copy[op.row])
-
-
-def is_kernel(cols: Columns, op: Op) -> bool:
-    return bool(cols.kind[op.row] in KERNEL_LIKE)
 
 
 def device_intervals(ops: list[Op]) -> list[tuple[int, int]]:

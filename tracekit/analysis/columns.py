@@ -44,6 +44,11 @@ class Columns:
         return self.start + self.dur
 
     @cached_property
+    def kernel_like(self) -> np.ndarray:
+        """Per row: a kernel or a memset, what a CUDA graph captures as kernels (computed once)."""
+        return (self.kind == Kind.KERNEL) | (self.kind == Kind.MEMSET)
+
+    @cached_property
     def h2d_copy(self) -> np.ndarray:
         """Per row: is it a host-to-device copy (computed once: the replay changes ask per operation)."""
         return (self.kind == Kind.MEMCPY) & (self.copy_direction == CopyDirection.H2D)

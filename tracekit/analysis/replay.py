@@ -57,8 +57,20 @@ class Op:
         fields["dur"] = dur
         return op
 
+    def changed(self, **values: object) -> Op:
+        """This operation with other values for some fields, as `dataclasses.replace` gives it at a
+        fifth of the cost (copied as in `with_dur`)."""
+        if not _OP_FIELDS.issuperset(values):
+            raise TypeError(f"Op has no field {sorted(set(values) - _OP_FIELDS)[0]!r}")
+        op = _new_object(Op)
+        fields = op.__dict__
+        fields.update(self.__dict__)
+        fields.update(values)
+        return op
+
 
 _new_object = object.__new__
+_OP_FIELDS = frozenset(field.name for field in fields(Op))
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from tracekit.analysis.changes import (
@@ -11,7 +9,7 @@ from tracekit.analysis.changes import (
     ChangeInputs,
     Edit,
     Edited,
-    is_kernel,
+    flagged_ops,
     merge_adjacent,
     rebuild,
     synchronizing,
@@ -55,10 +53,10 @@ def graph_launch(model: StepModel, cols: Columns) -> Edited | None:
     across `.item()`, a data-dependent shape or a pageable copy); the plan removes those first."""
     if len(synchronizing(model)) > 1:
         return None
-    launchers = [i for i, e in enumerate(model.entries) if len(e.ops) == 1 and is_kernel(cols, e.ops[0])]
-    allowed = {
-        i for i, e in enumerate(model.entries) if e.ret is None and all(is_kernel(cols, o) for o in e.ops)
-    }
+    sizes, kernels = flagged_ops(model, cols.kernel_like)
+    launchers = np.flatnonzero((sizes == 1) & (kernels == 1)).tolist()
+    returns = np.fromiter((e.ret is not None for e in model.entries), dtype=bool, count=len(model.entries))
+    allowed = set(np.flatnonzero(~returns & (kernels == sizes)).tolist())
     runs = _runs(units(model, launchers, allowed), model)
     if not runs:
         return None
@@ -67,7 +65,7 @@ def graph_launch(model: StepModel, cols: Columns) -> Edited | None:
 
     def make(a: int, b: int, inside: list[int]) -> Entry:
         ops = [op for i in inside for op in model.entries[i].ops]
-        chained = [replace(op, host_bound=(k == 0), lag=model.min_lag, gap=gap) for k, op in enumerate(ops)]
+        chained = [op.changed(host_bound=(k == 0), lag=model.min_lag, gap=gap) for k, op in enumerate(ops)]
         call = max(single_call, GRAPH_LAUNCH_PER_KERNEL_NS * len(ops))
         return Entry(a=a, b=b, dur=call, ops=tuple(chained))
 
