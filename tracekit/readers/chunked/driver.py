@@ -110,7 +110,6 @@ class _Reader:
         self.form = "object"
         self.cuts = 0
         self.pool: ProcessPoolExecutor | None = None
-        self.arrow_ready = False  # whether pyarrow's first use (its pandas import) is done here
 
     def run(self) -> tuple[Around, Collector] | bytes:
         try:
@@ -232,9 +231,6 @@ class _Reader:
 
     def _drain(self, keep: int) -> None:
         """Take finished chunks in file order until at most `keep` are in flight."""
-        if self.pool is not None and len(self.in_flight) > keep and not self.arrow_ready:
-            pa.array([""])  # pyarrow imports pandas on first use (0.15 s): here, while the workers decode
-            self.arrow_ready = True  # (they fork at the first chunk and never import it: kineto/columns.py)
         while len(self.in_flight) > keep:
             result, exact, offset = self.in_flight.popleft()
             piece = result.result() if isinstance(result, Future) else result
@@ -264,6 +260,7 @@ def read_jobs(size: int) -> int:
 
 
 def _pool(jobs: int) -> ProcessPoolExecutor:
+    pa.array([""])  # pyarrow imports pandas when first used: once here, not in every worker
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
