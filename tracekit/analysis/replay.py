@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -30,6 +30,7 @@ from tracekit.gcpause import gc_paused
 from tracekit.model.intervals import Intervals
 
 UNBOUNDED = -(1 << 62)
+Frozen = TypeVar("Frozen")
 
 
 @dataclass(frozen=True)
@@ -49,24 +50,29 @@ class Op:
     after_gap: int = 0  # measured time from that operation's end to this start
 
     def with_dur(self, dur: int) -> Op:
-        """This operation taking `dur` (the edits make one per operation: its fields copied, at a third
-        of the cost of the frozen dataclass's __init__, which sets each through object.__setattr__)."""
-        op = _new_object(Op)
-        fields = op.__dict__
-        fields.update(self.__dict__)
-        fields["dur"] = dur
-        return op
+        """This operation taking `dur` (the edits make one per operation: `_copied`, at half the cost
+        of the frozen dataclass's __init__, which sets each field through object.__setattr__)."""
+        return _copied(self, "dur", dur)
 
     def changed(self, **values: object) -> Op:
         """This operation with other values for some fields, as `dataclasses.replace` gives it at a
-        fifth of the cost (copied as in `with_dur`)."""
+        third of the cost."""
         if not _OP_FIELDS.issuperset(values):
             raise TypeError(f"Op has no field {sorted(set(values) - _OP_FIELDS)[0]!r}")
-        op = _new_object(Op)
-        fields = op.__dict__
-        fields.update(self.__dict__)
-        fields.update(values)
-        return op
+        copy = _copied(self)
+        copy.__dict__.update(values)
+        return copy
+
+
+def _copied(instance: Frozen, name: str | None = None, value: object = None) -> Frozen:
+    """A copy of a frozen dataclass instance (with `value` for its field `name`, when given), its
+    fields copied without __init__."""
+    copy = _new_object(type(instance))
+    fields = copy.__dict__
+    fields.update(instance.__dict__)
+    if name is not None:
+        fields[name] = value
+    return copy
 
 
 _new_object = object.__new__
@@ -88,12 +94,8 @@ class Entry:
     waits_own: bool = False
 
     def with_ops(self, ops: tuple[Op, ...]) -> Entry:
-        """This entry launching `ops` instead (its fields copied, as `Op.with_dur`)."""
-        entry = _new_object(Entry)
-        fields = entry.__dict__
-        fields.update(self.__dict__)
-        fields["ops"] = ops
-        return entry
+        """This entry launching `ops` instead (copied as `Op.with_dur`)."""
+        return _copied(self, "ops", ops)
 
 
 @dataclass

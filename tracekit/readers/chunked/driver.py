@@ -155,9 +155,7 @@ class _Reader:
             end, start = cut
             if start < 0:
                 raise Unstreamable("no comma between two events")
-            self._submit(end, self.exact, jobs)
-            window.consume(start)
-            self.cuts += 1
+            self._cut(end, start, self.exact, jobs)
 
     def _skips(self) -> bool:
         """Whether chunks are cut without reading them here: quick cuts of a plain file that workers
@@ -175,9 +173,8 @@ class _Reader:
         if cut is None:
             raise _Misfit
         end, start = cut
-        self._submit(skipped + end, False, jobs, self.window.offset - skipped)  # from where the skip began
-        self.window.consume(start)
-        self.cuts += 1
+        began = self.window.offset - skipped  # where the skip began
+        self._cut(skipped + end, start, False, jobs, began)
 
     def _cut_before_tail(self, jobs: int) -> None:
         """Quick-cut the content left after the last full chunk a few windows before its end, so that
@@ -191,9 +188,7 @@ class _Reader:
             cut = quick_cut(unread, len(unread) - (TAIL_WINDOWS - 1) * split.QUICK_WINDOW)
         if cut is not None:
             end, start = cut
-            self._submit(end, False, jobs)
-            self.window.consume(start)
-            self.cuts += 1
+            self._cut(end, start, False, jobs)
 
     def _last_chunk(self) -> tuple[bytes, bool]:
         """Submit the events left at the end of the content; (the text after the array, whether the
@@ -212,6 +207,12 @@ class _Reader:
             raise Unstreamable("the content ends inside the array of events")
         self._submit(complete, True, 1)
         return b"", True
+
+    def _cut(self, end: int, start: int, exact: bool, jobs: int, offset: int | None = None) -> None:
+        """Submit the chunk ending at `end` (`_submit`), then move the window to the next chunk's `start`."""
+        self._submit(end, exact, jobs, offset)
+        self.window.consume(start)
+        self.cuts += 1
 
     def _submit(self, end: int, exact: bool, jobs: int, offset: int | None = None) -> None:
         """Decode the unread bytes [0, end): here, or in a worker that reads them from the file (a
