@@ -9,6 +9,9 @@ rank pool's, a reader's: their parent already spreads the work over the cores), 
 everything runs here, in order. Items a helper took and did not send back (it failed, died or is
 stuck) are computed here again: the results are always what computing the items one after another
 gives.
+
+`meanwhile` is the other way round: work this process needs soon (imports) done while its workers
+(a reader's) are busy, the first time it would wait for them.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from multiprocessing import connection
 from typing import TypeVar
 
@@ -39,6 +43,29 @@ def can_fork() -> bool:
 def spare_jobs() -> int:
     """Processes a computation here may spread over: the cores where forking is allowed, else 1."""
     return available_cores() if can_fork() else 1
+
+
+_pending: list[Callable[[], object]] = []
+"""The tasks of the `meanwhile` blocks this process is in, not yet run."""
+
+
+@contextmanager
+def meanwhile(task: Callable[[], object]) -> Iterator[None]:
+    """Run `task` at most once, the first time code in the block waits for worker processes
+    (`waiting`), so that it overlaps their work; never when nothing in the block waits (the task must
+    be work done on demand anyway, such as imports)."""
+    _pending.append(task)
+    try:
+        yield
+    finally:
+        if task in _pending:
+            _pending.remove(task)
+
+
+def waiting() -> None:
+    """Called where this process is about to wait for its workers: runs the `meanwhile` tasks."""
+    while _pending:
+        _pending.pop(0)()
 
 
 def beside(task: Callable[[], Result], main: Callable[[], Other]) -> tuple[Result, Other]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from tracekit import parallel
 from tracekit.readers.chunked import driver, split, window
 
 
@@ -80,6 +81,32 @@ def test_the_collected_elements_are_the_whole_array_in_order(
         assert around.tail == b', "after": [1]}'
     else:
         assert (around.head, around.tail) == (b"[", b"")
+
+
+def test_the_meanwhile_task_runs_once_while_the_workers_decode(
+    tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With workers, the block's task runs once, before the chunks are all collected; read here
+    (nothing waits), never."""
+    events = [{"ph": "X", "name": f"k{n}", "ts": n} for n in range(100_000)]  # quick cuts all decode
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(events))
+    collected: list[_Collector] = []
+    seen: list[int] = []
+
+    def read() -> None:
+        with parallel.meanwhile(lambda: seen.append(len(collected[-1].events))):
+            driver.read_chunked(path, _decode, lambda: collected.append(_Collector()) or collected[-1])
+        assert collected[-1].events == events
+
+    read()
+    assert seen == []
+    monkeypatch.setattr(driver, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setenv(driver.JOBS_ENV, "2")
+    if driver.read_jobs(1 << 30) < 2:
+        pytest.skip("one core: no workers")
+    read()
+    assert len(seen) == 1 and seen[0] < len(events)
 
 
 def test_an_unterminated_array_is_read_up_to_its_last_element(tmp_path: Path, small_chunks: None) -> None:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from typer.testing import CliRunner
 
 from tracekit import choices
-from tracekit.cli import export, export_tables
+from tracekit.cli import export, export_tables, ranks
 from tracekit.cli.main import app
 from tracekit.readers import READERS, format_names
 from tracekit.readers.spill import MEMORY_BUDGET_ENV
 from tracekit.report.html.i18n import LANGUAGES
 from tracekit.rules.texts import LANGUAGES as RULE_LANGUAGES
 
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_traces" / "sim_case000_baseline.pt.trace.json.gz"
 HEAVY = ("pyarrow", "pandas", "plotly", "numpy", "tracekit.readers", "tracekit.analysis")
 TYPER_PYDANTIC = "pydantic"
 """typer 0.29 coerces an absent flag (a command's `--help` not given, say) through a pydantic
@@ -42,6 +44,21 @@ def test_command_help_version_and_formats_load_only_typer_s_pydantic() -> None:
     commands = [[name, "--help"] for name in ("analyze", "check", "diff", "report", "export", "simulate")]
     for args in [*commands, ["version"], ["formats"]]:
         assert set(_loaded_by_command(args)) <= {TYPER_PYDANTIC}, args
+
+
+def test_analyze_starts_reading_before_it_imports_the_analyses(tmp_path: Path) -> None:
+    """The read starts first; the analyses and reports are imported meanwhile (cli/ranks.py)."""
+    later = ranks.NEXT_MODULES
+    args = ["analyze", str(SAMPLE), "--json", str(tmp_path / "a.json"), "--no-html"]
+    patch = (
+        "import tracekit.readers as r; read = r.read_traces; seen = []; "
+        f"r.read_traces = lambda *a: (seen.extend(m for m in {later!r} if m in sys.modules), read(*a))[1]"
+    )
+    run = f"from tracekit.cli.main import app; app({args!r}, standalone_mode=False)"
+    probe = f"import sys; {patch}; {run}; print('loaded:', *seen)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines()[-1] == "loaded:"
+    assert (tmp_path / "a.json").stat().st_size > 0
 
 
 def test_the_light_format_table_is_the_readers() -> None:

@@ -178,6 +178,19 @@ def _analysed(monkeypatch: pytest.MonkeyPatch, jobs: int) -> bytes:
     return encode(analyze(read_trace(SAMPLE), changes=CHANGES))
 
 
+def test_a_meanwhile_task_runs_once_at_the_first_wait_in_its_block() -> None:
+    ran: list[str] = []
+    with parallel.meanwhile(lambda: ran.append("task")):
+        ran.append("before")
+        parallel.waiting()
+        parallel.waiting()
+    assert ran == ["before", "task"]
+    with parallel.meanwhile(lambda: ran.append("never")):
+        pass  # nothing in the block waits: the task is dropped, never run later
+    parallel.waiting()
+    assert ran == ["before", "task"]
+
+
 @needs_fork
 def test_the_whatif_over_three_processes_gives_the_same_document(monkeypatch: pytest.MonkeyPatch) -> None:
     shared: list[int] = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -17,11 +16,12 @@ from tracekit.analysis.communication import communication_block, profiler_commun
 from tracekit.analysis.copies import REPORTED_DIRECTIONS, copy_rows, copy_summary, memset_summary
 from tracekit.analysis.definitions import DEFINITIONS
 from tracekit.analysis.document import SCHEMA, Document, to_document
-from tracekit.analysis.gaps import NSYS_GAP_THRESHOLD_NS, long_gaps
+from tracekit.analysis.gaps import long_gaps
 from tracekit.analysis.hotspots import cpu_op_hotspots, kernel_hotspots
 from tracekit.analysis.launch import launch_summary
 from tracekit.analysis.memory import memory_summary
 from tracekit.analysis.operators import choose_hardware, operator_block
+from tracekit.analysis.options import Options
 from tracekit.analysis.steps import step_summary
 from tracekit.analysis.timeline import step_timeline
 from tracekit.analysis.utilization import busy_set, utilization
@@ -33,22 +33,6 @@ from tracekit.model.trace import Trace
 from tracekit.parallel import beside
 
 MARKER_NAMES = 5  # annotation names offered as step markers when the trace has no steps
-
-
-@dataclass(frozen=True)
-class Options:
-    """What the user asked for: hotspot count and grouping, bubble and gap thresholds, and which
-    steps: a range of them, or an annotation (NVTX range) whose instances become the steps."""
-
-    top: int = 10
-    bubble_threshold_ns: int = 0
-    gap_threshold_ns: int = NSYS_GAP_THRESHOLD_NS
-    steps: tuple[int, int] | None = None
-    step_marker: str | None = None
-    full_kernel_names: bool = False
-    measures_only: bool = False  # only what comparisons read: no what-if, operators, blocking, timeline...
-    device: str | None = None  # hardware-table row for the operators' roofline (--device); None: the trace's
-    unprofiled_step_ns: int | None = None  # step time measured without the profiler (--unprofiled-step)
 
 
 def analyze(trace: Trace, options: Options = Options(), changes: Sequence[Change] = ()) -> Document:

@@ -7,8 +7,6 @@ import numpy as np
 from tracekit.analysis.columns import Columns
 from tracekit.model.intervals import gaps, union
 
-NSYS_GAP_THRESHOLD_NS = 500_000_000  # nsys analyze gpu_gaps' default: 500 ms
-
 
 def long_gaps(cols: Columns, ops: np.ndarray, lo: int, hi: int, threshold_ns: int) -> dict[str, object]:
     """Idle intervals inside [lo, hi) strictly longer than the threshold, longest first."""

@@ -8,7 +8,7 @@ import io
 import numpy as np
 import pyarrow as pa
 
-from tracekit.analysis.analyze import Options
+from tracekit.analysis.options import Options
 from tracekit.api import analyze_trace, rank_ids
 from tracekit.api_frames import readable_events
 from tracekit.model.schema import Kind

@@ -42,8 +42,8 @@ from tracekit.errors import TraceError
 from tracekit.report.files import check_output_paths, to_json, write_json_atomic
 
 if TYPE_CHECKING:
-    from tracekit.analysis.analyze import Options
     from tracekit.analysis.document import Document
+    from tracekit.analysis.options import Options
 
 EXIT_BAD_INPUT = 2
 PROGRESS_MIN_BYTES = 16 << 20  # files this large take over a second to read
@@ -179,8 +179,6 @@ def analyze_command(
     ] = None,
 ) -> None:
     """Measure where the time goes in traces; print a summary and write JSON and an HTML report per rank."""
-    from tracekit.report.terminal import render_summary
-
     if memory_budget:
         os.environ[MEMORY_BUDGET_ENV] = memory_budget  # read by the readers, here and in rank workers
     options = replace(
@@ -202,6 +200,8 @@ def analyze_command(
         if html_path and not no_html:  # stdout holds the JSON: the report only on request, told on stderr
             _write_html_reports(trace, html_path, lang, labels, documents, Console(stderr=True))
         return
+    from tracekit.report.terminal import render_summary  # here: imported while the trace was read
+
     console = _console()
     for label, document in zip(labels, documents, strict=True):
         render_summary(document, console)
@@ -293,7 +293,7 @@ def _fail(message: str) -> None:
 def _options(
     top: int, bubble_threshold: str, steps: str | None, gap_threshold: str, kernel_names: str
 ) -> Options:
-    from tracekit.analysis.analyze import Options
+    from tracekit.analysis.options import Options
 
     if kernel_names not in ("short", "full"):
         raise UsageError(f"--kernel-names must be 'short' or 'full', not {kernel_names!r}")

@@ -10,6 +10,7 @@ whatever order workers finish."""
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -18,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracekit.errors import TraceError
-from tracekit.parallel import available_cores
+from tracekit.parallel import available_cores, meanwhile
 
 if TYPE_CHECKING:
-    from tracekit.analysis.analyze import Options
     from tracekit.analysis.document import Document
+    from tracekit.analysis.options import Options
 
 CLUSTER_EXTRA = "tracekit[cluster]"
 SCHEDULER_ENV = "TRACEKIT_SCHEDULER"
@@ -51,11 +52,12 @@ def rank_sources(paths: list[Path], format_name: str | None = None) -> list[Rank
 
 
 def _sources_of(path: Path, format_name: str | None) -> list[RankSource]:
-    from tracekit.readers.ascend.discovery import discover
     from tracekit.readers.source import is_directory
 
     if not is_directory(path):
         return [RankSource(str(path), format_name)]
+    from tracekit.readers.ascend.discovery import discover
+
     groups = _ascend_groups(path) if format_name in (None, "ascend") else []
     if len(groups) == 1:
         return [RankSource(str(path), format_name)]
@@ -102,15 +104,27 @@ def _is_other_trace(file: Path) -> bool:
         return False
 
 
+NEXT_MODULES = (
+    "tracekit.analysis.analyze",
+    "tracekit.rules",
+    "tracekit.report.terminal",
+    "tracekit.report.html",
+)
+"""What analysing and reporting a rank imports once it is read: imported while the reader's workers
+decode (parallel.meanwhile), so that the read starts without waiting for them."""
+
+
 def analyse_rank(source: RankSource, options: Options) -> list[Document] | tuple[str, str]:
     """Read and analyse one rank: its documents with their English recommendations, or, for bad
     input, (path, problem) (a TraceError does not survive pickling back from a worker)."""
-    from tracekit.analysis.analyze import analyze
     from tracekit.readers import read_traces
-    from tracekit.rules import CHANGES, recommend
 
     try:
-        traces = read_traces(source.path, source.format_name)
+        with meanwhile(_import_next):
+            traces = read_traces(source.path, source.format_name)
+        from tracekit.analysis.analyze import analyze
+        from tracekit.rules import CHANGES, recommend
+
         if source.select is not None:
             traces = [t for t in traces if Path(t.source) == Path(source.select)]
         documents = [analyze(trace, options, CHANGES) for trace in traces]
@@ -119,6 +133,11 @@ def analyse_rank(source: RankSource, options: Options) -> list[Document] | tuple
     for document in documents:
         document.recommendations = recommend(document, "en")
     return documents
+
+
+def _import_next() -> None:
+    for name in NEXT_MODULES:
+        importlib.import_module(name)
 
 
 def analyse_ranks(

@@ -26,7 +26,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from tracekit.parallel import available_cores
+from tracekit.parallel import available_cores, waiting
 from tracekit.readers.chunked import split
 from tracekit.readers.chunked.split import element_ends, exact_cut, find_events, quick_cut
 from tracekit.readers.chunked.window import BLOCK_BYTES, Content, Window
@@ -234,6 +234,8 @@ class _Reader:
         """Take finished chunks in file order until at most `keep` are in flight."""
         while len(self.in_flight) > keep:
             result, exact, offset = self.in_flight.popleft()
+            if isinstance(result, Future) and not result.done():
+                waiting()
             piece = result.result() if isinstance(result, Future) else result
             if isinstance(piece, Failure):
                 if not exact:
