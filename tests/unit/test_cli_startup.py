@@ -2,30 +2,45 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tracekit import choices
 from tracekit.cli import export, export_tables, ranks
 from tracekit.cli.main import app
-from tracekit.readers import READERS, format_names
+from tracekit.readers import READERS, detect_format, format_names
+from tracekit.readers.nsys.sniff import REPORT_MAGIC
 from tracekit.readers.spill import MEMORY_BUDGET_ENV
 from tracekit.report.html.i18n import LANGUAGES
 from tracekit.rules.texts import LANGUAGES as RULE_LANGUAGES
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_traces" / "sim_case000_baseline.pt.trace.json.gz"
+BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 HEAVY = ("pyarrow", "pandas", "plotly", "numpy", "tracekit.readers", "tracekit.analysis")
 TYPER_PYDANTIC = "pydantic"
 """typer 0.29 coerces an absent flag (a command's `--help` not given, say) through a pydantic
 TypeAdapter: every command but the group's own `--help` imports pydantic, whatever tracekit does."""
 
 
-def _loaded_after(statement: str) -> list[str]:
-    """The HEAVY modules and pydantic in sys.modules after running `statement` in a fresh interpreter."""
-    modules = (*HEAVY, TYPER_PYDANTIC)
+OTHER_READERS = (
+    "tracekit.readers.nsys.sqlite",
+    "tracekit.readers.nsys.json_export",
+    "tracekit.readers.nsys.stats_csv",
+    "tracekit.readers.ascend.db",
+    "tracekit.readers.ascend.summaries",
+    "sqlite3",
+)
+"""What detecting a Kineto trace must not import: the nsys and Ascend readers (their sniffers are light)."""
+
+
+def _loaded_after(statement: str, modules: tuple[str, ...] = (*HEAVY, TYPER_PYDANTIC)) -> list[str]:
+    """Which of `modules` (by default the HEAVY ones and pydantic) are in sys.modules after running
+    `statement` in a fresh interpreter."""
     probe = f"import sys; {statement}; print('loaded:', *(m for m in {modules!r} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     return result.stdout.splitlines()[-1].split()[1:]
@@ -59,6 +74,39 @@ def test_analyze_starts_reading_before_it_imports_the_analyses(tmp_path: Path) -
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.splitlines()[-1] == "loaded:"
     assert (tmp_path / "a.json").stat().st_size > 0
+
+
+def test_detecting_a_kineto_trace_imports_no_other_reader() -> None:
+    detect = f"r.detect_format(pathlib.Path({str(SAMPLE)!r})).name == 'kineto' or sys.exit(1)"
+    assert _loaded_after(f"import pathlib, tracekit.readers as r; {detect}", OTHER_READERS) == []
+
+
+@pytest.mark.parametrize(
+    ("sample", "name"),
+    [
+        ("nsys/good.sqlite", "nsys"),
+        ("nsys_json/good.json", "nsys-json"),
+        ("nsys_csv/good_cuda_gpu_trace.csv", "nsys-csv"),
+        ("ascend_db/good.db", "ascend"),
+        ("ascend_json/good.trace_view.json", "ascend"),
+        ("ascend_csv/good/kernel_details.csv", "ascend"),
+        ("kineto/good.json", "kineto"),
+    ],
+)
+def test_the_light_sniffers_detect_each_format(sample: str, name: str) -> None:
+    assert detect_format(BAD / sample).name == name
+
+
+def test_the_light_sniffers_detect_a_report_file(tmp_path: Path) -> None:
+    report = tmp_path / "run.nsys-rep"
+    report.write_bytes(REPORT_MAGIC + bytes(64))
+    assert detect_format(report).name == "nsys-rep"
+
+
+def test_each_reader_names_its_read_function() -> None:
+    for reader in READERS:
+        module, name = reader.function.split(":")
+        assert callable(getattr(importlib.import_module(module), name)), reader.name
 
 
 def test_the_light_format_table_is_the_readers() -> None:

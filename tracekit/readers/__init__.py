@@ -1,7 +1,10 @@
 """Readers: every supported input format becomes the canonical event table.
 
 Formats are detected by content, never by file name. Readers are tried in order, the most specific
-first; `--format` names one directly.
+first; `--format` names one directly. The sniffers are light (`nsys.sniff`, `ascend.sniff`: the
+standard library only) and each reader's module is imported when a trace of its format is read, so
+that detecting and reading a Kineto trace does not import the nsys and Ascend readers (sqlite3,
+pyarrow's CSV and compute, ...: about 60 ms before the read could start).
 
 One policy for every reader (docs/formats.md): a trace without any event is bad input; a trace with
 host events but no device activity is read, with a warning, for the host-side analysis; values the
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from importlib import import_module
 from pathlib import Path
 
 import numpy as np
@@ -20,30 +24,43 @@ from tracekit.choices import FORMATS
 from tracekit.errors import TraceError
 from tracekit.model.schema import DEVICE_KINDS
 from tracekit.model.trace import Trace
-from tracekit.readers import checked, nsys
-from tracekit.readers.ascend import read_ascend, read_ascend_ranks, sniff_ascend
-from tracekit.readers.kineto import looks_like_chrome, read_chrome, read_kineto, sniff_kineto
+from tracekit.readers import checked
+from tracekit.readers.ascend.sniff import sniff_ascend
+from tracekit.readers.kineto import looks_like_chrome, sniff_kineto
+from tracekit.readers.nsys.sniff import (
+    SQLITE_MAGIC,
+    sniff_nsys_csv,
+    sniff_nsys_json,
+    sniff_nsys_report,
+    sniff_nsys_sqlite,
+)
 from tracekit.readers.source import is_directory, read_head
 
 
 @dataclass(frozen=True)
 class Reader:
-    """One input format: how to recognise it from its first bytes, and how to read it."""
+    """One input format: how to recognise it from its first bytes, and where its read function is
+    (`module:function`, imported on the first read)."""
 
     name: str
     description: str
     sniff: Callable[[bytes], bool]
-    read: Callable[[Path], Trace]
+    function: str
+
+    def read(self, path: Path) -> Trace:
+        """The trace at `path`, read by this format's function."""
+        module, name = self.function.split(":")
+        return getattr(import_module(module), name)(path)
 
 
-_SNIFF_AND_READ: dict[str, tuple[Callable[[bytes], bool], Callable[[Path], Trace]]] = {
-    "nsys": (nsys.sniff_nsys_sqlite, nsys.read_nsys_sqlite),
-    "nsys-json": (nsys.sniff_nsys_json, nsys.read_nsys_json),
-    "nsys-csv": (nsys.sniff_nsys_csv, nsys.read_nsys_csv),
-    "nsys-rep": (nsys.sniff_nsys_report, nsys.read_nsys_report),
-    "ascend": (sniff_ascend, read_ascend),
-    "kineto": (sniff_kineto, read_kineto),
-    "chrome": (looks_like_chrome, read_chrome),
+_SNIFF_AND_READ: dict[str, tuple[Callable[[bytes], bool], str]] = {
+    "nsys": (sniff_nsys_sqlite, "tracekit.readers.nsys.sqlite:read_nsys_sqlite"),
+    "nsys-json": (sniff_nsys_json, "tracekit.readers.nsys.json_export:read_nsys_json"),
+    "nsys-csv": (sniff_nsys_csv, "tracekit.readers.nsys.stats_csv:read_nsys_csv"),
+    "nsys-rep": (sniff_nsys_report, "tracekit.readers.nsys.report_file:read_nsys_report"),
+    "ascend": (sniff_ascend, "tracekit.readers.ascend.ranks:read_ascend"),
+    "kineto": (sniff_kineto, "tracekit.readers.kineto:read_kineto"),
+    "chrome": (looks_like_chrome, "tracekit.readers.kineto:read_chrome"),
 }
 READERS: tuple[Reader, ...] = tuple(
     Reader(name, description, *_SNIFF_AND_READ[name]) for name, description in FORMATS
@@ -71,7 +88,7 @@ def detect_format(path: Path) -> Reader:
 
 def _content_hint(head: bytes) -> str:
     """What the file seems to be when no reader takes it, for the error message."""
-    if head.startswith(nsys.SQLITE_MAGIC):
+    if head.startswith(SQLITE_MAGIC):
         return " (an SQLite database, but neither an Nsight Systems nor an Ascend export)"
     return ""
 
@@ -81,8 +98,9 @@ def read_trace(path: str | Path, format_name: str | None = None) -> Trace:
     path = Path(path)
     if is_directory(path):
         _directory_format(path, format_name)
-        return _checked(path, lambda: [read_ascend(path)])[0]
-    reader = _by_name(path, format_name) if format_name else detect_format(path)
+        reader = _by_name(path, "ascend")
+    else:
+        reader = _by_name(path, format_name) if format_name else detect_format(path)
     return _checked(path, lambda: [reader.read(path)])[0]
 
 
@@ -91,11 +109,18 @@ def read_traces(path: str | Path, format_name: str | None = None) -> list[Trace]
     path = Path(path)
     if is_directory(path):
         _directory_format(path, format_name)
-        return _checked(path, lambda: read_ascend_ranks(path))
+        return _checked(path, lambda: _ascend_ranks(path))
     reader = _by_name(path, format_name) if format_name else detect_format(path)
     if reader.name == "ascend":
-        return _checked(path, lambda: read_ascend_ranks(path))
+        return _checked(path, lambda: _ascend_ranks(path))
     return _checked(path, lambda: [reader.read(path)])
+
+
+def _ascend_ranks(path: Path) -> list[Trace]:
+    """Every rank under `path`, by the Ascend reader (imported now: it is not needed to detect formats)."""
+    from tracekit.readers.ascend.ranks import read_ascend_ranks
+
+    return read_ascend_ranks(path)
 
 
 def _checked(path: Path, read: Callable[[], list[Trace]]) -> list[Trace]:

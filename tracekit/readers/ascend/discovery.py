@@ -9,8 +9,6 @@ folder, a FIFO or a symbolic-link loop inside the tree is an input error naming 
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 import stat
@@ -18,20 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracekit.errors import TraceError
+from tracekit.readers.ascend.sniff import JSON_ARRAY, SQLITE_MAGIC, csv_role, sniff_timeline
 from tracekit.readers.ascend.sqlite import Database
-from tracekit.readers.ascend.summaries import (
-    API_STATISTIC_REQUIRED,
-    KERNEL_REQUIRED,
-    OP_STATISTIC_REQUIRED,
-    STEP_TRACE_REQUIRED,
-    header_roles,
-)
 from tracekit.readers.source import read_head, require_file
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
-ASCEND_PROCESSES = (b'"Ascend Hardware"', b'"CANN"', b'"Overlap Analysis"', b'"HCCL"', b'"AscendCL@')
-_STRING_TS = re.compile(rb'"ts"\s*:\s*"\d+(\.\d+)?"')
-_JSON_ARRAY = re.compile(rb"^\s*\[\s*(\]|\{)")
 _RANK_DIR = re.compile(r"(_ascend_(pt|ms)$)|(^PROF_\d+_\d+_\w+$)")
 _SLICE = re.compile(r"_slice_(\d+)")
 _TIMELINE_NAME = re.compile(r"^(trace_view|msprof(_slice_\d+)?_[\w.]*|msprof)\.json(\.gz)?$")
@@ -101,42 +89,13 @@ def classify(path: Path) -> str | None:
     head = read_head(path)
     if head.startswith(SQLITE_MAGIC):
         return _database_role(path)
-    if name.endswith((".json", ".json.gz")) or _JSON_ARRAY.match(head):
+    if name.endswith((".json", ".json.gz")) or JSON_ARRAY.match(head):
         return "timelines" if _TIMELINE_NAME.match(name) or sniff_timeline(head) else None
     if name.endswith(".csv"):
         for pattern, role in _NAMED_ROLES:
             if pattern.match(name):
                 return role
-        return _csv_role(head)
-    return None
-
-
-def sniff_timeline(head: bytes) -> bool:
-    """True when the first bytes look like an msprof / torch_npu timeline (a bare array of events)."""
-    if not _JSON_ARRAY.match(head):
-        return False
-    return any(mark in head for mark in ASCEND_PROCESSES) or _STRING_TS.search(head) is not None
-
-
-def sniff_csv(head: bytes) -> bool:
-    """True when the first line is the header of an Ascend summary CSV with events."""
-    return _csv_role(head) == "kernels"
-
-
-def _csv_role(head: bytes) -> str | None:
-    try:
-        first = next(csv.reader(io.StringIO(head.decode("utf-8-sig", "replace").splitlines()[0])))
-    except (StopIteration, IndexError, csv.Error):
-        return None
-    roles = header_roles(first)
-    for required, role in (
-        ((*KERNEL_REQUIRED, "core_type"), "kernels"),
-        (STEP_TRACE_REQUIRED, "step_trace_time"),
-        (OP_STATISTIC_REQUIRED, "op_statistic"),
-        (API_STATISTIC_REQUIRED, "api_statistic"),
-    ):
-        if set(required) <= roles:
-            return role
+        return csv_role(head)
     return None
 
 

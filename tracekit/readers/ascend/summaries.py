@@ -20,11 +20,18 @@ from pyarrow import csv as pa_csv
 
 from tracekit.errors import TraceError
 from tracekit.readers import checked
+from tracekit.readers.ascend.headers import (
+    ALIASES,
+    API_STATISTIC_REQUIRED,
+    KERNEL_REQUIRED,
+    OP_STATISTIC_REQUIRED,
+    STEP_TRACE_REQUIRED,
+    clean,
+)
 from tracekit.readers.ascend.rows import ATTRIBUTE_COLUMNS, INT_COLUMNS
 from tracekit.readers.ascend.scalars import Codes, taken
 from tracekit.readers.ascend.values import (
     blank_cells,
-    clean,
     distinct_cells,
     event_us_to_ns,
     optional_us_column_to_ns,
@@ -35,46 +42,6 @@ from tracekit.readers.ascend.values import (
 )
 from tracekit.readers.source import read_buffer
 
-ALIASES: dict[str, tuple[str, ...]] = {
-    # op_summary_*.csv (msprof) and kernel_details.csv (torch_npu)
-    "name": ("Name", "Op Name"),
-    "op_type": ("Type", "OP Type"),
-    "core_type": ("Accelerator Core", "Task Type"),
-    "op_state": ("OP State",),
-    "start_us": ("Start Time(us)", "Task Start Time(us)", "Task Start Time"),
-    "duration_us": ("Duration(us)", "Task Duration(us)"),
-    "wait_us": ("Wait Time(us)", "Task Wait Time(us)"),
-    "block_dim": ("Block Dim", "Block Num"),
-    "mix_block_dim": ("Mix Block Dim", "Mix Block Num"),
-    "input_dtypes": ("Input Data Types",),
-    "input_shapes": ("Input Shapes",),
-    "step": ("Step Id",),
-    "stream": ("Stream ID", "Stream Id", "Physic Stream Id"),
-    "task_id": ("Task ID", "Task Id"),
-    "device": ("Device_id",),
-    # step_trace_time.csv
-    "step_name": ("Step",),
-    "computing": ("Computing",),
-    "communication_not_overlapped": ("Communication(Not Overlapped)",),
-    "overlapped": ("Overlapped",),
-    "communication": ("Communication",),
-    "free": ("Free",),
-    "stage": ("Stage",),
-    "bubble": ("Bubble",),
-    "preparing": ("Preparing",),
-    # op_statistic / api_statistic
-    "stat_op_type": ("OP Type",),
-    "stat_core_type": ("Core Type",),
-    "count": ("Count",),
-    "total_us": ("Total Time(us)", "Time(us)"),
-    "level": ("Level",),
-    "api_name": ("API Name",),
-}
-
-KERNEL_REQUIRED = ("name", "start_us", "duration_us")
-STEP_TRACE_REQUIRED = ("step_name", "computing", "communication_not_overlapped", "free")
-OP_STATISTIC_REQUIRED = ("stat_op_type", "stat_core_type", "count", "total_us")
-API_STATISTIC_REQUIRED = ("level", "api_name", "count", "total_us")
 STEP_TRACE_FIELDS = (
     "computing", "communication_not_overlapped", "overlapped", "communication", "free",
     "stage", "bubble", "preparing",
@@ -137,12 +104,6 @@ class Summaries:
     step_trace_time: list[dict[str, int | str | None]] = field(default_factory=list)
     op_statistic: list[dict[str, object]] = field(default_factory=list)
     api_statistic: list[dict[str, object]] = field(default_factory=list)
-
-
-def header_roles(header: list[str]) -> set[str]:
-    """The alias keys a header provides."""
-    present = {clean(h) for h in header}
-    return {key for key, names in ALIASES.items() if any(n in present for n in names)}
 
 
 def read_csv(path: Path, required: tuple[str, ...], what: str) -> tuple[dict[str, pa.Array], int]:
@@ -224,7 +185,7 @@ def _blank(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def _cleaned(column: pa.ChunkedArray) -> pa.Array:
-    """Cells without the TABs, spaces and literal quotes msprof wraps values in (as `values.clean`)."""
+    """Cells without the TABs, spaces and literal quotes msprof wraps values in (as `headers.clean`)."""
     return pc.utf8_trim_whitespace(pc.utf8_trim(pc.utf8_trim_whitespace(column.combine_chunks()), '"'))
 
 

@@ -17,15 +17,11 @@ import pyarrow.compute as pc
 
 from tracekit.model.schema import NONE
 from tracekit.readers import checked
+from tracekit.readers.ascend.headers import clean
 from tracekit.readers.decimal_cells import cell_buffers, layout_ns
 
 NULL_TEXTS = frozenset({"", "N/A", "NA", "n/a", "None", "null", "4294967295", "18446744073709551615"})
 _NULL_INTEGERS = frozenset({2**32 - 1, 2**64 - 1})
-
-
-def clean(text: object) -> str:
-    """A cell without the TABs, spaces and literal double quotes msprof wraps values in."""
-    return str(text).strip().strip('"').strip()
 
 
 def is_null(value: object) -> bool:

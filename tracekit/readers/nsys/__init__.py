@@ -1,18 +1,5 @@
-"""Nsight Systems inputs: SQLite export (primary), JSON export, `nsys stats` CSV, report files."""
+"""Nsight Systems inputs: SQLite export (primary), JSON export, `nsys stats` CSV, report files.
 
-from tracekit.readers.nsys.json_export import read_nsys_json, sniff_nsys_json
-from tracekit.readers.nsys.report_file import read_nsys_report, sniff_nsys_report
-from tracekit.readers.nsys.sqlite import SQLITE_MAGIC, read_nsys_sqlite, sniff_nsys_sqlite
-from tracekit.readers.nsys.stats_csv import read_nsys_csv, sniff_nsys_csv
-
-__all__ = [
-    "SQLITE_MAGIC",
-    "read_nsys_csv",
-    "read_nsys_json",
-    "read_nsys_report",
-    "read_nsys_sqlite",
-    "sniff_nsys_csv",
-    "sniff_nsys_json",
-    "sniff_nsys_report",
-    "sniff_nsys_sqlite",
-]
+Nothing is imported here: format detection needs only the light `sniff` module, and each reader
+module (`sqlite`, `json_export`, `stats_csv`, `report_file`) is imported when its format is read.
+"""

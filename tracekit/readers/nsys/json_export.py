@@ -8,7 +8,6 @@ export carries no schema version, so none is checked.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,6 @@ from tracekit.readers.source import first_line, read_buffer
 
 CUDA_API_CLASSES = (0, 1)  # ENUM_NSYS_EVENT_CLASS: CUDA runtime, CUDA driver
 NVTX_MARK = 34
-_STRING_TABLE = re.compile(rb'^\s*\{\s*"data"\s*:\s*\[')
 
 
 class _Kernel(msgspec.Struct):
@@ -93,11 +91,6 @@ _DECODER = msgspec.json.Decoder(_Line, strict=False, float_hook=Decimal)
 """Values are decoded as they are written (numbers, or strings for 64-bit ones) and converted by the
 checked functions; number literals with a fraction or exponent become Decimals, so `1e99999999` is
 refused by `checked.number` without being expanded."""
-
-
-def sniff_nsys_json(head: bytes) -> bool:
-    """The export starts with its string table: `{"data":["...`."""
-    return _STRING_TABLE.match(head) is not None and b'"traceEvents"' not in head
 
 
 def read_nsys_json(path: Path) -> Trace:

@@ -10,13 +10,6 @@ from pathlib import Path
 from tracekit.errors import TraceError
 from tracekit.model.trace import Trace
 
-REPORT_MAGIC = b"NVIDIA Tegra Profiler Report"
-
-
-def sniff_nsys_report(head: bytes) -> bool:
-    """The header every .nsys-rep and .qdrep file starts with."""
-    return head.startswith(REPORT_MAGIC)
-
 
 def read_nsys_report(path: Path) -> Trace:
     """Always an input error that says how to export the report."""

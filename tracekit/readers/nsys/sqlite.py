@@ -34,7 +34,6 @@ from tracekit.readers.nsys.export_db import (
 from tracekit.readers.nsys.nccl_sizes import sized_ranges, with_collective_sizes
 from tracekit.readers.nsys.sqlite_metadata import export_metadata
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 NVTX_SPAN_TYPES = (34, 59, 60, 70, 71)  # mark, push/pop, start/end and their NVTX-text variants
 TIMED = "(start > 0 OR start IS NULL)"
 """Rows read: start 0 is CUPTI's "no timestamp" (skipped, as nsys does); a NULL start is read, so that
@@ -50,11 +49,6 @@ _DEVICE_FIELDS = {
     "global_pid": "globalPid",
     "correlation": "correlationId",
 }
-
-
-def sniff_nsys_sqlite(head: bytes) -> bool:
-    """An SQLite database with nsys' string table (Ascend exports name theirs STRING_IDS)."""
-    return head.startswith(SQLITE_MAGIC) and b"StringIds" in head
 
 
 def read_nsys_sqlite(path: Path) -> Trace:

@@ -21,12 +21,9 @@ from tracekit.model.trace import Trace
 from tracekit.readers import checked
 from tracekit.readers.checked import INT64_MAX, INVALID_NS
 from tracekit.readers.nsys import activity, enums
+from tracekit.readers.nsys.sniff import HEADER_SEARCH_CHARS, NS_PER_UNIT, find_header, split_title
 from tracekit.readers.source import first_line, read_buffer
 
-_SUMMARY_HEADER = re.compile(r"^\s*(Time \(%\)|Total \(MB\)|PID[,\t]TID)[,\t]")
-_UNIT = re.compile(r"^(.*?) \((ns|us|ms|s|MB)\)$")
-_NS_PER_UNIT = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
-_HEADER_SEARCH_CHARS = 8192
 _DEVICE_ID = re.compile(r"\((\d+)\)\s*$")
 _COPY_NAME = re.compile(r"^\[CUDA memcpy (.+)\]$")
 _SHORT_COPY = re.compile(r"^(Unified )?([HDAP])to([HDAP])$")
@@ -38,11 +35,6 @@ LOSSES = (
 
 Columns = dict[str, tuple[int, str | None]]
 """Column name without its unit -> (index, unit)."""
-
-
-def sniff_nsys_csv(head: bytes) -> bool:
-    """A CSV or TSV whose header is one of nsys stats' reports (after any preamble lines)."""
-    return _find_header(head[:_HEADER_SEARCH_CHARS].decode("utf-8", errors="replace")) is not None
 
 
 def read_nsys_csv(path: Path) -> Trace:
@@ -66,35 +58,9 @@ def read_nsys_csv(path: Path) -> Trace:
     return Trace(events=events, format="nsys-csv", source=str(path), metadata={"warnings": warnings})
 
 
-def _find_header(text: str) -> tuple[int, str] | None:
-    """Where the report's header line starts and what it heads ("trace" or "summary"), if found."""
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        kind = _header_kind(line)
-        if kind:
-            return offset, kind
-        offset += len(line)
-    return None
-
-
-def _header_kind(line: str) -> str | None:
-    """`trace` for a cuda_gpu_trace header (Start with a time unit, and Name, in any order),
-    `summary` for a summary report's, else None."""
-    if _SUMMARY_HEADER.match(line):
-        return "summary"
-    units = dict(_split_title(cell.strip().strip('"')) for cell in re.split(r"[,\t]", line))
-    return "trace" if units.get("Start") in _NS_PER_UNIT and "Name" in units else None
-
-
-def _split_title(title: str) -> tuple[str, str | None]:
-    """`Start (us)` -> (`Start`, `us`); a title without a unit -> (title, None)."""
-    match = _UNIT.match(title)
-    return (match.group(1), match.group(2)) if match else (title, None)
-
-
 def _table(path: Path) -> tuple[str, list[str], list[list[str]]]:
     text = bytes(read_buffer(path)).decode("utf-8", errors="replace")
-    found = _find_header(text[:_HEADER_SEARCH_CHARS])
+    found = find_header(text[:HEADER_SEARCH_CHARS])
     if found is None:
         raise TraceError(path, "no nsys stats header line found")
     offset, kind = found
@@ -110,14 +76,14 @@ def _table(path: Path) -> tuple[str, list[str], list[list[str]]]:
 def _columns(header: list[str]) -> Columns:
     return {
         name: (index, unit)
-        for index, (name, unit) in ((i, _split_title(t.strip())) for i, t in enumerate(header))
+        for index, (name, unit) in ((i, split_title(t.strip())) for i, t in enumerate(header))
     }
 
 
 def _missing_column(columns: Columns) -> str | None:
     """The first required column the parsed header lacks (a stray quote can merge header cells)."""
     for name in ("Start", "Duration"):
-        if columns.get(name, (0, None))[1] not in _NS_PER_UNIT:
+        if columns.get(name, (0, None))[1] not in NS_PER_UNIT:
             return f"{name} (with a time unit: ns, us, ms, s)"
     return None if "Name" in columns else "Name"
 
@@ -177,7 +143,7 @@ def _cells(cells: dict[str, list[str]], name: str, n: int) -> list[str]:
 
 def _times(columns: Columns, cells: dict[str, list[str]], name: str) -> np.ndarray:
     """A time column in ns, in the unit its header gives."""
-    factor = _NS_PER_UNIT[columns[name][1] or "ns"]
+    factor = NS_PER_UNIT[columns[name][1] or "ns"]
     return activity.times(_scaled(cells[name], factor), f"{name} ({columns[name][1]})")
 
 
