@@ -18,9 +18,9 @@ from kineto_builder import cpu_op, kernel, memcpy, runtime, step, write_trace
 
 from tracekit.analysis import replay as replay_module
 from tracekit.analysis import whatif as whatif_module
-from tracekit.analysis.changes import fit_copy_cost
+from tracekit.analysis.changes import ChangeInputs, fit_copy_cost
 from tracekit.analysis.columns import Columns
-from tracekit.analysis.replay import replay
+from tracekit.analysis.replay import replay, replay_timeline
 from tracekit.analysis.step_model import build_step
 from tracekit.analysis.whatif import whatif_block
 from tracekit.model.schema import CopyDirection, Kind
@@ -121,8 +121,8 @@ def test_each_change_edits_and_replays_a_step_once(tmp_path: Path, monkeypatch: 
         return replace(change, edit=edit)
 
     timelines = []
-    real = replay_module.replay_timeline
-    monkeypatch.setattr(replay_module, "replay_timeline", lambda *a: timelines.append(1) or real(*a))
+    real = replay_module._duration
+    monkeypatch.setattr(replay_module, "_duration", lambda *a: timelines.append(1) or real(*a))
     batch, syncs = (c for c in CHANGES if c.name in ("batch_h2d", "remove_host_syncs"))
     block = whatif_block(trace.events, cols, 0, changes=[counted(batch), counted(syncs)])
     assert Counter(calls) == {"batch_h2d": 1, "remove_host_syncs": 2}
@@ -177,3 +177,30 @@ def test_stage_gains_of_a_host_stage_three_times_the_rest() -> None:
     assert gains["speedup"] == pytest.approx(4 / 3)
     assert (gains["workers_step_ns"], gains["workers_speedup"]) == (1_000_000, pytest.approx(4.0))
     assert gains["removable_share"] == pytest.approx(0.75) and gains["amdahl_bound"] == pytest.approx(4.0)
+
+
+REPO = Path(__file__).resolve().parents[2]
+REAL = ["decode_graph", "cpu_bound", "h2d28_separate_run1", "operators_fp32", "memory_leak"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        *sorted((REPO / "sample_traces").glob("*.pt.trace.json.gz")),
+        *(REPO / f"tests/data/gpu/{n}.pt.trace.json.gz" for n in REAL),
+    ],
+    ids=lambda p: p.name.split(".")[0],
+)
+def test_a_replayed_duration_is_its_timeline_s(path: Path) -> None:
+    """`replay` keeps no operation's run (replay._duration); it gives the duration of the full
+    timeline, for every step as measured and as every change edits it."""
+    trace = read_trace(path)
+    cols = Columns.from_table(trace.events)
+    for device in cols.devices():
+        inputs = ChangeInputs(trace.events, cols, device, None)
+        edits = [edit for change in CHANGES if (edit := change.edit(inputs)) is not None]
+        for model in whatif_module.step_models(trace.events, cols, device):
+            cases = [(model.entries, model.detached)]
+            cases += [(e.entries, e.detached) for edit in edits if (e := edit(model, cols)) is not None]
+            for entries, detached in cases:
+                assert replay(model, entries, detached) == replay_timeline(model, entries, detached).duration

@@ -185,10 +185,10 @@ def replay(model: StepModel, entries: list[Entry] | None = None, detached=None) 
     detached = model.detached if detached is None else detached
     durations = _DURATIONS.get()
     if durations is None:
-        return replay_timeline(model, entries, detached).duration
+        return _duration(model, entries, detached)
     key = (*(id(getattr(model, name)) for name in _REPLAYED_FIELDS), id(entries), id(detached))
     if key not in durations:  # the value holds what the key's ids name, so no id is reused meanwhile
-        durations[key] = (replay_timeline(model, entries, detached).duration, model, entries, detached)
+        durations[key] = (_duration(model, entries, detached), model, entries, detached)
     return durations[key][0]
 
 
@@ -218,14 +218,20 @@ def model_identity(model: StepModel) -> tuple[int, ...]:
 def replay_timeline(model: StepModel, entries: list[Entry] | None = None, detached=None) -> Timeline:
     """The replayed step, with every start and what bound it (for the critical path)."""
     with gc_paused():
-        return _replayed(model, model.entries if entries is None else entries, detached)
+        return _replayed(model, model.entries if entries is None else entries, detached, True)
 
 
-def _replayed(model: StepModel, entries: list[Entry], detached) -> Timeline:
+def _duration(model: StepModel, entries: list[Entry], detached) -> int:
+    """The replayed step's duration: the same replay, keeping no operation's run (a quarter faster)."""
+    with gc_paused():
+        return _replayed(model, entries, detached, False).duration
+
+
+def _replayed(model: StepModel, entries: list[Entry], detached, keep_runs: bool) -> Timeline:
     detached = model.detached if detached is None else detached
     after = _detached_by_entry(detached, len(entries))
     timeline = Timeline(model.start)
-    state = _State(model.min_gap, timeline.ops, dict(model.prior_end))
+    state = _State(model.min_gap, timeline.ops if keep_runs else None, dict(model.prior_end))
     run, min_lag = state.run, model.min_lag
     begins, ends, awaited = timeline.begins, timeline.ends, timeline.awaited
     clock = previous_b = model.start
@@ -247,13 +253,15 @@ def _replayed(model: StepModel, entries: list[Entry], detached) -> Timeline:
 
 
 class _State:
-    """The replay in progress: each stream's end and latest operation (the inner loop of every
-    replay: plain attributes, each read once per operation)."""
+    """The replay in progress: each stream's end and latest operation, every operation's end, and
+    its run where the timeline is kept (the inner loop of every replay: plain attributes, each read
+    once per operation)."""
 
-    __slots__ = ("last_on", "min_gap", "run_of", "runs", "stream_end")
+    __slots__ = ("ends", "last_on", "min_gap", "run_of", "runs", "stream_end")
 
-    def __init__(self, min_gap: int, runs: list[OpRun], stream_end: dict[int, int]) -> None:
+    def __init__(self, min_gap: int, runs: list[OpRun] | None, stream_end: dict[int, int]) -> None:
         self.min_gap, self.runs, self.stream_end = min_gap, runs, stream_end
+        self.ends: list[int] = []  # by index in timeline.ops
         self.last_on: dict[int, int] = {}
         self.run_of: dict[int, int] = {}  # table row -> index in timeline.ops
 
@@ -272,26 +280,28 @@ class _State:
             gap = self.min_gap if op.host_bound or op.after >= 0 else op.gap
             if previous + gap > ready:
                 ready, bound, by = previous + gap, "stream", self.last_on.get(stream, -1)
-        runs = self.runs
+        ends = self.ends
         if op.after >= 0:
             waited = self.run_of.get(op.after, -1)
-            if waited >= 0 and runs[waited].end + op.after_gap > ready:
-                ready, bound, by = runs[waited].end + op.after_gap, "stream", waited
-        index = len(runs)
+            if waited >= 0 and ends[waited] + op.after_gap > ready:
+                ready, bound, by = ends[waited] + op.after_gap, "stream", waited
+        index = len(ends)
         end = ready + op.dur
         self.run_of[op.row] = index
         self.stream_end[stream] = end
         self.last_on[stream] = index
-        runs.append(_new_run(OpRun, (op, ready, end, bound, by)))
+        ends.append(end)
+        if self.runs is not None:
+            self.runs.append(_new_run(OpRun, (op, ready, end, bound, by)))
         return index
 
     def returned(self, entry: Entry, begin: int, own: list[int]) -> tuple[int, int]:
         """When a synchronizing entry returns (`ret` after the work it awaits), and the operation it
         waited for (its index in ops, or -1)."""
-        runs = self.runs
+        ends = self.ends
         pool = own if entry.waits_own else list(self.last_on.values())
-        awaited = max(pool, key=lambda i: runs[i].end, default=-1)
-        until = runs[awaited].end if awaited >= 0 else begin
+        awaited = max(pool, key=ends.__getitem__, default=-1)
+        until = ends[awaited] if awaited >= 0 else begin
         if not entry.waits_own and max(self.stream_end.values(), default=begin) > until:
             until, awaited = max(self.stream_end.values()), -1  # work from before the step
         return max(begin, until) + entry.ret, awaited if until > begin else -1
