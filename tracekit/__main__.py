@@ -1,5 +1,5 @@
 """`python -m tracekit`: the same as the `tracekit` command."""
 
-from tracekit.cli.main import main
+from tracekit.cli.entry import entry
 
-main()
+entry()
