@@ -299,3 +299,25 @@ def test_bad_input_corpus_reads_alike_streamed_and_whole(
             return _whole(path)
 
     assert _outcome(whole_or_fallback) == _outcome(lambda: _whole(path))
+
+
+def test_a_chunk_decodes_without_importing_pandas(tmp_path: Path) -> None:
+    """The reader's workers convert chunks without pyarrow's conversions, which import pandas (0.15 s
+    in each worker); the parent imports it meanwhile (driver.py)."""
+    nccl = kernel("ncclDevKernel_AllReduce_Sum_f32", 40, 5, correlation=99)
+    nccl["args"].update(
+        {"Collective name": "allreduce", "In msg nelems": 8, "Out msg nelems": 8, "dtype": "Float"}
+    )
+    events = [*_events(3), nccl]
+    late = [{**e, "ts": e["ts"] + 5e12 + 0.125} if "ts" in e else e for e in events]  # past float precision
+    chunks = tmp_path / "chunks.json"
+    chunks.write_text(json.dumps([json.dumps(events), json.dumps(late)]))
+    code = (
+        "import json, sys; from tracekit.readers.kineto.stream import decode_chunk; "
+        "texts = json.load(open(sys.argv[1])); "
+        "print([decode_chunk(t.encode()).rows for t in texts], 'pandas' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(chunks)], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.split() == ["[22,", "22]", "False"], done.stderr

@@ -83,24 +83,31 @@ Decode = Callable[[bytes | memoryview], object]
 
 
 def read_chunked(
-    path: Path, decode: Callable[[bytes | memoryview], object], collector: Callable[[], Collector]
+    path: Path,
+    decode: Callable[[bytes | memoryview], object],
+    collector: Callable[[], Collector],
+    arrow_in_workers: bool = True,
 ) -> tuple[Around, Collector] | bytes:
     """The content as bytes when it fits one chunk (no decode); otherwise every chunk decoded by
     `decode` (a module-level function: it runs in worker processes when the file is large) and given,
     in file order, to one collector made by `collector()`; a quick-cut chunk that fails to decode makes
     a second pass with exact cuts and a new collector; an exact chunk that fails raises Unstreamable
-    with the failure's message located in the whole file (event index and byte)."""
+    with the failure's message located in the whole file (event index and byte). `arrow_in_workers`:
+    whether `decode` uses pyarrow, whose first use imports pandas (0.15 s): then done here, before the
+    workers fork, not in each of them; otherwise this process does it later, while they decode."""
     try:
-        return _Reader(path, decode, collector, exact=False).run()
+        return _Reader(path, decode, collector, False, arrow_in_workers).run()
     except _Misfit:
-        return _Reader(path, decode, collector, exact=True).run()
+        return _Reader(path, decode, collector, True, arrow_in_workers).run()
 
 
 class _Reader:
     """One pass over the content: cut, decode (here or in workers), collect in file order."""
 
-    def __init__(self, path: Path, decode: Decode, collector: Callable[[], Collector], exact: bool) -> None:
-        self.path, self.decode, self.exact = path, decode, exact
+    def __init__(
+        self, path: Path, decode: Decode, collector: Callable[[], Collector], exact: bool, arrow: bool
+    ) -> None:
+        self.path, self.decode, self.exact, self.arrow_in_workers = path, decode, exact, arrow
         self.size_hint = content_size_hint(path)
         self.collector = collector()
         self.content = Content(path)
@@ -117,7 +124,7 @@ class _Reader:
                 return self.window.bytes()
             head = self._head()
             jobs = read_jobs(self.size_hint)
-            self.pool = _pool(jobs) if jobs > 1 else None
+            self.pool = _pool(jobs, self.arrow_in_workers) if jobs > 1 else None
             self._cut_all(jobs)
             self._cut_before_tail(jobs)
             tail, unterminated = self._last_chunk()
@@ -262,8 +269,9 @@ def read_jobs(size: int) -> int:
     return min(jobs, cores)
 
 
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    pa.array([""])  # pyarrow imports pandas when first used: once here, not in every worker
+def _pool(jobs: int, arrow_in_workers: bool) -> ProcessPoolExecutor:
+    if arrow_in_workers:
+        pa.array([""])  # pyarrow imports pandas when first used: once here, not in every worker
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     return ProcessPoolExecutor(max_workers=jobs, mp_context=context)

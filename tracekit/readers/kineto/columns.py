@@ -8,7 +8,7 @@ in file order, so the merged dictionary is in first-seen order too.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain, compress, count
@@ -101,6 +101,8 @@ class Piece:
     problems: checked.Problems | None = None  # a chunk's, noted when its piece is taken
 
 
+Coded = tuple[list[str], np.ndarray]
+"""A text field as its distinct values (first-seen order) and each row's code (int32)."""
 Redecode = Callable[[tuple[type, type]], list]
 """The same events decoded again with other structs (events.TEXT_TIMES, events.EXACT)."""
 
@@ -268,7 +270,7 @@ def _span_piece(events: list, start_ns: np.ndarray, dur_ns: np.ndarray) -> Piece
         "bytes": args["bytes"],
     }
     columns.update(_copy_columns(names, kind))
-    codes = names.indices.to_numpy(zero_copy_only=False)
+    codes = names[1]
     texts = _input_columns(events, kind, n)
     comms = np.flatnonzero(kind == Kind.COMMUNICATION)
     sizes, collectives = kineto_collectives([events[i].args for i in comms], comms, n)
@@ -276,7 +278,7 @@ def _span_piece(events: list, start_ns: np.ndarray, dur_ns: np.ndarray) -> Piece
     if collectives:
         columns["group_size"] = collectives["group_size"]
         texts = {**(texts or {}), "collective": _encoded(collectives["collective"])}
-    return Piece(n, columns, names.dictionary.to_pylist(), codes, texts)
+    return Piece(n, columns, names[0], codes, texts)
 
 
 def _input_columns(events: list, kind: np.ndarray, rows: int) -> dict[str, tuple[list, np.ndarray]] | None:
@@ -294,15 +296,27 @@ def _input_columns(events: list, kind: np.ndarray, rows: int) -> dict[str, tuple
         if "" not in dictionary:
             dictionary.append("")
         codes = np.full(rows, dictionary.index(""), dtype=np.int32)
-        codes[ops] = raws.indices.to_numpy(zero_copy_only=False)
+        codes[ops] = _codes_of(raws)
         columns[name] = (dictionary, codes)
     return columns
 
 
-def _encoded(text: np.ndarray) -> tuple[list[str], np.ndarray]:
+def _encoded(text: np.ndarray) -> Coded:
     """A text column as (dictionary, codes)."""
-    encoded = pa.array(text, type=pa.string()).dictionary_encode()
-    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
+    return _coded(text.tolist())
+
+
+def _coded(values: Sequence[str]) -> Coded:
+    """The distinct values in first-seen order, and each value's code among them."""
+    code_of = {value: code for code, value in enumerate(dict.fromkeys(values))}
+    return list(code_of), np.fromiter(map(code_of.__getitem__, values), dtype=np.int32, count=len(values))
+
+
+def _codes_of(encoded: pa.DictionaryArray) -> np.ndarray:
+    """The codes of a dictionary array without nulls, read from its buffer (`to_numpy` would import
+    pandas, which this worker-side module does without: stream.py)."""
+    indices = encoded.indices
+    return np.frombuffer(indices.buffers()[1], dtype=np.int32, count=len(indices), offset=4 * indices.offset)
 
 
 def _binary(raws: list) -> pa.Array:
@@ -313,15 +327,13 @@ def _binary(raws: list) -> pa.Array:
     return pa.Array.from_buffers(pa.large_binary(), len(raws), [None, pa.py_buffer(offsets), data])
 
 
-def _kinds(categories: pa.DictionaryArray, names: pa.DictionaryArray) -> np.ndarray:
+def _kinds(categories: Coded, names: Coded) -> np.ndarray:
+    category_list, category_index = categories
     by_category = np.array(
-        [_CATEGORY_KINDS.get(c.lower(), Kind.CPU_OP) for c in categories.dictionary.to_pylist()]
-        or [Kind.CPU_OP],
-        dtype=np.int8,
+        [_CATEGORY_KINDS.get(c.lower(), Kind.CPU_OP) for c in category_list] or [Kind.CPU_OP], dtype=np.int8
     )
-    kind = by_category[categories.indices.to_numpy(zero_copy_only=False)]
-    name_list = names.dictionary.to_pylist()
-    name_index = names.indices.to_numpy(zero_copy_only=False)
+    kind = by_category[category_index]
+    name_list, name_index = names
     communication = name_flags(name_list, COMMUNICATION)[name_index]
     kind[(kind == Kind.KERNEL) & communication] = Kind.COMMUNICATION
     sync_call = name_flags(name_list, SYNC_CALL)[name_index]
@@ -330,24 +342,22 @@ def _kinds(categories: pa.DictionaryArray, names: pa.DictionaryArray) -> np.ndar
     return kind
 
 
-def _device_side(categories: pa.DictionaryArray) -> np.ndarray:
-    flags = [c.lower() in _DEVICE_SIDE_CATEGORIES for c in categories.dictionary.to_pylist()]
-    return np.array(flags or [False], dtype=bool)[categories.indices.to_numpy(zero_copy_only=False)]
+def _device_side(categories: Coded) -> np.ndarray:
+    flags = [c.lower() in _DEVICE_SIDE_CATEGORIES for c in categories[0]]
+    return np.array(flags or [False], dtype=bool)[categories[1]]
 
 
-def _step_numbers(names: pa.DictionaryArray, kind: np.ndarray) -> np.ndarray:
+def _step_numbers(names: Coded, kind: np.ndarray) -> np.ndarray:
     """Step number on ProfilerStep#N rows; NONE elsewhere (assign_steps fills the rest)."""
-    per_name = [STEP_NAME.match(n) for n in names.dictionary.to_pylist()]
+    per_name = [STEP_NAME.match(n) for n in names[0]]
     numbers = np.array([checked.integer(m.group(1), "step") if m else NONE for m in per_name] or [NONE])
-    steps = numbers[names.indices.to_numpy(zero_copy_only=False)]
+    steps = numbers[names[1]]
     return np.where(kind == Kind.STEP, steps, NONE)
 
 
-def _copy_columns(names: pa.DictionaryArray, kind: np.ndarray) -> dict[str, np.ndarray]:
-    parsed = np.array(
-        [_parse_copy_name(n) for n in names.dictionary.to_pylist()] or [(0, 0, 0)], dtype=np.int8
-    )
-    per_event = parsed[names.indices.to_numpy(zero_copy_only=False)]
+def _copy_columns(names: Coded, kind: np.ndarray) -> dict[str, np.ndarray]:
+    parsed = np.array([_parse_copy_name(n) for n in names[0]] or [(0, 0, 0)], dtype=np.int8)
+    per_event = parsed[names[1]]
     per_event[kind != Kind.MEMCPY] = 0
     return {
         "copy_direction": per_event[:, 0],
@@ -383,11 +393,10 @@ def _distinct(keys: Iterator[tuple], n: int, width: int) -> tuple[list[tuple], n
     return (list(zip(*first_row, strict=True)) if first_row else [()] * width), compact[first]
 
 
-def _dictionary(values: tuple[str, ...], key: np.ndarray) -> pa.DictionaryArray:
-    """Dictionary array of a string field given once per distinct key (first-seen order)."""
-    code_of = {value: code for code, value in enumerate(dict.fromkeys(values))}
-    per_key = np.fromiter(map(code_of.__getitem__, values), dtype=np.int32, count=len(values))
-    return pa.DictionaryArray.from_arrays(per_key[key], pa.array(list(code_of), type=pa.string()))
+def _dictionary(values: tuple[str, ...], key: np.ndarray) -> Coded:
+    """A string field given once per distinct key, coded in first-seen order."""
+    distinct, per_key = _coded(values)
+    return distinct, per_key[key]
 
 
 def _int_values(values: tuple[IntOrStr, ...], field: str) -> np.ndarray:

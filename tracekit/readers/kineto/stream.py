@@ -2,7 +2,9 @@
 (tracekit/readers/chunked/driver.py) cuts the `traceEvents` array into chunks between events and
 decodes each with `decode_chunk` (typed msgspec, then columns: columns.to_piece), in worker
 processes when there are cores and the file is large; `_Collector` takes the pieces in file order
-and assembles them (assemble.py) into a store chosen from the first piece (spill.py).
+and assembles them (assemble.py) into a store chosen from the first piece (spill.py). The chunks are
+converted without pyarrow's conversions, so the workers fork without waiting for pyarrow's first use
+(its pandas import, 0.15 s), which this process then does while they decode (`arrow_in_workers`).
 
 The document around the array (the Kineto header before it, the keys after it) is decoded at the end
 with the array replaced by `null`.
@@ -51,7 +53,7 @@ class Streamed:
 
 def read_streamed(path: Path) -> Streamed | bytes:
     """Read a trace chunk by chunk; its content as bytes instead when it fits in one chunk."""
-    result = read_chunked(path, decode_chunk, lambda: _Collector(path))
+    result = read_chunked(path, decode_chunk, lambda: _Collector(path), arrow_in_workers=False)
     if isinstance(result, bytes):
         return result
     around, collector = result
