@@ -20,13 +20,14 @@ import re
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import pyarrow as pa
 
-from tracekit.parallel import available_cores, waiting
+from tracekit.parallel import available_cores, meanwhile, waiting
 from tracekit.readers.chunked import split
 from tracekit.readers.chunked.split import element_ends, exact_cut, find_events, quick_cut
 from tracekit.readers.chunked.window import BLOCK_BYTES, Content, Window
@@ -94,7 +95,7 @@ def read_chunked(
     a second pass with exact cuts and a new collector; an exact chunk that fails raises Unstreamable
     with the failure's message located in the whole file (event index and byte). `arrow_in_workers`:
     whether `decode` uses pyarrow, whose first use imports pandas (0.15 s): then done here, before the
-    workers fork, not in each of them; otherwise this process does it later, while they decode."""
+    workers fork, not in each of them; otherwise here the first time this process waits for them."""
     try:
         return _Reader(path, decode, collector, False, arrow_in_workers).run()
     except _Misfit:
@@ -125,10 +126,12 @@ class _Reader:
             head = self._head()
             jobs = read_jobs(self.size_hint)
             self.pool = _pool(jobs, self.arrow_in_workers) if jobs > 1 else None
-            self._cut_all(jobs)
-            self._cut_before_tail(jobs)
-            tail, unterminated = self._last_chunk()
-            self._drain(0)
+            later = nullcontext() if self.arrow_in_workers else meanwhile(_first_arrow_use)
+            with later:  # pyarrow's first use where the workers use none: while they decode
+                self._cut_all(jobs)
+                self._cut_before_tail(jobs)
+                tail, unterminated = self._last_chunk()
+                self._drain(0)
         finally:
             self.content.close()
             if self.pool is not None:
@@ -271,10 +274,15 @@ def read_jobs(size: int) -> int:
 
 def _pool(jobs: int, arrow_in_workers: bool) -> ProcessPoolExecutor:
     if arrow_in_workers:
-        pa.array([""])  # pyarrow imports pandas when first used: once here, not in every worker
+        _first_arrow_use()  # once here, not in every worker
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+
+
+def _first_arrow_use() -> None:
+    """pyarrow's first use imports pandas (0.15 s); later ones cost nothing."""
+    pa.array([""])
 
 
 _scratch = bytearray()
