@@ -5,8 +5,8 @@ Sources, in order of preference for the events of a rank: the timeline (`trace_v
 `msprof_*.json`, slices joined), else the SQLite export, else op_summary / kernel_details alone.
 op_summary / kernel_details rows are joined to the timeline's device tasks (same start ns and name)
 and give the Ascend operator columns (core type, block dim, OP State, input dtypes / shapes, task
-wait). step_trace_time, op_statistic, api_statistic, info.json.N, profiler_info and communication.json go into
-`Trace.metadata["ascend"]`. Formats: docs/formats.md; columns: docs/model.md.
+wait). step_trace_time, op_statistic, api_statistic, info.json.N, profiler_info and
+communication.json go into `Trace.metadata["ascend"]`. Formats: docs/formats.md; columns: docs/model.md.
 
 Each rank is read under its own `checked.collecting()`: the values it replaced or dropped are counted
 in that rank's `metadata["warnings"]`. A rank with host events but no device task loads (the reader
