@@ -109,6 +109,25 @@ def test_each_reader_names_its_read_function() -> None:
         assert callable(getattr(importlib.import_module(module), name)), reader.name
 
 
+def test_analyze_loads_the_report_while_reading_only_when_it_writes_one(tmp_path: Path) -> None:
+    """The read's first wait for its workers (simulated here) loads the HTML report's code and
+    assets (cli/main.py: parallel.meanwhile); with --no-html nothing is loaded."""
+
+    def loaded_while_reading(*flags: str) -> str:
+        args = ["analyze", str(SAMPLE), "--json", str(tmp_path / "a.json"), *flags]
+        patch = (
+            "import tracekit.readers as r, tracekit.parallel as p; read = r.read_traces; seen = []; "
+            "r.read_traces = lambda *a: (p.waiting(), seen.append('plotly' in sys.modules), read(*a))[2]"
+        )
+        run = f"from tracekit.cli.main import app; app({args!r}, standalone_mode=False)"
+        probe = f"import sys; {patch}; {run}; print(*seen)"
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+        return result.stdout.splitlines()[-1]
+
+    assert loaded_while_reading("--no-html") == "False"
+    assert loaded_while_reading("--html", str(tmp_path / "a.html")) == "True"
+
+
 def test_the_light_format_table_is_the_readers() -> None:
     assert [(reader.name, reader.description) for reader in READERS] == list(choices.FORMATS)
     assert format_names() == list(choices.FORMAT_NAMES)

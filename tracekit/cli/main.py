@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 import textwrap
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -32,6 +32,7 @@ from tracekit.cli.report import (
     LANG_METAVAR,
     check_lang,
     html_output_path,
+    preload_report,
     report_command,
     trace_name,
     write_report,
@@ -39,6 +40,7 @@ from tracekit.cli.report import (
 from tracekit.cli.simulate import simulate
 from tracekit.cli.units import parse_duration_ns, parse_step_range
 from tracekit.errors import TraceError
+from tracekit.parallel import meanwhile
 from tracekit.report.files import check_output_paths, to_json, write_json_atomic
 
 if TYPE_CHECKING:
@@ -190,7 +192,9 @@ def analyze_command(
     check_output_paths(None if no_json else json_path, None if no_html else html_path)
     sources = rank_sources(traces, format_name)
     trace = _run_path(traces)
-    with _progress(trace if len(sources) == 1 else None) as advance:
+    html = not no_html and (json_path != "-" or bool(html_path))
+    preloading = meanwhile(preload_report) if html else nullcontext()
+    with _progress(trace if len(sources) == 1 else None) as advance, preloading:
         documents = analyse_ranks(sources, options, jobs, scheduler)  # each rank read and analysed apart
         advance("writing")
     labels = _rank_labels(documents)

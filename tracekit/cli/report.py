@@ -80,6 +80,13 @@ def write_report(document: Document, path: Path, lang: str, recommendations: Rec
     write_text_atomic(path, render_html(document, lang, recommendations))
 
 
+def preload_report() -> None:
+    """Load the report's code and assets (parallel.meanwhile: while a trace is read)."""
+    from tracekit.report.html import preload_assets
+
+    preload_assets()
+
+
 def html_output_path(trace: Path, html_path: str | None, label: str) -> Path:
     """--html FILE, else reports/<trace name>.html; with several ranks `.rank<N>` goes in."""
     if html_path:

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from tracekit.report.html.i18n import LANGUAGES
-from tracekit.report.html.render import MAX_REPORT_BYTES, render_html
+from tracekit.report.html.render import MAX_REPORT_BYTES, preload_assets, render_html
 
-__all__ = ["LANGUAGES", "MAX_REPORT_BYTES", "render_html"]
+__all__ = ["LANGUAGES", "MAX_REPORT_BYTES", "preload_assets", "render_html"]

@@ -192,6 +192,17 @@ def _finite(value: object) -> object:
     return value
 
 
+def preload_assets() -> None:
+    """Read what every report embeds (plotly.js, the style sheet, the script) once, now: the command
+    line does it while the trace is read, not after the analysis."""
+    _plotly_js()
+    for name in ASSETS:
+        _asset(name)
+
+
+ASSETS = ("report.css", "report.js")
+
+
 @functools.cache
 def _asset(name: str) -> str:
     return resources.files("tracekit.report.html").joinpath("assets", name).read_text(encoding="utf-8")
