@@ -104,14 +104,10 @@ def _is_other_trace(file: Path) -> bool:
         return False
 
 
-NEXT_MODULES = (
-    "tracekit.analysis.analyze",
-    "tracekit.rules",
-    "tracekit.report.terminal",
-    "tracekit.report.html",
-)
-"""What analysing and reporting a rank imports once it is read: imported while the reader's workers
-decode (parallel.meanwhile), so that the read starts without waiting for them."""
+NEXT_MODULES = ("tracekit.analysis.analyze", "tracekit.rules", "tracekit.report.terminal")
+"""What analysing a rank and summarising it imports once it is read: imported while the reader's
+workers decode (parallel.meanwhile), so that the read starts without waiting for them. The HTML
+report's code is loaded the same way only when one will be written (cli/main.py, preload_report)."""
 
 
 def analyse_rank(source: RankSource, options: Options) -> list[Document] | tuple[str, str]:
