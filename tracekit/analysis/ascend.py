@@ -18,6 +18,7 @@ from tracekit.analysis.columns import Columns
 from tracekit.analysis.stats import nearest_rank, ratio
 from tracekit.model.intervals import total_length, union
 from tracekit.model.schema import DEVICE_KINDS, NONE, CopyDirection, Kind
+from tracekit.model.trace import whole_column
 
 H2D_SEPARATE_COPIES_MIN = 2  # more than one H2D copy in a step: the copies could be one batched copy
 GLOBAL_LIMIT_SHARE_MIN = 0.5  # share of a core class's ops sitting at the same, below-core-count block dim
@@ -398,7 +399,7 @@ def _groups(view: _View, rows: np.ndarray) -> list[dict[str, object]]:
 
 
 def _strings(table: pa.Table, column: str) -> np.ndarray:
-    array = table.column(column).combine_chunks()
+    array = whole_column(table, column)
     if pa.types.is_dictionary(array.type):
         dictionary = np.array([*array.dictionary.to_pylist(), ""], dtype=object)
         indices = array.indices.fill_null(len(dictionary) - 1).to_numpy(zero_copy_only=False)

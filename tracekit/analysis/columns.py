@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from tracekit.model.correlation import launch_rows
 from tracekit.model.schema import DEVICE_KINDS, NONE, CopyDirection, Kind
+from tracekit.model.trace import whole_column
 
 
 @dataclass(frozen=True)
@@ -54,16 +55,21 @@ class Columns:
         return (self.kind == Kind.MEMCPY) & (self.copy_direction == CopyDirection.H2D)
 
     @cached_property
-    def _by_step(self) -> tuple[np.ndarray, np.ndarray]:
-        """Row indices sorted by step (table order within a step), and their steps."""
+    def _by_step(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row indices sorted by step (table order within a step), the distinct steps, and where
+        each one's rows begin in that order (one more: the end)."""
         order = np.argsort(self.step, kind="stable")
-        return order, self.step[order]
+        steps = self.step[order]
+        heads = np.flatnonzero(np.r_[True, steps[1:] != steps[:-1]]) if len(steps) else order
+        return order, steps[heads], np.r_[heads, len(order)]
 
     def step_rows(self, step: int) -> np.ndarray:
-        """Row indices of the events of `step`, in table order: two searches in the rows sorted by
-        step (sorted once), so a step costs its own rows, not the table's."""
-        order, steps = self._by_step
-        return order[np.searchsorted(steps, step, side="left") : np.searchsorted(steps, step, side="right")]
+        """Row indices of the events of `step`, in table order: one search among the distinct steps
+        (the rows sorted by step once), so a step costs its own rows, not the table's."""
+        order, steps, bounds = self._by_step
+        i = int(np.searchsorted(steps, step))
+        found = i < len(steps) and steps[i] == step
+        return order[bounds[i] : bounds[i + 1]] if found else order[:0]
 
     @cached_property
     def _device_by_stream(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -87,7 +93,7 @@ class Columns:
 
     @classmethod
     def from_table(cls, table: pa.Table) -> Columns:
-        names = table.column("name").combine_chunks()
+        names = whole_column(table, "name")
         plain = {
             field: table.column(field).to_numpy()
             for field in [

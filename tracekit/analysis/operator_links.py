@@ -43,7 +43,7 @@ class _Links:
     def __init__(self, table: pa.Table, cols: Columns) -> None:
         self.cols, self.cpu = cols, np.flatnonzero(cols.kind == Kind.CPU_OP)
         self.calls = unique_sorted(cols.launch[cols.launch != NONE])
-        self.thread = _thread_codes(table) if len(self.cpu) else np.empty(0, dtype=np.int64)
+        self.thread = _thread_codes(table, np.union1d(self.cpu, self.calls)) if len(self.cpu) else self.cpu
         self.leaves = _leaves(cols, self.thread, self.cpu, self.calls)
         self.distinct_leaves = unique_sorted(self.leaves[self.leaves != NONE])
         self.by_predicate: dict[Callable[[str], bool], tuple[np.ndarray, np.ndarray]] = {}
@@ -90,9 +90,12 @@ def _leaves(cols: Columns, thread: np.ndarray, cpu: np.ndarray, calls: np.ndarra
     return leaf
 
 
-def _thread_codes(table: pa.Table) -> np.ndarray:
-    """One code per (process, thread) pair, in the pairs' sorted order."""
-    return row_codes(table.column("process").to_numpy(), table.column("thread").to_numpy())
+def _thread_codes(table: pa.Table, rows: np.ndarray) -> np.ndarray:
+    """Per table row, a code for its (process, thread) pair (the pairs' sorted order among `rows`:
+    the CPU operators and launch calls, the only rows whose thread is asked; -1 on the others)."""
+    codes = np.full(table.num_rows, -1, dtype=np.int32)  # fewer pairs than rows: int32 holds them
+    codes[rows] = row_codes(table.column("process").to_numpy()[rows], table.column("thread").to_numpy()[rows])
+    return codes
 
 
 def _by_external_id(cols: Columns, cpu: np.ndarray, calls: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from tracekit.analysis.operator_links import operator_rows
 from tracekit.analysis.roofline import roofline, tensor_core_summary, unit_times
 from tracekit.model.distinct import distinct_rows
 from tracekit.model.schema import NONE, Kind
+from tracekit.model.trace import whole_column
 from tracekit.perfmodel import COMPUTE_FAMILIES, OpCall, estimate, has_model
 from tracekit.perfmodel.calls import ascend_call, kineto_call
 from tracekit.perfmodel.hardware import Hardware, find_hardware
@@ -90,7 +91,7 @@ def _signature_codes(table: pa.Table, cols: Columns, rows: np.ndarray, ascend: b
 
 
 def _dictionary(table: pa.Table, column: str) -> pa.DictionaryArray:
-    return table.column(column).combine_chunks()
+    return whole_column(table, column)
 
 
 def _strings(table: pa.Table, column: str) -> list[str]:

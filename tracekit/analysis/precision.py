@@ -36,6 +36,7 @@ from tracekit.analysis.columns import Columns
 from tracekit.analysis.operator_links import operator_rows
 from tracekit.model.distinct import distinct_rows
 from tracekit.model.schema import NONE, CopyDirection, Kind
+from tracekit.model.trace import whole_column
 from tracekit.perfmodel import COMPUTE_FAMILIES, estimate, has_model
 from tracekit.perfmodel.calls import OpCall, kineto_call, nbytes
 from tracekit.perfmodel.cost import Cost
@@ -141,8 +142,8 @@ class OperatorCalls:
 
     def __init__(self, table: pa.Table, cols: Columns) -> None:
         self.cols, self.known = cols, {}
-        self.text = {c: table.column(c).combine_chunks() for c in INPUT_COLUMNS}
-        self.codes = [pc.fill_null(self.text[c].indices, -1).to_numpy() for c in INPUT_COLUMNS]
+        self.text = {c: whole_column(table, c) for c in INPUT_COLUMNS}
+        self.codes = [_codes(self.text[c]) for c in INPUT_COLUMNS]
 
     def cost_groups(self, rows: np.ndarray) -> tuple[np.ndarray, list[Cost | None]]:
         """For CPU operator rows, each one's group of equal calls and each group's cost."""
@@ -163,6 +164,12 @@ class OperatorCalls:
             call = operator_call(self.cols, self.text, cpu)
             self.known[key] = (call, estimate(call) if call is not None else None)
         return self.known[key]
+
+
+def _codes(text: pa.DictionaryArray) -> np.ndarray:
+    """Each row's code, -1 where null (no copy when there is none)."""
+    indices = text.indices
+    return (pc.fill_null(indices, -1) if indices.null_count else indices).to_numpy()
 
 
 def operator_calls(table: pa.Table, cols: Columns) -> OperatorCalls:

@@ -16,6 +16,7 @@ from tracekit.model.correlation import launch_rows
 from tracekit.model.intervals import lengths_by_group
 from tracekit.model.schema import DEVICE_KINDS, NONE, CopyDirection, Kind
 from tracekit.model.steps import step_spans
+from tracekit.model.trace import whole_column
 
 KERNEL_KINDS = (Kind.KERNEL, Kind.COMMUNICATION)
 DIRECTIONS = {"h2d": CopyDirection.H2D, "d2h": CopyDirection.D2H, "d2d": CopyDirection.D2D}
@@ -61,7 +62,7 @@ def _host_samples(table: pa.Table, slot: np.ndarray, kind: np.ndarray, steps: in
     launched = np.zeros(len(kind), dtype=bool)
     calls = launch_rows(table)
     launched[calls[calls >= 0]] = True
-    names = table.column("name").combine_chunks()
+    names = whole_column(table, "name")
     graph_codes = [i for i, n in enumerate(names.dictionary.to_pylist()) if GRAPH_LAUNCH.match(n)]
     graphs = np.isin(names.indices.to_numpy(zero_copy_only=False), graph_codes)
     host = table.column("device").to_numpy() == NONE

@@ -16,6 +16,7 @@ import pyarrow as pa
 from tracekit.model.correlation import launch_pairs
 from tracekit.model.intervals import latest_started
 from tracekit.model.schema import NONE, Kind
+from tracekit.model.trace import whole_column
 
 STEP_NAME = re.compile(r"^ProfilerStep#(\d+)$")
 
@@ -78,7 +79,7 @@ def steps_from_markers(table: pa.Table, name: str) -> pa.Table | None:
 
 def marker_names(table: pa.Table) -> list[str]:
     """Names of the host annotations, most frequent first."""
-    names = table.column("name").combine_chunks()
+    names = whole_column(table, "name")
     rows = _host_markers(table, None)
     counts = np.bincount(names.indices.to_numpy(zero_copy_only=False)[rows], minlength=len(names.dictionary))
     present = np.flatnonzero(counts)
@@ -92,6 +93,6 @@ def _host_markers(table: pa.Table, wanted: set[str] | None) -> np.ndarray:
     host = np.isin(kind, [Kind.MARKER, Kind.STEP]) & (table.column("device").to_numpy() == NONE)
     if wanted is None:
         return np.flatnonzero(host)
-    names = table.column("name").combine_chunks()
+    names = whole_column(table, "name")
     by_code = np.array([n in wanted for n in names.dictionary.to_pylist()] or [False], dtype=bool)
     return np.flatnonzero(host & by_code[names.indices.to_numpy(zero_copy_only=False)])

@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit.errors import TraceError
+from tracekit.model.trace import whole_column
 from tracekit.readers.source import parse_size
 
 MEMORY_BUDGET_ENV = "TRACEKIT_MEMORY_BUDGET"
@@ -134,8 +135,7 @@ class SpillStore(Store):
         column's pages are released once it is written, so the table is never resident whole."""
         columns = []
         for i, field in enumerate(table.schema):
-            chunks = table.column(i)
-            whole = chunks.chunk(0) if chunks.num_chunks == 1 else chunks.combine_chunks()
+            whole = whole_column(table, field.name)
             columns.append(mapped_column(whole, field, self.folder / f"{i}.arrow"))
             self.release()
         return pa.Table.from_arrays(columns, schema=table.schema)
