@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+from tracekit import resident
 from tracekit.analysis.ascend import ascend_findings
 from tracekit.analysis.blocking import blocking_copies, sync_calls
 from tracekit.analysis.bubbles import bubble_summary
@@ -39,7 +40,8 @@ def analyze(trace: Trace, options: Options = Options(), changes: Sequence[Change
     """Every metric of the trace, per device (the typed `tracekit.analysis/1` document); the what-if
     block estimates `changes` (the rules' replay changes: `tracekit.rules.CHANGES`; none: no
     per-change estimate, an empty plan). The what-if is computed here while a helper on a spare core
-    computes the rest (tracekit/parallel.py, `beside`)."""
+    computes the rest (tracekit/parallel.py, `beside`); a table spilled under a memory budget is
+    analysed in this process alone, which gives its pages back between phases (tracekit/resident.py)."""
     table = trace.events
     if options.step_marker is not None:
         table = marker_steps(trace, options.step_marker)
@@ -54,7 +56,7 @@ def analyze(trace: Trace, options: Options = Options(), changes: Sequence[Change
     def measured() -> dict[str, object]:
         return _measured(trace, table, cols, devices, options)
 
-    if options.measures_only or table.num_rows < HELPED_MIN_ROWS:
+    if options.measures_only or table.num_rows < HELPED_MIN_ROWS or resident.holding():
         plain, per_device = measured(), whatifs()
     else:
         plain, per_device = beside(measured, whatifs)
@@ -72,6 +74,7 @@ def _measured(
     trace: Trace, table: pa.Table, cols: Columns, devices: list[int], options: Options
 ) -> dict[str, object]:
     """The document without its what-if blocks."""
+    resident.give_back()  # the read's pages and freed heap
     steps = step_summary(table)
     return {
         "schema": SCHEMA,
@@ -89,10 +92,10 @@ def _measured(
         "steps": steps,
         "devices": [_device_block(table, cols, d, options, steps["count"], trace.metadata) for d in devices],
         "host": {
-            "cpu_op_hotspots": cpu_op_hotspots(cols, options.top),
+            "cpu_op_hotspots": resident.after(cpu_op_hotspots(cols, options.top)),
             "sync_calls": None if options.measures_only else sync_calls(cols, options.top),
         },
-        "timeline": None if options.measures_only else step_timeline(table),
+        "timeline": None if options.measures_only else resident.after(step_timeline(table)),
         "definitions": DEFINITIONS,
         **({} if options.measures_only else _ascend_block(trace, table, cols)),
     }
@@ -149,24 +152,24 @@ def _device_block(
     block.update(utilization(cols, ops))
     lo, hi = block["window"]["start_ns"], block["window"]["end_ns"]
     block["bubbles"] = bubble_summary(cols, ops, lo, hi, options.bubble_threshold_ns, device)
-    block["long_gaps"] = long_gaps(cols, ops, lo, hi, options.gap_threshold_ns)
+    block["long_gaps"] = resident.after(long_gaps(cols, ops, lo, hi, options.gap_threshold_ns))
     kernel_busy = busy_set(cols, kernels)
     for key, direction in REPORTED_DIRECTIONS.items():
         rows = copy_rows(cols, ops, direction)
         block[key] = copy_summary(cols, rows, block["busy_ns"], kernel_busy, hi - lo, step_count)
     block["memset"] = memset_summary(cols, ops)
-    hotspots = kernel_hotspots(cols, kernels, options.top, options.full_kernel_names)
+    hotspots = resident.after(kernel_hotspots(cols, kernels, options.top, options.full_kernel_names))
     if options.measures_only:  # all that tracekit/compare reads (metrics.py, diff.py)
         return {**block, "hotspots": hotspots}
     hardware = choose_hardware(metadata, device, options.device)
     return (
         block
-        | _communication_and_blocking(table, cols, ops, (lo, hi), metadata, options.top)
+        | resident.after(_communication_and_blocking(table, cols, ops, (lo, hi), metadata, options.top))
         | {
             "hotspots": hotspots,
             "launch": launch_summary(cols, kernels),
-            **operator_block(table, cols, device, hardware),
-            "memory": memory_summary(cols, device),
+            **resident.after(operator_block(table, cols, device, hardware)),
+            "memory": resident.after(memory_summary(cols, device)),
         }
     )
 
@@ -178,6 +181,7 @@ def _whatif(
     if options.measures_only:
         return None
     hardware = choose_hardware(metadata, device, options.device)
+    resident.give_back()
     return whatif_block(table, cols, device, hardware.row, options.unprofiled_step_ns, changes)
 
 

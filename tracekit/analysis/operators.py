@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from tracekit import resident
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.names import short_kernel_name
 from tracekit.analysis.operator_links import operator_rows
@@ -57,7 +58,7 @@ def operator_block(table: pa.Table, cols: Columns, device: int, choice: Hardware
     """The device's `operators` list, `operators_summary` and `hardware` row (JSON-ready)."""
     ops = cols.device_ops(device)
     ascend = "core_type" in table.column_names
-    owner = ops.copy() if ascend else operator_rows(table, cols, ops, has_model)
+    owner = ops.copy() if ascend else resident.after(operator_rows(table, cols, ops, has_model))
     linked = owner != NONE
     groups = _groups(table, cols, ops[linked], owner[linked], ascend, choice.row)
     groups.sort(key=lambda g: (-g["device_ns"], g["name"]))

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pyarrow as pa
 
+from tracekit import resident
 from tracekit.analysis.attribution import CATEGORIES, median_attribution
 from tracekit.analysis.calibration import HOST_CATEGORIES, calibrated
 from tracekit.analysis.changes import Change, ChangeInputs, Edit, Edited, busy_ns, interval_arrays
@@ -72,14 +73,15 @@ def _whatif_block(
 ) -> dict[str, object]:
     models, calibration, rebuilt = calibrated_models
     inputs = ChangeInputs(table, cols, device, hardware)
-    edits = {change.name: _edit_of(change, inputs) for change in changes}
+    # each change's inputs read much of the table: a spilled one's pages are given back after each
+    edits = {change.name: resident.after(_edit_of(change, inputs)) for change in changes}
     latency = {change.name: edits[change.name] for change in changes if change.latency}
     enabled_by = {c.name: c.enabled_by for c in changes if c.enabled_by}
 
     def step_independent() -> dict[str, object]:  # here, while helpers replay steps
         return {
             "pipeline": pipeline_stages(models, cols),
-            "kernels": kernel_profile(cols, device, table),
+            "kernels": resident.after(kernel_profile(cols, device, table)),
             "plan": plan(models, cols, latency, enabled_by),
         }
 

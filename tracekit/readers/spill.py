@@ -2,12 +2,12 @@
 would not fit the memory budget (`--memory-budget`, `TRACEKIT_MEMORY_BUDGET`, e.g. `2GB`).
 
 A spilled table is appended piece by piece to one raw file per column, memory-mapped at the end,
-then written column by column as Arrow IPC files that are memory-mapped (`pa.memory_map`), each
-column's pages released once written, so the table is never resident whole: its pages are the page
-cache's, which the kernel can drop and re-read under memory pressure instead of the
-process growing. The files live in a private folder under the system temporary directory
-(`TMPDIR`), never beside the input; each file is unlinked as soon as it is mapped, and the folder
-is removed at exit whatever happens.
+then written column by column as Arrow IPC files that are memory-mapped, each column's pages
+released once written, so the table is never resident whole: its pages are the page cache's, which
+the kernel can drop and re-read under memory pressure instead of the process growing. The
+analysis gives back the pages it has read between its phases (tracekit/resident.py). The files
+live in a private folder under the system temporary directory (`TMPDIR`), never beside the input;
+each file is unlinked as soon as it is mapped, and the folder is removed at exit whatever happens.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from tracekit import resident
 from tracekit.errors import TraceError
 from tracekit.model.trace import whole_column
 from tracekit.readers.source import parse_size
@@ -142,13 +143,16 @@ class SpillStore(Store):
 
 
 def mapped_column(array: pa.Array, field: pa.Field, path: Path) -> pa.Array:
-    """`array` written to an Arrow IPC file at `path` and read back memory-mapped (zero copy)."""
+    """`array` written to an Arrow IPC file at `path` and read back memory-mapped (zero copy), the
+    mapping held by tracekit/resident.py."""
     schema = pa.schema([field])
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
         writer.write_batch(pa.record_batch([array], schema=schema))
-    column = pa.ipc.open_file(pa.memory_map(str(path), "r")).get_batch(0).column(0)
+    with path.open("rb") as source:
+        mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
     path.unlink()
-    return column
+    resident.hold(mapped)  # its pages can be given back between the analysis' phases
+    return pa.ipc.open_file(pa.py_buffer(mapped)).get_batch(0).column(0)
 
 
 def spill_folder() -> Path:
