@@ -40,7 +40,9 @@ import make_large_trace  # noqa: E402
 
 RESULT_PATH = make_large_trace.DATA_DIR / "kineto_result.json"
 TIME_RATIO_TARGET = 1.5  # analyze (HTML on) / floor
-RSS_TARGET_BYTES = 2e9  # tree peak RSS of analyze on the 10 GB trace
+RSS_TARGET_BYTES = 2e9
+"""Peak memory of analyze on the 10 GB trace: of its largest process (RSS) and of its whole tree (PSS;
+summed RSS counts a page that 16 forked step helpers share with their parent 16 times)."""
 THROUGHPUT_TARGET = 150e6  # bytes/s of analyze on the ~480 MB trace
 SAMPLE_S = 0.02
 
@@ -221,8 +223,10 @@ def verdicts(result: dict[str, object]) -> list[str]:
         if "before" in best:
             line += f"; before: {best['before']['wall_s']:.2f} s, CPU {best['before']['cpu_s']:.2f} s"
         if size["bytes"] >= 9e9:
-            met = analyze["tree_rss_bytes"] <= RSS_TARGET_BYTES
-            line += f" (RSS target <= 2 GB: {'PASS' if met else 'FAIL'})"
+            met = max(analyze["rss_bytes"], analyze["tree_pss_bytes"]) <= RSS_TARGET_BYTES
+            largest = analyze["rss_bytes"] / 1e9
+            line += f" (largest process {largest:.2f} GB, tree PSS {pss:.2f} GB; target <= 2 GB:"
+            line += f" {'PASS' if met else 'FAIL'})"
         lines.append(line)
     return lines
 
