@@ -145,12 +145,12 @@ def test_a_json_name_ending_in_gz_is_written_gzipped_and_reported(tmp_path: Path
 
 
 def test_rank_labels_go_before_json_and_gz() -> None:
-    from tracekit.cli.main import _output_path
+    from tracekit.cli.report import json_output_path
 
     trace = Path("t.json")
-    assert _output_path(trace, "out/a.analysis.json.gz", "rank1") == Path("out/a.analysis.rank1.json.gz")
-    assert _output_path(trace, "out/a.json", "rank0") == Path("out/a.rank0.json")
-    assert _output_path(trace, "out/a.json.gz", "") == Path("out/a.json.gz")
+    assert json_output_path(trace, "out/a.analysis.json.gz", "rank1") == Path("out/a.analysis.rank1.json.gz")
+    assert json_output_path(trace, "out/a.json", "rank0") == Path("out/a.rank0.json")
+    assert json_output_path(trace, "out/a.json.gz", "") == Path("out/a.json.gz")
 
 
 def test_default_json_goes_to_reports_folder(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from tracekit.analysis.columns import Columns
 from tracekit.analysis.stats import nearest_rank, ratio
 from tracekit.model.intervals import total_length, union
 from tracekit.model.schema import DEVICE_KINDS, NONE, CopyDirection, Kind
-from tracekit.model.trace import whole_column
+from tracekit.model.trace import row_texts
 
 H2D_SEPARATE_COPIES_MIN = 2  # more than one H2D copy in a step: the copies could be one batched copy
 GLOBAL_LIMIT_SHARE_MIN = 0.5  # share of a core class's ops sitting at the same, below-core-count block dim
@@ -71,8 +71,7 @@ class _View:
     def of(cls, table: pa.Table, cols: Columns) -> _View:
         """The Ascend columns of `table`; the canonical ones come from the analysis' `cols`."""
         n = table.num_rows
-        text = {c: _strings(table, c) if c in table.column_names else np.full(n, "", dtype=object)
-                for c in _STRING_COLUMNS}  # fmt: skip
+        text = {c: row_texts(table, c) for c in _STRING_COLUMNS}
         ints = {c: table.column(c).to_numpy() if c in table.column_names else np.full(n, NONE, dtype=np.int64)
                 for c in _INT_COLUMNS}  # fmt: skip
         return cls(
@@ -396,12 +395,3 @@ def _groups(view: _View, rows: np.ndarray) -> list[dict[str, object]]:
             }
         )
     return sorted(groups, key=lambda g: -g["total_ns"])[:TOP]
-
-
-def _strings(table: pa.Table, column: str) -> np.ndarray:
-    array = whole_column(table, column)
-    if pa.types.is_dictionary(array.type):
-        dictionary = np.array([*array.dictionary.to_pylist(), ""], dtype=object)
-        indices = array.indices.fill_null(len(dictionary) - 1).to_numpy(zero_copy_only=False)
-        return dictionary[indices]
-    return np.array(array.to_pylist(), dtype=object)

@@ -32,9 +32,9 @@ from tracekit.cli.report import (
     LANG_METAVAR,
     check_lang,
     html_output_path,
+    json_output_path,
     preload_report,
     report_command,
-    trace_name,
     write_report,
 )
 from tracekit.cli.simulate import simulate
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 
 EXIT_BAD_INPUT = 2
 PROGRESS_MIN_BYTES = 16 << 20  # files this large take over a second to read
-DEFAULT_OUTPUT_DIR = Path("reports")
 STEP_MARKER_PREFIX = "nvtx:"
 
 app = typer.Typer(
@@ -210,7 +209,7 @@ def analyze_command(
     for label, document in zip(labels, documents, strict=True):
         render_summary(document, console)
         if not no_json:
-            out = _output_path(trace, json_path, label)
+            out = json_output_path(trace, json_path, label)
             write_json_atomic(out, document)
             console.print(f"JSON analysis written to {out}")
         if not no_html:
@@ -218,7 +217,7 @@ def analyze_command(
     if len(documents) > 1:  # the cross-rank view (imported here: one trace does not need it)
         from tracekit.cli.cluster_output import write_cluster
 
-        json_out = None if no_json else _output_path(trace, json_path, "cluster")
+        json_out = None if no_json else json_output_path(trace, json_path, "cluster")
         html_out = None if no_html else html_output_path(trace, html_path, "cluster")
         write_cluster(documents, json_out, html_out, lang, console)
 
@@ -347,18 +346,6 @@ def _console() -> Console:
     """Standard output at the terminal's width, or $COLUMNS; 120 columns when piped without $COLUMNS."""
     console = Console()
     return console if console.is_terminal or os.environ.get("COLUMNS") else Console(width=120)
-
-
-def _output_path(trace: Path, json_path: str | None, label: str) -> Path:
-    """--json FILE, else reports/<trace name>.analysis.json; with several ranks `.rank<N>` goes in
-    (before `.json` / `.json.gz`)."""
-    if json_path:
-        out = Path(json_path)
-        gz = ".gz" if out.name.endswith(".gz") else ""
-        stem = out.name.removesuffix(".gz").removesuffix(".json")
-        return out.with_name(f"{stem}.{label}.json{gz}") if label else out
-    name = trace_name(trace) + (f".{label}" if label else "")
-    return DEFAULT_OUTPUT_DIR / f"{name}.analysis.json"
 
 
 def _rank_labels(documents: list[Document]) -> list[str]:

@@ -87,6 +87,18 @@ def preload_report() -> None:
     preload_assets()
 
 
+def json_output_path(trace: Path, json_path: str | None, label: str) -> Path:
+    """--json FILE, else reports/<trace name>.analysis.json; with several ranks `.rank<N>` goes in
+    (before `.json` / `.json.gz`)."""
+    if json_path:
+        out = Path(json_path)
+        gz = ".gz" if out.name.endswith(".gz") else ""
+        stem = out.name.removesuffix(".gz").removesuffix(".json")
+        return out.with_name(f"{stem}.{label}.json{gz}") if label else out
+    name = trace_name(trace) + (f".{label}" if label else "")
+    return DEFAULT_OUTPUT_DIR / f"{name}.analysis.json"
+
+
 def html_output_path(trace: Path, html_path: str | None, label: str) -> Path:
     """--html FILE, else reports/<trace name>.html; with several ranks `.rank<N>` goes in."""
     if html_path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 
 
@@ -22,3 +23,15 @@ def whole_column(table: pa.Table, name: str) -> pa.Array:
     else its chunks joined."""
     column = table.column(name)
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def row_texts(table: pa.Table, name: str) -> np.ndarray:
+    """Each row's text of a string or dictionary column as an object array (a dictionary column's
+    nulls as ""; "" on every row when the table has no such column)."""
+    if name not in table.column_names:
+        return np.full(table.num_rows, "", dtype=object)
+    array = whole_column(table, name)
+    if pa.types.is_dictionary(array.type):
+        dictionary = np.array([*array.dictionary.to_pylist(), ""], dtype=object)
+        return dictionary[array.indices.fill_null(len(dictionary) - 1).to_numpy(zero_copy_only=False)]
+    return np.array(array.to_pylist(), dtype=object)

@@ -27,8 +27,8 @@ from tracekit.model.trace import Trace
 from tracekit.readers import checked
 from tracekit.readers.ascend.sniff import sniff_ascend
 from tracekit.readers.kineto import looks_like_chrome, sniff_kineto
+from tracekit.readers.magic import SQLITE_MAGIC
 from tracekit.readers.nsys.sniff import (
-    SQLITE_MAGIC,
     sniff_nsys_csv,
     sniff_nsys_json,
     sniff_nsys_report,

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracekit.errors import TraceError
-from tracekit.readers.ascend.sniff import JSON_ARRAY, SQLITE_MAGIC, csv_role, sniff_timeline
+from tracekit.readers.ascend.sniff import JSON_ARRAY, csv_role, sniff_timeline
 from tracekit.readers.ascend.sqlite import Database
+from tracekit.readers.magic import SQLITE_MAGIC
 from tracekit.readers.source import read_head, require_file
 
 _RANK_DIR = re.compile(r"(_ascend_(pt|ms)$)|(^PROF_\d+_\d+_\w+$)")

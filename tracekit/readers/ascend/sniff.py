@@ -18,8 +18,8 @@ from tracekit.readers.ascend.headers import (
     STEP_TRACE_REQUIRED,
     header_roles,
 )
+from tracekit.readers.magic import SQLITE_MAGIC
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 ASCEND_PROCESSES = (b'"Ascend Hardware"', b'"CANN"', b'"Overlap Analysis"', b'"HCCL"', b'"AscendCL@')
 _STRING_TS = re.compile(rb'"ts"\s*:\s*"\d+(\.\d+)?"')
 JSON_ARRAY = re.compile(rb"^\s*\[\s*(\]|\{)")

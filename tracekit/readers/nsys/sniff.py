@@ -1,14 +1,16 @@
 """Recognising the Nsight Systems inputs by their first bytes.
 
 Format detection runs these for every input, Kineto traces included, so this module imports only
-`re`: the readers (and sqlite3, msgspec, the export's tables) load when their format is read.
+`re` and the magic bytes: the readers (and sqlite3, msgspec, the export's tables) load when their
+format is read.
 """
 
 from __future__ import annotations
 
 import re
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
+from tracekit.readers.magic import SQLITE_MAGIC
+
 REPORT_MAGIC = b"NVIDIA Tegra Profiler Report"
 _STRING_TABLE = re.compile(rb'^\s*\{\s*"data"\s*:\s*\[')
 _SUMMARY_HEADER = re.compile(r"^\s*(Time \(%\)|Total \(MB\)|PID[,\t]TID)[,\t]")
