@@ -43,7 +43,9 @@ class _Links:
     def __init__(self, table: pa.Table, cols: Columns) -> None:
         self.cols, self.cpu = cols, np.flatnonzero(cols.kind == Kind.CPU_OP)
         self.calls = unique_sorted(cols.launch[cols.launch != NONE])
-        self.thread = _thread_codes(table, np.union1d(self.cpu, self.calls)) if len(self.cpu) else self.cpu
+        self.thread = (
+            _thread_codes(table, np.concatenate([self.cpu, self.calls])) if len(self.cpu) else self.cpu
+        )
         self.leaves = _leaves(cols, self.thread, self.cpu, self.calls)
         self.distinct_leaves = unique_sorted(self.leaves[self.leaves != NONE])
         self.by_predicate: dict[Callable[[str], bool], tuple[np.ndarray, np.ndarray]] = {}
@@ -92,7 +94,8 @@ def _leaves(cols: Columns, thread: np.ndarray, cpu: np.ndarray, calls: np.ndarra
 
 def _thread_codes(table: pa.Table, rows: np.ndarray) -> np.ndarray:
     """Per table row, a code for its (process, thread) pair (the pairs' sorted order among `rows`:
-    the CPU operators and launch calls, the only rows whose thread is asked; -1 on the others)."""
+    the CPU operators and launch calls, the only rows whose thread is asked; -1 on the others). A row
+    given twice gets its one code twice (no set union: numpy 2 hashes it, tracekit/model/distinct.py)."""
     codes = np.full(table.num_rows, -1, dtype=np.int32)  # fewer pairs than rows: int32 holds them
     codes[rows] = row_codes(table.column("process").to_numpy()[rows], table.column("thread").to_numpy()[rows])
     return codes
