@@ -11,6 +11,8 @@ from kineto_builder import cpu_op, kernel, runtime, step, write_trace
 
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.operator_links import _thread_codes
+from tracekit.model.correlation import row_index_dtype
+from tracekit.model.schema import Kind
 from tracekit.model.trace import whole_column
 from tracekit.readers import read_trace
 
@@ -46,3 +48,11 @@ def test_whole_column_keeps_one_chunk_and_joins_several() -> None:
     assert whole_column(table, "x").buffers()[1].address == one.buffers()[1].address  # no copy
     joined = whole_column(pa.table({"x": pa.chunked_array([one[:10], one[10:]])}), "x")
     assert joined.to_pylist() == list(range(1000))
+
+
+def test_row_indices_are_int32_below_two_to_the_31_rows(tmp_path: Path) -> None:
+    assert row_index_dtype(2**31 - 1) is np.int32 and row_index_dtype(2**31) is np.int64
+    cols = _columns(tmp_path)
+    assert cols.launch.dtype == np.int32 and cols.step_rows(1).dtype == np.int32
+    calls = cols.launch[cols.kind == Kind.KERNEL]
+    assert (cols.kind[calls] == Kind.RUNTIME).all() and len(calls) == 4

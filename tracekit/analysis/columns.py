@@ -8,7 +8,7 @@ from functools import cached_property
 import numpy as np
 import pyarrow as pa
 
-from tracekit.model.correlation import launch_rows
+from tracekit.model.correlation import launch_rows, row_index_dtype
 from tracekit.model.schema import DEVICE_KINDS, NONE, CopyDirection, Kind
 from tracekit.model.trace import whole_column
 
@@ -58,7 +58,7 @@ class Columns:
     def _by_step(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Row indices sorted by step (table order within a step), the distinct steps, and where
         each one's rows begin in that order (one more: the end)."""
-        order = np.argsort(self.step, kind="stable")
+        order = np.argsort(self.step, kind="stable").astype(row_index_dtype(len(self.step)))
         steps = self.step[order]
         heads = np.flatnonzero(np.r_[True, steps[1:] != steps[:-1]]) if len(steps) else order
         return order, steps[heads], np.r_[heads, len(order)]

@@ -11,12 +11,18 @@ from tracekit.model.schema import NONE, Kind
 def launch_rows(table: pa.Table) -> np.ndarray:
     """For each row, the row index of the host call with the same correlation id, or NONE.
 
-    Host calls are RUNTIME or SYNC rows off the device; only device rows get a link.
+    Host calls are RUNTIME or SYNC rows off the device; only device rows get a link. Row indices are
+    int32 where the table has fewer than 2^31 rows (half the memory of one int64 per row).
     """
-    result = np.full(table.num_rows, NONE, dtype=np.int64)
+    result = np.full(table.num_rows, NONE, dtype=row_index_dtype(table.num_rows))
     rows, calls = launch_pairs(table)
     result[rows] = calls
     return result
+
+
+def row_index_dtype(rows: int) -> type:
+    """The narrowest signed integer type that holds every row index of a table of `rows` rows."""
+    return np.int32 if rows < 2**31 else np.int64
 
 
 def launch_pairs(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
