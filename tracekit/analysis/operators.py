@@ -84,19 +84,15 @@ def _signature_codes(table: pa.Table, cols: Columns, rows: np.ndarray, ascend: b
     for column in ("op_type", *_SIGNATURE_COLUMNS) if ascend else ("", *_SIGNATURE_COLUMNS):
         if column in table.column_names:
             codes.append(
-                _dictionary(table, column).indices.to_numpy(zero_copy_only=False)[rows].astype(np.int64)
+                whole_column(table, column).indices.to_numpy(zero_copy_only=False)[rows].astype(np.int64)
             )
         else:
             codes.append(np.zeros(len(rows), dtype=np.int64))
     return codes
 
 
-def _dictionary(table: pa.Table, column: str) -> pa.DictionaryArray:
-    return whole_column(table, column)
-
-
 def _strings(table: pa.Table, column: str) -> list[str]:
-    return _dictionary(table, column).dictionary.to_pylist() if column in table.column_names else [""]
+    return whole_column(table, column).dictionary.to_pylist() if column in table.column_names else [""]
 
 
 def _groups(

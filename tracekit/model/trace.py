@@ -1,4 +1,5 @@
-"""A trace as readers hand it over: the event table plus where it came from."""
+"""A trace as readers hand it over: the event table plus where it came from; and its columns read
+whole (`whole_column`, `row_texts`)."""
 
 from __future__ import annotations
 
