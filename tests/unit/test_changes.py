@@ -197,7 +197,7 @@ def test_mixed_precision_scales_and_inserts_casts(tmp_path: Path) -> None:
     [23,29.5); sync begins 19 + 1 = 20, returns 29.5 + 4 = 33.5."""
     cols, model = step_model(tmp_path, _two_kernels(), 30)
     k1 = _ops(model.entries)[1]
-    edited = mixed_precision(model, cols, Bf16(factors={k1.row: 0.5}, casts={k1.row: [1000, 2000]}))
+    edited = mixed_precision(model, cols, Bf16.of(factors={k1.row: 0.5}, casts={k1.row: [1000, 2000]}))
     assert edited is not None
     assert [(e.dur, [op.dur for op in e.ops]) for e in edited.entries] == [
         (4 * US, [3 * US]),

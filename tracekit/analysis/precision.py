@@ -26,6 +26,7 @@ before the operator, for the host cost of one launch (`casts`). Without recorded
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,7 @@ import pyarrow.compute as pc
 
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.operator_links import operator_rows
+from tracekit.analysis.row_values import RowValues
 from tracekit.model.distinct import distinct_rows
 from tracekit.model.schema import NONE, CopyDirection, Kind
 from tracekit.model.trace import whole_column
@@ -60,10 +62,29 @@ Calls = list[tuple[OpCall | None, Cost | None]]
 @dataclass(frozen=True)
 class Bf16:
     """What bf16 autocast does to a device's work: each shortened operation's factor (by table row),
-    and before the first kernel of each autocast operator, the durations of the casts it adds."""
+    and before the first kernel of each autocast operator, the durations of the casts it adds (the
+    index of its list among `cast_lists`, by table row). Arrays, not dicts: a 10 GB trace has
+    millions of such operations, and a step's edit reads its own few (`among`)."""
 
-    factors: dict[int, float] = field(default_factory=dict)
-    casts: dict[int, list[int]] = field(default_factory=dict)
+    factors: RowValues = field(default_factory=lambda: NO_FACTORS)
+    casts: RowValues = field(default_factory=lambda: NO_CASTS)
+    cast_lists: tuple[tuple[int, ...], ...] = ()
+
+    @staticmethod
+    def of(factors: Mapping[int, float], casts: Mapping[int, Sequence[int]]) -> Bf16:
+        """The effects given as dicts: row -> factor, row -> cast durations."""
+        lists = tuple(tuple(durations) for durations in casts.values())
+        indices = RowValues.of(np.fromiter(casts, np.int64, len(casts)), np.arange(len(casts)))
+        return Bf16(RowValues.of_mapping(factors), indices, lists)
+
+    def among(self, rows: np.ndarray) -> tuple[dict[int, float], dict[int, tuple[int, ...]]]:
+        """The factors and the casts (row -> durations) of those of `rows` that have them."""
+        casts = {row: self.cast_lists[i] for row, i in self.casts.among(rows).items()}
+        return self.factors.among(rows), casts
+
+
+NO_FACTORS = RowValues.of_mapping({})
+NO_CASTS = RowValues.of(np.empty(0, np.int64), np.empty(0, np.int64))
 
 
 def bf16_effects(table: pa.Table, cols: Columns, device: int, row: Hardware | None) -> Bf16:
@@ -77,12 +98,12 @@ def bf16_effects(table: pa.Table, cols: Columns, device: int, row: Hardware | No
     cpus, first, of_op = np.unique(owner, return_index=True, return_inverse=True)
     group, calls = operator_calls(table, cols).call_groups(cpus)
     floor = _shortest(cols, work)
-    casts = _casts(ops, first, group, calls, floor, row)  # group: of each of `cpus`
-    if not casts:  # nothing autocast runs in bf16: no operator gets bf16 inputs either
+    casts, cast_lists = _casts(ops, first, group, calls, floor, row)  # group: of each of `cpus`
+    if len(casts) == 0:  # nothing autocast runs in bf16: no operator gets bf16 inputs either
         return Bf16()
     factor = _factors(cols, ops, group[of_op.reshape(-1)], calls, row)
     shortened = factor < 1
-    return Bf16(_with_floor(ops[shortened], factor[shortened], cols, floor), casts)
+    return Bf16(_with_floor(ops[shortened], factor[shortened], cols, floor), casts, cast_lists)
 
 
 def _factors(cols: Columns, ops: np.ndarray, group: np.ndarray, calls: Calls, row: Hardware) -> np.ndarray:
@@ -104,20 +125,19 @@ def _casts(
     calls: Calls,
     floor: int,
     row: Hardware,
-) -> dict[int, list[int]]:
+) -> tuple[RowValues, tuple[tuple[int, ...], ...]]:
     """Before the first operation of each operator autocast runs in bf16 (`first`: each distinct
-    operator's first operation, `group`: its calls' group), the durations of its fp32 inputs' casts."""
-    per_group: dict[int, list[int] | None] = {}
-    casts: dict[int, list[int]] = {}
-    for index, g in sorted(zip(first.tolist(), group.tolist(), strict=True)):
-        if g not in per_group:
-            call, cost = calls[g]
-            bf16 = cost is not None and _autocast_runs_in_bf16(cost, call.name)
-            fp32 = _fp32_inputs(call) if bf16 else None
-            per_group[g] = None if fp32 is None else [_cast_ns(shape, floor, row) for shape in fp32]
-        if per_group[g] is not None:
-            casts[int(ops[index])] = list(per_group[g])
-    return casts
+    operator's first operation, `group`: its calls' group), the durations of its fp32 inputs' casts:
+    those operations' rows, each with the index of its group's durations among the lists."""
+    lists: list[tuple[int, ...]] = []
+    index_of = np.full(len(calls), -1, dtype=np.int64)
+    for g in np.unique(group).tolist():
+        call, cost = calls[g]
+        if cost is not None and _autocast_runs_in_bf16(cost, call.name):
+            index_of[g] = len(lists)
+            lists.append(tuple(_cast_ns(shape, floor, row) for shape in _fp32_inputs(call)))
+    cast = index_of[group] >= 0
+    return RowValues.of(ops[first[cast]], index_of[group[cast]]), tuple(lists)
 
 
 def _cast_ns(shape: tuple[int, ...], floor: int, row: Hardware) -> int:
@@ -215,10 +235,10 @@ def _factor(cost: Cost | None, operator: str, kernel: str, row: Hardware) -> flo
     return min(after / before, 1.0) if before > 0 else 1.0
 
 
-def _with_floor(rows: np.ndarray, factor: np.ndarray, cols: Columns, floor: int) -> dict[int, float]:
+def _with_floor(rows: np.ndarray, factor: np.ndarray, cols: Columns, floor: int) -> RowValues:
     """The shortened operations' factors (by table row), raised so that none gets shorter than the
     device's shortest kernel `floor`, and none kept for an operation that is no longer than it."""
     dur = cols.dur[rows]
     kept = dur > floor  # floor >= 0: every kept duration is positive
     raised = np.maximum(factor[kept], floor / dur[kept])
-    return dict(zip(rows[kept].tolist(), raised.tolist(), strict=True))
+    return RowValues.of(rows[kept], raised)

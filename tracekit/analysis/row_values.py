@@ -11,16 +11,16 @@ import numpy as np
 
 @dataclass(frozen=True)
 class RowValues:
-    """Table rows (sorted, distinct) and one float value each."""
+    """Table rows (sorted, distinct) and one value each (float, or integer)."""
 
     rows: np.ndarray
     values: np.ndarray
 
     @staticmethod
     def of(rows: np.ndarray, values: np.ndarray) -> RowValues:
-        """The rows (distinct, in any order) with their values."""
+        """The rows (distinct, in any order) with their values (of their own dtype)."""
         order = np.argsort(rows, kind="stable")
-        return RowValues(rows[order].astype(np.int64), values[order].astype(np.float64))
+        return RowValues(rows[order].astype(np.int64), np.asarray(values)[order])
 
     @staticmethod
     def of_mapping(values: Mapping[int, float]) -> RowValues:
@@ -34,8 +34,8 @@ class RowValues:
     def at(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each of `rows`' value (0 where it has none), and whether it has one."""
         at, found = _positions(self.rows, rows)
-        values = self.values[at] if len(self.values) else np.zeros(len(rows))
-        return np.where(found, values, 0.0), found
+        values = self.values[at] if len(self.values) else np.zeros(len(rows), self.values.dtype)
+        return np.where(found, values, 0), found
 
     def among(self, rows: np.ndarray) -> dict[int, float]:
         """row -> value for those of `rows` that have one."""

@@ -6,6 +6,8 @@ import re
 from dataclasses import replace
 from itertools import accumulate
 
+import numpy as np
+
 from tracekit.analysis.changes import Change, ChangeInputs, Edit, Edited, device_intervals, launch_host_ns
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.document.operators import Operator
@@ -65,7 +67,7 @@ def mixed_precision(model: StepModel, cols: Columns, bf16: Bf16) -> Edited | Non
     """fp32 work runs under bf16 autocast: each operation bf16 would shorten takes its factor of the
     time, and each autocast operator first launches its casts, each for the step's host cost of one
     launch (tracekit/analysis/precision.py)."""
-    factors = bf16.factors
+    factors, casts = bf16.among(_op_rows(model))
     shortened = [op for e in model.entries for op in e.ops if op.row in factors]
     shortened += [op for _, op in model.detached if op.row in factors]
     if not shortened:
@@ -78,20 +80,26 @@ def mixed_precision(model: StepModel, cols: Columns, bf16: Bf16) -> Edited | Non
     entries: list[Entry] = []
     for entry in model.entries:
         for op in entry.ops:
-            for dur in bf16.casts.get(op.row, []):
+            for dur in casts.get(op.row, ()):
                 cast = replace(op, dur=dur, lag=model.min_lag, host_bound=True, after=-1)
                 entries.append(Entry(a=entry.a, b=entry.a, dur=host, ops=(cast,)))
         shortens = any(op.row in factors for op in entry.ops)  # else the entry stays as it is
         entries.append(entry.with_ops(tuple(scaled(op) for op in entry.ops)) if shortens else entry)
-    added = _casts_up_to(model, bf16)
+    added = _casts_up_to(model, casts)
     detached = [(i + added[min(i + 1, len(added) - 1)], scaled(op)) for i, op in model.detached]
     return Edited(entries, detached, device_intervals(shortened))
 
 
-def _casts_up_to(model: StepModel, bf16: Bf16) -> list[int]:
+def _op_rows(model: StepModel) -> np.ndarray:
+    """The table rows of the step's operations, launched and detached."""
+    rows = [op.row for e in model.entries for op in e.ops] + [op.row for _, op in model.detached]
+    return np.array(rows, dtype=np.int64)
+
+
+def _casts_up_to(model: StepModel, casts: dict[int, tuple[int, ...]]) -> list[int]:
     """[k]: how many cast entries go before the first k entries' own (k = 0..count), so entry index
     i moves to i + [i + 1]: one running total, not a sum per index."""
-    return [0, *accumulate(sum(len(bf16.casts.get(op.row, [])) for op in e.ops) for e in model.entries)]
+    return [0, *accumulate(sum(len(casts.get(op.row, ())) for op in e.ops) for e in model.entries)]
 
 
 def edit(inputs: ChangeInputs) -> Edit:
