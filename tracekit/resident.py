@@ -6,16 +6,24 @@ process' resident size until it is given back, although the page cache keeps it 
 it again without touching the disk). `give_back` drops the mapped pages read so far, returns the C
 heap's freed blocks to the system (glibc's `malloc_trim`) and pyarrow's pool's unused memory; the
 analysis calls it between its phases (tracekit/analysis/analyze.py), so its resident size follows
-one phase's working set instead of every page it ever read. Without a spilled table it does nothing.
+one phase's working set instead of every page it ever read. The arrays the analysis derives per row
+and keeps (ends, launch links, orders) are as large as the table's columns: while a spilled table is
+held, `paged` moves them to memory-mapped temporary files too. Without a spilled table nothing
+happens.
 """
 
 from __future__ import annotations
 
 import mmap
+import tempfile
 import weakref
 from typing import TypeVar
 
+import numpy as np
+
 T = TypeVar("T")
+PAGED_MIN_BYTES = 1 << 20
+"""Smaller arrays stay in memory under a spilled table: a file and a mapping for each would cost more."""
 _held: weakref.WeakSet[mmap.mmap] = weakref.WeakSet()
 
 
@@ -46,6 +54,22 @@ def after(value: T) -> T:
     """`value`, once `give_back` has run: `result = after(phase(...))` ends a phase."""
     give_back()
     return value
+
+
+def paged(array: np.ndarray) -> np.ndarray:
+    """`array`; while a spilled table is held, the same values read-only on an unlinked temporary file
+    (TMPDIR), memory-mapped and held, so that `give_back` drops its pages like the table's. An array
+    is paged once made, at the end of a step of the analysis: the pages read to make it are given back
+    with it."""
+    if not holding() or array.nbytes < max(PAGED_MIN_BYTES, 1):
+        return array
+    with tempfile.TemporaryFile(prefix="tracekit-") as file:
+        np.ascontiguousarray(array).tofile(file)
+        file.flush()
+        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+    hold(mapped)
+    give_back()
+    return np.frombuffer(mapped, dtype=array.dtype).reshape(array.shape)
 
 
 def _trim_c_heap() -> None:

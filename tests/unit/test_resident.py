@@ -39,10 +39,10 @@ def _events(steps: int = 6) -> list[dict]:
     return events
 
 
-def _read_spilled(path: Path, monkeypatch: pytest.MonkeyPatch):
-    """The trace read in chunks of ~400 bytes under a 1 KB budget: its table spilled."""
+def _read_spilled(path: Path, monkeypatch: pytest.MonkeyPatch, chunk_bytes: int = 400):
+    """The trace read in chunks of about `chunk_bytes` under a 1 KB budget: its table spilled."""
     with monkeypatch.context() as patch:
-        patch.setattr(driver, "CHUNK_BYTES", 400)
+        patch.setattr(driver, "CHUNK_BYTES", chunk_bytes)
         patch.setattr(split, "QUICK_WINDOW", 128)
         patch.setenv(MEMORY_BUDGET_ENV, "1KB")
         return read_trace(path)
@@ -116,3 +116,44 @@ def test_a_spilled_table_is_analysed_alike_in_one_process(
     alone = encode(analyze(spilled[0], changes=CHANGES))
     assert alone == helped
     assert len(given) >= 8  # between the phases: the device block's, the host's, the what-if's
+
+
+def test_arrays_are_paged_only_while_a_spilled_table_is_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gc.collect()  # earlier tests' spilled tables
+    values = np.arange(MB, dtype=np.int64)
+    assert resident.paged(values) is values  # nothing spilled: the array itself
+    table = _read_spilled(write_trace(tmp_path / "t.json", _events()), monkeypatch).events
+    paged = resident.paged(values)
+    assert paged is not values and not paged.flags.writeable
+    assert np.array_equal(paged, values) and paged.dtype == values.dtype
+    resident.give_back()
+    assert np.array_equal(paged, values)  # read again from the page cache
+    monkeypatch.setattr(resident, "PAGED_MIN_BYTES", 2 * values.nbytes)
+    assert resident.paged(values) is values  # too small to be worth a file
+    del table
+
+
+GPU_TRACES = Path(__file__).resolve().parents[1] / "data" / "gpu"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "operators_fp32.pt.trace.json.gz",  # shapes: operators, bf16 effects, bigger batch
+        "h2d28_separate_run1.pt.trace.json.gz",  # copies
+        "decode_graph.pt.trace.json.gz",  # CUDA graphs
+        "memory_leak.pt.trace.json.gz",  # memory samples
+    ],
+)
+def test_a_spilled_table_with_every_derived_array_paged_is_analysed_alike(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every array the analysis derives and keeps is read-only on a mapped file (PAGED_MIN_BYTES 0):
+    no analysis writes into one, and the document is the in-memory table's."""
+    path = GPU_TRACES / name
+    in_memory = encode(analyze(read_trace(path), changes=CHANGES))
+    spilled = _read_spilled(path, monkeypatch, chunk_bytes=16 << 10)
+    monkeypatch.setattr(resident, "PAGED_MIN_BYTES", 0)
+    assert encode(analyze(spilled, changes=CHANGES)) == in_memory

@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 import pyarrow as pa
 
+from tracekit import resident
 from tracekit.model.correlation import launch_rows, row_index_dtype
 from tracekit.model.schema import DEVICE_KINDS, NONE, CopyDirection, Kind
 from tracekit.model.trace import whole_column
@@ -42,17 +43,17 @@ class Columns:
     @cached_property
     def end(self) -> np.ndarray:
         """start + dur, computed once."""
-        return self.start + self.dur
+        return resident.paged(self.start + self.dur)
 
     @cached_property
     def kernel_like(self) -> np.ndarray:
         """Per row: a kernel or a memset, what a CUDA graph captures as kernels (computed once)."""
-        return (self.kind == Kind.KERNEL) | (self.kind == Kind.MEMSET)
+        return resident.paged((self.kind == Kind.KERNEL) | (self.kind == Kind.MEMSET))
 
     @cached_property
     def h2d_copy(self) -> np.ndarray:
         """Per row: is it a host-to-device copy (computed once: the replay changes ask per operation)."""
-        return (self.kind == Kind.MEMCPY) & (self.copy_direction == CopyDirection.H2D)
+        return resident.paged((self.kind == Kind.MEMCPY) & (self.copy_direction == CopyDirection.H2D))
 
     @cached_property
     def _by_step(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -61,7 +62,7 @@ class Columns:
         order = np.argsort(self.step, kind="stable").astype(row_index_dtype(len(self.step)))
         steps = self.step[order]
         heads = np.flatnonzero(np.r_[True, steps[1:] != steps[:-1]]) if len(steps) else order
-        return order, steps[heads], np.r_[heads, len(order)]
+        return resident.paged(order), steps[heads], np.r_[heads, len(order)]
 
     def step_rows(self, step: int) -> np.ndarray:
         """Row indices of the events of `step`, in table order: one search among the distinct steps
@@ -81,7 +82,7 @@ class Columns:
         heads = np.flatnonzero(np.r_[True, streams[1:] != streams[:-1]]) if len(rows) else rows
         for lo, hi in zip(heads, np.r_[heads[1:], len(rows)], strict=True):
             ends[lo:hi] = np.maximum.accumulate(ends[lo:hi])
-        return streams, starts, ends
+        return resident.paged(streams), resident.paged(starts), resident.paged(ends)
 
     def stream_end_before(self, stream: int, time: int) -> int | None:
         """The latest end among the device operations on `stream` that started before `time`
@@ -116,7 +117,7 @@ class Columns:
             dur=plain.pop("dur_ns"),
             name_code=names.indices.to_numpy(zero_copy_only=False),
             names=names.dictionary.to_pylist(),
-            launch=launch_rows(table),
+            launch=resident.paged(launch_rows(table)),
             **plain,
         )
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import pyarrow as pa
 
+from tracekit import resident
 from tracekit.analysis.columns import Columns
 from tracekit.model.distinct import row_codes, unique_sorted
 from tracekit.model.intervals import innermost_holder
@@ -41,13 +42,13 @@ class _Links:
     predicate the reported operator of each distinct launching operator."""
 
     def __init__(self, table: pa.Table, cols: Columns) -> None:
-        self.cols, self.cpu = cols, np.flatnonzero(cols.kind == Kind.CPU_OP)
-        self.calls = unique_sorted(cols.launch[cols.launch != NONE])
-        self.thread = (
+        self.cols, self.cpu = cols, resident.paged(np.flatnonzero(cols.kind == Kind.CPU_OP))
+        self.calls = resident.paged(unique_sorted(cols.launch[cols.launch != NONE]))
+        self.thread = resident.paged(
             _thread_codes(table, np.concatenate([self.cpu, self.calls])) if len(self.cpu) else self.cpu
         )
-        self.leaves = _leaves(cols, self.thread, self.cpu, self.calls)
-        self.distinct_leaves = unique_sorted(self.leaves[self.leaves != NONE])
+        self.leaves = resident.paged(_leaves(cols, self.thread, self.cpu, self.calls))
+        self.distinct_leaves = resident.paged(unique_sorted(self.leaves[self.leaves != NONE]))
         self.by_predicate: dict[Callable[[str], bool], tuple[np.ndarray, np.ndarray]] = {}
 
     def leaf_of(self, calls: np.ndarray) -> np.ndarray:
@@ -61,7 +62,7 @@ class _Links:
             flags = np.array([modelled(n) for n in self.cols.names] or [False], dtype=bool)
             candidates = self.cpu[flags[self.cols.name_code[self.cpu]]]
             outer = _outermost_modelled(self.cols, self.thread, candidates, distinct)
-            self.by_predicate[modelled] = (distinct, outer)
+            self.by_predicate[modelled] = (distinct, resident.paged(outer))
         return _lookup(*self.by_predicate[modelled], leaves)
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tracekit import resident
+
 
 @dataclass(frozen=True)
 class RowValues:
@@ -20,7 +22,8 @@ class RowValues:
     def of(rows: np.ndarray, values: np.ndarray) -> RowValues:
         """The rows (distinct, in any order) with their values (of their own dtype)."""
         order = np.argsort(rows, kind="stable")
-        return RowValues(rows[order].astype(np.int64), np.asarray(values)[order])
+        ordered = rows[order].astype(np.int64), np.asarray(values)[order]
+        return RowValues(*(resident.paged(array) for array in ordered))
 
     @staticmethod
     def of_mapping(values: Mapping[int, float]) -> RowValues:
