@@ -100,12 +100,12 @@ def _groups(
 ) -> list[dict]:
     if len(ops) == 0:
         return []
-    codes = _signature_codes(table, cols, owner, ascend)
+    codes = resident.after(_signature_codes(table, cols, owner, ascend))
     first, sig = distinct_rows(*codes)
     signatures = np.stack(codes, axis=1)[first]  # in lexicographic order
     instances = np.bincount(sig[np.unique(owner, return_index=True)[1]], minlength=len(signatures))
     text = {c: _strings(table, c) for c in ("op_type", *_SIGNATURE_COLUMNS)}
-    busy = _busy_share(cols.start[ops], cols.end[ops], owner)
+    busy = resident.after(_busy_share(cols.start[ops], cols.end[ops], owner))
     by_signature = np.argsort(sig, kind="stable")  # each signature's operations in table order
     bounds = np.searchsorted(sig[by_signature], np.arange(len(signatures) + 1)).tolist()
     groups: dict[tuple, dict] = {}

@@ -80,7 +80,7 @@ def _whatif_block(
 
     def step_independent() -> dict[str, object]:  # here, while helpers replay steps
         return {
-            "pipeline": pipeline_stages(models, cols),
+            "pipeline": resident.after(pipeline_stages(models, cols)),
             "kernels": resident.after(kernel_profile(cols, device, table)),
             "plan": plan(models, cols, latency, enabled_by),
         }
@@ -326,7 +326,7 @@ def kernel_profile(cols: Columns, device: int, table: pa.Table | None = None) ->
         "short_share": float((durations < SHORT_KERNEL_NS).mean()) if len(rows) else None,
         "streams": len(np.unique(cols.stream[rows])),
         "compute_streams": len(np.unique(cols.stream[compute])),
-        "instances": _instances(cols, compute, table),
+        "instances": resident.after(_instances(cols, compute, table)),
         "sum_ns": summed,
         "union_ns": total_length(union(cols.start[rows], cols.end[rows])),
     }

@@ -13,6 +13,7 @@ import re
 import numpy as np
 import pyarrow as pa
 
+from tracekit import resident
 from tracekit.model.correlation import launch_pairs
 from tracekit.model.intervals import latest_started
 from tracekit.model.schema import NONE, Kind
@@ -43,8 +44,9 @@ def assign_steps(table: pa.Table) -> pa.Table:
         return table
     given = table.column("step").to_numpy()
     open_rows = given == NONE
-    step = latest_started(starts, ends, numbers, table.column("start_ns").to_numpy(), NONE)  # by time
-    rows, calls = launch_pairs(table)
+    # by time; a spilled table's pages given back after each pass
+    step = resident.after(latest_started(starts, ends, numbers, table.column("start_ns").to_numpy(), NONE))
+    rows, calls = resident.after(launch_pairs(table))
     launched = step[calls]  # the launch call's step by time
     taken = open_rows[rows] & (launched != NONE)
     np.copyto(step, given, where=~open_rows)

@@ -26,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 import pyarrow as pa
 
+from tracekit import resident
 from tracekit.model.schema import NONE, build_table, column_default, name_array, numpy_type
 from tracekit.readers import timeunits
 
@@ -280,7 +281,7 @@ def event_table(columns: dict[str, object], n: int, extra: dict[str, pa.Array] |
     or negative time, or an end past int64, are dropped; device ids outside [0, 2^31) and negative
     byte counts become NONE; names are cut at MAX_NAME_CHARS. Every change is noted. `extra`
     columns (a reader's optional ones, docs/model.md) are appended and filtered with the rows."""
-    return _checked_table(_converted(columns), n, extra)
+    return _checked_table(resident.after(_converted(columns)), n, extra)
 
 
 def blocks_table(blocks: list[Block]) -> pa.Table:
@@ -323,8 +324,8 @@ def _converted(columns: dict[str, object]) -> dict[str, object]:
 
 
 def _checked_table(columns: dict[str, object], n: int, extra: dict[str, pa.Array] | None = None) -> pa.Table:
-    keep = _valid_times(columns, n)
-    table = build_table(columns, n)
+    keep = resident.after(_valid_times(columns, n))  # a spilled store's pages given back after each pass
+    table = resident.after(build_table(columns, n))
     for name, array in (extra or {}).items():
         table = table.append_column(pa.field(name, array.type, nullable=False), array)
     table = table if keep is None else table.filter(pa.array(keep))

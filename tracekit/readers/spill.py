@@ -124,6 +124,7 @@ class SpillStore(Store):
             mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
         path.unlink()  # the mapping keeps the data; nothing is left behind
         self.maps.append(mapped)
+        resident.hold(mapped)
         return np.frombuffer(mapped, dtype=self.dtypes[name], count=self.rows)
 
     def release(self) -> None:
