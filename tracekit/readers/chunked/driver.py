@@ -41,8 +41,8 @@ PARALLEL_MIN_BYTES = 64 << 20
 """Smaller files are decoded in this process: workers would cost more than they save."""
 JOBS_ENV = "TRACEKIT_READ_JOBS"
 WORKER_BYTES = 4 * CHUNK_BYTES
-"""A decoding worker's working set: its chunk, and the chunk's decoded events and columns (at most
-3.1x the chunk's bytes in the densest trace measured, a tiling of tests/data/gpu/operators_fp32)."""
+"""A decoding worker's working set: its chunk, and the chunk's decoded events and columns (3.0x the
+chunk's bytes at most in the densest trace measured, a tiling of tests/data/gpu/operators_fp32)."""
 TAIL_WINDOWS = 3
 """The last chunk is scanned exactly over at most this many quick-cut windows (split.QUICK_WINDOW)."""
 
