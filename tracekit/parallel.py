@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from multiprocessing import connection
 from typing import TypeVar
 
+from tracekit import resident
+
 Result = TypeVar("Result")
 Item = TypeVar("Item")
 Other = TypeVar("Other")
@@ -41,8 +43,9 @@ def can_fork() -> bool:
 
 
 def spare_jobs() -> int:
-    """Processes a computation here may spread over: the cores where forking is allowed, else 1."""
-    return available_cores() if can_fork() else 1
+    """Processes a computation here may spread over: the cores where forking is allowed (no more than
+    the memory budget of a spilled table allows: tracekit/resident.py), else 1."""
+    return resident.helpers_allowed(available_cores()) if can_fork() else 1
 
 
 _pending: list[Callable[[], object]] = []

@@ -9,7 +9,8 @@ analysis calls it between its phases (tracekit/analysis/analyze.py), so its resi
 one phase's working set instead of every page it ever read. The arrays the analysis derives per row
 and keeps (ends, launch links, orders) are as large as the table's columns: while a spilled table is
 held, `paged` moves them to memory-mapped temporary files too. Without a spilled table nothing
-happens.
+happens. Under a budget the worker processes are bounded too (`processes_within`): the reader's
+decoding workers, and while a spilled table is held the analysis' helpers (`helpers_allowed`).
 """
 
 from __future__ import annotations
@@ -17,14 +18,23 @@ from __future__ import annotations
 import mmap
 import tempfile
 import weakref
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 T = TypeVar("T")
 PAGED_MIN_BYTES = 1 << 20
 """Smaller arrays stay in memory under a spilled table: a file and a mapping for each would cost more."""
+PROCESS_BYTES = 64 << 20
+"""A forked worker's working set under a memory budget: a reader's chunk with its decoded events and
+columns (3.0x the chunk's bytes at most, in the densest trace measured: a tiling of
+tests/data/gpu/operators_fp32), or a replay helper's (about 55 MB of PSS each: 15 helpers instead of
+7 took the bench's 10 GB trace from 1.37 to 1.81 GB)."""
+WORKERS_SHARE = 0.5
+"""Share of a memory budget the worker processes may hold (the table or the analysis, the rest)."""
 _held: weakref.WeakSet[mmap.mmap] = weakref.WeakSet()
+_budget: list[int] = []  # the memory budget the spilled tables were read under
 
 
 def hold(mapped: mmap.mmap) -> None:
@@ -35,6 +45,24 @@ def hold(mapped: mmap.mmap) -> None:
 def holding() -> bool:
     """True while a spilled table's mapping is open in this process."""
     return any(not mapped.closed for mapped in list(_held))
+
+
+def spilled_under(budget: int) -> None:
+    """Note the memory budget a table is spilled under (its analysis' helpers keep to it)."""
+    _budget[:] = [budget]
+
+
+def processes_within(jobs: int, budget: int | None) -> int:
+    """`jobs` worker processes, or fewer: as many as WORKERS_SHARE of `budget` holds at PROCESS_BYTES
+    each (at least one)."""
+    if budget is None:
+        return jobs
+    return min(jobs, max(1, int(budget * WORKERS_SHARE) // PROCESS_BYTES))
+
+
+def helpers_allowed(jobs: int) -> int:
+    """`jobs` processes, or, while a spilled table is held, as many as its budget allows."""
+    return processes_within(jobs, _budget[0]) if _budget and holding() else jobs
 
 
 def give_back() -> None:
@@ -63,6 +91,8 @@ def paged(array: np.ndarray) -> np.ndarray:
     with it."""
     if not holding() or array.nbytes < max(PAGED_MIN_BYTES, 1):
         return array
+    import numpy as np  # loaded already: the array is one
+
     with tempfile.TemporaryFile(prefix="tracekit-") as file:
         np.ascontiguousarray(array).tofile(file)
         file.flush()

@@ -11,7 +11,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from tracekit import parallel
+from tracekit import parallel, resident
 from tracekit.readers.chunked import driver, split, window
 
 
@@ -215,10 +215,10 @@ def test_a_long_text_after_the_array_is_read_by_the_exact_pass(tmp_path: Path, s
 
 
 def test_a_memory_budget_bounds_the_decoding_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Half the budget (the table may take the rest) holds WORKER_BYTES (64 MiB) per worker."""
+    """Half the budget (the table may take the rest) holds 64 MiB per worker (resident.PROCESS_BYTES)."""
     monkeypatch.setattr(driver, "available_cores", lambda: 64)
     monkeypatch.delenv(driver.JOBS_ENV, raising=False)
-    assert driver.WORKER_BYTES == 64 << 20
+    assert resident.PROCESS_BYTES == 64 << 20 and resident.WORKERS_SHARE == 0.5
     assert driver.read_jobs(1 << 30) == 64  # no budget: every core
     assert [driver.read_jobs(1 << 30, budget << 30) for budget in (2, 1, 8)] == [16, 8, 64]
     assert driver.read_jobs(1 << 30, 100 << 20) == 1  # decoded in this process

@@ -14,7 +14,7 @@ import pytest
 from kineto_builder import cpu_op, kernel, memcpy, runtime, step, write_trace
 
 import tracekit.analysis.analyze as analyze_module
-from tracekit import resident
+from tracekit import parallel, resident
 from tracekit.analysis.analyze import analyze
 from tracekit.analysis.document import encode
 from tracekit.readers import read_trace
@@ -157,3 +157,20 @@ def test_a_spilled_table_with_every_derived_array_paged_is_analysed_alike(
     spilled = _read_spilled(path, monkeypatch, chunk_bytes=16 << 10)
     monkeypatch.setattr(resident, "PAGED_MIN_BYTES", 0)
     assert encode(analyze(spilled, changes=CHANGES)) == in_memory
+
+
+@pytest.mark.skipif(not parallel.can_fork(), reason="helpers are forked")
+def test_a_spilled_table_bounds_the_helpers_by_its_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Half the budget at resident.PROCESS_BYTES (64 MiB) a helper, while the spilled table is held."""
+    gc.collect()
+    monkeypatch.setattr(parallel, "available_cores", lambda: 64)
+    assert parallel.spare_jobs() == 64
+    table = _read_spilled(write_trace(tmp_path / "t.json", _events()), monkeypatch).events  # 1 KB budget
+    assert parallel.spare_jobs() == 1
+    resident.spilled_under(2 << 30)
+    assert parallel.spare_jobs() == 16
+    del table
+    gc.collect()
+    assert parallel.spare_jobs() == 64  # no spilled table held: every core

@@ -27,12 +27,13 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from tracekit import resident
 from tracekit.parallel import available_cores, meanwhile, waiting
 from tracekit.readers.chunked import split
 from tracekit.readers.chunked.split import element_ends, exact_cut, find_events, quick_cut
 from tracekit.readers.chunked.window import BLOCK_BYTES, Content, Window
 from tracekit.readers.source import MAX_REPAIR_TRIES, content_size_hint
-from tracekit.readers.spill import TABLE_SHARE, memory_budget
+from tracekit.readers.spill import memory_budget
 
 CHUNK_BYTES = 16 << 20
 """Bytes of events text per chunk; a file whose content is no larger is read whole."""
@@ -40,9 +41,6 @@ HEAD_SCAN_BYTES = 1 << 20
 PARALLEL_MIN_BYTES = 64 << 20
 """Smaller files are decoded in this process: workers would cost more than they save."""
 JOBS_ENV = "TRACEKIT_READ_JOBS"
-WORKER_BYTES = 4 * CHUNK_BYTES
-"""A decoding worker's working set: its chunk, and the chunk's decoded events and columns (3.0x the
-chunk's bytes at most in the densest trace measured, a tiling of tests/data/gpu/operators_fp32)."""
 TAIL_WINDOWS = 3
 """The last chunk is scanned exactly over at most this many quick-cut windows (split.QUICK_WINDOW)."""
 
@@ -268,15 +266,13 @@ class _Reader:
 def read_jobs(size: int, budget: int | None = None) -> int:
     """Worker processes for a file of this size: every core for a large file (TRACEKIT_READ_JOBS
     caps it), none inside a worker of the rank pool, or for a small file; under a memory budget, no
-    more than the share of it the table leaves (readers/spill.py) holds working sets (WORKER_BYTES)."""
+    more than it holds (resident.processes_within)."""
     setting = os.environ.get(JOBS_ENV, "")
     cores = available_cores()
     jobs = int(setting) if setting.isdigit() and int(setting) > 0 else cores
     if size < PARALLEL_MIN_BYTES or multiprocessing.parent_process() is not None:
         return 1
-    if budget is not None:
-        jobs = min(jobs, max(1, int(budget * (1 - TABLE_SHARE)) // WORKER_BYTES))
-    return min(jobs, cores)
+    return resident.processes_within(min(jobs, cores), budget)
 
 
 def _pool(jobs: int, arrow_in_workers: bool) -> ProcessPoolExecutor:

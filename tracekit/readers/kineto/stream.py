@@ -24,6 +24,7 @@ from pathlib import Path
 import msgspec
 import pyarrow as pa
 
+from tracekit import resident
 from tracekit.gcpause import gc_paused
 from tracekit.model.schema import EVENT_SCHEMA
 from tracekit.readers import checked, timeunits
@@ -92,6 +93,8 @@ class _Collector:
         if self.assembly is None:
             rows = first.rows * self.size_hint / max(first.text_bytes, 1) if first else 0
             store = Store if fits(rows * ROW_BYTES, self.budget) else SpillStore
+            if store is SpillStore:
+                resident.spilled_under(self.budget)
             self.assembly = Assembly(store(default_of, int(rows * CAPACITY_HEADROOM) + 1024))
         return self.assembly
 
