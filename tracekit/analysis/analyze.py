@@ -29,6 +29,7 @@ from tracekit.analysis.utilization import busy_set, utilization
 from tracekit.analysis.whatif import whatif_block
 from tracekit.analysis.workload import workload
 from tracekit.errors import TraceError
+from tracekit.model.arrays import arrow, numeric
 from tracekit.model.steps import marker_names, steps_from_markers
 from tracekit.model.trace import Trace
 from tracekit.parallel import beside
@@ -114,8 +115,8 @@ def select_steps(trace: Trace, steps: tuple[int, int], table: pa.Table | None = 
     """The events of steps first..last (inclusive); an empty selection is an input error."""
     table = trace.events if table is None else table
     first, last = steps
-    column = table.column("step").to_numpy()
-    selected = table.filter(pa.array((column >= first) & (column <= last)))
+    column = numeric(table.column("step"))
+    selected = table.filter(arrow((column >= first) & (column <= last)))
     if selected.num_rows == 0:
         present = np.unique(column)
         present = present[present >= 0]

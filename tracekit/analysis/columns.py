@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit import resident
+from tracekit.model.arrays import numeric
 from tracekit.model.correlation import launch_rows, row_index_dtype
 from tracekit.model.schema import DEVICE_KINDS, NONE, CopyDirection, Kind
 from tracekit.model.trace import whole_column
@@ -96,7 +97,7 @@ class Columns:
     def from_table(cls, table: pa.Table) -> Columns:
         names = whole_column(table, "name")
         plain = {
-            field: table.column(field).to_numpy()
+            field: numeric(table.column(field))
             for field in [
                 "start_ns",
                 "dur_ns",
@@ -115,7 +116,7 @@ class Columns:
         return cls(
             start=plain.pop("start_ns"),
             dur=plain.pop("dur_ns"),
-            name_code=names.indices.to_numpy(zero_copy_only=False),
+            name_code=numeric(names.indices),
             names=names.dictionary.to_pylist(),
             launch=resident.paged(launch_rows(table)),
             **plain,

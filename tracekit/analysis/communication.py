@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.stats import ratio
+from tracekit.model.arrays import arrow
 from tracekit.model.intervals import Intervals, intersection, subtract, total_length, union
 from tracekit.model.schema import NONE, Kind
 
@@ -107,7 +108,7 @@ def exclusive_split(sets: dict[str, Intervals], lo: int, hi: int) -> dict[str, i
 def _optional(table: pa.Table, name: str, rows: np.ndarray, default: object) -> list:
     if name not in table.column_names:
         return [default] * len(rows)
-    return table.column(name).take(pa.array(rows, type=pa.int64())).to_pylist()
+    return table.column(name).take(arrow(np.asarray(rows, dtype=np.int64))).to_pylist()
 
 
 def _types(table: pa.Table, cols: Columns, rows: np.ndarray) -> np.ndarray:

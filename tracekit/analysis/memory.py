@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit.analysis.columns import Columns
+from tracekit.model.arrays import arrow
 from tracekit.model.schema import Kind
 from tracekit.model.steps import step_spans
 
@@ -46,8 +47,14 @@ def memory_summary(cols: Columns, device: int) -> dict[str, object] | None:
 
 def _step_spans(cols: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(numbers, starts, ends) of the step spans, as tracekit.model.steps chooses them."""
-    view = pa.table({"kind": cols.kind, "step": cols.step, "device": cols.device,
-                     "start_ns": cols.start, "dur_ns": cols.dur})  # fmt: skip
+    columns = {
+        "kind": cols.kind,
+        "step": cols.step,
+        "device": cols.device,
+        "start_ns": cols.start,
+        "dur_ns": cols.dur,
+    }
+    view = pa.table({name: arrow(values) for name, values in columns.items()})
     return step_spans(view)
 
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from tracekit import resident
 from tracekit.analysis.columns import Columns
+from tracekit.model.arrays import numeric
 from tracekit.model.distinct import row_codes, unique_sorted
 from tracekit.model.intervals import innermost_holder
 from tracekit.model.schema import NONE, Kind
@@ -98,7 +99,7 @@ def _thread_codes(table: pa.Table, rows: np.ndarray) -> np.ndarray:
     the CPU operators and launch calls, the only rows whose thread is asked; -1 on the others). A row
     given twice gets its one code twice (no set union: numpy 2 hashes it, tracekit/model/distinct.py)."""
     codes = np.full(table.num_rows, -1, dtype=np.int32)  # fewer pairs than rows: int32 holds them
-    codes[rows] = row_codes(table.column("process").to_numpy()[rows], table.column("thread").to_numpy()[rows])
+    codes[rows] = row_codes(numeric(table.column("process"))[rows], numeric(table.column("thread"))[rows])
     return codes
 
 

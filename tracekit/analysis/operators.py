@@ -13,6 +13,7 @@ from tracekit.analysis.columns import Columns
 from tracekit.analysis.names import short_kernel_name
 from tracekit.analysis.operator_links import operator_rows
 from tracekit.analysis.roofline import roofline, tensor_core_summary, unit_times
+from tracekit.model.arrays import numeric
 from tracekit.model.distinct import distinct_rows
 from tracekit.model.schema import NONE, Kind
 from tracekit.model.trace import whole_column
@@ -83,9 +84,7 @@ def _signature_codes(table: pa.Table, cols: Columns, rows: np.ndarray, ascend: b
     codes = [cols.name_code[rows].astype(np.int64)]
     for column in ("op_type", *_SIGNATURE_COLUMNS) if ascend else ("", *_SIGNATURE_COLUMNS):
         if column in table.column_names:
-            codes.append(
-                whole_column(table, column).indices.to_numpy(zero_copy_only=False)[rows].astype(np.int64)
-            )
+            codes.append(numeric(whole_column(table, column).indices)[rows].astype(np.int64))
         else:
             codes.append(np.zeros(len(rows), dtype=np.int64))
     return codes

@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.operator_links import operator_rows
 from tracekit.analysis.row_values import RowValues
+from tracekit.model.arrays import numeric
 from tracekit.model.distinct import distinct_rows
 from tracekit.model.schema import NONE, CopyDirection, Kind
 from tracekit.model.trace import whole_column
@@ -188,8 +188,7 @@ class OperatorCalls:
 
 def _codes(text: pa.DictionaryArray) -> np.ndarray:
     """Each row's code, -1 where null (no copy when there is none)."""
-    indices = text.indices
-    return (pc.fill_null(indices, -1) if indices.null_count else indices).to_numpy()
+    return numeric(text.indices, null=-1)
 
 
 def operator_calls(table: pa.Table, cols: Columns) -> OperatorCalls:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from tracekit.model.arrays import arrow, numeric
 from tracekit.model.schema import DEVICE_KINDS, NONE, Kind
 from tracekit.model.steps import step_spans
 
@@ -23,8 +24,8 @@ def representative_step(table: pa.Table) -> tuple[int | None, int, int, str]:
         order = np.argsort(ends - starts, kind="stable")
         pick = order[(len(order) - 1) // 2]
         return int(numbers[pick]), int(starts[pick]), int(ends[pick]), "median-duration step"
-    kind = table.column("kind").to_numpy()
-    start = table.column("start_ns").to_numpy()
+    kind = numeric(table.column("kind"))
+    start = numeric(table.column("start_ns"))
     on_device = np.isin(kind, DEVICE_KINDS)
     if not len(start):
         return None, 0, 0, "empty trace"
@@ -42,7 +43,7 @@ def step_timeline(table: pa.Table) -> dict[str, object] | None:
     hi = max(hi, int((start + dur).max())) if len(rows) else hi
     lane_keys, lanes = _lanes(table, rows)
     kinds = _column(table, "kind")[rows]
-    names = table.column("name").take(pa.array(rows)).to_pylist()
+    names = table.column("name").take(arrow(np.asarray(rows, dtype=np.int64))).to_pylist()
     events = _downsample(lane_keys, start - lo, dur, kinds, names, max(1, (hi - lo) // RESOLUTION_PARTS))
     return {
         "step": step,
@@ -57,7 +58,7 @@ def step_timeline(table: pa.Table) -> dict[str, object] | None:
 
 
 def _column(table: pa.Table, name: str) -> np.ndarray:
-    return table.column(name).to_numpy()
+    return numeric(table.column(name))
 
 
 def _rows_in(table: pa.Table, step: int | None, lo: int, hi: int) -> np.ndarray:

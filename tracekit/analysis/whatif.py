@@ -29,6 +29,7 @@ from tracekit.analysis.replay import StepModel, host_scaled, model_identity, sha
 from tracekit.analysis.step_model import build_step
 from tracekit.analysis.whatif_steps import Estimate, StepWork, median_step, step_work
 from tracekit.gcpause import gc_paused
+from tracekit.model.arrays import numeric
 from tracekit.model.distinct import distinct_rows
 from tracekit.model.intervals import Intervals, clip, holds_any, subtract, total_length, union
 from tracekit.model.schema import NONE, Kind
@@ -338,8 +339,8 @@ def _instances(cols: Columns, kernels: np.ndarray, table: pa.Table | None) -> in
     linked = calls != NONE
     if table is None or not linked.any():
         return 1 if len(kernels) else 0
-    process = table.column("process").to_numpy()[calls[linked]]
-    thread = table.column("thread").to_numpy()[calls[linked]]
+    process = numeric(table.column("process"))[calls[linked]]
+    thread = numeric(table.column("thread"))[calls[linked]]
     stream = cols.stream[kernels[linked]]
     first, _ = distinct_rows(process, thread, stream)  # each (process, thread, stream) once
     pairs = np.stack([process[first], thread[first], stream[first]], axis=1)

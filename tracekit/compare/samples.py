@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pyarrow as pa
 
+from tracekit.model.arrays import numeric
 from tracekit.model.correlation import launch_rows
 from tracekit.model.intervals import lengths_by_group
 from tracekit.model.schema import DEVICE_KINDS, NONE, CopyDirection, Kind
@@ -31,9 +32,9 @@ def step_samples(table: pa.Table) -> dict[str, np.ndarray]:
     numbers, starts, ends = step_spans(table)
     steps = len(numbers)
     duration = (ends - starts).astype(np.int64)
-    slot = _step_slot(table.column("step").to_numpy(), numbers)
-    kind = table.column("kind").to_numpy()
-    dur = table.column("dur_ns").to_numpy()
+    slot = _step_slot(numeric(table.column("step")), numbers)
+    kind = numeric(table.column("kind"))
+    dur = numeric(table.column("dur_ns"))
     busy = _busy_per_step(table, slot, np.isin(kind, DEVICE_KINDS), steps)
     samples = {
         "duration_ns": duration,
@@ -42,8 +43,8 @@ def step_samples(table: pa.Table) -> dict[str, np.ndarray]:
         "utilization": np.divide(busy, duration, out=np.zeros(len(busy)), where=duration > 0),
         "kernel_ns": _sum_per_step(slot, np.isin(kind, KERNEL_KINDS), dur, steps),
     }
-    direction = table.column("copy_direction").to_numpy()
-    nbytes = np.maximum(table.column("bytes").to_numpy(), 0)
+    direction = numeric(table.column("copy_direction"))
+    nbytes = np.maximum(numeric(table.column("bytes")), 0)
     ones = np.ones(len(kind), dtype=np.int64)
     for key, code in DIRECTIONS.items():
         copies = (kind == Kind.MEMCPY) & (direction == code)
@@ -64,8 +65,8 @@ def _host_samples(table: pa.Table, slot: np.ndarray, kind: np.ndarray, steps: in
     launched[calls[calls >= 0]] = True
     names = whole_column(table, "name")
     graph_codes = [i for i, n in enumerate(names.dictionary.to_pylist()) if GRAPH_LAUNCH.match(n)]
-    graphs = np.isin(names.indices.to_numpy(zero_copy_only=False), graph_codes)
-    host = table.column("device").to_numpy() == NONE
+    graphs = np.isin(numeric(names.indices), graph_codes)
+    host = numeric(table.column("device")) == NONE
     return {
         "launch_calls": _sum_per_step(slot, launched, ones, steps),
         "graph_launches": _sum_per_step(slot, graphs & host, ones, steps),
@@ -79,8 +80,8 @@ def _host_samples(table: pa.Table, slot: np.ndarray, kind: np.ndarray, steps: in
 def _driver_cpu_per_step(
     table: pa.Table, slot: np.ndarray, kind: np.ndarray, launched: np.ndarray, steps: int
 ) -> np.ndarray:
-    thread = table.column("thread").to_numpy()
-    process = table.column("process").to_numpy()
+    thread = numeric(table.column("thread"))
+    process = numeric(table.column("process"))
     if not launched.any():
         return np.zeros(steps, dtype=np.int64)
     pairs, counts = np.unique(
@@ -89,8 +90,8 @@ def _driver_cpu_per_step(
     driver = pairs[np.argmax(counts)]
     mine = (process == driver[0]) & (thread == driver[1]) & (slot >= 0)
     host = mine & np.isin(kind, [Kind.CPU_OP, Kind.RUNTIME, Kind.SYNC, Kind.MARKER])
-    start = table.column("start_ns").to_numpy()
-    end = start + table.column("dur_ns").to_numpy()
+    start = numeric(table.column("start_ns"))
+    end = start + numeric(table.column("dur_ns"))
     rows = np.flatnonzero(host)
     busy = lengths_by_group(slot[rows], start[rows], end[rows], steps)
     waits = _sum_per_step(slot, mine & (kind == Kind.SYNC), end - start, steps)
@@ -113,10 +114,10 @@ def _sum_per_step(slot: np.ndarray, rows: np.ndarray, values: np.ndarray, steps:
 
 def _busy_per_step(table: pa.Table, slot: np.ndarray, device_rows: np.ndarray, steps: int) -> np.ndarray:
     """|union of each device's operations of the step|, summed over devices."""
-    start = table.column("start_ns").to_numpy()
-    end = start + table.column("dur_ns").to_numpy()
+    start = numeric(table.column("start_ns"))
+    end = start + numeric(table.column("dur_ns"))
     rows = np.flatnonzero(device_rows & (slot >= 0))
-    devices, device = np.unique(table.column("device").to_numpy()[rows], return_inverse=True)
+    devices, device = np.unique(numeric(table.column("device"))[rows], return_inverse=True)
     count = max(len(devices), 1)
     per_device = lengths_by_group(slot[rows] * count + device, start[rows], end[rows], steps * count)
     return per_device.reshape(steps, count).sum(axis=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from tracekit.model.arrays import numeric
 from tracekit.model.schema import NONE, Kind
 
 
@@ -28,9 +29,9 @@ def row_index_dtype(rows: int) -> type:
 def launch_pairs(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     """The device rows that have a launch call, and that call's row (the first in table order among
     calls sharing the correlation id): the calls sorted by id once, one search per device row."""
-    correlation = table.column("correlation").to_numpy()
-    device = table.column("device").to_numpy()
-    kind = table.column("kind").to_numpy()
+    correlation = numeric(table.column("correlation"))
+    device = numeric(table.column("device"))
+    kind = numeric(table.column("kind"))
     is_call = (device == NONE) & np.isin(kind, [Kind.RUNTIME, Kind.SYNC]) & (correlation != NONE)
     call_rows = np.flatnonzero(is_call)
     call_ids = correlation[call_rows]

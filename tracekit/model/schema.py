@@ -10,6 +10,8 @@ from enum import IntEnum
 import numpy as np
 import pyarrow as pa
 
+from tracekit.model.arrays import arrow, strings
+
 NONE = -1  # value of an integer column when the trace does not say
 
 
@@ -99,7 +101,7 @@ def build_table(columns: dict[str, object], n: int) -> pa.Table:
         values = columns.get(field.name)
         if values is None:
             values = np.full(n, column_default(field.name), dtype=_NUMPY_TYPES[field.name])
-        arrays.append(pa.array(np.asarray(values, dtype=_NUMPY_TYPES[field.name])))
+        arrays.append(arrow(np.asarray(values, dtype=_NUMPY_TYPES[field.name])))
     return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
 
 
@@ -115,8 +117,8 @@ def column_default(column: str) -> int:
 
 def name_array(names: object) -> pa.Array:
     """Names (a sequence of str or an Arrow string or dictionary array) as the table's dictionary column
-    (a sequence goes to Arrow as a list: an object ndarray would go through pandas)."""
-    array = names if isinstance(names, pa.Array) else pa.array(list(names), type=pa.string())
+    (a sequence is encoded as UTF-8: an object ndarray would go through pandas)."""
+    array = names if isinstance(names, pa.Array) else strings(list(names))
     if pa.types.is_dictionary(array.type):
         return array.cast(pa.dictionary(pa.int32(), pa.string()))
     return array.dictionary_encode().cast(pa.dictionary(pa.int32(), pa.string()))

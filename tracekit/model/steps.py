@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit import resident
+from tracekit.model.arrays import arrow, numeric
 from tracekit.model.correlation import launch_pairs
 from tracekit.model.intervals import latest_started
 from tracekit.model.schema import NONE, Kind
@@ -24,16 +25,16 @@ STEP_NAME = re.compile(r"^ProfilerStep#(\d+)$")
 
 def step_spans(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(numbers, starts, ends) of the step spans, sorted by start; host-side spans preferred."""
-    kind = table.column("kind").to_numpy()
-    step = table.column("step").to_numpy()
-    device = table.column("device").to_numpy()
+    kind = numeric(table.column("kind"))
+    step = numeric(table.column("step"))
+    device = numeric(table.column("device"))
     marked = (kind == Kind.STEP) & (step != NONE)
     host = marked & (device == NONE)
     chosen = np.flatnonzero(host if host.any() else marked)
-    start = table.column("start_ns").to_numpy()[chosen]
+    start = numeric(table.column("start_ns"))[chosen]
     order = np.argsort(start, kind="stable")
     chosen, start = chosen[order], start[order]
-    end = start + table.column("dur_ns").to_numpy()[chosen]
+    end = start + numeric(table.column("dur_ns"))[chosen]
     return step[chosen], start, end
 
 
@@ -42,10 +43,10 @@ def assign_steps(table: pa.Table) -> pa.Table:
     numbers, starts, ends = step_spans(table)
     if len(numbers) == 0:
         return table
-    given = table.column("step").to_numpy()
+    given = numeric(table.column("step"))
     open_rows = given == NONE
     # by time; a spilled table's pages given back after each pass
-    step = resident.after(latest_started(starts, ends, numbers, table.column("start_ns").to_numpy(), NONE))
+    step = resident.after(latest_started(starts, ends, numbers, numeric(table.column("start_ns")), NONE))
     rows, calls = resident.after(launch_pairs(table))
     launched = step[calls]  # the launch call's step by time
     taken = open_rows[rows] & (launched != NONE)
@@ -55,7 +56,7 @@ def assign_steps(table: pa.Table) -> pa.Table:
     else:
         step[rows[taken]] = launched[taken]
     index = table.schema.get_field_index("step")
-    return table.set_column(index, "step", pa.array(step, type=pa.int64()))
+    return table.set_column(index, "step", arrow(step.astype(np.int64, copy=False)))
 
 
 def steps_from_markers(table: pa.Table, name: str) -> pa.Table | None:
@@ -68,14 +69,14 @@ def steps_from_markers(table: pa.Table, name: str) -> pa.Table | None:
     rows = _host_markers(table, {name, name.partition(":")[2]} - {""})
     if len(rows) == 0:
         return None
-    rows = rows[np.argsort(table.column("start_ns").to_numpy()[rows], kind="stable")]
-    kind = table.column("kind").to_numpy().copy()
+    rows = rows[np.argsort(numeric(table.column("start_ns"))[rows], kind="stable")]
+    kind = numeric(table.column("kind")).copy()
     kind[kind == Kind.STEP] = Kind.MARKER
     kind[rows] = Kind.STEP
     step = np.full(table.num_rows, NONE, dtype=np.int64)
     step[rows] = np.arange(1, len(rows) + 1)
-    table = table.set_column(table.schema.get_field_index("kind"), "kind", pa.array(kind, type=pa.int8()))
-    table = table.set_column(table.schema.get_field_index("step"), "step", pa.array(step, type=pa.int64()))
+    table = table.set_column(table.schema.get_field_index("kind"), "kind", arrow(kind))  # int8, as read
+    table = table.set_column(table.schema.get_field_index("step"), "step", arrow(step))
     return assign_steps(table)
 
 
@@ -83,7 +84,7 @@ def marker_names(table: pa.Table) -> list[str]:
     """Names of the host annotations, most frequent first."""
     names = whole_column(table, "name")
     rows = _host_markers(table, None)
-    counts = np.bincount(names.indices.to_numpy(zero_copy_only=False)[rows], minlength=len(names.dictionary))
+    counts = np.bincount(numeric(names.indices)[rows], minlength=len(names.dictionary))
     present = np.flatnonzero(counts)
     ordered = present[np.argsort(-counts[present], kind="stable")]
     return [names.dictionary[int(code)].as_py() for code in ordered]
@@ -91,10 +92,10 @@ def marker_names(table: pa.Table) -> list[str]:
 
 def _host_markers(table: pa.Table, wanted: set[str] | None) -> np.ndarray:
     """Rows of host-side MARKER or STEP events, optionally only those with one of the wanted names."""
-    kind = table.column("kind").to_numpy()
-    host = np.isin(kind, [Kind.MARKER, Kind.STEP]) & (table.column("device").to_numpy() == NONE)
+    kind = numeric(table.column("kind"))
+    host = np.isin(kind, [Kind.MARKER, Kind.STEP]) & (numeric(table.column("device")) == NONE)
     if wanted is None:
         return np.flatnonzero(host)
     names = whole_column(table, "name")
     by_code = np.array([n in wanted for n in names.dictionary.to_pylist()] or [False], dtype=bool)
-    return np.flatnonzero(host & by_code[names.indices.to_numpy(zero_copy_only=False)])
+    return np.flatnonzero(host & by_code[numeric(names.indices)])

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from tracekit.model.arrays import numeric
+
 
 @dataclass(frozen=True)
 class Trace:
@@ -34,5 +36,5 @@ def row_texts(table: pa.Table, name: str) -> np.ndarray:
     array = whole_column(table, name)
     if pa.types.is_dictionary(array.type):
         dictionary = np.array([*array.dictionary.to_pylist(), ""], dtype=object)
-        return dictionary[array.indices.fill_null(len(dictionary) - 1).to_numpy(zero_copy_only=False)]
+        return dictionary[numeric(array.indices, null=len(dictionary) - 1)]
     return np.array(array.to_pylist(), dtype=object)

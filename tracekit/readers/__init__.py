@@ -22,6 +22,7 @@ import numpy as np
 
 from tracekit.choices import FORMATS
 from tracekit.errors import TraceError
+from tracekit.model.arrays import numeric
 from tracekit.model.schema import DEVICE_KINDS
 from tracekit.model.trace import Trace
 from tracekit.readers import checked
@@ -134,7 +135,7 @@ def _with_policy(trace: Trace, problems: list[str]) -> Trace:
     warnings = list(trace.metadata.get("warnings", [])) + problems
     if trace.events.num_rows == 0:
         raise TraceError(trace.source, "no events: the trace is empty" + _reason_hint(warnings))
-    if not np.isin(trace.events.column("kind").to_numpy(), DEVICE_KINDS).any():
+    if not np.isin(numeric(trace.events.column("kind")), DEVICE_KINDS).any():
         warnings.append(HOST_ONLY_WARNING)
     return replace(trace, metadata={**trace.metadata, "warnings": warnings}) if warnings else trace
 

@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit import resident
+from tracekit.model.arrays import arrow, strings
 from tracekit.model.schema import NONE, build_table, column_default, name_array, numpy_type
 from tracekit.readers import timeunits
 
@@ -328,7 +329,7 @@ def _checked_table(columns: dict[str, object], n: int, extra: dict[str, pa.Array
     table = resident.after(build_table(columns, n))
     for name, array in (extra or {}).items():
         table = table.append_column(pa.field(name, array.type, nullable=False), array)
-    table = table if keep is None else table.filter(pa.array(keep))
+    table = table if keep is None else table.filter(arrow(keep))
     return _names_cut(table)
 
 
@@ -357,5 +358,5 @@ def _names_cut(table: pa.Table) -> pa.Table:
     for i in long:
         dictionary[i] = dictionary[i][:MAX_NAME_CHARS]
     note("name", f"longer than {MAX_NAME_CHARS} characters, cut", len(long))
-    cut = pa.DictionaryArray.from_arrays(names.indices, pa.array(dictionary, type=pa.string()))
+    cut = pa.DictionaryArray.from_arrays(names.indices, strings(dictionary))
     return table.set_column(table.schema.get_field_index("name"), "name", cut)

@@ -20,7 +20,6 @@ import re
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -28,7 +27,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from tracekit import resident
-from tracekit.parallel import available_cores, meanwhile, waiting
+from tracekit.parallel import available_cores, waiting
 from tracekit.readers.chunked import split
 from tracekit.readers.chunked.split import element_ends, exact_cut, find_events, quick_cut
 from tracekit.readers.chunked.window import BLOCK_BYTES, Content, Window
@@ -96,8 +95,8 @@ def read_chunked(
     in file order, to one collector made by `collector()`; a quick-cut chunk that fails to decode makes
     a second pass with exact cuts and a new collector; an exact chunk that fails raises Unstreamable
     with the failure's message located in the whole file (event index and byte). `arrow_in_workers`:
-    whether `decode` uses pyarrow, whose first use imports pandas (0.15 s): then done here, before the
-    workers fork, not in each of them; otherwise here the first time this process waits for them."""
+    whether `decode` uses pyarrow's conversions, whose first use imports pandas (0.15 s): then done
+    here, before the workers fork, not in each of them (this process needs none: tracekit/model/arrays.py)."""
     try:
         return _Reader(path, decode, collector, False, arrow_in_workers).run()
     except _Misfit:
@@ -128,12 +127,10 @@ class _Reader:
             head = self._head()
             jobs = read_jobs(self.size_hint, memory_budget(self.path))
             self.pool = _pool(jobs, self.arrow_in_workers) if jobs > 1 else None
-            later = nullcontext() if self.arrow_in_workers else meanwhile(_first_arrow_use)
-            with later:  # pyarrow's first use where the workers use none: while they decode
-                self._cut_all(jobs)
-                self._cut_before_tail(jobs)
-                tail, unterminated = self._last_chunk()
-                self._drain(0)
+            self._cut_all(jobs)
+            self._cut_before_tail(jobs)
+            tail, unterminated = self._last_chunk()
+            self._drain(0)
         finally:
             self.content.close()
             if self.pool is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from tracekit.model.arrays import arrow, strings
 from tracekit.model.schema import NONE, Kind, column_default
 from tracekit.model.steps import assign_steps
 from tracekit.readers import checked
@@ -76,17 +77,16 @@ class Assembly:
         columns, n = self.store.finish(), self.store.rows
         if "phase" in columns:
             columns, n = _paired(columns)
-        dictionary = pa.array(self.names.values(), pa.string())
-        names = pa.DictionaryArray.from_arrays(columns.pop("name"), dictionary)
+        names = pa.DictionaryArray.from_arrays(arrow(columns.pop("name")), strings(self.names.values()))
         extra = {c: self._text(c, columns.pop(c)) for c in TEXT_COLUMNS if c in columns}
         if "group_size" in columns:  # NCCL kernels' `Group size` (readers/collectives.py)
-            extra["group_size"] = pa.array(columns.pop("group_size"))
+            extra["group_size"] = arrow(columns.pop("group_size"))
         table = checked.event_table({**columns, "name": names}, n, extra if self.has_inputs else None)
         self.store.release()  # a spilled table's pages the checks read
         return assign_steps(table), warnings
 
     def _text(self, column: str, codes: np.ndarray) -> pa.DictionaryArray:
-        return pa.DictionaryArray.from_arrays(codes, pa.array(self.inputs[column].values(), pa.string()))
+        return pa.DictionaryArray.from_arrays(arrow(codes), strings(self.inputs[column].values()))
 
 
 def _paired(columns: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int]:

@@ -2,9 +2,9 @@
 (tracekit/readers/chunked/driver.py) cuts the `traceEvents` array into chunks between events and
 decodes each with `decode_chunk` (typed msgspec, then columns: columns.to_piece), in worker
 processes when there are cores and the file is large; `_Collector` takes the pieces in file order
-and assembles them (assemble.py) into a store chosen from the first piece (spill.py). The chunks are
-converted without pyarrow's conversions, so the workers fork without waiting for pyarrow's first use
-(its pandas import, 0.15 s), which this process then does while they decode (`arrow_in_workers`).
+and assembles them (assemble.py) into a store chosen from the first piece (spill.py). Neither the
+chunks' conversion nor the assembly uses pyarrow's conversions (tracekit/model/arrays.py), whose
+first use imports pandas (0.15 s): no process of the read imports it (`arrow_in_workers`).
 
 The document around the array (the Kineto header before it, the keys after it) is decoded at the end
 with the array replaced by `null`.
