@@ -14,7 +14,15 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
-_FIXED_WIDTH = (pa.types.is_integer, pa.types.is_floating)
+_NUMPY_TYPES = {
+    pa.int8(): np.dtype(np.int8), pa.int16(): np.dtype(np.int16), pa.int32(): np.dtype(np.int32),
+    pa.int64(): np.dtype(np.int64), pa.uint8(): np.dtype(np.uint8), pa.uint16(): np.dtype(np.uint16),
+    pa.uint32(): np.dtype(np.uint32), pa.uint64(): np.dtype(np.uint64),
+    pa.float32(): np.dtype(np.float32), pa.float64(): np.dtype(np.float64),
+}  # fmt: skip
+"""The Arrow types read and made through their buffers, with their numpy types (spelled out:
+pyarrow 25's `DataType.to_pandas_dtype` imports pandas)."""
+_ARROW_TYPES = {dtype: kind for kind, dtype in _NUMPY_TYPES.items()}
 
 
 def numeric(values: pa.Array | pa.ChunkedArray, null: int | None = None) -> np.ndarray:
@@ -24,13 +32,13 @@ def numeric(values: pa.Array | pa.ChunkedArray, null: int | None = None) -> np.n
         if values.num_chunks == 1:
             return numeric(values.chunk(0), null)
         if values.num_chunks == 0 and _buffered(values.type):
-            return np.empty(0, dtype=values.type.to_pandas_dtype())
+            return np.empty(0, dtype=_NUMPY_TYPES[values.type])
         if _buffered(values.type) and (values.null_count == 0 or null is not None):
             return np.concatenate([numeric(chunk, null) for chunk in values.chunks])
         return values.to_numpy()
     if not _buffered(values.type) or (values.null_count and null is None):
         return values.to_numpy(zero_copy_only=False)
-    dtype = np.dtype(values.type.to_pandas_dtype())
+    dtype = _NUMPY_TYPES[values.type]
     data = values.buffers()[1]
     if data is None:  # an empty array may have no buffer
         return np.empty(0, dtype=dtype)
@@ -38,16 +46,15 @@ def numeric(values: pa.Array | pa.ChunkedArray, null: int | None = None) -> np.n
     return np.where(_valid(values), array, null) if values.null_count else array
 
 
-def arrow(values: np.ndarray, type: pa.DataType | None = None) -> pa.Array:
-    """A 1-D numpy array of numbers or booleans as an Arrow array (of `type`, which must match the
-    values' own dtype when given)."""
+def arrow(values: np.ndarray) -> pa.Array:
+    """A 1-D numpy array of numbers or booleans as an Arrow array of its own type."""
     values = np.ascontiguousarray(values)
     if values.dtype == np.bool_:
         bits = np.packbits(values, bitorder="little")
         return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
-    own = pa.from_numpy_dtype(values.dtype)
-    if values.ndim != 1 or (type is not None and type != own) or not _buffered(own):
-        return pa.array(values, type=type)
+    own = _ARROW_TYPES.get(values.dtype)
+    if own is None or values.ndim != 1:
+        return pa.array(values)
     return pa.Array.from_buffers(own, len(values), [None, pa.py_buffer(values)])
 
 
@@ -69,4 +76,4 @@ def _valid(values: pa.Array) -> np.ndarray:
 
 
 def _buffered(kind: pa.DataType) -> bool:
-    return any(test(kind) for test in _FIXED_WIDTH)
+    return kind in _NUMPY_TYPES
