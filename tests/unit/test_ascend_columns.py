@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracekit.errors import TraceError
+from tracekit.model.arrays import binary
 from tracekit.model.schema import NONE
 from tracekit.readers import checked, read_trace
 from tracekit.readers.ascend.values import (
@@ -22,7 +23,6 @@ from tracekit.readers.ascend.values import (
     to_ints,
     us_column_to_ns,
 )
-from tracekit.readers.decimal_cells import binary_cells
 
 EDGES = [
     b"null", b'"1e3"', b"1E-3", b'" 12.5 "', b'"12."', b'".5"', b'"-0.0025"', b'"0.0005"',
@@ -57,7 +57,7 @@ def _assert_column_matches_scalars(raws: list[bytes]) -> None:
     with checked.collecting() as scalar:
         expected = [_scalar(raw) for raw in raws]
     with checked.collecting() as column:
-        got = us_column_to_ns(binary_cells(raws), "ts", _scalar)
+        got = us_column_to_ns(binary(raws), "ts", _scalar)
     assert got.tolist() == expected
     assert column.warnings() == scalar.warnings()
 
@@ -95,7 +95,7 @@ def test_cells_of_one_layout_back_to_back_match_the_scalar_conversion(
 
 def test_half_way_nanoseconds_round_to_even() -> None:
     raws = [b'"0.0005"', b'"0.0015"', b'"-0.0025"', b"1.00050001"]
-    assert us_column_to_ns(binary_cells(raws), "ts", _scalar).tolist() == [0, 2, -2, 1001]
+    assert us_column_to_ns(binary(raws), "ts", _scalar).tolist() == [0, 2, -2, 1001]
 
 
 def test_integer_columns_match_to_int() -> None:

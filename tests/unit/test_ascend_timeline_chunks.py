@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracekit.errors import TraceError
+from tracekit.model.arrays import binary
 from tracekit.readers import checked, read_trace
 from tracekit.readers.ascend import join
 from tracekit.readers.ascend.scalars import Codes, Scalars, Times
@@ -26,7 +27,6 @@ from tracekit.readers.ascend.values import (
     us_column_to_ns,
 )
 from tracekit.readers.chunked import driver, split, window
-from tracekit.readers.decimal_cells import binary_cells
 
 SCALARS = st.one_of(
     st.none(),
@@ -104,7 +104,7 @@ def test_times_joined_and_picked_decode_as_the_cells(parts: list[list[bytes]], d
     rows = np.array(sorted(data.draw(st.sets(st.integers(0, max(len(cells) - 1, 0))))) if cells else [])
     rows = rows.astype(np.int64)
     picked = [cells[i] for i in rows.tolist()]
-    expected = _both(lambda: us_column_to_ns(binary_cells(picked), "ts", _scalar).tolist())
+    expected = _both(lambda: us_column_to_ns(binary(picked), "ts", _scalar).tolist())
     times = Times.joined([Times.of(part) for part in parts]).take(rows)
     assert (
         _both(

@@ -25,17 +25,6 @@ _CHUNK_ROWS = 1 << 18
 """Cells decoded per pass (bounds the temporary index and digit columns)."""
 
 
-def binary_cells(values: list) -> pa.LargeBinaryArray:
-    """Buffer-protocol values (msgspec.Raw, bytes) as one Arrow array, without a copy per value."""
-    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    offsets = np.zeros(len(values) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    data = b"".join(values)
-    return pa.Array.from_buffers(
-        pa.large_binary(), len(values), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
-
-
 def layout_ns(cells: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The cells of the common layouts (length, quoted, signed, dot position) decoded by byte columns,
     without a warning: (ns, whether decoded, whether beyond checked.MAX_US µs). A cell left undecoded

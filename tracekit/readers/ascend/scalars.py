@@ -19,6 +19,7 @@ from operator import itemgetter
 import numpy as np
 import pyarrow as pa
 
+from tracekit.model.arrays import binary
 from tracekit.model.schema import NONE
 from tracekit.readers import checked
 from tracekit.readers.ascend.values import (
@@ -28,7 +29,7 @@ from tracekit.readers.ascend.values import (
     distinct_codes,
     to_ints,
 )
-from tracekit.readers.decimal_cells import binary_cells, layout_ns
+from tracekit.readers.decimal_cells import layout_ns
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,7 @@ class Times:
     @staticmethod
     def of(cells: list) -> Times:
         """The times of these raw JSON cells (msgspec.Raw or bytes)."""
-        ns, done, beyond = layout_ns(binary_cells(cells))
+        ns, done, beyond = layout_ns(binary(cells))
         pending = np.flatnonzero(~done)
         return Times(ns, beyond, pending, [bytes(cells[row]) for row in pending.tolist()])
 

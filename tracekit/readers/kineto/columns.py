@@ -15,13 +15,13 @@ from itertools import chain, compress, count
 from operator import attrgetter
 
 import numpy as np
-import pyarrow as pa
 
+from tracekit.model.arrays import binary, numeric
 from tracekit.model.schema import NONE, CopyDirection, Kind, MemoryKind
 from tracekit.model.steps import STEP_NAME
 from tracekit.readers import checked, timeunits
 from tracekit.readers.collectives import kineto_collectives
-from tracekit.readers.decimal_cells import binary_cells, layout_ns
+from tracekit.readers.decimal_cells import layout_ns
 from tracekit.readers.kineto.events import EXACT, TEXT_TIMES, IntOrStr
 from tracekit.readers.names import COMMUNICATION, SYNC_CALL, name_flags
 
@@ -190,7 +190,7 @@ def _exact(
 
 def _text_ns(events: list, field: str) -> np.ndarray | None:
     """The field's exact ns from its JSON text; None when a cell needs the Decimal way."""
-    ns, done, beyond = layout_ns(binary_cells(list(map(attrgetter(field), events))))
+    ns, done, beyond = layout_ns(binary(list(map(attrgetter(field), events))))
     return ns if done.all() and not beyond.any() else None
 
 
@@ -291,12 +291,12 @@ def _input_columns(events: list, kind: np.ndarray, rows: int) -> dict[str, tuple
         return None
     columns = {}
     for name, field in zip(INPUT_COLUMNS, _INPUT_FIELDS, strict=True):
-        raws = _binary(list(map(attrgetter(field), args))).dictionary_encode()
+        raws = binary(list(map(attrgetter(field), args))).dictionary_encode()
         dictionary = [text.decode() for text in raws.dictionary.to_pylist()]
         if "" not in dictionary:
             dictionary.append("")
         codes = np.full(rows, dictionary.index(""), dtype=np.int32)
-        codes[ops] = _codes_of(raws)
+        codes[ops] = numeric(raws.indices)
         columns[name] = (dictionary, codes)
     return columns
 
@@ -310,21 +310,6 @@ def _coded(values: Sequence[str]) -> Coded:
     """The distinct values in first-seen order, and each value's code among them."""
     code_of = {value: code for code, value in enumerate(dict.fromkeys(values))}
     return list(code_of), np.fromiter(map(code_of.__getitem__, values), dtype=np.int32, count=len(values))
-
-
-def _codes_of(encoded: pa.DictionaryArray) -> np.ndarray:
-    """The codes of a dictionary array without nulls, read from its buffer (`to_numpy` would import
-    pandas, which this worker-side module does without: stream.py)."""
-    indices = encoded.indices
-    return np.frombuffer(indices.buffers()[1], dtype=np.int32, count=len(indices), offset=4 * indices.offset)
-
-
-def _binary(raws: list) -> pa.Array:
-    """The raw JSON texts as one Arrow binary array, built from their joined bytes and lengths."""
-    offsets = np.zeros(len(raws) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, raws), dtype=np.int64, count=len(raws)), out=offsets[1:])
-    data = pa.py_buffer(b"".join(raws))
-    return pa.Array.from_buffers(pa.large_binary(), len(raws), [None, pa.py_buffer(offsets), data])
 
 
 def _kinds(categories: Coded, names: Coded) -> np.ndarray:
