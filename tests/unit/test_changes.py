@@ -4,7 +4,6 @@ replay by hand."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from replay_builder import US, step_model
 from tracekit.analysis.changes import CopyCost, copy_targets, flagged_ops, pinned_cost
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.precision import Bf16
-from tracekit.analysis.replay import Op, replay
+from tracekit.analysis.replay import Entry, Op, replay
 from tracekit.analysis.row_values import RowValues
 from tracekit.model.schema import CopyDirection, Kind
 from tracekit.perfmodel.hardware import find_hardware
@@ -260,9 +259,15 @@ def test_flagged_ops_counts_each_entrys_operations_and_the_marked_ones(tmp_path:
     assert copy_targets(model, cols, lambda op: False) == ([], {0, 2})
 
 
-def test_an_operation_changed_equals_its_dataclass_replacement() -> None:
+def test_operations_and_entries_changed_keep_every_other_field() -> None:
     op = Op(row=3, stream=7, start=10, dur=5, lag=2, gap=1, host_bound=False)
-    assert op.changed(host_bound=True, lag=0) == dataclasses.replace(op, host_bound=True, lag=0)
-    assert op.with_dur(9) == dataclasses.replace(op, dur=9) and op.dur == 5
-    with pytest.raises(TypeError, match="no field 'speed'"):
+    assert op.changed(host_bound=True, lag=0) == Op(3, 7, 10, 5, 0, 1, True, -1, 0)
+    assert op.with_dur(9) == Op(3, 7, 10, 9, 2, 1, False, -1, 0) and op.dur == 5
+    assert type(op.with_dur(9)) is Op and type(op.changed(lag=1)) is Op
+    entry = Entry(a=1, b=4, dur=3, ops=(op,), ret=2)
+    assert entry.changed(ret=None, dur=1) == Entry(1, 4, 1, (op,), None, False)
+    assert entry.with_ops(()) == Entry(1, 4, 3, (), 2, False) and entry.ops == (op,)
+    with pytest.raises(TypeError, match="Op has no field 'speed'"):
         op.changed(speed=2)
+    with pytest.raises(TypeError, match="Entry has no field 'x'"):
+        entry.changed(x=1)

@@ -3,7 +3,6 @@ detection, instances), exactly, on tiny hand-built steps (times in us, one host 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -36,9 +35,9 @@ def _shorten(name: str, dur_us: int) -> Edit:
 
     def edit(model: StepModel, cols: Columns) -> Edited:
         def op_of(op):
-            return replace(op, dur=dur_us * US) if cols.names[cols.name_code[op.row]] == name else op
+            return op.with_dur(dur_us * US) if cols.names[cols.name_code[op.row]] == name else op
 
-        entries = [replace(e, ops=tuple(op_of(op) for op in e.ops)) for e in model.entries]
+        entries = [e.with_ops(tuple(op_of(op) for op in e.ops)) for e in model.entries]
         return Edited(entries, model.detached, [])
 
     return edit

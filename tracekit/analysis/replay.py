@@ -30,14 +30,15 @@ from tracekit.gcpause import gc_paused
 from tracekit.model.intervals import Intervals
 
 UNBOUNDED = -(1 << 62)
-Frozen = TypeVar("Frozen")
+Record = TypeVar("Record", "Op", "Entry")
 
 
-@dataclass(frozen=True)
-class Op:
+class Op(NamedTuple):
     """A device operation: its row, stream, duration, and the launch lag / stream gap it showed;
     an operation that started only when one of another stream ended (a cross-stream event) waits
-    for that one in the replay too."""
+    for that one in the replay too. A named tuple, as are entries: a step model makes one per
+    operation and the edits copy them (`made` builds one from its fields without the Python-level
+    __new__, at a tenth of a frozen dataclass's __init__)."""
 
     row: int
     stream: int
@@ -50,37 +51,16 @@ class Op:
     after_gap: int = 0  # measured time from that operation's end to this start
 
     def with_dur(self, dur: int) -> Op:
-        """This operation taking `dur` (the edits make one per operation: `_copied`, at half the cost
-        of the frozen dataclass's __init__, which sets each field through object.__setattr__)."""
-        return _copied(self, "dur", dur)
+        """This operation taking `dur` (the edits make one per operation)."""
+        row, stream, start, _, lag, gap, host_bound, after, after_gap = self
+        return made(Op, (row, stream, start, dur, lag, gap, host_bound, after, after_gap))
 
     def changed(self, **values: object) -> Op:
-        """This operation with other values for some fields, as `dataclasses.replace` gives it at a
-        third of the cost."""
-        if not _OP_FIELDS.issuperset(values):
-            raise TypeError(f"Op has no field {sorted(set(values) - _OP_FIELDS)[0]!r}")
-        copy = _copied(self)
-        copy.__dict__.update(values)
-        return copy
+        """This operation with other values for some fields."""
+        return _changed(self, values)
 
 
-def _copied(instance: Frozen, name: str | None = None, value: object = None) -> Frozen:
-    """A copy of a frozen dataclass instance (with `value` for its field `name`, when given), its
-    fields copied without __init__."""
-    copy = _new_object(type(instance))
-    fields = copy.__dict__
-    fields.update(instance.__dict__)
-    if name is not None:
-        fields[name] = value
-    return copy
-
-
-_new_object = object.__new__
-_OP_FIELDS = frozenset(field.name for field in fields(Op))
-
-
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """A host entry covering [a, b) of the measured host timeline; replayed it takes `dur`.
 
     `ret` (synchronizing entries only) is the time from the awaited work's end to the return;
@@ -94,8 +74,24 @@ class Entry:
     waits_own: bool = False
 
     def with_ops(self, ops: tuple[Op, ...]) -> Entry:
-        """This entry launching `ops` instead (copied as `Op.with_dur`)."""
-        return _copied(self, "ops", ops)
+        """This entry launching `ops` instead."""
+        a, b, dur, _, ret, waits_own = self
+        return made(Entry, (a, b, dur, ops, ret, waits_own))
+
+    def changed(self, **values: object) -> Entry:
+        """This entry with other values for some fields."""
+        return _changed(self, values)
+
+
+made = tuple.__new__
+"""made(Op, fields) / made(Entry, fields): the named tuple of these fields, all given, in order."""
+
+
+def _changed(record: Record, values: dict[str, object]) -> Record:
+    names = type(record)._fields
+    if not set(names).issuperset(values):
+        raise TypeError(f"{type(record).__name__} has no field {sorted(set(values) - set(names))[0]!r}")
+    return made(type(record), [values.get(name, value) for name, value in zip(names, record, strict=True)])
 
 
 @dataclass
@@ -200,7 +196,7 @@ def shared_replays() -> Iterator[None]:
     """Within the block, `replay` of a step whose replayed fields (_REPLAYED_FIELDS), entries and
     detached operations are the same objects as in an earlier replay returns that replay's
     duration. Models, entries and operations are never changed in place (changes build new ones:
-    `dataclasses.replace`), so the same objects replay to the same duration; the what-if's plan
+    `dataclasses.replace`, `changed`), so the same objects replay to the same duration; the what-if's plan
     replays the same steps many times."""
     token = _DURATIONS.set({})
     try:
@@ -330,9 +326,7 @@ def host_scaled(model: StepModel, k: float) -> StepModel:
         return [(at(a), at(b)) for a, b in spans]
 
     entries = [
-        replace(
-            e, a=at(e.a), b=at(e.b), dur=round(e.dur * k), ret=None if e.ret is None else round(e.ret * k)
-        )
+        e.changed(a=at(e.a), b=at(e.b), dur=round(e.dur * k), ret=None if e.ret is None else round(e.ret * k))
         for e in model.entries
     ]
     return replace(

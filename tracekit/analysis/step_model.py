@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit.analysis.columns import Columns
-from tracekit.analysis.replay import UNBOUNDED, Entry, Op, StepModel
+from tracekit.analysis.replay import UNBOUNDED, Entry, Op, StepModel, made
 from tracekit.gcpause import gc_paused
 from tracekit.model.schema import DEVICE_KINDS, NONE, Kind
 
@@ -116,7 +116,7 @@ def _ops(
     waited = np.where(after >= 0, cols.start[rows] - cols.end[np.maximum(after, 0)], 0)
     bound = host_bound & (after < 0)
     columns = (rows, stream, cols.start[rows], cols.dur[rows], lag, gap, bound, after, waited)
-    ops = {fields[0]: Op(*fields) for fields in zip(*(c.tolist() for c in columns), strict=True)}
+    ops = {fields[0]: made(Op, fields) for fields in zip(*(c.tolist() for c in columns), strict=True)}
     return ops, min_lag, min_gap, prior_end
 
 
@@ -155,7 +155,7 @@ def _entries(
     ret, waits_own = _waits(cols, calls, own, _Launched(loose, follows), prior_end)
     columns = (cols.start[calls], cols.end[calls], cols.dur[calls], ret, waits_own)
     entries = [
-        Entry(a, b, dur, launched_ops, None if r < 0 else r, w)
+        made(Entry, (a, b, dur, launched_ops, None if r < 0 else r, w))
         for (a, b, dur, r, w), launched_ops in zip(
             zip(*(c.tolist() for c in columns), strict=True), own.ops_by_entry(ops, len(calls)), strict=True
         )

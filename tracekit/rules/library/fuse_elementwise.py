@@ -3,8 +3,6 @@ become one fused kernel (torch.compile / Inductor, TensorRT, a hand-written fuse
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from tracekit.analysis.changes import (
@@ -98,7 +96,7 @@ def fuse_elementwise(model: StepModel, cols: Columns, pointwise_kernels: np.ndar
 
     def make(a: int, b: int, inside: list[int]) -> Entry:
         ops = [op for i in inside for op in model.entries[i].ops]
-        fused = replace(ops[0], dur=max(op.dur for op in ops))
+        fused = ops[0].with_dur(max(op.dur for op in ops))
         return Entry(a=a, b=b, dur=single, ops=(fused,))
 
     entries, detached = rebuild(model, runs, make)

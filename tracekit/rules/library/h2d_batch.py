@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from tracekit.analysis.changes import (
     Change,
     ChangeInputs,
@@ -80,7 +78,7 @@ def batch_h2d(model: StepModel, cols: Columns, cost: CopyCost) -> Edited | None:
     found = merge_adjacent(found)
     copies = [op for i in targets for op in model.entries[i].ops]
     total_bytes = int(sum(max(int(cols.bytes[op.row]), 0) for op in copies))
-    merged = replace(copies[0], dur=cost.of(total_bytes), lag=model.min_lag, host_bound=True)
+    merged = copies[0].changed(dur=cost.of(total_bytes), lag=model.min_lag, host_bound=True)
     first = found[0]
 
     def make(a: int, b: int, inside: list[int]) -> Entry:

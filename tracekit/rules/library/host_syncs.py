@@ -44,7 +44,7 @@ def remove_host_syncs(model: StepModel, cols: Columns) -> Edited | None:
     reads = _reads(model, units(model, sorted(middle & inside_reads), inside_reads))
     in_reads = {i for _, _, inside in reads for i in inside}
     entries = [
-        replace(e, dur=e.ret, ret=None, waits_own=False) if i in middle and i not in in_reads else e
+        e.changed(dur=e.ret, ret=None, waits_own=False) if i in middle and i not in in_reads else e
         for i, e in enumerate(model.entries)
     ]
     trimmed = replace(model, entries=entries)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from itertools import accumulate
 
 import numpy as np
@@ -81,7 +80,7 @@ def mixed_precision(model: StepModel, cols: Columns, bf16: Bf16) -> Edited | Non
     for entry in model.entries:
         for op in entry.ops:
             for dur in casts.get(op.row, ()):
-                cast = replace(op, dur=dur, lag=model.min_lag, host_bound=True, after=-1)
+                cast = op.changed(dur=dur, lag=model.min_lag, host_bound=True, after=-1)
                 entries.append(Entry(a=entry.a, b=entry.a, dur=host, ops=(cast,)))
         shortens = any(op.row in factors for op in entry.ops)  # else the entry stays as it is
         entries.append(entry.with_ops(tuple(scaled(op) for op in entry.ops)) if shortens else entry)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from tracekit.analysis.changes import (
@@ -84,7 +82,7 @@ def pin_memory(model: StepModel, cols: Columns, cost: CopyCost) -> Edited | None
     def make(a: int, b: int, inside: list[int]) -> Entry:
         copies = [i for i in inside if i in targets]
         ops = tuple(
-            replace(op, dur=cost.of(int(cols.bytes[op.row]))) for i in inside for op in model.entries[i].ops
+            op.with_dur(cost.of(int(cols.bytes[op.row]))) for i in inside for op in model.entries[i].ops
         )
         staged = sum(model.entries[i].dur for i in copies) - waiting_ns([model.entries[i] for i in copies])
         host = unit_cost(model, (a, b, inside)) - staged + async_call * len(copies)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from tracekit.analysis.changes import Change, ChangeInputs, Edit, Edited, device_intervals, entries_in
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.document.ascend import DynamicShapeFinding
@@ -71,8 +69,8 @@ def static_shapes(model: StepModel, cols: Columns) -> Edited | None:
     if not inside:
         return None
     entries = [
-        replace(e, dur=e.ret or 0, ret=None, waits_own=False, ops=()) if i in inside and e.ret is not None
-        else replace(e, ops=tuple(op for op in e.ops if not _sizes_only(cols, op))) if i in inside
+        e.changed(dur=e.ret or 0, ret=None, waits_own=False, ops=()) if i in inside and e.ret is not None
+        else e.with_ops(tuple(op for op in e.ops if not _sizes_only(cols, op))) if i in inside
         else e
         for i, e in enumerate(model.entries)
     ]  # fmt: skip
