@@ -93,7 +93,7 @@ def test_static_shapes_removes_the_wait_and_the_size_computation(tmp_path: Path)
         runtime("cudaDeviceSynchronize", 39, 36),
     ]
     cols, model = step_model(tmp_path, events, 80)
-    assert model.dynamic_ops == [(0, 32 * US)]
+    assert [values.tolist() for values in model.dynamic_ops] == [[0], [32 * US]]
     edited = static_shapes(model, cols)
     assert edited is not None
     assert _names(cols, _ops(edited.entries)) == ["relu"]

@@ -23,7 +23,7 @@ from tracekit.analysis.columns import Columns
 from tracekit.analysis.replay import UNBOUNDED, StepModel
 from tracekit.analysis.step_model import DYNAMIC_SHAPE_OPS, SCALAR_READS, build_step
 from tracekit.analysis.whatif import _host_stage
-from tracekit.model.intervals import clip, subtract, total_length, union
+from tracekit.model.intervals import Intervals, clip, subtract, total_length, union
 from tracekit.model.schema import DEVICE_KINDS, NONE, Kind
 from tracekit.model.steps import step_spans
 from tracekit.readers import read_trace
@@ -175,16 +175,20 @@ def _as_reference(model: StepModel) -> dict[str, object]:
         "entries": [(e.a, e.b, [op.row for op in e.ops]) for e in model.entries],
         "returns": [(e.ret, e.waits_own) for e in model.entries],
         "detached": [(i, op.row) for i, op in model.detached],
-        "cpu_ops": model.cpu_ops,
-        "markers": model.markers,
-        "scalar_reads": model.scalar_reads,
-        "dynamic_ops": model.dynamic_ops,
+        "cpu_ops": _pairs(model.cpu_ops),
+        "markers": _pairs(model.markers),
+        "scalar_reads": _pairs(model.scalar_reads),
+        "dynamic_ops": _pairs(model.dynamic_ops),
     }
+
+
+def _pairs(ranges: Intervals) -> list[tuple[int, int]]:
+    return list(zip(ranges.starts.tolist(), ranges.ends.tolist(), strict=True))
 
 
 def _gap_splits_reference(model: StepModel) -> list[tuple[int, int, int]]:
     """(pure, dispatch, glue) of each measured host gap, by clipping the ranges to each gap."""
-    ranges = model.cpu_ops + model.markers
+    ranges = _pairs(model.cpu_ops) + _pairs(model.markers)
     pure = _set([(a, b) for a, b in ranges if not any(a <= e.a < b for e in model.entries)])
     every = _set(ranges)
     los = [model.start, *(e.b for e in model.entries)]
@@ -218,6 +222,7 @@ def test_step_models_match_the_row_by_row_definition(actions: list[list[str]], l
             assert model is None
             continue
         assert _as_reference(model) == reference
+        assert not any(a.flags.writeable for ranges in (model.cpu_ops, model.markers) for a in ranges)
         splits = zip(*(part.tolist() for part in _gap_splits(model, model.entries)), strict=True)
         assert list(splits) == _gap_splits_reference(model)
 
@@ -232,7 +237,7 @@ def _units_reference(model: StepModel, targets: list[int], allowed: set[int]) ->
     found: dict[tuple[int, int], list[int]] = {}
     for target in targets:
         entry = model.entries[target]
-        around = [(a, b) for a, b in model.cpu_ops if a <= entry.a and entry.b <= b]
+        around = [(a, b) for a, b in _pairs(model.cpu_ops) if a <= entry.a and entry.b <= b]
         span = next(((a, b) for a, b in around if set(inside(a, b)) <= allowed), (entry.a, entry.b))
         found.setdefault(span, inside(*span) or [target])
     return sorted((a, b, held) for (a, b), held in found.items())
@@ -242,7 +247,7 @@ def _host_stage_reference(model: StepModel, busy) -> int:
     """The host stage: CPU work holding no call, outside the calls, the operators holding one and
     the device's busy time, before the first launch or after the last call; which operators hold a
     call, by checking every pair."""
-    spans = model.cpu_ops + model.markers
+    spans = _pairs(model.cpu_ops) + _pairs(model.markers)
     holds = [any(a <= e.a and e.b <= b for e in model.entries) for a, b in spans]
     taken = _set([(e.a, e.b) for e in model.entries] + [s for s, h in zip(spans, holds, strict=True) if h]
                  + list(zip(*busy, strict=True)))  # fmt: skip
@@ -269,7 +274,8 @@ def test_change_lookups_match_their_pairwise_definitions(actions, lengths, rng) 
         allowed = set(rng.sample(indices, rng.randint(0, len(model.entries)))) | set(targets)
         assert units(model, targets, allowed) == _units_reference(model, targets, allowed)
         for ranges in (model.scalar_reads, model.dynamic_ops, model.cpu_ops):
-            expected = {i for i, e in enumerate(model.entries) for a, b in ranges if a <= e.a and e.b <= b}
+            pairs = _pairs(ranges)
+            expected = {i for i, e in enumerate(model.entries) for a, b in pairs if a <= e.a and e.b <= b}
             assert entries_in(model, ranges) == expected
         busy = union(cols.start[model.rows], cols.end[model.rows])
         assert _host_stage(model, busy) == _host_stage_reference(model, busy)

@@ -233,13 +233,13 @@ def _gap_splits(model: StepModel, entries: list[Entry]) -> tuple[np.ndarray, np.
 def _host_ranges(model: StepModel, entries: list[Entry]) -> tuple[Intervals, Intervals]:
     """The driving thread's CPU operators and annotations as two interval sets: those that hold no
     host entry (work that launches nothing: pre- and post-processing) and those that do."""
-    ranges = np.array(model.cpu_ops + model.markers, dtype=np.int64).reshape(-1, 2)
+    lo, hi = (np.concatenate(pair) for pair in zip(model.cpu_ops, model.markers, strict=True))
     starts = np.sort(np.array([e.a for e in entries], dtype=np.int64))
-    holds = np.zeros(len(ranges), dtype=bool)
+    holds = np.zeros(len(lo), dtype=bool)
     if len(starts):
-        first = np.searchsorted(starts, ranges[:, 0], side="left")
-        holds = (first < len(starts)) & (starts[np.minimum(first, len(starts) - 1)] < ranges[:, 1])
-    return union(ranges[~holds, 0], ranges[~holds, 1]), union(ranges[holds, 0], ranges[holds, 1])
+        first = np.searchsorted(starts, lo, side="left")
+        holds = (first < len(starts)) & (starts[np.minimum(first, len(starts) - 1)] < hi)
+    return union(lo[~holds], hi[~holds]), union(lo[holds], hi[holds])
 
 
 def _merged(*sets: Intervals) -> Intervals:

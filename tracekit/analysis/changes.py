@@ -185,7 +185,7 @@ def _unit_spans(
 ) -> list[tuple[int, int]]:
     """Each target's span: the first CPU operation in (start, end) order (the outermost) that holds
     it and no entry outside `allowed`, else the target entry itself. Sorts and searches, no pairs."""
-    cpu = model.cpu_spans
+    cpu = model.cpu_ops
     others = [i for i in range(len(model.entries)) if i not in allowed]
     eligible = ~holds_any(cpu, Intervals(entries.starts[others], entries.ends[others]))
     around = Intervals(cpu.starts[eligible], cpu.ends[eligible])
@@ -291,9 +291,9 @@ def synchronizing(model: StepModel) -> list[int]:
     return [i for i, e in enumerate(model.entries) if e.ret is not None and e.dur > e.ret]
 
 
-def entries_in(model: StepModel, ranges: list[tuple[int, int]]) -> set[int]:
+def entries_in(model: StepModel, ranges: Intervals) -> set[int]:
     """Entries inside any of the host ranges."""
-    inside = held_by_any(model.entry_spans, Intervals(*interval_arrays(ranges)))
+    inside = held_by_any(model.entry_spans, ranges)
     return set(np.flatnonzero(inside).tolist())
 
 

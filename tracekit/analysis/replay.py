@@ -107,24 +107,21 @@ class StepModel:
     min_lag: int
     min_gap: int
     rows: np.ndarray  # device operation rows of the step
-    cpu_ops: list[tuple[int, int]] = field(default_factory=list)  # (start, end) on the driving thread
-    markers: list[tuple[int, int]] = field(default_factory=list)  # annotations on the driving thread
-    dynamic_ops: list[tuple[int, int]] = field(default_factory=list)  # data-dependent-shape operators
-    scalar_reads: list[tuple[int, int]] = field(default_factory=list)  # .item() and kin on the host
+    # host ranges of the driving thread, each sorted by (start, end), read-only arrays
+    cpu_ops: Intervals = field(default_factory=Intervals.empty)  # CPU operators
+    markers: Intervals = field(default_factory=Intervals.empty)  # annotations
+    dynamic_ops: Intervals = field(default_factory=Intervals.empty)  # data-dependent-shape operators
+    scalar_reads: Intervals = field(default_factory=Intervals.empty)  # .item() and kin
 
     @cached_property
     def entry_spans(self) -> Intervals:
         """The entries' measured host ranges [a, b), in entry order (made once per model: the
         changes ask for them per step; models are not changed in place)."""
-        return _read_only(interval_arrays([(e.a, e.b) for e in self.entries]))
-
-    @cached_property
-    def cpu_spans(self) -> Intervals:
-        """`cpu_ops` as arrays (made once per model)."""
-        return _read_only(interval_arrays(self.cpu_ops))
+        return read_only(interval_arrays([(e.a, e.b) for e in self.entries]))
 
 
-def _read_only(arrays: tuple[np.ndarray, np.ndarray]) -> Intervals:
+def read_only(arrays: tuple[np.ndarray, np.ndarray]) -> Intervals:
+    """The arrays as Intervals, made read-only: a model's ranges are shared by every change."""
     for array in arrays:
         array.setflags(write=False)  # shared by every change that reads them
     return Intervals(*arrays)
@@ -322,8 +319,8 @@ def host_scaled(model: StepModel, k: float) -> StepModel:
     def at(t: int) -> int:
         return model.start + round((t - model.start) * k)
 
-    def ranges(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        return [(at(a), at(b)) for a, b in spans]
+    def ranges(spans: Intervals) -> Intervals:  # `at` on arrays: np.rint rounds half to even, as round
+        return read_only(tuple(model.start + np.rint((t - model.start) * k).astype(np.int64) for t in spans))
 
     entries = [
         e.changed(a=at(e.a), b=at(e.b), dur=round(e.dur * k), ret=None if e.ret is None else round(e.ret * k))

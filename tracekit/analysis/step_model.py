@@ -16,8 +16,9 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit.analysis.columns import Columns
-from tracekit.analysis.replay import UNBOUNDED, Entry, Op, StepModel, made
+from tracekit.analysis.replay import UNBOUNDED, Entry, Op, StepModel, made, read_only
 from tracekit.gcpause import gc_paused
+from tracekit.model.intervals import Intervals
 from tracekit.model.schema import DEVICE_KINDS, NONE, Kind
 
 DYNAMIC_SHAPE_OPS = frozenset(
@@ -63,13 +64,13 @@ def build_step(table: pa.Table, cols: Columns, step: int, start: int, end: int) 
     )
 
 
-def _spans(cols: Columns, rows: np.ndarray, names: frozenset[str] | None = None) -> list[tuple[int, int]]:
+def _spans(cols: Columns, rows: np.ndarray, names: frozenset[str] | None = None) -> Intervals:
     """(start, end) of the rows (only those whose name is in `names`, when given), sorted."""
     if names is not None:
         wanted = np.array([name in names for name in cols.names] or [False], dtype=bool)
         rows = rows[wanted[cols.name_code[rows]]]
     order = np.lexsort((cols.end[rows], cols.start[rows]))
-    return list(zip(cols.start[rows][order].tolist(), cols.end[rows][order].tolist(), strict=True))
+    return read_only((cols.start[rows][order], cols.end[rows][order]))
 
 
 def _driving_thread(cols: Columns, rows: np.ndarray) -> int:

@@ -22,7 +22,7 @@ import pyarrow as pa
 from tracekit import resident
 from tracekit.analysis.attribution import CATEGORIES, median_attribution
 from tracekit.analysis.calibration import HOST_CATEGORIES, calibrated
-from tracekit.analysis.changes import Change, ChangeInputs, Edit, Edited, busy_ns, interval_arrays
+from tracekit.analysis.changes import Change, ChangeInputs, Edit, Edited, busy_ns
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.plan import causes, claimed, plan
 from tracekit.analysis.replay import StepModel, host_scaled, model_identity, shared_replays
@@ -299,7 +299,7 @@ def _host_stage(model: StepModel, device_busy: Intervals) -> int:
     bookkeeping or a thread waiting for a hand-off: none of it is a stage another worker could run
     ahead."""
     entries = model.entry_spans
-    spans = Intervals(*interval_arrays(model.cpu_ops + model.markers))
+    spans = Intervals(*(np.concatenate(pair) for pair in zip(model.cpu_ops, model.markers, strict=True)))
     holds_a_call = holds_any(spans, entries)
     taken = union(
         np.concatenate([entries.starts, spans.starts[holds_a_call], device_busy.starts]),

@@ -56,7 +56,7 @@ def remove_host_syncs(model: StepModel, cols: Columns) -> Edited | None:
 def _reads(model: StepModel, found: list[tuple[int, int, list[int]]]) -> list[tuple[int, int, list[int]]]:
     """The units that lie inside a scalar read (`.item()` and kin)."""
     spans = Intervals(*interval_arrays([(a, b) for a, b, _ in found]))
-    inside = held_by_any(spans, Intervals(*interval_arrays(model.scalar_reads)))
+    inside = held_by_any(spans, model.scalar_reads)
     return [unit for unit, read in zip(found, inside.tolist(), strict=True) if read]
 
 
