@@ -88,10 +88,11 @@ made = tuple.__new__
 
 
 def _changed(record: Record, values: dict[str, object]) -> Record:
-    names = type(record)._fields
-    if not set(names).issuperset(values):
-        raise TypeError(f"{type(record).__name__} has no field {sorted(set(values) - set(names))[0]!r}")
-    return made(type(record), [values.get(name, value) for name, value in zip(names, record, strict=True)])
+    try:
+        return record._replace(**values)
+    except ValueError:  # the named tuple's "unexpected field names"
+        unknown = sorted(set(values) - set(record._fields))
+        raise TypeError(f"{type(record).__name__} has no field {unknown[0]!r}") from None
 
 
 @dataclass
