@@ -2,7 +2,7 @@
 descriptions, the report languages, the memory-budget variable.
 
 Kept free of imports so that `tracekit --help` stays fast. The readers build their table from
-FORMATS; LANGUAGES and MEMORY_BUDGET_ENV are tested to be the report's and the spill's
+FORMATS; LANGUAGES and MEMORY_BUDGET_ENV are tested to be the report's and the budget's
 (tests/unit/test_cli_startup.py).
 """
 

@@ -14,8 +14,8 @@ from tracekit import choices
 from tracekit.cli import export, export_tables, ranks
 from tracekit.cli.main import app
 from tracekit.readers import READERS, detect_format, format_names
+from tracekit.readers.memory_budget import MEMORY_BUDGET_ENV
 from tracekit.readers.nsys.sniff import REPORT_MAGIC
-from tracekit.readers.spill import MEMORY_BUDGET_ENV
 from tracekit.report.html.i18n import LANGUAGES
 from tracekit.rules.texts import LANGUAGES as RULE_LANGUAGES
 

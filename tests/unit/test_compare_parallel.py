@@ -14,7 +14,7 @@ from tracekit.compare.check import check
 from tracekit.compare.diff import diff
 from tracekit.compare.run import run_of
 from tracekit.errors import TraceError
-from tracekit.readers import read_trace
+from tracekit.readers import memory_budget, read_trace
 
 PAIR = [GPU_DATA / "h2d_batched.pt.trace.json.gz", GPU_DATA / "h2d28_separate_run1.pt.trace.json.gz"]
 
@@ -57,7 +57,7 @@ def test_one_core_or_tiny_inputs_stay_in_this_process(monkeypatch: pytest.Monkey
     def no_pool(*args, **kwargs):
         raise AssertionError("a worker pool was started")
 
-    monkeypatch.setattr(cli_compare, "ProcessPoolExecutor", no_pool)
+    monkeypatch.setattr(memory_budget, "traces_pool", no_pool)
     cli_compare.load_rank_sets(PAIR)  # tiny: a few hundred kB
     monkeypatch.setattr(cli_compare, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(cli_compare, "available_cores", lambda: 1)

@@ -19,8 +19,8 @@ from tracekit.errors import TraceError
 from tracekit.readers import checked, read_trace
 from tracekit.readers.chunked import driver, split, window
 from tracekit.readers.kineto import stream
+from tracekit.readers.memory_budget import MEMORY_BUDGET_ENV
 from tracekit.readers.source import read_buffer
-from tracekit.readers.spill import MEMORY_BUDGET_ENV
 
 TRICKY_NAMES = [
     'void k<{lambda()#1}, {"x"}>',  # `}, {"` inside a name: a quick cut there does not decode

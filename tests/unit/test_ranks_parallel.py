@@ -14,9 +14,9 @@ from tests.ascend_builder import task, write_rank
 from tests.kineto_builder import kernel, nccl_kernel, runtime, step, write_trace
 from tracekit.analysis.analyze import Options
 from tracekit.analysis.document import Document
-from tracekit.cli import ranks
 from tracekit.cli.ranks import RankSource, analyse_ranks, rank_sources
 from tracekit.errors import TraceError
+from tracekit.readers import memory_budget
 
 
 def write_rank_trace(path: Path, rank: int, kernels: int) -> Path:
@@ -74,7 +74,7 @@ def test_one_rank_stays_in_this_process(kineto_ranks: Path, monkeypatch: pytest.
     def no_pool(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("a pool was started for one rank")
 
-    monkeypatch.setattr(ranks, "ProcessPoolExecutor", no_pool)
+    monkeypatch.setattr(memory_budget, "traces_pool", no_pool)
     sources = rank_sources([kineto_ranks / "a.pt.trace.json"])
     assert [busy_us(d) for d in analyse_ranks(sources, Options(), jobs=4)] == [80]
     assert len(analyse_ranks(rank_sources([kineto_ranks]), Options(), jobs=1)) == 3

@@ -19,7 +19,7 @@ from tracekit.analysis.analyze import analyze
 from tracekit.analysis.document import encode
 from tracekit.readers import read_trace
 from tracekit.readers.chunked import driver, split
-from tracekit.readers.spill import MEMORY_BUDGET_ENV
+from tracekit.readers.memory_budget import MEMORY_BUDGET_ENV
 from tracekit.rules import CHANGES
 
 MB = 1 << 20

@@ -12,7 +12,6 @@ import os
 import re
 import sys
 import zlib
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -155,12 +154,14 @@ def load_ranks(path: Path, full: bool = True) -> dict[str, Run]:
 def load_rank_sets(paths: list[Path], full: bool | list[bool] = False) -> list[dict[str, Run]]:
     """load_ranks of each path (`full` for all, or per path), the paths analysed in parallel
     processes when there are several cores and the traces are large enough to repay a worker's
-    start; one after another otherwise."""
+    start (the default memory budget split between them); one after another otherwise."""
     wanted = full if isinstance(full, list) else [full] * len(paths)
     workers = min(len(paths), available_cores())
     if workers <= 1 or _input_bytes(paths) < PARALLEL_MIN_BYTES:
         return [load_ranks(path, whole) for path, whole in zip(paths, wanted, strict=True)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    from tracekit.readers.memory_budget import traces_pool
+
+    with traces_pool(workers) as pool:
         return [_shown(loaded) for loaded in pool.map(_loaded, paths, wanted)]
 
 

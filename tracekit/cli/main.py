@@ -174,8 +174,9 @@ def analyze_command(
             "--memory-budget",
             envvar=MEMORY_BUDGET_ENV,
             metavar="SIZE",
-            help="Memory a trace's event table may use, e.g. 2GB; a larger one is kept on a "
-            "memory-mapped temporary file (Kineto traces).",
+            help="Memory a trace's read and analysis may use, e.g. 2GB (default: 80% of the memory "
+            "available); an event table over half of it is kept on a memory-mapped temporary file "
+            "(Kineto traces).",
         ),
     ] = None,
 ) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -157,10 +156,14 @@ def _documents(result: list[Document] | tuple[str, str]) -> list[Document]:
 
 
 def _on_pool(sources: list[RankSource], options: Options, jobs: int) -> list:
+    """The ranks on `jobs` worker processes at most; the default memory budget is split between them
+    (a budget that is set is each one's)."""
     workers = min(jobs, len(sources))
     if workers <= 1:
         return [analyse_rank(source, options) for source in sources]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    from tracekit.readers.memory_budget import traces_pool
+
+    with traces_pool(workers) as pool:
         return list(pool.map(analyse_rank, sources, [options] * len(sources)))
 
 

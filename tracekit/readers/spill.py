@@ -1,5 +1,6 @@
 """Where a reader keeps the rows of a large trace: in memory, or on temporary files when the table
-would not fit the memory budget (`--memory-budget`, `TRACEKIT_MEMORY_BUDGET`, e.g. `2GB`).
+would not fit the memory budget (tracekit/readers/memory_budget.py: `--memory-budget`, else a share
+of the memory available).
 
 A spilled table is appended piece by piece to one raw file per column, memory-mapped at the end,
 then written column by column as Arrow IPC files that are memory-mapped, each column's pages
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import atexit
 import mmap
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -24,25 +24,11 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit import resident
-from tracekit.errors import TraceError
 from tracekit.model.trace import whole_column
-from tracekit.readers.source import parse_size
 
-MEMORY_BUDGET_ENV = "TRACEKIT_MEMORY_BUDGET"
 TABLE_SHARE = 0.5
 """Share of the budget the event table may take in memory; decoding and the analyses use the rest."""
 _folders: list[Path] = []
-
-
-def memory_budget(path: Path) -> int | None:
-    """The memory budget in bytes (TRACEKIT_MEMORY_BUDGET, e.g. `2GB`); None when unset."""
-    setting = os.environ.get(MEMORY_BUDGET_ENV, "").strip()
-    if not setting:
-        return None
-    budget = parse_size(setting)
-    if budget is None or budget <= 0:
-        raise TraceError(path, f"{MEMORY_BUDGET_ENV}={setting[:40]!r} is not a size such as 2GB")
-    return budget
 
 
 def fits(table_bytes: float, budget: int | None) -> bool:

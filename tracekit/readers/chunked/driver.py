@@ -31,8 +31,8 @@ from tracekit.parallel import available_cores, waiting
 from tracekit.readers.chunked import split
 from tracekit.readers.chunked.split import element_ends, exact_cut, find_events, quick_cut
 from tracekit.readers.chunked.window import BLOCK_BYTES, Content, Window
+from tracekit.readers.memory_budget import memory_budget
 from tracekit.readers.source import MAX_REPAIR_TRIES, content_size_hint
-from tracekit.readers.spill import memory_budget
 
 CHUNK_BYTES = 16 << 20
 """Bytes of events text per chunk; a file whose content is no larger is read whole."""

@@ -31,8 +31,9 @@ from tracekit.readers.kineto.events import (
     header,
 )
 from tracekit.readers.kineto.stream import Streamed, Unstreamable, read_streamed
+from tracekit.readers.memory_budget import memory_budget
 from tracekit.readers.source import content_size_hint, decode_json, decode_json_array, read_buffer
-from tracekit.readers.spill import Store, memory_budget
+from tracekit.readers.spill import Store
 
 __all__ = [
     "INPUT_COLUMNS",

@@ -32,8 +32,9 @@ from tracekit.readers.chunked.driver import Failure, Unstreamable, read_chunked
 from tracekit.readers.kineto import events as kinds
 from tracekit.readers.kineto.assemble import Assembly, default_of
 from tracekit.readers.kineto.columns import Piece, to_piece
+from tracekit.readers.memory_budget import memory_budget
 from tracekit.readers.source import UNTERMINATED, content_size_hint, first_line
-from tracekit.readers.spill import SpillStore, Store, fits, memory_budget
+from tracekit.readers.spill import SpillStore, Store, fits
 
 ROW_BYTES = sum(4 if pa.types.is_dictionary(f.type) else f.type.bit_width // 8 for f in EVENT_SCHEMA) + 12
 """Bytes of one table row (the name as its int32 code, plus the optional input-text codes)."""
