@@ -221,6 +221,7 @@ def test_a_memory_budget_bounds_the_decoding_workers(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv(driver.JOBS_ENV, raising=False)
     assert resident.PROCESS_BYTES == 64 << 20 and resident.WORKERS_SHARE == 0.5
     assert driver.read_jobs(1 << 30) == 64  # no budget: every core
+    assert driver.CHUNK_BYTES == 16 << 20 and driver.read_jobs(90 << 20) == 6  # no more than its chunks
     assert [driver.read_jobs(1 << 30, budget << 30) for budget in (2, 1, 8)] == [16, 8, 64]
     assert driver.read_jobs(1 << 30, 100 << 20) == 1  # decoded in this process
     assert driver.read_jobs(1 << 20, 8 << 30) == 1  # a small file: no workers either way

@@ -262,14 +262,16 @@ class _Reader:
 
 def read_jobs(size: int, budget: int | None = None) -> int:
     """Worker processes for a file of this size: every core for a large file (TRACEKIT_READ_JOBS
-    caps it), none inside a worker of the rank pool, or for a small file; under a memory budget, no
-    more than it holds (resident.processes_within)."""
+    caps it) but no more than its chunks (a fork costs its parent's time and pages: 16 workers for a
+    90 MB file's 6 chunks took 2 s more CPU), none inside a worker of the rank pool, or for a small
+    file; under a memory budget, no more than it holds (resident.processes_within)."""
     setting = os.environ.get(JOBS_ENV, "")
     cores = available_cores()
     jobs = int(setting) if setting.isdigit() and int(setting) > 0 else cores
     if size < PARALLEL_MIN_BYTES or multiprocessing.parent_process() is not None:
         return 1
-    return resident.processes_within(min(jobs, cores), budget)
+    chunks = -(-size // CHUNK_BYTES)
+    return resident.processes_within(min(jobs, cores, chunks), budget)
 
 
 def _pool(jobs: int, arrow_in_workers: bool) -> ProcessPoolExecutor:
