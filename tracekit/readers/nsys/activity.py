@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pyarrow as pa
 
+from tracekit.model.arrays import numeric
 from tracekit.model.schema import NONE, Kind, name_array
 from tracekit.model.steps import STEP_NAME, assign_steps
 from tracekit.readers import checked
@@ -209,7 +210,7 @@ def distinct_names(names: Names) -> tuple[list[str], np.ndarray]:
     """The distinct names and, per row, the index of its name among them (int32: the dictionary's own
     indices, not copied)."""
     array = name_array(names)
-    return array.dictionary.to_pylist(), array.indices.to_numpy(zero_copy_only=False)
+    return array.dictionary.to_pylist(), numeric(array.indices)
 
 
 def _counted(distinct: list[str], codes: np.ndarray, convert) -> list:

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from tracekit.errors import TraceError
+from tracekit.model.arrays import arrow, strings
 from tracekit.model.schema import NONE
 from tracekit.readers import checked
 from tracekit.readers.arrow_sqlite import integer_columns
@@ -209,12 +210,12 @@ def string_texts(
     """The StringIds text of the first of the id columns `keys` that names a string, else `fallback`,
     as one dictionary array: ids looked up in StringIds once, each distinct text checked once (what it
     notes counted per row). None when the ids are not all integers (then SQL looks them up)."""
-    strings = export.string_ids()
+    known = export.string_ids()
     columns = [rows[key] for key in keys]
     plain = [isinstance(c, np.ndarray) or set(map(type, c)) <= {int, type(None)} for c in columns]
-    if strings is None or not all(plain):
+    if known is None or not all(plain):
         return None
-    ids, values = strings
+    ids, values = known
     try:
         chosen = _first_named(ids, values, columns)
     except OverflowError:  # an id past int64 names no string; SQL says so the same way
@@ -227,7 +228,7 @@ def string_texts(
             dictionary.append(checked.text(value, field(table, name), fallback))
         for (noted_field, reason), noted in problems.counts.items():
             checked.note(noted_field, reason, noted * count)
-    return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(dictionary, pa.string()))
+    return pa.DictionaryArray.from_arrays(arrow(codes), strings(dictionary))
 
 
 def _first_named(ids: np.ndarray, values: list, columns: list[list | np.ndarray]) -> np.ndarray:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from tracekit.model.arrays import arrow, numeric
 from tracekit.model.correlation import launch_rows
 from tracekit.model.schema import NONE, Kind
 from tracekit.readers import checked
@@ -116,27 +117,27 @@ def with_collective_sizes(events: pa.Table, ranges: SizedRanges | None) -> pa.Ta
     if not len(kernels):
         return events
     n = events.num_rows
-    size = events.column("bytes").to_numpy().copy()
+    size = numeric(events.column("bytes")).copy()
     size[kernels] = ranges.bytes[holders]
     columns = {"group_size": ranges.group_size, "peer": ranges.peer}
-    table = events.set_column(events.schema.get_field_index("bytes"), "bytes", pa.array(size))
+    table = events.set_column(events.schema.get_field_index("bytes"), "bytes", arrow(size))
     for name, values in columns.items():
         column = np.full(n, NONE, dtype=np.int64)
         column[kernels] = values[holders]
-        table = table.append_column(pa.field(name, pa.int64(), nullable=False), pa.array(column))
+        table = table.append_column(pa.field(name, pa.int64(), nullable=False), arrow(column))
     return table
 
 
 def _launched_inside(events: pa.Table, ranges: SizedRanges) -> tuple[np.ndarray, np.ndarray]:
     """(kernel rows, sized range index): the communication kernels whose launch call lies inside a
     sized range on its thread (the latest-starting one), the first kernel of each range only."""
-    kind = events.column("kind").to_numpy()
+    kind = numeric(events.column("kind"))
     launch = launch_rows(events)
     kernels = np.flatnonzero((kind == Kind.COMMUNICATION) & (launch != NONE))
     calls = launch[kernels]
-    start = events.column("start_ns").to_numpy()
-    end = start + events.column("dur_ns").to_numpy()
-    key = thread_keys(events.column("process").to_numpy()[calls], events.column("thread").to_numpy()[calls])
+    start = numeric(events.column("start_ns"))
+    end = start + numeric(events.column("dur_ns"))
+    key = thread_keys(numeric(events.column("process"))[calls], numeric(events.column("thread"))[calls])
     holder = _enclosing(ranges, key, start[calls], end[calls])
     inside = holder != NONE
     kernels, holder = kernels[inside], holder[inside]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 
+from tracekit.model.arrays import strings
 from tracekit.model.trace import Trace
 from tracekit.readers import checked
 from tracekit.readers.nsys import activity, enums
@@ -109,7 +109,7 @@ def _copies(export: Export) -> checked.Block | None:
         "dst_memory": _mapped(codes["dstKind"], memory),
     }
     names = _mapped(codes["copyKind"], lambda code: enums.copy_display_name(kind_name(code)), object)
-    return activity.copy_rows(_common(MEMCPY, rows), pa.array(names.tolist(), pa.string()), copy)
+    return activity.copy_rows(_common(MEMCPY, rows), strings(names.tolist()), copy)
 
 
 def _memsets(export: Export) -> checked.Block | None:
