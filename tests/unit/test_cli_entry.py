@@ -4,6 +4,7 @@ the same exit status."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +75,28 @@ entry()
     result = _run(code, env={"TMPDIR": str(spill_root), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("spilled") and list(spill_root.iterdir()) == []
+
+
+def test_numpy_is_imported_with_one_blas_thread_unless_chosen(tmp_path: Path) -> None:
+    """OpenBLAS starts (and spins) a thread per core when numpy is imported: the command sets the
+    BLAS variables first, keeping the user's own."""
+    trace = write_trace(tmp_path / "t.json", [step(1, 0, 100), cpu_op("aten::mm", 1, 10, external_id=1)])
+    code = f"""
+import os, sys
+seen = []
+class Finder:
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy" and not seen:
+            seen.append((os.environ.get("OPENBLAS_NUM_THREADS"), os.environ.get("MKL_NUM_THREADS")))
+sys.meta_path.insert(0, Finder())
+sys.argv = ["tracekit", "analyze", {str(trace)!r}, "--no-json", "--no-html"]
+from tracekit.cli import entry
+try:
+    entry.main()
+finally:
+    print(seen)
+"""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    default, chosen = _run(code, env=env), _run(code, env={**env, "OPENBLAS_NUM_THREADS": "4"})
+    assert default.stdout.strip().splitlines()[-1] == "[('1', '1')]", default.stderr
+    assert chosen.stdout.strip().splitlines()[-1] == "[('4', '1')]", chosen.stderr
