@@ -45,6 +45,8 @@ RSS_TARGET_BYTES = 2e9
 summed RSS counts a page that 16 forked step helpers share with their parent 16 times)."""
 THROUGHPUT_TARGET = 150e6  # bytes/s of analyze on the ~480 MB trace
 SAMPLE_S = 0.02
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""Set to 1 by the command before numpy is imported (tracekit/cli/entry.py), and so in `read`'s child."""
 
 
 @dataclass
@@ -71,7 +73,9 @@ class Runs:
 
 
 def read_only(path: Path) -> None:
-    """The child of the `read` measurement: read_trace alone."""
+    """The child of the `read` measurement: read_trace alone, numpy's BLAS set as the command sets it."""
+    for variable in BLAS_THREADS:
+        os.environ.setdefault(variable, "1")
     from tracekit.readers import read_trace
 
     began = time.perf_counter()

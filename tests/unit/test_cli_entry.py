@@ -100,3 +100,11 @@ finally:
     default, chosen = _run(code, env=env), _run(code, env={**env, "OPENBLAS_NUM_THREADS": "4"})
     assert default.stdout.strip().splitlines()[-1] == "[('1', '1')]", default.stderr
     assert chosen.stdout.strip().splitlines()[-1] == "[('4', '1')]", chosen.stderr
+
+
+def test_the_bench_reads_with_the_commands_blas_setting() -> None:
+    from bench import bench_kineto
+
+    from tracekit.cli import entry
+
+    assert bench_kineto.BLAS_THREADS == entry.BLAS_THREADS
