@@ -104,7 +104,6 @@ finally:
 
 def test_the_bench_reads_with_the_commands_blas_setting() -> None:
     from bench import bench_kineto
-
     from tracekit.cli import entry
 
     assert bench_kineto.BLAS_THREADS == entry.BLAS_THREADS
