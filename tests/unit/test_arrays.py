@@ -1,5 +1,5 @@
 """tracekit/model/arrays.py: numpy from Arrow and back through buffers, equal to pyarrow's own
-conversions (which import pandas), and no pandas for the analysis of a Kineto trace or an nsys export."""
+conversions (which import pandas), and no pandas for the analysis of a Kineto, nsys or Ascend trace."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 from tracekit.model.arrays import arrow, numeric, strings
+from tracekit.readers.chunked import driver
 
 GPU_TRACES = Path(__file__).resolve().parents[1] / "data" / "gpu"
 
@@ -93,3 +94,40 @@ def test_an_nsys_export_is_analysed_without_pandas(tmp_path: Path) -> None:
     subprocess.run(simulate, capture_output=True, check=True, timeout=120)
     outputs = ["--json", str(tmp_path / "a.json"), "--html", str(tmp_path / "a.html")]
     assert not _imports_pandas(["analyze", str(export), *outputs])
+
+
+_NO_PANDAS_IN_WORKERS = """
+import os, sys
+from pathlib import Path
+main = os.getpid()
+class Refused:
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas" and os.getpid() != main:
+            raise ImportError("pandas in a reader's worker")
+sys.meta_path.insert(0, Refused())
+from tracekit.readers import read_traces
+from tracekit.readers.chunked import driver, split
+whole = [t.events for t in read_traces(Path(sys.argv[1]))]
+driver.PARALLEL_MIN_BYTES, driver.CHUNK_BYTES, split.QUICK_WINDOW = 0, 16 << 10, 2048
+os.environ[driver.JOBS_ENV] = "2"
+pools = []
+made = driver._pool
+driver._pool = lambda jobs: pools.append(jobs) or made(jobs)
+chunked = [t.events for t in read_traces(Path(sys.argv[1]))]
+print(pools, all(a.equals(b) for a, b in zip(whole, chunked, strict=True)), "pandas" in sys.modules)
+"""
+
+
+def test_an_ascend_trace_is_read_by_workers_and_analysed_without_pandas(tmp_path: Path) -> None:
+    """The Ascend readers' conversions go through model/arrays too: neither the analysis nor the
+    chunked timeline read's worker processes import pandas (whose import each would pay)."""
+    if driver.read_jobs(1 << 30) < 2:
+        pytest.skip("one core: no workers")
+    folder = tmp_path / "npu"
+    simulate = [sys.executable, "-m", "tracekit", "simulate", "case000", "--format", "msprof"]
+    subprocess.run([*simulate, "--inferences", "8", "-o", str(folder)], capture_output=True, check=True)
+    outputs = ["--json", str(tmp_path / "a.json"), "--html", str(tmp_path / "a.html")]
+    assert not _imports_pandas(["analyze", str(folder), *outputs])
+    probe = [sys.executable, "-c", _NO_PANDAS_IN_WORKERS, str(folder)]
+    done = subprocess.run(probe, capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.split() == ["[2]", "True", "False"], done.stderr

@@ -109,30 +109,6 @@ def test_the_meanwhile_task_runs_once_while_the_workers_decode(
     assert len(seen) == 1 and seen[0] < len(events)
 
 
-@pytest.mark.parametrize("arrow_in_workers", [True, False])
-def test_pyarrow_s_first_use_is_before_the_fork_only_where_the_workers_use_it(
-    tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch, arrow_in_workers: bool
-) -> None:
-    """pyarrow's first conversion imports pandas: before the workers fork where they use pyarrow's
-    conversions (else each would import it), and nowhere where they use none (this process needs none
-    either: tracekit/model/arrays.py)."""
-    monkeypatch.setattr(driver, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setenv(driver.JOBS_ENV, "2")
-    if driver.read_jobs(1 << 30) < 2:
-        pytest.skip("one core: no workers")
-    events = [{"ph": "X", "name": f"k{n}", "ts": n} for n in range(100_000)]
-    path = tmp_path / "t.json"
-    path.write_text(json.dumps(events))
-    collected: list[_Collector] = []
-    used_after: list[int] = []
-    monkeypatch.setattr(driver, "_first_arrow_use", lambda: used_after.append(len(collected[-1].events)))
-    driver.read_chunked(
-        path, _decode, lambda: collected.append(_Collector()) or collected[-1], arrow_in_workers
-    )
-    assert collected[-1].events == events
-    assert used_after == ([0] if arrow_in_workers else [])
-
-
 def test_an_unterminated_array_is_read_up_to_its_last_element(tmp_path: Path, small_chunks: None) -> None:
     events = _events(100_000)
     text = json.dumps(events)

@@ -16,6 +16,7 @@ import pyarrow as pa
 from tracekit.analysis.ascend_breakdown import group_rows, segment_lengths, step_bounds, time_breakdown
 from tracekit.analysis.columns import Columns
 from tracekit.analysis.stats import nearest_rank, ratio
+from tracekit.model.arrays import numeric
 from tracekit.model.intervals import total_length, union
 from tracekit.model.schema import DEVICE_KINDS, NONE, CopyDirection, Kind
 from tracekit.model.trace import row_texts
@@ -72,7 +73,7 @@ class _View:
         """The Ascend columns of `table`; the canonical ones come from the analysis' `cols`."""
         n = table.num_rows
         text = {c: row_texts(table, c) for c in _STRING_COLUMNS}
-        ints = {c: table.column(c).to_numpy() if c in table.column_names else np.full(n, NONE, dtype=np.int64)
+        ints = {c: numeric(table.column(c)) if c in table.column_names else np.full(n, NONE, dtype=np.int64)
                 for c in _INT_COLUMNS}  # fmt: skip
         return cls(
             start=cols.start,

@@ -55,21 +55,41 @@ def arrow(values: np.ndarray) -> pa.Array:
     """A 1-D numpy array of numbers or booleans as an Arrow array of its own type."""
     values = np.ascontiguousarray(values)
     if values.dtype == np.bool_:
-        bits = np.packbits(values, bitorder="little")
-        return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
+        return pa.Array.from_buffers(pa.bool_(), len(values), [None, _bitmap(values)])
     own = _ARROW_TYPES.get(values.dtype)
     if own is None or values.ndim != 1:
         return pa.array(values)
     return pa.Array.from_buffers(own, len(values), [None, pa.py_buffer(values)])
 
 
-def strings(values: Sequence[str]) -> pa.Array:
-    """Python strings (no None) as an Arrow string array."""
-    encoded = [value.encode() for value in values]
+def booleans(values: pa.Array | pa.ChunkedArray, null: bool = False) -> np.ndarray:
+    """A boolean Arrow array (a compute function's result) as a numpy bool array, nulls as `null`."""
+    if isinstance(values, pa.ChunkedArray):
+        return np.concatenate([booleans(chunk, null) for chunk in values.chunks] or [np.empty(0, bool)])
+    if len(values) == 0:
+        return np.empty(0, dtype=bool)
+    bits = np.frombuffer(values.buffers()[1], dtype=np.uint8)
+    result = np.unpackbits(bits, count=values.offset + len(values), bitorder="little")[values.offset :]
+    result = result.astype(bool)
+    return np.where(_valid(values), result, null) if values.null_count else result
+
+
+def nulls(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Which values are null, as a numpy bool array (`is_null()` without its conversion)."""
+    if isinstance(values, pa.ChunkedArray):
+        return np.concatenate([nulls(chunk) for chunk in values.chunks] or [np.empty(0, bool)])
+    return ~_valid(values) if values.null_count else np.zeros(len(values), dtype=bool)
+
+
+def strings(values: Sequence[str | None]) -> pa.Array:
+    """Python strings (None: a null) as an Arrow string array."""
+    missing = [value is None for value in values]
+    encoded = [b"" if value is None else value.encode() for value in values]
     offsets = _offsets(encoded)
     kind, width = (pa.string(), np.int32) if offsets[-1] < 2**31 else (pa.large_string(), np.int64)
+    validity = _bitmap(~np.array(missing, dtype=bool)) if any(missing) else None
     return pa.Array.from_buffers(
-        kind, len(encoded), [None, pa.py_buffer(offsets.astype(width)), _joined(encoded)]
+        kind, len(encoded), [validity, pa.py_buffer(offsets.astype(width)), _joined(encoded)]
     )
 
 
@@ -88,6 +108,10 @@ def _offsets(values: Sequence[object]) -> np.ndarray:
 
 def _joined(values: Sequence[object]) -> pa.Buffer:
     return pa.py_buffer(b"".join(values))
+
+
+def _bitmap(flags: np.ndarray) -> pa.Buffer:
+    return pa.py_buffer(np.packbits(flags, bitorder="little"))
 
 
 def _valid(values: pa.Array) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from tracekit.model.arrays import arrow
 from tracekit.model.schema import NONE
 from tracekit.readers import checked
 from tracekit.readers.ascend.scalars import Codes
@@ -104,4 +105,4 @@ def _coded(texts: Texts, n: int) -> Codes:
 def _ascend_column(values: np.ndarray | Codes) -> pa.Array:
     if isinstance(values, Codes):
         return values.dictionary_array()
-    return pa.array(values, type=pa.int64())
+    return arrow(np.asarray(values, dtype=np.int64))

@@ -19,7 +19,7 @@ from operator import itemgetter
 import numpy as np
 import pyarrow as pa
 
-from tracekit.model.arrays import binary
+from tracekit.model.arrays import arrow, binary, numeric, strings
 from tracekit.model.schema import NONE
 from tracekit.readers import checked
 from tracekit.readers.ascend.values import (
@@ -47,14 +47,12 @@ class Scalars:
         types = set(map(type, values))
         if not types <= {int, type(None)}:  # floats, bools, texts: as they are
             return Scalars(objects=values)
+        absent = np.fromiter((value is None for value in values), bool, len(values))
         try:
-            if type(None) not in types:
-                return Scalars(np.fromiter(values, np.int64, len(values)), np.zeros(len(values), dtype=bool))
-            column = pa.array(values, pa.int64())
+            ints = np.fromiter((0 if value is None else value for value in values), np.int64, len(values))
         except OverflowError:  # beyond int64 (the 2^64-1 sentinel): as they are
             return Scalars(objects=values)
-        absent = column.is_null().to_numpy(zero_copy_only=False)
-        return Scalars(column.fill_null(0).to_numpy(zero_copy_only=False), absent)
+        return Scalars(ints, absent)
 
     def __len__(self) -> int:
         return len(self.ints) if self.objects is None else len(self.objects)
@@ -125,11 +123,10 @@ class Codes:
     @staticmethod
     def of_texts(values: list[str]) -> Codes:
         """Codes.of for texts, by Arrow's hash table (the same codes); Codes.of when some are None."""
-        encoded = pa.array(values, pa.string()).dictionary_encode()
-        if encoded.null_count:
+        if None in values:
             return Codes.of(values)
-        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        return Codes(encoded.dictionary.to_pylist(), codes)
+        encoded = strings(values).dictionary_encode()
+        return Codes(encoded.dictionary.to_pylist(), numeric(encoded.indices).astype(np.int64))
 
     @staticmethod
     def of_cells(cells: pa.Array, convert: Callable[[str], object]) -> Codes:
@@ -175,11 +172,11 @@ class Codes:
     def dictionary_array(self) -> pa.DictionaryArray:
         """The values as Arrow's dictionary_encode of the texts gives them: int32 indices into the
         values used, in order of first occurrence."""
-        encoded = pa.array(self.codes, pa.int64()).dictionary_encode()
-        used = [self.values[code] for code in encoded.dictionary.to_numpy(zero_copy_only=False).tolist()]
+        encoded = arrow(self.codes.astype(np.int64)).dictionary_encode()
+        used = [self.values[code] for code in numeric(encoded.dictionary).tolist()]
         if None in used:  # null cells, not a null text
-            return pa.array(self.array().tolist(), pa.string()).dictionary_encode()
-        return pa.DictionaryArray.from_arrays(encoded.indices, pa.array(used, pa.string()))
+            return strings(self.array().tolist()).dictionary_encode()
+        return pa.DictionaryArray.from_arrays(encoded.indices, strings(used))
 
     def array(self) -> np.ndarray:
         """The values as an object array."""

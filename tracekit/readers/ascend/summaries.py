@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 
 from tracekit.errors import TraceError
+from tracekit.model.arrays import arrow, numeric, strings
 from tracekit.readers import checked
 from tracekit.readers.ascend.headers import (
     ALIASES,
@@ -123,7 +124,7 @@ def read_csv(path: Path, required: tuple[str, ...], what: str) -> tuple[dict[str
     if missing:
         raise TraceError(path, f"not a {what} CSV: missing column(s) {', '.join(missing)}")
     blank = _blank_rows(table)
-    table = table.filter(pa.array(~blank)) if blank.any() else table
+    table = table.filter(arrow(~blank)) if blank.any() else table
     width, n = table.num_columns, table.num_rows
     columns = {key: _cleaned(table.column(i)) if i < width else blank_cells(n) for key, i in index.items()}
     return columns, table.num_rows
@@ -163,7 +164,7 @@ def _python_csv(path: Path, data: bytes) -> tuple[list[str], pa.Table]:
     header = [clean(h) for h in rows[0]]
     width = max(len(header), *(len(row) for row in rows))
     cells = [[row[i] if i < len(row) else "" for row in rows[1:]] for i in range(width)]
-    return header, pa.table({f"c{i}": pa.array(c, pa.string()) for i, c in enumerate(cells)})
+    return header, pa.table({f"c{i}": strings(c) for i, c in enumerate(cells)})
 
 
 def _blank_rows(table: pa.Table) -> np.ndarray:
@@ -173,15 +174,16 @@ def _blank_rows(table: pa.Table) -> np.ndarray:
         return blank
     candidates = np.flatnonzero(_blank(table.column(0)))
     if len(candidates):
-        rest = table.take(pa.array(candidates))
+        rest = table.take(arrow(candidates))
         blank[candidates] = np.logical_and.reduce([_blank(column) for column in rest.columns])
     return blank
 
 
 def _blank(column: pa.ChunkedArray) -> np.ndarray:
-    # compute functions on a ChunkedArray import pandas (0.5 s): one Array each
+    # compute functions on a ChunkedArray, or with a Python scalar, import pandas (0.5 s): one Array
+    # each, compared in numpy
     trimmed = pc.utf8_trim_whitespace(column.combine_chunks())
-    return pc.equal(pc.utf8_length(trimmed), 0).to_numpy(zero_copy_only=False)
+    return numeric(pc.utf8_length(trimmed), null=-1) == 0
 
 
 def _cleaned(column: pa.ChunkedArray) -> pa.Array:
@@ -196,7 +198,7 @@ def read_kernel_details(path: Path) -> Kernels:
     column = _columns(path, cells, n)
     start, dur = column.times("start_us"), column.times("duration_us")
     keep = (start != checked.INVALID_NS) & (dur != checked.INVALID_NS)
-    cells = {key: values.filter(pa.array(keep)) for key, values in cells.items()}
+    cells = {key: values.filter(arrow(keep)) for key, values in cells.items()}
     column = _columns(path, cells, int(keep.sum()))
     attributes = {key: column.texts(key) for key in ("core_type", "op_type", "op_state", "input_dtypes")}
     attributes["input_shapes"] = column.texts("input_shapes")

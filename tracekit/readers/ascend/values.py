@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tracekit.model.arrays import arrow, booleans, numeric, strings
 from tracekit.model.schema import NONE
 from tracekit.readers import checked
 from tracekit.readers.ascend.headers import clean
@@ -179,14 +180,13 @@ def text_ints(
 ) -> np.ndarray:
     """Integer text cells (`to_int`) as int64: plain digits by one cast, the others once per
     distinct text."""
-    plain = pc.and_(pc.ascii_is_decimal(cells), pc.less_equal(pc.utf8_length(cells), 18))
-    plain = plain.to_numpy(zero_copy_only=False)
+    plain = booleans(pc.ascii_is_decimal(cells)) & (numeric(pc.utf8_length(cells), null=19) <= 18)
     result = np.full(len(cells), NONE, dtype=np.int64)
     if plain.any():
-        digits = cells.filter(pa.array(plain)).cast(pa.int64()).to_numpy()
+        digits = numeric(cells.filter(arrow(plain)).cast(pa.int64()))
         result[plain] = _in_range(digits, field, low, high)
     if not plain.all():
-        others = cells.filter(pa.array(~plain))
+        others = cells.filter(arrow(~plain))
         result[~plain] = distinct_cells(others, lambda text: to_int(text, field, low, high)).astype(np.int64)
     return result
 
@@ -203,12 +203,12 @@ def converted_cells(cells: pa.Array, convert: Callable[[str], object]) -> tuple[
     """convert(text) for each distinct text of the cells (converted_once: its warnings counted once
     per cell holding it), and per cell the index of its text's result."""
     encoded = cells.dictionary_encode()
-    texts, codes = encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
+    texts, codes = encoded.dictionary.to_pylist(), numeric(encoded.indices)
     return converted_once(texts, np.bincount(codes, minlength=len(texts)).tolist(), convert), codes
 
 
 def _null_cells(cells: pa.Array) -> np.ndarray:
-    return pc.is_in(cells, pa.array(sorted(NULL_TEXTS))).to_numpy(zero_copy_only=False)
+    return booleans(pc.is_in(cells, strings(sorted(NULL_TEXTS))))
 
 
 def _or_none(ns: int | None) -> int:

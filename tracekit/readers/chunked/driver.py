@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import pyarrow as pa
-
 from tracekit import resident
 from tracekit.parallel import available_cores, waiting
 from tracekit.readers.chunked import split
@@ -88,28 +86,23 @@ def read_chunked(
     path: Path,
     decode: Callable[[bytes | memoryview], object],
     collector: Callable[[], Collector],
-    arrow_in_workers: bool = True,
 ) -> tuple[Around, Collector] | bytes:
     """The content as bytes when it fits one chunk (no decode); otherwise every chunk decoded by
     `decode` (a module-level function: it runs in worker processes when the file is large) and given,
     in file order, to one collector made by `collector()`; a quick-cut chunk that fails to decode makes
     a second pass with exact cuts and a new collector; an exact chunk that fails raises Unstreamable
-    with the failure's message located in the whole file (event index and byte). `arrow_in_workers`:
-    whether `decode` uses pyarrow's conversions, whose first use imports pandas (0.15 s): then done
-    here, before the workers fork, not in each of them (this process needs none: tracekit/model/arrays.py)."""
+    with the failure's message located in the whole file (event index and byte)."""
     try:
-        return _Reader(path, decode, collector, False, arrow_in_workers).run()
+        return _Reader(path, decode, collector, False).run()
     except _Misfit:
-        return _Reader(path, decode, collector, True, arrow_in_workers).run()
+        return _Reader(path, decode, collector, True).run()
 
 
 class _Reader:
     """One pass over the content: cut, decode (here or in workers), collect in file order."""
 
-    def __init__(
-        self, path: Path, decode: Decode, collector: Callable[[], Collector], exact: bool, arrow: bool
-    ) -> None:
-        self.path, self.decode, self.exact, self.arrow_in_workers = path, decode, exact, arrow
+    def __init__(self, path: Path, decode: Decode, collector: Callable[[], Collector], exact: bool) -> None:
+        self.path, self.decode, self.exact = path, decode, exact
         self.size_hint = content_size_hint(path)
         self.collector = collector()
         self.content = Content(path)
@@ -126,7 +119,7 @@ class _Reader:
                 return self.window.bytes()
             head = self._head()
             jobs = read_jobs(self.size_hint, memory_budget(self.path))
-            self.pool = _pool(jobs, self.arrow_in_workers) if jobs > 1 else None
+            self.pool = _pool(jobs) if jobs > 1 else None
             self._cut_all(jobs)
             self._cut_before_tail(jobs)
             tail, unterminated = self._last_chunk()
@@ -274,17 +267,10 @@ def read_jobs(size: int, budget: int | None = None) -> int:
     return resident.processes_within(min(jobs, cores, chunks), budget)
 
 
-def _pool(jobs: int, arrow_in_workers: bool) -> ProcessPoolExecutor:
-    if arrow_in_workers:
-        _first_arrow_use()  # once here, not in every worker
+def _pool(jobs: int) -> ProcessPoolExecutor:
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
-
-
-def _first_arrow_use() -> None:
-    """pyarrow's first use imports pandas (0.15 s); later ones cost nothing."""
-    pa.array([""])
 
 
 _scratch = bytearray()

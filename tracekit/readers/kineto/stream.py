@@ -4,7 +4,7 @@ decodes each with `decode_chunk` (typed msgspec, then columns: columns.to_piece)
 processes when there are cores and the file is large; `_Collector` takes the pieces in file order
 and assembles them (assemble.py) into a store chosen from the first piece (spill.py). Neither the
 chunks' conversion nor the assembly uses pyarrow's conversions (tracekit/model/arrays.py), whose
-first use imports pandas (0.15 s): no process of the read imports it (`arrow_in_workers`).
+first use imports pandas (0.15 s): no process of the read imports it.
 
 The document around the array (the Kineto header before it, the keys after it) is decoded at the end
 with the array replaced by `null`.
@@ -55,7 +55,7 @@ class Streamed:
 
 def read_streamed(path: Path) -> Streamed | bytes:
     """Read a trace chunk by chunk; its content as bytes instead when it fits in one chunk."""
-    result = read_chunked(path, decode_chunk, lambda: _Collector(path), arrow_in_workers=False)
+    result = read_chunked(path, decode_chunk, lambda: _Collector(path))
     if isinstance(result, bytes):
         return result
     around, collector = result
