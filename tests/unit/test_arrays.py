@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
-from tracekit.model.arrays import arrow, numeric, strings
+from tracekit.model.arrays import arrow, booleans, numeric, strings
 from tracekit.readers.chunked import driver
 
 GPU_TRACES = Path(__file__).resolve().parents[1] / "data" / "gpu"
@@ -53,11 +54,23 @@ def test_arrow_makes_what_pa_array_makes(values: np.ndarray) -> None:
     assert arrow(values[::2]).equals(pa.array(values[::2]))  # a strided view is made contiguous first
 
 
+def test_booleans_read_what_to_numpy_gives() -> None:
+    flags = pc.equal(pa.array([1, 2, None, 4, 1, 1, 1, 1, 1, 2, 1]), pa.array([1] * 11))
+    for given in (flags, flags.slice(3), pa.chunked_array([flags, flags.slice(2, 5)])):
+        expected = [bool(value) for value in given.to_pylist()]  # None: False
+        assert booleans(given).dtype == bool and booleans(given).tolist() == expected
+    assert booleans(flags, null=True).tolist()[2] is True
+    assert booleans(pa.chunked_array([], type=pa.bool_())).tolist() == []
+
+
 def test_strings_make_a_string_array() -> None:
     values = ["", "aten::mm", "ünïcode", "x" * 1000]
     made = strings(values)
     assert made.type == pa.string() and made.equals(pa.array(values, pa.string()))
     assert strings([]).equals(pa.array([], pa.string()))
+    with_nulls = ["a", None, "", None, "bc"]
+    made = strings(with_nulls)
+    assert made.equals(pa.array(with_nulls, pa.string())) and made.null_count == 2
 
 
 @pytest.mark.parametrize("command", ["analyze", "diff"])

@@ -1,11 +1,12 @@
 """numpy arrays from Arrow columns and back, through their buffers.
 
-pyarrow's own conversions (`to_numpy`, `pa.array`) go through its pandas bridge, whose first use
-imports pandas: 0.15 to 0.27 s of every run that never needs pandas (a small Kineto trace's whole
-analysis is 0.6 s). Fixed-width numeric columns without nulls, the event table's own, are read and
-made here from their buffers instead (zero copy for a column of one chunk), and text or raw JSON
-arrays from their joined bytes (the Kineto and Ascend readers' workers too); anything else falls back
-to pyarrow's conversion.
+pyarrow's own conversions (`to_numpy`, `pa.array`, `pa.scalar`) go through its pandas bridge, whose
+first use imports pandas: 0.15 to 0.27 s of every run that never needs pandas (a small Kineto trace's
+whole analysis is 0.6 s). Fixed-width numeric and boolean columns, the event table's own and the
+compute functions' results, are read and made here from their buffers instead (zero copy for a
+column of one chunk), and text or raw JSON arrays from their joined bytes (the readers' workers too);
+anything else falls back to pyarrow's conversion. The Kineto, nsys and Ascend paths import no pandas
+(tests/unit/test_arrays.py); the Python API's DataFrames do.
 """
 
 from __future__ import annotations
@@ -72,13 +73,6 @@ def booleans(values: pa.Array | pa.ChunkedArray, null: bool = False) -> np.ndarr
     result = np.unpackbits(bits, count=values.offset + len(values), bitorder="little")[values.offset :]
     result = result.astype(bool)
     return np.where(_valid(values), result, null) if values.null_count else result
-
-
-def nulls(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Which values are null, as a numpy bool array (`is_null()` without its conversion)."""
-    if isinstance(values, pa.ChunkedArray):
-        return np.concatenate([nulls(chunk) for chunk in values.chunks] or [np.empty(0, bool)])
-    return ~_valid(values) if values.null_count else np.zeros(len(values), dtype=bool)
 
 
 def strings(values: Sequence[str | None]) -> pa.Array:
