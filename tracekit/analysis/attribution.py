@@ -173,7 +173,7 @@ class _Walk:
 
     def _from_time(self, time: int, previous_step: bool) -> None:
         """Continue from the host at `time` (an operation bound by earlier work or by nothing)."""
-        begins = self.timeline.begins  # non-decreasing: the replayed host clock only advances
+        begins = self.timeline.begins  # sorted where the entries do not overlap; bisect as searchsorted
         j = bisect_right(begins, time) - 1
         if previous_step or j < 0:
             self._add(self.timeline.start, time, "other", ("gap", max(j, 0)))
@@ -233,7 +233,7 @@ def _gap_splits(model: StepModel, entries: list[Entry]) -> tuple[np.ndarray, np.
 def _host_ranges(model: StepModel, entries: list[Entry]) -> tuple[Intervals, Intervals]:
     """The driving thread's CPU operators and annotations as two interval sets: those that hold no
     host entry (work that launches nothing: pre- and post-processing) and those that do."""
-    lo, hi = (np.concatenate(pair) for pair in zip(model.cpu_ops, model.markers, strict=True))
+    lo, hi = model.host_spans
     starts = np.sort(np.array([e.a for e in entries], dtype=np.int64))
     holds = np.zeros(len(lo), dtype=bool)
     if len(starts):

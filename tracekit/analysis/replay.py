@@ -120,6 +120,11 @@ class StepModel:
         changes ask for them per step; models are not changed in place)."""
         return read_only(interval_arrays([(e.a, e.b) for e in self.entries]))
 
+    @property
+    def host_spans(self) -> Intervals:
+        """`cpu_ops` then `markers`, as one set of ranges (not sorted as a whole)."""
+        return Intervals(*(np.concatenate(pair) for pair in zip(self.cpu_ops, self.markers, strict=True)))
+
 
 def read_only(arrays: tuple[np.ndarray, np.ndarray]) -> Intervals:
     """The arrays as Intervals, made read-only: a model's ranges are shared by every change."""

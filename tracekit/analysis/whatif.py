@@ -299,7 +299,7 @@ def _host_stage(model: StepModel, device_busy: Intervals) -> int:
     bookkeeping or a thread waiting for a hand-off: none of it is a stage another worker could run
     ahead."""
     entries = model.entry_spans
-    spans = Intervals(*(np.concatenate(pair) for pair in zip(model.cpu_ops, model.markers, strict=True)))
+    spans = model.host_spans
     holds_a_call = holds_any(spans, entries)
     taken = union(
         np.concatenate([entries.starts, spans.starts[holds_a_call], device_busy.starts]),
