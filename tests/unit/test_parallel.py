@@ -218,3 +218,17 @@ def test_the_plan_and_claims_steps_are_done_here_and_the_rest_shared_largest_fir
     assert sizes == sorted(sizes, reverse=True)
     monkeypatch.setattr(whatif_steps, "spare_jobs", lambda: 1)
     assert whatif_steps._split(models) == (list(range(32)), [])
+    monkeypatch.setattr(whatif_steps, "spare_jobs", lambda: len(kept) + 1)  # a helper per kept step
+    kept_none, every = whatif_steps._split(models)
+    assert kept_none == [] and sorted(every) == list(range(32))  # this process plans meanwhile
+
+
+@needs_fork
+def test_the_whatif_with_a_helper_for_every_planned_step_gives_the_same_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kept: list[int] = []
+    real_split = whatif_steps._split
+    monkeypatch.setattr(whatif_steps, "_split", lambda *a: kept.append(len((p := real_split(*a))[0])) or p)
+    serial = _analysed(monkeypatch, 1)
+    assert _analysed(monkeypatch, 10) == serial and kept[-1] == 0

@@ -73,11 +73,16 @@ def step_work(
 
 def _split(models: list[StepModel]) -> tuple[list[int], list[int]]:
     """Model indices done first here (the plan's and the claims' steps; every step when the steps are
-    small or the helpers would have none) and those shared, largest first."""
+    small or the helpers would have none) and those shared, largest first. With a helper for each of
+    the plan's steps, none is kept: this process plans while the helpers take every step (the plan
+    then edits and replays its steps here again, which costs less than waiting for them)."""
     sizes = [len(model.rows) for model in models]
-    if spare_jobs() <= 1 or sum(sizes) < PARALLEL_MIN_OPS:
+    helpers = spare_jobs() - 1
+    if helpers < 1 or sum(sizes) < PARALLEL_MIN_OPS:
         return list(range(len(models))), []
     kept = sorted({*representative(len(models)), median_step(models)})
+    if helpers >= len(kept):
+        kept = []
     shared = sorted(set(range(len(models))) - set(kept), key=lambda i: (-sizes[i], i))
     return kept, shared
 
