@@ -1,8 +1,9 @@
 """The what-if's work on each replayed step, which no other step's needs: the step's critical path and
 each change's replayed estimate of it. The steps are shared with forked helpers (tracekit/parallel.py):
 this process first does the steps the plan and the claims edit again (their edits and replays are
-cached here) and the plan itself, then takes steps like the helpers, largest first; the numbers are
-the same as with every step computed here, one after another.
+cached here) and the plan itself, then takes steps like the helpers, largest first (with a helper for
+each of those steps, it plans while the helpers take every step); the numbers are the same as with
+every step computed here, one after another.
 """
 
 from __future__ import annotations
