@@ -66,12 +66,28 @@ def test_unknown_memory_is_no_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     assert budgets.memory_budget(Path("t.json")) is None
 
 
-def test_the_usable_memory_is_the_available_capped_by_the_cgroup(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=8 * GIB))
+def test_the_usable_memory_is_the_available_capped_by_the_cgroup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       24683664 kB\nMemFree: 1 kB\nMemAvailable:    8388608 kB\n")
+    monkeypatch.setattr(budgets, "MEMINFO", meminfo)
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=3 * GIB))
     monkeypatch.setattr(budgets, "cgroup_limit", lambda membership, root: 2 * GIB)
     assert budgets.usable_memory() == 2 * GIB
     monkeypatch.setattr(budgets, "cgroup_limit", lambda membership, root: None)
-    assert budgets.usable_memory() == 8 * GIB
+    assert budgets.usable_memory() == 8 * GIB  # Linux's MemAvailable
+    meminfo.write_text("MemTotal: 24683664 kB\n")  # no MemAvailable (or not Linux): psutil's
+    assert budgets.usable_memory() == 3 * GIB
+    monkeypatch.setattr(budgets, "MEMINFO", tmp_path / "missing")
+    assert budgets.usable_memory() == 3 * GIB
+
+
+def test_meminfo_is_what_psutil_reports_here() -> None:
+    if not budgets.MEMINFO.exists():
+        pytest.skip("no /proc/meminfo: not Linux")
+    found = budgets.meminfo_available(budgets.MEMINFO)
+    assert found is not None and abs(found - psutil.virtual_memory().available) < 256 << 20
 
 
 def _cgroups(root: Path, membership: str, files: dict[str, str]) -> int | None:
