@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import sqlite3
 import subprocess
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from kineto_builder import kernel, runtime, step, write_trace
+
+from tracekit.cli import main as cli_main
 
 SAMPLE = ROOT / "sample_traces" / "h2d28_separate.pt.trace.json.gz"
 
@@ -178,3 +181,23 @@ def test_formats_and_version_commands() -> None:
     formats = _run("formats")
     assert formats.returncode == 0 and "kineto" in formats.stdout and "chrome" in formats.stdout
     assert _run("version").stdout.strip() == "0.1.0"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_shows_for_a_large_file_at_a_terminal_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    large, small = tmp_path / "large.json", tmp_path / "small.json"
+    with large.open("wb") as file:
+        file.truncate(cli_main.PROGRESS_MIN_BYTES)  # sparse: its size without its bytes
+    small.write_text("[]")
+    cases = ((large, _Terminal(), True), (large, io.StringIO(), False), (small, _Terminal(), False))
+    for path, stderr, shown in cases:
+        monkeypatch.setattr(sys, "stderr", stderr)
+        with cli_main._progress(path) as advance:
+            advance("analysing")
+        assert ("large.json" in stderr.getvalue()) == shown, (path, type(stderr))

@@ -371,16 +371,17 @@ def _run_path(traces: list[Path]) -> Path:
 
 @contextmanager
 def _progress(trace: Path | None):
-    """A progress bar on stderr for one file large enough to take more than a second."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
+    """A progress bar on stderr for one file large enough to take more than a second, where stderr is
+    a terminal (elsewhere nothing would show it, and rich.progress costs 22 ms to import)."""
     try:
         large = trace is not None and trace.is_file() and trace.stat().st_size >= PROGRESS_MIN_BYTES
     except OSError:  # unreadable: the reader says so in its one line
         large = False
-    if not large:
+    if not large or not sys.stderr.isatty():
         yield lambda _stage: None
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task(f"reading {trace.name}", total=3)
