@@ -31,13 +31,17 @@ _UNLIMITED = 1 << 60  # cgroup v1 writes "no limit" as a page-rounded 2**63 - 1
 def memory_budget(path: Path) -> int | None:
     """The memory budget in bytes: the setting, else the default (None where the machine's memory
     is unknown). A setting that is not a size is an input error naming `path`."""
-    setting = os.environ.get(MEMORY_BUDGET_ENV, "").strip()
+    setting = _setting()
     if not setting:
         return default_budget()
     budget = parse_size(setting)
     if budget is None or budget <= 0:
         raise TraceError(path, f"{MEMORY_BUDGET_ENV}={setting[:40]!r} is not a size such as 2GB")
     return budget
+
+
+def _setting() -> str:
+    return os.environ.get(MEMORY_BUDGET_ENV, "").strip()
 
 
 @cache
@@ -52,7 +56,7 @@ def shared_budget(processes: int) -> str | None:
     """The budget setting of each of `processes` processes that read and analyse traces at once: the
     default budget split between them; None where a budget is set (each process's own) or the memory
     is unknown."""
-    if os.environ.get(MEMORY_BUDGET_ENV, "").strip():
+    if _setting():
         return None
     budget = default_budget()
     return None if budget is None else str(max(budget // processes, 1))
