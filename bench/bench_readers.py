@@ -320,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(child(args.child[0], Path(args.child[1]))))
         return 0
+    for variable in bench_kineto.BLAS_THREADS:  # every child, the floors' too, as the command sets them
+        os.environ.setdefault(variable, "1")
     if args.rows:
         inputs = [(f, ensure_rows_input(f, n), f"{n:g} rows") for n in args.rows for f in args.formats]
     else:

@@ -15,7 +15,7 @@ TEXTS = st.lists(st.sampled_from(["", "a", "b", "MEMCPY_ASYNC", "Ascend Hardware
 
 
 def _codes(texts: list) -> Codes:
-    return Codes.of_texts(texts)
+    return Codes.of(texts)
 
 
 @settings(max_examples=200, deadline=None)

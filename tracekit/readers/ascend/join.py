@@ -46,7 +46,7 @@ def join_kernels(rows: EventRows, kernels: Kernels) -> int:
 
 def _name_codes(tasks: Codes, kernels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the tasks' and the kernels' names, equal where the names are."""
-    both = Codes.joined([tasks, Codes.of_texts(kernels.tolist())]).codes
+    both = Codes.joined([tasks, Codes.of(kernels.tolist())]).codes
     return both[: len(tasks)], both[len(tasks) :]
 
 

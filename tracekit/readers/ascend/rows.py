@@ -99,7 +99,7 @@ def _coded(texts: Texts, n: int) -> Codes:
         return texts
     if isinstance(texts, str):
         return Codes.constant(texts, n)
-    return Codes.of_texts(np.asarray(texts, dtype=object).tolist())
+    return Codes.of(np.asarray(texts, dtype=object).tolist())
 
 
 def _ascend_column(values: np.ndarray | Codes) -> pa.Array:

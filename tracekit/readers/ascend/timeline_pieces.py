@@ -114,7 +114,7 @@ class XColumns:
 _EVENT_FIELDS = ("pid", "tid", "name", "ts", "dur")
 _ARG_FIELDS = ("connection_id", "task_type", "physic_stream", "stream", "operation", "memcpy_direction")
 _ARG_FIELDS += ("size", "data_size", "count", "data_type")
-_KINDS = (Scalars.of, Scalars.of, Codes.of_texts, Times.of, Times.of, Scalars.of, Codes.of, Scalars.of)
+_KINDS = (Scalars.of, Scalars.of, Codes.of, Times.of, Times.of, Scalars.of, Codes.of, Scalars.of)
 _KINDS += (Scalars.of, Codes.of, Codes.of, Scalars.of, Scalars.of, Scalars.of, Codes.of)
 
 
@@ -130,7 +130,7 @@ class Piece:
 
 def to_piece(events: list[Event]) -> Piece:
     """The columns of decoded events."""
-    phases = Codes.of_texts(list(map(attrgetter("ph"), events)))
+    phases = Codes.of(list(map(attrgetter("ph"), events)))
     meta, xs = (picked(events, _rows_of(phases, phase)) for phase in ("M", "X"))
     meta = [MetaEvent(e.name, e.pid, e.tid, e.args) for e in meta]  # no Raw: it would hold the chunk's buffer
     args = list(map(attrgetter("args"), xs))
