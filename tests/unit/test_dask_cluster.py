@@ -12,20 +12,30 @@ from pathlib import Path
 import pytest
 
 from tests.unit.test_ranks_parallel import kernel_busy_us, write_rank_trace
+from tracekit.readers.memory_budget import MEMORY_BUDGET_ENV
 
 try:
-    from distributed import LocalCluster
+    from distributed import Client, LocalCluster
 except ImportError:
     if os.environ.get("CI"):  # CI installs tracekit[cluster]: this test must run there
         raise
     pytest.skip("distributed is not installed: pip install 'tracekit[cluster]'", allow_module_level=True)
 
 
+WORKER_MEMORY = 2 << 30
+
+
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
-    """A scheduler and two single-threaded worker processes, shut down after the tests."""
+    """A scheduler and two single-threaded worker processes of WORKER_MEMORY each, shut down after
+    the tests."""
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        host="127.0.0.1",
+        memory_limit=WORKER_MEMORY,
     ) as local:
         yield local
     assert local.status.name == "closed"
@@ -49,7 +59,7 @@ def analyze_json(folder: Path, cwd: Path, env: dict[str, str] | None = None, *ex
 
 def ranks_computed(cluster: LocalCluster) -> int:
     """Tasks of the per-rank function that the scheduler saw finish, since it started."""
-    prefix = cluster.scheduler.task_prefixes.get("analyse_rank")
+    prefix = cluster.scheduler.task_prefixes.get("analyse_rank_on_dask")
     return 0 if prefix is None else prefix.state_counts["memory"]
 
 
@@ -73,3 +83,14 @@ def test_the_scheduler_comes_from_the_environment_too(
     remote = analyze_json(ranks_folder, tmp_path, env)
     assert ranks_computed(cluster) - before == 4
     assert remote == analyze_json(ranks_folder, tmp_path, None, "--jobs", "1")
+
+
+def test_a_worker_budget_is_its_share_of_the_workers_memory_limit(
+    cluster: LocalCluster, ranks_folder: Path, tmp_path: Path
+) -> None:
+    """Each worker's default budget: 80 % of its 2 GiB limit (one thread each; the machine's 80 % is
+    more), not 80 % of the machine's memory as in a process of its own."""
+    analyze_json(ranks_folder, tmp_path, None, "--scheduler", cluster.scheduler_address)
+    with Client(cluster) as client:
+        settings = client.run(os.getenv, MEMORY_BUDGET_ENV)
+    assert set(settings.values()) - {None} == {str(int(WORKER_MEMORY * 0.8))}

@@ -177,8 +177,22 @@ def _on_dask(address: str, sources: list[RankSource], options: Options) -> list:
     except (OSError, TimeoutError, ValueError) as exc:
         raise SchedulerError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     with client:
-        futures = client.map(analyse_rank, shared, options=options, pure=False)
+        futures = client.map(analyse_rank_on_dask, shared, options=options, pure=False)
         return client.gather(futures)
+
+
+def analyse_rank_on_dask(source: RankSource, options: Options) -> list[Document] | tuple[str, str]:
+    """`analyse_rank` as a task on a Dask worker, whose default memory budget is then its share of
+    the worker's memory limit: the limit holds every task its threads run at once (and the other
+    workers on the machine theirs), where each process's own default would take 80 % of the
+    machine. A budget set in the worker's environment stays."""
+    from distributed import get_worker
+
+    from tracekit.readers.memory_budget import apply_setting, shared_budget
+
+    worker = get_worker()
+    apply_setting(shared_budget(worker.state.nthreads, worker.memory_manager.memory_limit))
+    return analyse_rank(source, options)
 
 
 def _dask_client() -> Callable:

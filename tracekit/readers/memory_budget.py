@@ -1,7 +1,8 @@
 """The memory budget of a trace's read and analysis: `--memory-budget` / TRACEKIT_MEMORY_BUDGET
 (e.g. `2GB`), else DEFAULT_SHARE of the memory this process may use when it first asks: the machine's
-available memory (free plus reclaimable caches: Linux's MemAvailable, psutil's elsewhere), or its
-cgroup's limit where that is lower (a container, a CI job). A table larger than half the budget is
+available memory (free plus reclaimable caches: Linux's MemAvailable, psutil's elsewhere), or what its
+cgroup's limit leaves where that is lower (a container, a CI job: the limit less the group's working
+set). A table larger than half the budget is
 spilled (tracekit/readers/spill.py), and the worker processes are as many as the other half holds
 (tracekit/resident.py): a trace too large for the machine is analysed from memory-mapped files
 instead of swapping or being killed.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -52,13 +54,16 @@ def default_budget() -> int | None:
     return None if usable is None else int(usable * DEFAULT_SHARE)
 
 
-def shared_budget(processes: int) -> str | None:
-    """The budget setting of each of `processes` processes that read and analyse traces at once: the
-    default budget split between them; None where a budget is set (each process's own) or the memory
-    is unknown."""
+def shared_budget(processes: int, memory_limit: int | None = None) -> str | None:
+    """The budget setting of each of `processes` processes (or threads) that read and analyse traces
+    at once: the default budget split between them, DEFAULT_SHARE of `memory_limit` where one holds
+    them all (a Dask worker's limit, below its default pause at 80 %) and is lower; None where a
+    budget is set (each one's own) or the memory is unknown."""
     if _setting():
         return None
     budget = default_budget()
+    if memory_limit:
+        budget = min(int(memory_limit * DEFAULT_SHARE), budget if budget is not None else memory_limit)
     return None if budget is None else str(max(budget // processes, 1))
 
 
@@ -66,23 +71,24 @@ def traces_pool(processes: int) -> ProcessPoolExecutor:
     """A pool of `processes` worker processes that each read and analyse a trace at once, the
     default budget split between them (`shared_budget`)."""
     setting = shared_budget(processes)
-    return ProcessPoolExecutor(max_workers=processes, initializer=_set_budget, initargs=(setting,))
+    return ProcessPoolExecutor(max_workers=processes, initializer=apply_setting, initargs=(setting,))
 
 
-def _set_budget(setting: str | None) -> None:
+def apply_setting(setting: str | None) -> None:
+    """Make `setting` (a `shared_budget`) this process's budget; nothing for None."""
     if setting is not None:
         os.environ[MEMORY_BUDGET_ENV] = setting
 
 
 def usable_memory() -> int | None:
-    """The memory this process may use: the available memory, capped by the cgroup's limit."""
+    """The memory this process may use: the available memory, capped by its cgroup's headroom."""
     available = meminfo_available(MEMINFO)
     if available is None:
         available = _psutil_available()
     if available is None:
         return None
-    limit = cgroup_limit(Path("/proc/self/cgroup"), CGROUP_ROOT)
-    return available if limit is None else min(available, limit)
+    headroom = cgroup_headroom(Path("/proc/self/cgroup"), CGROUP_ROOT)
+    return available if headroom is None else min(available, headroom)
 
 
 def meminfo_available(meminfo: Path) -> int | None:
@@ -107,30 +113,64 @@ def _psutil_available() -> int | None:
         return None
 
 
-def cgroup_limit(membership: Path, root: Path) -> int | None:
-    """The memory limit of this process's cgroup (v2 `memory.max`, v1 `memory.limit_in_bytes`, in the
-    group's folder or, inside a container, at the root of the mount); None when unlimited or unknown."""
+@dataclass(frozen=True)
+class _Files:
+    """The names of a cgroup version's memory files: its limit, its usage, and the key of its
+    reclaimable page cache in memory.stat (v1's `total_` key counts the groups below too)."""
+
+    limit: str
+    usage: str
+    inactive_file: str
+
+
+V2 = _Files("memory.max", "memory.current", "inactive_file")
+V1 = _Files("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")
+
+
+def cgroup_headroom(membership: Path, root: Path) -> int | None:
+    """What this process's cgroup (v2 or v1, in the group's folder or, inside a container, at the root
+    of the mount) lets it still use: its memory limit less its working set (the usage less the
+    inactive page cache, which the kernel reclaims first: the working set of docker stats and the
+    kubelet); the lowest of the groups, None when unlimited or unknown."""
     try:
         lines = membership.read_text().splitlines()
     except OSError:
         return None
-    limits = [limit for line in lines for limit in [_limit_of(line, root)] if limit is not None]
-    return min(limits, default=None)
+    found = [_headroom(*place) for line in lines for place in [_group(line, root)] if place is not None]
+    return min((headroom for headroom in found if headroom is not None), default=None)
 
 
-def _limit_of(line: str, root: Path) -> int | None:
+def _group(line: str, root: Path) -> tuple[tuple[Path, Path], _Files] | None:
+    """The folders where the memory files of one line of /proc/self/cgroup may be, and their names."""
     hierarchy, controllers, group = [*line.split(":", 2), "", ""][:3]
     group = group.strip().lstrip("/")
     if hierarchy == "0" and not controllers:
-        folders, name = (root / group, root), "memory.max"
-    elif "memory" in controllers.split(","):
-        folders, name = (root / "memory" / group, root / "memory"), "memory.limit_in_bytes"
-    else:
-        return None
+        return (root / group, root), V2
+    if "memory" in controllers.split(","):
+        return (root / "memory" / group, root / "memory"), V1
+    return None
+
+
+def _headroom(folders: tuple[Path, Path], files: _Files) -> int | None:
     for folder in folders:
         try:
-            text = (folder / name).read_text().strip()
+            text = (folder / files.limit).read_text().strip()
         except OSError:
             continue
-        return int(text) if text.isdigit() and int(text) < _UNLIMITED else None
+        if not text.isdigit() or int(text) >= _UNLIMITED:
+            return None
+        return max(int(text) - _working_set(folder, files), 0)
     return None
+
+
+def _working_set(folder: Path, files: _Files) -> int:
+    """The group's usage less its inactive page cache, in bytes (v1 without hierarchical counts: the
+    group's own); 0 where unreadable (the limit alone counts)."""
+    try:
+        usage = int((folder / files.usage).read_text().strip())
+        stat = (folder / "memory.stat").read_text().split()
+    except (OSError, ValueError):
+        return 0
+    pairs = dict(zip(stat[::2], stat[1::2], strict=False))
+    inactive = pairs.get(files.inactive_file, pairs.get("inactive_file", "0"))
+    return max(usage - int(inactive), 0) if inactive.isdigit() else usage
